@@ -1,0 +1,25 @@
+package dev.cryo.api;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The effective options of this run, after the chain built-in defaults, {@code /etc/cryo/cryo.conf},
+ * {@code $CRYO_CONFIG}, {@code --config FILE}, command line. Keys are the long option names without
+ * {@code --} (e.g. {@code ext-unix-sk}, {@code skip-file-size-check}). Read-only; safe from any thread.
+ *
+ * @since 1.0.0
+ */
+public interface Config {
+    /** @return the last value given for {@code key}, or empty when unset (or set to a bare flag) */
+    Optional<String> value(String key);
+
+    /** @return every value given for a repeatable key ({@code external}, {@code inherit-fd}), in order */
+    List<String> values(String key);
+
+    /**
+     * @return {@code true} when the key was given as a flag or with a value and not negated by a later
+     *         {@code no-<key>}
+     */
+    boolean isSet(String key);
+}

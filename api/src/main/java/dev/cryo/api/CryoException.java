@@ -1,0 +1,88 @@
+package dev.cryo.api;
+
+import java.util.Objects;
+
+/**
+ * A failure a person can act on: what failed and on what (identity first: pid and name, fd, kind, inode,
+ * peer, path), optionally a {@link #fix()} line, a stable {@link #code()} and a {@link Category} that decides
+ * the CLI's exit status.
+ *
+ * <p>Plugins throw it to refuse (an unsupported fd, an external peer, a file that changed). The code is
+ * {@code <plugin-id>/<UPPER_SNAKE>} for plugins and {@code core/<UPPER_SNAKE>} for core; codes are part of the
+ * public contract and never change meaning.
+ *
+ * @since 1.0.0
+ */
+public class CryoException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** Failure categories; each maps to one CLI exit status (see {@code cryo --help}). */
+    public enum Category {
+        /** Wrong command line or option values. Exit 2. */
+        USAGE(2),
+        /** The tree holds a resource no enabled plugin can handle, or an external reference. Exit 3. */
+        UNSUPPORTED(3),
+        /** A kernel call failed or was not permitted. Exit 4. */
+        KERNEL(4),
+        /** A plugin or configuration problem. Exit 5. */
+        PLUGIN_CONFIG(5),
+        /** The image is missing, incomplete, corrupt or of another format. Exit 6. */
+        IMAGE(6),
+        /** The system conflicts with the image: pid in use, file changed, peer absent. Exit 7. */
+        CONFLICT(7),
+        /** A bug in cryo or a plugin. Exit 70. */
+        INTERNAL(70);
+
+        private final int exitCode;
+
+        Category(int exitCode) {
+            this.exitCode = exitCode;
+        }
+
+        public int exitCode() {
+            return exitCode;
+        }
+    }
+
+    private final String code;
+    private final Category category;
+    private final String fix;
+
+    public CryoException(Category category, String code, String message) {
+        this(category, code, message, null, null);
+    }
+
+    public CryoException(Category category, String code, String message, String fix) {
+        this(category, code, message, fix, null);
+    }
+
+    public CryoException(Category category, String code, String message, String fix, Throwable cause) {
+        super(Objects.requireNonNull(message, "message"), cause);
+        this.category = Objects.requireNonNull(category, "category");
+        this.code = Objects.requireNonNull(code, "code");
+        this.fix = fix;
+    }
+
+    /** @return the stable code, e.g. {@code core/PID_IN_USE} or {@code unix-socket/EXTERNAL_PEER} */
+    public String code() {
+        return code;
+    }
+
+    public Category category() {
+        return category;
+    }
+
+    /** @return what the user can do about it, or {@code null} */
+    public String fix() {
+        return fix;
+    }
+
+    /** The message as the CLI prints it: the failure, a {@code Fix:} line when there is one, the code. */
+    public String render() {
+        StringBuilder sb = new StringBuilder(getMessage());
+        if (fix != null && !fix.isBlank()) {
+            sb.append(System.lineSeparator()).append("Fix: ").append(fix);
+        }
+        return sb.append(System.lineSeparator()).append('[').append(code).append(']').toString();
+    }
+}

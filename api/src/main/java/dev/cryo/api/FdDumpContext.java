@@ -1,0 +1,29 @@
+package dev.cryo.api;
+
+/**
+ * What {@link FdHandler#collect} may use. Valid only during that call, on the tracer thread.
+ *
+ * @since 1.0.0
+ */
+public interface FdDumpContext {
+    /** @return the frozen task holding the fd */
+    RemoteTask task();
+
+    /** @return the effective options */
+    Config config();
+
+    /**
+     * Declares that this fd gives the tree a hold on {@code object} (e.g. one end of pipe ino 123).
+     * Called by the handler as often as it likes; idempotent.
+     */
+    void holds(ObjectId object);
+
+    /**
+     * Declares that {@code from} needs {@code to} to make sense (a pipe end needs the other end, a socket its
+     * peer). After all processes are collected core checks that every referenced object is held by the tree;
+     * an unresolved one goes to the {@link ExternalPeerHandler}s and, if none accepts it, the dump is refused.
+     *
+     * @param description identity of the peer for messages, e.g. {@code /run/app.sock (pid 77 "syslogd")}
+     */
+    void references(ObjectId from, ObjectId to, String description);
+}

@@ -1,0 +1,31 @@
+package dev.cryo.api;
+
+import com.google.protobuf.Message;
+
+/**
+ * What {@link FdHandler#restore} may use. Valid only during that call, on the tracer thread.
+ *
+ * @since 1.0.0
+ */
+public interface FdRestoreContext {
+    /** @return the stopped process being rebuilt */
+    RemoteTask task();
+
+    /** @return the fd number to install at */
+    TargetFd fd();
+
+    /** @return whether FD_CLOEXEC was set at dump */
+    boolean cloexec();
+
+    /**
+     * @return the record {@link FdHandler#collect} returned for this fd
+     * @throws CryoException (IMAGE) when it is not a {@code type}
+     */
+    <T extends Message> T record(Class<T> type) throws CryoException;
+
+    /** @return this kind's object table as written by {@link FdHandler#dumpObjects} */
+    ImageSource objects();
+
+    /** @return the effective options of the restore */
+    Config config();
+}

@@ -1,0 +1,35 @@
+package dev.cryo.api;
+
+import org.pf4j.ExtensionPoint;
+
+/**
+ * Observes the pipelines, like CRIU's action scripts. Every method is called once per dump or restore, on the
+ * tracer thread, in plugin order; all default to doing nothing.
+ *
+ * <p>An exception from a {@code pre*} method aborts the operation (dump: tree resumed, image removed; restore:
+ * created processes killed). An exception from a {@code post*} method is reported as a failure of the
+ * operation, but what has been done is not undone (the image exists, the processes run).
+ *
+ * @since 1.0.0
+ */
+public interface LifecycleListener extends ExtensionPoint {
+    /** Before the tree is frozen. */
+    default void preDump(LifecycleEvent event) throws CryoException {
+    }
+
+    /** After the image is complete (inventory written), before the tree is killed, resumed or left stopped. */
+    default void postDump(LifecycleEvent event) throws CryoException {
+    }
+
+    /** After the image is validated, before any process is created. */
+    default void preRestore(LifecycleEvent event) throws CryoException {
+    }
+
+    /** After every process is rebuilt, while all are still stopped. */
+    default void postRestore(LifecycleEvent event) throws CryoException {
+    }
+
+    /** After the restored tree was resumed (not called with {@code --leave-stopped}). */
+    default void postResume(LifecycleEvent event) throws CryoException {
+    }
+}

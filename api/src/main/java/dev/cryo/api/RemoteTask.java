@@ -1,0 +1,94 @@
+package dev.cryo.api;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * A stopped task (thread) of a process under cryo's control: frozen during dump, or being rebuilt during
+ * restore. Everything a plugin may do to a process goes through here.
+ *
+ * <p>Threading: only on the thread the SPI method was called on (the tracer thread); every call is synchronous.
+ * Valid only during that SPI call.
+ *
+ * <p>Errors: native failures are {@link CryoException}s of category {@link CryoException.Category#KERNEL}
+ * carrying the call and the symbolic errno.
+ *
+ * @since 1.0.0
+ */
+public interface RemoteTask {
+    /** @return the task's pid (for a single-threaded process: the process id) */
+    Pid pid();
+
+    /** @return the process name ({@code comm}), for messages */
+    String comm();
+
+    /** @return {@code /proc/PID} of this task's process (during restore: of the process being rebuilt) */
+    Path procDir();
+
+    /**
+     * Reads {@code dst.remaining()} bytes at {@code address} into a direct buffer, advancing its position.
+     *
+     * @return bytes read; short only when the range ends in unmapped memory
+     */
+    long readMemory(long address, ByteBuffer dst) throws CryoException;
+
+    /** Writes {@code src.remaining()} bytes of a direct buffer at {@code address}; all or an exception. */
+    void writeMemory(long address, ByteBuffer src) throws CryoException;
+
+    /**
+     * Runs one system call inside the task with the given arguments (x86_64 numbers) and returns its result.
+     * The task's registers are preserved. Cost: about 20 µs.
+     *
+     * @param what a short description for error messages, e.g. {@code openat(/var/log/app.log)}
+     * @return the non-negative result
+     * @throws CryoException when the call returns {@code -errno}: the message names {@code what}, the task and
+     *                       the symbolic errno
+     */
+    long syscall(String what, int nr, long... args) throws CryoException;
+
+    /** Like {@link #syscall} but returns {@code -errno} instead of throwing. */
+    long syscallRaw(int nr, long... args) throws CryoException;
+
+    /**
+     * @return the address of a read-write scratch area inside the task, {@link #scratchSize()} bytes, for
+     *         syscall arguments (paths, structs). Its content is undefined between calls.
+     */
+    long scratchAddress();
+
+    /** @return size of the scratch area, at least 4096 bytes */
+    int scratchSize();
+
+    /**
+     * Writes a NUL-terminated string into the scratch area at {@code offset}.
+     *
+     * @return the address of the string in the task
+     */
+    default long putScratchString(int offset, String s) throws CryoException {
+        byte[] b = (s + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (offset < 0 || offset + b.length > scratchSize()) {
+            throw new CryoException(CryoException.Category.INTERNAL, "core/SCRATCH_OVERFLOW",
+                    "string of " + b.length + " bytes does not fit the scratch area of task " + pid());
+        }
+        ByteBuffer buf = ByteBuffer.allocateDirect(b.length).put(b).flip();
+        writeMemory(scratchAddress() + offset, buf);
+        return scratchAddress() + offset;
+    }
+
+    /**
+     * Duplicates one of the task's fds into cryo ({@code pidfd_getfd}): the same open file description, so do
+     * not change its flags or offset.
+     */
+    LocalFd pullFd(TargetFd fd) throws CryoException;
+
+    /**
+     * Installs a duplicate of cryo's {@code fd} into the task at number {@code at} (replacing what was there),
+     * with FD_CLOEXEC as given. The caller still owns and closes {@code fd}.
+     */
+    void pushFd(LocalFd fd, TargetFd at, boolean cloexec) throws CryoException;
+
+    /**
+     * Reads {@code /proc/PID/pagemap} entries for the pages of {@code [start, end)}: bit 63 present, 62 swapped,
+     * 61 file page or shared anonymous.
+     */
+    long[] pagemap(long start, long end) throws CryoException;
+}
