@@ -1,0 +1,70 @@
+package dev.cryo.core;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.core.config.CryoConfig;
+import dev.cryo.core.plugin.PluginHost;
+import dev.cryo.core.plugin.PluginInfo;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The engine the CLI drives. One instance per command: it loads the enabled plugins from the distribution's
+ * plugin directory and runs one dump, restore or show.
+ */
+public final class Cryo implements AutoCloseable {
+    private final CryoHome home;
+    private final CryoConfig config;
+    private final PluginHost plugins;
+
+    private Cryo(CryoHome home, CryoConfig config, PluginHost plugins) {
+        this.home = home;
+        this.config = config;
+        this.plugins = plugins;
+    }
+
+    /** Loads the plugins of {@code home} as {@code config} enables them. */
+    public static Cryo start(CryoHome home, CryoConfig config) throws CryoException {
+        return new Cryo(home, config, PluginHost.start(home.pluginsDir(), config));
+    }
+
+    public CryoHome home() {
+        return home;
+    }
+
+    public CryoConfig config() {
+        return config;
+    }
+
+    public PluginHost pluginHost() {
+        return plugins;
+    }
+
+    /** Dumps the tree; on any failure the tree runs on as before and no image is left. */
+    public void dump(DumpRequest request) throws CryoException {
+        throw new UnsupportedOperationException("wired in by the dump pipeline");
+    }
+
+    /**
+     * Restores the tree and returns once it runs (or is stopped, with {@code leaveStopped}). On failure every
+     * process this restore created is killed.
+     */
+    public RestoredTree restore(RestoreRequest request) throws CryoException {
+        throw new UnsupportedOperationException("wired in by the restore pipeline");
+    }
+
+    /** @return every plugin found in the plugin directory, enabled or not */
+    public List<PluginInfo> plugins() {
+        return plugins.plugins();
+    }
+
+    /** Writes every record of the image as JSON to {@code out}; pages are summarised. */
+    public void show(Path imageDir, Appendable out) throws CryoException {
+        throw new UnsupportedOperationException("wired in by the image renderer");
+    }
+
+    @Override
+    public void close() {
+        plugins.close();
+    }
+}

@@ -1,0 +1,20 @@
+package dev.cryo.core;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.Pid;
+
+/** A restored tree whose root is a child of this cryo process. */
+public interface RestoredTree {
+    /** @return the restored root's pid (the dumped one) */
+    Pid root();
+
+    /**
+     * Waits until the root exits (reaping any orphaned restored descendants meanwhile).
+     *
+     * @return its exit status, or 128 + signal number when a signal killed it
+     */
+    int waitForExit() throws CryoException;
+
+    /** Lets the tree go: cryo no longer waits for it (with {@code -d}). */
+    void detach();
+}
