@@ -1,0 +1,99 @@
+package dev.cryo.core.dump;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.PageSink;
+import dev.cryo.core.image.PagesWriter;
+import dev.cryo.core.linux.Errors;
+import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.Tracee;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+import java.nio.ByteBuffer;
+
+/**
+ * {@link PageSink} that gathers the queued ranges into one direct buffer with a single process_vm_readv per
+ * batch (up to {@value #MAX_IOV} remote ranges, {@value #BATCH_BYTES} bytes) and appends it to the pages file.
+ * The heap never holds page data.
+ */
+final class BatchedPageSink implements PageSink, AutoCloseable {
+    static final int BATCH_BYTES = 32 << 20;
+    static final int MAX_IOV = 1024;
+
+    private final Tracee tracee;
+    private final PagesWriter writer;
+    private final String fileName;
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(BATCH_BYTES);
+    private final long bufferAddress = Tracee.address(buffer);
+    private final Pointer localIov = Memory.allocateDirect(LibC.runtime(), 16, true);
+    private final Pointer remoteIov = Memory.allocateDirect(LibC.runtime(), MAX_IOV * 16, true);
+    private int iovCount;
+    private int filled;
+    private long nextOffset;
+    private long savedBytes;
+
+    BatchedPageSink(Tracee tracee, PagesWriter writer, String fileName) {
+        this.tracee = tracee;
+        this.writer = writer;
+        this.fileName = fileName;
+    }
+
+    @Override
+    public long save(long address, long length) throws CryoException {
+        if ((address & 4095) != 0 || (length & 4095) != 0 || length <= 0) {
+            throw new CryoException(Category.INTERNAL, "core/PAGES_UNALIGNED", "page range 0x"
+                    + Long.toHexString(address) + "+" + length + " of " + tracee.who() + " is not page aligned");
+        }
+        long offset = nextOffset;
+        nextOffset += length;
+        savedBytes += length;
+        while (length > 0) {
+            if (filled == BATCH_BYTES || iovCount == MAX_IOV) {
+                flush();
+            }
+            int chunk = (int) Math.min(length, BATCH_BYTES - filled);
+            remoteIov.putLong(iovCount * 16L, address);
+            remoteIov.putLong(iovCount * 16L + 8, chunk);
+            iovCount++;
+            filled += chunk;
+            address += chunk;
+            length -= chunk;
+        }
+        return offset;
+    }
+
+    /** Reads the queued ranges and appends them to the pages file. */
+    void flush() throws CryoException {
+        if (iovCount == 0) {
+            return;
+        }
+        localIov.putLong(0, bufferAddress);
+        localIov.putLong(8, filled);
+        long n = LibC.INSTANCE.process_vm_readv(tracee.tid(), localIov, 1, remoteIov, iovCount, 0);
+        if (n != filled) {
+            String why = n < 0 ? Errors.describe(LibC.errno()) : "short read of " + n + " of " + filled + " bytes";
+            throw new CryoException(Category.KERNEL, "core/MEMORY_READ", "process_vm_readv of " + iovCount
+                    + " page ranges from 0x" + Long.toHexString(remoteIov.getLong(0)) + " of " + tracee.who()
+                    + " failed: " + why);
+        }
+        buffer.clear().limit(filled);
+        writer.append(buffer);
+        iovCount = 0;
+        filled = 0;
+    }
+
+    @Override
+    public String fileName() {
+        return fileName;
+    }
+
+    long savedBytes() {
+        return savedBytes;
+    }
+
+    @Override
+    public void close() throws CryoException {
+        flush();
+    }
+}

@@ -1,0 +1,159 @@
+package dev.cryo.core.dump;
+
+import com.google.protobuf.ByteString;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.Mapping;
+import dev.cryo.core.image.proto.CoreEntry;
+import dev.cryo.core.image.proto.CredsEntry;
+import dev.cryo.core.image.proto.ItimerEntry;
+import dev.cryo.core.image.proto.MmEntry;
+import dev.cryo.core.image.proto.RlimitEntry;
+import dev.cryo.core.image.proto.RseqEntry;
+import dev.cryo.core.image.proto.SigactionEntry;
+import dev.cryo.core.image.proto.SpecialVmaEntry;
+import dev.cryo.core.image.proto.ThreadCoreEntry;
+import dev.cryo.core.linux.Errors;
+import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.LiveTask;
+import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Rlimits;
+import dev.cryo.core.linux.Sys;
+import dev.cryo.core.linux.Tracee;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Collects the core state of one frozen single-threaded process: registers, FPU state, signal state, timers,
+ * credentials, limits, mm fields. Reads /proc where the kernel exposes the value and injects a syscall where it
+ * does not (sigactions, itimers, brk).
+ */
+final class CoreCollector {
+    private static final int SIGACTION_SIZE = 32;
+
+    private CoreCollector() {
+    }
+
+    static CoreEntry collect(LiveTask task, long[] regs, List<Mapping> maps) throws CryoException {
+        Tracee t = task.tracee();
+        int pid = task.pid().value();
+        ProcFs.Stat stat = ProcFs.stat(pid);
+        Map<String, String> status = ProcFs.status(pid);
+
+        CoreEntry.Builder core = CoreEntry.newBuilder()
+                .setPid(pid)
+                .setComm(task.comm())
+                .setStartTimeTicks(stat.startTime())
+                .setUmask(Integer.parseInt(status.getOrDefault("Umask", "0022"), 8))
+                .setCwd(ProcFs.readLink(task.procDir().resolve("cwd")))
+                .setRoot(ProcFs.readLink(task.procDir().resolve("root")));
+
+        ThreadCoreEntry.Builder thread = ThreadCoreEntry.newBuilder().setTid(t.tid()).setComm(task.comm());
+        for (long r : regs) {
+            thread.addGpregs(r);
+        }
+        thread.setXsave(ByteString.copyFrom(t.getXstate()));
+        thread.setSigmask(t.getSigmask());
+        long[] rseq = t.getRseq();
+        if (rseq[0] != 0) {
+            thread.setRseq(RseqEntry.newBuilder().setPtr(rseq[0]).setSize((int) rseq[1]).setSignature((int) rseq[2]));
+        }
+        for (byte[] si : t.peekPendingSignals(false)) {
+            thread.addPending(ByteString.copyFrom(si));
+        }
+        for (byte[] si : t.peekPendingSignals(true)) {
+            core.addSharedPending(ByteString.copyFrom(si));
+        }
+        long scratch = task.scratchAddress();
+        thread.setClearChildTid(0);
+        core.addThreads(thread);
+
+        collectSigactions(task, core, scratch);
+        collectItimers(task, core, scratch);
+        core.setCreds(creds(status));
+        for (RlimitEntry r : Rlimits.read(pid)) {
+            core.addRlimits(r);
+        }
+        core.setMm(mm(task, stat, maps));
+        return core.build();
+    }
+
+    private static void collectSigactions(LiveTask task, CoreEntry.Builder core, long scratch) throws CryoException {
+        ByteBuffer b = ByteBuffer.allocateDirect(SIGACTION_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        for (int sig = 1; sig <= 64; sig++) {
+            if (sig == Sys.SIGKILL || sig == Sys.SIGSTOP) {
+                continue;
+            }
+            task.syscall("rt_sigaction(" + sig + ", NULL, &old)", Sys.RT_SIGACTION, sig, 0, scratch, 8);
+            b.clear();
+            task.readMemory(scratch, b);
+            long handler = b.getLong(0);
+            long flags = b.getLong(8);
+            long restorer = b.getLong(16);
+            long mask = b.getLong(24);
+            if (handler != 0 || flags != 0 || mask != 0) {
+                core.addSigactions(SigactionEntry.newBuilder().setSigno(sig).setHandler(handler).setFlags(flags)
+                        .setRestorer(restorer).setMask(mask));
+            }
+        }
+    }
+
+    private static void collectItimers(LiveTask task, CoreEntry.Builder core, long scratch) throws CryoException {
+        ByteBuffer b = ByteBuffer.allocateDirect(32).order(ByteOrder.LITTLE_ENDIAN);
+        for (int which = 0; which < 3; which++) {
+            task.syscall("getitimer(" + which + ")", Sys.GETITIMER, which, scratch);
+            b.clear();
+            task.readMemory(scratch, b);
+            if (b.getLong(0) != 0 || b.getLong(8) != 0 || b.getLong(16) != 0 || b.getLong(24) != 0) {
+                core.addItimers(ItimerEntry.newBuilder().setWhich(which).setIntervalSec(b.getLong(0))
+                        .setIntervalUsec(b.getLong(8)).setValueSec(b.getLong(16)).setValueUsec(b.getLong(24)));
+            }
+        }
+    }
+
+    private static CredsEntry creds(Map<String, String> status) {
+        String[] uid = status.get("Uid").split("\\s+");
+        String[] gid = status.get("Gid").split("\\s+");
+        CredsEntry.Builder c = CredsEntry.newBuilder()
+                .setUid(Integer.parseInt(uid[0])).setEuid(Integer.parseInt(uid[1]))
+                .setSuid(Integer.parseInt(uid[2])).setFsuid(Integer.parseInt(uid[3]))
+                .setGid(Integer.parseInt(gid[0])).setEgid(Integer.parseInt(gid[1]))
+                .setSgid(Integer.parseInt(gid[2])).setFsgid(Integer.parseInt(gid[3]));
+        String groups = status.getOrDefault("Groups", "").trim();
+        if (!groups.isEmpty()) {
+            for (String g : groups.split("\\s+")) {
+                c.addGroups(Integer.parseInt(g));
+            }
+        }
+        return c.build();
+    }
+
+    private static MmEntry mm(LiveTask task, ProcFs.Stat stat, List<Mapping> maps) throws CryoException {
+        long brk = task.syscall("brk(0)", Sys.BRK, 0);
+        MmEntry.Builder mm = MmEntry.newBuilder()
+                .setStartCode(stat.field(26)).setEndCode(stat.field(27)).setStartStack(stat.field(28))
+                .setStartData(stat.field(45)).setEndData(stat.field(46)).setStartBrk(stat.field(47)).setBrk(brk)
+                .setArgStart(stat.field(48)).setArgEnd(stat.field(49))
+                .setEnvStart(stat.field(50)).setEnvEnd(stat.field(51))
+                .setAuxv(ByteString.copyFrom(ProcFs.readBytes(task.procDir().resolve("auxv"))))
+                .setExe(ProcFs.readLink(task.procDir().resolve("exe")));
+        for (Mapping m : maps) {
+            mm.addLayout(SpecialVmaEntry.newBuilder().setName(m.name()).setStart(m.start()).setEnd(m.end()));
+            if (m.kernelSpecial() && !m.name().equals("[vsyscall]")) {
+                mm.addSpecials(SpecialVmaEntry.newBuilder().setName(m.name()).setStart(m.start()).setEnd(m.end()));
+            }
+        }
+        return mm.build();
+    }
+
+    /** @return true when the errno means the process disappeared */
+    static boolean gone(int errno) {
+        return errno == Errors.ESRCH;
+    }
+
+    static int lastErrno() {
+        return LibC.errno();
+    }
+}

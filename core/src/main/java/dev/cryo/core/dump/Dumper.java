@@ -1,0 +1,450 @@
+package dev.cryo.core.dump;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Message;
+import dev.cryo.api.Config;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.ExternalPeerHandler;
+import dev.cryo.api.ExternalReference;
+import dev.cryo.api.FdDumpContext;
+import dev.cryo.api.FdHandler;
+import dev.cryo.api.FdInfo;
+import dev.cryo.api.ImageSink;
+import dev.cryo.api.LifecycleEvent;
+import dev.cryo.api.LifecycleListener;
+import dev.cryo.api.Mapping;
+import dev.cryo.api.MemoryDumpContext;
+import dev.cryo.api.MemoryHandler;
+import dev.cryo.api.ObjectDumpContext;
+import dev.cryo.api.ObjectId;
+import dev.cryo.api.PageSink;
+import dev.cryo.api.Pid;
+import dev.cryo.api.RemoteTask;
+import dev.cryo.api.Spi;
+import dev.cryo.api.TargetFd;
+import dev.cryo.core.DumpRequest;
+import dev.cryo.core.image.FileType;
+import dev.cryo.core.image.ImageDir;
+import dev.cryo.core.image.RecordWriter;
+import dev.cryo.core.image.proto.CoreEntry;
+import dev.cryo.core.image.proto.Envelope;
+import dev.cryo.core.image.proto.FdinfoEntry;
+import dev.cryo.core.image.proto.InventoryEntry;
+import dev.cryo.core.image.proto.PluginRef;
+import dev.cryo.core.image.proto.PstreeEntry;
+import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.LiveTask;
+import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Sys;
+import dev.cryo.core.linux.Tracee;
+import dev.cryo.core.linux.TracerThread;
+import dev.cryo.core.plugin.PluginHost;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The dump pipeline (DESIGN.md "Dump pipeline") for a tree of one single-threaded process. Runs entirely on one
+ * {@link TracerThread}. Any failure after the freeze resumes the process exactly as it was and discards the
+ * partial image.
+ */
+public final class Dumper {
+    private static final Logger LOG = LoggerFactory.getLogger(Dumper.class);
+    private static final int SCRATCH_SIZE = 2 * 4096;
+
+    private final PluginHost plugins;
+    private final Config config;
+    private final String cryoVersion;
+
+    public Dumper(PluginHost plugins, Config config, String cryoVersion) {
+        this.plugins = plugins;
+        this.config = config;
+        this.cryoVersion = cryoVersion;
+    }
+
+    /** Runs the dump on a fresh tracer thread. */
+    public void dump(DumpRequest request) throws CryoException {
+        try (TracerThread tracer = new TracerThread("cryo-tracer")) {
+            tracer.call(() -> {
+                run(request);
+                return null;
+            });
+        }
+    }
+
+    private void run(DumpRequest request) throws CryoException {
+        int pid = request.root().value();
+        String comm = ProcessChecks.checkDumpable(pid);
+        LifecycleEvent event = new LifecycleEvent(request.imageDir(), request.root(), config);
+        for (LifecycleListener l : plugins.lifecycleListeners()) {
+            l.preDump(event);
+        }
+        ImageDir image = ImageDir.create(request.imageDir(), config.isSet("overwrite-images"));
+        Tracee tracee = new Tracee(pid, comm);
+        Frozen frozen = null;
+        boolean complete = false;
+        try {
+            long t0 = System.nanoTime();
+            tracee.seize(0);
+            frozen = new Frozen(tracee);
+            tracee.freeze();
+            frozen.regs = tracee.getRegs();
+            tracee.setSavedRegs(frozen.regs);
+            ProcessChecks.checkStillDumpable(pid, comm);
+            LOG.info("froze {} in {} us", tracee.who(), (System.nanoTime() - t0) / 1000);
+
+            List<Mapping> maps = ProcFs.maps(pid);
+            tracee.setSyscallInsn(SyscallSite.findInVdso(tracee, maps));
+            frozen.scratch = tracee.injectChecked("mmap(scratch)", Sys.MMAP, 0, SCRATCH_SIZE,
+                    Sys.PROT_READ | Sys.PROT_WRITE, Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS, -1, 0);
+            LiveTask task = new LiveTask(tracee, pid, comm);
+            task.setScratch(frozen.scratch, SCRATCH_SIZE);
+
+            Set<String> usedPlugins = new TreeSet<>();
+            CoreEntry core = CoreCollector.collect(task, frozen.regs, maps);
+            checkTimers(pid, comm);
+            long savedBytes = dumpMemory(task, maps, image, usedPlugins);
+            Collected fds = collectFds(task, image, usedPlugins);
+            checkClosure(fds, image, usedPlugins);
+            dumpObjects(fds.handlers, image);
+
+            try (RecordWriter w = image.writer("core-" + pid + ".img", FileType.CORE)) {
+                w.write(core);
+            }
+            ProcFs.Stat stat = ProcFs.stat(pid);
+            try (RecordWriter w = image.writer("pstree.img", FileType.PSTREE)) {
+                w.write(PstreeEntry.newBuilder().setPid(pid).setPpid(stat.ppid()).setPgid(stat.pgrp())
+                        .setSid(stat.session()).addThreads(pid).build());
+            }
+            InventoryEntry.Builder inv = InventoryEntry.newBuilder()
+                    .setFormatVersion(ImageDir.FORMAT_VERSION)
+                    .setCryoVersion(cryoVersion)
+                    .setSpiVersion(Spi.VERSION)
+                    .setRootPid(pid)
+                    .setKernel(kernelRelease())
+                    .setCreatedUnixMs(System.currentTimeMillis());
+            for (String id : usedPlugins) {
+                inv.addPlugins(PluginRef.newBuilder().setId(id)
+                        .setVersion(plugins.plugin(id).map(p -> p.version()).orElse("?")));
+            }
+            image.writeInventory(inv.build());
+            complete = true;
+            LOG.info("dumped {}: {} MiB of pages in {} ms", tracee.who(), savedBytes >> 20,
+                    (System.nanoTime() - t0) / 1_000_000);
+            for (LifecycleListener l : plugins.lifecycleListeners()) {
+                l.postDump(event);
+            }
+            finish(request.after(), frozen);
+            frozen = null;
+        } catch (CryoException | RuntimeException e) {
+            if (!complete) {
+                image.discard();
+            }
+            throw e;
+        } finally {
+            if (frozen != null) {
+                frozen.release();
+            }
+        }
+    }
+
+    /** A seized task plus what must be undone to let it go unchanged. */
+    private static final class Frozen {
+        final Tracee tracee;
+        long[] regs;
+        long scratch;
+
+        Frozen(Tracee tracee) {
+            this.tracee = tracee;
+        }
+
+        /** Undoes cryo's traces (scratch mapping, registers) and detaches; the process runs on as before. */
+        void release() {
+            try {
+                if (scratch > 0 && regs != null) {
+                    tracee.inject(Sys.MUNMAP, scratch, SCRATCH_SIZE);
+                }
+            } catch (CryoException | RuntimeException e) {
+                LOG.warn("could not remove cryo's scratch mapping from {}: {}", tracee.who(), e.getMessage());
+            }
+            try {
+                if (regs != null) {
+                    tracee.setRegs(regs);
+                }
+            } catch (CryoException e) {
+                LOG.warn("could not restore registers of {}: {}", tracee.who(), e.getMessage());
+            }
+            tracee.detachQuietly();
+        }
+    }
+
+    private void finish(DumpRequest.After after, Frozen frozen) throws CryoException {
+        Tracee t = frozen.tracee;
+        switch (after) {
+            case KILL -> {
+                LibC.INSTANCE.kill(t.tid(), Sys.SIGKILL);
+                // the tracer sees the exit; the real parent reaps it
+                int s = t.waitStatus();
+                while (Sys.stopped(s)) {
+                    s = t.waitStatus();
+                }
+            }
+            case LEAVE_RUNNING -> frozen.release();
+            case LEAVE_STOPPED -> {
+                LibC.INSTANCE.kill(t.tid(), Sys.SIGSTOP);
+                frozen.release();
+            }
+        }
+    }
+
+    private static void checkTimers(int pid, String comm) throws CryoException {
+        if (!ProcFs.timers(pid).isBlank()) {
+            throw new CryoException(Category.UNSUPPORTED, "core/POSIX_TIMERS", "dump refused: pid " + pid + " \""
+                    + comm + "\" has POSIX timers (timer_create), which cryo does not dump yet",
+                    "delete the timers before dumping; setitimer/alarm timers are supported");
+        }
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    private long dumpMemory(LiveTask task, List<Mapping> maps, ImageDir image, Set<String> usedPlugins)
+            throws CryoException {
+        int pid = task.pid().value();
+        Map<MemoryHandler, List<Mapping>> claimed = new LinkedHashMap<>();
+        for (Mapping m : maps) {
+            if (m.kernelSpecial()) {
+                continue;
+            }
+            MemoryHandler owner = null;
+            for (MemoryHandler h : plugins.memoryHandlers()) {
+                if (h.probe(m)) {
+                    owner = h;
+                    break;
+                }
+            }
+            if (owner == null) {
+                throw new CryoException(Category.UNSUPPORTED, "core/UNSUPPORTED_MAPPING", "dump refused: mapping "
+                        + m + " of " + task.who() + " is handled by no enabled memory plugin",
+                        "enable the 'memory' plugin (plugins.enabled in conf/cryo.conf, and not in plugins.disabled)");
+            }
+            claimed.computeIfAbsent(owner, k -> new ArrayList<>()).add(m);
+        }
+        String pagesName = "pages-" + pid + ".img";
+        long saved;
+        try (var pagesWriter = image.pagesWriter(pagesName);
+             RecordWriter mm = image.writer("mm-" + pid + ".img", FileType.MM);
+             BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName)) {
+            for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
+                MemoryHandler h = e.getKey();
+                usedPlugins.add(plugins.pluginIdOf(h));
+                ImageSink records = envelopeSink(mm, h.kind());
+                h.dump(new MemoryDumpContext() {
+                    public RemoteTask task() {
+                        return task;
+                    }
+
+                    public PageSink pages() {
+                        return sink;
+                    }
+
+                    public ImageSink records() {
+                        return records;
+                    }
+
+                    public Config config() {
+                        return config;
+                    }
+                }, e.getValue());
+            }
+            sink.flush();
+            saved = sink.savedBytes();
+        }
+        return saved;
+    }
+
+    private static ImageSink envelopeSink(RecordWriter w, String kind) {
+        return record -> w.write(Envelope.newBuilder().setKind(kind).setRecord(Any.pack(record)).build());
+    }
+
+    // ---------------------------------------------------------------- fds
+
+    private static final class Collected {
+        final Set<FdHandler> handlers = new LinkedHashSet<>();
+        final Set<ObjectId> held = new LinkedHashSet<>();
+        final List<Ref> references = new ArrayList<>();
+    }
+
+    private record Ref(ObjectId from, ObjectId to, String description, Pid holder, String comm, TargetFd fd) {
+    }
+
+    private Collected collectFds(LiveTask task, ImageDir image, Set<String> usedPlugins) throws CryoException {
+        int pid = task.pid().value();
+        Collected c = new Collected();
+        try (RecordWriter w = image.writer("fdinfo-" + pid + ".img", FileType.FDINFO)) {
+            for (int n : ProcFs.fds(pid)) {
+                FdInfo fd = FdInfos.read(pid, n);
+                FdHandler owner = null;
+                for (FdHandler h : plugins.fdHandlers()) {
+                    if (h.probe(fd)) {
+                        owner = h;
+                        break;
+                    }
+                }
+                if (owner == null) {
+                    throw unsupportedFd(task, fd);
+                }
+                FdHandler handler = owner;
+                Message record = handler.collect(new FdDumpContext() {
+                    public RemoteTask task() {
+                        return task;
+                    }
+
+                    public Config config() {
+                        return config;
+                    }
+
+                    public void holds(ObjectId object) {
+                        c.held.add(object);
+                    }
+
+                    public void references(ObjectId from, ObjectId to, String description) {
+                        c.references.add(new Ref(from, to, description, task.pid(), task.comm(), fd.fd()));
+                    }
+                }, fd);
+                c.handlers.add(handler);
+                usedPlugins.add(plugins.pluginIdOf(handler));
+                w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setKind(handler.kind())
+                        .setRecord(Any.pack(record)).build());
+            }
+        }
+        return c;
+    }
+
+    private CryoException unsupportedFd(LiveTask task, FdInfo fd) {
+        String kind = FdInfos.likelyKind(fd);
+        String what = "dump refused: fd " + fd.fd() + " of " + task.who() + " is a " + fd.typeName() + " ("
+                + fd.link() + ") and no enabled plugin handles it";
+        String fix;
+        Optional<dev.cryo.core.plugin.PluginInfo> plugin = kind == null ? Optional.empty() : plugins.plugin(kind);
+        if (plugin.isPresent() && !plugin.get().enabled()) {
+            fix = "enable the '" + kind + "' plugin: list it in plugins.enabled and remove it from plugins.disabled"
+                    + " (conf/cryo.conf or --config)";
+        } else if (plugin.isPresent()) {
+            fix = "the '" + kind + "' plugin " + plugin.get().version() + " does not handle this " + fd.typeName()
+                    + " yet; close fd " + fd.fd() + " before dumping";
+        } else if (kind != null) {
+            fix = "install and enable a plugin for '" + kind + "' (plugins.enabled), or close fd " + fd.fd()
+                    + " before dumping";
+        } else {
+            fix = "close fd " + fd.fd() + " before dumping, or install a plugin that handles " + fd.typeName() + "s";
+        }
+        return new CryoException(Category.UNSUPPORTED, "core/UNSUPPORTED_FD", what, fix);
+    }
+
+    private void checkClosure(Collected c, ImageDir image, Set<String> usedPlugins) throws CryoException {
+        RecordWriter external = null;
+        try {
+            for (Ref r : c.references) {
+                if (c.held.contains(r.to())) {
+                    continue;
+                }
+                ExternalReference ref = new ExternalReference(r.from(), r.to(), r.holder(), r.comm(), r.fd(),
+                        r.description());
+                boolean accepted = false;
+                for (ExternalPeerHandler h : plugins.externalPeerHandlers()) {
+                    Optional<Message> rec = h.accept(ref, config);
+                    if (rec.isPresent()) {
+                        if (external == null) {
+                            external = image.writer("external.img", FileType.EXTERNAL);
+                        }
+                        external.write(Envelope.newBuilder().setKind(h.kind()).setRecord(Any.pack(rec.get())).build());
+                        usedPlugins.add(plugins.pluginIdOf(h));
+                        accepted = true;
+                        break;
+                    }
+                }
+                if (!accepted) {
+                    throw new CryoException(Category.UNSUPPORTED, "core/EXTERNAL_REFERENCE", "dump refused: "
+                            + r.from() + " (pid " + r.holder() + " \"" + r.comm() + "\", fd " + r.fd()
+                            + ") refers to " + r.to() + " " + r.description() + " outside the dumped tree",
+                            "dump the peer's tree too, or let a plugin take the peer over (e.g. --ext-unix-sk for"
+                                    + " unix sockets)");
+                }
+            }
+        } finally {
+            if (external != null) {
+                external.close();
+            }
+        }
+    }
+
+    private void dumpObjects(Set<FdHandler> handlers, ImageDir image) throws CryoException {
+        for (FdHandler h : handlers) {
+            LazyObjectSink sink = new LazyObjectSink(image, h.kind());
+            try {
+                h.dumpObjects(new ObjectDumpContext() {
+                    public ImageSink objects() {
+                        return sink;
+                    }
+
+                    public Config config() {
+                        return config;
+                    }
+                });
+            } finally {
+                sink.close();
+            }
+        }
+    }
+
+    /** Creates {@code <kind>.img} only when the handler writes something. */
+    private static final class LazyObjectSink implements ImageSink {
+        private final ImageDir image;
+        private final String kind;
+        private RecordWriter writer;
+
+        LazyObjectSink(ImageDir image, String kind) {
+            this.image = image;
+            this.kind = kind;
+        }
+
+        @Override
+        public void write(Message record) throws CryoException {
+            if (writer == null) {
+                writer = image.writer(objectsFile(kind), FileType.OBJECTS);
+            }
+            writer.write(Envelope.newBuilder().setKind(kind).setRecord(Any.pack(record)).build());
+        }
+
+        void close() throws CryoException {
+            if (writer != null) {
+                writer.close();
+            }
+        }
+    }
+
+    /** @return the object table file of a kind: {@code pipe} → {@code pipe.img}, {@code acme/gpu} → {@code acme-gpu.img} */
+    public static String objectsFile(String kind) {
+        return kind.replace('/', '-') + ".img";
+    }
+
+    static String kernelRelease() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.cryo.core.linux;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import jnr.constants.platform.Errno;
+
+/** Turns errno values into messages: {@code call(args) failed: ENOENT (No such file or directory)}. */
+public final class Errors {
+    public static final int EPERM = 1;
+    public static final int ENOENT = 2;
+    public static final int ESRCH = 3;
+    public static final int EINTR = 4;
+    public static final int EAGAIN = 11;
+    public static final int EACCES = 13;
+    public static final int EFAULT = 14;
+    public static final int EBUSY = 16;
+    public static final int EEXIST = 17;
+    public static final int EINVAL = 22;
+    public static final int ECHILD = 10;
+
+    private Errors() {
+    }
+
+    /** @return e.g. {@code ENOENT (No such file or directory)} */
+    public static String describe(int errno) {
+        Errno e = Errno.valueOf(errno);
+        String name = e == null || e == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : e.name();
+        return name + " (" + LibC.INSTANCE.strerror(errno) + ")";
+    }
+
+    /** @return the symbolic name only, e.g. {@code ESRCH} */
+    public static String name(int errno) {
+        Errno e = Errno.valueOf(errno);
+        return e == null || e == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : e.name();
+    }
+
+    public static CryoException failure(String call, int errno) {
+        return new CryoException(Category.KERNEL, "core/SYSCALL_FAILED", call + " failed: " + describe(errno));
+    }
+
+    /** Throws for a libc return of -1 (errno from the thread), else returns {@code r}. */
+    public static long check(long r, String call) throws CryoException {
+        if (r == -1) {
+            throw failure(call, LibC.errno());
+        }
+        return r;
+    }
+}

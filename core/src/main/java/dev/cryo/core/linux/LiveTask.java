@@ -1,0 +1,185 @@
+package dev.cryo.core.linux;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.LocalFd;
+import dev.cryo.api.Pid;
+import dev.cryo.api.RemoteTask;
+import dev.cryo.api.TargetFd;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+
+/**
+ * {@link RemoteTask} over a stopped {@link Tracee}, with a scratch area inside the task for syscall arguments.
+ * Used by both pipelines; only on the tracer thread.
+ */
+public final class LiveTask implements RemoteTask {
+    private static final LibC C = LibC.INSTANCE;
+    private static final int SELF = (int) C.syscall(Sys.GETPID, 0, 0, 0, 0, 0, 0);
+
+    private final Tracee tracee;
+    private final int tgid;
+    private final String comm;
+    private long scratch;
+    private int scratchSize;
+
+    public LiveTask(Tracee tracee, int tgid, String comm) {
+        this.tracee = tracee;
+        this.tgid = tgid;
+        this.comm = comm;
+    }
+
+    public Tracee tracee() {
+        return tracee;
+    }
+
+    /** Sets the scratch area (address inside the task, size in bytes). */
+    public void setScratch(long address, int size) {
+        this.scratch = address;
+        this.scratchSize = size;
+    }
+
+    @Override
+    public Pid pid() {
+        return Pid.of(tgid);
+    }
+
+    @Override
+    public String comm() {
+        return comm;
+    }
+
+    /** @return {@code pid N "comm"} for messages */
+    public String who() {
+        return "pid " + tgid + " \"" + comm + "\"";
+    }
+
+    @Override
+    public Path procDir() {
+        return ProcFs.dir(tgid);
+    }
+
+    @Override
+    public long readMemory(long address, ByteBuffer dst) throws CryoException {
+        if (!dst.isDirect()) {
+            throw new IllegalArgumentException("readMemory needs a direct buffer");
+        }
+        long n = tracee.readMemory(address, Tracee.address(dst) + dst.position(), dst.remaining());
+        if (n < 0) {
+            throw Errors.failure("process_vm_readv(0x" + Long.toHexString(address) + ", " + dst.remaining()
+                    + " bytes) of " + who(), LibC.errno());
+        }
+        dst.position(dst.position() + (int) n);
+        return n;
+    }
+
+    @Override
+    public void writeMemory(long address, ByteBuffer src) throws CryoException {
+        if (!src.isDirect()) {
+            ByteBuffer d = ByteBuffer.allocateDirect(src.remaining()).put(src.duplicate()).flip();
+            tracee.writeFully(address, d, "memory");
+            src.position(src.limit());
+            return;
+        }
+        tracee.writeFully(address, src, "memory");
+    }
+
+    @Override
+    public long syscall(String what, int nr, long... args) throws CryoException {
+        long r = tracee.inject(nr, args);
+        if (r < 0 && r > -4096) {
+            throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED",
+                    what + " in " + who() + " failed: " + Errors.describe((int) -r));
+        }
+        return r;
+    }
+
+    @Override
+    public long syscallRaw(int nr, long... args) throws CryoException {
+        return tracee.inject(nr, args);
+    }
+
+    @Override
+    public long scratchAddress() {
+        if (scratch == 0) {
+            throw new IllegalStateException("no scratch area in " + who());
+        }
+        return scratch;
+    }
+
+    @Override
+    public int scratchSize() {
+        return scratchSize;
+    }
+
+    @Override
+    public LocalFd pullFd(TargetFd fd) throws CryoException {
+        long pidfd = C.syscall(Sys.PIDFD_OPEN, tgid, 0, 0, 0, 0, 0);
+        if (pidfd < 0) {
+            throw Errors.failure("pidfd_open(" + tgid + ")", LibC.errno());
+        }
+        try {
+            long local = C.syscall(Sys.PIDFD_GETFD, pidfd, fd.value(), 0, 0, 0, 0);
+            if (local < 0) {
+                throw Errors.failure("pidfd_getfd(fd " + fd + " of " + who() + ")", LibC.errno());
+            }
+            return new NativeFd((int) local);
+        } finally {
+            C.close((int) pidfd);
+        }
+    }
+
+    @Override
+    public void pushFd(LocalFd fd, TargetFd at, boolean cloexec) throws CryoException {
+        long pidfd = syscall("pidfd_open(cryo pid " + SELF + ")", Sys.PIDFD_OPEN, SELF, 0);
+        try {
+            long got = syscall("pidfd_getfd(cryo fd " + fd.value() + ")", Sys.PIDFD_GETFD, pidfd, fd.value(), 0);
+            if (got != at.value()) {
+                syscall("dup3(" + got + ", " + at + ")", Sys.DUP3, got, at.value(), cloexec ? Sys.O_CLOEXEC : 0);
+                syscall("close(" + got + ")", Sys.CLOSE, got);
+            } else if (!cloexec) {
+                syscall("fcntl(" + at + ", F_SETFD, 0)", Sys.FCNTL, at.value(), 2 /* F_SETFD */, 0);
+            }
+        } finally {
+            syscallRaw(Sys.CLOSE, pidfd);
+        }
+    }
+
+    @Override
+    public long[] pagemap(long start, long end) throws CryoException {
+        int pages = (int) ((end - start) >>> 12);
+        long[] out = new long[pages];
+        Path p = procDir().resolve("pagemap");
+        try (var ch = java.nio.channels.FileChannel.open(p)) {
+            ByteBuffer b = ByteBuffer.allocateDirect(Math.min(pages, 1 << 16) * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            int done = 0;
+            while (done < pages) {
+                int n = Math.min(pages - done, b.capacity() / 8);
+                b.clear().limit(n * 8);
+                long off = ((start >>> 12) + done) * 8L;
+                while (b.hasRemaining()) {
+                    int r = ch.read(b, off + b.position());
+                    if (r <= 0) {
+                        throw new CryoException(Category.KERNEL, "core/PAGEMAP", "short read of " + p);
+                    }
+                }
+                b.flip();
+                for (int i = 0; i < n; i++) {
+                    out[done + i] = b.getLong();
+                }
+                done += n;
+            }
+        } catch (java.io.IOException e) {
+            throw new CryoException(Category.KERNEL, "core/PAGEMAP", "cannot read " + p + ": " + e.getMessage());
+        }
+        return out;
+    }
+
+    /** Allocates native memory usable as a buffer for {@link Tracee} transfers. */
+    static Pointer nativeBuffer(int size) {
+        return Memory.allocateDirect(LibC.runtime(), size, true);
+    }
+}

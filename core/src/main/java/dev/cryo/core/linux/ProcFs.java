@@ -1,0 +1,232 @@
+package dev.cryo.core.linux;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Mapping;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Parsers of {@code /proc/PID/*}. Every method reads the file fresh. */
+public final class ProcFs {
+    private static final Path PROC = Path.of("/proc");
+
+    private ProcFs() {
+    }
+
+    public static Path dir(int pid) {
+        return PROC.resolve(Integer.toString(pid));
+    }
+
+    static String read(Path p) throws CryoException {
+        try {
+            return Files.readString(p, StandardCharsets.ISO_8859_1);
+        } catch (NoSuchFileException e) {
+            throw new CryoException(Category.USAGE, "core/NO_SUCH_PROCESS", "cannot read " + p + ": no such process");
+        } catch (IOException e) {
+            throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot read " + p + ": " + e.getMessage(),
+                    null, e);
+        }
+    }
+
+    public static boolean exists(int pid) {
+        return Files.isDirectory(dir(pid));
+    }
+
+    /** @return the process name, {@code comm} */
+    public static String comm(int pid) {
+        try {
+            return Files.readString(dir(pid).resolve("comm"), StandardCharsets.ISO_8859_1).strip();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    /** {@code /proc/PID/stat} fields, numbered as in proc(5) (field 1 = pid). */
+    public record Stat(int pid, String comm, char state, int ppid, int pgrp, int session, long flags,
+                       long startTime, long[] fields) {
+        /** @return field {@code n} (1-based, as in proc(5)) as an unsigned number */
+        public long field(int n) {
+            return fields[n - 1];
+        }
+
+        /** PF_KTHREAD (0x00200000) in the flags field. */
+        public boolean kernelThread() {
+            return (flags & 0x00200000L) != 0;
+        }
+    }
+
+    public static Stat stat(int pid) throws CryoException {
+        return parseStat(read(dir(pid).resolve("stat")));
+    }
+
+    static Stat parseStat(String s) {
+        int open = s.indexOf('(');
+        int close = s.lastIndexOf(')');
+        String comm = s.substring(open + 1, close);
+        String[] rest = s.substring(close + 2).trim().split(" ");
+        long[] f = new long[rest.length + 2];
+        f[0] = Long.parseLong(s.substring(0, open).trim());
+        for (int i = 1; i < rest.length; i++) {
+            f[i + 2] = parseUnsigned(rest[i]);
+        }
+        return new Stat((int) f[0], comm, rest[0].charAt(0), (int) f[3], (int) f[4], (int) f[5], f[8], f[21], f);
+    }
+
+    private static long parseUnsigned(String v) {
+        return v.startsWith("-") ? Long.parseLong(v) : Long.parseUnsignedLong(v);
+    }
+
+    /** {@code /proc/PID/status} as key → value (trimmed). */
+    public static Map<String, String> status(int pid) throws CryoException {
+        return parseKeyValues(read(dir(pid).resolve("status")));
+    }
+
+    static Map<String, String> parseKeyValues(String text) {
+        Map<String, String> m = new HashMap<>();
+        for (String line : text.split("\n")) {
+            int c = line.indexOf(':');
+            if (c > 0) {
+                m.put(line.substring(0, c).trim(), line.substring(c + 1).trim());
+            }
+        }
+        return m;
+    }
+
+    /** @return thread ids of the process, the leader first */
+    public static List<Integer> threads(int pid) throws CryoException {
+        List<Integer> out = new ArrayList<>();
+        try (var s = Files.list(dir(pid).resolve("task"))) {
+            s.forEach(p -> out.add(Integer.parseInt(p.getFileName().toString())));
+        } catch (IOException e) {
+            throw new CryoException(Category.USAGE, "core/NO_SUCH_PROCESS", "cannot list threads of pid " + pid
+                    + ": " + e.getMessage());
+        }
+        out.sort(null);
+        out.remove(Integer.valueOf(pid));
+        out.add(0, pid);
+        return out;
+    }
+
+    /** @return pids of the children of every thread of the process */
+    public static List<Integer> children(int pid) throws CryoException {
+        List<Integer> out = new ArrayList<>();
+        for (int tid : threads(pid)) {
+            Path p = dir(pid).resolve("task").resolve(Integer.toString(tid)).resolve("children");
+            String text;
+            try {
+                text = Files.readString(p);
+            } catch (IOException e) {
+                continue; // thread exited meanwhile
+            }
+            for (String c : text.trim().split("\\s+")) {
+                if (!c.isEmpty()) {
+                    out.add(Integer.parseInt(c));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Parses {@code /proc/PID/maps} plus the VmFlags of {@code smaps}. */
+    public static List<Mapping> maps(int pid) throws CryoException {
+        List<Mapping> out = parseMaps(read(dir(pid).resolve("maps")));
+        Map<Long, Set<String>> flags = parseSmapsFlags(read(dir(pid).resolve("smaps")));
+        List<Mapping> withFlags = new ArrayList<>(out.size());
+        for (Mapping m : out) {
+            withFlags.add(new Mapping(m.start(), m.end(), m.prot(), m.shared(), m.offset(), m.dev(), m.inode(),
+                    m.name(), flags.getOrDefault(m.start(), Set.of())));
+        }
+        return withFlags;
+    }
+
+    /** Maps only, without smaps flags (cheap). */
+    public static List<Mapping> mapsOnly(int pid) throws CryoException {
+        return parseMaps(read(dir(pid).resolve("maps")));
+    }
+
+    static List<Mapping> parseMaps(String text) {
+        List<Mapping> out = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] f = line.trim().split("\\s+", 6);
+            int dash = f[0].indexOf('-');
+            long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
+            long end = Long.parseUnsignedLong(f[0].substring(dash + 1), 16);
+            String perms = f[1];
+            int prot = (perms.charAt(0) == 'r' ? 1 : 0) | (perms.charAt(1) == 'w' ? 2 : 0)
+                    | (perms.charAt(2) == 'x' ? 4 : 0);
+            out.add(new Mapping(start, end, prot, perms.charAt(3) == 's', Long.parseUnsignedLong(f[2], 16), f[3],
+                    Long.parseLong(f[4]), f.length > 5 ? f[5] : "", Set.of()));
+        }
+        return out;
+    }
+
+    static Map<Long, Set<String>> parseSmapsFlags(String text) {
+        Map<Long, Set<String>> out = new HashMap<>();
+        long current = -1;
+        for (String line : text.split("\n")) {
+            if (line.isEmpty()) {
+                continue;
+            }
+            char c = line.charAt(0);
+            boolean header = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            if (header && line.indexOf('-') > 0 && line.indexOf('-') < 17) {
+                current = Long.parseUnsignedLong(line.substring(0, line.indexOf('-')), 16);
+            } else if (line.startsWith("VmFlags:")) {
+                out.put(current, new HashSet<>(List.of(line.substring(8).trim().split("\\s+"))));
+            }
+        }
+        return out;
+    }
+
+    /** {@code /proc/PID/fdinfo/N} as key → value. */
+    public static Map<String, String> fdinfo(int pid, int fd) throws CryoException {
+        return parseKeyValues(read(dir(pid).resolve("fdinfo").resolve(Integer.toString(fd))));
+    }
+
+    /** @return the open fd numbers of the process, ascending */
+    public static List<Integer> fds(int pid) throws CryoException {
+        List<Integer> out = new ArrayList<>();
+        try (var s = Files.list(dir(pid).resolve("fd"))) {
+            s.forEach(p -> out.add(Integer.parseInt(p.getFileName().toString())));
+        } catch (IOException e) {
+            throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot list fds of pid " + pid + ": " + e);
+        }
+        out.sort(null);
+        return out;
+    }
+
+    public static String readLink(Path p) throws CryoException {
+        try {
+            return Files.readSymbolicLink(p).toString();
+        } catch (IOException e) {
+            throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot read link " + p + ": " + e);
+        }
+    }
+
+    public static byte[] readBytes(Path p) throws CryoException {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot read " + p + ": " + e);
+        }
+    }
+
+    /** {@code /proc/PID/timers}: POSIX timers of the process (non-empty means timer_create was used). */
+    public static String timers(int pid) throws CryoException {
+        Path p = dir(pid).resolve("timers");
+        return Files.exists(p) ? read(p) : "";
+    }
+}

@@ -1,0 +1,58 @@
+package dev.cryo.core.linux;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.core.image.proto.RlimitEntry;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Resource limits of another process through prlimit(2), no injection needed. */
+public final class Rlimits {
+    public static final String[] NAMES = {"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE",
+            "RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS",
+            "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+
+    private Rlimits() {
+    }
+
+    public static List<RlimitEntry> read(int pid) throws CryoException {
+        Pointer old = Memory.allocateDirect(LibC.runtime(), 16, true);
+        List<RlimitEntry> out = new ArrayList<>();
+        for (int r = 0; r < NAMES.length; r++) {
+            if (LibC.INSTANCE.prlimit(pid, r, null, old) != 0) {
+                throw Errors.failure("prlimit(" + pid + ", " + NAMES[r] + ")", LibC.errno());
+            }
+            out.add(RlimitEntry.newBuilder().setResource(r).setName(NAMES[r]).setCur(old.getLong(0))
+                    .setMax(old.getLong(8)).build());
+        }
+        return out;
+    }
+
+    /** Sets one limit of {@code pid}; a value this user may not set is an error naming it. */
+    public static void write(int pid, RlimitEntry e, String who) throws CryoException {
+        Pointer p = Memory.allocateDirect(LibC.runtime(), 32, true);
+        if (LibC.INSTANCE.prlimit(pid, e.getResource(), null, p.slice(16)) != 0) {
+            throw Errors.failure("prlimit(" + pid + ", " + e.getName() + ")", LibC.errno());
+        }
+        if (p.getLong(16) == e.getCur() && p.getLong(24) == e.getMax()) {
+            return;
+        }
+        p.putLong(0, e.getCur());
+        p.putLong(8, e.getMax());
+        if (LibC.INSTANCE.prlimit(pid, e.getResource(), p, null) != 0) {
+            int errno = LibC.errno();
+            throw new CryoException(Category.KERNEL, "core/RLIMIT", "cannot restore " + e.getName() + " of " + who
+                    + " to soft " + unsigned(e.getCur()) + " hard " + unsigned(e.getMax()) + " (cryo's hard limit is "
+                    + unsigned(p.getLong(24)) + "): prlimit failed: " + Errors.describe(errno),
+                    "raising a hard limit needs CAP_SYS_RESOURCE; restore from a context whose hard limit is at least "
+                            + unsigned(e.getMax()) + " (ulimit -H)");
+        }
+    }
+
+    private static String unsigned(long v) {
+        return v == -1L ? "unlimited" : Long.toUnsignedString(v);
+    }
+}

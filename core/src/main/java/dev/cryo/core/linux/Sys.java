@@ -1,0 +1,78 @@
+package dev.cryo.core.linux;
+
+/** x86_64 system call numbers and the kernel constants cryo uses. */
+public final class Sys {
+    public static final int READ = 0, WRITE = 1, CLOSE = 3, LSEEK = 8, MMAP = 9, MPROTECT = 10, MUNMAP = 11,
+            BRK = 12, RT_SIGACTION = 13, RT_SIGPROCMASK = 14, GETITIMER = 36, SETITIMER = 38, GETPID = 39,
+            CLONE = 56, EXIT = 60, KILL = 62, FCNTL = 72, CHDIR = 80, FCHDIR = 81, UMASK = 95, SETUID = 105,
+            SETGID = 106, SETPGID = 109, SETSID = 112, SETRESUID = 117, SETRESGID = 119, SETGROUPS = 116,
+            SETFSUID = 122, SETFSGID = 123, RT_SIGQUEUEINFO = 129, PRCTL = 157, ARCH_PRCTL = 158, CHROOT = 161,
+            GETTID = 186, SET_TID_ADDRESS = 218, EXIT_GROUP = 231, OPENAT = 257, SET_ROBUST_LIST = 273,
+            GET_ROBUST_LIST = 274, DUP3 = 292, RT_TGSIGQUEUEINFO = 297, PRLIMIT64 = 302, RSEQ = 334, PIDFD_OPEN = 434,
+            CLONE3 = 435, CLOSE_RANGE = 436, PIDFD_GETFD = 438, MREMAP = 25;
+
+    public static final int PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_SINGLESTEP = 9, PTRACE_DETACH = 17,
+            PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201, PTRACE_GETSIGINFO = 0x4202,
+            PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205, PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207,
+            PTRACE_LISTEN = 0x4208, PTRACE_PEEKSIGINFO = 0x4209, PTRACE_GETSIGMASK = 0x420a,
+            PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_RSEQ_CONFIGURATION = 0x420f;
+    public static final int PTRACE_O_TRACEFORK = 0x2, PTRACE_O_TRACECLONE = 0x8, PTRACE_O_EXITKILL = 0x100000;
+    public static final int PTRACE_EVENT_FORK = 1, PTRACE_EVENT_CLONE = 3, PTRACE_EVENT_STOP = 128;
+    public static final int PTRACE_PEEKSIGINFO_SHARED = 1;
+    public static final int NT_PRSTATUS = 1, NT_X86_XSTATE = 0x202;
+    public static final int WALL = 0x40000000, WNOHANG = 1;
+
+    public static final int SIGHUP = 1, SIGKILL = 9, SIGTRAP = 5, SIGSTOP = 19, SIGCONT = 18, SIGCHLD = 17;
+
+    public static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+    public static final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20,
+            MAP_FIXED_NOREPLACE = 0x100000;
+    public static final int MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
+    public static final int O_RDONLY = 0, O_CLOEXEC = 0x80000, AT_FDCWD = -100;
+
+    public static final int PR_SET_NAME = 15, PR_SET_MM = 35, PR_SET_MM_MAP = 14, PR_SET_CHILD_SUBREAPER = 36,
+            PR_GET_TID_ADDRESS = 40;
+    public static final int RSEQ_FLAG_UNREGISTER = 1;
+    public static final int CLONE_PARENT = 0x8000;
+
+    public static final int ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514,
+            ERESTART_RESTARTBLOCK = 516;
+
+    private Sys() {
+    }
+
+    // wait status decoding
+    public static boolean stopped(int status) {
+        return (status & 0xff) == 0x7f;
+    }
+
+    public static int stopSig(int status) {
+        return (status >> 8) & 0xff;
+    }
+
+    public static int event(int status) {
+        return (status >> 16) & 0xff;
+    }
+
+    public static boolean exited(int status) {
+        return (status & 0x7f) == 0;
+    }
+
+    public static int exitCode(int status) {
+        return (status >> 8) & 0xff;
+    }
+
+    public static int termSig(int status) {
+        return status & 0x7f;
+    }
+
+    public static String describeStatus(int s) {
+        if (stopped(s)) {
+            return String.format("stopped by signal %d (event %d)", stopSig(s), event(s));
+        }
+        if (exited(s)) {
+            return "exited with status " + exitCode(s);
+        }
+        return "killed by signal " + termSig(s);
+    }
+}

@@ -1,0 +1,378 @@
+package dev.cryo.core.linux;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+import java.nio.ByteBuffer;
+
+import static dev.cryo.core.linux.Sys.*;
+
+/**
+ * ptrace of one task (thread). Not thread-safe: use it only on the {@link TracerThread} that seized it.
+ *
+ * <p>Syscall injection: {@link #inject} sets {@code rax}=nr, the arguments in rdi rsi rdx r10 r8 r9,
+ * {@code rip} = an address holding {@code 0f 05} ({@link #setSyscallInsn}), {@code orig_rax} = -1 (no restart
+ * fix-up), single-steps over it and reads {@code rax}; the registers saved at the stop are put back afterwards.
+ */
+public final class Tracee {
+    private static final LibC C = LibC.INSTANCE;
+    private static final int XSTATE_MAX = 1 << 16;
+
+    private final int tid;
+    private final String name;
+    private final Pointer regsBuf = Memory.allocateDirect(LibC.runtime(), Regs.SIZE, true);
+    private final Pointer iov = Memory.allocateDirect(LibC.runtime(), 16, true);
+    private final Pointer small = Memory.allocateDirect(LibC.runtime(), 256, true);
+    private final Pointer iovs = Memory.allocateDirect(LibC.runtime(), 32, true);
+    private final int[] status = new int[1];
+    private long syscallInsn;
+    private long[] savedRegs;
+    private long injected;
+
+    public Tracee(int tid, String name) {
+        this.tid = tid;
+        this.name = name;
+    }
+
+    public int tid() {
+        return tid;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** @return {@code pid N "comm"} for messages */
+    public String who() {
+        return "pid " + tid + " \"" + name + "\"";
+    }
+
+    private long ptrace(int req, long addr, long data, String what) throws CryoException {
+        long r = C.ptrace(req, tid, addr, data);
+        if (r == -1) {
+            throw Errors.failure(what + " of " + who(), LibC.errno());
+        }
+        return r;
+    }
+
+    public void seize(int options) throws CryoException {
+        long r = C.ptrace(PTRACE_SEIZE, tid, 0, options);
+        if (r == -1) {
+            int e = LibC.errno();
+            throw new CryoException(e == Errors.EPERM ? Category.KERNEL : Category.KERNEL, "core/SEIZE_FAILED",
+                    "cannot freeze " + who() + ": PTRACE_SEIZE failed: " + Errors.describe(e),
+                    e == Errors.EPERM ? "run cryo as root; make sure no debugger or other cryo traces the process"
+                            : null);
+        }
+    }
+
+    public void interrupt() throws CryoException {
+        ptrace(PTRACE_INTERRUPT, 0, 0, "PTRACE_INTERRUPT");
+    }
+
+    public void setOptions(int options) throws CryoException {
+        ptrace(PTRACE_SETOPTIONS, 0, options, "PTRACE_SETOPTIONS");
+    }
+
+    public void detach(int sig) throws CryoException {
+        ptrace(PTRACE_DETACH, 0, sig, "PTRACE_DETACH");
+    }
+
+    /** Detaches, ignoring errors (cleanup paths). */
+    public void detachQuietly() {
+        C.ptrace(PTRACE_DETACH, tid, 0, 0);
+    }
+
+    public void cont(int sig) throws CryoException {
+        ptrace(PTRACE_CONT, 0, sig, "PTRACE_CONT");
+    }
+
+    public long eventMessage() throws CryoException {
+        ptrace(PTRACE_GETEVENTMSG, 0, small.address(), "PTRACE_GETEVENTMSG");
+        return small.getLong(0);
+    }
+
+    /** waitpid(tid, __WALL), retrying EINTR. */
+    public int waitStatus() throws CryoException {
+        for (;;) {
+            int r = C.waitpid(tid, status, WALL);
+            if (r == tid) {
+                return status[0];
+            }
+            int e = LibC.errno();
+            if (e != Errors.EINTR) {
+                throw Errors.failure("waitpid(" + tid + ")", e);
+            }
+        }
+    }
+
+    /**
+     * Waits for the next ptrace stop. A signal-delivery stop of another signal that arrives meanwhile is kept
+     * pending by re-queueing it with the next resume of the caller: here it is simply reported.
+     */
+    public int waitStop() throws CryoException {
+        int s = waitStatus();
+        if (!stopped(s)) {
+            throw new CryoException(Category.KERNEL, "core/TASK_VANISHED", who() + " " + describeStatus(s)
+                    + " while cryo held it stopped");
+        }
+        return s;
+    }
+
+    /**
+     * Interrupts the task and waits until it is in the interrupt (or group) stop. A signal that was about to be
+     * delivered when the interrupt arrived shows up first as a signal-delivery stop; it is delivered as it would
+     * have been (the handler frame is set up) and the wait goes on, so no signal is lost or duplicated.
+     */
+    public void freeze() throws CryoException {
+        interrupt();
+        for (;;) {
+            int s = waitStop();
+            if (event(s) == PTRACE_EVENT_STOP) {
+                return;
+            }
+            cont(stopSig(s));
+        }
+    }
+
+    public long[] getRegs() throws CryoException {
+        iov.putLong(0, regsBuf.address());
+        iov.putLong(8, Regs.SIZE);
+        ptrace(PTRACE_GETREGSET, NT_PRSTATUS, iov.address(), "PTRACE_GETREGSET(NT_PRSTATUS)");
+        long[] r = new long[Regs.COUNT];
+        regsBuf.get(0, r, 0, Regs.COUNT);
+        return r;
+    }
+
+    public void setRegs(long[] r) throws CryoException {
+        regsBuf.put(0, r, 0, Regs.COUNT);
+        iov.putLong(0, regsBuf.address());
+        iov.putLong(8, Regs.SIZE);
+        ptrace(PTRACE_SETREGSET, NT_PRSTATUS, iov.address(), "PTRACE_SETREGSET(NT_PRSTATUS)");
+    }
+
+    /** NT_X86_XSTATE; the kernel writes the real size back into the iovec. */
+    public byte[] getXstate() throws CryoException {
+        Pointer buf = Memory.allocateDirect(LibC.runtime(), XSTATE_MAX, true);
+        iov.putLong(0, buf.address());
+        iov.putLong(8, XSTATE_MAX);
+        ptrace(PTRACE_GETREGSET, NT_X86_XSTATE, iov.address(), "PTRACE_GETREGSET(NT_X86_XSTATE)");
+        int len = (int) iov.getLong(8);
+        byte[] b = new byte[len];
+        buf.get(0, b, 0, len);
+        return b;
+    }
+
+    public void setXstate(byte[] b) throws CryoException {
+        Pointer buf = Memory.allocateDirect(LibC.runtime(), b.length, true);
+        buf.put(0, b, 0, b.length);
+        iov.putLong(0, buf.address());
+        iov.putLong(8, b.length);
+        ptrace(PTRACE_SETREGSET, NT_X86_XSTATE, iov.address(), "PTRACE_SETREGSET(NT_X86_XSTATE)");
+    }
+
+    public long getSigmask() throws CryoException {
+        ptrace(PTRACE_GETSIGMASK, 8, small.address(), "PTRACE_GETSIGMASK");
+        return small.getLong(0);
+    }
+
+    public void setSigmask(long mask) throws CryoException {
+        small.putLong(0, mask);
+        ptrace(PTRACE_SETSIGMASK, 8, small.address(), "PTRACE_SETSIGMASK");
+    }
+
+    /** @return {ptr, size, signature, flags} of the registered rseq area; ptr 0 when none */
+    public long[] getRseq() throws CryoException {
+        ptrace(PTRACE_GET_RSEQ_CONFIGURATION, 24, small.address(), "PTRACE_GET_RSEQ_CONFIGURATION");
+        return new long[]{small.getLong(0), small.getInt(8) & 0xffffffffL, small.getInt(12) & 0xffffffffL,
+                small.getInt(16) & 0xffffffffL};
+    }
+
+    /**
+     * Pending signals of the task's private queue, or of the process-wide queue when {@code shared}, as raw
+     * 128-byte siginfo_t in queue order; non-destructive (PTRACE_PEEKSIGINFO).
+     */
+    public java.util.List<byte[]> peekPendingSignals(boolean shared) throws CryoException {
+        java.util.List<byte[]> out = new java.util.ArrayList<>();
+        Pointer args = Memory.allocateDirect(LibC.runtime(), 16, true);
+        Pointer info = Memory.allocateDirect(LibC.runtime(), 128, true);
+        for (long off = 0; ; off++) {
+            args.putLong(0, off);
+            args.putInt(8, shared ? PTRACE_PEEKSIGINFO_SHARED : 0);
+            args.putInt(12, 1);
+            long n = ptrace(PTRACE_PEEKSIGINFO, args.address(), info.address(), "PTRACE_PEEKSIGINFO");
+            if (n <= 0) {
+                return out;
+            }
+            byte[] b = new byte[128];
+            info.get(0, b, 0, 128);
+            out.add(b);
+        }
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    /** process_vm_readv of {@code len} bytes at {@code remote} into native memory at {@code local}. */
+    public long readMemory(long remote, long local, long len) {
+        iovs.putLong(0, local);
+        iovs.putLong(8, len);
+        iovs.putLong(16, remote);
+        iovs.putLong(24, len);
+        return C.process_vm_readv(tid, iovs, 1, iovs.slice(16), 1, 0);
+    }
+
+    /** process_vm_writev of {@code len} bytes from native memory at {@code local} to {@code remote}. */
+    public long writeMemory(long remote, long local, long len) {
+        iovs.putLong(0, local);
+        iovs.putLong(8, len);
+        iovs.putLong(16, remote);
+        iovs.putLong(24, len);
+        return C.process_vm_writev(tid, iovs, 1, iovs.slice(16), 1, 0);
+    }
+
+    public static long address(ByteBuffer direct) {
+        return Pointer.wrap(LibC.runtime(), direct).address();
+    }
+
+    /** Reads exactly {@code dst.remaining()} bytes or throws. */
+    public void readFully(long remote, ByteBuffer dst, String what) throws CryoException {
+        long want = dst.remaining();
+        long n = readMemory(remote, address(dst) + dst.position(), want);
+        if (n != want) {
+            throw new CryoException(Category.KERNEL, "core/MEMORY_READ",
+                    "process_vm_readv(" + what + " at 0x" + Long.toHexString(remote) + ", " + want + " bytes) of "
+                            + who() + " failed: " + (n < 0 ? Errors.describe(LibC.errno()) : "short read " + n));
+        }
+        dst.position(dst.position() + (int) want);
+    }
+
+    /** Writes exactly {@code src.remaining()} bytes or throws. */
+    public void writeFully(long remote, ByteBuffer src, String what) throws CryoException {
+        long want = src.remaining();
+        long done = 0;
+        long base = address(src) + src.position();
+        while (done < want) {
+            long n = writeMemory(remote + done, base + done, want - done);
+            if (n <= 0) {
+                throw new CryoException(Category.KERNEL, "core/MEMORY_WRITE",
+                        "process_vm_writev(" + what + " at 0x" + Long.toHexString(remote + done) + ", "
+                                + (want - done) + " bytes) of " + who() + " failed: "
+                                + (n < 0 ? Errors.describe(LibC.errno()) : "wrote nothing"));
+            }
+            done += n;
+        }
+        src.position(src.position() + (int) want);
+    }
+
+    // ------------------------------------------------------------------ syscall injection
+
+    /** Sets the address of a {@code syscall} instruction in the task used by {@link #inject}. */
+    public void setSyscallInsn(long address) {
+        this.syscallInsn = address;
+    }
+
+    public long syscallInsn() {
+        return syscallInsn;
+    }
+
+    /** Registers to restore after each injection (normally those read at the stop). */
+    public void setSavedRegs(long[] regs) {
+        this.savedRegs = regs.clone();
+    }
+
+    public long[] savedRegs() {
+        return savedRegs.clone();
+    }
+
+    /** @return how many syscalls were injected into this task */
+    public long injectedCount() {
+        return injected;
+    }
+
+    /** Injects one syscall and returns the raw result ({@code -errno} on failure). */
+    public long inject(long nr, long... a) throws CryoException {
+        prepareInjection(nr, a);
+        ptrace(PTRACE_SINGLESTEP, 0, 0, "PTRACE_SINGLESTEP");
+        int s = waitStop();
+        if (stopSig(s) != SIGTRAP || event(s) != 0) {
+            throw injectionStop(nr, s);
+        }
+        return finishInjection();
+    }
+
+    /**
+     * Injects a fork-like call (clone3 without CLONE_VM...) into a task traced with PTRACE_O_TRACEFORK|TRACECLONE
+     * and returns the new process's pid; the new process is auto-attached to this tracer and left stopped.
+     */
+    public long injectFork(long nr, long... a) throws CryoException {
+        prepareInjection(nr, a);
+        ptrace(PTRACE_SINGLESTEP, 0, 0, "PTRACE_SINGLESTEP");
+        long child = -1;
+        for (;;) {
+            int s = waitStop();
+            int ev = event(s);
+            if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_CLONE) {
+                child = eventMessage();
+                ptrace(PTRACE_SINGLESTEP, 0, 0, "PTRACE_SINGLESTEP");
+                continue;
+            }
+            if (stopSig(s) != SIGTRAP || ev != 0) {
+                throw injectionStop(nr, s);
+            }
+            break;
+        }
+        long r = finishInjection();
+        if (r < 0) {
+            return r;
+        }
+        if (child != r) {
+            throw new CryoException(Category.INTERNAL, "core/FORK_EVENT", "injected fork in " + who()
+                    + " returned " + r + " but the fork event named " + child);
+        }
+        return r;
+    }
+
+    private void prepareInjection(long nr, long[] a) throws CryoException {
+        if (syscallInsn == 0 || savedRegs == null) {
+            throw new IllegalStateException("injection not prepared for " + who());
+        }
+        long[] r = savedRegs.clone();
+        r[Regs.RAX] = nr;
+        r[Regs.ORIG_RAX] = -1;
+        r[Regs.RIP] = syscallInsn;
+        r[Regs.RDI] = a.length > 0 ? a[0] : 0;
+        r[Regs.RSI] = a.length > 1 ? a[1] : 0;
+        r[Regs.RDX] = a.length > 2 ? a[2] : 0;
+        r[Regs.R10] = a.length > 3 ? a[3] : 0;
+        r[Regs.R8] = a.length > 4 ? a[4] : 0;
+        r[Regs.R9] = a.length > 5 ? a[5] : 0;
+        setRegs(r);
+        injected++;
+    }
+
+    private long finishInjection() throws CryoException {
+        iov.putLong(0, regsBuf.address());
+        iov.putLong(8, Regs.SIZE);
+        ptrace(PTRACE_GETREGSET, NT_PRSTATUS, iov.address(), "PTRACE_GETREGSET(NT_PRSTATUS)");
+        long rax = regsBuf.getLong(Regs.RAX * 8L);
+        setRegs(savedRegs);
+        return rax;
+    }
+
+    private CryoException injectionStop(long nr, int s) {
+        return new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "injected syscall " + nr + " in " + who()
+                + " ended in an unexpected stop: " + describeStatus(s));
+    }
+
+    /** Injects and throws when the result is {@code -errno}, naming {@code what}. */
+    public long injectChecked(String what, long nr, long... a) throws CryoException {
+        long r = inject(nr, a);
+        if (r < 0 && r > -4096) {
+            throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED",
+                    what + " in " + who() + " failed: " + Errors.describe((int) -r));
+        }
+        return r;
+    }
+}

@@ -1,0 +1,6 @@
+/**
+ * The Linux layer: jnr-ffi bindings, the tracer thread, ptrace of one task, syscall injection, /proc parsers.
+ * x86_64 only. Every native failure becomes a {@link dev.cryo.api.CryoException} of category KERNEL carrying the
+ * call and the symbolic errno ({@link dev.cryo.core.linux.Errors}).
+ */
+package dev.cryo.core.linux;

@@ -1,0 +1,153 @@
+package dev.cryo.core.restore;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Mapping;
+import dev.cryo.core.dump.SyscallSite;
+import dev.cryo.core.image.proto.MmEntry;
+import dev.cryo.core.image.proto.SpecialVmaEntry;
+import dev.cryo.core.linux.Errors;
+import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Sys;
+import dev.cryo.core.linux.Tracee;
+import jnr.posix.POSIX;
+import jnr.posix.POSIXFactory;
+import jnr.posix.SpawnFileAction;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Creates a process with a given pid as a child of cryo: starts cryo's static stub with posix_spawn (never
+ * ProcessBuilder: the JDK reaper would steal ptrace stops), seizes it, maps a scratch area holding
+ * {@code syscall; int3} at an address free in both the stub's and the dumped layout, and injects
+ * {@code clone3(CLONE_PARENT, set_tid = {pid})}. The new process is a copy of the stub (scratch included),
+ * auto-attached and stopped; the stub is then killed.
+ */
+final class ProcessCreator implements AutoCloseable {
+    /** Scratch area: one code page, then {@link #DATA_SIZE} bytes of data. */
+    static final int DATA_SIZE = 2 * 4096;
+    static final int SCRATCH_SIZE = 4096 + DATA_SIZE;
+    private static final int CLONE_ARGS_SIZE = 88;
+    private static final POSIX POSIX_API = POSIXFactory.getNativePOSIX();
+
+    private final Path stub;
+    private int stubPid = -1;
+    private long scratch;
+    private long vdsoSyscallOffset;
+    private long tempArea;
+
+    ProcessCreator(Path stub) {
+        this.stub = stub;
+    }
+
+    long scratchCode() {
+        return scratch;
+    }
+
+    long dataArea() {
+        return scratch + 4096;
+    }
+
+    long vdsoSyscallOffset() {
+        return vdsoSyscallOffset;
+    }
+
+    /** @return an area free in both layouts, large enough to park the kernel areas while moving them */
+    long tempArea() {
+        return tempArea;
+    }
+
+    Tracee createWithPid(int pid, String comm, MmEntry mm) throws CryoException {
+        if (!Files.isExecutable(stub)) {
+            throw new CryoException(Category.PLUGIN_CONFIG, "core/NO_STUB", "the restore stub " + stub
+                    + " is missing or not executable", "reinstall cryo; the stub ships in lib/cryo-stub");
+        }
+        List<SpawnFileAction> stdio = List.of(SpawnFileAction.open("/dev/null", 0, 0, 0),
+                SpawnFileAction.open("/dev/null", 1, 1, 0), SpawnFileAction.open("/dev/null", 2, 1, 0));
+        long spawned = POSIX_API.posix_spawnp(stub.toString(), stdio, List.of("cryo-stub"), List.of());
+        if (spawned <= 0) {
+            throw Errors.failure("posix_spawn(" + stub + ")", POSIX_API.errno());
+        }
+        stubPid = (int) spawned;
+        Tracee st = new Tracee(stubPid, "cryo-stub");
+        st.seize(Sys.PTRACE_O_EXITKILL | Sys.PTRACE_O_TRACEFORK | Sys.PTRACE_O_TRACECLONE);
+        st.freeze();
+        st.setSavedRegs(st.getRegs());
+        List<Mapping> stubMaps = ProcFs.mapsOnly(stubPid);
+        Mapping vdso = stubMaps.stream().filter(m -> m.name().equals("[vdso]")).findFirst()
+                .orElseThrow(() -> new CryoException(Category.KERNEL, "core/NO_VDSO", "the stub has no [vdso]"));
+        vdsoSyscallOffset = SyscallSite.offsetInVdso(st, vdso);
+        st.setSyscallInsn(vdso.start() + vdsoSyscallOffset);
+
+        List<AddressSpace.Range> taken = new ArrayList<>();
+        for (Mapping m : stubMaps) {
+            taken.add(new AddressSpace.Range(m.start(), m.end()));
+        }
+        for (SpecialVmaEntry v : mm.getLayoutList()) {
+            taken.add(new AddressSpace.Range(v.getStart(), v.getEnd()));
+        }
+        scratch = AddressSpace.findFree(taken, SCRATCH_SIZE, 0x10000000L, 0x10000000L);
+        taken.add(new AddressSpace.Range(scratch, scratch + SCRATCH_SIZE));
+        tempArea = AddressSpace.findFree(taken, 64L << 20, 0x300000000000L, 0x1000000000L);
+
+        st.injectChecked("mmap(scratch)", Sys.MMAP, scratch, SCRATCH_SIZE,
+                Sys.PROT_READ | Sys.PROT_WRITE | Sys.PROT_EXEC,
+                Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS | Sys.MAP_FIXED_NOREPLACE, -1, 0);
+        ByteBuffer code = ByteBuffer.allocateDirect(3).put(new byte[]{0x0f, 0x05, (byte) 0xcc}).flip();
+        st.writeFully(scratch, code, "scratch code");
+        st.setSyscallInsn(scratch);
+
+        ByteBuffer args = ByteBuffer.allocateDirect(CLONE_ARGS_SIZE + 8).order(ByteOrder.LITTLE_ENDIAN);
+        long setTid = dataArea() + CLONE_ARGS_SIZE;
+        args.putLong(0, Sys.CLONE_PARENT);   // flags; exit_signal must be 0 with CLONE_PARENT
+        args.putLong(64, setTid);            // set_tid
+        args.putLong(72, 1);                 // set_tid_size
+        args.putInt(CLONE_ARGS_SIZE, pid);
+        st.writeFully(dataArea(), args, "clone_args");
+        long r = st.injectFork(Sys.CLONE3, dataArea(), CLONE_ARGS_SIZE);
+        if (r < 0) {
+            int errno = (int) -r;
+            if (errno == Errors.EEXIST) {
+                throw new CryoException(Category.CONFLICT, "core/PID_IN_USE", "cannot restore pid " + pid + " (\""
+                        + comm + "\"): pid " + pid + " is in use by \"" + ProcFs.comm(pid) + "\"",
+                        "stop pid " + pid + " first, then restore again");
+            }
+            throw new CryoException(Category.KERNEL, "core/CLONE3", "clone3(set_tid=" + pid + ") failed: "
+                    + Errors.describe(errno), errno == Errors.EPERM
+                    ? "creating a process with a chosen pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE" : null);
+        }
+        Tracee child = new Tracee(pid, comm);
+        try {
+            child.waitStop();
+            child.setSavedRegs(child.getRegs());
+            child.setSyscallInsn(scratch);
+        } catch (CryoException e) {
+            Restorer.killAndReap(pid);
+            throw e;
+        }
+        killStub();
+        return child;
+    }
+
+    private void killStub() {
+        if (stubPid > 0) {
+            Restorer.killAndReap(stubPid);
+            stubPid = -1;
+        }
+    }
+
+    @Override
+    public void close() {
+        killStub();
+    }
+
+    static int errno() {
+        return LibC.errno();
+    }
+}

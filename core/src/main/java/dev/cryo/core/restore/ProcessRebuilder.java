@@ -1,0 +1,254 @@
+package dev.cryo.core.restore;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Mapping;
+import dev.cryo.core.image.proto.CoreEntry;
+import dev.cryo.core.image.proto.CredsEntry;
+import dev.cryo.core.image.proto.ItimerEntry;
+import dev.cryo.core.image.proto.MmEntry;
+import dev.cryo.core.image.proto.PstreeEntry;
+import dev.cryo.core.image.proto.RlimitEntry;
+import dev.cryo.core.image.proto.SigactionEntry;
+import dev.cryo.core.image.proto.SpecialVmaEntry;
+import dev.cryo.core.image.proto.ThreadCoreEntry;
+import dev.cryo.core.linux.LiveTask;
+import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Regs;
+import dev.cryo.core.linux.Rlimits;
+import dev.cryo.core.linux.Sys;
+import dev.cryo.core.linux.Tracee;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rebuilds the core state of one process inside a copy of the stub, in the order the kernel requires: clear
+ * the stub, place the kernel areas (memory is then restored by the plugins), mm fields, process state, and at the
+ * very end the scratch area goes and the registers come back.
+ */
+final class ProcessRebuilder {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcessRebuilder.class);
+    private static final String[] SPECIALS = {"[vvar]", "[vvar_vclock]", "[vdso]"};
+
+    private final LiveTask task;
+    private final Tracee tracee;
+    private final ProcessCreator creator;
+    private final CoreEntry core;
+    private final PstreeEntry proc;
+    private final int pid;
+    private final long data;
+
+    ProcessRebuilder(LiveTask task, ProcessCreator creator, CoreEntry core, PstreeEntry proc) {
+        this.task = task;
+        this.tracee = task.tracee();
+        this.creator = creator;
+        this.core = core;
+        this.proc = proc;
+        this.pid = proc.getPid();
+        this.data = creator.dataArea();
+    }
+
+    /** Blocks every signal while cryo works, closes the stub's fds, unmaps the stub, places the kernel areas. */
+    void prepare() throws CryoException {
+        tracee.setSigmask(-1L);
+        task.syscall("close_range(0, ~0)", Sys.CLOSE_RANGE, 0, 0xffffffffL, 0);
+        long scratch = creator.scratchCode();
+        for (Mapping m : ProcFs.mapsOnly(pid)) {
+            if (m.kernelSpecial() || m.start() == scratch) {
+                continue;
+            }
+            task.syscall("munmap(stub " + m + ")", Sys.MUNMAP, m.start(), m.length());
+        }
+        moveKernelAreas();
+    }
+
+    /** Moves [vvar], [vvar_vclock], [vdso] to their dumped addresses (glibc caches pointers into the vdso). */
+    private void moveKernelAreas() throws CryoException {
+        List<Mapping> current = ProcFs.mapsOnly(pid);
+        MmEntry mm = core.getMm();
+        long park = creator.tempArea();
+        long[][] moves = new long[SPECIALS.length][];
+        for (int i = 0; i < SPECIALS.length; i++) {
+            String name = SPECIALS[i];
+            Mapping from = current.stream().filter(m -> m.name().equals(name)).findFirst().orElse(null);
+            SpecialVmaEntry to = mm.getSpecialsList().stream().filter(v -> v.getName().equals(name)).findFirst()
+                    .orElse(null);
+            if (to == null && from == null) {
+                continue;
+            }
+            if (to == null || from == null || from.length() != to.getEnd() - to.getStart()) {
+                throw new CryoException(Category.CONFLICT, "core/KERNEL_AREAS", "cannot restore pid " + pid + ": "
+                        + name + " is " + (from == null ? "absent" : from.length() + " bytes") + " here but "
+                        + (to == null ? "was absent" : (to.getEnd() - to.getStart()) + " bytes") + " at dump",
+                        "restore on the kernel the image was dumped on");
+            }
+            if (from.start() == to.getStart()) {
+                continue;
+            }
+            task.syscall("mremap(" + name + " to a parking place)", Sys.MREMAP, from.start(), from.length(),
+                    from.length(), Sys.MREMAP_MAYMOVE | Sys.MREMAP_FIXED, park);
+            moves[i] = new long[]{park, from.length(), to.getStart()};
+            park += from.length();
+        }
+        for (int i = 0; i < SPECIALS.length; i++) {
+            if (moves[i] != null) {
+                task.syscall("mremap(" + SPECIALS[i] + " to 0x" + Long.toHexString(moves[i][2]) + ")", Sys.MREMAP,
+                        moves[i][0], moves[i][1], moves[i][1], Sys.MREMAP_MAYMOVE | Sys.MREMAP_FIXED, moves[i][2]);
+            }
+        }
+    }
+
+    /** brk, code/data/stack/arg/env bounds, auxv and exe with one prctl(PR_SET_MM, PR_SET_MM_MAP); comm. */
+    void restoreMmFields() throws CryoException {
+        MmEntry mm = core.getMm();
+        if (!Files.exists(Path.of(mm.getExe()))) {
+            throw new CryoException(Category.CONFLICT, "core/EXE_MISSING", "cannot restore pid " + pid + " (\""
+                    + core.getComm() + "\"): its executable " + mm.getExe() + " no longer exists",
+                    "put the program back at " + mm.getExe());
+        }
+        long exePath = task.putScratchString(4096, mm.getExe());
+        long exeFd = task.syscall("openat(" + mm.getExe() + ")", Sys.OPENAT, Sys.AT_FDCWD, exePath,
+                Sys.O_RDONLY | Sys.O_CLOEXEC, 0);
+        byte[] auxv = mm.getAuxv().toByteArray();
+        ByteBuffer b = ByteBuffer.allocateDirect(128 + auxv.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(0, mm.getStartCode()).putLong(8, mm.getEndCode()).putLong(16, mm.getStartData())
+                .putLong(24, mm.getEndData()).putLong(32, mm.getStartBrk()).putLong(40, mm.getBrk())
+                .putLong(48, mm.getStartStack()).putLong(56, mm.getArgStart()).putLong(64, mm.getArgEnd())
+                .putLong(72, mm.getEnvStart()).putLong(80, mm.getEnvEnd()).putLong(88, data + 128)
+                .putInt(96, auxv.length).putInt(100, (int) exeFd);
+        b.put(128, auxv);
+        task.writeMemory(data, b);
+        try {
+            task.syscall("prctl(PR_SET_MM, PR_SET_MM_MAP)", Sys.PRCTL, Sys.PR_SET_MM, Sys.PR_SET_MM_MAP, data, 104,
+                    0);
+        } finally {
+            task.syscallRaw(Sys.CLOSE, exeFd);
+        }
+        long comm = task.putScratchString(0, core.getComm());
+        task.syscall("prctl(PR_SET_NAME)", Sys.PRCTL, Sys.PR_SET_NAME, comm, 0, 0, 0);
+    }
+
+    /** cwd, root, umask, rlimits, signal handlers, session, itimers, pending signals, rseq, credentials. */
+    void restoreProcessState() throws CryoException {
+        String who = task.who();
+        task.syscall("chdir(" + core.getCwd() + ")", Sys.CHDIR, task.putScratchString(0, core.getCwd()));
+        if (!core.getRoot().equals("/") && !core.getRoot().isEmpty()) {
+            task.syscall("chroot(" + core.getRoot() + ")", Sys.CHROOT, task.putScratchString(0, core.getRoot()));
+        }
+        task.syscall("umask", Sys.UMASK, core.getUmask());
+        for (RlimitEntry r : core.getRlimitsList()) {
+            Rlimits.write(pid, r, who);
+        }
+        ByteBuffer b = ByteBuffer.allocateDirect(128).order(ByteOrder.LITTLE_ENDIAN);
+        for (SigactionEntry s : core.getSigactionsList()) {
+            b.clear();
+            b.putLong(s.getHandler()).putLong(s.getFlags()).putLong(s.getRestorer()).putLong(s.getMask()).flip();
+            task.writeMemory(data, b);
+            task.syscall("rt_sigaction(" + s.getSigno() + ")", Sys.RT_SIGACTION, s.getSigno(), data, 0, 8);
+        }
+        if (proc.getSid() == pid) {
+            task.syscall("setsid", Sys.SETSID);
+        } else if (proc.getPgid() == pid) {
+            task.syscall("setpgid(0, 0)", Sys.SETPGID, 0, 0);
+        } else {
+            LOG.info("pid {} was in session {} / group {} led by other processes; it joins cryo's", pid,
+                    proc.getSid(), proc.getPgid());
+        }
+        for (ItimerEntry t : core.getItimersList()) {
+            b.clear();
+            b.putLong(t.getIntervalSec()).putLong(t.getIntervalUsec()).putLong(t.getValueSec())
+                    .putLong(t.getValueUsec()).flip();
+            task.writeMemory(data, b);
+            task.syscall("setitimer(" + t.getWhich() + ")", Sys.SETITIMER, t.getWhich(), data, 0);
+        }
+        ThreadCoreEntry thread = core.getThreads(0);
+        for (var si : thread.getPendingList()) {
+            int signo = si.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getInt(0);
+            task.writeMemory(data, ByteBuffer.allocateDirect(si.size()).put(si.asReadOnlyByteBuffer()).flip());
+            task.syscall("rt_tgsigqueueinfo(" + signo + ")", Sys.RT_TGSIGQUEUEINFO, pid, thread.getTid(), signo,
+                    data);
+        }
+        for (var si : core.getSharedPendingList()) {
+            int signo = si.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getInt(0);
+            task.writeMemory(data, ByteBuffer.allocateDirect(si.size()).put(si.asReadOnlyByteBuffer()).flip());
+            task.syscall("rt_sigqueueinfo(" + signo + ")", Sys.RT_SIGQUEUEINFO, pid, signo, data);
+        }
+        if (thread.hasRseq() && thread.getRseq().getPtr() != 0) {
+            task.syscall("rseq(register)", Sys.RSEQ, thread.getRseq().getPtr(), thread.getRseq().getSize(), 0,
+                    thread.getRseq().getSignature() & 0xffffffffL);
+        }
+        restoreCreds(core.getCreds());
+    }
+
+    private void restoreCreds(CredsEntry c) throws CryoException {
+        Map<String, String> self = ProcFs.status((int) ProcessHandle.current().pid());
+        String uids = c.getUid() + "\t" + c.getEuid() + "\t" + c.getSuid() + "\t" + c.getFsuid();
+        String gids = c.getGid() + "\t" + c.getEgid() + "\t" + c.getSgid() + "\t" + c.getFsgid();
+        StringBuilder groups = new StringBuilder();
+        for (int g : c.getGroupsList()) {
+            groups.append(groups.length() == 0 ? "" : " ").append(g);
+        }
+        boolean sameIds = self.get("Uid").replaceAll("\\s+", "\t").equals(uids)
+                && self.get("Gid").replaceAll("\\s+", "\t").equals(gids);
+        boolean sameGroups = self.getOrDefault("Groups", "").trim().equals(groups.toString());
+        if (sameIds && sameGroups) {
+            return;
+        }
+        ByteBuffer b = ByteBuffer.allocateDirect(Math.max(4, c.getGroupsCount() * 4)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int g : c.getGroupsList()) {
+            b.putInt(g);
+        }
+        b.flip();
+        if (b.hasRemaining()) {
+            task.writeMemory(data, b);
+        }
+        task.syscall("setgroups", Sys.SETGROUPS, c.getGroupsCount(), data);
+        task.syscall("setresgid", Sys.SETRESGID, c.getGid(), c.getEgid(), c.getSgid());
+        task.syscall("setresuid", Sys.SETRESUID, c.getUid(), c.getEuid(), c.getSuid());
+    }
+
+    /** Drops the scratch area (through the syscall instruction of the moved vdso), then FPU, mask, registers. */
+    void finish() throws CryoException {
+        SpecialVmaEntry vdso = core.getMm().getSpecialsList().stream().filter(v -> v.getName().equals("[vdso]"))
+                .findFirst().orElseThrow(() -> new CryoException(Category.IMAGE, "core/NO_VDSO",
+                        "the image of pid " + pid + " records no [vdso]"));
+        tracee.setSyscallInsn(vdso.getStart() + creator.vdsoSyscallOffset());
+        task.syscall("munmap(scratch)", Sys.MUNMAP, creator.scratchCode(), ProcessCreator.SCRATCH_SIZE);
+
+        ThreadCoreEntry thread = core.getThreads(0);
+        tracee.setXstate(thread.getXsave().toByteArray());
+        long[] r = new long[Regs.COUNT];
+        for (int i = 0; i < Regs.COUNT; i++) {
+            r[i] = thread.getGpregs(i);
+        }
+        applySyscallRestart(r);
+        tracee.setRegs(r);
+        tracee.setSigmask(thread.getSigmask());
+    }
+
+    /**
+     * A task stopped inside an interrupted syscall shows {@code rax = -ERESTART*}: re-execute the call
+     * ({@code rip -= 2}, {@code rax = orig_rax}), except for -ERESTART_RESTARTBLOCK whose kernel-side restart
+     * block does not survive: the call returns -EINTR (CRIU does the same).
+     */
+    static void applySyscallRestart(long[] r) {
+        long rax = r[Regs.RAX];
+        long orig = r[Regs.ORIG_RAX];
+        if (orig >= 0) {
+            if (rax == -Sys.ERESTARTSYS || rax == -Sys.ERESTARTNOINTR || rax == -Sys.ERESTARTNOHAND) {
+                r[Regs.RIP] -= 2;
+                r[Regs.RAX] = orig;
+            } else if (rax == -Sys.ERESTART_RESTARTBLOCK) {
+                r[Regs.RAX] = -4; // -EINTR
+            }
+        }
+        r[Regs.ORIG_RAX] = -1;
+    }
+}

@@ -1,0 +1,344 @@
+package dev.cryo.core.restore;
+
+import com.google.protobuf.Message;
+import dev.cryo.api.Config;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.FdHandler;
+import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.ImageSource;
+import dev.cryo.api.LifecycleEvent;
+import dev.cryo.api.LifecycleListener;
+import dev.cryo.api.MemoryHandler;
+import dev.cryo.api.MemoryRestoreContext;
+import dev.cryo.api.PageSource;
+import dev.cryo.api.Pid;
+import dev.cryo.api.RemoteTask;
+import dev.cryo.api.RestoreOutcome;
+import dev.cryo.api.TargetFd;
+import dev.cryo.core.CryoHome;
+import dev.cryo.core.RestoreRequest;
+import dev.cryo.core.RestoredTree;
+import dev.cryo.core.dump.Dumper;
+import dev.cryo.core.image.FileType;
+import dev.cryo.core.image.ImageDir;
+import dev.cryo.core.image.PagesReader;
+import dev.cryo.core.image.proto.CoreEntry;
+import dev.cryo.core.image.proto.Envelope;
+import dev.cryo.core.image.proto.FdinfoEntry;
+import dev.cryo.core.image.proto.InventoryEntry;
+import dev.cryo.core.image.proto.PluginRef;
+import dev.cryo.core.image.proto.PstreeEntry;
+import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.LiveTask;
+import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Sys;
+import dev.cryo.core.linux.Tracee;
+import dev.cryo.core.linux.TracerThread;
+import dev.cryo.core.plugin.PluginHost;
+import dev.cryo.core.plugin.PluginInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The restore pipeline (DESIGN.md "Restore pipeline") for an image of one single-threaded process. Runs on one
+ * {@link TracerThread}; on failure before the resume everything it created is killed.
+ */
+public final class Restorer {
+    private static final Logger LOG = LoggerFactory.getLogger(Restorer.class);
+
+    private final PluginHost plugins;
+    private final Config config;
+    private final CryoHome home;
+
+    public Restorer(PluginHost plugins, Config config, CryoHome home) {
+        this.plugins = plugins;
+        this.config = config;
+        this.home = home;
+    }
+
+    public RestoredTree restore(RestoreRequest request) throws CryoException {
+        try (TracerThread tracer = new TracerThread("cryo-tracer")) {
+            return tracer.call(() -> run(request));
+        }
+    }
+
+    private RestoredTree run(RestoreRequest request) throws CryoException {
+        ImageDir image = ImageDir.open(request.imageDir());
+        InventoryEntry inventory = image.inventory();
+        checkPlugins(inventory, request.imageDir());
+        List<PstreeEntry> tree = image.reader("pstree.img", FileType.PSTREE).readAll(PstreeEntry.parser());
+        if (tree.size() != 1 || tree.get(0).getThreadsCount() > 1) {
+            throw new CryoException(Category.IMAGE, "core/UNSUPPORTED_IMAGE", "image " + request.imageDir()
+                    + " holds " + tree.size() + " processes; this version restores single-threaded single processes");
+        }
+        PstreeEntry proc = tree.get(0);
+        int pid = proc.getPid();
+        CoreEntry core = single(image, "core-" + pid + ".img", FileType.CORE, CoreEntry.parser());
+        List<FdinfoEntry> fds = image.reader("fdinfo-" + pid + ".img", FileType.FDINFO).readAll(FdinfoEntry.parser());
+        List<Envelope> mm = image.reader("mm-" + pid + ".img", FileType.MM).readAll(Envelope.parser());
+        checkPidFree(pid, core.getComm());
+
+        LifecycleEvent event = new LifecycleEvent(request.imageDir(), Pid.of(pid), config);
+        for (LifecycleListener l : plugins.lifecycleListeners()) {
+            l.preRestore(event);
+        }
+        long t0 = System.nanoTime();
+        ProcessCreator creator = new ProcessCreator(home.stub());
+        Tracee child = null;
+        boolean resumed = false;
+        try {
+            child = creator.createWithPid(pid, core.getComm(), core.getMm());
+            LiveTask task = new LiveTask(child, pid, core.getComm());
+            task.setScratch(creator.dataArea(), ProcessCreator.DATA_SIZE);
+            ProcessRebuilder rebuilder = new ProcessRebuilder(task, creator, core, proc);
+            rebuilder.prepare();
+            restoreMemory(task, image, pid, mm);
+            rebuilder.restoreMmFields();
+            restoreFds(task, image, fds);
+            rebuilder.restoreProcessState();
+            rebuilder.finish();
+            LOG.info("rebuilt pid {} in {} ms ({} injected syscalls)", pid, (System.nanoTime() - t0) / 1_000_000,
+                    child.injectedCount());
+            for (LifecycleListener l : plugins.lifecycleListeners()) {
+                l.postRestore(event);
+            }
+            if (request.pidFile().isPresent()) {
+                writePidFile(request.pidFile().get(), pid);
+            }
+            if (request.leaveStopped()) {
+                LibC.INSTANCE.kill(pid, Sys.SIGSTOP);
+            }
+            child.detach(0);
+            resumed = true;
+        } finally {
+            if (!resumed) {
+                if (child != null) {
+                    killAndReap(child.tid());
+                }
+            }
+            creator.close();
+        }
+        if (!request.leaveStopped()) {
+            for (LifecycleListener l : plugins.lifecycleListeners()) {
+                l.postResume(event);
+            }
+        }
+        return new ChildTree(Pid.of(pid));
+    }
+
+    private static <T extends Message> T single(ImageDir image, String name, FileType type,
+                                                com.google.protobuf.Parser<T> parser) throws CryoException {
+        List<T> all = image.reader(name, type).readAll(parser);
+        if (all.size() != 1) {
+            throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", image.path().resolve(name) + " holds "
+                    + all.size() + " records, expected 1");
+        }
+        return all.get(0);
+    }
+
+    private void checkPlugins(InventoryEntry inventory, Path dir) throws CryoException {
+        for (PluginRef ref : inventory.getPluginsList()) {
+            Optional<PluginInfo> p = plugins.plugin(ref.getId());
+            if (p.isEmpty()) {
+                throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_MISSING", "image " + dir
+                        + " was written with plugin '" + ref.getId() + "' " + ref.getVersion()
+                        + ", which is not installed in " + home.pluginsDir(),
+                        "install the '" + ref.getId() + "' plugin " + ref.getVersion() + " into " + home.pluginsDir());
+            }
+            if (!p.get().enabled()) {
+                throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_DISABLED", "image " + dir
+                        + " needs plugin '" + ref.getId() + "' (written by version " + ref.getVersion()
+                        + "), which is disabled by the configuration",
+                        "enable it: list '" + ref.getId() + "' in plugins.enabled and remove it from plugins.disabled");
+            }
+            if (!compatible(ref.getVersion(), p.get().version())) {
+                throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_VERSION", "image " + dir
+                        + " was written by plugin '" + ref.getId() + "' " + ref.getVersion() + "; the installed "
+                        + "version " + p.get().version() + " cannot read it",
+                        "install a version of '" + ref.getId() + "' compatible with " + ref.getVersion());
+            }
+        }
+    }
+
+    /** Same major version (same major.minor for 0.x). */
+    static boolean compatible(String written, String installed) {
+        String[] a = written.split("\\.");
+        String[] b = installed.split("\\.");
+        if (a.length < 2 || b.length < 2 || !a[0].equals(b[0])) {
+            return false;
+        }
+        return !a[0].equals("0") || a[1].equals(b[1]);
+    }
+
+    private static void checkPidFree(int pid, String comm) throws CryoException {
+        if (ProcFs.exists(pid)) {
+            String holder = ProcFs.comm(pid);
+            throw new CryoException(Category.CONFLICT, "core/PID_IN_USE", "cannot restore pid " + pid + " (\"" + comm
+                    + "\"): pid " + pid + " is in use by \"" + holder + "\"",
+                    "stop pid " + pid + " first (after a --leave-running dump the original must be gone before a"
+                            + " restore), then restore again");
+        }
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    private void restoreMemory(LiveTask task, ImageDir image, int pid, List<Envelope> mm) throws CryoException {
+        Map<String, List<Envelope>> byKind = new LinkedHashMap<>();
+        for (Envelope e : mm) {
+            byKind.computeIfAbsent(e.getKind(), k -> new ArrayList<>()).add(e);
+        }
+        PagesReader pagesReader = image.pagesReader("pages-" + pid + ".img");
+        try {
+            PageLoader loader = new PageLoader(task.tracee(), pagesReader);
+            for (Map.Entry<String, List<Envelope>> e : byKind.entrySet()) {
+                MemoryHandler h = memoryHandler(e.getKey(), image.path().resolve("mm-" + pid + ".img"));
+                ImageSource records = new EnvelopeSource(e.getValue(), image.path().resolve("mm-" + pid + ".img"));
+                h.restore(new MemoryRestoreContext() {
+                    public RemoteTask task() {
+                        return task;
+                    }
+
+                    public PageSource pages() {
+                        return loader;
+                    }
+
+                    public ImageSource records() {
+                        return records;
+                    }
+
+                    public Config config() {
+                        return config;
+                    }
+                });
+            }
+            LOG.info("restored {} MiB of pages into pid {}", loader.loadedBytes() >> 20, pid);
+        } finally {
+            pagesReader.close();
+        }
+    }
+
+    private MemoryHandler memoryHandler(String kind, Path file) throws CryoException {
+        for (MemoryHandler h : plugins.memoryHandlers()) {
+            if (h.kind().equals(kind)) {
+                return h;
+            }
+        }
+        throw new CryoException(Category.PLUGIN_CONFIG, "core/NO_HANDLER", file + " holds memory records of kind '"
+                + kind + "' and no enabled plugin handles that kind", "enable the plugin providing '" + kind + "'");
+    }
+
+    // ---------------------------------------------------------------- fds
+
+    private void restoreFds(LiveTask task, ImageDir image, List<FdinfoEntry> fds) throws CryoException {
+        Map<String, ImageSource> objectTables = new LinkedHashMap<>();
+        List<FdinfoEntry> pending = new ArrayList<>(fds);
+        while (!pending.isEmpty()) {
+            List<FdinfoEntry> retry = new ArrayList<>();
+            for (FdinfoEntry e : pending) {
+                FdHandler h = fdHandler(e, image);
+                ImageSource objects = objectTables.computeIfAbsent(e.getKind(), k -> objectSource(image, k));
+                RestoreOutcome outcome = h.restore(new FdRestoreContext() {
+                    public RemoteTask task() {
+                        return task;
+                    }
+
+                    public TargetFd fd() {
+                        return TargetFd.of(e.getFd());
+                    }
+
+                    public boolean cloexec() {
+                        return e.getCloexec();
+                    }
+
+                    public <T extends Message> T record(Class<T> type) throws CryoException {
+                        return EnvelopeSource.unpack(e.getRecord(), type, image.path().resolve("fdinfo-"
+                                + task.pid() + ".img"));
+                    }
+
+                    public ImageSource objects() {
+                        return objects;
+                    }
+
+                    public Config config() {
+                        return config;
+                    }
+                });
+                if (outcome == RestoreOutcome.RETRY_LATER) {
+                    retry.add(e);
+                }
+            }
+            if (retry.size() == pending.size()) {
+                throw new CryoException(Category.INTERNAL, "core/FD_DEADLOCK", "restore of fds " + fdNumbers(retry)
+                        + " of pid " + task.pid() + " made no progress: every handler asked to retry later");
+            }
+            pending = retry;
+        }
+    }
+
+    private static String fdNumbers(List<FdinfoEntry> l) {
+        StringBuilder sb = new StringBuilder();
+        for (FdinfoEntry e : l) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(e.getFd()).append(" (").append(e.getKind()).append(')');
+        }
+        return sb.toString();
+    }
+
+    private FdHandler fdHandler(FdinfoEntry e, ImageDir image) throws CryoException {
+        for (FdHandler h : plugins.fdHandlers()) {
+            if (h.kind().equals(e.getKind())) {
+                return h;
+            }
+        }
+        throw new CryoException(Category.PLUGIN_CONFIG, "core/NO_HANDLER", "fd " + e.getFd() + " in "
+                + image.path() + " is of kind '" + e.getKind() + "' and no enabled plugin handles that kind",
+                "enable the plugin providing '" + e.getKind() + "' (plugins.enabled)");
+    }
+
+    private static ImageSource objectSource(ImageDir image, String kind) {
+        String name = Dumper.objectsFile(kind);
+        return new ImageSource() {
+            public <T extends Message> List<T> read(Class<T> type) throws CryoException {
+                if (!image.exists(name)) {
+                    return List.of();
+                }
+                List<Envelope> all = image.reader(name, FileType.OBJECTS).readAll(Envelope.parser());
+                return new EnvelopeSource(all, image.path().resolve(name)).read(type);
+            }
+        };
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static void writePidFile(Path file, int pid) throws CryoException {
+        try {
+            Files.writeString(file, pid + "\n");
+        } catch (IOException e) {
+            throw new CryoException(Category.USAGE, "core/PIDFILE", "cannot write --pidfile " + file + ": "
+                    + e.getMessage());
+        }
+    }
+
+    static void killAndReap(int pid) {
+        LibC.INSTANCE.kill(pid, Sys.SIGKILL);
+        int[] st = new int[1];
+        for (int i = 0; i < 1000; i++) {
+            int r = LibC.INSTANCE.waitpid(pid, st, Sys.WALL);
+            if (r == pid && !Sys.stopped(st[0])) {
+                return;
+            }
+            if (r == -1 && LibC.errno() != 4) {
+                return;
+            }
+        }
+    }
+}
