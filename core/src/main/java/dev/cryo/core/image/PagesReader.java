@@ -1,0 +1,160 @@
+package dev.cryo.core.image;
+
+import dev.cryo.api.CryoException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads raw page data from a {@code pages-N.img} file with positional {@link FileChannel} reads into the
+ * caller's (direct) buffers. Obtained from {@link ImageDir#pagesReader}; the header is checked on open,
+ * including that the file holds as much data as the header says.
+ *
+ * <p>Thread-safe: reads are positional and may run concurrently.
+ */
+public final class PagesReader implements AutoCloseable {
+    private final Path file;
+    private final FileChannel channel;
+    private final long dataSize;
+
+    private PagesReader(Path file, FileChannel channel, long dataSize) {
+        this.file = file;
+        this.channel = channel;
+        this.dataSize = dataSize;
+    }
+
+    static PagesReader open(Path file) throws CryoException {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new CryoException(CryoException.Category.IMAGE, ImageErrors.INCOMPLETE,
+                    "image file " + file + " is missing", "the image is incomplete; dump the tree again", e);
+        } catch (IOException e) {
+            throw ImageErrors.io("open", file, e);
+        }
+        try {
+            long fileSize = channel.size();
+            ByteBuffer h = ByteBuffer.allocate(ImageFormat.PAGES_HEADER_CRC_OFFSET + 4)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            while (h.hasRemaining()) {
+                if (channel.read(h, h.position()) < 0) {
+                    throw ImageErrors.truncated(file, "the file is " + fileSize + " bytes, shorter than the "
+                            + ImageFormat.PAGES_HEADER_BYTES + "-byte pages header");
+                }
+            }
+            if (fileSize < ImageFormat.PAGES_HEADER_BYTES) {
+                throw ImageErrors.truncated(file, "the file is " + fileSize + " bytes, shorter than the "
+                        + ImageFormat.PAGES_HEADER_BYTES + "-byte pages header");
+            }
+            ImageFormat.checkHeader(file, h, FileType.PAGES);
+            CRC32C crc = new CRC32C();
+            crc.update(h.array(), 0, ImageFormat.PAGES_HEADER_CRC_OFFSET);
+            int stored = h.getInt(ImageFormat.PAGES_HEADER_CRC_OFFSET);
+            if (stored != (int) crc.getValue()) {
+                throw ImageErrors.corrupt(file, "pages header checksum mismatch (stored crc32c 0x"
+                        + Integer.toHexString(stored) + ", computed 0x" + Long.toHexString(crc.getValue()) + ")");
+            }
+            int headerSize = h.getInt(12);
+            int pageSize = h.getInt(16);
+            if (headerSize != ImageFormat.PAGES_HEADER_BYTES || pageSize != ImageFormat.PAGE_SIZE) {
+                throw ImageErrors.corrupt(file, "pages header declares header size " + headerSize
+                        + " and page size " + pageSize + ", expected " + ImageFormat.PAGES_HEADER_BYTES + " and "
+                        + ImageFormat.PAGE_SIZE);
+            }
+            long dataSize = h.getLong(ImageFormat.PAGES_DATA_SIZE_OFFSET);
+            if (dataSize == ImageFormat.DATA_SIZE_UNSET) {
+                throw new CryoException(CryoException.Category.IMAGE, ImageErrors.INCOMPLETE,
+                        "incomplete image file " + file + ": its writer never finished (no data size in the header)",
+                        "the dump did not finish; dump the tree again");
+            }
+            if (dataSize < 0 || dataSize % ImageFormat.PAGE_SIZE != 0) {
+                throw ImageErrors.corrupt(file, "pages header declares " + dataSize + " bytes of data, not a whole "
+                        + "number of pages");
+            }
+            long expected = ImageFormat.PAGES_HEADER_BYTES + dataSize;
+            if (fileSize < expected) {
+                throw ImageErrors.truncated(file, "the header declares " + dataSize + " bytes of page data ("
+                        + expected + " bytes of file), but the file is " + fileSize + " bytes");
+            }
+            if (fileSize > expected) {
+                throw ImageErrors.corrupt(file, "the header declares " + dataSize + " bytes of page data ("
+                        + expected + " bytes of file), but the file is " + fileSize + " bytes");
+            }
+            return new PagesReader(file, channel, dataSize);
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw ImageErrors.io("read", file, e);
+        } catch (CryoException | RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    /** @return bytes of page data in the file (header excluded) */
+    public long dataSize() {
+        return dataSize;
+    }
+
+    /** @return the file name inside the image directory */
+    public String fileName() {
+        return file.getFileName().toString();
+    }
+
+    /**
+     * Fills {@code dst} (position to limit) with the data stored at {@code dataOffset}.
+     *
+     * @param dataOffset an offset returned by {@link PagesWriter#append}, or one inside such a run
+     * @throws CryoException IMAGE {@code core/IMAGE_TRUNCATED} naming the file, the offset and the file size
+     *                       when the data ends before {@code dst} is full
+     */
+    public void read(long dataOffset, ByteBuffer dst) throws CryoException {
+        int length = dst.remaining();
+        if (dataOffset < 0 || dataOffset + length > dataSize) {
+            throw truncated(dataOffset, length);
+        }
+        long position = ImageFormat.PAGES_HEADER_BYTES + dataOffset;
+        try {
+            while (dst.hasRemaining()) {
+                int n = channel.read(dst, position);
+                if (n < 0) {
+                    throw truncated(dataOffset, length);
+                }
+                position += n;
+            }
+        } catch (IOException e) {
+            throw ImageErrors.io("pread", file, e);
+        }
+    }
+
+    private CryoException truncated(long dataOffset, int length) {
+        long fileSize;
+        try {
+            fileSize = channel.size();
+        } catch (IOException e) {
+            fileSize = -1;
+        }
+        return ImageErrors.truncated(file, "need " + length + " bytes at data offset " + dataOffset
+                + " (file offset " + (ImageFormat.PAGES_HEADER_BYTES + dataOffset) + "), but the file holds "
+                + dataSize + " bytes of page data (file size " + fileSize + " bytes)");
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(channel);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // read-only: nothing is lost
+        }
+    }
+}

@@ -1,0 +1,240 @@
+package dev.cryo.core.image;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import dev.cryo.api.CryoException;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads the records of one image file in the order written, checking each frame's length and crc32c.
+ * Obtained from {@link ImageDir#reader}; the header (magic, version, type) is checked on open.
+ *
+ * <p>Use {@link #readAll} for small files, or {@link #next} to stream a large one. Not thread-safe.
+ *
+ * <p>Errors (all category IMAGE, each naming the file, the record index and its byte offset):
+ * {@code core/IMAGE_CORRUPT} for a checksum mismatch, an impossible length or a payload that does not parse;
+ * {@code core/IMAGE_TRUNCATED} when the file ends inside a frame (when the inventory recorded the file's size
+ * and it matches, the same condition can only be a corrupt length field and is reported as corrupt);
+ * {@code core/IMAGE_VERSION} for another format version.
+ */
+public final class RecordReader implements AutoCloseable {
+    private final Path file;
+    private final FileType type;
+    private final FileChannel channel;
+    private final InputStream in;
+    private final long fileSize;
+    private final boolean sizeVerified;
+    private final CRC32C crc = new CRC32C();
+    private final byte[] frameHeader = new byte[ImageFormat.FRAME_HEADER_BYTES];
+    private long offset;
+    private int index;
+    private boolean typeChecked;
+
+    private RecordReader(Path file, FileType type, FileChannel channel, long fileSize, boolean sizeVerified) {
+        this.file = file;
+        this.type = type;
+        this.channel = channel;
+        this.in = new BufferedInputStream(Channels.newInputStream(channel), 64 * 1024);
+        this.fileSize = fileSize;
+        this.sizeVerified = sizeVerified;
+        this.offset = ImageFormat.RECORD_HEADER_BYTES;
+    }
+
+    /**
+     * Opens {@code file} and checks its header.
+     *
+     * @param expected     the type the caller needs, or {@code null} for any record file type
+     * @param sizeVerified whether the file's size was checked against the inventory (a frame running past the
+     *                     end is then corruption, not truncation)
+     */
+    static RecordReader open(Path file, FileType expected, boolean sizeVerified) throws CryoException {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new CryoException(CryoException.Category.IMAGE, ImageErrors.INCOMPLETE,
+                    "image file " + file + " is missing", "the image is incomplete; dump the tree again", e);
+        } catch (IOException e) {
+            throw ImageErrors.io("open", file, e);
+        }
+        try {
+            long size = channel.size();
+            ByteBuffer header = ByteBuffer.allocate(ImageFormat.RECORD_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            while (header.hasRemaining()) {
+                if (channel.read(header) < 0) {
+                    throw ImageErrors.truncated(file, "the file is " + size + " bytes, shorter than the "
+                            + ImageFormat.RECORD_HEADER_BYTES + "-byte header");
+                }
+            }
+            FileType type = ImageFormat.checkHeader(file, header, expected);
+            if (!type.hasRecords()) {
+                throw ImageErrors.internal("core/IMAGE_FILE_TYPE", file + " is a " + type
+                        + " file; read it with ImageDir.pagesReader");
+            }
+            return new RecordReader(file, type, channel, size, sizeVerified);
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw ImageErrors.io("read", file, e);
+        } catch (CryoException | RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    /** @return the file's type as its header states it */
+    public FileType type() {
+        return type;
+    }
+
+    /** @return the file name inside the image directory */
+    public String fileName() {
+        return file.getFileName().toString();
+    }
+
+    /** @return how many records were read so far (the index of the next one) */
+    public int recordsRead() {
+        return index;
+    }
+
+    /**
+     * Reads the next record's payload, checked against its crc32c.
+     *
+     * @return the payload, or {@code null} at the end of the file
+     */
+    public ByteString nextPayload() throws CryoException {
+        long frameOffset = offset;
+        int got = readFully(frameHeader, 0, frameHeader.length);
+        if (got == 0) {
+            return null;
+        }
+        if (got < frameHeader.length) {
+            throw pastEnd(frameOffset, "its " + ImageFormat.FRAME_HEADER_BYTES + "-byte frame header");
+        }
+        ByteBuffer h = ByteBuffer.wrap(frameHeader).order(ByteOrder.LITTLE_ENDIAN);
+        long length = Integer.toUnsignedLong(h.getInt(0));
+        int storedCrc = h.getInt(4);
+        if (length > ImageFormat.MAX_RECORD_BYTES) {
+            throw ImageErrors.corrupt(file, where(frameOffset) + ": length field says " + length
+                    + " bytes, more than any record (limit " + ImageFormat.MAX_RECORD_BYTES + ")");
+        }
+        long payloadOffset = frameOffset + ImageFormat.FRAME_HEADER_BYTES;
+        if (payloadOffset + length > fileSize) {
+            throw pastEnd(frameOffset, length + " bytes of payload");
+        }
+        byte[] payload = new byte[(int) length];
+        if (readFully(payload, 0, payload.length) < payload.length) {
+            throw pastEnd(frameOffset, length + " bytes of payload");
+        }
+        crc.reset();
+        crc.update(payload);
+        if ((int) crc.getValue() != storedCrc) {
+            throw ImageErrors.corrupt(file, where(frameOffset) + ": checksum mismatch (stored crc32c 0x"
+                    + Integer.toHexString(storedCrc) + ", computed 0x" + Long.toHexString(crc.getValue())
+                    + ", " + length + " bytes)");
+        }
+        index++;
+        return ByteString.copyFrom(payload);
+    }
+
+    /**
+     * Reads and parses the next record.
+     *
+     * @param parser the parser of this file type's record type (e.g. {@code CoreEntry.parser()})
+     * @return the record, or {@code null} at the end of the file
+     * @throws CryoException INTERNAL {@code core/IMAGE_RECORD_TYPE} when {@code parser} yields another message
+     *                       type than the file holds; IMAGE as described on the class
+     */
+    public <T extends Message> T next(Parser<T> parser) throws CryoException {
+        long frameOffset = offset;
+        int recordIndex = index;
+        ByteString payload = nextPayload();
+        if (payload == null) {
+            return null;
+        }
+        T record;
+        try {
+            record = parser.parseFrom(payload);
+        } catch (InvalidProtocolBufferException e) {
+            throw ImageErrors.corrupt(file, "record " + recordIndex + " at offset " + frameOffset
+                    + " does not parse: " + e.getMessage(), e);
+        }
+        if (!typeChecked) {
+            String want = type.recordType().orElseThrow().getDescriptorForType().getFullName();
+            String got = record.getDescriptorForType().getFullName();
+            if (!want.equals(got)) {
+                throw ImageErrors.internal("core/IMAGE_RECORD_TYPE", "reading " + file + " (" + type
+                        + ") with a parser of " + got + "; the file holds " + want);
+            }
+            typeChecked = true;
+        }
+        return record;
+    }
+
+    /** Reads every remaining record. */
+    public <T extends Message> List<T> readAll(Parser<T> parser) throws CryoException {
+        List<T> records = new ArrayList<>();
+        for (T r = next(parser); r != null; r = next(parser)) {
+            records.add(r);
+        }
+        return records;
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(channel);
+    }
+
+    private String where(long frameOffset) {
+        return "record " + index + " at offset " + frameOffset;
+    }
+
+    private CryoException pastEnd(long frameOffset, String what) {
+        String detail = where(frameOffset) + ": the file ends at " + fileSize + " bytes, inside " + what;
+        if (sizeVerified) {
+            return ImageErrors.corrupt(file, detail + " (the file has the size the inventory recorded, so the "
+                    + "length field is wrong)");
+        }
+        return ImageErrors.truncated(file, detail);
+    }
+
+    /** @return bytes read: {@code len} unless the end of the file came first */
+    private int readFully(byte[] buf, int off, int len) throws CryoException {
+        int total = 0;
+        try {
+            while (total < len) {
+                int n = in.read(buf, off + total, len - total);
+                if (n < 0) {
+                    break;
+                }
+                total += n;
+            }
+        } catch (IOException e) {
+            throw ImageErrors.io("read", file, e);
+        }
+        offset += total;
+        return total;
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // read-only: nothing is lost
+        }
+    }
+}
