@@ -5,7 +5,14 @@ import dev.cryo.core.config.CryoConfig;
 import dev.cryo.core.plugin.PluginHost;
 import dev.cryo.core.plugin.PluginInfo;
 
+import com.google.protobuf.Descriptors.Descriptor;
+import dev.cryo.core.dump.Dumper;
+import dev.cryo.core.image.ImageDir;
+import dev.cryo.core.image.ImageRenderer;
+import dev.cryo.core.restore.Restorer;
+
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -42,7 +49,7 @@ public final class Cryo implements AutoCloseable {
 
     /** Dumps the tree; on any failure the tree runs on as before and no image is left. */
     public void dump(DumpRequest request) throws CryoException {
-        throw new UnsupportedOperationException("wired in by the dump pipeline");
+        new Dumper(plugins, config, version()).dump(request);
     }
 
     /**
@@ -50,7 +57,7 @@ public final class Cryo implements AutoCloseable {
      * process this restore created is killed.
      */
     public RestoredTree restore(RestoreRequest request) throws CryoException {
-        throw new UnsupportedOperationException("wired in by the restore pipeline");
+        return new Restorer(plugins, config, home).restore(request);
     }
 
     /** @return every plugin found in the plugin directory, enabled or not */
@@ -60,7 +67,17 @@ public final class Cryo implements AutoCloseable {
 
     /** Writes every record of the image as JSON to {@code out}; pages are summarised. */
     public void show(Path imageDir, Appendable out) throws CryoException {
-        throw new UnsupportedOperationException("wired in by the image renderer");
+        List<Descriptor> types = new ArrayList<>();
+        plugins.fdHandlers().forEach(h -> types.addAll(h.recordTypes()));
+        plugins.memoryHandlers().forEach(h -> types.addAll(h.recordTypes()));
+        plugins.externalPeerHandlers().forEach(h -> types.addAll(h.recordTypes()));
+        ImageRenderer.render(ImageDir.open(imageDir), types, out);
+    }
+
+    /** @return cryo's version (from the core jar's manifest), {@code dev} when run from classes */
+    public static String version() {
+        String v = Cryo.class.getPackage().getImplementationVersion();
+        return v != null ? v : "dev";
     }
 
     @Override

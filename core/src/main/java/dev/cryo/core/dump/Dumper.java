@@ -129,7 +129,7 @@ public final class Dumper {
                         .setSid(stat.session()).addThreads(pid).build());
             }
             InventoryEntry.Builder inv = InventoryEntry.newBuilder()
-                    .setFormatVersion(ImageDir.FORMAT_VERSION)
+                    .setFormatVersion(dev.cryo.core.image.ImageFormat.FORMAT_VERSION)
                     .setCryoVersion(cryoVersion)
                     .setSpiVersion(Spi.VERSION)
                     .setRootPid(pid)
