@@ -39,7 +39,7 @@ import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.Tracee;
 import dev.cryo.core.linux.TracerThread;
-import dev.cryo.core.plugin.PluginHost;
+import dev.cryo.core.plugin.HandlerRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,11 +64,11 @@ public final class Dumper {
     private static final Logger LOG = LoggerFactory.getLogger(Dumper.class);
     private static final int SCRATCH_SIZE = 2 * 4096;
 
-    private final PluginHost plugins;
+    private final HandlerRegistry plugins;
     private final Config config;
     private final String cryoVersion;
 
-    public Dumper(PluginHost plugins, Config config, String cryoVersion) {
+    public Dumper(HandlerRegistry plugins, Config config, String cryoVersion) {
         this.plugins = plugins;
         this.config = config;
         this.cryoVersion = cryoVersion;

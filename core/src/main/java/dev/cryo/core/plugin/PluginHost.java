@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Optional;
 
 /** PLACEHOLDER signature — replaced by the real PF4J host. */
-public final class PluginHost implements AutoCloseable {
+public final class PluginHost implements AutoCloseable, HandlerRegistry {
     public static PluginHost start(Path pluginsDir, Config config) throws CryoException {
         throw new UnsupportedOperationException();
     }

@@ -35,7 +35,7 @@ import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.Tracee;
 import dev.cryo.core.linux.TracerThread;
-import dev.cryo.core.plugin.PluginHost;
+import dev.cryo.core.plugin.HandlerRegistry;
 import dev.cryo.core.plugin.PluginInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,11 +56,11 @@ import java.util.Optional;
 public final class Restorer {
     private static final Logger LOG = LoggerFactory.getLogger(Restorer.class);
 
-    private final PluginHost plugins;
+    private final HandlerRegistry plugins;
     private final Config config;
     private final CryoHome home;
 
-    public Restorer(PluginHost plugins, Config config, CryoHome home) {
+    public Restorer(HandlerRegistry plugins, Config config, CryoHome home) {
         this.plugins = plugins;
         this.config = config;
         this.home = home;
