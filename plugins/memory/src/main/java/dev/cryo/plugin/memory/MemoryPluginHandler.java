@@ -1,0 +1,291 @@
+package dev.cryo.plugin.memory;
+
+import com.google.protobuf.Descriptors;
+import dev.cryo.api.Config;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.Mapping;
+import dev.cryo.api.MemoryDumpContext;
+import dev.cryo.api.MemoryHandler;
+import dev.cryo.api.MemoryRestoreContext;
+import dev.cryo.api.Pid;
+import dev.cryo.api.RemoteTask;
+import dev.cryo.plugin.memory.proto.PageRun;
+import dev.cryo.plugin.memory.proto.VmaEntry;
+import org.pf4j.Extension;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import static dev.cryo.plugin.memory.MemorySyscalls.*;
+
+/**
+ * The {@code memory} handler: anonymous private and shared memory, private and shared file mappings.
+ *
+ * <h2>Dump</h2>
+ * One {@link VmaEntry} per mapping, in address order, with the pages worth keeping (see {@link MappingKind#keeps}):
+ * present or swapped pages of anonymous memory, only the written pages of private file mappings, nothing of shared
+ * file mappings. Adjacent pages are saved as one run ({@link PageRuns}). Mappings that {@code smaps} reports
+ * without any resident or swapped page are not scanned at all.
+ *
+ * <p>Refused at dump: a file mapping whose file was deleted (including memfd), {@code memory/DELETED_FILE}; a
+ * mapping without PROT_READ that holds pages to save, {@code memory/UNREADABLE_PAGES} — process_vm_readv cannot
+ * read it, and a temporary mprotect cannot be undone safely because {@link dev.cryo.api.PageSink#save} may read
+ * after this call returns. Mappings without PROT_READ and without pages (guard pages, PROT_NONE reservations —
+ * the usual case) are recorded as layout only.
+ *
+ * <p>Known gap: for shared anonymous memory only the pages present or swapped in <em>this</em> process's page
+ * table are saved; a page only another process has touched is not (cross-process sharing comes later).
+ *
+ * <h2>Restore</h2>
+ * Every file mapping is checked first with {@link MappedFileCheck} (nothing injected yet when that fails). Then
+ * per mapping: one {@code mmap} with MAP_FIXED_NOREPLACE at the dumped address (RW added only when pages are to be
+ * written), page contents, one {@code mprotect} only when the final protection differs. Consecutive mappings of
+ * one file share one {@code openat}. VmFlags reapplied with {@code madvise}: {@code dc} (DONTFORK) and {@code wf}
+ * (WIPEONFORK) strictly; {@code hg}, {@code nh}, {@code dd} as hints whose failure is ignored (they change
+ * performance or core dumps, not what the program sees). {@code nr} becomes MAP_NORESERVE, {@code gd}
+ * MAP_GROWSDOWN. {@code [anon:NAME]} is renamed with {@code PR_SET_VMA} (cosmetic; failure ignored).
+ *
+ * <p>Threading: the tracer thread only, per the SPI. Stateless; one instance serves every process.
+ */
+@Extension
+public final class MemoryPluginHandler implements MemoryHandler {
+    /** The kind written into images; also the plugin id. */
+    public static final String KIND = "memory";
+    /** Pagemap is read at most this many bytes of address space at a time (2 MiB of entries). */
+    static final long SCAN_CHUNK = 1L << 30;
+    static final String SKIP_SIZE_CHECK = "skip-file-size-check";
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public boolean probe(Mapping mapping) {
+        return MappingKind.handles(mapping);
+    }
+
+    @Override
+    public void dump(MemoryDumpContext ctx, List<Mapping> mappings) throws CryoException {
+        RemoteTask task = ctx.task();
+        SmapsUsage usage = SmapsUsage.read(task.procDir().resolve("smaps"));
+        for (Mapping m : mappings) {
+            MappingKind kind = MappingKind.of(m);
+            VmaEntry.Builder b = VmaEntry.newBuilder()
+                    .setStart(m.start()).setEnd(m.end()).setProt(m.prot()).setShared(m.shared())
+                    .setGrowsDown(m.vmFlags().contains("gd")).setName(m.name()).setKind(kind.proto())
+                    .addAllVmFlags(m.vmFlags().stream().sorted().toList());
+            if (kind.fileBacked()) {
+                checkNotDeleted(task.pid(), task.comm(), m);
+                b.setPath(m.name()).setFileOffset(m.offset()).setDev(m.dev()).setInode(m.inode())
+                        .setFileSize(fileSize(task, m));
+            }
+            if (kind.savesPages() && usage.mayHavePages(m.start())) {
+                List<PageRuns.Run> runs = scan(task, m, kind);
+                if (!runs.isEmpty() && (m.prot() & PROT_READ) == 0) {
+                    long bytes = runs.stream().mapToLong(PageRuns.Run::length).sum();
+                    throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/UNREADABLE_PAGES",
+                            "dump refused: pid " + task.pid() + " \"" + task.comm() + "\" mapping " + m + " holds "
+                                    + bytes / PAGE_SIZE + " written pages but is not readable (no PROT_READ); "
+                                    + "such pages cannot be saved yet");
+                }
+                for (PageRuns.Run run : runs) {
+                    long offset = ctx.pages().save(run.start(), run.length());
+                    b.addPages(PageRun.newBuilder().setStart(run.start()).setLength(run.length())
+                            .setPagesOffset(offset));
+                }
+            }
+            ctx.records().write(b.build());
+        }
+    }
+
+    /** Refuses a file mapping whose file is gone: its unsaved pages could not be mapped again. */
+    static void checkNotDeleted(Pid pid, String comm, Mapping m) throws CryoException {
+        if (m.name().endsWith(MappingKind.DELETED)) {
+            String path = m.name().substring(0, m.name().length() - MappingKind.DELETED.length());
+            throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/DELETED_FILE",
+                    String.format("dump refused: pid %s \"%s\" maps %x-%x of %s, which was deleted (or is a memfd); "
+                            + "mappings of deleted files are not supported yet", pid, comm, m.start(), m.end(), path));
+        }
+    }
+
+    private static long fileSize(RemoteTask task, Mapping m) throws CryoException {
+        // map_files is the mapped file itself, even when the path now names another one
+        Path mapped = task.procDir().resolve("map_files")
+                .resolve(Long.toHexString(m.start()) + "-" + Long.toHexString(m.end()));
+        try {
+            return Files.size(mapped);
+        } catch (IOException e) {
+            try {
+                return Files.size(Path.of(m.name()));
+            } catch (IOException | RuntimeException e2) {
+                throw new CryoException(CryoException.Category.KERNEL, "memory/FILE_STAT",
+                        "dump failed: stat of " + m.name() + " mapped by pid " + task.pid() + " \"" + task.comm()
+                                + "\" at " + m + " failed: " + e2, null, e2);
+            }
+        }
+    }
+
+    private static List<PageRuns.Run> scan(RemoteTask task, Mapping m, MappingKind kind) throws CryoException {
+        PageRuns runs = new PageRuns(kind);
+        for (long at = m.start(); at < m.end(); at += SCAN_CHUNK) {
+            long to = Math.min(m.end(), at + SCAN_CHUNK);
+            runs.add(task.pagemap(at, to), at);
+        }
+        return runs.finish();
+    }
+
+    @Override
+    public void restore(MemoryRestoreContext ctx) throws CryoException {
+        RemoteTask task = ctx.task();
+        List<VmaEntry> vmas = ctx.records().read(VmaEntry.class);
+        checkFiles(task.pid(), vmas, ctx.config());
+        try (FileOpener files = new FileOpener(task)) {
+            for (VmaEntry v : vmas) {
+                restoreOne(ctx, files, v);
+            }
+        }
+    }
+
+    /** Checks every mapped file before anything is injected. */
+    private static void checkFiles(Pid pid, List<VmaEntry> vmas, Config config) throws CryoException {
+        boolean skip = config.isSet(SKIP_SIZE_CHECK);
+        for (VmaEntry v : vmas) {
+            if (!MappingKind.of(v.getKind()).fileBacked()) {
+                continue;
+            }
+            Optional<MappedFileCheck.FileState> now;
+            try {
+                now = MappedFileCheck.FileState.of(Path.of(v.getPath()));
+            } catch (IOException | RuntimeException e) {
+                throw new CryoException(CryoException.Category.KERNEL, "memory/FILE_STAT",
+                        String.format("restore failed: stat of %s (mapped at %x-%x in pid %s) failed: %s",
+                                v.getPath(), v.getStart(), v.getEnd(), pid, e), null, e);
+            }
+            MappedFileCheck.check(pid, v, now, skip);
+        }
+    }
+
+    private static void restoreOne(MemoryRestoreContext ctx, FileOpener files, VmaEntry v) throws CryoException {
+        RemoteTask task = ctx.task();
+        MappingKind kind = MappingKind.of(v.getKind());
+        long start = v.getStart();
+        long len = v.getEnd() - v.getStart();
+        int finalProt = v.getProt();
+        boolean hasPages = v.getPagesCount() > 0;
+        int mapProt = hasPages ? finalProt | PROT_READ | PROT_WRITE : finalProt;
+        long flags = MAP_FIXED_NOREPLACE | (v.getShared() ? MAP_SHARED : MAP_PRIVATE);
+        if (v.getGrowsDown()) {
+            flags |= MAP_GROWSDOWN;
+        }
+        if (v.getVmFlagsList().contains("nr")) {
+            flags |= MAP_NORESERVE;
+        }
+        long fd = -1;
+        long offset = 0;
+        if (kind.fileBacked()) {
+            boolean rdwr = kind == MappingKind.FILE_SHARED
+                    && ((finalProt & PROT_WRITE) != 0 || v.getVmFlagsList().contains("mw"));
+            fd = files.open(v.getPath(), rdwr ? O_RDWR : O_RDONLY);
+            offset = v.getFileOffset();
+        } else {
+            flags |= MAP_ANONYMOUS;
+        }
+        String what = "mmap(" + describe(v) + ")";
+        long got = task.syscall(what, SYS_MMAP, start, len, mapProt, flags, fd, offset);
+        if (got != start) {
+            // a kernel without MAP_FIXED_NOREPLACE (< 4.17) treats it as a hint
+            task.syscallRaw(SYS_MUNMAP, got, len);
+            throw new CryoException(CryoException.Category.KERNEL, "memory/MAP_MISPLACED",
+                    String.format("restore failed: %s in pid %s placed the mapping at %x instead of %x "
+                            + "(kernel without MAP_FIXED_NOREPLACE?)", what, task.pid(), got, start));
+        }
+        for (PageRun run : v.getPagesList()) {
+            ctx.pages().load(run.getStart(), run.getLength(), run.getPagesOffset());
+        }
+        if (mapProt != finalProt) {
+            task.syscall("mprotect(" + describe(v) + ")", SYS_MPROTECT, start, len, finalProt);
+        }
+        applyVmFlags(task, v, kind);
+        if (kind == MappingKind.ANON_PRIVATE && v.getName().startsWith("[anon:") && v.getName().endsWith("]")) {
+            String name = v.getName().substring("[anon:".length(), v.getName().length() - 1);
+            long addr = task.putScratchString(0, name);
+            task.syscallRaw(SYS_PRCTL, PR_SET_VMA, PR_SET_VMA_ANON_NAME, start, len, addr);
+        }
+    }
+
+    private static void applyVmFlags(RemoteTask task, VmaEntry v, MappingKind kind) throws CryoException {
+        long start = v.getStart();
+        long len = v.getEnd() - v.getStart();
+        List<String> f = v.getVmFlagsList();
+        if (f.contains("dc")) {
+            task.syscall("madvise(" + describe(v) + ", MADV_DONTFORK)", SYS_MADVISE, start, len, MADV_DONTFORK);
+        }
+        if (f.contains("wf") && kind == MappingKind.ANON_PRIVATE) {
+            task.syscall("madvise(" + describe(v) + ", MADV_WIPEONFORK)", SYS_MADVISE, start, len,
+                    MADV_WIPEONFORK);
+        }
+        // hints: a kernel without THP must not make the restore fail
+        if (f.contains("hg")) {
+            task.syscallRaw(SYS_MADVISE, start, len, MADV_HUGEPAGE);
+        }
+        if (f.contains("nh")) {
+            task.syscallRaw(SYS_MADVISE, start, len, MADV_NOHUGEPAGE);
+        }
+        if (f.contains("dd") && !kind.fileBacked()) {
+            task.syscallRaw(SYS_MADVISE, start, len, MADV_DONTDUMP);
+        }
+    }
+
+    /** {@code 7f00-7f10 r-xp /usr/lib/libc.so.6}, for messages. */
+    static String describe(VmaEntry v) {
+        int p = v.getProt();
+        return String.format("%x-%x %s%s%s%s %s", v.getStart(), v.getEnd(), (p & PROT_READ) != 0 ? "r" : "-",
+                (p & PROT_WRITE) != 0 ? "w" : "-", (p & PROT_EXEC) != 0 ? "x" : "-", v.getShared() ? "s" : "p",
+                v.getName().isEmpty() ? "[anon]" : v.getName());
+    }
+
+    @Override
+    public List<Descriptors.Descriptor> recordTypes() {
+        return List.of(VmaEntry.getDescriptor());
+    }
+
+    /**
+     * Opens mapped files inside the task, keeping the last one open so that the consecutive mappings of one file
+     * (a library has four or five) cost one {@code openat} and one {@code close}.
+     */
+    private static final class FileOpener implements AutoCloseable {
+        private final RemoteTask task;
+        private String path;
+        private long flags;
+        private long fd = -1;
+
+        FileOpener(RemoteTask task) {
+            this.task = task;
+        }
+
+        long open(String path, long flags) throws CryoException {
+            if (fd >= 0 && path.equals(this.path) && flags == this.flags) {
+                return fd;
+            }
+            close();
+            long addr = task.putScratchString(0, path);
+            fd = task.syscall("openat(" + path + ")", SYS_OPENAT, AT_FDCWD, addr, flags | O_CLOEXEC, 0);
+            this.path = path;
+            this.flags = flags;
+            return fd;
+        }
+
+        @Override
+        public void close() throws CryoException {
+            if (fd >= 0) {
+                long f = fd;
+                fd = -1;
+                task.syscall("close(" + f + ": " + path + ")", SYS_CLOSE, f);
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.cryo.plugin.memory;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.Mapping;
+import dev.cryo.api.Pid;
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class MappingKindTest {
+    static Mapping map(String perms, long inode, String name) {
+        int prot = (perms.charAt(0) == 'r' ? 1 : 0) | (perms.charAt(1) == 'w' ? 2 : 0) | (perms.charAt(2) == 'x' ? 4 : 0);
+        return new Mapping(0x7f0000000000L, 0x7f0000004000L, prot, perms.charAt(3) == 's', 0,
+                inode == 0 ? "00:00" : "fd:01", inode, name, Set.of("rd", "mr", "mw", "me"));
+    }
+
+    @Test
+    void classifiesTheMappingsOfOrdinaryProcesses() {
+        assertEquals(MappingKind.ANON_PRIVATE, MappingKind.of(map("rw-p", 0, "[heap]")));
+        assertEquals(MappingKind.ANON_PRIVATE, MappingKind.of(map("rw-p", 0, "[stack]")));
+        assertEquals(MappingKind.ANON_PRIVATE, MappingKind.of(map("rw-p", 0, "")));
+        assertEquals(MappingKind.ANON_PRIVATE, MappingKind.of(map("---p", 0, "")));
+        assertEquals(MappingKind.ANON_PRIVATE, MappingKind.of(map("rw-p", 0, "[anon:glibc malloc]")));
+        assertEquals(MappingKind.FILE_PRIVATE, MappingKind.of(map("r-xp", 1234, "/usr/lib/x86_64-linux-gnu/libc.so.6")));
+        assertEquals(MappingKind.FILE_PRIVATE, MappingKind.of(map("rw-p", 1234, "/usr/lib/x86_64-linux-gnu/libc.so.6")));
+        assertEquals(MappingKind.FILE_SHARED, MappingKind.of(map("rw-s", 1234, "/var/lib/app/data.db")));
+        assertEquals(MappingKind.ANON_SHARED, MappingKind.of(map("rw-s", 5678, "/dev/zero (deleted)")));
+        assertEquals(MappingKind.ANON_SHARED, MappingKind.of(map("rw-s", 32769, "/SYSV00000000 (deleted)")));
+        assertEquals(MappingKind.ANON_SHARED, MappingKind.of(map("rw-s", 5678, "[anon_shmem:ring]")));
+        // a private mapping of /dev/zero is anonymous memory behind a file that always exists
+        assertEquals(MappingKind.FILE_PRIVATE, MappingKind.of(map("rw-p", 5, "/dev/zero")));
+    }
+
+    @Test
+    void probeDeclinesKernelAreasAndAnonymousInodes() {
+        MemoryPluginHandler h = new MemoryPluginHandler();
+        assertFalse(h.probe(map("r-xp", 0, "[vdso]")));
+        assertFalse(h.probe(map("r--p", 0, "[vvar]")));
+        assertFalse(h.probe(map("r--p", 0, "[vvar_vclock]")));
+        assertFalse(h.probe(map("--xp", 0, "[vsyscall]")));
+        assertFalse(h.probe(map("rw-s", 9, "anon_inode:[io_uring]")));
+        assertTrue(h.probe(map("rw-p", 0, "[heap]")));
+        assertTrue(h.probe(map("rw-s", 5678, "/dev/zero (deleted)")));
+        assertTrue(h.probe(map("r-xp", 1234, "/usr/bin/bash")));
+        assertTrue(h.probe(map("rw-s", 77, "/memfd:wayland (deleted)")));
+    }
+
+    @Test
+    void deletedFileMappingsAreRefusedNamingProcessRangeAndPath() {
+        Mapping memfd = map("rw-s", 77, "/memfd:wayland (deleted)");
+        CryoException e = assertThrows(CryoException.class,
+                () -> MemoryPluginHandler.checkNotDeleted(Pid.of(812), "weston", memfd));
+        assertEquals("memory/DELETED_FILE", e.code());
+        assertEquals(CryoException.Category.UNSUPPORTED, e.category());
+        assertTrue(e.getMessage().contains("pid 812 \"weston\""), e.getMessage());
+        assertTrue(e.getMessage().contains("7f0000000000-7f0000004000"), e.getMessage());
+        assertTrue(e.getMessage().contains(" /memfd:wayland,"), e.getMessage());
+
+        Mapping lib = map("r-xp", 1234, "/usr/lib/libfoo.so (deleted)");
+        assertThrows(CryoException.class, () -> MemoryPluginHandler.checkNotDeleted(Pid.of(1), "x", lib));
+        assertDoesNotThrow(() -> MemoryPluginHandler.checkNotDeleted(Pid.of(1), "x", map("r-xp", 1234, "/usr/bin/x")));
+    }
+}

@@ -1,0 +1,31 @@
+package dev.cryo.plugin.memory;
+
+import dev.cryo.api.MemoryHandler;
+import dev.cryo.plugin.memory.proto.VmaEntry;
+import org.junit.jupiter.api.Test;
+import org.pf4j.Extension;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** PF4J finds extensions only through the generated index; a missing or empty index loses them silently. */
+class MemoryExtensionIndexTest {
+    @Test
+    void theHandlerIsListedInTheExtensionIndex() throws Exception {
+        Path idx = Path.of("target/classes/META-INF/extensions.idx");
+        assertTrue(Files.isRegularFile(idx), "missing " + idx.toAbsolutePath() + " (PF4J annotation processor did not run)");
+        List<String> names = Files.readAllLines(idx).stream().map(String::trim)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        assertEquals(List.of(MemoryPluginHandler.class.getName()), names);
+
+        Class<?> c = Class.forName(names.get(0));
+        assertTrue(MemoryHandler.class.isAssignableFrom(c), c + " does not implement MemoryHandler");
+        assertNotNull(c.getAnnotation(Extension.class), c + " lacks @Extension");
+        MemoryHandler h = (MemoryHandler) c.getDeclaredConstructor().newInstance();
+        assertEquals("memory", h.kind());
+        assertEquals(List.of(VmaEntry.getDescriptor()), h.recordTypes());
+    }
+}

@@ -1,0 +1,61 @@
+package dev.cryo.plugin.regularfile;
+
+/**
+ * Open flags (octal values of x86_64 Linux, as {@code /proc/PID/fdinfo/N} prints them) and the decisions made
+ * on them.
+ */
+public final class OpenFlags {
+    public static final int O_ACCMODE = 03;
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 01;
+    public static final int O_RDWR = 02;
+    public static final int O_CREAT = 0100;
+    public static final int O_EXCL = 0200;
+    public static final int O_NOCTTY = 0400;
+    public static final int O_TRUNC = 01000;
+    public static final int O_APPEND = 02000;
+    public static final int O_NONBLOCK = 04000;
+    public static final int O_DIRECT = 040000;
+    public static final int O_LARGEFILE = 0100000;
+    public static final int O_DIRECTORY = 0200000;
+    public static final int O_NOFOLLOW = 0400000;
+    public static final int O_NOATIME = 01000000;
+    public static final int O_CLOEXEC = 02000000;
+    public static final int O_PATH = 010000000;
+
+    /** Flags that act only at open time (or are fd flags) and must not be replayed: O_TRUNC would empty the file. */
+    static final int OPEN_TIME_ONLY = O_CLOEXEC | O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY;
+
+    private OpenFlags() {
+    }
+
+    /** @return the flags worth recording: fdinfo flags without O_CLOEXEC, O_CREAT, O_TRUNC, O_EXCL, O_NOCTTY */
+    public static int recorded(int fdinfoFlags) {
+        return fdinfoFlags & ~OPEN_TIME_ONLY;
+    }
+
+    /**
+     * @return the flags for the {@code openat} at restore: the recorded ones, O_CLOEXEC when the fd had
+     *         FD_CLOEXEC (equivalent to a later {@code fcntl(F_SETFD)}, one injected call fewer), and O_NOCTTY for a
+     *         character device so that reopening a tty never makes it the controlling terminal (sessions are core's)
+     */
+    public static int forOpen(int recorded, boolean cloexec, boolean charDevice) {
+        int f = recorded & ~OPEN_TIME_ONLY;
+        if (cloexec) {
+            f |= O_CLOEXEC;
+        }
+        if (charDevice) {
+            f |= O_NOCTTY;
+        }
+        return f;
+    }
+
+    /**
+     * @return whether the file position is restored with {@code lseek}: not for character devices or O_PATH fds
+     *         (no position), not when it is 0 (a fresh open is there already). O_APPEND files do get it: writes go
+     *         to the end anyway but reads use the position.
+     */
+    public static boolean needsSeek(int recorded, boolean charDevice, long pos) {
+        return !charDevice && (recorded & O_PATH) == 0 && pos != 0;
+    }
+}

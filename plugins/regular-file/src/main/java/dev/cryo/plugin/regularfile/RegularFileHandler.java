@@ -1,0 +1,141 @@
+package dev.cryo.plugin.regularfile;
+
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.Message;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.FdDumpContext;
+import dev.cryo.api.FdHandler;
+import dev.cryo.api.FdInfo;
+import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.Pid;
+import dev.cryo.api.RemoteTask;
+import dev.cryo.api.RestoreOutcome;
+import dev.cryo.plugin.regularfile.proto.RegularFileEntry;
+import org.pf4j.Extension;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import static dev.cryo.plugin.regularfile.FileSyscalls.*;
+
+/**
+ * The {@code regular-file} handler: fds on regular files, directories (opendir) and well-known character
+ * devices, reopened by path at restore with the dumped flags and position.
+ *
+ * <p>Dump: {@link #probe} claims regular files, directories and the character devices {@code /dev/null},
+ * {@code /dev/zero}, {@code /dev/full}, {@code /dev/random}, {@code /dev/urandom}, {@code /dev/console},
+ * {@code /dev/tty*} (except {@code /dev/ptmx}-like masters) and {@code /dev/pts/N}; {@link #collect} refuses an
+ * unlinked file ({@code regular-file/DELETED_FILE}).
+ *
+ * <p>Restore: {@link FileCheck} first (missing file, changed type, changed size unless
+ * {@code skip-file-size-check}); then inside the task {@code openat}, {@code dup3}+{@code close} when the kernel
+ * chose another number, {@code lseek} when the position is not 0 — one to four injected calls.
+ *
+ * <p>Known gaps: each fd gets its own open file description, so fds that shared one at dump (dup, fork) no
+ * longer share the file position; a tty is reopened by path and never becomes a controlling terminal here.
+ *
+ * <p>Threading: the tracer thread only, per the SPI. Stateless.
+ */
+@Extension
+public final class RegularFileHandler implements FdHandler {
+    /** The kind written into images; also the plugin id. */
+    public static final String KIND = "regular-file";
+    static final String SKIP_SIZE_CHECK = "skip-file-size-check";
+    static final String DELETED = " (deleted)";
+
+    private static final Set<String> CHAR_DEVICES =
+            Set.of("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/console", "/dev/tty");
+    /** /dev/tty1, /dev/ttyS0, /dev/ttyUSB0...; /dev/pts/3. Not /dev/ptmx or /dev/pts/ptmx (a new pty each open). */
+    private static final Pattern TTYS = Pattern.compile("/dev/tty[A-Za-z]*[0-9]+|/dev/pts/[0-9]+");
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public boolean probe(FdInfo fd) {
+        if (fd.isRegular() || fd.isDirectory()) {
+            return true;
+        }
+        return fd.isCharDevice() && isKnownCharDevice(stripDeleted(fd.link()));
+    }
+
+    static boolean isKnownCharDevice(String path) {
+        return CHAR_DEVICES.contains(path) || TTYS.matcher(path).matches();
+    }
+
+    @Override
+    public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
+        RemoteTask task = ctx.task();
+        return entryOf(task.pid(), task.comm(), fd);
+    }
+
+    /** The record of one claimed fd; refuses an unlinked file. */
+    static RegularFileEntry entryOf(Pid pid, String comm, FdInfo fd) throws CryoException {
+        if (fd.link().endsWith(DELETED)) {
+            throw new CryoException(CryoException.Category.UNSUPPORTED, "regular-file/DELETED_FILE",
+                    "dump refused: pid " + pid + " \"" + comm + "\" fd " + fd.fd() + " is open on "
+                            + stripDeleted(fd.link()) + ", which was deleted; open but deleted files are not "
+                            + "supported yet");
+        }
+        return RegularFileEntry.newBuilder()
+                .setPath(fd.link())
+                .setFlags(OpenFlags.recorded(fd.flags()))
+                .setPos(fd.pos())
+                .setCharDevice(fd.isCharDevice())
+                .setRdev(fd.rdev())
+                .setSize(fd.size())
+                .setMtimeNs(fd.mtimeNs())
+                .setDev(fd.dev())
+                .setInode(fd.inode())
+                .setMode(fd.mode())
+                .build();
+    }
+
+    @Override
+    public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
+        RemoteTask task = ctx.task();
+        RegularFileEntry e = ctx.record(RegularFileEntry.class);
+        int target = ctx.fd().value();
+        String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + target;
+
+        Optional<FileCheck.FileState> now;
+        try {
+            now = FileCheck.FileState.of(Path.of(e.getPath()));
+        } catch (IOException | RuntimeException ex) {
+            throw new CryoException(CryoException.Category.KERNEL, "regular-file/STAT_FAILED",
+                    "restore failed: stat of " + e.getPath() + " for " + who + " failed: " + ex, null, ex);
+        }
+        FileCheck.check(who, e, now, ctx.config().isSet(SKIP_SIZE_CHECK));
+
+        boolean cloexec = ctx.cloexec();
+        int flags = OpenFlags.forOpen(e.getFlags(), cloexec, e.getCharDevice());
+        long addr = task.putScratchString(0, e.getPath());
+        long opened = task.syscall("openat(" + e.getPath() + ", 0" + Integer.toOctalString(flags) + ") for fd "
+                + target, SYS_OPENAT, AT_FDCWD, addr, flags, 0);
+        if (opened != target) {
+            task.syscall("dup3(" + opened + ", " + target + ") for " + e.getPath(), SYS_DUP3, opened, target,
+                    cloexec ? OpenFlags.O_CLOEXEC : 0);
+            task.syscall("close(" + opened + ") after dup3 to fd " + target, SYS_CLOSE, opened);
+        }
+        if (OpenFlags.needsSeek(e.getFlags(), e.getCharDevice(), e.getPos())) {
+            task.syscall("lseek(fd " + target + " " + e.getPath() + ", " + e.getPos() + ", SEEK_SET)", SYS_LSEEK,
+                    target, e.getPos(), SEEK_SET);
+        }
+        return RestoreOutcome.DONE;
+    }
+
+    private static String stripDeleted(String link) {
+        return link.endsWith(DELETED) ? link.substring(0, link.length() - DELETED.length()) : link;
+    }
+
+    @Override
+    public List<Descriptors.Descriptor> recordTypes() {
+        return List.of(RegularFileEntry.getDescriptor());
+    }
+}
