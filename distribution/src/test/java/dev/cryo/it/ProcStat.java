@@ -23,7 +23,7 @@ public record ProcStat(long pid, String comm, char state, long ppid, long pgrp, 
     public static Optional<ProcStat> read(long pid) {
         String s;
         try {
-            s = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            s = readProcFile(Path.of("/proc", Long.toString(pid), "stat"));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -36,6 +36,16 @@ public record ProcStat(long pid, String comm, char state, long ppid, long pgrp, 
         // f[0] is field 3 (state); field N is f[N - 3]
         return Optional.of(new ProcStat(pid, s.substring(open + 1, close), f[0].charAt(0), Long.parseLong(f[1]),
                 Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[19])));
+    }
+
+    /**
+     * Reads a /proc file through a stream: {@code Files.readString} trusts the reported size (0) and returns only
+     * the first byte of sysctl files such as /proc/sys/kernel/pid_max.
+     */
+    public static String readProcFile(Path p) throws IOException {
+        try (var in = Files.newInputStream(p)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
     public boolean isZombie() {

@@ -144,6 +144,32 @@ public final class ProcessControl {
         }
     }
 
+    /**
+     * SIGKILLs every live child of this JVM the JDK did not start, then reaps them: leftovers of a failed test
+     * (a restored root whose cryo was killed, a detached restore nobody adopted). Only call from cleanup: the test
+     * JVM's only such children are processes the tests created.
+     */
+    public static void killOrphans(Duration timeout) {
+        long self = selfPid();
+        java.util.List<Long> killed = new java.util.ArrayList<>();
+        try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path p : proc) {
+                long pid = Long.parseLong(p.getFileName().toString());
+                ProcStat.read(pid).ifPresent(st -> {
+                    if (st.ppid() == self && !JDK_CHILDREN.contains(pid)) {
+                        kill(pid, SIGKILL);
+                        killed.add(pid);
+                    }
+                });
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list /proc", e);
+        }
+        for (long pid : killed) {
+            reap(pid, timeout);
+        }
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);

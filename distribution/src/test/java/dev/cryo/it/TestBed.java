@@ -90,7 +90,7 @@ public final class TestBed implements AutoCloseable {
     public static long unusedPid() {
         long max;
         try {
-            max = Long.parseLong(Files.readString(Path.of("/proc/sys/kernel/pid_max")).trim());
+            max = Long.parseLong(ProcStat.readProcFile(Path.of("/proc/sys/kernel/pid_max")).trim());
         } catch (IOException e) {
             max = 32768;
         }

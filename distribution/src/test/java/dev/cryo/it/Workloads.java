@@ -221,32 +221,45 @@ public final class Workloads implements AutoCloseable {
         throw new IllegalStateException(program + " not found on PATH");
     }
 
-    /** Kills everything this test started or adopted (SIGKILL), reaps what is ours to reap. Never throws. */
+    /**
+     * Kills everything this test started or adopted (SIGKILL), then any other child left to this JVM (restored
+     * processes orphaned by a failed test), and reaps what is ours to reap. Never throws.
+     */
     @Override
     public void close() {
         for (Workload w : started) {
-            try {
-                w.kill();
-            } catch (RuntimeException | AssertionError e) {
-                // keep cleaning
-            }
+            quietly(w::kill);
         }
         for (ProcStat f : foreignPids) {
-            if (ProcStat.read(f.pid()).filter(s -> s.startTime() == f.startTime()).isPresent()) {
-                ProcessControl.kill(f.pid(), ProcessControl.SIGKILL);
-            }
+            quietly(() -> {
+                if (ProcStat.read(f.pid()).filter(s -> s.startTime() == f.startTime()).isPresent()) {
+                    ProcessControl.kill(f.pid(), ProcessControl.SIGKILL);
+                }
+            });
         }
         for (Process p : others) {
-            p.destroyForcibly();
-            try {
+            quietly(() -> {
+                p.destroyForcibly();
                 p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            });
         }
         for (ProcStat f : foreignPids) {
-            ProcessControl.reap(f.pid(), Duration.ofSeconds(2));
+            quietly(() -> ProcessControl.reap(f.pid(), Duration.ofSeconds(2)));
         }
-        ProcessControl.reapOrphans();
+        quietly(() -> ProcessControl.killOrphans(Duration.ofSeconds(2)));
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void quietly(Step step) {
+        try {
+            step.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception | AssertionError e) {
+            // cleanup goes on; the test's own failure is the one to report
+        }
     }
 }
