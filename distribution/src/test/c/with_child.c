@@ -1,0 +1,45 @@
+/*
+ * with_child <workdir>: a workload that forks one child; the child sleeps in a loop (it dies when its parent does:
+ * PR_SET_PDEATHSIG SIGKILL). On SIGUSR2 the parent checks the child is still its live child.
+ * Prints `READY pid=<pid> child=<pid>`; on SIGUSR2 `VERDICT PASS|FAIL`.
+ */
+#include "workload.h"
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
+        return 2;
+    }
+    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    pid_t parent = real_getpid();
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(0);
+        for (;;) pause();
+    }
+    install(SIGUSR2, on_verify_signal);
+    say("READY pid=%d child=%d", (int) parent, (int) child);
+    unsigned long counter = 0, counter_at_verify = 0;
+    for (;;) {
+        counter++;
+        say("tick %lu", counter);
+        sleep_ms(100);
+        if (!wl_verify_requested) continue;
+        wl_verify_requested = 0;
+        struct verdict v = {0};
+        if (real_getpid() != parent) fail(&v, "pid changed");
+        if (counter <= counter_at_verify) fail(&v, "counter did not advance");
+        int st;
+        pid_t w = waitpid(child, &st, WNOHANG);
+        if (w != 0) fail(&v, "child %d is gone (waitpid=%d)", (int) child, (int) w);
+        counter_at_verify = counter;
+        char detail[128];
+        snprintf(detail, sizeof detail, "pid=%d counter=%lu child=%d", (int) parent, counter, (int) child);
+        report(&v, detail);
+    }
+}

@@ -1,0 +1,109 @@
+package dev.cryo.it;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Everything one integration test uses: its directory, the processes it started ({@link #workloads}) and the cryo
+ * runner ({@link #cryo}). Create in {@code @BeforeEach}, close in {@code @AfterEach}: closing kills and reaps every
+ * process the test started, restored or adopted, even after a failure.
+ */
+public final class TestBed implements AutoCloseable {
+    private final Path root;
+    private final Workloads workloads;
+    private final Cryo cryo;
+    private int images;
+
+    public TestBed(Path root) {
+        this.root = root;
+        this.workloads = new Workloads(root.resolve("work"));
+        this.cryo = Cryo.fromSystemProperty(root.resolve("cryo-output"), workloads);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Workloads workloads() {
+        return workloads;
+    }
+
+    public Cryo cryo() {
+        return cryo;
+    }
+
+    /** @return a fresh image directory path that does not exist yet (dump creates it, 0700) */
+    public Path newImageDir() {
+        return root.resolve("images").resolve("img-" + (++images));
+    }
+
+    /**
+     * Dumps {@code w} (default: kill after dump), asserts success, and waits until the original is gone.
+     *
+     * @return the image directory
+     */
+    public Path dumpAndAwaitGone(Workload w, String... extra) {
+        Path dir = newImageDir();
+        cryo.dump(w.pid(), dir, extra).assertOk();
+        w.awaitGone(Duration.ofSeconds(10));
+        w.process().ifPresent(p -> {
+            try {
+                p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(Files.exists(dir.resolve("inventory.img")), "dump wrote no inventory.img in " + dir);
+        return dir;
+    }
+
+    /**
+     * Asserts that no process runs with {@code pid} after a failed restore: neither a workload named {@code comm}
+     * nor cryo's restore stub. Reaps orphans first (a failed restore may leave its stub to the subreaper).
+     */
+    public void assertNoProcessWithPid(long pid, String comm, CryoResult context) {
+        ProcessControl.reapOrphans();
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            Optional<ProcStat> st = ProcStat.read(pid);
+            boolean ours = st.isPresent() && Set.of(comm, "cryo-stub").contains(st.get().comm());
+            if (!ours) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                assertFalse(ours, "a process is left with the dumped pid " + pid + " after a failed restore: "
+                        + st.get() + "\n" + context.describe());
+            }
+            ProcessControl.sleep(20);
+            ProcessControl.reapOrphans();
+        }
+    }
+
+    /** @return the pid in {@code [low, pid_max)} counting down from the top that no process or thread uses now */
+    public static long unusedPid() {
+        long max;
+        try {
+            max = Long.parseLong(ProcStat.readProcFile(Path.of("/proc/sys/kernel/pid_max")).trim());
+        } catch (IOException e) {
+            max = 32768;
+        }
+        for (long p = max - 1; p > 300; p--) {
+            if (!Files.exists(Path.of("/proc", Long.toString(p)))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("no free pid");
+    }
+
+    @Override
+    public void close() {
+        workloads.close();
+    }
+}
