@@ -2,28 +2,560 @@ package dev.cryo.core.plugin;
 
 import dev.cryo.api.Config;
 import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.ExternalPeerHandler;
 import dev.cryo.api.FdHandler;
 import dev.cryo.api.LifecycleListener;
 import dev.cryo.api.MemoryHandler;
+import dev.cryo.api.Spi;
+import dev.cryo.core.config.ConfigKeys;
+import dev.cryo.core.config.CryoConfig;
+import org.pf4j.Extension;
+import org.pf4j.LegacyExtensionFinder;
+import org.pf4j.ManifestPluginDescriptorFinder;
+import org.pf4j.PluginDescriptor;
+import org.pf4j.PluginState;
+import org.pf4j.PluginWrapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.lang.reflect.InvocationTargetException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
-/** PLACEHOLDER signature — replaced by the real PF4J host. */
+/**
+ * The plugins of one cryo command, loaded with PF4J from the distribution's {@code plugins/} directory only.
+ *
+ * <p>{@link #start} finds every plugin jar of the directory, decides from the configuration which are enabled
+ * ({@code plugins.enabled}: if given, only those; {@code plugins.disabled} wins over it), checks each enabled
+ * plugin's {@code Plugin-Requires} against {@link Spi#VERSION}, loads and starts the enabled ones in their own
+ * {@link IsolatingPluginClassLoader class loaders} (which see only {@code dev.cryo.api}, {@code org.pf4j},
+ * {@code com.google.protobuf}, {@code org.slf4j} and the JDK), and instantiates their extensions once, from
+ * their {@code META-INF/extensions.idx}. Disabled plugins are never loaded or started; they are only listed.
+ *
+ * <p>Unlike PF4J, which logs a broken plugin and carries on, every problem with an enabled plugin is an error:
+ * an unreadable jar, a bad manifest, an excluded SPI version, a class that does not load, an exception from
+ * {@code Plugin.start()}, a plugin contributing no extension, two handlers of one kind. Errors are
+ * {@link CryoException}s of category PLUGIN_CONFIG naming the plugin, its file and the fix; codes
+ * {@code core/PLUGINS_DIR_MISSING}, {@code core/PLUGIN_LOAD}, {@code core/PLUGIN_REQUIRES},
+ * {@code core/PLUGIN_EMPTY}, {@code core/PLUGIN_NOT_FOUND}, {@code core/PLUGIN_DUPLICATE},
+ * {@code core/DUPLICATE_KIND}.
+ *
+ * <p>Lifecycle: one host per command, started once, {@link #close() closed} once when the command ends.
+ * Accessors return immutable lists, in plugin-id order, each plugin's extensions by {@link Extension#ordinal()}
+ * then class name; they are safe from any thread. Extensions are single instances for the host's lifetime.
+ */
 public final class PluginHost implements AutoCloseable, HandlerRegistry {
-    public static PluginHost start(Path pluginsDir, Config config) throws CryoException {
-        throw new UnsupportedOperationException();
+    private static final Logger LOG = LoggerFactory.getLogger(PluginHost.class);
+    private static final String INDEX = LegacyExtensionFinder.EXTENSIONS_RESOURCE;
+    private static final List<Class<?>> POINTS = List.of(FdHandler.class, MemoryHandler.class,
+            ExternalPeerHandler.class, LifecycleListener.class);
+
+    /**
+     * A plugin found in the plugin directory but not loaded, with why and how to enable it, for messages such
+     * as "fd 3 is a pipe; the plugin 'pipe' that would handle it is disabled (plugins.disabled at
+     * /etc/cryo/cryo.conf:3)".
+     *
+     * @param info   the plugin
+     * @param reason why it is disabled, e.g. {@code plugins.disabled at /etc/cryo/cryo.conf:3} or
+     *               {@code not listed in plugins.enabled (conf/cryo.conf:2)}
+     * @param fix    what enables it, e.g. {@code remove 'pipe' from plugins.disabled at /etc/cryo/cryo.conf:3}
+     */
+    public record DisabledPlugin(PluginInfo info, String reason, String fix) {
     }
 
-    public List<FdHandler> fdHandlers() { throw new UnsupportedOperationException(); }
-    public List<MemoryHandler> memoryHandlers() { throw new UnsupportedOperationException(); }
-    public List<ExternalPeerHandler> externalPeerHandlers() { throw new UnsupportedOperationException(); }
-    public List<LifecycleListener> lifecycleListeners() { throw new UnsupportedOperationException(); }
-    public List<PluginInfo> plugins() { throw new UnsupportedOperationException(); }
-    public Optional<PluginInfo> plugin(String id) { throw new UnsupportedOperationException(); }
-    /** @return the id of the plugin that contributed {@code extension} */
-    public String pluginIdOf(Object extension) { throw new UnsupportedOperationException(); }
-    @Override public void close() { }
+    private final Path pluginsDir;
+    private final CryoPluginManager manager;
+    private final List<PluginInfo> plugins;
+    private final Map<String, DisabledPlugin> disabled;
+    private final List<FdHandler> fdHandlers;
+    private final List<MemoryHandler> memoryHandlers;
+    private final List<ExternalPeerHandler> externalPeerHandlers;
+    private final List<LifecycleListener> lifecycleListeners;
+    private final Map<Object, String> owners;
+    private boolean closed;
+
+    private PluginHost(Path pluginsDir, CryoPluginManager manager, List<PluginInfo> plugins,
+                       Map<String, DisabledPlugin> disabled, Extensions ext) {
+        this.pluginsDir = pluginsDir;
+        this.manager = manager;
+        this.plugins = List.copyOf(plugins);
+        this.disabled = disabled;
+        this.fdHandlers = List.copyOf(ext.fd);
+        this.memoryHandlers = List.copyOf(ext.memory);
+        this.externalPeerHandlers = List.copyOf(ext.external);
+        this.lifecycleListeners = List.copyOf(ext.lifecycle);
+        this.owners = ext.owners;
+    }
+
+    /**
+     * Loads and starts the plugins of {@code pluginsDir} that {@code config} enables. Called once per command,
+     * on the CLI's thread. On failure everything loaded so far is unloaded again.
+     *
+     * @param pluginsDir the directory of plugin jars ({@code *.jar}; other files are ignored)
+     * @param config     the effective options ({@code plugins.enabled}, {@code plugins.disabled})
+     */
+    public static PluginHost start(Path pluginsDir, Config config) throws CryoException {
+        Objects.requireNonNull(pluginsDir, "pluginsDir");
+        Objects.requireNonNull(config, "config");
+        if (!Files.isDirectory(pluginsDir)) {
+            throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGINS_DIR_MISSING",
+                    "plugin directory " + pluginsDir + " does not exist",
+                    "reinstall cryo, or point -Dcryo.home at the distribution directory (it holds plugins/)");
+        }
+        CryoPluginManager manager = new CryoPluginManager(pluginsDir);
+        try {
+            return load(pluginsDir, config, manager);
+        } catch (CryoException | RuntimeException | Error e) {
+            shutdown(manager);
+            throw e;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** A jar of the plugin directory and its manifest descriptor. */
+    private record Found(Path jar, PluginDescriptor descriptor) {
+        String id() {
+            return descriptor.getPluginId();
+        }
+    }
+
+    /** Extensions of the enabled plugins, collected in plugin-id order. */
+    private static final class Extensions {
+        final List<FdHandler> fd = new ArrayList<>();
+        final List<MemoryHandler> memory = new ArrayList<>();
+        final List<ExternalPeerHandler> external = new ArrayList<>();
+        final List<LifecycleListener> lifecycle = new ArrayList<>();
+        final Map<Object, String> owners = new IdentityHashMap<>();
+        final Map<String, String> kindOwners = new LinkedHashMap<>();
+    }
+
+    private static PluginHost load(Path dir, Config config, CryoPluginManager manager) throws CryoException {
+        Map<String, Found> found = discover(dir);
+
+        Map<String, String> enabledBy = idsWithSources(config, ConfigKeys.PLUGINS_ENABLED);
+        Map<String, String> disabledBy = idsWithSources(config, ConfigKeys.PLUGINS_DISABLED);
+        for (String key : List.of(ConfigKeys.PLUGINS_ENABLED, ConfigKeys.PLUGINS_DISABLED)) {
+            Map<String, String> named = key.equals(ConfigKeys.PLUGINS_ENABLED) ? enabledBy : disabledBy;
+            for (Map.Entry<String, String> e : named.entrySet()) {
+                if (!found.containsKey(e.getKey())) {
+                    throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_NOT_FOUND",
+                            key + " names plugin '" + e.getKey() + "' (" + e.getValue() + "), but " + dir
+                                    + " holds no plugin with that id (found: "
+                                    + (found.isEmpty() ? "none" : String.join(", ", found.keySet())) + ")",
+                            "correct the id or remove it from " + key + " at " + e.getValue()
+                                    + ", or put the plugin's jar into " + dir);
+                }
+            }
+        }
+
+        Map<String, DisabledPlugin> disabledInfo = new TreeMap<>();
+        Map<String, Found> enabled = new TreeMap<>();
+        for (Found f : found.values()) {
+            String id = f.id();
+            if (disabledBy.containsKey(id)) {
+                String where = disabledBy.get(id);
+                disabledInfo.put(id, new DisabledPlugin(null, "plugins.disabled at " + where,
+                        "remove '" + id + "' from plugins.disabled at " + where));
+            } else if (!enabledBy.isEmpty() && !enabledBy.containsKey(id)) {
+                String where = String.join(", ", new LinkedHashSet<>(enabledBy.values()));
+                disabledInfo.put(id, new DisabledPlugin(null, "not listed in plugins.enabled (" + where + ")",
+                        "add '" + id + "' to plugins.enabled (" + where + ")"));
+            } else {
+                enabled.put(id, f);
+            }
+        }
+
+        for (Found f : enabled.values()) {
+            checkRequires(manager, f);
+        }
+        manager.setEnabled(enabled.keySet());
+
+        Map<String, PluginWrapper> wrappers = new TreeMap<>();
+        for (Found f : enabled.values()) {
+            PluginWrapper w;
+            try {
+                w = manager.loadFromPath(f.jar());
+            } catch (RuntimeException e) {
+                throw loadError(f, dir, "cannot be loaded", e);
+            }
+            if (w.getPluginState() == PluginState.DISABLED || w.getPluginState() == PluginState.FAILED) {
+                throw loadError(f, dir, "was refused by PF4J", w.getFailedException());
+            }
+            wrappers.put(f.id(), w);
+        }
+        try {
+            manager.resolve();
+        } catch (RuntimeException e) {
+            throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_LOAD",
+                    "the Plugin-Dependencies of the enabled plugins in " + dir + " cannot be resolved: " + describe(e),
+                    "enable the plugins named there, or add the plugins that need them to plugins.disabled "
+                            + "in conf/cryo.conf", e);
+        }
+        for (PluginWrapper w : manager.getUnresolvedPlugins()) {
+            Found f = enabled.get(w.getPluginId());
+            throw loadError(f, dir, "has unresolved Plugin-Dependencies "
+                    + w.getDescriptor().getDependencies(), null);
+        }
+
+        for (PluginWrapper w : manager.getResolvedPlugins()) {
+            try {
+                manager.startOrThrow(w);
+            } catch (Exception | LinkageError e) {
+                throw loadError(enabled.get(w.getPluginId()), dir, "failed to start", e);
+            }
+        }
+        for (PluginWrapper w : wrappers.values()) {
+            if (w.getPluginState() != PluginState.STARTED) {
+                throw loadError(enabled.get(w.getPluginId()), dir, "was not started (state "
+                        + w.getPluginState() + ")", w.getFailedException());
+            }
+        }
+
+        Extensions ext = new Extensions();
+        List<PluginInfo> infos = new ArrayList<>();
+        for (Found f : enabled.values()) {
+            List<String> points = instantiate(manager, wrappers.get(f.id()), f, dir, ext);
+            infos.add(info(f, true, points));
+        }
+        Map<String, DisabledPlugin> disabledFinal = new TreeMap<>();
+        for (Map.Entry<String, DisabledPlugin> e : disabledInfo.entrySet()) {
+            Found f = found.get(e.getKey());
+            PluginInfo info = info(f, false, inspect(manager, f));
+            infos.add(info);
+            disabledFinal.put(e.getKey(), new DisabledPlugin(info, e.getValue().reason(), e.getValue().fix()));
+        }
+        infos.sort(Comparator.comparing(PluginInfo::id));
+        LOG.debug("plugins enabled: {}; disabled: {}", enabled.keySet(), disabledFinal.keySet());
+        return new PluginHost(dir, manager, infos, disabledFinal, ext);
+    }
+
+    /** Reads the descriptor of every {@code *.jar} in {@code dir}, by file name; an unreadable one is an error. */
+    private static Map<String, Found> discover(Path dir) throws CryoException {
+        List<Path> jars;
+        try (Stream<Path> s = Files.list(dir)) {
+            jars = s.filter(p -> p.getFileName().toString().endsWith(".jar"))
+                    .filter(p -> !p.getFileName().toString().startsWith("."))
+                    .filter(Files::isRegularFile)
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGINS_DIR_MISSING",
+                    "cannot list plugin directory " + dir + ": " + e, "make it readable by the user running cryo", e);
+        }
+        ManifestPluginDescriptorFinder finder = new ManifestPluginDescriptorFinder();
+        Map<String, Found> found = new TreeMap<>();
+        for (Path jar : jars) {
+            PluginDescriptor d;
+            try {
+                d = finder.find(jar);
+            } catch (RuntimeException e) {
+                throw unreadable(jar, dir, describe(e), e);
+            }
+            if (d == null || d.getPluginId() == null || d.getPluginId().isBlank()) {
+                throw unreadable(jar, dir, "its manifest has no Plugin-Id", null);
+            }
+            if (d.getVersion() == null || d.getVersion().isBlank()) {
+                throw unreadable(jar, dir, "its manifest has no Plugin-Version", null);
+            }
+            Found previous = found.put(d.getPluginId(), new Found(jar, d));
+            if (previous != null) {
+                throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_DUPLICATE",
+                        "plugin id '" + d.getPluginId() + "' is provided by both " + previous.jar().getFileName()
+                                + " and " + jar.getFileName() + " in " + dir,
+                        "remove one of them from " + dir);
+            }
+        }
+        return found;
+    }
+
+    private static void checkRequires(CryoPluginManager manager, Found f) throws CryoException {
+        String requires = f.descriptor().getRequires();
+        boolean ok;
+        try {
+            ok = manager.requiresMatches(requires);
+        } catch (RuntimeException e) {
+            throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_REQUIRES",
+                    "plugin '" + f.id() + "' (" + f.jar() + ") has an unreadable Plugin-Requires '" + requires
+                            + "': " + describe(e),
+                    "use a plugin built for cryo SPI " + Spi.VERSION + ", or add '" + f.id()
+                            + "' to plugins.disabled in conf/cryo.conf", e);
+        }
+        if (!ok) {
+            throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_REQUIRES",
+                    "plugin '" + f.id() + "' " + f.descriptor().getVersion() + " (" + f.jar()
+                            + ") requires SPI '" + requires + "', but this cryo implements SPI " + Spi.VERSION,
+                    "install a version of '" + f.id() + "' built for SPI " + Spi.VERSION + ", or add '" + f.id()
+                            + "' to plugins.disabled in conf/cryo.conf");
+        }
+    }
+
+    /** Creates each extension a started plugin lists; returns the extension points it provides. */
+    private static List<String> instantiate(CryoPluginManager manager, PluginWrapper w, Found f, Path dir,
+                                            Extensions ext) throws CryoException {
+        List<String> names = new ArrayList<>(manager.getExtensionClassNames(f.id()));
+        if (names.isEmpty()) {
+            throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_EMPTY",
+                    "plugin '" + f.id() + "' (" + f.jar() + ") contributes no extension: its " + INDEX
+                            + " is missing or empty",
+                    "build the plugin with pf4j's annotation processor on so that its @Extension classes are "
+                            + "listed in " + INDEX + ", or add '" + f.id() + "' to plugins.disabled in conf/cryo.conf");
+        }
+        List<Class<?>> classes = new ArrayList<>();
+        for (String name : names) {
+            try {
+                classes.add(w.getPluginClassLoader().loadClass(name));
+            } catch (ClassNotFoundException | LinkageError e) {
+                throw loadError(f, dir, "lists extension " + name + " in " + INDEX + ", which cannot be loaded", e);
+            }
+        }
+        classes.sort(Comparator.comparingInt(PluginHost::ordinal).thenComparing(Class::getName));
+
+        List<String> points = new ArrayList<>();
+        for (Class<?> c : classes) {
+            if (POINTS.stream().noneMatch(p -> p.isAssignableFrom(c))) {
+                throw loadError(f, dir, "lists extension " + c.getName() + " in " + INDEX + ", which implements"
+                        + " no cryo extension point (FdHandler, MemoryHandler, ExternalPeerHandler,"
+                        + " LifecycleListener; is dev.cryo.api bundled into the plugin jar?)", null);
+            }
+            Object instance;
+            try {
+                instance = c.getDeclaredConstructor().newInstance();
+            } catch (InvocationTargetException e) {
+                throw loadError(f, dir, "failed to create extension " + c.getName(), e.getCause());
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                throw loadError(f, dir, "cannot create extension " + c.getName()
+                        + " (it needs a public no-argument constructor)", e);
+            }
+            ext.owners.put(instance, f.id());
+            if (instance instanceof FdHandler h) {
+                points.add("FdHandler[" + kind(f, dir, c, "FdHandler", h::kind, ext) + "]");
+                ext.fd.add(h);
+            }
+            if (instance instanceof MemoryHandler h) {
+                points.add("MemoryHandler[" + kind(f, dir, c, "MemoryHandler", h::kind, ext) + "]");
+                ext.memory.add(h);
+            }
+            if (instance instanceof ExternalPeerHandler h) {
+                points.add("ExternalPeerHandler[" + kind(f, dir, c, "ExternalPeerHandler", h::kind, ext) + "]");
+                ext.external.add(h);
+            }
+            if (instance instanceof LifecycleListener l) {
+                points.add("LifecycleListener");
+                ext.lifecycle.add(l);
+            }
+        }
+        return points;
+    }
+
+    private static String kind(Found f, Path dir, Class<?> c, String point, java.util.function.Supplier<String> kind,
+                               Extensions ext) throws CryoException {
+        String k;
+        try {
+            k = kind.get();
+        } catch (RuntimeException | LinkageError e) {
+            throw loadError(f, dir, "extension " + c.getName() + " fails in kind()", e);
+        }
+        if (k == null || k.isBlank()) {
+            throw loadError(f, dir, "extension " + c.getName() + " returns no kind()", null);
+        }
+        String owner = ext.kindOwners.putIfAbsent(point + "[" + k + "]", f.id());
+        if (owner != null) {
+            throw new CryoException(Category.PLUGIN_CONFIG, "core/DUPLICATE_KIND",
+                    "plugins '" + owner + "' and '" + f.id() + "' both provide a " + point + " of kind '" + k + "'",
+                    "add one of them to plugins.disabled in conf/cryo.conf");
+        }
+        return k;
+    }
+
+    private static int ordinal(Class<?> c) {
+        Extension e = c.getAnnotation(Extension.class);
+        return e == null ? 0 : e.ordinal();
+    }
+
+    /**
+     * The extension points of a plugin that is not loaded, from its index: its classes are loaded in a
+     * throw-away class loader without being initialised, so none of its code runs. Best effort: a disabled
+     * plugin may well be broken, which is no error; what cannot be read is left out.
+     */
+    private static List<String> inspect(CryoPluginManager manager, Found f) {
+        List<String> points = new ArrayList<>();
+        try (IsolatingPluginClassLoader loader = manager.inspectionLoader(f.jar(), f.descriptor())) {
+            List<String> names = new ArrayList<>();
+            try (InputStream in = loader.getResourceAsStream(INDEX)) {
+                if (in == null) {
+                    return List.of();
+                }
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                    r.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(names::add);
+                }
+            }
+            for (String name : names) {
+                try {
+                    Class<?> c = Class.forName(name, false, loader);
+                    for (Class<?> p : POINTS) {
+                        if (p.isAssignableFrom(c)) {
+                            points.add(p.getSimpleName());
+                        }
+                    }
+                } catch (ClassNotFoundException | LinkageError e) {
+                    LOG.debug("disabled plugin '{}': cannot inspect {}: {}", f.id(), name, e.toString());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("disabled plugin '{}': cannot inspect {}: {}", f.id(), f.jar(), e.toString());
+        }
+        return points;
+    }
+
+    private static PluginInfo info(Found f, boolean enabled, List<String> points) {
+        PluginDescriptor d = f.descriptor();
+        return new PluginInfo(d.getPluginId(), d.getVersion(), Objects.requireNonNullElse(d.getRequires(), "*"),
+                enabled, List.copyOf(points), f.jar(), Objects.requireNonNullElse(d.getPluginDescription(), ""));
+    }
+
+    /** Plugin ids named by a repeatable key, each with where it was named. */
+    private static Map<String, String> idsWithSources(Config config, String key) {
+        List<String> values = config.values(key);
+        List<String> sources = config instanceof CryoConfig c ? c.sources(key) : List.of();
+        Map<String, String> ids = new LinkedHashMap<>();
+        for (int i = 0; i < values.size(); i++) {
+            String source = i < sources.size() ? sources.get(i) : key;
+            for (String id : values.get(i).split(",")) {
+                if (!id.isBlank()) {
+                    ids.putIfAbsent(id.strip(), source);
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static CryoException unreadable(Path jar, Path dir, String why, Throwable cause) {
+        return new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_LOAD",
+                "plugin file " + jar + " is not a readable plugin: " + why,
+                "remove or replace " + jar.getFileName() + " in " + dir + " (a cryo plugin is a jar whose manifest"
+                        + " has Plugin-Id, Plugin-Version and Plugin-Requires)", cause);
+    }
+
+    private static CryoException loadError(Found f, Path dir, String what, Throwable cause) {
+        return new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_LOAD",
+                "plugin '" + f.id() + "' (" + f.jar() + ") " + what + (cause == null ? "" : ": " + describe(cause)),
+                "remove " + f.jar().getFileName() + " from " + dir + " or add '" + f.id()
+                        + "' to plugins.disabled in conf/cryo.conf", cause);
+    }
+
+    /** The messages of a cause chain, each once: {@code IllegalStateException: boom}. */
+    private static String describe(Throwable t) {
+        Set<String> parts = new LinkedHashSet<>();
+        for (Throwable c = t; c != null && parts.size() < 4; c = c.getCause() == c ? null : c.getCause()) {
+            String m = c.getMessage();
+            parts.add(c instanceof org.pf4j.PluginRuntimeException && m != null ? m
+                    : c.getClass().getSimpleName() + (m == null ? "" : ": " + m));
+        }
+        return String.join("; caused by ", parts);
+    }
+
+    private static void shutdown(CryoPluginManager manager) {
+        manager.stopAndUnloadAll();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** @return the fd handlers of the enabled plugins, by plugin id, then extension ordinal */
+    public List<FdHandler> fdHandlers() {
+        return fdHandlers;
+    }
+
+    /** @return the memory handlers of the enabled plugins, by plugin id, then extension ordinal */
+    public List<MemoryHandler> memoryHandlers() {
+        return memoryHandlers;
+    }
+
+    /** @return the external-peer handlers of the enabled plugins, by plugin id, then extension ordinal */
+    public List<ExternalPeerHandler> externalPeerHandlers() {
+        return externalPeerHandlers;
+    }
+
+    /** @return the lifecycle listeners of the enabled plugins, by plugin id, then extension ordinal */
+    public List<LifecycleListener> lifecycleListeners() {
+        return lifecycleListeners;
+    }
+
+    /**
+     * @return every plugin of the plugin directory, enabled or not, by id; an enabled plugin lists its extension
+     *         points with their kinds ({@code FdHandler[pipe]}), a disabled one only the point names read from
+     *         its index ({@code FdHandler})
+     */
+    public List<PluginInfo> plugins() {
+        return plugins;
+    }
+
+    public Optional<PluginInfo> plugin(String id) {
+        return plugins.stream().filter(p -> p.id().equals(id)).findFirst();
+    }
+
+    /**
+     * @return the id of the plugin that contributed {@code extension}
+     * @throws IllegalArgumentException when it is not an extension of this host
+     */
+    public String pluginIdOf(Object extension) {
+        String id = owners.get(extension);
+        if (id == null) {
+            throw new IllegalArgumentException("not an extension of this plugin host: " + extension);
+        }
+        return id;
+    }
+
+    /** @return the plugins found but not enabled, by id */
+    public List<DisabledPlugin> disabledPlugins() {
+        return List.copyOf(disabled.values());
+    }
+
+    /**
+     * The disabled plugin that would handle {@code kind}, for messages about an fd or mapping no enabled handler
+     * claimed: one whose id is {@code kind} (bundled plugins name their kind after themselves: {@code pipe},
+     * {@code unix-socket}, {@code external-unix-socket}, {@code regular-file}, {@code memory}).
+     *
+     * @param kind a handler kind, e.g. {@code pipe}
+     */
+    public Optional<DisabledPlugin> disabledPluginFor(String kind) {
+        return Optional.ofNullable(disabled.get(kind));
+    }
+
+    /** @return the ids of the plugins found but not enabled, by id */
+    public List<String> disabledPluginIds() {
+        return List.copyOf(disabled.keySet());
+    }
+
+    /** @return the directory plugins were loaded from */
+    public Path pluginsDir() {
+        return pluginsDir;
+    }
+
+    /** Stops and unloads every plugin (closing their class loaders). Idempotent; never throws. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        shutdown(manager);
+    }
 }

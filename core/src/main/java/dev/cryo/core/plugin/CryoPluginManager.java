@@ -1,0 +1,234 @@
+package dev.cryo.core.plugin;
+
+import dev.cryo.api.Spi;
+import org.pf4j.AbstractPluginManager;
+import org.pf4j.DefaultExtensionFactory;
+import org.pf4j.DefaultPluginFactory;
+import org.pf4j.DefaultVersionManager;
+import org.pf4j.ExtensionFactory;
+import org.pf4j.ExtensionFinder;
+import org.pf4j.JarPluginLoader;
+import org.pf4j.LegacyExtensionFinder;
+import org.pf4j.ManifestPluginDescriptorFinder;
+import org.pf4j.Plugin;
+import org.pf4j.PluginClassLoader;
+import org.pf4j.PluginDescriptor;
+import org.pf4j.PluginDescriptorFinder;
+import org.pf4j.PluginFactory;
+import org.pf4j.PluginLoader;
+import org.pf4j.PluginRepository;
+import org.pf4j.PluginRuntimeException;
+import org.pf4j.PluginState;
+import org.pf4j.PluginStateEvent;
+import org.pf4j.PluginStatusProvider;
+import org.pf4j.PluginWrapper;
+import org.pf4j.RuntimeMode;
+import org.pf4j.VersionManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * PF4J set up the way cryo needs it: plugin jars only ({@link JarPluginLoader} +
+ * {@link ManifestPluginDescriptorFinder}), never development mode or class-path plugins, extensions from
+ * {@code META-INF/extensions.idx} only, plugin class loaders that see an allowlist of packages
+ * ({@link IsolatingPluginClassLoader}), the system version {@link Spi#VERSION}, and a read-only status provider
+ * over cryo's configuration (PF4J never writes {@code enabled.txt}/{@code disabled.txt}).
+ *
+ * <p>{@link PluginHost} decides which jars to load and calls {@link #loadFromPath} for each; PF4J's
+ * {@code loadPlugins()} (which logs and continues) is not used. Used on one thread.
+ */
+final class CryoPluginManager extends AbstractPluginManager {
+    private static final Logger LOG = LoggerFactory.getLogger(CryoPluginManager.class);
+
+    /** Enabled plugin ids; set right after construction (PF4J calls the factories from its constructor). */
+    private volatile Set<String> enabled = Set.of();
+
+    CryoPluginManager(Path pluginsDir) {
+        super(pluginsDir);
+        setSystemVersion(Spi.VERSION);
+    }
+
+    void setEnabled(Set<String> ids) {
+        this.enabled = Set.copyOf(ids);
+    }
+
+    /** Loads one plugin jar; PF4J's own exception (descriptor, class loader) propagates. */
+    PluginWrapper loadFromPath(Path jar) {
+        return loadPluginFromPath(jar);
+    }
+
+    /** Resolves dependencies of everything loaded so far; PF4J's exception propagates. */
+    void resolve() {
+        resolvePlugins();
+    }
+
+    /**
+     * Starts one resolved plugin like PF4J's {@code startPlugins()} does, except that a failure propagates
+     * instead of being logged (PF4J 3.15 logs it with a stack trace and marks the plugin FAILED).
+     *
+     * @throws Exception whatever {@code Plugin.start()} threw, or a {@link PluginRuntimeException} when the
+     *                   {@code Plugin-Class} cannot be created
+     */
+    void startOrThrow(PluginWrapper w) throws Exception {
+        PluginState previous = w.getPluginState();
+        if (previous == PluginState.STARTED) {
+            return;
+        }
+        String pluginClass = w.getDescriptor().getPluginClass();
+        if (pluginClass != null && !pluginClass.isBlank()) {
+            Class<?> c = w.getPluginClassLoader().loadClass(pluginClass);
+            if (!Plugin.class.isAssignableFrom(c)) {
+                throw new PluginRuntimeException("Plugin-Class " + pluginClass + " does not extend org.pf4j.Plugin");
+            }
+        }
+        Plugin plugin = w.getPlugin();
+        if (plugin == null) {
+            throw new PluginRuntimeException("Plugin-Class " + pluginClass
+                    + " cannot be created (it needs a public no-argument constructor)");
+        }
+        try {
+            plugin.start();
+        } catch (Exception | LinkageError e) {
+            w.setPluginState(PluginState.FAILED);
+            w.setFailedException(e);
+            throw e;
+        }
+        w.setPluginState(PluginState.STARTED);
+        startedPlugins.add(w);
+        firePluginStateEvent(new PluginStateEvent(this, w, previous));
+    }
+
+    /** Stops every started plugin, last started first, then unloads every plugin; never throws. */
+    void stopAndUnloadAll() {
+        List<PluginWrapper> started = new ArrayList<>(startedPlugins);
+        Collections.reverse(started);
+        for (PluginWrapper w : started) {
+            try {
+                w.getPlugin().stop();
+                w.setPluginState(PluginState.STOPPED);
+                firePluginStateEvent(new PluginStateEvent(this, w, PluginState.STARTED));
+            } catch (RuntimeException | LinkageError e) {
+                LOG.warn("plugin '{}': stop() failed: {}", w.getPluginId(), e.toString());
+            } finally {
+                startedPlugins.remove(w);
+            }
+        }
+        for (PluginWrapper w : new ArrayList<>(getPlugins())) {
+            try {
+                unloadPlugin(w.getPluginId());
+            } catch (RuntimeException e) {
+                LOG.warn("plugin '{}': unloading failed: {}", w.getPluginId(), e.toString());
+            }
+        }
+    }
+
+    /** Normalises a {@code Plugin-Requires} as PF4J does ({@code 1.2.3} means {@code >=1.2.3}). */
+    boolean requiresMatches(String requires) {
+        String r = requires == null ? "" : requires.strip();
+        if (r.isEmpty() || r.equals("*")) {
+            return true;
+        }
+        if (!isExactVersionAllowed() && r.matches("^\\d+\\.\\d+\\.\\d+$")) {
+            r = ">=" + r;
+        }
+        return getVersionManager().checkVersionConstraint(Spi.VERSION, r);
+    }
+
+    @Override
+    public RuntimeMode getRuntimeMode() {
+        return RuntimeMode.DEPLOYMENT;
+    }
+
+    @Override
+    protected PluginRepository createPluginRepository() {
+        // PluginHost hands PF4J each jar itself (loadFromPath); nothing is discovered or deleted through here
+        return new PluginRepository() {
+            @Override
+            public List<Path> getPluginPaths() {
+                return List.of();
+            }
+
+            @Override
+            public boolean deletePluginPath(Path pluginPath) {
+                return false;
+            }
+        };
+    }
+
+    @Override
+    protected PluginFactory createPluginFactory() {
+        return new DefaultPluginFactory();
+    }
+
+    @Override
+    protected ExtensionFactory createExtensionFactory() {
+        return new DefaultExtensionFactory();
+    }
+
+    @Override
+    protected PluginDescriptorFinder createPluginDescriptorFinder() {
+        return new ManifestPluginDescriptorFinder();
+    }
+
+    @Override
+    protected ExtensionFinder createExtensionFinder() {
+        LegacyExtensionFinder finder = new LegacyExtensionFinder(this);
+        addPluginStateListener(finder);
+        return finder;
+    }
+
+    @Override
+    protected PluginStatusProvider createPluginStatusProvider() {
+        return new PluginStatusProvider() {
+            @Override
+            public boolean isPluginDisabled(String pluginId) {
+                return !enabled.contains(pluginId);
+            }
+
+            @Override
+            public void disablePlugin(String pluginId) {
+                throw readOnly(pluginId);
+            }
+
+            @Override
+            public void enablePlugin(String pluginId) {
+                throw readOnly(pluginId);
+            }
+        };
+    }
+
+    @Override
+    protected PluginLoader createPluginLoader() {
+        ClassLoader shared = CryoPluginManager.class.getClassLoader();
+        return new JarPluginLoader(this) {
+            @Override
+            protected PluginClassLoader createPluginClassLoader(Path pluginPath, PluginDescriptor descriptor) {
+                return new IsolatingPluginClassLoader(pluginManager, descriptor, shared);
+            }
+        };
+    }
+
+    @Override
+    protected VersionManager createVersionManager() {
+        return new DefaultVersionManager();
+    }
+
+    /** A throw-away class loader for looking at a plugin that is not loaded (no class is initialised). */
+    IsolatingPluginClassLoader inspectionLoader(Path jar, PluginDescriptor descriptor) {
+        IsolatingPluginClassLoader loader = new IsolatingPluginClassLoader(this, descriptor,
+                CryoPluginManager.class.getClassLoader());
+        loader.addFile(jar.toFile());
+        return loader;
+    }
+
+    private static PluginRuntimeException readOnly(String pluginId) {
+        return new PluginRuntimeException("plugin '" + pluginId + "': which plugins are enabled is read from "
+                + "plugins.enabled / plugins.disabled in conf/cryo.conf and cannot be changed at run time");
+    }
+}
