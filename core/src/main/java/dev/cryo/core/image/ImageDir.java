@@ -342,10 +342,10 @@ public final class ImageDir {
      *                       everything; callers add it as suppressed to the failure that caused the discard
      */
     public synchronized void discard() throws CryoException {
-        checkWritable("discard");
         if (discarded) {
             return;
         }
+        checkWritable("discard");
         discarded = true;
         for (Object writer : created.values()) {
             if (writer instanceof RecordWriter w) {
