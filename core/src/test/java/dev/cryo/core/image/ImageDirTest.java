@@ -387,6 +387,17 @@ class ImageDirTest {
     }
 
     @Test
+    void unlistedFileIsNotPartOfTheImage() throws Exception {
+        Path dir = writeImage(tmp.resolve("img"));
+        Files.copy(dir.resolve("core-100.img"), dir.resolve("core-101.img"));
+        ImageDir image = ImageDir.open(dir);
+        assertFalse(image.exists("core-101.img"));
+        assertTrue(image.exists("inventory.img"));
+        CryoException e = expectImageError("core/IMAGE_INCOMPLETE", () -> image.reader("core-101.img", FileType.CORE));
+        assertTrue(e.getMessage().contains("core-101.img"), e.getMessage());
+    }
+
+    @Test
     void missingAndEmptyDirectories() throws Exception {
         CryoException e = expectImageError("core/IMAGE_DIR_MISSING", () -> ImageDir.open(tmp.resolve("nope")));
         assertTrue(e.getMessage().contains(tmp.resolve("nope").toString()));
