@@ -221,6 +221,8 @@ public final class ImageDir {
      * Opens a record file and checks its header; the caller closes the reader.
      *
      * @param expected the type the caller needs; another type in the header is {@code core/IMAGE_CORRUPT}
+     * @throws CryoException IMAGE {@code core/IMAGE_INCOMPLETE} for a file the inventory of an opened image does
+     *                       not list; the reader's errors
      */
     public synchronized RecordReader reader(String fileName, FileType expected) throws CryoException {
         checkReadable(fileName);
@@ -260,9 +262,19 @@ public final class ImageDir {
         }
     }
 
-    /** @return whether the directory holds a file of that name (false for a name that is not an image file name) */
-    public boolean exists(String fileName) {
-        return ImageFormat.isImageFileName(fileName) && Files.exists(dir.resolve(fileName));
+    /**
+     * @return for an opened image, whether the inventory lists the file (its presence was checked by
+     *         {@link #open}); for a created one, whether the directory holds it. False for a name that is not an
+     *         image file name.
+     */
+    public synchronized boolean exists(String fileName) {
+        if (!ImageFormat.isImageFileName(fileName)) {
+            return false;
+        }
+        if (!writable) {
+            return fileName.equals(INVENTORY_FILE) || inventory.getFilesList().contains(fileName);
+        }
+        return Files.exists(dir.resolve(fileName));
     }
 
     /**
@@ -342,10 +354,10 @@ public final class ImageDir {
      *                       everything; callers add it as suppressed to the failure that caused the discard
      */
     public synchronized void discard() throws CryoException {
-        checkWritable("discard");
         if (discarded) {
             return;
         }
+        checkWritable("discard");
         discarded = true;
         for (Object writer : created.values()) {
             if (writer instanceof RecordWriter w) {
@@ -463,6 +475,11 @@ public final class ImageDir {
         if (!ImageFormat.isImageFileName(fileName)) {
             throw new CryoException(Category.IMAGE, "core/IMAGE_FILE_NAME", "invalid image file name \""
                     + fileName + "\" in " + dir, "the image is damaged; dump the tree again");
+        }
+        if (!writable && inventory != null && !exists(fileName)) {
+            throw new CryoException(Category.IMAGE, ImageErrors.INCOMPLETE, "image " + dir + " has no file "
+                    + fileName + ": the inventory does not list it", "the image is incomplete or from another "
+                    + "cryo version; dump the tree again");
         }
         Object writer = created.get(fileName);
         if (writer != null && !isClosed(writer)) {
