@@ -1,6 +1,5 @@
 package dev.cryo.core.dump;
 
-import com.google.protobuf.Any;
 import com.google.protobuf.Message;
 import dev.cryo.api.Config;
 import dev.cryo.api.CryoException;
@@ -24,11 +23,13 @@ import dev.cryo.api.RemoteTask;
 import dev.cryo.api.Spi;
 import dev.cryo.api.TargetFd;
 import dev.cryo.core.DumpRequest;
+import dev.cryo.core.image.EnvelopeSink;
+import dev.cryo.core.image.Envelopes;
 import dev.cryo.core.image.FileType;
+import dev.cryo.core.image.ImageFileNames;
 import dev.cryo.core.image.ImageDir;
 import dev.cryo.core.image.RecordWriter;
 import dev.cryo.core.image.proto.CoreEntry;
-import dev.cryo.core.image.proto.Envelope;
 import dev.cryo.core.image.proto.FdinfoEntry;
 import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.PluginRef;
@@ -120,11 +121,11 @@ public final class Dumper {
             checkClosure(fds, image, usedPlugins);
             dumpObjects(fds.handlers, image);
 
-            try (RecordWriter w = image.writer("core-" + pid + ".img", FileType.CORE)) {
+            try (RecordWriter w = image.writer(ImageFileNames.core(task.pid()), FileType.CORE)) {
                 w.write(core);
             }
             ProcFs.Stat stat = ProcFs.stat(pid);
-            try (RecordWriter w = image.writer("pstree.img", FileType.PSTREE)) {
+            try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
                 w.write(PstreeEntry.newBuilder().setPid(pid).setPpid(stat.ppid()).setPgid(stat.pgrp())
                         .setSid(stat.session()).addThreads(pid).build());
             }
@@ -150,7 +151,11 @@ public final class Dumper {
             frozen = null;
         } catch (CryoException | RuntimeException e) {
             if (!complete) {
-                image.discard();
+                try {
+                    image.discard();
+                } catch (CryoException discardFailure) {
+                    e.addSuppressed(discardFailure);
+                }
             }
             throw e;
         } finally {
@@ -241,15 +246,15 @@ public final class Dumper {
             }
             claimed.computeIfAbsent(owner, k -> new ArrayList<>()).add(m);
         }
-        String pagesName = "pages-" + pid + ".img";
+        String pagesName = ImageFileNames.pages(task.pid());
         long saved;
         try (var pagesWriter = image.pagesWriter(pagesName);
-             RecordWriter mm = image.writer("mm-" + pid + ".img", FileType.MM);
+             RecordWriter mm = image.writer(ImageFileNames.mm(task.pid()), FileType.MM);
              BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName)) {
             for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
                 MemoryHandler h = e.getKey();
                 usedPlugins.add(plugins.pluginIdOf(h));
-                ImageSink records = envelopeSink(mm, h.kind());
+                ImageSink records = new EnvelopeSink(h.kind(), mm);
                 h.dump(new MemoryDumpContext() {
                     public RemoteTask task() {
                         return task;
@@ -274,10 +279,6 @@ public final class Dumper {
         return saved;
     }
 
-    private static ImageSink envelopeSink(RecordWriter w, String kind) {
-        return record -> w.write(Envelope.newBuilder().setKind(kind).setRecord(Any.pack(record)).build());
-    }
-
     // ---------------------------------------------------------------- fds
 
     private static final class Collected {
@@ -292,7 +293,7 @@ public final class Dumper {
     private Collected collectFds(LiveTask task, ImageDir image, Set<String> usedPlugins) throws CryoException {
         int pid = task.pid().value();
         Collected c = new Collected();
-        try (RecordWriter w = image.writer("fdinfo-" + pid + ".img", FileType.FDINFO)) {
+        try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
             for (int n : ProcFs.fds(pid)) {
                 FdInfo fd = FdInfos.read(pid, n);
                 FdHandler owner = null;
@@ -326,7 +327,7 @@ public final class Dumper {
                 c.handlers.add(handler);
                 usedPlugins.add(plugins.pluginIdOf(handler));
                 w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setKind(handler.kind())
-                        .setRecord(Any.pack(record)).build());
+                        .setRecord(com.google.protobuf.Any.pack(record)).build());
             }
         }
         return c;
@@ -367,9 +368,9 @@ public final class Dumper {
                     Optional<Message> rec = h.accept(ref, config);
                     if (rec.isPresent()) {
                         if (external == null) {
-                            external = image.writer("external.img", FileType.EXTERNAL);
+                            external = image.writer(ImageFileNames.EXTERNAL, FileType.EXTERNAL);
                         }
-                        external.write(Envelope.newBuilder().setKind(h.kind()).setRecord(Any.pack(rec.get())).build());
+                        external.write(Envelopes.wrap(h.kind(), rec.get()));
                         usedPlugins.add(plugins.pluginIdOf(h));
                         accepted = true;
                         break;
@@ -423,9 +424,9 @@ public final class Dumper {
         @Override
         public void write(Message record) throws CryoException {
             if (writer == null) {
-                writer = image.writer(objectsFile(kind), FileType.OBJECTS);
+                writer = image.writer(ImageFileNames.objects(kind), FileType.OBJECTS);
             }
-            writer.write(Envelope.newBuilder().setKind(kind).setRecord(Any.pack(record)).build());
+            writer.write(Envelopes.wrap(kind, record));
         }
 
         void close() throws CryoException {
@@ -433,11 +434,6 @@ public final class Dumper {
                 writer.close();
             }
         }
-    }
-
-    /** @return the object table file of a kind: {@code pipe} → {@code pipe.img}, {@code acme/gpu} → {@code acme-gpu.img} */
-    public static String objectsFile(String kind) {
-        return kind.replace('/', '-') + ".img";
     }
 
     static String kernelRelease() {

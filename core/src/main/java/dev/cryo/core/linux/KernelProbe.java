@@ -3,9 +3,6 @@ package dev.cryo.core.linux;
 import dev.cryo.core.KernelCheck;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
-import jnr.posix.POSIX;
-import jnr.posix.POSIXFactory;
-import jnr.posix.SpawnFileAction;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,12 +32,12 @@ public final class KernelProbe {
     }
 
     private static void probe(List<KernelCheck> out) {
-        POSIX posix = POSIXFactory.getNativePOSIX();
-        List<SpawnFileAction> stdio = List.of(SpawnFileAction.open("/dev/null", 0, 0, 0),
-                SpawnFileAction.open("/dev/null", 1, 1, 0), SpawnFileAction.open("/dev/null", 2, 1, 0));
-        long pid = posix.posix_spawnp("sleep", stdio, List.of("sleep", "30"), List.of("PATH=/usr/bin:/bin"));
-        if (pid <= 0) {
-            out.add(new KernelCheck("test process", false, "posix_spawn(sleep) failed: " + Errors.describe(posix.errno())));
+        String sleep = Files.isExecutable(Path.of("/usr/bin/sleep")) ? "/usr/bin/sleep" : "/bin/sleep";
+        long pid;
+        try {
+            pid = Spawner.spawnDetachedStdio(sleep, List.of("sleep", "30"));
+        } catch (dev.cryo.api.CryoException e) {
+            out.add(new KernelCheck("test process", false, e.getMessage()));
             return;
         }
         int p = (int) pid;

@@ -47,6 +47,16 @@ public interface LibC {
 
     String strerror(int errnum);
 
+    /** posix_spawn_file_actions_t is 80 bytes on x86_64 glibc; callers allocate it. */
+    int posix_spawn_file_actions_init(Pointer actions);
+
+    int posix_spawn_file_actions_addopen(Pointer actions, int fd, String path, int flags, int mode);
+
+    int posix_spawn_file_actions_destroy(Pointer actions);
+
+    /** Returns an errno value (not -1/errno). {@code argv}/{@code envp} are NULL-terminated pointer arrays. */
+    int posix_spawn(@Out int[] pid, String path, Pointer actions, Pointer attr, Pointer argv, Pointer envp);
+
     /** The loaded library. */
     LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
 

@@ -9,11 +9,9 @@ import dev.cryo.core.image.proto.SpecialVmaEntry;
 import dev.cryo.core.linux.Errors;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Spawner;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.Tracee;
-import jnr.posix.POSIX;
-import jnr.posix.POSIXFactory;
-import jnr.posix.SpawnFileAction;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -34,7 +32,6 @@ final class ProcessCreator implements AutoCloseable {
     static final int DATA_SIZE = 2 * 4096;
     static final int SCRATCH_SIZE = 4096 + DATA_SIZE;
     private static final int CLONE_ARGS_SIZE = 88;
-    private static final POSIX POSIX_API = POSIXFactory.getNativePOSIX();
 
     private final Path stub;
     private int stubPid = -1;
@@ -68,13 +65,7 @@ final class ProcessCreator implements AutoCloseable {
             throw new CryoException(Category.PLUGIN_CONFIG, "core/NO_STUB", "the restore stub " + stub
                     + " is missing or not executable", "reinstall cryo; the stub ships in lib/cryo-stub");
         }
-        List<SpawnFileAction> stdio = List.of(SpawnFileAction.open("/dev/null", 0, 0, 0),
-                SpawnFileAction.open("/dev/null", 1, 1, 0), SpawnFileAction.open("/dev/null", 2, 1, 0));
-        long spawned = POSIX_API.posix_spawnp(stub.toString(), stdio, List.of("cryo-stub"), List.of());
-        if (spawned <= 0) {
-            throw Errors.failure("posix_spawn(" + stub + ")", POSIX_API.errno());
-        }
-        stubPid = (int) spawned;
+        stubPid = Spawner.spawnDetachedStdio(stub.toString(), List.of("cryo-stub"));
         Tracee st = new Tracee(stubPid, "cryo-stub");
         st.seize(Sys.PTRACE_O_EXITKILL | Sys.PTRACE_O_TRACEFORK | Sys.PTRACE_O_TRACECLONE);
         st.freeze();
@@ -145,9 +136,5 @@ final class ProcessCreator implements AutoCloseable {
     @Override
     public void close() {
         killStub();
-    }
-
-    static int errno() {
-        return LibC.errno();
     }
 }

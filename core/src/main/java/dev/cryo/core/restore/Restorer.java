@@ -19,8 +19,10 @@ import dev.cryo.api.TargetFd;
 import dev.cryo.core.CryoHome;
 import dev.cryo.core.RestoreRequest;
 import dev.cryo.core.RestoredTree;
-import dev.cryo.core.dump.Dumper;
+import dev.cryo.core.image.EnvelopeSource;
+import dev.cryo.core.image.Envelopes;
 import dev.cryo.core.image.FileType;
+import dev.cryo.core.image.ImageFileNames;
 import dev.cryo.core.image.ImageDir;
 import dev.cryo.core.image.PagesReader;
 import dev.cryo.core.image.proto.CoreEntry;
@@ -76,16 +78,16 @@ public final class Restorer {
         ImageDir image = ImageDir.open(request.imageDir());
         InventoryEntry inventory = image.inventory();
         checkPlugins(inventory, request.imageDir());
-        List<PstreeEntry> tree = image.reader("pstree.img", FileType.PSTREE).readAll(PstreeEntry.parser());
+        List<PstreeEntry> tree = image.reader(ImageFileNames.PSTREE, FileType.PSTREE).readAll(PstreeEntry.parser());
         if (tree.size() != 1 || tree.get(0).getThreadsCount() > 1) {
             throw new CryoException(Category.IMAGE, "core/UNSUPPORTED_IMAGE", "image " + request.imageDir()
                     + " holds " + tree.size() + " processes; this version restores single-threaded single processes");
         }
         PstreeEntry proc = tree.get(0);
         int pid = proc.getPid();
-        CoreEntry core = single(image, "core-" + pid + ".img", FileType.CORE, CoreEntry.parser());
-        List<FdinfoEntry> fds = image.reader("fdinfo-" + pid + ".img", FileType.FDINFO).readAll(FdinfoEntry.parser());
-        List<Envelope> mm = image.reader("mm-" + pid + ".img", FileType.MM).readAll(Envelope.parser());
+        CoreEntry core = single(image, ImageFileNames.core(Pid.of(pid)), FileType.CORE, CoreEntry.parser());
+        List<FdinfoEntry> fds = image.reader(ImageFileNames.fdinfo(Pid.of(pid)), FileType.FDINFO).readAll(FdinfoEntry.parser());
+        List<Envelope> mm = image.reader(ImageFileNames.mm(Pid.of(pid)), FileType.MM).readAll(Envelope.parser());
         checkPidFree(pid, core.getComm());
 
         LifecycleEvent event = new LifecycleEvent(request.imageDir(), Pid.of(pid), config);
@@ -98,13 +100,17 @@ public final class Restorer {
         boolean resumed = false;
         try {
             child = creator.createWithPid(pid, core.getComm(), core.getMm());
+            LOG.debug("pid {} created from the stub at {} ms", pid, (System.nanoTime() - t0) / 1_000_000);
             LiveTask task = new LiveTask(child, pid, core.getComm());
             task.setScratch(creator.dataArea(), ProcessCreator.DATA_SIZE);
             ProcessRebuilder rebuilder = new ProcessRebuilder(task, creator, core, proc);
             rebuilder.prepare();
+            LOG.debug("stub cleared at {} ms", (System.nanoTime() - t0) / 1_000_000);
             restoreMemory(task, image, pid, mm);
+            LOG.debug("memory restored at {} ms", (System.nanoTime() - t0) / 1_000_000);
             rebuilder.restoreMmFields();
             restoreFds(task, image, fds);
+            LOG.debug("fds restored at {} ms", (System.nanoTime() - t0) / 1_000_000);
             rebuilder.restoreProcessState();
             rebuilder.finish();
             LOG.info("rebuilt pid {} in {} ms ({} injected syscalls)", pid, (System.nanoTime() - t0) / 1_000_000,
@@ -197,12 +203,13 @@ public final class Restorer {
         for (Envelope e : mm) {
             byKind.computeIfAbsent(e.getKind(), k -> new ArrayList<>()).add(e);
         }
-        PagesReader pagesReader = image.pagesReader("pages-" + pid + ".img");
+        PagesReader pagesReader = image.pagesReader(ImageFileNames.pages(Pid.of(pid)));
         try {
             PageLoader loader = new PageLoader(task.tracee(), pagesReader);
             for (Map.Entry<String, List<Envelope>> e : byKind.entrySet()) {
-                MemoryHandler h = memoryHandler(e.getKey(), image.path().resolve("mm-" + pid + ".img"));
-                ImageSource records = new EnvelopeSource(e.getValue(), image.path().resolve("mm-" + pid + ".img"));
+                String file = ImageFileNames.mm(Pid.of(pid));
+                MemoryHandler h = memoryHandler(e.getKey(), image.path().resolve(file));
+                ImageSource records = new EnvelopeSource(e.getKey(), file, e.getValue());
                 h.restore(new MemoryRestoreContext() {
                     public RemoteTask task() {
                         return task;
@@ -261,8 +268,8 @@ public final class Restorer {
                     }
 
                     public <T extends Message> T record(Class<T> type) throws CryoException {
-                        return EnvelopeSource.unpack(e.getRecord(), type, image.path().resolve("fdinfo-"
-                                + task.pid() + ".img"));
+                        return Envelopes.unpack(e.getRecord(), type, image.path().resolve(
+                                ImageFileNames.fdinfo(task.pid())) + " fd " + e.getFd());
                     }
 
                     public ImageSource objects() {
@@ -305,14 +312,13 @@ public final class Restorer {
     }
 
     private static ImageSource objectSource(ImageDir image, String kind) {
-        String name = Dumper.objectsFile(kind);
+        String name = ImageFileNames.objects(kind);
         return new ImageSource() {
             public <T extends Message> List<T> read(Class<T> type) throws CryoException {
                 if (!image.exists(name)) {
                     return List.of();
                 }
-                List<Envelope> all = image.reader(name, FileType.OBJECTS).readAll(Envelope.parser());
-                return new EnvelopeSource(all, image.path().resolve(name)).read(type);
+                return EnvelopeSource.read(image, name, FileType.OBJECTS, kind).read(type);
             }
         };
     }
