@@ -1,0 +1,37 @@
+package dev.cryo.plugin.pipe;
+
+import dev.cryo.api.FdHandler;
+import org.junit.jupiter.api.Test;
+import org.pf4j.Extension;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * PF4J finds extensions only through META-INF/extensions.idx, written by pf4j's annotation processor; without
+ * it core finds nothing in this plugin. This reads the index the build wrote into target/classes.
+ */
+class ExtensionIndexTest {
+    @Test
+    void theIndexListsTheExtension() throws Exception {
+        Path classes = Path.of(PipeHandler.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path index = classes.resolve("META-INF/extensions.idx");
+        assertTrue(Files.isRegularFile(index), index + " is missing: pf4j's annotation processor did not run "
+                + "(check annotationProcessorPaths of maven-compiler-plugin)");
+        List<String> names = Files.readAllLines(index, StandardCharsets.UTF_8).stream().map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+        assertEquals(List.of(PipeHandler.class.getName()), names);
+
+        Class<?> c = Class.forName(names.get(0));
+        assertNotNull(c.getAnnotation(Extension.class), "@Extension");
+        assertTrue(FdHandler.class.isAssignableFrom(c), c + " implements FdHandler");
+        FdHandler extension = (FdHandler) c.getDeclaredConstructor().newInstance();
+        assertEquals("pipe", extension.kind());
+    }
+}
