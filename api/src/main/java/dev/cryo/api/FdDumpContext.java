@@ -26,4 +26,12 @@ public interface FdDumpContext {
      * @param description identity of the peer for messages, e.g. {@code /run/app.sock (pid 77 "syslogd")}
      */
     void references(ObjectId from, ObjectId to, String description);
+
+    /**
+     * @return kernel queries run from cryo's own process (sock_diag...)
+     * @since 1.0.0
+     */
+    default HostKernel kernel() {
+        throw new UnsupportedOperationException("this core offers no HostKernel");
+    }
 }

@@ -13,6 +13,11 @@ import org.pf4j.ExtensionPoint;
  * <p>Restore: for every fd record of this {@link #kind()} core calls {@link #restore} inside the process being
  * rebuilt, in fd order, repeating rounds for handlers that answered {@link RestoreOutcome#RETRY_LATER}.
  *
+ * <p>Lifetime: one handler instance serves one command (one dump or one restore), so it may keep state across
+ * calls — e.g. the ends of a pipe it created in one process, as {@link LocalFd}s, to install the other end into
+ * another process later with {@link RemoteTask#pushFd}. Core restores processes parents first and, within a
+ * process, fds in ascending order. Release such state in {@link #finishRestore()}.
+ *
  * <p>Threading: all methods run on the tracer thread, never concurrently. Errors: see the package docs.
  *
  * @since 1.0.0
@@ -55,6 +60,13 @@ public interface FdHandler extends ExtensionPoint {
      *                       stops and everything it created is killed
      */
     RestoreOutcome restore(FdRestoreContext ctx) throws CryoException;
+
+    /**
+     * Called once when every fd of every process has been restored, or when the restore failed, before the
+     * processes resume or are killed: close any {@link LocalFd} kept between calls. Must not throw.
+     */
+    default void finishRestore() {
+    }
 
     /**
      * The protobuf message types this handler writes, so that {@code cryo show} can render them. Called once

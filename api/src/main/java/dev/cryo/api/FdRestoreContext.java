@@ -28,4 +28,12 @@ public interface FdRestoreContext {
 
     /** @return the effective options of the restore */
     Config config();
+
+    /**
+     * @return kernel queries run from cryo's own process
+     * @since 1.0.0
+     */
+    default HostKernel kernel() {
+        throw new UnsupportedOperationException("this core offers no HostKernel");
+    }
 }

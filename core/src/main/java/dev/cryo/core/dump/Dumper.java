@@ -9,6 +9,7 @@ import dev.cryo.api.ExternalReference;
 import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
+import dev.cryo.api.HostKernel;
 import dev.cryo.api.ImageSink;
 import dev.cryo.api.LifecycleEvent;
 import dev.cryo.api.LifecycleListener;
@@ -35,6 +36,7 @@ import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
 import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Sys;
@@ -68,6 +70,7 @@ public final class Dumper {
     private final HandlerRegistry plugins;
     private final Config config;
     private final String cryoVersion;
+    private final HostKernel kernel = new Netlink();
 
     public Dumper(HandlerRegistry plugins, Config config, String cryoVersion) {
         this.plugins = plugins;
@@ -322,6 +325,10 @@ public final class Dumper {
 
                     public void references(ObjectId from, ObjectId to, String description) {
                         c.references.add(new Ref(from, to, description, task.pid(), task.comm(), fd.fd()));
+                    }
+
+                    public HostKernel kernel() {
+                        return kernel;
                     }
                 }, fd);
                 c.handlers.add(handler);

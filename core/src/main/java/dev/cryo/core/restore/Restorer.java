@@ -6,6 +6,7 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.HostKernel;
 import dev.cryo.api.ImageSource;
 import dev.cryo.api.LifecycleEvent;
 import dev.cryo.api.LifecycleListener;
@@ -32,6 +33,7 @@ import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
 import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Sys;
@@ -61,6 +63,7 @@ public final class Restorer {
     private final HandlerRegistry plugins;
     private final Config config;
     private final CryoHome home;
+    private final HostKernel kernel = new Netlink();
 
     public Restorer(HandlerRegistry plugins, Config config, CryoHome home) {
         this.plugins = plugins;
@@ -127,6 +130,9 @@ public final class Restorer {
             child.detach(0);
             resumed = true;
         } finally {
+            for (FdHandler h : plugins.fdHandlers()) {
+                h.finishRestore();
+            }
             if (!resumed) {
                 if (child != null) {
                     killAndReap(child.tid());
@@ -278,6 +284,10 @@ public final class Restorer {
 
                     public Config config() {
                         return config;
+                    }
+
+                    public HostKernel kernel() {
+                        return kernel;
                     }
                 });
                 if (outcome == RestoreOutcome.RETRY_LATER) {
