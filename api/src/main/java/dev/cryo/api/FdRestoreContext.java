@@ -36,4 +36,16 @@ public interface FdRestoreContext {
     default HostKernel kernel() {
         throw new UnsupportedOperationException("this core offers no HostKernel");
     }
+
+    /**
+     * The fd of cryo's own process that the user handed over for {@code resource} with
+     * {@code --inherit-fd fd[N]:RESOURCE} (CRIU's syntax), e.g. {@code resource} = {@code pipe:[12345]}. The
+     * returned fd belongs to core; do not close it.
+     *
+     * @return empty when no {@code --inherit-fd} names {@code resource}
+     * @since 1.0.0
+     */
+    default java.util.Optional<LocalFd> inheritedFd(String resource) {
+        return java.util.Optional.empty();
+    }
 }

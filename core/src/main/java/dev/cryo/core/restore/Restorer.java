@@ -10,6 +10,7 @@ import dev.cryo.api.HostKernel;
 import dev.cryo.api.ImageSource;
 import dev.cryo.api.LifecycleEvent;
 import dev.cryo.api.LifecycleListener;
+import dev.cryo.api.LocalFd;
 import dev.cryo.api.MemoryHandler;
 import dev.cryo.api.MemoryRestoreContext;
 import dev.cryo.api.PageSource;
@@ -64,6 +65,7 @@ public final class Restorer {
     private final Config config;
     private final CryoHome home;
     private final HostKernel kernel = new Netlink();
+    private InheritedFds inherited;
 
     public Restorer(HandlerRegistry plugins, Config config, CryoHome home) {
         this.plugins = plugins;
@@ -78,6 +80,7 @@ public final class Restorer {
     }
 
     private RestoredTree run(RestoreRequest request) throws CryoException {
+        inherited = InheritedFds.parse(config.values("inherit-fd"));
         ImageDir image = ImageDir.open(request.imageDir());
         InventoryEntry inventory = image.inventory();
         checkPlugins(inventory, request.imageDir());
@@ -288,6 +291,10 @@ public final class Restorer {
 
                     public HostKernel kernel() {
                         return kernel;
+                    }
+
+                    public Optional<LocalFd> inheritedFd(String resource) {
+                        return inherited.find(resource);
                     }
                 });
                 if (outcome == RestoreOutcome.RETRY_LATER) {
