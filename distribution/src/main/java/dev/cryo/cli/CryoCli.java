@@ -1,0 +1,91 @@
+package dev.cryo.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code cryo} root command and the program's entry point. Modelled on picocli's git example: subcommands,
+ * {@code --help}/{@code --version}, a repeatable {@code -v}, exit codes declared in {@code --help} and mapped from
+ * failures in one place ({@link ExitCodes}). Runs once per process, on the main thread.
+ */
+@Command(name = "cryo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        subcommands = {DumpCommand.class, RestoreCommand.class, CheckCommand.class, PluginsCommand.class,
+            ShowCommand.class, CommandLine.HelpCommand.class},
+        description = {"Checkpoint a running Linux process tree into an image directory and restore it later: "
+                + "same pids, memory, registers and open files.", "",
+            "Every long option can also be set in a config file under the same name, without `--`: "
+                    + "<cryo home>/conf/cryo.conf, /etc/cryo/cryo.conf, $CRYO_CONFIG, --config FILE "
+                    + "(later wins; the command line wins over all)."},
+        footer = {"", "Examples:",
+            "  cryo dump -t 1234 -D /var/lib/cryo/img        checkpoint, then kill the tree",
+            "  cryo restore -D /var/lib/cryo/img -d          restore it, return once it runs",
+            "  cryo show /var/lib/cryo/img | head            look inside an image",
+            "  cryo check                                    can this kernel do it?"})
+public final class CryoCli implements Runnable {
+    /** The field name is {@link Invocation#MIXIN}. */
+    @Mixin
+    GlobalOptions global;
+
+    @Spec
+    CommandSpec spec;
+
+    /** {@code cryo} without a subcommand is a usage error. */
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Missing required subcommand");
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** @return the configured command line: exit-code table on every command, logging set up before running */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new CryoCli());
+        Map<String, String> exitCodes = new LinkedHashMap<>();
+        Arrays.stream(ExitCodes.HELP).forEach(line -> {
+            int colon = line.indexOf(':');
+            exitCodes.put(line.substring(0, colon), line.substring(colon + 1));
+        });
+        applyToAll(cl, exitCodes);
+        cl.setExecutionExceptionHandler(new ExitCodes());
+        cl.setExecutionStrategy(CryoCli::execute);
+        return cl;
+    }
+
+    private static void applyToAll(CommandLine cl, Map<String, String> exitCodes) {
+        cl.getCommandSpec().usageMessage().exitCodeListHeading(ExitCodes.HEADING).exitCodeList(exitCodes);
+        cl.getSubcommands().values().forEach(sub -> applyToAll(sub, exitCodes));
+    }
+
+    /** Sets up logging from {@code -v}/{@code -o} before anything logs, then runs the last subcommand. */
+    private static int execute(ParseResult parsed) {
+        Invocation invocation = Invocation.of(parsed);
+        invocation.logFile().ifPresent(file -> checkWritable(parsed, file));
+        LogSetup.configure(invocation.verbosity(), invocation.logFile());
+        return new CommandLine.RunLast().execute(parsed);
+    }
+
+    private static void checkWritable(ParseResult parsed, Path file) {
+        try (OutputStream ignored = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            // slf4j-simple would silently fall back to stderr; refuse instead
+        } catch (IOException | RuntimeException e) {
+            throw new ParameterException(parsed.commandSpec().commandLine(),
+                    "cannot write log file " + file + ": " + e.getMessage());
+        }
+    }
+}

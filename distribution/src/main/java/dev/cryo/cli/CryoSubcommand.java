@@ -1,0 +1,95 @@
+package dev.cryo.cli;
+
+import dev.cryo.api.Config;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.core.Cryo;
+import dev.cryo.core.CryoHome;
+import dev.cryo.core.config.ConfigLoader;
+import dev.cryo.core.config.CryoConfig;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * What every {@code cryo} subcommand shares: the global options, the config chain, the engine start, and reading
+ * typed option values back from the effective {@link Config} (so a value set in a config file counts like one on
+ * the command line). One instance per invocation, used on the main thread.
+ */
+abstract class CryoSubcommand implements Callable<Integer> {
+    /** The field name is {@link Invocation#MIXIN}. */
+    @Mixin
+    GlobalOptions global;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The distribution this cryo runs from ({@code -Dcryo.home}, set by {@code bin/cryo}). */
+    static CryoHome home() {
+        return CryoHome.fromSystem();
+    }
+
+    /** Loads the config chain with this command line as its top layer. */
+    final CryoConfig loadConfig() throws CryoException {
+        ParseResult parsed = spec.root().commandLine().getParseResult();
+        Optional<Path> explicit = Invocation.of(parsed).configFile().map(Path::toAbsolutePath);
+        return ConfigLoader.load(home().root(), System.getenv(), explicit, CommandLineLayer.entries(parsed));
+    }
+
+    /** Loads the config and the plugins it enables. */
+    final Cryo startEngine() throws CryoException {
+        CryoHome home = home();
+        if (!home.exists()) {
+            throw new CryoException(Category.PLUGIN_CONFIG, "cli/NO_HOME",
+                    "cryo home " + home.root() + " has no plugins/ directory",
+                    "run cryo through bin/cryo of an unpacked distribution (it sets -Dcryo.home), "
+                            + "or add -Dcryo.home=DIR to CRYO_JAVA_OPTS");
+        }
+        return Cryo.start(home, loadConfig());
+    }
+
+    // ---- typed values of the effective config; every message names the option and its config key ----
+
+    static CryoException usage(String message, String fix) {
+        return new CryoException(Category.USAGE, "cli/USAGE", message, fix);
+    }
+
+    /** @return the value of {@code key}, or a usage error naming the option spelled {@code option} */
+    static String required(Config config, String key, String option) throws CryoException {
+        return config.value(key).filter(v -> !v.isBlank()).orElseThrow(() -> usage(
+                "missing " + option,
+                "pass " + option + " (or set `" + key + "` in a config file)"));
+    }
+
+    static Path path(String value) {
+        return Path.of(value).toAbsolutePath().normalize();
+    }
+
+    static int positiveInt(String key, String option, String value) throws CryoException {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw usage("invalid value for " + option + ": '" + value + "' is not a positive integer",
+                "pass a pid such as " + option.split("[/ ]")[0] + " 1234 (config key `" + key + "`)");
+    }
+
+    /** {@code --ext-unix-sk[=INO[,INO]]}: a bare flag, or a comma-separated list of socket inodes. */
+    static void checkExtUnixSk(Config config) throws CryoException {
+        Optional<String> inodes = config.value("ext-unix-sk");
+        if (inodes.isPresent() && !inodes.get().matches("\\d+(,\\d+)*")) {
+            throw usage("invalid value for --ext-unix-sk: '" + inodes.get() + "' is not a list of socket inodes",
+                    "pass --ext-unix-sk alone (any external peer) or --ext-unix-sk=INO[,INO...] "
+                            + "(config key `ext-unix-sk`)");
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.cryo.cli;
+
+import dev.cryo.api.Config;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.Pid;
+import dev.cryo.core.Cryo;
+import dev.cryo.core.DumpRequest;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code cryo dump}: checkpoint a process tree into an image directory. Options keep CRIU's spelling; the picocli
+ * fields only declare them: values are read back from the effective config, where a config file may set them too.
+ */
+@Command(name = "dump", mixinStandardHelpOptions = true, sortOptions = false,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Checkpoint the process tree rooted at PID into DIR.",
+            "",
+            "By default the tree is killed once the image is complete (like CRIU). Any failure leaves the tree "
+                    + "running as before and removes the partial image.",
+            "With -R/--leave-running the tree goes on running; it can be restored later only after the original "
+                    + "is gone, because the restored processes get the same pids.",
+        })
+final class DumpCommand extends CryoSubcommand {
+    @Option(names = {"-t", "--tree"}, paramLabel = "PID", description = "Root of the tree to dump (required).")
+    Integer tree;
+
+    @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR",
+            description = "Image directory to write (required); created 0700, files 0600.")
+    Path imagesDir;
+
+    @Option(names = {"-R", "--leave-running"},
+            description = "Leave the tree running after the dump. Restore only after the original is gone: "
+                    + "same pids.")
+    boolean leaveRunning;
+
+    @Option(names = {"-s", "--leave-stopped"},
+            description = "Leave the tree stopped (SIGSTOP) after the dump instead of killing it.")
+    boolean leaveStopped;
+
+    @Option(names = "--ext-unix-sk", arity = "0..1", fallbackValue = "", paramLabel = "INO[,INO]",
+            description = "(planned) Allow unix sockets connected to peers outside the tree; "
+                    + "alone: any peer, with inodes: only these sockets.")
+    String extUnixSk;
+
+    @Option(names = "--external", paramLabel = "RES",
+            description = "Declare a resource outside the tree that the tree may reference (repeatable).")
+    List<String> external;
+
+    @Option(names = "--skip-file-size-check",
+            description = "Do not record open files' sizes for the restore-time check.")
+    boolean skipFileSizeCheck;
+
+    @Option(names = "--overwrite-images",
+            description = "Replace an existing image in DIR instead of refusing to.")
+    boolean overwriteImages;
+
+    @Override
+    public Integer call() throws CryoException {
+        try (Cryo cryo = startEngine()) {
+            DumpRequest request = request(cryo.config());
+            cryo.dump(request);
+            LoggerFactory.getLogger(DumpCommand.class).info("dumped tree {} into {} ({})",
+                    request.root(), request.imageDir(), request.after());
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Builds the request from the effective config (command line over config files). */
+    static DumpRequest request(Config config) throws CryoException {
+        Pid root = Pid.of(positiveInt("tree", "-t/--tree PID", required(config, "tree", "-t/--tree PID")));
+        Path dir = path(required(config, "images-dir", "-D/--images-dir DIR"));
+        boolean running = config.isSet("leave-running");
+        boolean stopped = config.isSet("leave-stopped");
+        if (running && stopped) {
+            throw usage("-R/--leave-running and -s/--leave-stopped exclude each other",
+                    "give one of them (check `leave-running`/`leave-stopped` in your config files)");
+        }
+        checkExtUnixSk(config);
+        DumpRequest.After after = running ? DumpRequest.After.LEAVE_RUNNING
+                : stopped ? DumpRequest.After.LEAVE_STOPPED : DumpRequest.After.KILL;
+        return new DumpRequest(root, dir, after);
+    }
+}

@@ -1,0 +1,36 @@
+package dev.cryo.cli;
+
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The global options of one parsed command line, combined over the root command and the subcommand.
+ *
+ * @param verbosity  total number of {@code -v}
+ * @param logFile    {@code -o/--log-file}, the subcommand's winning over the root's
+ * @param configFile {@code --config}, the subcommand's winning over the root's
+ */
+record Invocation(int verbosity, Optional<Path> logFile, Optional<Path> configFile) {
+    /** Name of the {@link GlobalOptions} mixin field in every command. */
+    static final String MIXIN = "global";
+
+    static Invocation of(ParseResult parseResult) {
+        int verbosity = 0;
+        Path logFile = null;
+        Path config = null;
+        for (ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            CommandSpec mixin = p.commandSpec().mixins().get(MIXIN);
+            if (mixin == null) {
+                continue;
+            }
+            GlobalOptions g = (GlobalOptions) mixin.userObject();
+            verbosity += g.verbosity();
+            logFile = g.logFile().orElse(logFile);
+            config = g.config().orElse(config);
+        }
+        return new Invocation(verbosity, Optional.ofNullable(logFile), Optional.ofNullable(config));
+    }
+}

@@ -1,0 +1,37 @@
+package dev.cryo.cli;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Configures slf4j-simple through its system properties. Must run before the first logger is created (slf4j-simple
+ * reads them once); {@link CryoCli} calls it right after parsing, before any command runs. Therefore {@code -v}
+ * and {@code -o} are read from the command line only, not from config files.
+ */
+final class LogSetup {
+    private static final String P = "org.slf4j.simpleLogger.";
+
+    private LogSetup() {
+    }
+
+    /** @return the slf4j level name for a {@code -v} count: none warn, -v info, -vv debug, -vvv trace */
+    static String level(int verbosity) {
+        return switch (Math.min(verbosity, 3)) {
+            case 0 -> "warn";
+            case 1 -> "info";
+            case 2 -> "debug";
+            default -> "trace";
+        };
+    }
+
+    static void configure(int verbosity, Optional<Path> logFile) {
+        System.setProperty(P + "defaultLogLevel", level(verbosity));
+        System.setProperty(P + "showThreadName", "false");
+        System.setProperty(P + "showShortLogName", "true");
+        System.setProperty(P + "levelInBrackets", "false");
+        System.setProperty(P + "logFile", logFile.map(Path::toString).orElse("System.err"));
+        // a log file gets timestamps; the terminal stays short
+        System.setProperty(P + "showDateTime", Boolean.toString(logFile.isPresent()));
+        System.setProperty(P + "dateTimeFormat", "HH:mm:ss.SSS");
+    }
+}

@@ -1,0 +1,116 @@
+package dev.cryo.cli;
+
+import dev.cryo.api.Config;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Pid;
+import dev.cryo.core.Cryo;
+import dev.cryo.core.RestoreRequest;
+import dev.cryo.core.RestoredTree;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code cryo restore}: recreate the dumped tree with the same pids. Without {@code -d} cryo stays the restored
+ * root's parent and exits with its status; with {@code -d} it exits 0 as soon as the tree runs.
+ */
+@Command(name = "restore", mixinStandardHelpOptions = true, sortOptions = false,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Restore the tree dumped into DIR, with the same pids, memory, registers and open files.",
+            "",
+            "Without -d, cryo waits for the restored root and exits with its exit status (128+N when signal N "
+                    + "killed it), so `cryo restore` stands in for the original process.",
+            "The dumped pids must be free: after `cryo dump -R` (leave running), restore only after the original "
+                    + "is gone: same pids.",
+        })
+final class RestoreCommand extends CryoSubcommand {
+    private static final Logger LOG = LoggerFactory.getLogger(RestoreCommand.class);
+
+    @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR", description = "Image directory to read (required).")
+    Path imagesDir;
+
+    @Option(names = {"-d", "--restore-detached"},
+            description = "Exit 0 as soon as the restored tree runs, instead of waiting for the root to exit; "
+                    + "the tree goes on without cryo.")
+    boolean restoreDetached;
+
+    @Option(names = {"-s", "--leave-stopped"},
+            description = "Leave the restored tree stopped (SIGSTOP); resume it with `kill -CONT PID`. "
+                    + "Without -d cryo still waits for the root to exit.")
+    boolean leaveStopped;
+
+    @Option(names = "--pidfile", paramLabel = "FILE", description = "Write the restored root's pid to FILE.")
+    Path pidfile;
+
+    @Option(names = "--ext-unix-sk", arity = "0..1", fallbackValue = "", paramLabel = "INO[,INO]",
+            description = "(planned) Reconnect unix sockets whose peers are outside the tree "
+                    + "(as dumped with --ext-unix-sk).")
+    String extUnixSk;
+
+    @Option(names = "--inherit-fd", paramLabel = "fd[N]:RES",
+            description = "Give the restored tree cryo's fd N in place of the dumped resource RES (repeatable).")
+    List<String> inheritFd;
+
+    @Option(names = "--skip-file-size-check",
+            description = "Restore open files even when their size differs from the dump.")
+    boolean skipFileSizeCheck;
+
+    @Override
+    public Integer call() throws CryoException {
+        try (Cryo cryo = startEngine()) {
+            RestoreRequest request = request(cryo.config());
+            RestoredTree tree = cryo.restore(request);
+            Pid root = tree.root();
+            if (request.pidFile().isPresent()) {
+                writePidFile(request.pidFile().get(), root);
+            }
+            if (request.detached()) {
+                tree.detach();
+                LOG.info("restored tree {} from {}, detached", root, request.imageDir());
+                return ExitCodes.OK;
+            }
+            LOG.info("restored tree {} from {}, waiting for it", root, request.imageDir());
+            int status = tree.waitForExit();
+            LOG.info("restored root {} exited with status {}", root, status);
+            return status;
+        }
+    }
+
+    /** Builds the request from the effective config (command line over config files). */
+    static RestoreRequest request(Config config) throws CryoException {
+        Path dir = path(required(config, "images-dir", "-D/--images-dir DIR"));
+        checkExtUnixSk(config);
+        for (String inherit : config.values("inherit-fd")) {
+            if (!inherit.matches("fd\\[\\d+\\]:.+")) {
+                throw usage("invalid value for --inherit-fd: '" + inherit + "'",
+                        "write it as fd[N]:RES, e.g. --inherit-fd fd[3]:pipe:[12345] (config key `inherit-fd`)");
+            }
+        }
+        Optional<Path> pidFile = config.value("pidfile").filter(v -> !v.isBlank()).map(CryoSubcommand::path);
+        return new RestoreRequest(dir, config.isSet("restore-detached"), config.isSet("leave-stopped"), pidFile);
+    }
+
+    /** Writes {@code pid} and a newline to {@code file}, replacing it atomically (a reader never sees half). */
+    static void writePidFile(Path file, Pid pid) throws CryoException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            Files.writeString(tmp, pid + "\n", StandardCharsets.US_ASCII);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new CryoException(Category.KERNEL, "cli/PIDFILE",
+                    "writing pidfile " + file + " failed: " + e + " (restored tree " + pid + " is running)",
+                    "choose a writable path for --pidfile (config key `pidfile`)", e);
+        }
+    }
+}
