@@ -27,7 +27,8 @@ final class CommandLineLayer {
     static List<ConfigEntry> entries(ParseResult parseResult) {
         List<ConfigEntry> entries = new ArrayList<>();
         for (ParseResult p = parseResult; p != null; p = p.subcommand()) {
-            for (OptionSpec option : p.matchedOptions()) {
+            // matchedOptions() lists a repeated option once per occurrence; its values hold all occurrences
+            for (OptionSpec option : p.matchedOptions().stream().distinct().toList()) {
                 String key = key(option);
                 if (NOT_CONFIG.contains(key)) {
                     continue;

@@ -1,0 +1,268 @@
+package dev.cryo.cli;
+
+import dev.cryo.api.Config;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Pid;
+import dev.cryo.core.DumpRequest;
+import dev.cryo.core.RestoreRequest;
+import dev.cryo.core.config.ConfigEntry;
+import dev.cryo.core.plugin.PluginInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CLI without the engine: parsing, help, the command-line config layer, requests, exit-code mapping. */
+class CryoCliTest {
+    /** A command that fails the way the test says, to exercise {@link ExitCodes}. */
+    @Command(name = "boom")
+    static final class Boom extends CryoSubcommand {
+        static Exception toThrow;
+
+        @Override
+        public Integer call() throws Exception {
+            throw toThrow;
+        }
+    }
+
+    /** The effective config of a command line alone: the last value wins, any mention sets a key. */
+    record EntriesConfig(List<ConfigEntry> entries) implements Config {
+        @Override
+        public Optional<String> value(String key) {
+            Optional<String> last = Optional.empty();
+            for (ConfigEntry e : entries) {
+                if (e.key().equals(key)) {
+                    last = e.value();
+                }
+            }
+            return last;
+        }
+
+        @Override
+        public List<String> values(String key) {
+            return entries.stream().filter(e -> e.key().equals(key)).flatMap(e -> e.value().stream()).toList();
+        }
+
+        @Override
+        public boolean isSet(String key) {
+            return entries.stream().anyMatch(e -> e.key().equals(key));
+        }
+    }
+
+    record Run(int status, String out, String err) {
+    }
+
+    static Run run(CommandLine cl, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int status = cl.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    static Run run(String... args) {
+        return run(CryoCli.commandLine(), args);
+    }
+
+    static List<ConfigEntry> entries(String... args) {
+        return CommandLineLayer.entries(CryoCli.commandLine().parseArgs(args));
+    }
+
+    @Test
+    void versionPrintsTheProjectVersion() {
+        Run r = run("--version");
+        assertEquals(0, r.status());
+        assertTrue(r.out().matches("cryo \\d+\\.\\d+\\.\\d+\\S* \\(plugin SPI 1\\.0\\.0\\)\\R"), r.out());
+        assertFalse(r.out().contains("${"), r.out());
+    }
+
+    @Test
+    void helpDeclaresEveryExitCodeAndSubcommand() {
+        Run r = run("--help");
+        assertEquals(0, r.status());
+        for (String code : List.of(" 0 ", " 1 ", " 2 ", " 3 ", " 4 ", " 5 ", " 6 ", " 7 ", "70 ")) {
+            assertTrue(r.out().contains(code), "exit code " + code + " missing:\n" + r.out());
+        }
+        for (String sub : List.of("dump", "restore", "check", "plugins", "show")) {
+            assertTrue(r.out().contains("  " + sub + " "), sub + " missing:\n" + r.out());
+        }
+    }
+
+    @Test
+    void restoreHelpExplainsDetachStoppedAndSamePids() {
+        Run r = run("restore", "--help");
+        assertEquals(0, r.status());
+        String help = r.out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("-d, --restore-detached Exit 0 as soon as the restored tree runs"), help);
+        assertTrue(help.contains("-s, --leave-stopped Leave the restored tree stopped"), help);
+        assertTrue(help.contains("same pids"), help);
+        assertTrue(help.contains("Exit codes:"), help);
+        assertTrue(run("dump", "--help").out().replaceAll("\\s+", " ").contains("-R, --leave-running"));
+    }
+
+    @Test
+    void usageErrorsExitTwo() {
+        assertEquals(2, run().status());
+        assertEquals(2, run("frobnicate").status());
+        assertEquals(2, run("dump", "--no-such-option").status());
+        Run r = run("dump", "-t", "abc", "-D", "/tmp/x");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("-t"), r.err());
+    }
+
+    @Test
+    void unwritableLogFileIsAUsageError(@TempDir Path tmp) {
+        Run r = run("-o", tmp.resolve("no/such/dir/log").toString(), "dump", "-t", "1", "-D", "x");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("cannot write log file"), r.err());
+    }
+
+    @Test
+    void commandLineBecomesConfigEntriesUnderTheLongNames() {
+        List<ConfigEntry> got = entries("-v", "dump", "-vv", "-t", "42", "-D", "img", "-R", "--ext-unix-sk",
+                "--external", "a", "--external", "b", "--skip-file-size-check", "--config", "x.conf", "-o", "l");
+        List<String> rendered = new ArrayList<>();
+        for (ConfigEntry e : got) {
+            assertEquals(CommandLineLayer.SOURCE, e.source());
+            rendered.add(e.key() + e.value().map(v -> "=" + v).orElse(""));
+        }
+        assertEquals(List.of("tree=42", "images-dir=img", "leave-running", "ext-unix-sk", "external=a",
+                "external=b", "skip-file-size-check", "log-file=l"), rendered);
+    }
+
+    @Test
+    void extUnixSkWithInodesKeepsTheList() {
+        assertEquals(List.of(new ConfigEntry("ext-unix-sk", Optional.of("5,6"), CommandLineLayer.SOURCE)),
+                entries("restore", "--ext-unix-sk=5,6"));
+    }
+
+    @Test
+    void dumpRequestComesFromTheEffectiveConfig() throws CryoException {
+        DumpRequest r = DumpCommand.request(new EntriesConfig(entries("dump", "-t", "42", "-D", "rel/img")));
+        assertEquals(Pid.of(42), r.root());
+        assertEquals(Path.of("rel/img").toAbsolutePath().normalize(), r.imageDir());
+        assertEquals(DumpRequest.After.KILL, r.after());
+        assertEquals(DumpRequest.After.LEAVE_RUNNING,
+                DumpCommand.request(new EntriesConfig(entries("dump", "-t", "1", "-D", "d", "-R"))).after());
+        assertEquals(DumpRequest.After.LEAVE_STOPPED,
+                DumpCommand.request(new EntriesConfig(entries("dump", "-t", "1", "-D", "d", "-s"))).after());
+    }
+
+    @Test
+    void dumpRequestRefusesBadCombinations() {
+        assertUsage(() -> DumpCommand.request(new EntriesConfig(entries("dump", "-D", "d"))), "-t/--tree");
+        assertUsage(() -> DumpCommand.request(new EntriesConfig(entries("dump", "-t", "1"))), "-D/--images-dir");
+        assertUsage(() -> DumpCommand.request(new EntriesConfig(entries("dump", "-t", "0", "-D", "d"))), "'0'");
+        assertUsage(() -> DumpCommand.request(new EntriesConfig(entries("dump", "-t", "1", "-D", "d", "-R", "-s"))),
+                "exclude each other");
+        assertUsage(() -> DumpCommand.request(
+                new EntriesConfig(entries("dump", "-t", "1", "-D", "d", "--ext-unix-sk=abc"))), "--ext-unix-sk");
+    }
+
+    @Test
+    void restoreRequestComesFromTheEffectiveConfig() throws CryoException {
+        RestoreRequest r = RestoreCommand.request(new EntriesConfig(entries("restore", "-D", "img", "-d", "-s",
+                "--pidfile", "p.pid", "--inherit-fd", "fd[3]:pipe:[123]")));
+        assertEquals(Path.of("img").toAbsolutePath().normalize(), r.imageDir());
+        assertTrue(r.detached());
+        assertTrue(r.leaveStopped());
+        assertEquals(Optional.of(Path.of("p.pid").toAbsolutePath().normalize()), r.pidFile());
+        RestoreRequest plain = RestoreCommand.request(new EntriesConfig(entries("restore", "-D", "img")));
+        assertFalse(plain.detached());
+        assertFalse(plain.leaveStopped());
+        assertEquals(Optional.empty(), plain.pidFile());
+        assertUsage(() -> RestoreCommand.request(
+                new EntriesConfig(entries("restore", "-D", "d", "--inherit-fd", "3:pipe"))), "--inherit-fd");
+    }
+
+    @Test
+    void pidFileHoldsThePidAndANewline(@TempDir Path tmp) throws Exception {
+        Path file = tmp.resolve("root.pid");
+        Files.writeString(file, "stale content that is longer\n");
+        RestoreCommand.writePidFile(file, Pid.of(4321));
+        assertEquals("4321\n", Files.readString(file));
+        CryoException e = assertThrows(CryoException.class,
+                () -> RestoreCommand.writePidFile(tmp.resolve("no/dir/p.pid"), Pid.of(1)));
+        assertEquals(Category.KERNEL, e.category());
+    }
+
+    @Test
+    void cryoExceptionPrintsRenderOnlyAndExitsWithItsCategory() {
+        CryoException e = new CryoException(Category.CONFLICT, "core/PID_IN_USE",
+                "pid 812 is in use by pid 812 \"sleep\"", "kill it or restore elsewhere");
+        Boom.toThrow = e;
+        Run r = run(withBoom(), "boom");
+        assertEquals(7, r.status());
+        assertEquals(e.render() + System.lineSeparator(), r.err());
+
+        Run verbose = run(withBoom(), "boom", "-v");
+        assertEquals(7, verbose.status());
+        assertTrue(verbose.err().startsWith(e.render()), verbose.err());
+        assertTrue(verbose.err().contains("\tat "), "stack trace expected with -v:\n" + verbose.err());
+    }
+
+    @Test
+    void everyCategoryMapsToItsDeclaredExitCode() {
+        for (Category c : Category.values()) {
+            Boom.toThrow = new CryoException(c, "core/X", "failed");
+            assertEquals(c.exitCode(), run(withBoom(), "boom").status(), c.name());
+        }
+    }
+
+    @Test
+    void anyOtherExceptionIsInternalWithAStackTrace() {
+        Boom.toThrow = new IllegalStateException("oops");
+        Run r = run(withBoom(), "boom");
+        assertEquals(70, r.status());
+        assertTrue(r.err().startsWith("internal error: java.lang.IllegalStateException: oops"), r.err());
+        assertTrue(r.err().contains("\tat "), r.err());
+    }
+
+    @Test
+    void pluginsTableIsAligned() {
+        String table = PluginsCommand.table(List.of(
+                new PluginInfo("pipe", "0.1.0", ">=1.0.0", true, List.of("FdHandler[pipe]"), Path.of("/p/pipe.jar"), ""),
+                new PluginInfo("regular-file", "0.1.0", ">=1.0.0", false, List.of(), Path.of("/p/rf.jar"), "")));
+        List<String> lines = table.lines().toList();
+        assertEquals(3, lines.size(), table);
+        assertTrue(lines.get(0).startsWith("ID            VERSION  STATE     EXTENSION POINTS  FILE"), table);
+        assertTrue(lines.get(1).startsWith("pipe          0.1.0    enabled   FdHandler[pipe]   /p/pipe.jar"), table);
+        assertTrue(lines.get(2).startsWith("regular-file  0.1.0    disabled  -                 /p/rf.jar"), table);
+    }
+
+    @Test
+    void verbosityMapsToLevels() {
+        assertEquals("warn", LogSetup.level(0));
+        assertEquals("info", LogSetup.level(1));
+        assertEquals("debug", LogSetup.level(2));
+        assertEquals("trace", LogSetup.level(5));
+        assertEquals(3, Invocation.of(CryoCli.commandLine().parseArgs("-v", "plugins", "-vv")).verbosity());
+    }
+
+    private static CommandLine withBoom() {
+        CommandLine cl = CryoCli.commandLine();
+        cl.addSubcommand("boom", new Boom());
+        return cl;
+    }
+
+    private static void assertUsage(org.junit.jupiter.api.function.Executable call, String mention) {
+        CryoException e = assertThrows(CryoException.class, call);
+        assertEquals(Category.USAGE, e.category());
+        assertTrue(e.render().contains(mention), e.render());
+    }
+}
