@@ -26,6 +26,8 @@ final class LogSetup {
 
     static void configure(int verbosity, Optional<Path> logFile) {
         System.setProperty(P + "defaultLogLevel", level(verbosity));
+        // PF4J narrates every plugin it resolves and unloads at INFO; cryo reports plugin problems itself
+        System.setProperty(P + "log.org.pf4j", verbosity >= 2 ? level(verbosity) : "warn");
         System.setProperty(P + "showThreadName", "false");
         System.setProperty(P + "showShortLogName", "true");
         System.setProperty(P + "levelInBrackets", "false");

@@ -35,7 +35,6 @@ import java.util.Optional;
                     + "is gone: same pids.",
         })
 final class RestoreCommand extends CryoSubcommand {
-    private static final Logger LOG = LoggerFactory.getLogger(RestoreCommand.class);
 
     @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR", description = "Image directory to read (required).")
     Path imagesDir;
@@ -77,12 +76,12 @@ final class RestoreCommand extends CryoSubcommand {
             }
             if (request.detached()) {
                 tree.detach();
-                LOG.info("restored tree {} from {}, detached", root, request.imageDir());
+                log().info("restored tree {} from {}, detached", root, request.imageDir());
                 return ExitCodes.OK;
             }
-            LOG.info("restored tree {} from {}, waiting for it", root, request.imageDir());
+            log().info("restored tree {} from {}, waiting for it", root, request.imageDir());
             int status = tree.waitForExit();
-            LOG.info("restored root {} exited with status {}", root, status);
+            log().info("restored root {} exited with status {}", root, status);
             return status;
         }
     }
@@ -112,5 +111,10 @@ final class RestoreCommand extends CryoSubcommand {
                     "writing pidfile " + file + " failed: " + e + " (restored tree " + pid + " is running)",
                     "choose a writable path for --pidfile (config key `pidfile`)", e);
         }
+    }
+
+    /** Looked up on use: the logger must not exist before the command line has configured logging. */
+    private static Logger log() {
+        return LoggerFactory.getLogger(RestoreCommand.class);
     }
 }

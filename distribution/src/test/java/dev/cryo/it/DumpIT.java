@@ -93,7 +93,7 @@ class DumpIT {
         }
         Struct timer = show.itimer(pid, ITIMER_REAL).orElseThrow(() -> new AssertionError("no ITIMER_REAL saved"));
         assertEquals(50_000, ShowOutput.itimerIntervalMicros(timer), "ITIMER_REAL interval: " + ShowOutput.json(timer));
-        assertEquals(023, show.umask(pid), "umask");
+        assertEquals(027, show.umask(pid), "umask (octal 027, set by the workload)");
         assertEquals(w.workdir().toString(), show.cwd(pid), "cwd");
         Struct nofile = show.rlimit(pid, "RLIMIT_NOFILE", RLIMIT_NOFILE)
                 .orElseThrow(() -> new AssertionError("no RLIMIT_NOFILE saved"));

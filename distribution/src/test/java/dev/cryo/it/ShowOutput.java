@@ -295,8 +295,20 @@ public final class ShowOutput {
     }
 
     /** @return a numeric field: JSON number or (for 64-bit fields) a decimal string; absent = 0 */
-    public static long num(Struct s, String field) {
+    /**
+     * {@code cryo show} prints the .proto field names (snake_case, like CRIU's crit); tests name fields in
+     * lowerCamelCase. Looks up either spelling.
+     */
+    static Value field(Struct s, String field) {
         Value v = s.getFieldsMap().get(field);
+        if (v == null) {
+            v = s.getFieldsMap().get(field.replaceAll("([A-Z])", "_$1").toLowerCase(java.util.Locale.ROOT));
+        }
+        return v;
+    }
+
+    public static long num(Struct s, String field) {
+        Value v = field(s, field);
         if (v == null || v.hasNullValue()) {
             return 0;
         }
@@ -312,19 +324,19 @@ public final class ShowOutput {
 
     /** @return a string field; absent = "" */
     public static String str(Struct s, String field) {
-        Value v = s.getFieldsMap().get(field);
+        Value v = field(s, field);
         return v == null ? "" : v.hasStringValue() ? v.getStringValue() : v.toString();
     }
 
     /** @return a bool field; absent = false */
     public static boolean bool(Struct s, String field) {
-        Value v = s.getFieldsMap().get(field);
+        Value v = field(s, field);
         return v != null && v.hasBoolValue() && v.getBoolValue();
     }
 
     /** @return a repeated field; absent = empty */
     public static List<Value> list(Struct s, String field) {
-        Value v = s.getFieldsMap().get(field);
+        Value v = field(s, field);
         return v == null || !v.hasListValue() ? List.of() : v.getListValue().getValuesList();
     }
 

@@ -36,7 +36,7 @@ final class CoreCollector {
     private CoreCollector() {
     }
 
-    static CoreEntry collect(LiveTask task, long[] regs, List<Mapping> maps) throws CryoException {
+    static CoreEntry collect(LiveTask task, long[] regs, long sigmask, List<Mapping> maps) throws CryoException {
         Tracee t = task.tracee();
         int pid = task.pid().value();
         ProcFs.Stat stat = ProcFs.stat(pid);
@@ -55,7 +55,7 @@ final class CoreCollector {
             thread.addGpregs(r);
         }
         thread.setXsave(ByteString.copyFrom(t.getXstate()));
-        thread.setSigmask(t.getSigmask());
+        thread.setSigmask(sigmask);
         long[] rseq = t.getRseq();
         if (rseq[0] != 0) {
             thread.setRseq(RseqEntry.newBuilder().setPtr(rseq[0]).setSize((int) rseq[1]).setSignature((int) rseq[2]));

@@ -105,6 +105,9 @@ public final class Dumper {
             frozen = new Frozen(tracee);
             tracee.freeze();
             frozen.regs = tracee.getRegs();
+            frozen.sigmask = tracee.getSigmask();
+            // block every signal while cryo injects: a timer signal arriving now stays pending for the program
+            tracee.setSigmask(-1L);
             tracee.setSavedRegs(frozen.regs);
             ProcessChecks.checkStillDumpable(pid, comm);
             LOG.info("froze {} in {} us", tracee.who(), (System.nanoTime() - t0) / 1000);
@@ -117,7 +120,7 @@ public final class Dumper {
             task.setScratch(frozen.scratch, SCRATCH_SIZE);
 
             Set<String> usedPlugins = new TreeSet<>();
-            CoreEntry core = CoreCollector.collect(task, frozen.regs, maps);
+            CoreEntry core = CoreCollector.collect(task, frozen.regs, frozen.sigmask, maps);
             checkTimers(pid, comm);
             long savedBytes = dumpMemory(task, maps, image, usedPlugins);
             Collected fds = collectFds(task, image, usedPlugins);
@@ -172,6 +175,7 @@ public final class Dumper {
     private static final class Frozen {
         final Tracee tracee;
         long[] regs;
+        long sigmask;
         long scratch;
 
         Frozen(Tracee tracee) {
@@ -190,6 +194,7 @@ public final class Dumper {
             try {
                 if (regs != null) {
                     tracee.setRegs(regs);
+                    tracee.setSigmask(sigmask);
                 }
             } catch (CryoException e) {
                 LOG.warn("could not restore registers of {}: {}", tracee.who(), e.getMessage());

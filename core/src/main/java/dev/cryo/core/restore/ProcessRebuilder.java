@@ -162,9 +162,16 @@ final class ProcessRebuilder {
                     proc.getSid(), proc.getPgid());
         }
         for (ItimerEntry t : core.getItimersList()) {
+            long valueSec = t.getValueSec();
+            long valueUsec = t.getValueUsec();
+            if (valueSec == 0 && valueUsec == 0) {
+                // a periodic timer whose signal is still pending reads as disarmed until the signal is
+                // dequeued (the kernel re-arms it then); arm it for one interval instead of disarming it
+                valueSec = t.getIntervalSec();
+                valueUsec = t.getIntervalUsec();
+            }
             b.clear();
-            b.putLong(t.getIntervalSec()).putLong(t.getIntervalUsec()).putLong(t.getValueSec())
-                    .putLong(t.getValueUsec()).flip();
+            b.putLong(t.getIntervalSec()).putLong(t.getIntervalUsec()).putLong(valueSec).putLong(valueUsec).flip();
             task.writeMemory(data, b);
             task.syscall("setitimer(" + t.getWhich() + ")", Sys.SETITIMER, t.getWhich(), data, 0);
         }
