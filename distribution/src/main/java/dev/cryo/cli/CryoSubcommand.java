@@ -41,8 +41,8 @@ abstract class CryoSubcommand implements Callable<Integer> {
         return ConfigLoader.load(home().root(), System.getenv(), explicit, CommandLineLayer.entries(parsed));
     }
 
-    /** Loads the config and the plugins it enables. */
-    final Cryo startEngine() throws CryoException {
+    /** Loads the plugins {@code config} enables. */
+    static Cryo startEngine(CryoConfig config) throws CryoException {
         CryoHome home = home();
         if (!home.exists()) {
             throw new CryoException(Category.PLUGIN_CONFIG, "cli/NO_HOME",
@@ -50,7 +50,7 @@ abstract class CryoSubcommand implements Callable<Integer> {
                     "run cryo through bin/cryo of an unpacked distribution (it sets -Dcryo.home), "
                             + "or add -Dcryo.home=DIR to CRYO_JAVA_OPTS");
         }
-        return Cryo.start(home, loadConfig());
+        return Cryo.start(home, config);
     }
 
     // ---- typed values of the effective config; every message names the option and its config key ----

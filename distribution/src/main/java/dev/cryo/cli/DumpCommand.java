@@ -5,6 +5,7 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.Pid;
 import dev.cryo.core.Cryo;
 import dev.cryo.core.DumpRequest;
+import dev.cryo.core.config.CryoConfig;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -62,8 +63,9 @@ final class DumpCommand extends CryoSubcommand {
 
     @Override
     public Integer call() throws CryoException {
-        try (Cryo cryo = startEngine()) {
-            DumpRequest request = request(cryo.config());
+        CryoConfig config = loadConfig();
+        DumpRequest request = request(config); // usage errors before any plugin loads
+        try (Cryo cryo = startEngine(config)) {
             cryo.dump(request);
             LoggerFactory.getLogger(DumpCommand.class).info("dumped tree {} into {} ({})",
                     request.root(), request.imageDir(), request.after());

@@ -18,7 +18,7 @@ import java.util.List;
 final class PluginsCommand extends CryoSubcommand {
     @Override
     public Integer call() throws CryoException {
-        try (Cryo cryo = startEngine()) {
+        try (Cryo cryo = startEngine(loadConfig())) {
             PrintWriter out = spec.commandLine().getOut();
             out.print(table(cryo.plugins()));
             out.flush();

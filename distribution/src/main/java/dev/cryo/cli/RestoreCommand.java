@@ -7,6 +7,7 @@ import dev.cryo.api.Pid;
 import dev.cryo.core.Cryo;
 import dev.cryo.core.RestoreRequest;
 import dev.cryo.core.RestoredTree;
+import dev.cryo.core.config.CryoConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -67,8 +68,9 @@ final class RestoreCommand extends CryoSubcommand {
 
     @Override
     public Integer call() throws CryoException {
-        try (Cryo cryo = startEngine()) {
-            RestoreRequest request = request(cryo.config());
+        CryoConfig config = loadConfig();
+        RestoreRequest request = request(config); // usage errors before any plugin loads
+        try (Cryo cryo = startEngine(config)) {
             RestoredTree tree = cryo.restore(request);
             Pid root = tree.root();
             if (request.pidFile().isPresent()) {

@@ -17,7 +17,7 @@ final class ShowCommand extends CryoSubcommand {
 
     @Override
     public Integer call() throws CryoException {
-        try (Cryo cryo = startEngine()) {
+        try (Cryo cryo = startEngine(loadConfig())) {
             PrintWriter out = spec.commandLine().getOut();
             cryo.show(path(dir.toString()), out);
             out.flush();
