@@ -23,6 +23,6 @@ final class CheckCommand extends CryoSubcommand {
             allOk &= c.ok();
         }
         out.flush();
-        return allOk ? ExitCodes.OK : dev.cryo.api.CryoException.Category.KERNEL.exitCode();
+        return allOk ? ExitCodes.OK : ExitCodes.KERNEL;
     }
 }

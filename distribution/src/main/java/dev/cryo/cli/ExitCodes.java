@@ -16,8 +16,9 @@ import java.io.PrintWriter;
  */
 final class ExitCodes implements IExecutionExceptionHandler {
     static final int OK = 0;
-    static final int USAGE = CryoException.Category.USAGE.exitCode();
     static final int INTERNAL = CryoException.Category.INTERNAL.exitCode();
+    /** {@code cryo check}: a kernel feature is missing. */
+    static final int KERNEL = CryoException.Category.KERNEL.exitCode();
 
     /** The exit code table of {@code --help}; keep in step with {@link CryoException.Category}. */
     static final String[] HELP = {
