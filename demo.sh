@@ -52,7 +52,15 @@ show gcc -O1 -g -Wall -o "$work/counter" distribution/src/demo/counter.c
 step "Start it in its own session, stdin from /dev/null, output to files"
 log=$work/counter.log
 echo "\$ setsid $work/counter $log </dev/null >$work/counter.out 2>&1 &"
-setsid "$work/counter" "$log" </dev/null >"$work/counter.out" 2>&1 &
+# the counter must hold only its own files: fds this shell inherited (an IDE's or CI runner's pipes) are closed
+# for it, or the dump would rightly refuse a pipe that leads outside the tree
+(
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec setsid "$work/counter" "$log" </dev/null >"$work/counter.out" 2>&1
+) &
 child=$!
 for _ in $(seq 50); do
     grep -q '^start' "$log" 2>/dev/null && break
