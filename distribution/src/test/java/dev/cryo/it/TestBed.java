@@ -106,4 +106,33 @@ public final class TestBed implements AutoCloseable {
     public void close() {
         workloads.close();
     }
+
+    /**
+     * Restores {@code image} without -d in the background and waits until the original's pid runs a process with
+     * the original's name again and has logged {@code ticks} new lines; fails at once if cryo exits.
+     */
+    public Workload restoreAndAwait(Workload original, Path image, int ticks, String... extra) {
+        long mark = original.log().size();
+        RunningCryo rc = cryo.restoreInBackground(image, extra);
+        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
+        while (true) {
+            var st = ProcStat.read(original.pid());
+            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
+                break;
+            }
+            if (!rc.isAlive()) {
+                throw new AssertionError("cryo restore exited before " + original + " appeared: "
+                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds()
+                        + " s: " + rc.snapshot().describe());
+            }
+            ProcessControl.sleep(10);
+        }
+        Workload restored = workloads.adoptRestored(original);
+        original.log().awaitTicks(mark, ticks, Workload.TIMEOUT);
+        return restored;
+    }
+
 }

@@ -17,6 +17,7 @@ import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Rlimits;
+import dev.cryo.core.linux.RobustList;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.Tracee;
 
@@ -36,26 +37,46 @@ final class CoreCollector {
     private CoreCollector() {
     }
 
-    static CoreEntry collect(LiveTask task, long[] regs, long sigmask, List<Mapping> maps) throws CryoException {
-        Tracee t = task.tracee();
-        int pid = task.pid().value();
-        ProcFs.Stat stat = ProcFs.stat(pid);
+    static CoreEntry collect(FrozenProcess p) throws CryoException {
+        LiveTask task = p.task;
+        int pid = p.pid;
+        ProcFs.Stat stat = p.stat;
         Map<String, String> status = ProcFs.status(pid);
 
         CoreEntry.Builder core = CoreEntry.newBuilder()
                 .setPid(pid)
-                .setComm(task.comm())
+                .setComm(p.comm)
                 .setStartTimeTicks(stat.startTime())
                 .setUmask(Integer.parseInt(status.getOrDefault("Umask", "0022"), 8))
                 .setCwd(ProcFs.readLink(task.procDir().resolve("cwd")))
                 .setRoot(ProcFs.readLink(task.procDir().resolve("root")));
+        long scratch = task.scratchAddress();
+        for (FrozenProcess.FrozenThread ft : p.threads) {
+            core.addThreads(thread(p, ft, scratch));
+        }
+        for (byte[] si : p.leader().tracee.peekPendingSignals(true)) {
+            core.addSharedPending(ByteString.copyFrom(si));
+        }
+        collectSigactions(task, core, scratch);
+        collectItimers(task, core, scratch);
+        core.setCreds(creds(status));
+        for (RlimitEntry r : Rlimits.read(pid)) {
+            core.addRlimits(r);
+        }
+        core.setMm(mm(task, stat, p.maps));
+        return core.build();
+    }
 
-        ThreadCoreEntry.Builder thread = ThreadCoreEntry.newBuilder().setTid(t.tid()).setComm(task.comm());
-        for (long r : regs) {
+    private static ThreadCoreEntry thread(FrozenProcess p, FrozenProcess.FrozenThread ft, long scratch)
+            throws CryoException {
+        Tracee t = ft.tracee;
+        ThreadCoreEntry.Builder thread = ThreadCoreEntry.newBuilder().setTid(t.tid())
+                .setComm(threadComm(p.pid, t.tid()));
+        for (long r : ft.regs) {
             thread.addGpregs(r);
         }
         thread.setXsave(ByteString.copyFrom(t.getXstate()));
-        thread.setSigmask(sigmask);
+        thread.setSigmask(ft.sigmask);
         long[] rseq = t.getRseq();
         if (rseq[0] != 0) {
             thread.setRseq(RseqEntry.newBuilder().setPtr(rseq[0]).setSize((int) rseq[1]).setSignature((int) rseq[2]));
@@ -63,21 +84,23 @@ final class CoreCollector {
         for (byte[] si : t.peekPendingSignals(false)) {
             thread.addPending(ByteString.copyFrom(si));
         }
-        for (byte[] si : t.peekPendingSignals(true)) {
-            core.addSharedPending(ByteString.copyFrom(si));
-        }
-        long scratch = task.scratchAddress();
-        thread.setClearChildTid(0);
-        core.addThreads(thread);
+        // clear_child_tid is readable only by the thread itself: ask it
+        long r = t.injectChecked("prctl(PR_GET_TID_ADDRESS)", Sys.PRCTL, Sys.PR_GET_TID_ADDRESS, scratch, 0, 0, 0);
+        ByteBuffer b = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
+        p.task.readMemory(scratch, b);
+        thread.setClearChildTid(r == 0 ? b.getLong(0) : 0);
+        long[] robust = RobustList.of(t.tid());
+        thread.setRobustList(robust[0]).setRobustListLen(robust[1]);
+        return thread.build();
+    }
 
-        collectSigactions(task, core, scratch);
-        collectItimers(task, core, scratch);
-        core.setCreds(creds(status));
-        for (RlimitEntry r : Rlimits.read(pid)) {
-            core.addRlimits(r);
+    private static String threadComm(int pid, int tid) {
+        try {
+            return java.nio.file.Files.readString(ProcFs.dir(pid).resolve("task").resolve(Integer.toString(tid))
+                    .resolve("comm")).strip();
+        } catch (java.io.IOException e) {
+            return "";
         }
-        core.setMm(mm(task, stat, maps));
-        return core.build();
     }
 
     private static void collectSigactions(LiveTask task, CoreEntry.Builder core, long scratch) throws CryoException {
@@ -148,12 +171,4 @@ final class CoreCollector {
         return mm.build();
     }
 
-    /** @return true when the errno means the process disappeared */
-    static boolean gone(int errno) {
-        return errno == Errors.ESRCH;
-    }
-
-    static int lastErrno() {
-        return LibC.errno();
-    }
 }

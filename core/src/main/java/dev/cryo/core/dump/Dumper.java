@@ -31,6 +31,7 @@ import dev.cryo.core.image.ImageFileNames;
 import dev.cryo.core.image.ImageDir;
 import dev.cryo.core.image.RecordWriter;
 import dev.cryo.core.image.proto.CoreEntry;
+import dev.cryo.core.image.proto.FdRef;
 import dev.cryo.core.image.proto.FdinfoEntry;
 import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.PluginRef;
@@ -40,7 +41,6 @@ import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Sys;
-import dev.cryo.core.linux.Tracee;
 import dev.cryo.core.linux.TracerThread;
 import dev.cryo.core.plugin.HandlerRegistry;
 import org.slf4j.Logger;
@@ -65,7 +65,6 @@ import java.util.TreeSet;
  */
 public final class Dumper {
     private static final Logger LOG = LoggerFactory.getLogger(Dumper.class);
-    private static final int SCRATCH_SIZE = 2 * 4096;
 
     private final HandlerRegistry plugins;
     private final Config config;
@@ -89,57 +88,54 @@ public final class Dumper {
     }
 
     private void run(DumpRequest request) throws CryoException {
-        int pid = request.root().value();
-        String comm = ProcessChecks.checkDumpable(pid);
+        int rootPid = request.root().value();
+        String comm = ProcessChecks.checkDumpable(rootPid);
         LifecycleEvent event = new LifecycleEvent(request.imageDir(), request.root(), config);
         for (LifecycleListener l : plugins.lifecycleListeners()) {
             l.preDump(event);
         }
         ImageDir image = ImageDir.create(request.imageDir(), config.isSet("overwrite-images"));
-        Tracee tracee = new Tracee(pid, comm);
-        Frozen frozen = null;
+        FrozenTree tree = null;
         boolean complete = false;
         try {
             long t0 = System.nanoTime();
-            tracee.seize(0);
-            frozen = new Frozen(tracee);
-            tracee.freeze();
-            frozen.regs = tracee.getRegs();
-            frozen.sigmask = tracee.getSigmask();
-            // block every signal while cryo injects: a timer signal arriving now stays pending for the program
-            tracee.setSigmask(-1L);
-            tracee.setSavedRegs(frozen.regs);
-            ProcessChecks.checkStillDumpable(pid, comm);
-            LOG.info("froze {} in {} us", tracee.who(), (System.nanoTime() - t0) / 1000);
-
-            List<Mapping> maps = ProcFs.maps(pid);
-            tracee.setSyscallInsn(SyscallSite.findInVdso(tracee, maps));
-            frozen.scratch = tracee.injectChecked("mmap(scratch)", Sys.MMAP, 0, SCRATCH_SIZE,
-                    Sys.PROT_READ | Sys.PROT_WRITE, Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS, -1, 0);
-            LiveTask task = new LiveTask(tracee, pid, comm);
-            task.setScratch(frozen.scratch, SCRATCH_SIZE);
+            tree = FrozenTree.freeze(rootPid, comm);
+            int tasks = tree.processes.stream().mapToInt(p -> p.threads.size()).sum();
+            LOG.info("froze {} processes, {} threads under pid {} in {} us", tree.processes.size(), tasks, rootPid,
+                    (System.nanoTime() - t0) / 1000);
+            for (FrozenProcess p : tree.processes) {
+                p.prepareInjection();
+            }
+            TreeLayout.check(tree);
 
             Set<String> usedPlugins = new TreeSet<>();
-            CoreEntry core = CoreCollector.collect(task, frozen.regs, frozen.sigmask, maps);
-            checkTimers(pid, comm);
-            long savedBytes = dumpMemory(task, maps, image, usedPlugins);
-            Collected fds = collectFds(task, image, usedPlugins);
+            Collected fds = new Collected();
+            SharedFiles shared = new SharedFiles();
+            long savedBytes = 0;
+            for (FrozenProcess p : tree.processes) {
+                checkTimers(p.pid, p.comm);
+                CoreEntry core = CoreCollector.collect(p);
+                savedBytes += dumpMemory(p.task, p.maps, image, usedPlugins);
+                collectFds(p.task, image, usedPlugins, fds, shared);
+                try (RecordWriter w = image.writer(ImageFileNames.core(p.task.pid()), FileType.CORE)) {
+                    w.write(core);
+                }
+            }
             checkClosure(fds, image, usedPlugins);
             dumpObjects(fds.handlers, image);
-
-            try (RecordWriter w = image.writer(ImageFileNames.core(task.pid()), FileType.CORE)) {
-                w.write(core);
-            }
-            ProcFs.Stat stat = ProcFs.stat(pid);
             try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
-                w.write(PstreeEntry.newBuilder().setPid(pid).setPpid(stat.ppid()).setPgid(stat.pgrp())
-                        .setSid(stat.session()).addThreads(pid).build());
+                for (FrozenProcess p : tree.processes) {
+                    PstreeEntry.Builder e = PstreeEntry.newBuilder().setPid(p.pid).setPpid(p.stat.ppid())
+                            .setPgid(p.stat.pgrp()).setSid(p.stat.session());
+                    p.threads.forEach(t -> e.addThreads(t.tracee.tid()));
+                    w.write(e.build());
+                }
             }
             InventoryEntry.Builder inv = InventoryEntry.newBuilder()
                     .setFormatVersion(dev.cryo.core.image.ImageFormat.FORMAT_VERSION)
                     .setCryoVersion(cryoVersion)
                     .setSpiVersion(Spi.VERSION)
-                    .setRootPid(pid)
+                    .setRootPid(rootPid)
                     .setKernel(kernelRelease())
                     .setCreatedUnixMs(System.currentTimeMillis());
             for (String id : usedPlugins) {
@@ -148,13 +144,13 @@ public final class Dumper {
             }
             image.writeInventory(inv.build());
             complete = true;
-            LOG.info("dumped {}: {} MiB of pages in {} ms", tracee.who(), savedBytes >> 20,
-                    (System.nanoTime() - t0) / 1_000_000);
+            LOG.info("dumped {} processes under pid {}: {} MiB of pages in {} ms", tree.processes.size(), rootPid,
+                    savedBytes >> 20, (System.nanoTime() - t0) / 1_000_000);
             for (LifecycleListener l : plugins.lifecycleListeners()) {
                 l.postDump(event);
             }
-            finish(request.after(), frozen);
-            frozen = null;
+            finish(request.after(), tree);
+            tree = null;
         } catch (CryoException | RuntimeException e) {
             if (!complete) {
                 try {
@@ -165,59 +161,21 @@ public final class Dumper {
             }
             throw e;
         } finally {
-            if (frozen != null) {
-                frozen.release();
+            if (tree != null) {
+                tree.release();
             }
         }
     }
 
-    /** A seized task plus what must be undone to let it go unchanged. */
-    private static final class Frozen {
-        final Tracee tracee;
-        long[] regs;
-        long sigmask;
-        long scratch;
-
-        Frozen(Tracee tracee) {
-            this.tracee = tracee;
-        }
-
-        /** Undoes cryo's traces (scratch mapping, registers) and detaches; the process runs on as before. */
-        void release() {
-            try {
-                if (scratch > 0 && regs != null) {
-                    tracee.inject(Sys.MUNMAP, scratch, SCRATCH_SIZE);
-                }
-            } catch (CryoException | RuntimeException e) {
-                LOG.warn("could not remove cryo's scratch mapping from {}: {}", tracee.who(), e.getMessage());
-            }
-            try {
-                if (regs != null) {
-                    tracee.setRegs(regs);
-                    tracee.setSigmask(sigmask);
-                }
-            } catch (CryoException e) {
-                LOG.warn("could not restore registers of {}: {}", tracee.who(), e.getMessage());
-            }
-            tracee.detachQuietly();
-        }
-    }
-
-    private void finish(DumpRequest.After after, Frozen frozen) throws CryoException {
-        Tracee t = frozen.tracee;
+    private static void finish(DumpRequest.After after, FrozenTree tree) {
         switch (after) {
-            case KILL -> {
-                LibC.INSTANCE.kill(t.tid(), Sys.SIGKILL);
-                // the tracer sees the exit; the real parent reaps it
-                int s = t.waitStatus();
-                while (Sys.stopped(s)) {
-                    s = t.waitStatus();
-                }
-            }
-            case LEAVE_RUNNING -> frozen.release();
+            case KILL -> tree.kill();
+            case LEAVE_RUNNING -> tree.release();
             case LEAVE_STOPPED -> {
-                LibC.INSTANCE.kill(t.tid(), Sys.SIGSTOP);
-                frozen.release();
+                for (FrozenProcess p : tree.processes) {
+                    LibC.INSTANCE.kill(p.pid, Sys.SIGSTOP);
+                }
+                tree.release();
             }
         }
     }
@@ -298,12 +256,17 @@ public final class Dumper {
     private record Ref(ObjectId from, ObjectId to, String description, Pid holder, String comm, TargetFd fd) {
     }
 
-    private Collected collectFds(LiveTask task, ImageDir image, Set<String> usedPlugins) throws CryoException {
+    private void collectFds(LiveTask task, ImageDir image, Set<String> usedPlugins, Collected c,
+                            SharedFiles shared) throws CryoException {
         int pid = task.pid().value();
-        Collected c = new Collected();
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
             for (int n : ProcFs.fds(pid)) {
                 FdInfo fd = FdInfos.read(pid, n);
+                Optional<FdRef> same = shared.findOrAdd(pid, fd);
+                if (same.isPresent()) {
+                    w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());
+                    continue;
+                }
                 FdHandler owner = null;
                 for (FdHandler h : plugins.fdHandlers()) {
                     if (h.probe(fd)) {
@@ -342,7 +305,6 @@ public final class Dumper {
                         .setRecord(com.google.protobuf.Any.pack(record)).build());
             }
         }
-        return c;
     }
 
     private CryoException unsupportedFd(LiveTask task, FdInfo fd) {

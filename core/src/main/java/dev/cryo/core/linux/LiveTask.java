@@ -117,14 +117,19 @@ public final class LiveTask implements RemoteTask {
 
     @Override
     public LocalFd pullFd(TargetFd fd) throws CryoException {
-        long pidfd = C.syscall(Sys.PIDFD_OPEN, tgid, 0, 0, 0, 0, 0);
+        return pullFd(tgid, fd.value());
+    }
+
+    /** Duplicates fd {@code fd} of process {@code pid} into cryo (pidfd_getfd): the same open file description. */
+    public static LocalFd pullFd(int pid, int fd) throws CryoException {
+        long pidfd = C.syscall(Sys.PIDFD_OPEN, pid, 0, 0, 0, 0, 0);
         if (pidfd < 0) {
-            throw Errors.failure("pidfd_open(" + tgid + ")", LibC.errno());
+            throw Errors.failure("pidfd_open(" + pid + ")", LibC.errno());
         }
         try {
-            long local = C.syscall(Sys.PIDFD_GETFD, pidfd, fd.value(), 0, 0, 0, 0);
+            long local = C.syscall(Sys.PIDFD_GETFD, pidfd, fd, 0, 0, 0, 0);
             if (local < 0) {
-                throw Errors.failure("pidfd_getfd(fd " + fd + " of " + who() + ")", LibC.errno());
+                throw Errors.failure("pidfd_getfd(fd " + fd + " of pid " + pid + ")", LibC.errno());
             }
             return new NativeFd((int) local);
         } finally {
@@ -135,6 +140,13 @@ public final class LiveTask implements RemoteTask {
     @Override
     public void pushFd(LocalFd fd, TargetFd at, boolean cloexec) throws CryoException {
         long pidfd = syscall("pidfd_open(cryo pid " + SELF + ")", Sys.PIDFD_OPEN, SELF, 0);
+        if (pidfd == at.value()) {
+            // the pidfd took the very number we must fill: move it out of the way first
+            long moved = syscall("fcntl(F_DUPFD_CLOEXEC)", Sys.FCNTL, pidfd, 1030 /* F_DUPFD_CLOEXEC */,
+                    at.value() + 1);
+            syscallRaw(Sys.CLOSE, pidfd);
+            pidfd = moved;
+        }
         try {
             long got = syscall("pidfd_getfd(cryo fd " + fd.value() + ")", Sys.PIDFD_GETFD, pidfd, fd.value(), 0);
             if (got != at.value()) {

@@ -20,16 +20,20 @@ final class ChildTree implements RestoredTree {
         return root;
     }
 
+    /**
+     * Waits for the root, reaping every other child meanwhile: cryo is a child subreaper during a restore, so
+     * restored processes orphaned by their parents come to cryo and must not linger as zombies holding their pids.
+     */
     @Override
     public int waitForExit() throws CryoException {
         int[] st = new int[1];
         for (;;) {
-            int r = LibC.INSTANCE.waitpid(root.value(), st, 0);
+            int r = LibC.INSTANCE.waitpid(-1, st, 0);
             if (r == root.value()) {
-                if (Sys.stopped(st[0])) {
-                    continue;
-                }
                 return Sys.exited(st[0]) ? Sys.exitCode(st[0]) : 128 + Sys.termSig(st[0]);
+            }
+            if (r > 0) {
+                continue;
             }
             int e = LibC.errno();
             if (e != Errors.EINTR) {

@@ -32,6 +32,8 @@ final class ProcessCreator implements AutoCloseable {
     static final int DATA_SIZE = 2 * 4096;
     static final int SCRATCH_SIZE = 4096 + DATA_SIZE;
     private static final int CLONE_ARGS_SIZE = 88;
+    /** CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM */
+    private static final long CLONE_THREAD_FLAGS = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000;
 
     private final Path stub;
     private int stubPid = -1;
@@ -60,7 +62,11 @@ final class ProcessCreator implements AutoCloseable {
         return tempArea;
     }
 
-    Tracee createWithPid(int pid, String comm, MmEntry mm) throws CryoException {
+    /**
+     * Creates the root of the tree with {@code pid}, a child of cryo, from the stub. The scratch area is placed
+     * where it is free in the stub and in every dumped layout of {@code layouts}.
+     */
+    Tracee createRoot(int pid, String comm, List<MmEntry> layouts) throws CryoException {
         if (!Files.isExecutable(stub)) {
             throw new CryoException(Category.PLUGIN_CONFIG, "core/NO_STUB", "the restore stub " + stub
                     + " is missing or not executable", "reinstall cryo; the stub ships in lib/cryo-stub");
@@ -80,8 +86,10 @@ final class ProcessCreator implements AutoCloseable {
         for (Mapping m : stubMaps) {
             taken.add(new AddressSpace.Range(m.start(), m.end()));
         }
-        for (SpecialVmaEntry v : mm.getLayoutList()) {
-            taken.add(new AddressSpace.Range(v.getStart(), v.getEnd()));
+        for (MmEntry mm : layouts) {
+            for (SpecialVmaEntry v : mm.getLayoutList()) {
+                taken.add(new AddressSpace.Range(v.getStart(), v.getEnd()));
+            }
         }
         scratch = AddressSpace.findFree(taken, SCRATCH_SIZE, 0x10000000L, 0x10000000L);
         taken.add(new AddressSpace.Range(scratch, scratch + SCRATCH_SIZE));
@@ -94,35 +102,56 @@ final class ProcessCreator implements AutoCloseable {
         st.writeFully(scratch, code, "scratch code");
         st.setSyscallInsn(scratch);
 
+        Tracee root = cloneInto(st, Sys.CLONE_PARENT, 0, pid, comm);
+        killStub();
+        return root;
+    }
+
+    /** Creates a child of {@code parent} (a process created by this creator) with {@code pid}. */
+    Tracee createChild(Tracee parent, int pid, String comm) throws CryoException {
+        return cloneInto(parent, 0, Sys.SIGCHLD, pid, comm);
+    }
+
+    /** Creates a thread {@code tid} in the process of {@code leader}, whose memory must be in place already. */
+    Tracee createThread(Tracee leader, int tid, String comm) throws CryoException {
+        return cloneInto(leader, CLONE_THREAD_FLAGS, 0, tid, comm);
+    }
+
+    /**
+     * Injects {@code clone3(flags, exit_signal, set_tid = {tid})} into {@code parent}; the new task is
+     * auto-attached (PTRACE_O_TRACEFORK/TRACECLONE are inherited from the stub), stopped, and set up to inject
+     * through the scratch area.
+     */
+    private Tracee cloneInto(Tracee parent, long flags, int exitSignal, int tid, String comm) throws CryoException {
         ByteBuffer args = ByteBuffer.allocateDirect(CLONE_ARGS_SIZE + 8).order(ByteOrder.LITTLE_ENDIAN);
         long setTid = dataArea() + CLONE_ARGS_SIZE;
-        args.putLong(0, Sys.CLONE_PARENT);   // flags; exit_signal must be 0 with CLONE_PARENT
+        args.putLong(0, flags);
+        args.putLong(32, exitSignal);        // must be 0 with CLONE_PARENT or CLONE_THREAD
         args.putLong(64, setTid);            // set_tid
         args.putLong(72, 1);                 // set_tid_size
-        args.putInt(CLONE_ARGS_SIZE, pid);
-        st.writeFully(dataArea(), args, "clone_args");
-        long r = st.injectFork(Sys.CLONE3, dataArea(), CLONE_ARGS_SIZE);
+        args.putInt(CLONE_ARGS_SIZE, tid);
+        parent.writeFully(dataArea(), args, "clone_args");
+        long r = parent.injectFork(Sys.CLONE3, dataArea(), CLONE_ARGS_SIZE);
         if (r < 0) {
             int errno = (int) -r;
             if (errno == Errors.EEXIST) {
-                throw new CryoException(Category.CONFLICT, "core/PID_IN_USE", "cannot restore pid " + pid + " (\""
-                        + comm + "\"): pid " + pid + " is in use by \"" + ProcFs.comm(pid) + "\"",
-                        "stop pid " + pid + " first, then restore again");
+                throw new CryoException(Category.CONFLICT, "core/PID_IN_USE", "cannot restore pid " + tid + " (\""
+                        + comm + "\"): pid " + tid + " is in use by \"" + ProcFs.comm(tid) + "\"",
+                        "stop pid " + tid + " first, then restore again");
             }
-            throw new CryoException(Category.KERNEL, "core/CLONE3", "clone3(set_tid=" + pid + ") failed: "
-                    + Errors.describe(errno), errno == Errors.EPERM
+            throw new CryoException(Category.KERNEL, "core/CLONE3", "clone3(set_tid=" + tid + ") in "
+                    + parent.who() + " failed: " + Errors.describe(errno), errno == Errors.EPERM
                     ? "creating a process with a chosen pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE" : null);
         }
-        Tracee child = new Tracee(pid, comm);
+        Tracee child = new Tracee(tid, comm);
         try {
             child.waitStop();
             child.setSavedRegs(child.getRegs());
             child.setSyscallInsn(scratch);
         } catch (CryoException e) {
-            Restorer.killAndReap(pid);
+            Restorer.killAndReap(tid);
             throw e;
         }
-        killStub();
         return child;
     }
 

@@ -39,6 +39,8 @@ final class ProcessRebuilder {
 
     private final LiveTask task;
     private final Tracee tracee;
+    /** Every thread of the process by tid, the leader first. */
+    private final java.util.Map<Integer, Tracee> threads = new java.util.LinkedHashMap<>();
     private final ProcessCreator creator;
     private final CoreEntry core;
     private final PstreeEntry proc;
@@ -53,6 +55,24 @@ final class ProcessRebuilder {
         this.proc = proc;
         this.pid = proc.getPid();
         this.data = creator.dataArea();
+        threads.put(pid, tracee);
+    }
+
+    /** Creates the other threads with their dumped tids (the memory must be in place). */
+    void createThreads() throws CryoException {
+        for (ThreadCoreEntry t : core.getThreadsList()) {
+            if (t.getTid() == pid) {
+                continue;
+            }
+            Tracee thread = creator.createThread(tracee, t.getTid(), core.getComm());
+            thread.setSigmask(-1L);
+            threads.put(t.getTid(), thread);
+        }
+    }
+
+    /** @return every thread, the leader first */
+    java.util.Collection<Tracee> threads() {
+        return threads.values();
     }
 
     /** Blocks every signal while cryo works, closes the stub's fds, unmaps the stub, places the kernel areas. */
@@ -153,14 +173,6 @@ final class ProcessRebuilder {
             task.writeMemory(data, b);
             task.syscall("rt_sigaction(" + s.getSigno() + ")", Sys.RT_SIGACTION, s.getSigno(), data, 0, 8);
         }
-        if (proc.getSid() == pid) {
-            task.syscall("setsid", Sys.SETSID);
-        } else if (proc.getPgid() == pid) {
-            task.syscall("setpgid(0, 0)", Sys.SETPGID, 0, 0);
-        } else {
-            LOG.info("pid {} was in session {} / group {} led by other processes; it joins cryo's", pid,
-                    proc.getSid(), proc.getPgid());
-        }
         for (ItimerEntry t : core.getItimersList()) {
             long valueSec = t.getValueSec();
             long valueUsec = t.getValueUsec();
@@ -175,23 +187,48 @@ final class ProcessRebuilder {
             task.writeMemory(data, b);
             task.syscall("setitimer(" + t.getWhich() + ")", Sys.SETITIMER, t.getWhich(), data, 0);
         }
-        ThreadCoreEntry thread = core.getThreads(0);
-        for (var si : thread.getPendingList()) {
-            int signo = si.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getInt(0);
-            task.writeMemory(data, ByteBuffer.allocateDirect(si.size()).put(si.asReadOnlyByteBuffer()).flip());
-            task.syscall("rt_tgsigqueueinfo(" + signo + ")", Sys.RT_TGSIGQUEUEINFO, pid, thread.getTid(), signo,
-                    data);
+        for (ThreadCoreEntry thread : core.getThreadsList()) {
+            for (var si : thread.getPendingList()) {
+                int signo = si.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getInt(0);
+                task.writeMemory(data, ByteBuffer.allocateDirect(si.size()).put(si.asReadOnlyByteBuffer()).flip());
+                task.syscall("rt_tgsigqueueinfo(" + signo + ", tid " + thread.getTid() + ")", Sys.RT_TGSIGQUEUEINFO,
+                        pid, thread.getTid(), signo, data);
+            }
         }
         for (var si : core.getSharedPendingList()) {
             int signo = si.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getInt(0);
             task.writeMemory(data, ByteBuffer.allocateDirect(si.size()).put(si.asReadOnlyByteBuffer()).flip());
             task.syscall("rt_sigqueueinfo(" + signo + ")", Sys.RT_SIGQUEUEINFO, pid, signo, data);
         }
-        if (thread.hasRseq() && thread.getRseq().getPtr() != 0) {
-            task.syscall("rseq(register)", Sys.RSEQ, thread.getRseq().getPtr(), thread.getRseq().getSize(), 0,
-                    thread.getRseq().getSignature() & 0xffffffffL);
+        for (ThreadCoreEntry thread : core.getThreadsList()) {
+            restoreThreadState(thread, threads.get(thread.getTid()));
         }
         restoreCreds(core.getCreds());
+    }
+
+    /** State only the thread itself can set: clear_child_tid, robust list, rseq, name. */
+    private void restoreThreadState(ThreadCoreEntry t, Tracee thread) throws CryoException {
+        String who = "thread " + t.getTid() + " of " + task.who();
+        inject(thread, who, "set_tid_address", Sys.SET_TID_ADDRESS, t.getClearChildTid());
+        if (t.getRobustList() != 0) {
+            inject(thread, who, "set_robust_list", Sys.SET_ROBUST_LIST, t.getRobustList(), t.getRobustListLen());
+        }
+        if (t.hasRseq() && t.getRseq().getPtr() != 0) {
+            inject(thread, who, "rseq(register)", Sys.RSEQ, t.getRseq().getPtr(), t.getRseq().getSize(), 0,
+                    t.getRseq().getSignature() & 0xffffffffL);
+        }
+        if (!t.getComm().isEmpty()) {
+            long name = task.putScratchString(0, t.getComm());
+            inject(thread, who, "prctl(PR_SET_NAME)", Sys.PRCTL, Sys.PR_SET_NAME, name, 0, 0, 0);
+        }
+    }
+
+    private static void inject(Tracee thread, String who, String what, int nr, long... args) throws CryoException {
+        long r = thread.inject(nr, args);
+        if (r < 0 && r > -4096) {
+            throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED", what + " in " + who + " failed: "
+                    + dev.cryo.core.linux.Errors.describe((int) -r));
+        }
     }
 
     private void restoreCreds(CredsEntry c) throws CryoException {
@@ -229,15 +266,17 @@ final class ProcessRebuilder {
         tracee.setSyscallInsn(vdso.getStart() + creator.vdsoSyscallOffset());
         task.syscall("munmap(scratch)", Sys.MUNMAP, creator.scratchCode(), ProcessCreator.SCRATCH_SIZE);
 
-        ThreadCoreEntry thread = core.getThreads(0);
-        tracee.setXstate(thread.getXsave().toByteArray());
-        long[] r = new long[Regs.COUNT];
-        for (int i = 0; i < Regs.COUNT; i++) {
-            r[i] = thread.getGpregs(i);
+        for (ThreadCoreEntry thread : core.getThreadsList()) {
+            Tracee t = threads.get(thread.getTid());
+            t.setXstate(thread.getXsave().toByteArray());
+            long[] r = new long[Regs.COUNT];
+            for (int i = 0; i < Regs.COUNT; i++) {
+                r[i] = thread.getGpregs(i);
+            }
+            applySyscallRestart(r);
+            t.setRegs(r);
+            t.setSigmask(thread.getSigmask());
         }
-        applySyscallRestart(r);
-        tracee.setRegs(r);
-        tracee.setSigmask(thread.getSigmask());
     }
 
     /**

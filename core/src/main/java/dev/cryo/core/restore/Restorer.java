@@ -31,6 +31,7 @@ import dev.cryo.core.image.proto.CoreEntry;
 import dev.cryo.core.image.proto.Envelope;
 import dev.cryo.core.image.proto.FdinfoEntry;
 import dev.cryo.core.image.proto.InventoryEntry;
+import dev.cryo.core.image.proto.MmEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
 import dev.cryo.core.linux.LibC;
@@ -79,66 +80,97 @@ public final class Restorer {
         }
     }
 
+    /** What the image holds for one process. */
+    private record ProcessImage(PstreeEntry proc, CoreEntry core, List<FdinfoEntry> fds, List<Envelope> mm) {
+        int pid() {
+            return proc.getPid();
+        }
+    }
+
     private RestoredTree run(RestoreRequest request) throws CryoException {
         inherited = InheritedFds.parse(config.values("inherit-fd"));
         ImageDir image = ImageDir.open(request.imageDir());
         InventoryEntry inventory = image.inventory();
         checkPlugins(inventory, request.imageDir());
-        List<PstreeEntry> tree = image.reader(ImageFileNames.PSTREE, FileType.PSTREE).readAll(PstreeEntry.parser());
-        if (tree.size() != 1 || tree.get(0).getThreadsCount() > 1) {
-            throw new CryoException(Category.IMAGE, "core/UNSUPPORTED_IMAGE", "image " + request.imageDir()
-                    + " holds " + tree.size() + " processes; this version restores single-threaded single processes");
+        List<ProcessImage> procs = new ArrayList<>();
+        for (PstreeEntry proc : image.reader(ImageFileNames.PSTREE, FileType.PSTREE).readAll(PstreeEntry.parser())) {
+            Pid pid = Pid.of(proc.getPid());
+            procs.add(new ProcessImage(proc,
+                    single(image, ImageFileNames.core(pid), FileType.CORE, CoreEntry.parser()),
+                    image.reader(ImageFileNames.fdinfo(pid), FileType.FDINFO).readAll(FdinfoEntry.parser()),
+                    image.reader(ImageFileNames.mm(pid), FileType.MM).readAll(Envelope.parser())));
         }
-        PstreeEntry proc = tree.get(0);
-        int pid = proc.getPid();
-        CoreEntry core = single(image, ImageFileNames.core(Pid.of(pid)), FileType.CORE, CoreEntry.parser());
-        List<FdinfoEntry> fds = image.reader(ImageFileNames.fdinfo(Pid.of(pid)), FileType.FDINFO).readAll(FdinfoEntry.parser());
-        List<Envelope> mm = image.reader(ImageFileNames.mm(Pid.of(pid)), FileType.MM).readAll(Envelope.parser());
-        checkPidFree(pid, core.getComm());
-
-        LifecycleEvent event = new LifecycleEvent(request.imageDir(), Pid.of(pid), config);
+        if (procs.isEmpty()) {
+            throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", request.imageDir().resolve(
+                    ImageFileNames.PSTREE) + " lists no process");
+        }
+        for (ProcessImage p : procs) {
+            for (int tid : p.proc().getThreadsList()) {
+                checkPidFree(tid, p.core().getComm());
+            }
+        }
+        int rootPid = procs.get(0).pid();
+        LifecycleEvent event = new LifecycleEvent(request.imageDir(), Pid.of(rootPid), config);
         for (LifecycleListener l : plugins.lifecycleListeners()) {
             l.preRestore(event);
         }
+        Subreaper.become();
         long t0 = System.nanoTime();
         ProcessCreator creator = new ProcessCreator(home.stub());
-        Tracee child = null;
+        Map<Integer, Tracee> created = new LinkedHashMap<>();
+        List<ProcessRebuilder> rebuilders = new ArrayList<>();
         boolean resumed = false;
         try {
-            child = creator.createWithPid(pid, core.getComm(), core.getMm());
-            LOG.debug("pid {} created from the stub at {} ms", pid, (System.nanoTime() - t0) / 1_000_000);
-            LiveTask task = new LiveTask(child, pid, core.getComm());
-            task.setScratch(creator.dataArea(), ProcessCreator.DATA_SIZE);
-            ProcessRebuilder rebuilder = new ProcessRebuilder(task, creator, core, proc);
-            rebuilder.prepare();
-            LOG.debug("stub cleared at {} ms", (System.nanoTime() - t0) / 1_000_000);
-            restoreMemory(task, image, pid, mm);
-            LOG.debug("memory restored at {} ms", (System.nanoTime() - t0) / 1_000_000);
-            rebuilder.restoreMmFields();
-            restoreFds(task, image, fds);
-            LOG.debug("fds restored at {} ms", (System.nanoTime() - t0) / 1_000_000);
-            rebuilder.restoreProcessState();
-            rebuilder.finish();
-            LOG.info("rebuilt pid {} in {} ms ({} injected syscalls)", pid, (System.nanoTime() - t0) / 1_000_000,
-                    child.injectedCount());
+            createTree(procs, creator, created);
+            LOG.debug("{} processes created at {} ms", created.size(), (System.nanoTime() - t0) / 1_000_000);
+            for (ProcessImage p : procs) {
+                int pid = p.pid();
+                LiveTask task = new LiveTask(created.get(pid), pid, p.core().getComm());
+                task.setScratch(creator.dataArea(), ProcessCreator.DATA_SIZE);
+                ProcessRebuilder rebuilder = new ProcessRebuilder(task, creator, p.core(), p.proc());
+                rebuilders.add(rebuilder);
+                rebuilder.prepare();
+                restoreMemory(task, image, pid, p.mm());
+                rebuilder.restoreMmFields();
+                rebuilder.createThreads();
+                restoreFds(task, image, p.fds());
+                rebuilder.restoreProcessState();
+                LOG.debug("pid {} rebuilt at {} ms", pid, (System.nanoTime() - t0) / 1_000_000);
+            }
+            for (ProcessRebuilder r : rebuilders) {
+                r.finish();
+            }
+            LOG.info("rebuilt {} processes under pid {} in {} ms", procs.size(), rootPid,
+                    (System.nanoTime() - t0) / 1_000_000);
             for (LifecycleListener l : plugins.lifecycleListeners()) {
                 l.postRestore(event);
             }
             if (request.pidFile().isPresent()) {
-                writePidFile(request.pidFile().get(), pid);
+                writePidFile(request.pidFile().get(), rootPid);
             }
             if (request.leaveStopped()) {
-                LibC.INSTANCE.kill(pid, Sys.SIGSTOP);
+                for (ProcessImage p : procs) {
+                    LibC.INSTANCE.kill(p.pid(), Sys.SIGSTOP);
+                }
             }
-            child.detach(0);
+            // children first, so that no restored process runs while one of its descendants is still rebuilt
+            for (int i = rebuilders.size() - 1; i >= 0; i--) {
+                for (Tracee t : rebuilders.get(i).threads()) {
+                    t.detach(0);
+                }
+            }
             resumed = true;
         } finally {
             for (FdHandler h : plugins.fdHandlers()) {
                 h.finishRestore();
             }
             if (!resumed) {
-                if (child != null) {
-                    killAndReap(child.tid());
+                List<Integer> pids = new ArrayList<>(created.keySet());
+                for (int pid : pids) {
+                    LibC.INSTANCE.kill(pid, Sys.SIGKILL);
+                }
+                for (int i = pids.size() - 1; i >= 0; i--) {
+                    killAndReap(pids.get(i));
                 }
             }
             creator.close();
@@ -148,7 +180,58 @@ public final class Restorer {
                 l.postResume(event);
             }
         }
-        return new ChildTree(Pid.of(pid));
+        return new ChildTree(Pid.of(rootPid));
+    }
+
+    /**
+     * Creates every process with its pid, parents before children, each child forked from its (still stub-like)
+     * parent so that ppid is right; a session leader calls setsid() before it forks, so its descendants inherit
+     * the session; then group leaders make their groups and members join them.
+     */
+    private void createTree(List<ProcessImage> procs, ProcessCreator creator, Map<Integer, Tracee> created)
+            throws CryoException {
+        List<MmEntry> layouts = new ArrayList<>();
+        procs.forEach(p -> layouts.add(p.core().getMm()));
+        ProcessImage root = procs.get(0);
+        created.put(root.pid(), creator.createRoot(root.pid(), root.core().getComm(), layouts));
+        for (ProcessImage p : procs) {
+            Tracee t = created.get(p.pid());
+            if (t == null) {
+                throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", "pstree.img: pid " + p.pid()
+                        + " comes before its parent " + p.proc().getPpid());
+            }
+            if (p.proc().getSid() == p.pid()) {
+                inject(t, "setsid", Sys.SETSID);
+            }
+            for (ProcessImage c : procs) {
+                if (c != root && c.proc().getPpid() == p.pid()) {
+                    created.put(c.pid(), creator.createChild(t, c.pid(), c.core().getComm()));
+                }
+            }
+        }
+        for (ProcessImage p : procs) {
+            PstreeEntry e = p.proc();
+            if (e.getPgid() == e.getPid() && e.getSid() != e.getPid()) {
+                inject(created.get(p.pid()), "setpgid(0, 0)", Sys.SETPGID, 0, 0);
+            }
+        }
+        for (ProcessImage p : procs) {
+            PstreeEntry e = p.proc();
+            if (e.getPgid() != e.getPid() && created.containsKey(e.getPgid())) {
+                inject(created.get(p.pid()), "setpgid(0, " + e.getPgid() + ")", Sys.SETPGID, 0, e.getPgid());
+            } else if (e.getPgid() != e.getPid()) {
+                LOG.info("pid {} was in process group {} / session {} outside the tree: it joins cryo's", e.getPid(),
+                        e.getPgid(), e.getSid());
+            }
+        }
+    }
+
+    private static void inject(Tracee t, String what, int nr, long... args) throws CryoException {
+        long r = t.inject(nr, args);
+        if (r < 0 && r > -4096) {
+            throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED", what + " in " + t.who() + " failed: "
+                    + dev.cryo.core.linux.Errors.describe((int) -r));
+        }
     }
 
     private static <T extends Message> T single(ImageDir image, String name, FileType type,
@@ -198,6 +281,19 @@ public final class Restorer {
     private static void checkPidFree(int pid, String comm) throws CryoException {
         if (ProcFs.exists(pid)) {
             String holder = ProcFs.comm(pid);
+            ProcFs.Stat st = null;
+            try {
+                st = ProcFs.stat(pid);
+            } catch (CryoException e) {
+                // gone meanwhile: report it as in use all the same, the user retries
+            }
+            if (st != null && st.state() == 'Z') {
+                throw new CryoException(Category.CONFLICT, "core/PID_IN_USE", "cannot restore pid " + pid + " (\""
+                        + comm + "\"): pid " + pid + " is still held by a zombie \"" + holder + "\" that its parent"
+                        + " pid " + st.ppid() + " has not reaped yet",
+                        "wait until pid " + st.ppid() + " reaps it (init reaps orphans after a few seconds), then"
+                                + " restore again");
+            }
             throw new CryoException(Category.CONFLICT, "core/PID_IN_USE", "cannot restore pid " + pid + " (\"" + comm
                     + "\"): pid " + pid + " is in use by \"" + holder + "\"",
                     "stop pid " + pid + " first (after a --leave-running dump the original must be gone before a"
@@ -261,6 +357,13 @@ public final class Restorer {
         while (!pending.isEmpty()) {
             List<FdinfoEntry> retry = new ArrayList<>();
             for (FdinfoEntry e : pending) {
+                if (e.hasSameAs()) {
+                    // the same open file description as an fd restored before (parents first, fds ascending)
+                    try (LocalFd same = LiveTask.pullFd(e.getSameAs().getPid(), e.getSameAs().getFd())) {
+                        task.pushFd(same, TargetFd.of(e.getFd()), e.getCloexec());
+                    }
+                    continue;
+                }
                 FdHandler h = fdHandler(e, image);
                 ImageSource objects = objectTables.computeIfAbsent(e.getKind(), k -> objectSource(image, k));
                 RestoreOutcome outcome = h.restore(new FdRestoreContext() {

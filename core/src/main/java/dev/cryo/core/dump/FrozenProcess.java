@@ -1,0 +1,105 @@
+package dev.cryo.core.dump;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.Mapping;
+import dev.cryo.core.linux.LiveTask;
+import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Sys;
+import dev.cryo.core.linux.Tracee;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One process of a frozen tree: every thread seized and stopped, every signal blocked while cryo works, and what
+ * must be undone to let it go exactly as it was (cryo's scratch mapping, registers, signal masks).
+ */
+final class FrozenProcess {
+    private static final Logger LOG = LoggerFactory.getLogger(FrozenProcess.class);
+    static final int SCRATCH_SIZE = 2 * 4096;
+
+    /** One stopped thread and its state at the stop. */
+    static final class FrozenThread {
+        final Tracee tracee;
+        final long[] regs;
+        final long sigmask;
+
+        FrozenThread(Tracee tracee, long[] regs, long sigmask) {
+            this.tracee = tracee;
+            this.regs = regs;
+            this.sigmask = sigmask;
+        }
+    }
+
+    final int pid;
+    final String comm;
+    final List<FrozenThread> threads = new ArrayList<>();
+    ProcFs.Stat stat;
+    List<Mapping> maps;
+    long scratch;
+    LiveTask task;
+
+    FrozenProcess(int pid, String comm) {
+        this.pid = pid;
+        this.comm = comm;
+    }
+
+    String who() {
+        return "pid " + pid + " \"" + comm + "\"";
+    }
+
+    FrozenThread leader() {
+        return threads.get(0);
+    }
+
+    /** Records the thread's state at the stop and blocks its signals (a timer firing now stays pending). */
+    void addStopped(Tracee t) throws CryoException {
+        long[] regs = t.getRegs();
+        long mask = t.getSigmask();
+        threads.add(new FrozenThread(t, regs, mask));
+        t.setSavedRegs(regs);
+        t.setSigmask(-1L);
+    }
+
+    /**
+     * Prepares injection: reads the layout, finds a syscall instruction in the vdso, maps cryo's scratch area.
+     * The layout is read before the scratch area exists, so the scratch area is never dumped.
+     */
+    void prepareInjection() throws CryoException {
+        stat = ProcFs.stat(pid);
+        maps = ProcFs.maps(pid);
+        long insn = SyscallSite.findInVdso(leader().tracee, maps);
+        for (FrozenThread t : threads) {
+            t.tracee.setSyscallInsn(insn);
+        }
+        scratch = leader().tracee.injectChecked("mmap(scratch)", Sys.MMAP, 0, SCRATCH_SIZE,
+                Sys.PROT_READ | Sys.PROT_WRITE, Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS, -1, 0);
+        task = new LiveTask(leader().tracee, pid, comm);
+        task.setScratch(scratch, SCRATCH_SIZE);
+    }
+
+    /** Undoes cryo's traces and detaches every thread; the process runs on as before. Never throws. */
+    void release() {
+        if (scratch > 0) {
+            try {
+                leader().tracee.inject(Sys.MUNMAP, scratch, SCRATCH_SIZE);
+            } catch (CryoException | RuntimeException e) {
+                LOG.warn("could not remove cryo's scratch mapping from {}: {}", who(), e.getMessage());
+            }
+            scratch = 0;
+        }
+        for (FrozenThread t : threads) {
+            try {
+                t.tracee.setRegs(t.regs);
+                t.tracee.setSigmask(t.sigmask);
+            } catch (CryoException e) {
+                LOG.warn("could not restore the registers of thread {} of {}: {}", t.tracee.tid(), who(),
+                        e.getMessage());
+            }
+            t.tracee.detachQuietly();
+        }
+        threads.clear();
+    }
+}

@@ -1,0 +1,144 @@
+package dev.cryo.core.dump;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Sys;
+import dev.cryo.core.linux.Tracee;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Discovers the tree under a root ({@code /proc/PID/task/*}/children, recursively) and freezes it consistently:
+ * seize + interrupt every thread, re-scan until no new task appeared (a task forking or spawning a thread during
+ * the freeze is caught), then checks the tree. {@link #release()} lets everything go unchanged.
+ */
+final class FrozenTree {
+    private static final int MAX_ROUNDS = 100;
+
+    /** Processes parents first (breadth-first from the root). */
+    final List<FrozenProcess> processes = new ArrayList<>();
+    private final Map<Integer, FrozenProcess> byPid = new LinkedHashMap<>();
+    private final Set<Integer> seized = new HashSet<>();
+
+    FrozenProcess root() {
+        return processes.get(0);
+    }
+
+    FrozenProcess process(int pid) {
+        return byPid.get(pid);
+    }
+
+    boolean contains(int pid) {
+        return byPid.containsKey(pid);
+    }
+
+    static FrozenTree freeze(int rootPid, String rootComm) throws CryoException {
+        FrozenTree tree = new FrozenTree();
+        try {
+            for (int round = 0; ; round++) {
+                if (round == MAX_ROUNDS) {
+                    throw new CryoException(Category.KERNEL, "core/FREEZE", "the tree of pid " + rootPid
+                            + " kept creating tasks through " + MAX_ROUNDS + " rounds of freezing");
+                }
+                if (!tree.seizeNewTasks(rootPid, rootComm)) {
+                    break;
+                }
+            }
+            return tree;
+        } catch (CryoException | RuntimeException e) {
+            tree.release();
+            throw e;
+        }
+    }
+
+    /** @return whether a task not seized before was found (and seized) */
+    private boolean seizeNewTasks(int rootPid, String rootComm) throws CryoException {
+        boolean found = false;
+        Deque<Integer> queue = new ArrayDeque<>();
+        queue.add(rootPid);
+        List<Integer> order = new ArrayList<>();
+        while (!queue.isEmpty()) {
+            int pid = queue.poll();
+            order.add(pid);
+            ProcFs.Stat st = ProcFs.stat(pid);
+            if (st.state() == 'Z' || st.state() == 'X') {
+                throw new CryoException(Category.UNSUPPORTED, "core/ZOMBIE", "dump refused: pid " + pid + " \""
+                        + st.comm() + "\" in the tree is a zombie (exited, not yet reaped by its parent pid "
+                        + st.ppid() + ")", "let pid " + st.ppid() + " reap it (wait for it) before dumping");
+            }
+            FrozenProcess p = byPid.get(pid);
+            if (p == null) {
+                p = new FrozenProcess(pid, pid == rootPid ? rootComm : st.comm());
+                byPid.put(pid, p);
+                processes.add(p);
+            }
+            for (int tid : ProcFs.threads(pid)) {
+                if (seized.contains(tid)) {
+                    continue;
+                }
+                Tracee t = new Tracee(tid, p.comm);
+                try {
+                    t.seize(0);
+                } catch (CryoException e) {
+                    if (!ProcFs.dir(pid).resolve("task").resolve(Integer.toString(tid)).toFile().exists()) {
+                        continue; // the thread exited meanwhile
+                    }
+                    throw e;
+                }
+                seized.add(tid);
+                found = true;
+                t.freeze();
+                p.addStopped(t);
+            }
+            queue.addAll(ProcFs.children(pid));
+        }
+        // keep the process list parents first, in discovery order
+        processes.sort((a, b) -> Integer.compare(order.indexOf(a.pid), order.indexOf(b.pid)));
+        for (FrozenProcess p : processes) {
+            // the leader must be the first thread (injection goes through it)
+            p.threads.sort((a, b) -> a.tracee.tid() == p.pid ? -1 : b.tracee.tid() == p.pid ? 1
+                    : Integer.compare(a.tracee.tid(), b.tracee.tid()));
+        }
+        return found;
+    }
+
+    /** Lets every task go exactly as it was. Never throws. */
+    void release() {
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).release();
+        }
+    }
+
+    /** Kills every process of the tree and waits until the tracer has seen each thread exit. */
+    void kill() {
+        for (FrozenProcess p : processes) {
+            LibC.INSTANCE.kill(p.pid, Sys.SIGKILL);
+        }
+        for (FrozenProcess p : processes) {
+            // other threads first: a traced thread stays a zombie until its tracer waits for it, and the
+            // leader's exit is reported only once every other thread of its group is gone
+            for (int i = p.threads.size() - 1; i >= 0; i--) {
+                FrozenProcess.FrozenThread t = p.threads.get(i);
+                try {
+                    int s;
+                    do {
+                        s = t.tracee.waitStatus();
+                    } while (Sys.stopped(s));
+                } catch (CryoException e) {
+                    // already gone (ECHILD): nothing to wait for
+                }
+            }
+            p.threads.clear();
+            p.scratch = 0;
+        }
+    }
+}
