@@ -93,7 +93,12 @@ final class SharedMemoryRestore implements AutoCloseable {
         }
     }
 
-    /** @return the lowest fd number the task does not use (so that pushing there needs no dup3) */
+    /**
+     * @return the second-lowest fd number the task does not use. Not the lowest: {@link RemoteTask#pushFd} injects
+     *         {@code pidfd_open} first, which takes the lowest free number, and (in core as of this writing) closes
+     *         that pidfd after {@code dup3}-ing onto the target number — pushing onto the lowest free number would
+     *         close the pushed fd again. The second-lowest is what {@code pidfd_getfd} returns, so no dup3 happens.
+     */
     static int freeFd(RemoteTask task) throws CryoException {
         Path dir = task.procDir().resolve("fd");
         Set<Integer> used = new HashSet<>();
@@ -103,11 +108,19 @@ final class SharedMemoryRestore implements AutoCloseable {
             throw new CryoException(CryoException.Category.KERNEL, "memory/FD_LIST",
                     "restore failed: cannot list " + dir + " of pid " + task.pid() + ": " + e, null, e);
         }
+        return secondFree(used);
+    }
+
+    /** @return the second-lowest non-negative number not in {@code used} */
+    static int secondFree(Set<Integer> used) {
         int fd = 0;
-        while (used.contains(fd)) {
+        int free = 0;
+        while (true) {
+            if (!used.contains(fd) && ++free == 2) {
+                return fd;
+            }
             fd++;
         }
-        return fd;
     }
 
     /** Closes cryo's memfds; the processes keep their mappings. Never throws; later calls do nothing. */

@@ -47,6 +47,14 @@ class ObjectRangesTest {
     }
 
     @Test
+    void thePushedMemfdAvoidsTheLowestFreeFd() {
+        assertEquals(1, SharedMemoryRestore.secondFree(java.util.Set.of()));
+        assertEquals(4, SharedMemoryRestore.secondFree(java.util.Set.of(0, 1, 2)));
+        assertEquals(5, SharedMemoryRestore.secondFree(java.util.Set.of(0, 1, 2, 4, 6)));
+        assertEquals(2, SharedMemoryRestore.secondFree(java.util.Set.of(1, 3)));
+    }
+
+    @Test
     void shmemKeysRoundTrip() {
         ShmemKey k = new ShmemKey("00:01", 123456);
         assertEquals("00:01/123456", k.toString());
