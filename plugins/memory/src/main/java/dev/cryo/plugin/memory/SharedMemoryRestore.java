@@ -62,7 +62,9 @@ final class SharedMemoryRestore implements AutoCloseable {
     long map(RemoteTask task, VmaEntry v, long prot, long flags) throws CryoException {
         String what = MemoryPluginHandler.describe(v);
         long len = v.getEnd() - v.getStart();
-        long needed = Math.max(v.getShmemSize(), v.getFileOffset() + len);
+        // the size at dump (a mapping may reach past the end of its object: access there stays SIGBUS); images
+        // whose dump could not stat the object record the end of each mapping, so the memfd grows to the largest
+        long needed = v.getShmemSize() > 0 ? v.getShmemSize() : v.getFileOffset() + len;
         Memfd existing = memfds.get(v.getShmemKey());
         if (existing == null) {
             long name = task.putScratchString(0, v.getMemfdName().isEmpty()

@@ -126,6 +126,28 @@ class SharedMemoryDumpTest {
     }
 
     @Test
+    void dataInAViewWithoutProtReadIsRefusedButAnEmptyPartIsNot() throws Exception {
+        MappedByteBuffer a = ch.map(FileChannel.MapMode.READ_WRITE, 0, 16L * P);
+        Mapping rw = OwnMappings.toMapping(OwnMappings.find(file));
+        // the same object seen through a PROT_NONE view: the object is still read (map_files ignores the
+        // protection), but its pages could not be saved through the mapping
+        Mapping none = new Mapping(rw.start(), rw.end(), 0, true, 0, rw.dev(), rw.inode(), rw.name(), rw.vmFlags());
+        CryoException e = assertThrows(CryoException.class,
+                () -> new SharedMemoryDump().dump(new OwnTask(), new RecordingSink(), none, VmaEntry.newBuilder()));
+        assertEquals("memory/UNREADABLE_PAGES", e.code());
+        assertTrue(e.getMessage().contains("holds 3 pages with data"), e.getMessage());
+        assertTrue(e.getMessage().contains(Long.toHexString(rw.start())), e.getMessage());
+
+        // once a readable view saved the object, a PROT_NONE view of it needs nothing
+        SharedMemoryDump dump = new SharedMemoryDump();
+        dump.dump(new OwnTask(), new RecordingSink(), rw, VmaEntry.newBuilder());
+        VmaEntry.Builder b = VmaEntry.newBuilder();
+        dump.dump(new OwnTask(), new RecordingSink(), none, b);
+        assertEquals(0, b.getPagesCount());
+        assertEquals('a', a.get(P + 100));
+    }
+
+    @Test
     void memfdNamesComeFromTheMapsName() {
         assertEquals("wayland-shm", SharedMemoryDump.memfdName("/memfd:wayland-shm (deleted)"));
         assertEquals("cryo-shmem", SharedMemoryDump.memfdName("/memfd:cryo-shmem (deleted)"));
