@@ -11,8 +11,9 @@ public enum MappingKind {
     /** MAP_PRIVATE|MAP_ANONYMOUS: heap, stacks, malloc arenas. Every present or swapped page is saved. */
     ANON_PRIVATE(VmaKind.ANON_PRIVATE),
     /**
-     * MAP_SHARED|MAP_ANONYMOUS ({@code /dev/zero (deleted)}), {@code [anon_shmem:...]}, SysV shm ({@code /SYSV...}).
-     * Every page present or swapped in this process is saved.
+     * MAP_SHARED|MAP_ANONYMOUS ({@code /dev/zero (deleted)}), {@code [anon_shmem:...]}, MAP_SHARED of a memfd
+     * ({@code /memfd:NAME (deleted)}), SysV shm ({@code /SYSV...}, refused at dump). One shmem object that other
+     * mappings and processes may share; its non-zero pages are saved once per object (see SharedMemoryDump).
      */
     ANON_SHARED(VmaKind.ANON_SHARED),
     /** MAP_PRIVATE of a file: only pages that were written (no longer file pages) are saved. */
@@ -30,7 +31,7 @@ public enum MappingKind {
 
     /** @return the kind of {@code m} as read from /proc/PID/maps */
     public static MappingKind of(Mapping m) {
-        if (m.shared() && isAnonShmemName(m.name())) {
+        if (m.shared() && (isAnonShmemName(m.name()) || m.name().startsWith("/memfd:"))) {
             return ANON_SHARED;
         }
         if (!m.fileBacked()) {

@@ -2,6 +2,8 @@ package dev.cryo.plugin.memory;
 
 import com.google.protobuf.Descriptors;
 import dev.cryo.api.Config;
+import dev.cryo.api.LifecycleEvent;
+import dev.cryo.api.LifecycleListener;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.Mapping;
 import dev.cryo.api.MemoryDumpContext;
@@ -26,37 +28,49 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  *
  * <h2>Dump</h2>
  * One {@link VmaEntry} per mapping, in address order, with the pages worth keeping (see {@link MappingKind#keeps}):
- * present or swapped pages of anonymous memory, only the written pages of private file mappings, nothing of shared
- * file mappings. Adjacent pages are saved as one run ({@link PageRuns}). Mappings that {@code smaps} reports
- * without any resident or swapped page are not scanned at all.
+ * present or swapped pages of private anonymous memory, only the written pages of private file mappings, nothing
+ * of shared file mappings. Adjacent pages are saved as one run ({@link PageRuns}). Private mappings that
+ * {@code smaps} reports without any resident or swapped page are not scanned at all.
  *
- * <p>Refused at dump: a file mapping whose file was deleted (including memfd), {@code memory/DELETED_FILE}; a
- * mapping without PROT_READ that holds pages to save, {@code memory/UNREADABLE_PAGES} — process_vm_readv cannot
- * read it, and a temporary mprotect cannot be undone safely because {@link dev.cryo.api.PageSink#save} may read
- * after this call returns. Mappings without PROT_READ and without pages (guard pages, PROT_NONE reservations —
- * the usual case) are recorded as layout only.
+ * <p>Shared memory (MAP_SHARED|MAP_ANONYMOUS, {@code [anon_shmem:...]}, MAP_SHARED of a memfd) is one shmem object
+ * that several mappings and processes may show: {@link SharedMemoryDump} saves each part of an object once, reading
+ * the object itself (a page another process wrote need not be in this process's page table), and records the
+ * object's identity so that restore maps one memfd everywhere.
  *
- * <p>Known gap: for shared anonymous memory only the pages present or swapped in <em>this</em> process's page
- * table are saved; a page only another process has touched is not (cross-process sharing comes later).
+ * <p>Refused at dump: a file mapping whose file was deleted, {@code memory/DELETED_FILE}; a MAP_PRIVATE mapping of
+ * a memfd, {@code memory/PRIVATE_MEMFD}; SysV shared memory, {@code memory/SYSV_SHM}; a mapping without PROT_READ
+ * that holds pages to save, {@code memory/UNREADABLE_PAGES} — process_vm_readv cannot read it, and a temporary
+ * mprotect cannot be undone safely because {@link dev.cryo.api.PageSink#save} may read after this call returns and
+ * no plugin hook runs when a dump fails. Mappings without PROT_READ and without pages (guard pages, PROT_NONE
+ * reservations — the usual case) are recorded as layout only.
  *
  * <h2>Restore</h2>
  * Every file mapping is checked first with {@link MappedFileCheck} (nothing injected yet when that fails). Then
  * per mapping: one {@code mmap} with MAP_FIXED_NOREPLACE at the dumped address (RW added only when pages are to be
  * written), page contents, one {@code mprotect} only when the final protection differs. Consecutive mappings of
- * one file share one {@code openat}. VmFlags reapplied with {@code madvise}: {@code dc} (DONTFORK) and {@code wf}
+ * one file share one {@code openat}. Shared memory is mapped from one memfd per object ({@link SharedMemoryRestore});
+ * after restore such mappings show as {@code /memfd:cryo-shmem (deleted)} (or the memfd's own name), which a later
+ * dump handles the same way. VmFlags reapplied with {@code madvise}: {@code dc} (DONTFORK) and {@code wf}
  * (WIPEONFORK) strictly; {@code hg}, {@code nh}, {@code dd} as hints whose failure is ignored (they change
  * performance or core dumps, not what the program sees). {@code nr} becomes MAP_NORESERVE, {@code gd}
  * MAP_GROWSDOWN. {@code [anon:NAME]} is renamed with {@code PR_SET_VMA} (cosmetic; failure ignored).
  *
- * <p>Threading: the tracer thread only, per the SPI. Stateless; one instance serves every process.
+ * <p>Lifetime and threading: the tracer thread only, per the SPI. One instance serves one command (a dump or a
+ * restore) and keeps the shared-memory state across its processes; it is also this plugin's
+ * {@link LifecycleListener}, which resets and releases that state.
  */
 @Extension
-public final class MemoryPluginHandler implements MemoryHandler {
+public final class MemoryPluginHandler implements MemoryHandler, LifecycleListener {
     /** The kind written into images; also the plugin id. */
     public static final String KIND = "memory";
     /** Pagemap is read at most this many bytes of address space at a time (2 MiB of entries). */
     static final long SCAN_CHUNK = 1L << 30;
     static final String SKIP_SIZE_CHECK = "skip-file-size-check";
+
+    /** Shared memory saved so far in this dump (state across processes). */
+    private final SharedMemoryDump shared = new SharedMemoryDump();
+    /** Memfds created so far in this restore (state across processes). */
+    private final SharedMemoryRestore sharedRestore = new SharedMemoryRestore();
 
     @Override
     public String kind() {
@@ -78,6 +92,13 @@ public final class MemoryPluginHandler implements MemoryHandler {
                     .setStart(m.start()).setEnd(m.end()).setProt(m.prot()).setShared(m.shared())
                     .setGrowsDown(m.vmFlags().contains("gd")).setName(m.name()).setKind(kind.proto())
                     .addAllVmFlags(m.vmFlags().stream().sorted().toList());
+            if (kind == MappingKind.ANON_SHARED) {
+                checkNotSysV(task.pid(), task.comm(), m);
+                // the object's pages may sit in other processes' page tables only: no smaps/pagemap shortcut
+                shared.dump(task, ctx.pages(), m, b);
+                ctx.records().write(b.build());
+                continue;
+            }
             if (kind.fileBacked()) {
                 checkNotDeleted(task.pid(), task.comm(), m);
                 b.setPath(m.name()).setFileOffset(m.offset()).setDev(m.dev()).setInode(m.inode())
@@ -86,11 +107,7 @@ public final class MemoryPluginHandler implements MemoryHandler {
             if (kind.savesPages() && usage.mayHavePages(m.start())) {
                 List<PageRuns.Run> runs = scan(task, m, kind);
                 if (!runs.isEmpty() && (m.prot() & PROT_READ) == 0) {
-                    long bytes = runs.stream().mapToLong(PageRuns.Run::length).sum();
-                    throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/UNREADABLE_PAGES",
-                            "dump refused: pid " + task.pid() + " \"" + task.comm() + "\" mapping " + m + " holds "
-                                    + bytes / PAGE_SIZE + " written pages but is not readable (no PROT_READ); "
-                                    + "such pages cannot be saved yet");
+                    throw unreadable(task, m, runs);
                 }
                 for (PageRuns.Run run : runs) {
                     long offset = ctx.pages().save(run.start(), run.length());
@@ -102,8 +119,36 @@ public final class MemoryPluginHandler implements MemoryHandler {
         }
     }
 
+    /** The refusal of a mapping without PROT_READ that holds pages to save. */
+    static CryoException unreadable(RemoteTask task, Mapping m, List<PageRuns.Run> runs) {
+        long bytes = runs.stream().mapToLong(PageRuns.Run::length).sum();
+        return new CryoException(CryoException.Category.UNSUPPORTED, "memory/UNREADABLE_PAGES",
+                "dump refused: pid " + task.pid() + " \"" + task.comm() + "\" mapping " + m + " holds "
+                        + bytes / PAGE_SIZE + " pages with data but is not readable (no PROT_READ); such pages "
+                        + "cannot be saved yet",
+                "make the mapping readable (mprotect PROT_READ) before dumping, or dump while it holds no data");
+    }
+
+    /** Refuses SysV shared memory: the segment (key, shmid, permissions) would have to be recreated. */
+    static void checkNotSysV(Pid pid, String comm, Mapping m) throws CryoException {
+        if (m.name().startsWith("/SYSV")) {
+            throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/SYSV_SHM",
+                    String.format("dump refused: pid %s \"%s\" has SysV shared memory segment %s (shmid inode %d) "
+                            + "attached at %x-%x; SysV shared memory is not supported yet", pid, comm,
+                            m.name().replace(MappingKind.DELETED, ""), m.inode(), m.start(), m.end()),
+                    "detach the segment (shmdt) before dumping, or use MAP_SHARED|MAP_ANONYMOUS or a memfd instead");
+        }
+    }
+
     /** Refuses a file mapping whose file is gone: its unsaved pages could not be mapped again. */
     static void checkNotDeleted(Pid pid, String comm, Mapping m) throws CryoException {
+        if (SharedMemoryDump.isMemfd(m.name()) && !m.shared()) {
+            throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/PRIVATE_MEMFD",
+                    String.format("dump refused: pid %s \"%s\" maps %x-%x of memfd %s privately (MAP_PRIVATE); "
+                            + "private mappings of a memfd are not supported yet (MAP_SHARED ones are)", pid, comm,
+                            m.start(), m.end(), m.name().replace(MappingKind.DELETED, "")),
+                    "map the memfd MAP_SHARED, or unmap it before dumping");
+        }
         if (m.name().endsWith(MappingKind.DELETED)) {
             String path = m.name().substring(0, m.name().length() - MappingKind.DELETED.length());
             throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/DELETED_FILE",
@@ -145,9 +190,37 @@ public final class MemoryPluginHandler implements MemoryHandler {
         checkFiles(task.pid(), vmas, ctx.config());
         try (FileOpener files = new FileOpener(task)) {
             for (VmaEntry v : vmas) {
-                restoreOne(ctx, files, v);
+                restoreOne(ctx, files, sharedRestore, v);
             }
         }
+    }
+
+    // ---- LifecycleListener: the shared-memory state spans processes, so it is reset and released per command.
+    // PluginHost creates one instance per extension class, so this is the same object core calls as MemoryHandler.
+
+    /** Forgets the shared memory of an earlier dump (an instance serves one command; this is only a guard). */
+    @Override
+    public void preDump(LifecycleEvent event) {
+        shared.reset();
+    }
+
+    @Override
+    public void preRestore(LifecycleEvent event) {
+        sharedRestore.close();
+    }
+
+    /**
+     * Every process is rebuilt: close cryo's memfds (the restored processes hold the memory through their
+     * mappings). After a failed restore this is not called; the memfds are then closed when cryo exits.
+     */
+    @Override
+    public void postRestore(LifecycleEvent event) {
+        sharedRestore.close();
+    }
+
+    @Override
+    public void postResume(LifecycleEvent event) {
+        sharedRestore.close();
     }
 
     /** Checks every mapped file before anything is injected. */
@@ -169,7 +242,8 @@ public final class MemoryPluginHandler implements MemoryHandler {
         }
     }
 
-    private static void restoreOne(MemoryRestoreContext ctx, FileOpener files, VmaEntry v) throws CryoException {
+    private static void restoreOne(MemoryRestoreContext ctx, FileOpener files, SharedMemoryRestore sharedRestore,
+                                   VmaEntry v) throws CryoException {
         RemoteTask task = ctx.task();
         MappingKind kind = MappingKind.of(v.getKind());
         long start = v.getStart();
@@ -191,11 +265,16 @@ public final class MemoryPluginHandler implements MemoryHandler {
                     && ((finalProt & PROT_WRITE) != 0 || v.getVmFlagsList().contains("mw"));
             fd = files.open(v.getPath(), rdwr ? O_RDWR : O_RDONLY);
             offset = v.getFileOffset();
-        } else {
+        } else if (v.getShmemKey().isEmpty()) {
             flags |= MAP_ANONYMOUS;
         }
         String what = "mmap(" + describe(v) + ")";
-        long got = task.syscall(what, SYS_MMAP, start, len, mapProt, flags, fd, offset);
+        long got;
+        if (kind == MappingKind.ANON_SHARED && !v.getShmemKey().isEmpty()) {
+            got = sharedRestore.map(task, v, mapProt, flags);
+        } else {
+            got = task.syscall(what, SYS_MMAP, start, len, mapProt, flags, fd, offset);
+        }
         if (got != start) {
             // a kernel without MAP_FIXED_NOREPLACE (< 4.17) treats it as a hint
             task.syscallRaw(SYS_MUNMAP, got, len);

@@ -10,8 +10,10 @@ final class MemorySyscalls {
     static final int SYS_MPROTECT = 10;
     static final int SYS_MUNMAP = 11;
     static final int SYS_MADVISE = 28;
+    static final int SYS_FTRUNCATE = 77;
     static final int SYS_PRCTL = 157;
     static final int SYS_OPENAT = 257;
+    static final int SYS_MEMFD_CREATE = 319;
 
     static final long PAGE_SIZE = 4096;
 

@@ -39,17 +39,21 @@ public final class PageRuns {
     public void add(long[] entries, long chunkStart) {
         long page = MemorySyscalls.PAGE_SIZE;
         for (int i = 0; i < entries.length; i++) {
-            if (!kind.keeps(entries[i])) {
-                continue;
+            if (kind.keeps(entries[i])) {
+                addPage(chunkStart + i * page);
             }
-            long addr = chunkStart + i * page;
-            if (addr == runEnd) {
-                runEnd += page;
-            } else {
-                close();
-                runStart = addr;
-                runEnd = addr + page;
-            }
+        }
+    }
+
+    /** Adds one page to keep; pages must come in ascending address order. */
+    public void addPage(long addr) {
+        long page = MemorySyscalls.PAGE_SIZE;
+        if (addr == runEnd) {
+            runEnd += page;
+        } else {
+            close();
+            runStart = addr;
+            runEnd = addr + page;
         }
     }
 

@@ -29,6 +29,10 @@ class MappingKindTest {
         assertEquals(MappingKind.ANON_SHARED, MappingKind.of(map("rw-s", 5678, "/dev/zero (deleted)")));
         assertEquals(MappingKind.ANON_SHARED, MappingKind.of(map("rw-s", 32769, "/SYSV00000000 (deleted)")));
         assertEquals(MappingKind.ANON_SHARED, MappingKind.of(map("rw-s", 5678, "[anon_shmem:ring]")));
+        // a shared memfd is shmem like MAP_SHARED|MAP_ANONYMOUS (and is what restore turns those into)
+        assertEquals(MappingKind.ANON_SHARED, MappingKind.of(map("rw-s", 77, "/memfd:cryo-shmem (deleted)")));
+        assertEquals(MappingKind.ANON_SHARED, MappingKind.of(map("r--s", 77, "/memfd:wayland (deleted)")));
+        assertEquals(MappingKind.FILE_PRIVATE, MappingKind.of(map("rw-p", 77, "/memfd:jit (deleted)")));
         // a private mapping of /dev/zero is anonymous memory behind a file that always exists
         assertEquals(MappingKind.FILE_PRIVATE, MappingKind.of(map("rw-p", 5, "/dev/zero")));
     }
@@ -49,17 +53,37 @@ class MappingKindTest {
 
     @Test
     void deletedFileMappingsAreRefusedNamingProcessRangeAndPath() {
-        Mapping memfd = map("rw-s", 77, "/memfd:wayland (deleted)");
+        Mapping deleted = map("rw-s", 77, "/tmp/app.db (deleted)");
         CryoException e = assertThrows(CryoException.class,
-                () -> MemoryPluginHandler.checkNotDeleted(Pid.of(812), "weston", memfd));
+                () -> MemoryPluginHandler.checkNotDeleted(Pid.of(812), "weston", deleted));
         assertEquals("memory/DELETED_FILE", e.code());
         assertEquals(CryoException.Category.UNSUPPORTED, e.category());
         assertTrue(e.getMessage().contains("pid 812 \"weston\""), e.getMessage());
         assertTrue(e.getMessage().contains("7f0000000000-7f0000004000"), e.getMessage());
-        assertTrue(e.getMessage().contains(" /memfd:wayland,"), e.getMessage());
+        assertTrue(e.getMessage().contains(" /tmp/app.db,"), e.getMessage());
+
+        Mapping privateMemfd = map("rw-p", 77, "/memfd:jit (deleted)");
+        CryoException p = assertThrows(CryoException.class,
+                () -> MemoryPluginHandler.checkNotDeleted(Pid.of(812), "weston", privateMemfd));
+        assertEquals("memory/PRIVATE_MEMFD", p.code());
+        assertTrue(p.getMessage().contains("memfd /memfd:jit privately"), p.getMessage());
+        assertTrue(p.fix().contains("MAP_SHARED"), p.fix());
 
         Mapping lib = map("r-xp", 1234, "/usr/lib/libfoo.so (deleted)");
         assertThrows(CryoException.class, () -> MemoryPluginHandler.checkNotDeleted(Pid.of(1), "x", lib));
         assertDoesNotThrow(() -> MemoryPluginHandler.checkNotDeleted(Pid.of(1), "x", map("r-xp", 1234, "/usr/bin/x")));
+    }
+
+    @Test
+    void sysVSharedMemoryIsRefusedNamingTheSegment() {
+        Mapping sysv = map("rw-s", 32769, "/SYSV0000abcd (deleted)");
+        CryoException e = assertThrows(CryoException.class,
+                () -> MemoryPluginHandler.checkNotSysV(Pid.of(812), "postgres", sysv));
+        assertEquals("memory/SYSV_SHM", e.code());
+        assertEquals(CryoException.Category.UNSUPPORTED, e.category());
+        assertTrue(e.getMessage().contains("pid 812 \"postgres\" has SysV shared memory segment /SYSV0000abcd"),
+                e.getMessage());
+        assertTrue(e.fix().contains("shmdt"), e.fix());
+        assertDoesNotThrow(() -> MemoryPluginHandler.checkNotSysV(Pid.of(1), "x", map("rw-s", 5, "/dev/zero (deleted)")));
     }
 }

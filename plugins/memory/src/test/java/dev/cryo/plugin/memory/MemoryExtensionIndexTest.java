@@ -1,5 +1,6 @@
 package dev.cryo.plugin.memory;
 
+import dev.cryo.api.LifecycleListener;
 import dev.cryo.api.MemoryHandler;
 import dev.cryo.plugin.memory.proto.VmaEntry;
 import org.junit.jupiter.api.Test;
@@ -18,11 +19,14 @@ class MemoryExtensionIndexTest {
         Path idx = Path.of("target/classes/META-INF/extensions.idx");
         assertTrue(Files.isRegularFile(idx), "missing " + idx.toAbsolutePath() + " (PF4J annotation processor did not run)");
         List<String> names = Files.readAllLines(idx).stream().map(String::trim)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).distinct().toList();
+        // PF4J's processor lists a class once per extension point it implements; PF4J reads the index as a set
         assertEquals(List.of(MemoryPluginHandler.class.getName()), names);
 
         Class<?> c = Class.forName(names.get(0));
         assertTrue(MemoryHandler.class.isAssignableFrom(c), c + " does not implement MemoryHandler");
+        // one instance must serve both points: the shared-memory state is released by the listener methods
+        assertTrue(LifecycleListener.class.isAssignableFrom(c), c + " does not implement LifecycleListener");
         assertNotNull(c.getAnnotation(Extension.class), c + " lacks @Extension");
         MemoryHandler h = (MemoryHandler) c.getDeclaredConstructor().newInstance();
         assertEquals("memory", h.kind());

@@ -1,5 +1,7 @@
 package dev.cryo.plugin.memory;
 
+import dev.cryo.api.Mapping;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -7,6 +9,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 
 /** The test JVM's own /proc/self/maps and pagemap: real kernel data without a traced process. */
 final class OwnMappings {
@@ -19,15 +24,33 @@ final class OwnMappings {
 
     /** @return the first mapping of {@code path} in this JVM */
     static MapsLine find(Path path) throws IOException {
+        List<MapsLine> all = findAll(path);
+        if (all.isEmpty()) {
+            throw new AssertionError(path + " is not mapped in this JVM");
+        }
+        return all.get(0);
+    }
+
+    /** @return every mapping of {@code path} in this JVM, in address order */
+    static List<MapsLine> findAll(Path path) throws IOException {
+        List<MapsLine> out = new ArrayList<>();
         for (String l : Files.readAllLines(Path.of("/proc/self/maps"))) {
             String[] f = l.trim().split("\\s+", 6);
             if (f.length == 6 && f[5].equals(path.toString())) {
                 String[] range = f[0].split("-");
-                return new MapsLine(Long.parseUnsignedLong(range[0], 16), Long.parseUnsignedLong(range[1], 16), f[1],
-                        Long.parseLong(f[2], 16), f[3], Long.parseLong(f[4]), f[5]);
+                out.add(new MapsLine(Long.parseUnsignedLong(range[0], 16), Long.parseUnsignedLong(range[1], 16),
+                        f[1], Long.parseLong(f[2], 16), f[3], Long.parseLong(f[4]), f[5]));
             }
         }
-        throw new AssertionError(path + " is not mapped in this JVM");
+        return out;
+    }
+
+    /** @return {@code l} as the SPI's {@link Mapping} (no VmFlags) */
+    static Mapping toMapping(MapsLine l) {
+        String p = l.perms();
+        int prot = (p.charAt(0) == 'r' ? 1 : 0) | (p.charAt(1) == 'w' ? 2 : 0) | (p.charAt(2) == 'x' ? 4 : 0);
+        return new Mapping(l.start(), l.end(), prot, p.charAt(3) == 's', l.offset(), l.dev(), l.inode(), l.name(),
+                Set.of());
     }
 
     /** @return pagemap entries of [start, end) of this JVM */
