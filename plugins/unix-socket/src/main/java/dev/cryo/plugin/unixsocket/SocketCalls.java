@@ -22,6 +22,7 @@ final class SocketCalls {
     static final int SYS_CHDIR = 80;
     static final int SYS_UNLINK = 87;
     static final int SYS_ACCEPT4 = 288;
+    static final int SYS_DUP3 = 292;
 
     static final int AF_UNIX = 1;
     static final int SOCK_STREAM = 1;
