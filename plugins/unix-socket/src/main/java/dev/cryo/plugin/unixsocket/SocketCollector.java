@@ -127,8 +127,11 @@ final class SocketCollector {
             for (QueuedPacket p : q) {
                 bytes += p.getData().size();
             }
-            b.addAllQueue(q).setQueuedBytes(bytes);
+            b.addAllQueue(q).setQueuedBytes(bytes).setQueuedRecords(q.size());
         }
+        b.setTypeName(typeName(d.type())).setNameText(d.name().toString())
+                .setStateName(b.getPendingOn() != 0 ? "pending" : stateName(d.state()))
+                .setPeerNameText(SocketName.of(b.getPeerName().toByteArray()).toString());
         return b.build();
     }
 
@@ -182,7 +185,16 @@ final class SocketCollector {
     /** {@code (/run/app.sock, pid 77 "syslogd")}: the peer's name and the process holding it. */
     static String describe(long peerIno, SocketName name) {
         Optional<ProcSockets.Owner> owner = ProcSockets.owner(peerIno);
-        return "(" + name + ", " + owner.map(ProcSockets.Owner::toString).orElse("held by no process") + ")";
+        String shown = name.toString();
+        if (name.isRelativePath() && owner.isPresent()) {
+            try {  // a relative name means little in a message: resolve it against its holder's cwd
+                shown = Files.readSymbolicLink(Path.of("/proc", Integer.toString(owner.get().pid()), "cwd"))
+                        .resolve(name.pathString()).toString();
+            } catch (IOException | RuntimeException ignored) {
+                // keep the name as bound
+            }
+        }
+        return "(" + shown + ", " + owner.map(ProcSockets.Owner::toString).orElse("held by no process") + ")";
     }
 
     /**
