@@ -1,57 +1,162 @@
 package dev.cryo.plugin.unixsocket;
 
+import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
+import dev.cryo.api.Config;
 import dev.cryo.api.CryoException;
+import dev.cryo.api.ExternalPeerHandler;
+import dev.cryo.api.ExternalReference;
 import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.LifecycleEvent;
+import dev.cryo.api.LifecycleListener;
+import dev.cryo.api.LocalFd;
+import dev.cryo.api.ObjectDumpContext;
+import dev.cryo.api.RemoteTask;
 import dev.cryo.api.RestoreOutcome;
+import dev.cryo.plugin.unixsocket.proto.QueuedPacket;
+import dev.cryo.plugin.unixsocket.proto.UnixSocketEntry;
+import dev.cryo.plugin.unixsocket.proto.UnixSocketFd;
 import org.pf4j.Extension;
 
+import java.util.List;
+import java.util.Optional;
+
+import static dev.cryo.plugin.unixsocket.SocketCalls.*;
+
 /**
- * The handler of kind {@code unix-socket} — <b>not implemented yet: it handles no fd</b>. {@link #probe} declines
- * every fd, so a tree holding a unix socket is refused by core as holding an fd no plugin claims, and
- * {@link #collect} and {@link #restore}, which core never calls for a declined fd, refuse with
- * {@code unix-socket/NOT_IMPLEMENTED}.
+ * The {@code unix-socket} plugin: AF_UNIX sockets of every type (stream, datagram, seqpacket) and state (unbound,
+ * bound, listening, connected, shut down), their names, peers, options and queued data.
  *
- * <p>What it is to become (CRIU's {@code sk-unix.c}): claim {@code socket:[INO]} fds of family AF_UNIX (found
- * with {@code NETLINK_SOCK_DIAG}), record each socket once with its peer as a reference, its bound name and its
- * queued data ({@code MSG_PEEK}), and on restore recreate socket pairs, listeners and connections.
+ * <p><b>Dump.</b> {@link #probe} claims socket fds whose inode {@code /proc/net/unix} lists. {@link #collect} (the
+ * first time a socket is seen) reads its metadata from {@code NETLINK_SOCK_DIAG} (name, bound file, peer, pending
+ * connections, queue lengths, shutdown), its options with injected {@code getsockopt}, and its receive queue with
+ * injected {@code recvmsg(MSG_PEEK)} walking {@code SO_PEEK_OFF} (restored afterwards), then declares the socket as
+ * held and its peer, listener or waiting clients as references. {@link #dumpObjects} writes one
+ * {@link UnixSocketEntry} per socket to {@code unix-socket.img}; each fd's record is a {@link UnixSocketFd}.
  *
- * <p>Stateless; called on the tracer thread only.
+ * <p><b>Pending connections</b> (accepted by nobody yet): a connection waiting in a listener's queue is recorded
+ * through its client socket, which the tree must hold; on restore the client connects to the listener again, so the
+ * connection waits to be accepted as before. Data the client already sent on such a connection sits in a socket no
+ * process holds and cannot be read without {@code accept()}, which would change the tree; such a dump is refused
+ * ({@code unix-socket/PENDING_DATA}).
+ *
+ * <p><b>Outside peers.</b> The class is also an {@link ExternalPeerHandler}: core offers unresolved references in
+ * plugin-id order, so it runs after {@code external-unix-socket}, and only for references that plugin declined; it
+ * never accepts, and refuses with {@code unix-socket/EXTERNAL_PEER} naming both ends and the fix.
+ *
+ * <p><b>Restore.</b> At the first unix-socket fd every socket of the image is rebuilt at once ({@link SocketRebuilder})
+ * and kept as a {@link LocalFd}; each fd is then installed with {@link RemoteTask#pushFd} and gets its O_NONBLOCK.
+ *
+ * <p>Lifetime: one instance per command (PF4J creates one per plugin load); dump or restore state is dropped at
+ * {@link #preDump}/{@link #preRestore}, after {@link #dumpObjects} and in {@link #finishRestore}. Threading: the
+ * tracer thread only.
  */
 @Extension
-public final class UnixSocketHandler implements FdHandler {
+public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, LifecycleListener {
     /** The kind written into images; equals the plugin id. */
     public static final String KIND = "unix-socket";
+
+    private SocketCollector collector;
+    private SocketRebuilder rebuilder;
 
     @Override
     public String kind() {
         return KIND;
     }
 
-    /** @return {@code false} for every fd: this plugin does not handle unix sockets yet */
+    @Override
+    public void preDump(LifecycleEvent event) {
+        collector = null;
+    }
+
+    @Override
+    public void preRestore(LifecycleEvent event) {
+        finishRestore();
+    }
+
+    private SocketCollector collector() {
+        if (collector == null) {
+            collector = new SocketCollector();
+        }
+        return collector;
+    }
+
     @Override
     public boolean probe(FdInfo fd) {
-        return false;
+        return fd.isSocket() && collector().isUnix(fd.inode());
     }
 
-    /** @throws CryoException always (UNSUPPORTED, {@code unix-socket/NOT_IMPLEMENTED}) */
     @Override
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
-        throw notImplemented("fd " + fd.fd() + " (" + fd.link() + ") of pid " + ctx.task().pid());
+        UnixSocketEntry e = collector().collect(ctx, fd);
+        return UnixSocketFd.newBuilder().setIno(e.getIno()).setFlags(fd.flags()).build();
     }
 
-    /** @throws CryoException always (UNSUPPORTED, {@code unix-socket/NOT_IMPLEMENTED}) */
+    @Override
+    public void dumpObjects(ObjectDumpContext ctx) throws CryoException {
+        try {
+            for (UnixSocketEntry e : collector().entries()) {
+                ctx.objects().write(e);
+            }
+        } finally {
+            collector = null;
+        }
+    }
+
+    /** Never accepts: refuses every unix-socket reference that no other plugin took over. */
+    @Override
+    public Optional<Message> accept(ExternalReference reference, Config config) throws CryoException {
+        if (!reference.from().kind().equals(KIND)) {
+            return Optional.empty();
+        }
+        throw collector().refusal(reference);
+    }
+
     @Override
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
-        throw notImplemented("fd " + ctx.fd() + " of restored pid " + ctx.task().pid());
+        UnixSocketFd rec = ctx.record(UnixSocketFd.class);
+        if (rebuilder == null) {
+            rebuilder = new SocketRebuilder(ctx.objects().read(UnixSocketEntry.class));
+        }
+        RemoteTask task = ctx.task();
+        LocalFd socket = rebuilder.socket(rec.getIno(), task, ctx.kernel(), ctx.config(),
+                "fdinfo-" + task.pid() + ".img fd " + ctx.fd());
+        reserve(task, ctx.fd().value(), rec.getIno());
+        task.pushFd(socket, ctx.fd(), ctx.cloexec());
+        int nonblock = rec.getFlags() & O_NONBLOCK;
+        task.syscall("fcntl(fd " + ctx.fd() + ", F_SETFL, " + (nonblock != 0 ? "O_NONBLOCK" : "0") + ") on unix socket"
+                + " ino " + rec.getIno(), SYS_FCNTL, ctx.fd().value(), F_SETFL, nonblock);
+        return RestoreOutcome.DONE;
     }
 
-    private static CryoException notImplemented(String what) {
-        return new CryoException(CryoException.Category.UNSUPPORTED, "unix-socket/NOT_IMPLEMENTED",
-                what + ": the unix-socket plugin does not handle unix sockets yet",
-                "close the socket before dumping (or dump a tree that holds none)");
+    /**
+     * Puts a placeholder at fd {@code at} before {@link RemoteTask#pushFd}: core's pushFd opens a pidfd inside the
+     * task, which takes the lowest free number — {@code at} itself when {@code at} is the lowest free fd — and then
+     * closes that pidfd after dup3-ing the pushed fd onto {@code at}, losing it. With {@code at} taken, the pidfd gets
+     * another number and dup3 replaces the placeholder. Remove once core reserves the target number itself.
+     */
+    private static void reserve(RemoteTask task, int at, long ino) throws CryoException {
+        long n = task.syscall("socket(AF_UNIX) as a placeholder at fd " + at + " for unix socket ino " + ino,
+                SYS_SOCKET, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (n != at) {
+            task.syscall("dup3(" + n + ", " + at + ") placeholder", SYS_DUP3, n, at, 0);
+            task.syscallRaw(SYS_CLOSE, n);
+        }
+    }
+
+    @Override
+    public void finishRestore() {
+        if (rebuilder != null) {
+            rebuilder.close();
+            rebuilder = null;
+        }
+    }
+
+    @Override
+    public List<Descriptors.Descriptor> recordTypes() {
+        return List.of(UnixSocketFd.getDescriptor(), UnixSocketEntry.getDescriptor(), QueuedPacket.getDescriptor());
     }
 }

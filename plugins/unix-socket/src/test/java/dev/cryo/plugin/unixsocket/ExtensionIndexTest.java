@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * PF4J finds extensions only through META-INF/extensions.idx, written by pf4j's annotation processor; without
+ * PF4J finds extensions only through META-INF/extensions.idx, written by pf4j's annotation processor (one line per
+ * extension point the class implements; core reads them as a set); without
  * it core finds nothing in this plugin. This reads the index the build wrote into target/classes.
  */
 class ExtensionIndexTest {
@@ -25,7 +26,7 @@ class ExtensionIndexTest {
         assertTrue(Files.isRegularFile(index), index + " is missing: pf4j's annotation processor did not run "
                 + "(check annotationProcessorPaths of maven-compiler-plugin)");
         List<String> names = Files.readAllLines(index, StandardCharsets.UTF_8).stream().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).distinct().toList();
         assertEquals(List.of(UnixSocketHandler.class.getName()), names);
 
         Class<?> c = Class.forName(names.get(0));
@@ -33,5 +34,7 @@ class ExtensionIndexTest {
         assertTrue(FdHandler.class.isAssignableFrom(c), c + " implements FdHandler");
         FdHandler extension = (FdHandler) c.getDeclaredConstructor().newInstance();
         assertEquals("unix-socket", extension.kind());
+        // one instance serves as FdHandler and as the ExternalPeerHandler that refuses outside peers
+        assertTrue(dev.cryo.api.ExternalPeerHandler.class.isAssignableFrom(c), c + " implements ExternalPeerHandler");
     }
 }

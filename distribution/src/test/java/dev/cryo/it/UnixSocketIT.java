@@ -1,0 +1,187 @@
+package dev.cryo.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The unix-socket plugin through bin/cryo with the {@code unix_sockets} workload: every kind of AF_UNIX socket of
+ * one process survives dump → restore (the restored program checks queues, boundaries, names, options, the pending
+ * connection and a new client itself and prints VERDICT PASS), {@code cryo show} renders the sockets, and a socket
+ * connected to a server outside the tree makes the dump refuse naming both processes while the client keeps
+ * talking. The workload must not be verified before the dump: its first verify drains the queues it checks.
+ */
+class UnixSocketIT {
+    private static final int KILLED = 128 + ProcessControl.SIGKILL;
+
+    @TempDir
+    Path tmp;
+    TestBed bed;
+
+    @BeforeEach
+    void setUp() {
+        bed = new TestBed(tmp);
+    }
+
+    @AfterEach
+    void tearDown() {
+        bed.close();
+    }
+
+    @Test
+    void socketsOfOneProcessSurviveRestore() {
+        Workload w = bed.workloads().start("unix_sockets");
+        w.awaitNewTicks(2);
+        Path image = bed.dumpAndAwaitGone(w);
+
+        long mark = w.log().size();
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = awaitRestoredRoot(rc, w);
+        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        String first = r.assertVerifyPass();       // queues, boundaries, senders, names, options, pending, new client
+        assertTrue(first.contains("pid=" + w.pid() + " "), first);
+        r.assertVerifyPass();                      // the pairs keep working: fresh round trips
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    @Test
+    void sameImageRestoresTwiceWithPathsRebound() {
+        Workload w = bed.workloads().start("unix_sockets");
+        w.awaitNewTicks(2);
+        Path image = bed.dumpAndAwaitGone(w);
+        for (int i = 0; i < 2; i++) {
+            long mark = w.log().size();
+            // the log the workload appends to grew since the dump
+            RunningCryo rc = bed.cryo().restoreInBackground(image, "--skip-file-size-check");
+            Workload r = awaitRestoredRoot(rc, w);
+            w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+            r.assertVerifyPass();                  // the second restore found stale srv.sock/dg.sock files and rebound
+            r.kill();
+            Cryo.await(rc).assertExit(KILLED);
+            ProcessControl.reapOrphans();
+        }
+    }
+
+    @Test
+    void showRendersSockets() {
+        Workload w = bed.workloads().start("unix_sockets");
+        w.awaitNewTicks(2);
+        int srv = Integer.parseInt(w.ready("srv"));
+        Path image = bed.dumpAndAwaitGone(w);
+        ShowOutput show = bed.cryo().show(image);
+        List<Struct> sockets = show.records("unix-socket.img").stream().map(UnixSocketIT::record).toList();
+        assertEquals(18, sockets.size(), "sockets in unix-socket.img: " + sockets);
+        Map<String, Long> byState = sockets.stream().collect(Collectors.groupingBy(s -> str(s, "state_name"),
+                Collectors.counting()));
+        assertEquals(2L, byState.get("listening"), "listeners: " + byState);
+        assertEquals(1L, byState.get("pending"), "pending clients: " + byState);
+        Struct listener = sockets.stream().filter(s -> str(s, "name_text").equals(w.workdir() + "/srv.sock")
+                && str(s, "state_name").equals("listening")).findFirst().orElseThrow(() ->
+                new AssertionError("no listener at srv.sock in " + sockets));
+        assertEquals("stream", str(listener, "type_name"));
+        long listenerIno = Long.parseLong(str(listener, "ino"));
+        Struct fd = ShowOutput.fdRecord(show.fd(w.pid(), srv));
+        assertEquals(listenerIno, Long.parseLong(str(fd, "ino")), "fd " + srv + " record " + ShowOutput.json(fd));
+        assertTrue(sockets.stream().anyMatch(s -> str(s, "type_name").equals("dgram")
+                && str(s, "queued_records").equals("3") && str(s, "queued_bytes").equals("10013")),
+                "the dgram end with d1 + 10000 bytes + dgram-three queued: " + sockets);
+    }
+
+    @Test
+    void peerOutsideTheTreeIsRefusedAndClientKeepsTalking() {
+        Workload w = bed.workloads().start("unix_sockets", "external");
+        long helper = Long.parseLong(w.ready("helper"));
+        bed.workloads().trackForeignPid(helper);
+        int fd = Integer.parseInt(w.ready("fd"));
+        w.awaitNewTicks(2);
+        Path image = bed.newImageDir();
+        CryoResult r = bed.cryo().dump(w.pid(), image);
+        r.assertFailedWithFix(CryoResult.UNSUPPORTED)
+                .assertStderrNamesPid(w.pid())
+                .assertStderrNamesPid(helper)
+                .assertStderrMentions("unix-socket/EXTERNAL_PEER", w.comm(), "fd " + fd,
+                        w.workdir().resolve("ext.sock").toString(), "--ext-unix-sk", "pid " + helper + "'s tree",
+                        "outside the dumped tree");
+        assertFalse(Files.exists(image.resolve("inventory.img")), "a refused dump left an image");
+        assertTrue(w.isAlive(), w + " was harmed by the refused dump");
+        w.awaitNewTicks(3);
+        w.assertVerifyPass();                      // every ping was echoed, before and after the refused dump
+    }
+
+    /** Parent and child share a stream and a dgram socketpair with data queued both ways. */
+    @Test
+    @Disabled("needs process trees: core restores single processes only (the plugin builds every socket in the first"
+            + " process restored and pushes the other ends into later ones with RemoteTask.pushFd)")
+    void socketpairsBetweenParentAndChildSurviveRestore() {
+        Workload w = bed.workloads().start("unix_sockets", "tree");
+        long child = Long.parseLong(w.ready("child"));
+        w.awaitNewTicks(2);
+        Path image = bed.dumpAndAwaitGone(w);
+        long mark = w.log().size();
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = awaitRestoredRoot(rc, w);
+        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        assertTrue(ProcStat.read(child).isPresent(), "restored child " + child);
+        r.assertVerifyPass();
+        r.assertVerifyPass();
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    // ---- helpers ----
+
+    private static Struct record(Struct envelope) {
+        Value v = envelope.getFieldsOrDefault("record", null);
+        return v == null ? envelope : v.getStructValue();
+    }
+
+    /** A field as text, whether `cryo show` printed it snake_case or camelCase, number or string; "" when absent. */
+    private static String str(Struct s, String snake) {
+        String camel = java.util.regex.Pattern.compile("_([a-z])").matcher(snake).replaceAll(m -> m.group(1)
+                .toUpperCase());
+        Value v = s.getFieldsOrDefault(snake, s.getFieldsOrDefault(camel, null));
+        if (v == null) {
+            return "";
+        }
+        return switch (v.getKindCase()) {
+            case NUMBER_VALUE -> Long.toString((long) v.getNumberValue());
+            case STRING_VALUE -> v.getStringValue();
+            case BOOL_VALUE -> Boolean.toString(v.getBoolValue());
+            default -> v.toString();
+        };
+    }
+
+    private Workload awaitRestoredRoot(RunningCryo rc, Workload original) {
+        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
+        while (true) {
+            var st = ProcStat.read(original.pid());
+            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
+                return bed.workloads().adoptRestored(original);
+            }
+            if (!rc.isAlive()) {
+                throw new AssertionError("cryo restore exited before " + original + " appeared: "
+                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds()
+                        + " s: " + rc.snapshot().describe());
+            }
+            ProcessControl.sleep(10);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package dev.cryo.plugin.unixsocket;
+
+import com.google.protobuf.ByteString;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.ExternalReference;
+import dev.cryo.api.FdDumpContext;
+import dev.cryo.api.FdInfo;
+import dev.cryo.api.ObjectId;
+import dev.cryo.api.RemoteTask;
+import dev.cryo.plugin.unixsocket.proto.QueuedPacket;
+import dev.cryo.plugin.unixsocket.proto.UnixSocketEntry;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import static dev.cryo.plugin.unixsocket.SocketCalls.*;
+
+/**
+ * The dump half of the plugin for one dump: one sock_diag query, then per socket (the first time an fd of it is
+ * collected) its record, options and queue; every socket the tree holds and every peer it needs are declared to
+ * core. Keeps the reasons of references so that {@link #refusal} can say precisely why a peer outside the tree
+ * breaks the image.
+ */
+final class SocketCollector {
+    private SockDiag diag;
+    private java.util.Set<Long> unixInodes;
+    private final Map<Long, UnixSocketEntry> entries = new TreeMap<>();
+    /** (from, to) → how they relate, for the refusal message. */
+    private final Map<List<Long>, Relation> relations = new HashMap<>();
+
+    private record Relation(String ours, String verb, SocketName peerName, boolean peerNameless) {
+    }
+
+    /** @return whether {@code ino} is an AF_UNIX socket of cryo's network namespace (re-reading once on a miss) */
+    boolean isUnix(long ino) {
+        if (unixInodes == null || !unixInodes.contains(ino)) {
+            unixInodes = ProcSockets.unixInodes();
+        }
+        return unixInodes.contains(ino);
+    }
+
+    UnixSocketEntry collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
+        if (diag == null) {
+            diag = SockDiag.query(ctx.kernel());
+        }
+        RemoteTask task = ctx.task();
+        long ino = fd.inode();
+        String holder = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + fd.fd();
+        SockDiag.Socket d = diag.get(ino);
+        if (d == null) {
+            diag = SockDiag.query(ctx.kernel());
+            d = diag.get(ino);
+            if (d == null) {
+                throw new CryoException(Category.KERNEL, "unix-socket/NOT_IN_SOCK_DIAG", "unix socket ino " + ino
+                        + " (" + holder + ") is not listed by NETLINK_SOCK_DIAG; is the process in another network"
+                        + " namespace than cryo?", "run cryo in the network namespace of the dumped tree");
+            }
+        }
+        ObjectId ours = new ObjectId(UnixSocketHandler.KIND, ino);
+        ctx.holds(ours);
+        UnixSocketEntry e = entries.get(ino);
+        if (e == null) {
+            e = record(task, fd.fd().value(), d, holder);
+            entries.put(ino, e);
+            declare(ctx, e, d, holder);
+        }
+        return e;
+    }
+
+    private UnixSocketEntry record(RemoteTask task, int fd, SockDiag.Socket d, String holder) throws CryoException {
+        String who = holder + " (unix socket ino " + d.ino() + ")";
+        UnixSocketEntry.Builder b = UnixSocketEntry.newBuilder().setIno(d.ino()).setType(d.type())
+                .setState(d.state()).setName(ByteString.copyFrom(d.name().bytes())).setShutdown(d.shutdown())
+                .setPeerIno(d.peer()).setHolder(holder);
+        if (d.name().isPath()) {
+            b.setNameDev(d.vfsDev()).setNameIno(d.vfsIno());
+            Path p = Path.of(d.name().pathString());
+            if (d.name().isRelativePath()) {
+                try {
+                    String cwd = Files.readSymbolicLink(task.procDir().resolve("cwd")).toString();
+                    b.setCwd(cwd);
+                    p = Path.of(cwd).resolve(p);
+                } catch (IOException ex) {
+                    throw new CryoException(Category.KERNEL, "unix-socket/CWD", "cannot read the cwd of " + holder
+                            + " to resolve the relative socket name " + d.name() + ": " + ex.getMessage());
+                }
+            }
+            b.setNameUnlinked(!sameFile(p, d.vfsDev(), d.vfsIno()));
+        }
+        if (d.peer() != 0) {
+            SockDiag.Socket peer = diag.get(d.peer());
+            if (peer != null) {
+                b.setPeerName(ByteString.copyFrom(peer.name().bytes()));
+            }
+        }
+        if (d.state() == TCP_LISTEN) {
+            b.setBacklog((int) d.wqueue()).addAllPending(d.icons());
+        } else if (d.state() == TCP_ESTABLISHED && d.peer() == 0 && d.type() != SOCK_DGRAM) {
+            SockDiag.Socket listener = diag.listenerWithPending(d.ino());
+            if (listener != null) {
+                b.setPendingOn(listener.ino()).setPeerName(ByteString.copyFrom(listener.name().bytes()));
+                if (d.wqueue() > 0) {
+                    throw new CryoException(Category.UNSUPPORTED, "unix-socket/PENDING_DATA", "dump refused: "
+                            + who + " has sent data on a connection that listener ino " + listener.ino() + " ("
+                            + listener.name() + ") has not accepted yet; cryo cannot read data queued in a"
+                            + " connection no process holds", "let the server accept the connection before dumping");
+                }
+            }
+        }
+        b.setSndbuf(QueuePeeker.getIntOption(task, fd, SO_SNDBUF, who))
+                .setRcvbuf(QueuePeeker.getIntOption(task, fd, SO_RCVBUF, who))
+                .setPasscred(QueuePeeker.getIntOption(task, fd, SO_PASSCRED, who) != 0)
+                .setPasssec(QueuePeeker.getIntOption(task, fd, SO_PASSSEC, who) != 0);
+        int peekOff = QueuePeeker.getIntOption(task, fd, SO_PEEK_OFF, who);
+        b.setPeekOff(peekOff);
+        if (d.state() != TCP_LISTEN) {
+            List<QueuedPacket> q = QueuePeeker.peek(task, fd, d.type(), peekOff, d.shutdown(), who);
+            long bytes = 0;
+            for (QueuedPacket p : q) {
+                bytes += p.getData().size();
+            }
+            b.addAllQueue(q).setQueuedBytes(bytes).setQueuedRecords(q.size());
+        }
+        b.setTypeName(typeName(d.type())).setNameText(d.name().toString())
+                .setStateName(b.getPendingOn() != 0 ? "pending" : stateName(d.state()))
+                .setPeerNameText(SocketName.of(b.getPeerName().toByteArray()).toString());
+        return b.build();
+    }
+
+    private static boolean sameFile(Path p, long dev, long ino) {
+        try {
+            Object fdev = Files.getAttribute(p, "unix:dev", LinkOption.NOFOLLOW_LINKS);
+            Object fino = Files.getAttribute(p, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+            return ((Number) fdev).longValue() == dev && ((Number) fino).longValue() == ino;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** Declares what the socket needs: its peer, the listener it waits on, the clients waiting on it. */
+    private void declare(FdDumpContext ctx, UnixSocketEntry e, SockDiag.Socket d, String holder) {
+        ObjectId ours = new ObjectId(UnixSocketHandler.KIND, e.getIno());
+        String self = typeName(e.getType()) + ", " + d.name();
+        if (e.getPeerIno() != 0) {
+            relate(ctx, ours, e.getPeerIno(), self, "is connected to");
+        }
+        if (e.getPendingOn() != 0) {
+            relate(ctx, ours, e.getPendingOn(), self, "waits to be accepted by");
+        }
+        for (long client : e.getPendingList()) {
+            if (client != 0) {
+                relate(ctx, ours, client, self, "has a pending connection from");
+            }
+        }
+    }
+
+    private void relate(FdDumpContext ctx, ObjectId ours, long peerIno, String self, String verb) {
+        SockDiag.Socket peer = diag.get(peerIno);
+        SocketName peerName = peer == null ? SocketName.NONE : peer.name();
+        boolean nameless = peer == null || !peerName.isBound()
+                || (peer.type() != SOCK_DGRAM && peer.state() != TCP_LISTEN && !isAcceptedOfLiveListener(peer));
+        relations.put(List.of(ours.id(), peerIno), new Relation(self, verb, peerName, nameless));
+        ctx.references(ours, new ObjectId(UnixSocketHandler.KIND, peerIno), describe(peerIno, peerName));
+    }
+
+    /** An accepted stream socket carries its listener's name; a new connection to that name reaches the server. */
+    private boolean isAcceptedOfLiveListener(SockDiag.Socket s) {
+        for (long other : diag.inodesNamed(s.name())) {
+            SockDiag.Socket o = diag.get(other);
+            if (o != null && o.state() == TCP_LISTEN && o.name().equals(s.name())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code (/run/app.sock, pid 77 "syslogd")}: the peer's name and the process holding it. */
+    static String describe(long peerIno, SocketName name) {
+        Optional<ProcSockets.Owner> owner = ProcSockets.owner(peerIno);
+        String shown = name.toString();
+        if (name.isRelativePath() && owner.isPresent()) {
+            try {  // a relative name means little in a message: resolve it against its holder's cwd
+                shown = Files.readSymbolicLink(Path.of("/proc", Integer.toString(owner.get().pid()), "cwd"))
+                        .resolve(name.pathString()).toString();
+            } catch (IOException | RuntimeException ignored) {
+                // keep the name as bound
+            }
+        }
+        return "(" + shown + ", " + owner.map(ProcSockets.Owner::toString).orElse("held by no process") + ")";
+    }
+
+    /**
+     * The refusal for a reference no other plugin took over: which socket of the tree, how it relates to the peer
+     * outside, who holds the peer, and what to do.
+     */
+    CryoException refusal(ExternalReference ref) {
+        Relation rel = relations.get(List.of(ref.from().id(), ref.to().id()));
+        String self = rel == null ? "" : ", " + rel.ours();
+        String verb = rel == null ? "refers to" : rel.verb();
+        Optional<ProcSockets.Owner> owner = ProcSockets.owner(ref.to().id());
+        String msg = "dump refused: unix socket ino " + ref.from().id() + " (pid " + ref.holder() + " \""
+                + ref.holderComm() + "\", fd " + ref.fd() + self + ") " + verb + " ino " + ref.to().id() + " "
+                + ref.description() + " outside the dumped tree; a restored copy would have no peer";
+        String tree = owner.map(o -> "dump pid " + o.pid() + "'s tree too").orElse("dump the tree holding it too");
+        String fix;
+        if (rel != null && rel.peerNameless()) {
+            fix = tree + " (the peer " + (rel.peerName().isBound() ? "is an accepted connection" : "has no name")
+                    + ", so --ext-unix-sk could not reconnect it)";
+        } else {
+            fix = "pass --ext-unix-sk on dump and restore (or add ext-unix-sk to conf/cryo.conf), or " + tree;
+        }
+        return new CryoException(Category.UNSUPPORTED, "unix-socket/EXTERNAL_PEER", msg, fix);
+    }
+
+    /** @return every socket recorded, by inode */
+    java.util.Collection<UnixSocketEntry> entries() {
+        return entries.values();
+    }
+}
