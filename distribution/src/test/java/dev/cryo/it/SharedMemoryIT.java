@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,7 +89,6 @@ class SharedMemoryIT {
      * restore each sees the other's old and new writes.
      */
     @Test
-    @Disabled("needs process trees: core restores single processes only (issue 4)")
     void parentAndChildStillShareAfterRestore() {
         Workload w = bed.workloads().start("shm_parent_child");
         long child = Long.parseLong(w.ready("child"));

@@ -51,8 +51,14 @@ public final class TestBed implements AutoCloseable {
      */
     public Path dumpAndAwaitGone(Workload w, String... extra) {
         Path dir = newImageDir();
+        java.util.List<Long> descendants = descendantsOf(w.pid());
         cryo.dump(w.pid(), dir, extra).assertOk();
         w.awaitGone(Duration.ofSeconds(10));
+        // the killed tree's other processes are reparented to this JVM (a subreaper): reap them, or their
+        // zombies keep the pids a restore needs
+        for (long pid : descendants) {
+            assertTrue(ProcessControl.reap(pid, Duration.ofSeconds(10)), "dumped descendant " + pid + " not reaped");
+        }
         w.process().ifPresent(p -> {
             try {
                 p.waitFor();
@@ -135,4 +141,32 @@ public final class TestBed implements AutoCloseable {
         return restored;
     }
 
+
+    /** @return every descendant of {@code pid} now (children of all its threads, recursively) */
+    public static java.util.List<Long> descendantsOf(long pid) {
+        java.util.List<Long> out = new java.util.ArrayList<>();
+        java.util.ArrayDeque<Long> todo = new java.util.ArrayDeque<>(java.util.List.of(pid));
+        while (!todo.isEmpty()) {
+            long p = todo.poll();
+            try (var tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(p), "task"))) {
+                for (Path t : tasks) {
+                    for (String c : readProc(t.resolve("children")).trim().split("\\s+")) {
+                        if (!c.isEmpty()) {
+                            out.add(Long.parseLong(c));
+                            todo.add(Long.parseLong(c));
+                        }
+                    }
+                }
+            } catch (java.io.IOException e) {
+                // gone meanwhile
+            }
+        }
+        return out;
+    }
+
+    private static String readProc(Path p) throws java.io.IOException {
+        try (var in = Files.newInputStream(p)) {
+            return new String(in.readAllBytes());
+        }
+    }
 }

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -125,8 +124,6 @@ class UnixSocketIT {
 
     /** Parent and child share a stream and a dgram socketpair with data queued both ways. */
     @Test
-    @Disabled("needs process trees: core restores single processes only (the plugin builds every socket in the first"
-            + " process restored and pushes the other ends into later ones with RemoteTask.pushFd)")
     void socketpairsBetweenParentAndChildSurviveRestore() {
         Workload w = bed.workloads().start("unix_sockets", "tree");
         long child = Long.parseLong(w.ready("child"));

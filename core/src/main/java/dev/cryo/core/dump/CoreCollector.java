@@ -96,8 +96,8 @@ final class CoreCollector {
 
     private static String threadComm(int pid, int tid) {
         try {
-            return java.nio.file.Files.readString(ProcFs.dir(pid).resolve("task").resolve(Integer.toString(tid))
-                    .resolve("comm")).strip();
+            return ProcFs.readText(ProcFs.dir(pid).resolve("task").resolve(Integer.toString(tid)).resolve("comm"))
+                    .strip();
         } catch (java.io.IOException e) {
             return "";
         }

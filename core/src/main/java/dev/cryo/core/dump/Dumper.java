@@ -412,7 +412,7 @@ public final class Dumper {
 
     static String kernelRelease() {
         try {
-            return Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
+            return ProcFs.readText(Path.of("/proc/sys/kernel/osrelease")).strip();
         } catch (IOException e) {
             return "?";
         }

@@ -29,12 +29,22 @@ public final class ProcFs {
 
     static String read(Path p) throws CryoException {
         try {
-            return Files.readString(p, StandardCharsets.ISO_8859_1);
+            return readText(p);
         } catch (NoSuchFileException e) {
             throw new CryoException(Category.USAGE, "core/NO_SUCH_PROCESS", "cannot read " + p + ": no such process");
         } catch (IOException e) {
             throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot read " + p + ": " + e.getMessage(),
                     null, e);
+        }
+    }
+
+    /**
+     * Reads a /proc or /sys file completely. Not {@code Files.readString}: it trusts the reported size, and for
+     * sysctl files (size 4096, content shorter) returns a truncated value.
+     */
+    public static String readText(Path p) throws IOException {
+        try (var in = Files.newInputStream(p)) {
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
         }
     }
 
@@ -45,7 +55,7 @@ public final class ProcFs {
     /** @return the process name, {@code comm} */
     public static String comm(int pid) {
         try {
-            return Files.readString(dir(pid).resolve("comm"), StandardCharsets.ISO_8859_1).strip();
+            return readText(dir(pid).resolve("comm")).strip();
         } catch (IOException e) {
             return "?";
         }
@@ -124,7 +134,7 @@ public final class ProcFs {
             Path p = dir(pid).resolve("task").resolve(Integer.toString(tid)).resolve("children");
             String text;
             try {
-                text = Files.readString(p);
+                text = readText(p);
             } catch (IOException e) {
                 continue; // thread exited meanwhile
             }

@@ -278,7 +278,20 @@ public final class Restorer {
         return !a[0].equals("0") || a[1].equals(b[1]);
     }
 
+    /** How long a restore waits for a zombie holding one of its pids to be reaped by its parent (or init). */
+    private static final long ZOMBIE_WAIT_MS = 5_000;
+
     private static void checkPidFree(int pid, String comm) throws CryoException {
+        long deadline = System.currentTimeMillis() + ZOMBIE_WAIT_MS;
+        while (isZombie(pid) && System.currentTimeMillis() < deadline) {
+            // a tree killed by `cryo dump` a moment ago leaves orphans for init, which reaps them slowly
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         if (ProcFs.exists(pid)) {
             String holder = ProcFs.comm(pid);
             ProcFs.Stat st = null;
@@ -298,6 +311,14 @@ public final class Restorer {
                     + "\"): pid " + pid + " is in use by \"" + holder + "\"",
                     "stop pid " + pid + " first (after a --leave-running dump the original must be gone before a"
                             + " restore), then restore again");
+        }
+    }
+
+    private static boolean isZombie(int pid) {
+        try {
+            return ProcFs.exists(pid) && ProcFs.stat(pid).state() == 'Z';
+        } catch (CryoException e) {
+            return false;
         }
     }
 
