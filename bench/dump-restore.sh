@@ -35,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 gcc -O2 -Wall -o "$work/bigmem" distribution/src/bench/bigmem.c
-gcc -O2 -Wall -static -o "$work/tiny" distribution/src/bench/bigmem.c
+gcc -O2 -Wall -static -o "$work/tiny-static" distribution/src/bench/bigmem.c
 
 now_ns() { date +%s%N; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
@@ -73,7 +73,14 @@ measure() {
 # start_workload BINARY MIB: starts it in its own session; sets workload_pid
 start_workload() {
     rm -f "$work/ready"
-    setsid "$1" "$2" "$work/ready" </dev/null >"$work/workload.out" 2>&1 &
+    # the workload holds only its own files: fds this shell inherited (a CI runner's pipes) are closed for it
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+        done
+        exec setsid "$1" "$2" "$work/ready" </dev/null >"$work/workload.out" 2>&1
+    ) &
     workload_pid=$!
     while [ ! -e "$work/ready" ]; do
         kill -0 "$workload_pid" 2>/dev/null || { echo "$0: workload died: $(cat "$work/workload.out")" >&2; exit 1; }
@@ -112,7 +119,7 @@ start=$(now_ns)
 find "$work/big" -type f -exec cat {} + >/dev/null
 read_floor_ns=$(($(now_ns) - start))
 
-start_workload "$work/tiny" 0
+start_workload "$work/tiny-static" 0
 dump_and_restore tiny
 
 printf '\n%-34s %10s %10s %12s %10s\n' "" "time (s)" "MB/s" "peak RSS" "vs floor"

@@ -15,7 +15,8 @@ import java.nio.ByteBuffer;
 /**
  * {@link PageSink} that gathers the queued ranges into one direct buffer with a single process_vm_readv per
  * batch (up to {@value #MAX_IOV} remote ranges, {@value #BATCH_BYTES} bytes) and appends it to the pages file.
- * The heap never holds page data.
+ * Two buffers alternate: while one batch is written to the file by a writer thread, the next is read from the
+ * process on the tracer thread. The heap never holds page data.
  */
 final class BatchedPageSink implements PageSink, AutoCloseable {
     static final int BATCH_BYTES = 32 << 20;
@@ -24,8 +25,18 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
     private final Tracee tracee;
     private final PagesWriter writer;
     private final String fileName;
-    private final ByteBuffer buffer = ByteBuffer.allocateDirect(BATCH_BYTES);
-    private final long bufferAddress = Tracee.address(buffer);
+    private final ByteBuffer[] buffers = {ByteBuffer.allocateDirect(BATCH_BYTES), ByteBuffer.allocateDirect(BATCH_BYTES)};
+    private final long[] bufferAddresses = {Tracee.address(buffers[0]), Tracee.address(buffers[1])};
+    private final java.util.concurrent.ExecutorService fileWriter = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "cryo-pages-writer");
+                t.setDaemon(true);
+                return t;
+            });
+    /** The write in flight of each buffer, null when the buffer is free. */
+    @SuppressWarnings("unchecked")
+    private final java.util.concurrent.Future<Void>[] writes = new java.util.concurrent.Future[2];
+    private int current;
     private final Pointer localIov = Memory.allocateDirect(LibC.runtime(), 16, true);
     private final Pointer remoteIov = Memory.allocateDirect(LibC.runtime(), MAX_IOV * 16, true);
     private int iovCount;
@@ -63,12 +74,13 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         return offset;
     }
 
-    /** Reads the queued ranges and appends them to the pages file. */
+    /** Reads the queued ranges into the current buffer and hands it to the writer thread. */
     void flush() throws CryoException {
         if (iovCount == 0) {
             return;
         }
-        localIov.putLong(0, bufferAddress);
+        awaitWrite(current);
+        localIov.putLong(0, bufferAddresses[current]);
         localIov.putLong(8, filled);
         long n = LibC.INSTANCE.process_vm_readv(tracee.tid(), localIov, 1, remoteIov, iovCount, 0);
         if (n != filled) {
@@ -77,10 +89,37 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
                     + " page ranges from 0x" + Long.toHexString(remoteIov.getLong(0)) + " of " + tracee.who()
                     + " failed: " + why);
         }
-        buffer.clear().limit(filled);
-        writer.append(buffer);
+        ByteBuffer batch = buffers[current];
+        batch.clear().limit(filled);
+        writes[current] = fileWriter.submit(() -> {
+            writer.append(batch);
+            return null;
+        });
+        current ^= 1;
         iovCount = 0;
         filled = 0;
+    }
+
+    /** Waits until the buffer's previous batch is in the file; a write failure surfaces here. */
+    private void awaitWrite(int buffer) throws CryoException {
+        java.util.concurrent.Future<Void> w = writes[buffer];
+        if (w == null) {
+            return;
+        }
+        writes[buffer] = null;
+        try {
+            w.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CryoException(Category.INTERNAL, "core/INTERRUPTED", "interrupted while writing "
+                    + fileName);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof CryoException ce) {
+                throw ce;
+            }
+            throw new CryoException(Category.INTERNAL, "core/PAGES_WRITE", "writing " + fileName + " failed: "
+                    + e.getCause(), null, e.getCause());
+        }
     }
 
     @Override
@@ -92,8 +131,15 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         return savedBytes;
     }
 
+    /** Flushes the last batch and waits until every batch is in the file. */
     @Override
     public void close() throws CryoException {
-        flush();
+        try {
+            flush();
+            awaitWrite(0);
+            awaitWrite(1);
+        } finally {
+            fileWriter.shutdownNow();
+        }
     }
 }

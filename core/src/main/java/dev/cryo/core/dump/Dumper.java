@@ -114,9 +114,14 @@ public final class Dumper {
             long savedBytes = 0;
             for (FrozenProcess p : tree.processes) {
                 checkTimers(p.pid, p.comm);
+                long tc = System.nanoTime();
                 CoreEntry core = CoreCollector.collect(p);
+                long tm = System.nanoTime();
                 savedBytes += dumpMemory(p.task, p.maps, image, usedPlugins);
+                long tf = System.nanoTime();
                 collectFds(p.task, image, usedPlugins, fds, shared);
+                LOG.debug("{}: core state {} ms, memory {} ms, fds {} ms", p.who(), (tm - tc) / 1_000_000,
+                        (tf - tm) / 1_000_000, (System.nanoTime() - tf) / 1_000_000);
                 try (RecordWriter w = image.writer(ImageFileNames.core(p.task.pid()), FileType.CORE)) {
                     w.write(core);
                 }
@@ -239,7 +244,7 @@ public final class Dumper {
                     }
                 }, e.getValue());
             }
-            sink.flush();
+            sink.close();
             saved = sink.savedBytes();
         }
         return saved;
