@@ -62,8 +62,8 @@ public interface FdHandler extends ExtensionPoint {
     RestoreOutcome restore(FdRestoreContext ctx) throws CryoException;
 
     /**
-     * Called once when every fd of every process has been restored, or when the restore failed, before the
-     * processes resume or are killed: close any {@link LocalFd} kept between calls. Must not throw.
+     * Called once at the end of a restore, whether it succeeded (the processes run) or failed (they are about to
+     * be killed): close any {@link LocalFd} kept between calls. Must not throw.
      */
     default void finishRestore() {
     }

@@ -18,8 +18,6 @@ import dev.cryo.core.linux.Regs;
 import dev.cryo.core.linux.Rlimits;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.Tracee;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -34,7 +32,6 @@ import java.util.Map;
  * very end the scratch area goes and the registers come back.
  */
 final class ProcessRebuilder {
-    private static final Logger LOG = LoggerFactory.getLogger(ProcessRebuilder.class);
     private static final String[] SPECIALS = {"[vvar]", "[vvar_vclock]", "[vdso]"};
 
     private final LiveTask task;

@@ -46,8 +46,6 @@ import dev.cryo.core.plugin.PluginInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -144,9 +142,6 @@ public final class Restorer {
                     (System.nanoTime() - t0) / 1_000_000);
             for (LifecycleListener l : plugins.lifecycleListeners()) {
                 l.postRestore(event);
-            }
-            if (request.pidFile().isPresent()) {
-                writePidFile(request.pidFile().get(), rootPid);
             }
             if (request.leaveStopped()) {
                 for (ProcessImage p : procs) {
@@ -465,15 +460,6 @@ public final class Restorer {
     }
 
     // ---------------------------------------------------------------- helpers
-
-    private static void writePidFile(Path file, int pid) throws CryoException {
-        try {
-            Files.writeString(file, pid + "\n");
-        } catch (IOException e) {
-            throw new CryoException(Category.USAGE, "core/PIDFILE", "cannot write --pidfile " + file + ": "
-                    + e.getMessage());
-        }
-    }
 
     static void killAndReap(int pid) {
         LibC.INSTANCE.kill(pid, Sys.SIGKILL);
