@@ -336,7 +336,7 @@ public final class PipeHandler implements FdHandler {
             throw new CryoException(Category.IMAGE, "pipe/END_CLOSED", "image is inconsistent: " + who + " holds the "
                     + mine.label + " of pipe:[" + p.getInode() + "], which pipe.img records as closed");
         }
-        task.pushFd(end, ctx.fd(), ctx.cloexec());
+        install(task, end, ctx.fd().value(), ctx.cloexec(), who);
         setNonblock(task, ctx.fd().value(), (e.getFlags() & O_NONBLOCK) != 0, who);
     }
 
@@ -390,11 +390,11 @@ public final class PipeHandler implements FdHandler {
                     + p.getOutsideHolders() + " at dump); nothing was given to connect fd " + target + " to", fix);
         }
         LocalFd fd = substitute.get();
-        task.pushFd(fd, ctx.fd(), ctx.cloexec());
+        install(task, fd, target, ctx.cloexec(), who);
         setNonblock(task, target, (e.getFlags() & O_NONBLOCK) != 0, who);
         if (mine == PipeEnd.READ && !p.getData().isEmpty() && externalDataPut.add(p.getInode())) {
             String link = localLink(fd);
-            if (!link.startsWith("pipe:")) {
+            if (!isPipe(fd)) {
                 throw new CryoException(Category.CONFLICT, "pipe/DATA_NOWHERE", "restore refused: " + who
                         + " had " + p.getData().size() + " unread bytes in " + res + ", but its substitute (cryo's fd "
                         + fd.value() + ") is " + link + ", not a pipe they could be put back into",
@@ -409,6 +409,16 @@ public final class PipeHandler implements FdHandler {
             } finally {
                 task.syscallRaw(SYS_CLOSE, w);
             }
+        }
+    }
+
+    /** @return whether cryo's {@code fd} is a pipe or FIFO (followed through /proc/self/fd) */
+    private static boolean isPipe(LocalFd fd) {
+        try {
+            int mode = (Integer) Files.getAttribute(Path.of("/proc/self/fd/" + fd.value()), "unix:mode");
+            return (mode & FdInfo.S_IFMT) == FdInfo.S_IFIFO;
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
@@ -463,7 +473,7 @@ public final class PipeHandler implements FdHandler {
                 task.syscallRaw(SYS_CLOSE, x);
             }
         }
-        task.pushFd(open, ctx.fd(), ctx.cloexec());
+        install(task, open, ctx.fd().value(), ctx.cloexec(), who);
         setNonblock(task, ctx.fd().value(), (e.getFlags() & O_NONBLOCK) != 0, who);
     }
 
