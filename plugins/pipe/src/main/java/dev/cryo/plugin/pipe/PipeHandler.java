@@ -1,56 +1,515 @@
 package dev.cryo.plugin.pipe;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
 import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.LocalFd;
+import dev.cryo.api.ObjectDumpContext;
+import dev.cryo.api.RemoteTask;
 import dev.cryo.api.RestoreOutcome;
+import dev.cryo.api.TargetFd;
+import dev.cryo.plugin.pipe.proto.EndState;
+import dev.cryo.plugin.pipe.proto.PipeAccess;
+import dev.cryo.plugin.pipe.proto.PipeEntry;
+import dev.cryo.plugin.pipe.proto.PipeFdEntry;
+import dev.cryo.plugin.pipe.proto.PipeHolder;
 import org.pf4j.Extension;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static dev.cryo.plugin.pipe.PipeSyscalls.*;
+
 /**
- * The handler of kind {@code pipe} — <b>not implemented yet: it handles no fd</b>. {@link #probe} declines every
- * fd, so a tree holding a pipe is refused by core as holding an fd no plugin claims, and {@link #collect} and
- * {@link #restore}, which core never calls for a declined fd, refuse with {@code pipe/NOT_IMPLEMENTED}.
+ * The {@code pipe} handler: anonymous pipes ({@code pipe:[INO]}) and FIFOs (named pipes), with the data in flight.
+ * Like CRIU's {@code pipes.c}: one object per pipe inode however many fds and processes hold its ends.
  *
- * <p>What it is to become (CRIU's {@code pipes.c}): claim {@code pipe:[INO]} fds, record each pipe once by inode
- * with both ends as references, save the data in flight with {@code tee()} from a pulled read end, and on restore
- * create the pipe in one process and pass the ends to the others.
+ * <h2>Dump</h2>
+ * {@link #probe} claims every fd whose {@code st_mode} is a FIFO. {@link #collect} records per fd the pipe inode,
+ * the end (by access mode; {@code O_RDWR} only on FIFOs) and the open flags; the first fd that gives a read end
+ * has its buffered bytes copied without consuming them, by injected calls inside the frozen task:
+ * {@code ioctl(FIONREAD)}, {@code pipe2} (a temporary pipe sized to the capacity), {@code tee(readEnd, tmp)},
+ * {@code read(tmp)} in chunks of the scratch area, each chunk copied out, then {@code close} of the temporary pipe
+ * — so with {@code --leave-running} the program loses nothing. {@link #dumpObjects} writes one {@link PipeEntry}
+ * per pipe to {@code pipe.img}: inode, capacity ({@code F_GETPIPE_SZ}), FIFO path, packet mode
+ * ({@code O_DIRECT}), the data (and packet sizes), who holds each end, and for an end the tree does not hold
+ * whether some process outside holds it ({@code END_EXTERNAL}) or nobody ({@code END_CLOSED}).
  *
- * <p>Stateless; called on the tracer thread only.
+ * <h2>Self-containment</h2>
+ * An fd on an anonymous pipe holds {@code pipe-read:[INO]} and/or {@code pipe-write:[INO]} and references the other
+ * end; an unresolved reference goes to {@link ExternalPipeHandler}, which accepts a closed other end, an end named
+ * by {@code --external pipe:[INO]}, or with {@code stdio-inherit} an end on fd 0, 1 or 2, and otherwise refuses
+ * with {@code pipe/EXTERNAL_PIPE}. FIFOs declare no references: a FIFO is reopened by path on restore, so a
+ * process outside the tree that holds the other end is connected again by the filesystem itself.
+ *
+ * <h2>Restore</h2>
+ * Anonymous pipe, both ends in the tree (or the other end closed): the first fd that needs the pipe creates it
+ * inside its process ({@code pipe2(O_NONBLOCK|O_CLOEXEC[|O_DIRECT])}, {@code F_SETPIPE_SZ} to the dumped capacity,
+ * the data written back through the scratch area), pulls both ends into cryo ({@link RemoteTask#pullFd}) and closes
+ * the temporary fds; every fd of either end, in this or a later process, gets its end with
+ * {@link RemoteTask#pushFd} and its O_NONBLOCK as dumped. A closed other end is closed right after the refill, so
+ * the reader sees the data, then EOF. The pulled ends are closed in {@link #finishRestore()}.
+ *
+ * <p>FIFO: cryo first opens the path {@code O_RDWR|O_NONBLOCK} inside the task (a keeper, pulled into cryo, so
+ * later opens never block and the pipe stays alive); when the FIFO is empty the capacity is set and the data
+ * written back — when it is not empty, a process outside kept the pipe (and its data) alive and nothing is written
+ * again. Each distinct (access mode, flags) is then opened once by path and pushed to every fd that had it.
+ *
+ * <p>External end (the other end was outside the tree, accepted at dump): the fd becomes cryo's fd given by
+ * {@code --inherit-fd fd[N]:pipe:[INO]}, or — with {@code stdio-inherit}, for target fds 0, 1 and 2 only — cryo's
+ * own fd of the same number (its stdin, stdout, stderr). Its O_NONBLOCK is set as dumped (on the shared open file
+ * description). When the tree's end was the read end and bytes were buffered, they are written into the
+ * substitute pipe (opened as {@code /proc/self/fd/N} for writing inside the task) so the program reads what it had
+ * not read yet; a substitute that is not a pipe refuses with {@code pipe/DATA_NOWHERE}. Without a substitute the
+ * restore fails with {@code pipe/NO_INHERIT_FD} naming the fd and the options, never a silently dead pipe.
+ *
+ * <p>Limits: fds of one anonymous pipe end that had different O_NONBLOCK at dump (possible only after reopening
+ * {@code /proc/PID/fd/N}) share one description after restore; an anonymous pipe opened O_RDWR is refused
+ * ({@code pipe/RDWR_PIPE}); an unlinked FIFO is refused ({@code pipe/DELETED_FIFO}).
+ *
+ * <p>Lifetime and threading: one instance per command (dump or restore), state kept across calls; tracer thread
+ * only, per the SPI.
  */
-@Extension
+@Extension(ordinal = 0)
 public final class PipeHandler implements FdHandler {
     /** The kind written into images; equals the plugin id. */
     public static final String KIND = "pipe";
+    private static final String DELETED = " (deleted)";
+    private static final int DEFAULT_CAPACITY = 65536;
+
+    private final PipeHolders holders;
+
+    // ---- dump state
+    private final Map<Long, DumpedPipe> dumped = new LinkedHashMap<>();
+    private final Set<Integer> treePids = new HashSet<>();
+
+    // ---- restore state
+    private Map<Long, PipeEntry> objects;
+    private final Map<Long, LocalFd[]> anonEnds = new HashMap<>();
+    private final Map<Long, LocalFd> fifoKeepers = new HashMap<>();
+    private final Map<String, LocalFd> fifoOpens = new HashMap<>();
+    private final Set<Long> externalDataPut = new HashSet<>();
+    private final List<LocalFd> owned = new ArrayList<>();
+
+    public PipeHandler() {
+        this(PipeHolders.system());
+    }
+
+    PipeHandler(PipeHolders holders) {
+        this.holders = holders;
+    }
 
     @Override
     public String kind() {
         return KIND;
     }
 
-    /** @return {@code false} for every fd: this plugin does not handle pipes yet */
     @Override
     public boolean probe(FdInfo fd) {
-        return false;
+        return fd.isFifo();
     }
 
-    /** @throws CryoException always (UNSUPPORTED, {@code pipe/NOT_IMPLEMENTED}) */
+    // ================================================================ dump
+
+    /** What the dump learned about one pipe across all the fds collected so far. */
+    private static final class DumpedPipe {
+        final long inode;
+        final boolean fifo;
+        final String link;
+        final Set<PipeEnd> held = EnumSet.noneOf(PipeEnd.class);
+        final List<PipeHolder> holders = new ArrayList<>();
+        int capacity;
+        boolean packet;
+        boolean dataSaved;
+        long bytesInFlight;
+        byte[] data = new byte[0];
+        final List<Integer> packets = new ArrayList<>();
+
+        DumpedPipe(long inode, boolean fifo, String link) {
+            this.inode = inode;
+            this.fifo = fifo;
+            this.link = link;
+        }
+    }
+
     @Override
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
-        throw notImplemented("fd " + fd.fd() + " (" + fd.link() + ") of pid " + ctx.task().pid());
+        RemoteTask task = ctx.task();
+        int n = fd.fd().value();
+        String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + n;
+        boolean fifo = !fd.link().startsWith("pipe:");
+        long ino = fd.inode();
+        PipeAccess access = PipeEnd.access(fd.flags());
+        if (!fifo && access == PipeAccess.PIPE_ACCESS_READ_WRITE) {
+            throw new CryoException(Category.UNSUPPORTED, "pipe/RDWR_PIPE", "dump refused: " + who + " holds "
+                    + fd.link() + " open for reading and writing (O_RDWR, reopened through /proc/PID/fd/N), which"
+                    + " the pipe plugin cannot restore yet", "close fd " + n + " before dumping");
+        }
+        if (fifo && fd.link().endsWith(DELETED)) {
+            throw new CryoException(Category.UNSUPPORTED, "pipe/DELETED_FIFO", "dump refused: " + who
+                    + " holds the FIFO " + fd.link() + ", whose path was removed; it cannot be reopened on restore",
+                    "recreate the FIFO or close fd " + n + " before dumping");
+        }
+        DumpedPipe p = dumped.computeIfAbsent(ino, i -> new DumpedPipe(i, fifo, fd.link()));
+        treePids.add(task.pid().value());
+        for (PipeEnd end : PipeEnd.values()) {
+            if (end.givenBy(fd.flags())) {
+                ctx.holds(end.of(ino));
+                p.held.add(end);
+            }
+        }
+        if (!fifo) {
+            PipeEnd mine = access == PipeAccess.PIPE_ACCESS_READ ? PipeEnd.READ : PipeEnd.WRITE;
+            ctx.references(mine.of(ino), mine.other().of(ino),
+                    "(the " + mine.other().label + " of " + fd.link() + ")");
+            if ((fd.flags() & O_DIRECT) != 0) {
+                p.packet = true;
+            }
+        }
+        if (p.capacity == 0) {
+            p.capacity = (int) task.syscall("fcntl(" + who + " " + fd.link() + ", F_GETPIPE_SZ)", SYS_FCNTL, n,
+                    F_GETPIPE_SZ);
+        }
+        if (!p.dataSaved && PipeEnd.READ.givenBy(fd.flags())) {
+            saveData(task, n, who, p);
+        }
+        p.holders.add(PipeHolder.newBuilder().setPid(task.pid().value()).setComm(task.comm()).setFd(n)
+                .setAccess(access).build());
+        return PipeFdEntry.newBuilder().setInode(ino).setFifo(fifo).setAccess(access).setFlags(fd.flags()).build();
     }
 
-    /** @throws CryoException always (UNSUPPORTED, {@code pipe/NOT_IMPLEMENTED}) */
+    /** Copies the buffered bytes out of the pipe through a temporary pipe, leaving them in place. */
+    private static void saveData(RemoteTask task, int readFd, String who, DumpedPipe p) throws CryoException {
+        String what = who + " (" + p.link + ")";
+        int count = bytesBuffered(task, readFd, what);
+        p.bytesInFlight = count;
+        if (count > 0) {
+            int[] tmp = pipe2(task, O_CLOEXEC | O_NONBLOCK, "(temporary, to copy the data of " + what + ")");
+            try {
+                int room = Math.max(p.capacity, count);
+                if (room > DEFAULT_CAPACITY) {
+                    task.syscall("fcntl(temporary pipe, F_SETPIPE_SZ, " + room + ") to copy " + what, SYS_FCNTL,
+                            tmp[1], F_SETPIPE_SZ, room);
+                }
+                long teed = task.syscall("tee(" + what + " -> temporary pipe, " + count + ")", SYS_TEE, readFd,
+                        tmp[1], count, SPLICE_F_NONBLOCK);
+                if (teed != count) {
+                    throw new CryoException(Category.KERNEL, "pipe/TEE_SHORT", "dump failed: tee of " + what
+                            + " copied " + teed + " of the " + count + " buffered bytes");
+                }
+                ByteArrayOutputStream out = new ByteArrayOutputStream(count);
+                int chunk = task.scratchSize();
+                while (out.size() < count) {
+                    int want = Math.min(chunk, count - out.size());
+                    long got = task.syscall("read(temporary pipe of " + what + ", " + want + ")", SYS_READ, tmp[0],
+                            task.scratchAddress(), want);
+                    if (got <= 0) {
+                        throw new CryoException(Category.KERNEL, "pipe/TEE_SHORT", "dump failed: the copy of "
+                                + what + " ended after " + out.size() + " of " + count + " bytes");
+                    }
+                    ByteBuffer b = ByteBuffer.allocateDirect((int) got);
+                    task.readMemory(task.scratchAddress(), b);
+                    byte[] bytes = new byte[(int) got];
+                    b.flip().get(bytes);
+                    out.write(bytes, 0, bytes.length);
+                    if (p.packet) {
+                        p.packets.add((int) got);
+                    }
+                }
+                p.data = out.toByteArray();
+            } finally {
+                task.syscallRaw(SYS_CLOSE, tmp[0]);
+                task.syscallRaw(SYS_CLOSE, tmp[1]);
+            }
+        }
+        p.dataSaved = true;
+    }
+
+    @Override
+    public void dumpObjects(ObjectDumpContext ctx) throws CryoException {
+        Set<Integer> excluded = new HashSet<>(treePids);
+        excluded.add((int) ProcessHandle.current().pid());
+        for (DumpedPipe p : dumped.values()) {
+            PipeEntry.Builder b = PipeEntry.newBuilder()
+                    .setInode(p.inode)
+                    .setFifo(p.fifo)
+                    .setCapacity(p.capacity)
+                    .setPacketMode(p.packet)
+                    .setDataSaved(p.dataSaved)
+                    .setBytesInFlight(p.bytesInFlight)
+                    .setData(ByteString.copyFrom(p.data))
+                    .addAllPacketSizes(p.packets)
+                    .addAllHolders(p.holders);
+            if (p.fifo) {
+                b.setPath(p.link);
+            }
+            List<PipeHolders.Holder> outside = new ArrayList<>();
+            for (PipeEnd end : PipeEnd.values()) {
+                EndState state = EndState.END_IN_TREE;
+                if (!p.held.contains(end)) {
+                    List<PipeHolders.Holder> h = holders.find(p.link, end, excluded);
+                    outside.addAll(h);
+                    state = h.isEmpty() ? EndState.END_CLOSED : EndState.END_EXTERNAL;
+                }
+                if (end == PipeEnd.READ) {
+                    b.setReadEnd(state);
+                } else {
+                    b.setWriteEnd(state);
+                }
+            }
+            b.setOutsideHolders(PipeHolders.describe(outside));
+            ctx.objects().write(b.build());
+        }
+    }
+
+    // ================================================================ restore
+
     @Override
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
-        throw notImplemented("fd " + ctx.fd() + " of restored pid " + ctx.task().pid());
+        PipeFdEntry e = ctx.record(PipeFdEntry.class);
+        PipeEntry p = object(ctx, e.getInode());
+        RemoteTask task = ctx.task();
+        String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + ctx.fd();
+        if (e.getFifo()) {
+            restoreFifo(ctx, e, p, who);
+        } else {
+            restoreAnonymous(ctx, e, p, who);
+        }
+        return RestoreOutcome.DONE;
     }
 
-    private static CryoException notImplemented(String what) {
-        return new CryoException(CryoException.Category.UNSUPPORTED, "pipe/NOT_IMPLEMENTED",
-                what + ": the pipe plugin does not handle pipes yet",
-                "close the pipe before dumping (or dump a tree that holds none)");
+    private PipeEntry object(FdRestoreContext ctx, long inode) throws CryoException {
+        if (objects == null) {
+            objects = new HashMap<>();
+            for (PipeEntry p : ctx.objects().read(PipeEntry.class)) {
+                objects.put(p.getInode(), p);
+            }
+        }
+        PipeEntry p = objects.get(inode);
+        if (p == null) {
+            throw new CryoException(Category.IMAGE, "pipe/NO_PIPE_RECORD", "image is inconsistent: fd " + ctx.fd()
+                    + " of pid " + ctx.task().pid() + " is on pipe:[" + inode + "], which pipe.img does not describe",
+                    "dump again; the image is incomplete or was edited");
+        }
+        return p;
+    }
+
+    private void restoreAnonymous(FdRestoreContext ctx, PipeFdEntry e, PipeEntry p, String who)
+            throws CryoException {
+        RemoteTask task = ctx.task();
+        PipeEnd mine = e.getAccess() == PipeAccess.PIPE_ACCESS_READ ? PipeEnd.READ : PipeEnd.WRITE;
+        EndState other = mine == PipeEnd.READ ? p.getWriteEnd() : p.getReadEnd();
+        if (other == EndState.END_EXTERNAL) {
+            restoreExternal(ctx, e, p, mine, who);
+            return;
+        }
+        LocalFd[] ends = anonEnds.get(p.getInode());
+        if (ends == null) {
+            ends = createAnonymous(task, p, who);
+            anonEnds.put(p.getInode(), ends);
+            if (other == EndState.END_CLOSED) {
+                ends[mine.other().ordinal()].close();
+                ends[mine.other().ordinal()] = null;
+            }
+        }
+        LocalFd end = ends[mine.ordinal()];
+        if (end == null) {
+            throw new CryoException(Category.IMAGE, "pipe/END_CLOSED", "image is inconsistent: " + who + " holds the "
+                    + mine.label + " of pipe:[" + p.getInode() + "], which pipe.img records as closed");
+        }
+        install(task, end, ctx.fd().value(), ctx.cloexec(), who);
+        setNonblock(task, ctx.fd().value(), (e.getFlags() & O_NONBLOCK) != 0, who);
+    }
+
+    /** Creates the pipe inside {@code task}, sized and refilled; returns both ends pulled into cryo. */
+    private LocalFd[] createAnonymous(RemoteTask task, PipeEntry p, String who) throws CryoException {
+        String res = "pipe:[" + p.getInode() + "]";
+        int flags = O_CLOEXEC | O_NONBLOCK | (p.getPacketMode() ? O_DIRECT : 0);
+        int[] fds = pipe2(task, flags, "to recreate " + res + " for " + who);
+        try {
+            setCapacity(task, fds[1], p, "the new " + res + " of " + who);
+            if (!p.getData().isEmpty()) {
+                writeAll(task, fds[1], p.getData().toByteArray(), p.getPacketSizesList(),
+                        "refilling " + res + " for " + who);
+            }
+            LocalFd r = task.pullFd(TargetFd.of(fds[0]));
+            owned.add(r);
+            LocalFd w = task.pullFd(TargetFd.of(fds[1]));
+            owned.add(w);
+            return new LocalFd[] {r, w};
+        } finally {
+            task.syscallRaw(SYS_CLOSE, fds[0]);
+            task.syscallRaw(SYS_CLOSE, fds[1]);
+        }
+    }
+
+    private static void setCapacity(RemoteTask task, int fd, PipeEntry p, String what) throws CryoException {
+        if (p.getCapacity() > 0 && p.getCapacity() != DEFAULT_CAPACITY) {
+            task.syscall("fcntl(" + what + ", F_SETPIPE_SZ, " + p.getCapacity() + ")", SYS_FCNTL, fd, F_SETPIPE_SZ,
+                    p.getCapacity());
+        }
+    }
+
+    private void restoreExternal(FdRestoreContext ctx, PipeFdEntry e, PipeEntry p, PipeEnd mine, String who)
+            throws CryoException {
+        RemoteTask task = ctx.task();
+        int target = ctx.fd().value();
+        String res = ExternalPipeHandler.resource(p.getInode());
+        Optional<LocalFd> substitute = ctx.inheritedFd(res);
+        if (substitute.isEmpty() && target <= 2 && ctx.config().isSet(ExternalPipeHandler.STDIO_INHERIT)) {
+            substitute = Optional.of(new StdioFd(target));
+        }
+        if (substitute.isEmpty()) {
+            String fix = "give the restored process a pipe end of your own with --inherit-fd fd[N]:" + res
+                    + " (N: an fd open in the shell that runs cryo restore, e.g. `exec 7<>FIFO` or a pipe)";
+            if (target <= 2) {
+                fix += ", or set stdio-inherit (config key) so fd " + target + " becomes cryo's own "
+                        + (target == 0 ? "stdin" : target == 1 ? "stdout" : "stderr");
+            }
+            throw new CryoException(Category.USAGE, "pipe/NO_INHERIT_FD", "restore refused: " + who + " was the "
+                    + mine.label + " of " + res + ", whose " + mine.other().label + " was outside the dumped tree ("
+                    + p.getOutsideHolders() + " at dump); nothing was given to connect fd " + target + " to", fix);
+        }
+        LocalFd fd = substitute.get();
+        install(task, fd, target, ctx.cloexec(), who);
+        setNonblock(task, target, (e.getFlags() & O_NONBLOCK) != 0, who);
+        if (mine == PipeEnd.READ && !p.getData().isEmpty() && externalDataPut.add(p.getInode())) {
+            String link = localLink(fd);
+            if (!isPipe(fd)) {
+                throw new CryoException(Category.CONFLICT, "pipe/DATA_NOWHERE", "restore refused: " + who
+                        + " had " + p.getData().size() + " unread bytes in " + res + ", but its substitute (cryo's fd "
+                        + fd.value() + ") is " + link + ", not a pipe they could be put back into",
+                        "give a pipe with --inherit-fd fd[N]:" + res);
+            }
+            long path = task.putScratchString(0, "/proc/self/fd/" + target);
+            long w = task.syscall("openat(/proc/self/fd/" + target + ", O_WRONLY|O_NONBLOCK) to put back the data of "
+                    + res + " for " + who, SYS_OPENAT, AT_FDCWD, path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+            try {
+                writeAll(task, (int) w, p.getData().toByteArray(), p.getPacketSizesList(),
+                        "putting the unread data of " + res + " back for " + who);
+            } finally {
+                task.syscallRaw(SYS_CLOSE, w);
+            }
+        }
+    }
+
+    /** @return whether cryo's {@code fd} is a pipe or FIFO (followed through /proc/self/fd) */
+    private static boolean isPipe(LocalFd fd) {
+        try {
+            int mode = (Integer) Files.getAttribute(Path.of("/proc/self/fd/" + fd.value()), "unix:mode");
+            return (mode & FdInfo.S_IFMT) == FdInfo.S_IFIFO;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static String localLink(LocalFd fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd.value())).toString();
+        } catch (IOException e) {
+            return "unreadable (" + e.getMessage() + ")";
+        }
+    }
+
+    private void restoreFifo(FdRestoreContext ctx, PipeFdEntry e, PipeEntry p, String who) throws CryoException {
+        RemoteTask task = ctx.task();
+        String path = p.getPath();
+        checkFifo(path, who);
+        LocalFd keeper = fifoKeepers.get(p.getInode());
+        if (keeper == null) {
+            long addr = task.putScratchString(0, path);
+            long k = task.syscall("openat(" + path + ", O_RDWR|O_NONBLOCK) for " + who, SYS_OPENAT, AT_FDCWD, addr,
+                    O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
+            try {
+                if (bytesBuffered(task, (int) k, "FIFO " + path) == 0) {
+                    setCapacity(task, (int) k, p, "FIFO " + path);
+                    if (!p.getData().isEmpty()) {
+                        writeAll(task, (int) k, p.getData().toByteArray(), List.of(),
+                                "refilling FIFO " + path + " for " + who);
+                    }
+                }
+                keeper = task.pullFd(TargetFd.of((int) k));
+                owned.add(keeper);
+                fifoKeepers.put(p.getInode(), keeper);
+            } finally {
+                task.syscallRaw(SYS_CLOSE, k);
+            }
+        }
+        String key = p.getInode() + "/" + e.getAccess() + "/" + e.getFlags();
+        LocalFd open = fifoOpens.get(key);
+        if (open == null) {
+            int acc = switch (e.getAccess()) {
+                case PIPE_ACCESS_READ -> O_RDONLY;
+                case PIPE_ACCESS_WRITE -> O_WRONLY;
+                default -> O_RDWR;
+            };
+            long addr = task.putScratchString(0, path);
+            long x = task.syscall("openat(" + path + ", " + PipeEnd.label(e.getAccess()) + ") for " + who,
+                    SYS_OPENAT, AT_FDCWD, addr, acc | O_NONBLOCK | O_CLOEXEC, 0);
+            try {
+                open = task.pullFd(TargetFd.of((int) x));
+                owned.add(open);
+                fifoOpens.put(key, open);
+            } finally {
+                task.syscallRaw(SYS_CLOSE, x);
+            }
+        }
+        install(task, open, ctx.fd().value(), ctx.cloexec(), who);
+        setNonblock(task, ctx.fd().value(), (e.getFlags() & O_NONBLOCK) != 0, who);
+    }
+
+    private static void checkFifo(String path, String who) throws CryoException {
+        int mode;
+        try {
+            mode = (Integer) Files.getAttribute(Path.of(path), "unix:mode");
+        } catch (NoSuchFileException ex) {
+            throw new CryoException(Category.CONFLICT, "pipe/FIFO_MISSING", "restore refused: " + who
+                    + " had the FIFO " + path + " open, which no longer exists", "recreate it: mkfifo " + path);
+        } catch (IOException | RuntimeException ex) {
+            throw new CryoException(Category.KERNEL, "pipe/FIFO_STAT", "restore failed: stat of FIFO " + path
+                    + " for " + who + " failed: " + ex, null, ex);
+        }
+        if ((mode & FdInfo.S_IFMT) != FdInfo.S_IFIFO) {
+            throw new CryoException(Category.CONFLICT, "pipe/NOT_A_FIFO", "restore refused: " + who
+                    + " had the FIFO " + path + " open, which is now a file of mode 0" + Integer.toOctalString(mode),
+                    "replace it with a FIFO: rm " + path + " && mkfifo " + path);
+        }
+    }
+
+    @Override
+    public void finishRestore() {
+        for (LocalFd fd : owned) {
+            fd.close();
+        }
+        owned.clear();
+        anonEnds.clear();
+        fifoKeepers.clear();
+        fifoOpens.clear();
+        externalDataPut.clear();
+        objects = null;
+    }
+
+    @Override
+    public List<Descriptors.Descriptor> recordTypes() {
+        return List.of(PipeFdEntry.getDescriptor(), PipeEntry.getDescriptor());
     }
 }

@@ -1,0 +1,106 @@
+package dev.cryo.it;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Pipes between the processes of a tree (issue 5). Disabled until core restores process trees: today core refuses
+ * a tree with children at dump ({@code core/CHILD_PROCESS}), so these would fail for a reason that is not the pipe
+ * plugin's. The plugin side (one object per pipe inode, ends pushed into later processes) is written for them.
+ * Each restored tree checks itself: the verifier of {@code pipe_tree} reports PASS only when every record of every
+ * writer arrived once, in order.
+ */
+@Disabled("needs process trees")
+class PipeTreeIT {
+    private static final int KILLED = 128 + ProcessControl.SIGKILL;
+
+    @TempDir
+    Path tmp;
+    TestBed bed;
+
+    @BeforeEach
+    void setUp() {
+        bed = new TestBed(tmp);
+    }
+
+    @AfterEach
+    void tearDown() {
+        bed.close();
+    }
+
+    /** pair: parent writes fast, child reads slowly; chain 4: a 4-process pipeline; three: one pipe, 3 holders. */
+    @ParameterizedTest
+    @ValueSource(strings = {"pair", "chain 4", "three"})
+    void fullPipesBetweenProcessesLoseNothing(String mode) {
+        Workload w = bed.workloads().start("pipe_tree", mode.split(" "));
+        w.awaitNewTicks(5);
+        w.assertVerifyPass();
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = awaitRestoredRoot(rc, w);
+        w.log().awaitTicks(w.log().size(), 5, Workload.TIMEOUT);
+        r.assertVerifyPass();
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    @Test
+    void leaveRunningKeepsTheOriginalPipelineIntact() {
+        Workload w = bed.workloads().start("pipe_tree", "chain", "4");
+        w.awaitNewTicks(5);
+        w.assertVerifyPass();
+        bed.cryo().dump(w.pid(), bed.newImageDir(), "-R").assertOk();
+        w.awaitNewTicks(5);
+        w.assertVerifyPass();
+    }
+
+    /** A real shell pipeline: after restore FILE holds one continuous sequence 0, 1, 2... */
+    @Test
+    void bashPipeIntoCatKeepsTheSequence() throws Exception {
+        Path workdir = bed.workloads().newDir("bash_pipe");
+        Path file = workdir.resolve("seq.txt");
+        Workload w = bed.workloads().startCommand("bash_pipe", List.of("bash", "-c",
+                "i=0; while :; do echo $i; i=$((i+1)); sleep 0.01; done | cat >> \"$0\"", file.toString()), workdir);
+        ProcessControl.sleep(500);
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        awaitRestoredRoot(rc, w);
+        ProcessControl.sleep(1000);
+        List<String> lines = Files.readAllLines(file);
+        assertTrue(lines.size() > 100, "only " + lines.size() + " lines in " + file);
+        for (int i = 0; i < lines.size(); i++) {
+            assertTrue(lines.get(i).equals(Integer.toString(i)), "line " + i + " of " + file + " is '" + lines.get(i)
+                    + "': the sequence has a gap or a duplicate");
+        }
+        rc.process().destroyForcibly();
+    }
+
+    private Workload awaitRestoredRoot(RunningCryo rc, Workload original) {
+        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
+        while (true) {
+            var st = ProcStat.read(original.pid());
+            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
+                return bed.workloads().adoptRestored(original);
+            }
+            if (!rc.isAlive()) {
+                throw new AssertionError("cryo restore exited before " + original + " appeared: "
+                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds() + " s");
+            }
+            ProcessControl.sleep(10);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.cryo.plugin.pipe;
+
+import dev.cryo.api.CryoException;
+import dev.cryo.api.RemoteTask;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The x86_64 system call numbers and flag values this plugin injects (plugins cannot see core's Linux layer), and
+ * the few injected sequences both pipelines share: reading an {@code int} back from the scratch area, moving bytes
+ * between cryo and a task's pipe through the scratch area.
+ */
+final class PipeSyscalls {
+    static final int SYS_READ = 0;
+    static final int SYS_WRITE = 1;
+    static final int SYS_CLOSE = 3;
+    static final int SYS_IOCTL = 16;
+    static final int SYS_FCNTL = 72;
+    static final int SYS_OPENAT = 257;
+    static final int SYS_TEE = 276;
+    static final int SYS_DUP3 = 292;
+    static final int SYS_PIPE2 = 293;
+
+    static final long AT_FDCWD = -100;
+    static final int O_ACCMODE = 3;
+    static final int O_RDONLY = 0;
+    static final int O_WRONLY = 1;
+    static final int O_RDWR = 2;
+    static final int O_NONBLOCK = 04000;
+    static final int O_DIRECT = 040000;
+    static final int O_CLOEXEC = 02000000;
+
+    static final int F_SETFD = 2;
+    static final int F_GETFL = 3;
+    static final int F_SETFL = 4;
+    static final int F_SETPIPE_SZ = 1031;
+    static final int F_GETPIPE_SZ = 1032;
+    static final int FIONREAD = 0x541B;
+    static final int SPLICE_F_NONBLOCK = 2;
+
+    private PipeSyscalls() {
+    }
+
+    /** Reads {@code n} little-endian ints the last injected call left at the start of the scratch area. */
+    static int[] scratchInts(RemoteTask task, int n) throws CryoException {
+        ByteBuffer b = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+        task.readMemory(task.scratchAddress(), b);
+        b.flip();
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = b.getInt();
+        }
+        return out;
+    }
+
+    /** {@code pipe2(flags)} inside the task: {@code [read end, write end]} as task fd numbers. */
+    static int[] pipe2(RemoteTask task, int flags, String why) throws CryoException {
+        task.syscall("pipe2(0" + Integer.toOctalString(flags) + ") " + why, SYS_PIPE2, task.scratchAddress(), flags);
+        return scratchInts(task, 2);
+    }
+
+    /** {@code ioctl(fd, FIONREAD)} inside the task: the bytes buffered in the pipe. */
+    static int bytesBuffered(RemoteTask task, int fd, String what) throws CryoException {
+        task.syscall("ioctl(" + what + ", FIONREAD)", SYS_IOCTL, fd, FIONREAD, task.scratchAddress());
+        return scratchInts(task, 1)[0];
+    }
+
+    /**
+     * Writes {@code data} into the task's fd {@code fd} (a pipe write end opened O_NONBLOCK) through the scratch
+     * area: one write per packet when {@code packets} is not empty, else in chunks of the scratch size.
+     *
+     * @throws CryoException (CONFLICT, {@code pipe/DATA_DOES_NOT_FIT}) when the pipe takes less than all of it
+     */
+    static void writeAll(RemoteTask task, int fd, byte[] data, java.util.List<Integer> packets, String what)
+            throws CryoException {
+        int chunk = task.scratchSize();
+        int off = 0;
+        int packet = 0;
+        while (off < data.length) {
+            int len = packets.isEmpty() ? Math.min(chunk, data.length - off) : packets.get(packet++);
+            if (len > chunk || off + len > data.length) {
+                throw new CryoException(CryoException.Category.IMAGE, "pipe/BAD_PACKETS", what + ": packet of "
+                        + len + " bytes at offset " + off + " does not fit the " + data.length
+                        + " bytes of data or the scratch area of " + chunk + " bytes");
+            }
+            ByteBuffer b = ByteBuffer.allocateDirect(len).put(data, off, len).flip();
+            task.writeMemory(task.scratchAddress(), b);
+            long n = task.syscallRaw(SYS_WRITE, fd, task.scratchAddress(), len);
+            if (n != len) {
+                throw new CryoException(CryoException.Category.CONFLICT, "pipe/DATA_DOES_NOT_FIT", what
+                        + ": write of " + len + " bytes at offset " + off + " of " + data.length + " returned "
+                        + (n < 0 ? Errno.describe(-n) : Long.toString(n)) + "; the pipe cannot take the data it held"
+                        + " at dump", "give a pipe with room for " + data.length + " bytes");
+            }
+            off += len;
+        }
+    }
+
+    /**
+     * Installs cryo's {@code fd} at {@code at} in the task with {@link RemoteTask#pushFd}, after occupying
+     * {@code at} with a placeholder ({@code openat("/")} + {@code dup3}). Works around core's pushFd (SPI 1.0.0),
+     * which injects {@code pidfd_open} first: when {@code at} is the task's lowest free fd — the usual case, fds
+     * are restored in ascending order — the pidfd lands on {@code at}, {@code dup3} replaces it, and core's final
+     * {@code close(pidfd)} closes the fd just installed.
+     */
+    static void install(RemoteTask task, dev.cryo.api.LocalFd fd, int at, boolean cloexec, String what)
+            throws CryoException {
+        long root = task.putScratchString(0, "/");
+        long x = task.syscall("openat(/) as a placeholder for " + what, SYS_OPENAT, AT_FDCWD, root,
+                O_RDONLY | O_CLOEXEC, 0);
+        if (x != at) {
+            task.syscall("dup3(" + x + ", " + at + ") placeholder for " + what, SYS_DUP3, x, at, O_CLOEXEC);
+            task.syscall("close(" + x + ")", SYS_CLOSE, x);
+        }
+        task.pushFd(fd, dev.cryo.api.TargetFd.of(at), cloexec);
+    }
+
+    /** Sets or clears O_NONBLOCK on the task's fd as {@code wanted} says; the other status flags stay. */
+    static void setNonblock(RemoteTask task, int fd, boolean wanted, String what) throws CryoException {
+        long cur = task.syscall("fcntl(" + what + ", F_GETFL)", SYS_FCNTL, fd, F_GETFL);
+        long next = wanted ? (cur | O_NONBLOCK) : (cur & ~O_NONBLOCK);
+        if (next != cur) {
+            task.syscall("fcntl(" + what + ", F_SETFL, 0" + Long.toOctalString(next) + ")", SYS_FCNTL, fd, F_SETFL,
+                    next);
+        }
+    }
+}
