@@ -53,6 +53,10 @@ final class DumpCommand extends CryoSubcommand {
             description = "Declare a resource outside the tree that the tree may reference (repeatable).")
     List<String> external;
 
+    @Option(names = "--stdio-inherit",
+            description = "Accept pipes to outside the tree held on fds 0, 1 and 2 (stdin, stdout, stderr) — e.g. a program whose output goes to `| cat`; restore them with --stdio-inherit too.")
+    boolean stdioInherit;
+
     @Option(names = "--skip-file-size-check",
             description = "Do not record open files' sizes for the restore-time check.")
     boolean skipFileSizeCheck;

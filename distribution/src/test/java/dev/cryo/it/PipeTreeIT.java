@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,7 +20,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Each restored tree checks itself: the verifier of {@code pipe_tree} reports PASS only when every record of every
  * writer arrived once, in order.
  */
-@Disabled("needs process trees")
 class PipeTreeIT {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
 

@@ -92,7 +92,8 @@ public final class ConfigKeys {
         add(OVERWRITE_IMAGES, Shape.FLAG, false, null, "", null,
                 "dump: allow writing into a non-empty image directory");
         add(STDIO_INHERIT, Shape.FLAG, false, null, "", null,
-                "reserved for the pipe plugin: restore the tree's stdio pipes as cryo's own stdio");
+                "dump: accept a pipe to outside the tree held on fd 0, 1 or 2; restore: replace it by cryo's own fd"
+                        + " 0, 1 or 2");
     }
 
     private ConfigKeys() {

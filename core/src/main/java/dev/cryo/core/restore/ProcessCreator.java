@@ -135,9 +135,14 @@ final class ProcessCreator implements AutoCloseable {
         if (r < 0) {
             int errno = (int) -r;
             if (errno == Errors.EEXIST) {
+                String holder = ProcFs.exists(tid) ? "is in use by \"" + ProcFs.comm(tid) + "\""
+                        : "is still in use as the id of a session or process group (its leader exited, members"
+                        + " of the group or session still run)";
                 throw new CryoException(Category.CONFLICT, "core/PID_IN_USE", "cannot restore pid " + tid + " (\""
-                        + comm + "\"): pid " + tid + " is in use by \"" + ProcFs.comm(tid) + "\"",
-                        "stop pid " + tid + " first, then restore again");
+                        + comm + "\"): pid " + tid + " " + holder,
+                        ProcFs.exists(tid) ? "stop pid " + tid + " first, then restore again"
+                                : "end the processes of session/group " + tid + " (ps -eo pid,pgid,sid,comm), then"
+                                + " restore again");
             }
             throw new CryoException(Category.KERNEL, "core/CLONE3", "clone3(set_tid=" + tid + ") in "
                     + parent.who() + " failed: " + Errors.describe(errno), errno == Errors.EPERM
