@@ -74,9 +74,15 @@ class PipeTreeIT {
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         awaitRestoredRoot(rc, w);
-        ProcessControl.sleep(1000);
+        long atRestore = Files.readAllLines(file).size();
+        // the restored loop must go on writing: wait (with a deadline, the machine may be loaded) for 50 more
+        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
+        while (Files.readAllLines(file).size() < atRestore + 50 && System.nanoTime() < deadline) {
+            ProcessControl.sleep(50);
+        }
         List<String> lines = Files.readAllLines(file);
-        assertTrue(lines.size() > 100, "only " + lines.size() + " lines in " + file);
+        assertTrue(lines.size() >= atRestore + 50, "the restored pipeline wrote only " + (lines.size() - atRestore)
+                + " lines after restore into " + file);
         for (int i = 0; i < lines.size(); i++) {
             assertTrue(lines.get(i).equals(Integer.toString(i)), "line " + i + " of " + file + " is '" + lines.get(i)
                     + "': the sequence has a gap or a duplicate");

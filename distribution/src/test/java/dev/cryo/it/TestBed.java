@@ -59,6 +59,11 @@ public final class TestBed implements AutoCloseable {
         for (long pid : descendants) {
             assertTrue(ProcessControl.reap(pid, Duration.ofSeconds(10)), "dumped descendant " + pid + " not reaped");
         }
+        // and the ones born after that look (a shell's short-lived children, zombies recorded in the image)
+        for (int i = 0; i < 20; i++) {
+            ProcessControl.reapOrphans();
+            ProcessControl.sleep(10);
+        }
         w.process().ifPresent(p -> {
             try {
                 p.waitFor();

@@ -113,6 +113,9 @@ public final class Dumper {
             SharedFiles shared = new SharedFiles();
             long savedBytes = 0;
             for (FrozenProcess p : tree.processes) {
+                if (p.isZombie()) {
+                    continue;
+                }
                 checkTimers(p.pid, p.comm);
                 long tc = System.nanoTime();
                 CoreEntry core = CoreCollector.collect(p);
@@ -131,7 +134,10 @@ public final class Dumper {
             try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
                 for (FrozenProcess p : tree.processes) {
                     PstreeEntry.Builder e = PstreeEntry.newBuilder().setPid(p.pid).setPpid(p.stat.ppid())
-                            .setPgid(p.stat.pgrp()).setSid(p.stat.session());
+                            .setPgid(p.stat.pgrp()).setSid(p.stat.session()).setComm(p.comm);
+                    if (p.isZombie()) {
+                        e.setZombie(true).setExitStatus(p.zombieStatus);
+                    }
                     p.threads.forEach(t -> e.addThreads(t.tracee.tid()));
                     w.write(e.build());
                 }

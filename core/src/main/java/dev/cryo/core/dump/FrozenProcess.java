@@ -41,9 +41,22 @@ final class FrozenProcess {
     long scratch;
     LiveTask task;
 
+    /** A zombie's wait status; -1 for a live process. */
+    int zombieStatus = -1;
+
     FrozenProcess(int pid, String comm) {
         this.pid = pid;
         this.comm = comm;
+    }
+
+    /** Marks this process as a zombie with the wait status of field 52 of its stat. */
+    void zombie(ProcFs.Stat st) {
+        this.stat = st;
+        this.zombieStatus = (int) st.field(52);
+    }
+
+    boolean isZombie() {
+        return zombieStatus >= 0;
     }
 
     String who() {
@@ -68,6 +81,9 @@ final class FrozenProcess {
      * The layout is read before the scratch area exists, so the scratch area is never dumped.
      */
     void prepareInjection() throws CryoException {
+        if (isZombie()) {
+            return;
+        }
         stat = ProcFs.stat(pid);
         maps = ProcFs.maps(pid);
         long insn = SyscallSite.findInVdso(leader().tracee, maps);

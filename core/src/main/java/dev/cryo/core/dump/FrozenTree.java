@@ -70,16 +70,21 @@ final class FrozenTree {
             int pid = queue.poll();
             order.add(pid);
             ProcFs.Stat st = ProcFs.stat(pid);
-            if (st.state() == 'Z' || st.state() == 'X') {
-                throw new CryoException(Category.UNSUPPORTED, "core/ZOMBIE", "dump refused: pid " + pid + " \""
-                        + st.comm() + "\" in the tree is a zombie (exited, not yet reaped by its parent pid "
-                        + st.ppid() + ")", "let pid " + st.ppid() + " reap it (wait for it) before dumping");
-            }
             FrozenProcess p = byPid.get(pid);
             if (p == null) {
                 p = new FrozenProcess(pid, pid == rootPid ? rootComm : st.comm());
                 byPid.put(pid, p);
                 processes.add(p);
+            }
+            if (st.state() == 'Z' || st.state() == 'X') {
+                if (pid == rootPid) {
+                    throw new CryoException(Category.UNSUPPORTED, "core/ZOMBIE", "dump refused: pid " + pid + " \""
+                            + st.comm() + "\" is a zombie (exited, not yet reaped by its parent pid " + st.ppid()
+                            + "): there is nothing to dump", "give the pid of a live process with -t");
+                }
+                // exited, its parent (frozen) has not reaped it: recorded and restored as a zombie
+                p.zombie(st);
+                continue;
             }
             for (int tid : ProcFs.threads(pid)) {
                 if (seized.contains(tid)) {

@@ -55,4 +55,12 @@ public final class Rlimits {
     private static String unsigned(long v) {
         return v == -1L ? "unlimited" : Long.toUnsignedString(v);
     }
+
+    /** Sets RLIMIT_CORE of {@code pid} to 0 (a restored zombie re-dies by its signal without dumping core). */
+    public static void disableCoreDumps(int pid) throws CryoException {
+        Pointer p = Memory.allocateDirect(LibC.runtime(), 16, true);
+        if (LibC.INSTANCE.prlimit(pid, 4 /* RLIMIT_CORE */, p, null) != 0) {
+            throw Errors.failure("prlimit(" + pid + ", RLIMIT_CORE, 0)", LibC.errno());
+        }
+    }
 }

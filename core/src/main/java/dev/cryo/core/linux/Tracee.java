@@ -334,6 +334,29 @@ public final class Tracee {
         return r;
     }
 
+    /**
+     * Makes the task end with wait status {@code waitStatus}: an injected {@code exit_group(code)}, or
+     * {@code kill(self, sig)} delivered with its default action. Returns once the tracer has seen it die; the
+     * task is then a zombie for its real parent to reap.
+     */
+    public void injectExit(int waitStatus) throws CryoException {
+        int sig = waitStatus & 0x7f;
+        if (sig != 0) {
+            prepareInjection(Sys.KILL, new long[]{tid, sig});
+        } else {
+            prepareInjection(Sys.EXIT_GROUP, new long[]{(waitStatus >> 8) & 0xff});
+        }
+        ptrace(PTRACE_CONT, 0, 0, "PTRACE_CONT");
+        for (;;) {
+            int s = waitStatus();
+            if (!stopped(s)) {
+                return;
+            }
+            int stopSig = stopSig(s);
+            ptrace(PTRACE_CONT, 0, event(s) == 0 && stopSig != SIGTRAP ? stopSig : 0, "PTRACE_CONT");
+        }
+    }
+
     private void prepareInjection(long nr, long[] a) throws CryoException {
         if (syscallInsn == 0 || savedRegs == null) {
             throw new IllegalStateException("injection not prepared for " + who());

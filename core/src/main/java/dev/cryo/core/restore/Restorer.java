@@ -38,6 +38,7 @@ import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Rlimits;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.Tracee;
 import dev.cryo.core.linux.TracerThread;
@@ -83,6 +84,14 @@ public final class Restorer {
         int pid() {
             return proc.getPid();
         }
+
+        boolean zombie() {
+            return proc.getZombie();
+        }
+
+        String comm() {
+            return core != null ? core.getComm() : proc.getComm();
+        }
     }
 
     private RestoredTree run(RestoreRequest request) throws CryoException {
@@ -93,6 +102,10 @@ public final class Restorer {
         List<ProcessImage> procs = new ArrayList<>();
         for (PstreeEntry proc : image.reader(ImageFileNames.PSTREE, FileType.PSTREE).readAll(PstreeEntry.parser())) {
             Pid pid = Pid.of(proc.getPid());
+            if (proc.getZombie()) {
+                procs.add(new ProcessImage(proc, null, List.of(), List.of()));
+                continue;
+            }
             procs.add(new ProcessImage(proc,
                     single(image, ImageFileNames.core(pid), FileType.CORE, CoreEntry.parser()),
                     image.reader(ImageFileNames.fdinfo(pid), FileType.FDINFO).readAll(FdinfoEntry.parser()),
@@ -102,9 +115,14 @@ public final class Restorer {
             throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", request.imageDir().resolve(
                     ImageFileNames.PSTREE) + " lists no process");
         }
+        if (procs.get(0).zombie()) {
+            throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", request.imageDir().resolve(
+                    ImageFileNames.PSTREE) + ": the root pid " + procs.get(0).pid() + " is recorded as a zombie");
+        }
         for (ProcessImage p : procs) {
+            checkPidFree(p.pid(), p.comm());
             for (int tid : p.proc().getThreadsList()) {
-                checkPidFree(tid, p.core().getComm());
+                checkPidFree(tid, p.comm());
             }
         }
         int rootPid = procs.get(0).pid();
@@ -122,6 +140,9 @@ public final class Restorer {
             createTree(procs, creator, created);
             LOG.debug("{} processes created at {} ms", created.size(), (System.nanoTime() - t0) / 1_000_000);
             for (ProcessImage p : procs) {
+                if (p.zombie()) {
+                    continue;
+                }
                 int pid = p.pid();
                 LiveTask task = new LiveTask(created.get(pid), pid, p.core().getComm());
                 task.setScratch(creator.dataArea(), ProcessCreator.DATA_SIZE);
@@ -145,7 +166,9 @@ public final class Restorer {
             }
             if (request.leaveStopped()) {
                 for (ProcessImage p : procs) {
-                    LibC.INSTANCE.kill(p.pid(), Sys.SIGSTOP);
+                    if (!p.zombie()) {
+                        LibC.INSTANCE.kill(p.pid(), Sys.SIGSTOP);
+                    }
                 }
             }
             // children first, so that no restored process runs while one of its descendants is still rebuilt
@@ -186,9 +209,9 @@ public final class Restorer {
     private void createTree(List<ProcessImage> procs, ProcessCreator creator, Map<Integer, Tracee> created)
             throws CryoException {
         List<MmEntry> layouts = new ArrayList<>();
-        procs.forEach(p -> layouts.add(p.core().getMm()));
+        procs.stream().filter(p -> !p.zombie()).forEach(p -> layouts.add(p.core().getMm()));
         ProcessImage root = procs.get(0);
-        created.put(root.pid(), creator.createRoot(root.pid(), root.core().getComm(), layouts));
+        created.put(root.pid(), creator.createRoot(root.pid(), root.comm(), layouts));
         for (ProcessImage p : procs) {
             Tracee t = created.get(p.pid());
             if (t == null) {
@@ -200,7 +223,7 @@ public final class Restorer {
             }
             for (ProcessImage c : procs) {
                 if (c != root && c.proc().getPpid() == p.pid()) {
-                    created.put(c.pid(), creator.createChild(t, c.pid(), c.core().getComm()));
+                    created.put(c.pid(), creator.createChild(t, c.pid(), c.comm()));
                 }
             }
         }
@@ -217,6 +240,19 @@ public final class Restorer {
             } else if (e.getPgid() != e.getPid()) {
                 LOG.info("pid {} was in process group {} / session {} outside the tree: it joins cryo's", e.getPid(),
                         e.getPgid(), e.getSid());
+            }
+        }
+        // zombies exit now with their recorded status: they wait, unreaped, for their restored parents. Their
+        // SIGCHLD must stay pending in the parents (delivered after the resume), not stop an injection now.
+        for (ProcessImage p : procs) {
+            if (!p.zombie()) {
+                created.get(p.pid()).setSigmask(-1L);
+            }
+        }
+        for (ProcessImage p : procs) {
+            if (p.zombie()) {
+                Rlimits.disableCoreDumps(p.pid());
+                created.get(p.pid()).injectExit(p.proc().getExitStatus());
             }
         }
     }
