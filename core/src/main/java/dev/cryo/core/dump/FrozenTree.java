@@ -94,8 +94,15 @@ final class FrozenTree {
                 try {
                     t.seize(0);
                 } catch (CryoException e) {
-                    if (!ProcFs.dir(pid).resolve("task").resolve(Integer.toString(tid)).toFile().exists()) {
-                        continue; // the thread exited meanwhile
+                    // an exiting task refuses PTRACE_SEIZE (EPERM): let it finish dying, then take it as it is
+                    Exiting outcome = awaitExit(pid, tid);
+                    if (outcome == Exiting.THREAD_GONE) {
+                        continue;
+                    }
+                    if (outcome == Exiting.ZOMBIE && p.threads.isEmpty()) {
+                        p.zombie(ProcFs.stat(pid));
+                        found = true;
+                        break;
                     }
                     throw e;
                 }
@@ -145,5 +152,31 @@ final class FrozenTree {
             p.threads.clear();
             p.scratch = 0;
         }
+    }
+
+    private enum Exiting { THREAD_GONE, ZOMBIE, ALIVE }
+
+    /** Waits up to half a second for a task that refused the seize to finish exiting. */
+    private static Exiting awaitExit(int pid, int tid) {
+        for (int i = 0; i < 50; i++) {
+            if (!ProcFs.dir(pid).resolve("task").resolve(Integer.toString(tid)).toFile().exists()) {
+                return Exiting.THREAD_GONE;
+            }
+            try {
+                char state = ProcFs.stat(pid).state();
+                if (state == 'Z' || state == 'X') {
+                    return Exiting.ZOMBIE;
+                }
+            } catch (CryoException e) {
+                return Exiting.THREAD_GONE;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return Exiting.ALIVE;
+            }
+        }
+        return Exiting.ALIVE;
     }
 }
