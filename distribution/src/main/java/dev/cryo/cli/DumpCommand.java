@@ -45,8 +45,10 @@ final class DumpCommand extends CryoSubcommand {
     boolean leaveStopped;
 
     @Option(names = "--ext-unix-sk", arity = "0..1", fallbackValue = "", paramLabel = "INO[,INO]",
-            description = "(planned) Allow unix sockets connected to peers outside the tree; "
-                    + "alone: any peer, with inodes: only these sockets.")
+            description = "Allow unix sockets connected to named peers outside the tree (external-unix-socket "
+                    + "plugin); alone: any such peer, with inodes: only the outside peers with these inodes. "
+                    + "Nameless peers (socketpair ends) and stream peers not reachable through a listener's name "
+                    + "are refused. Pass it on restore too.")
     String extUnixSk;
 
     @Option(names = "--external", paramLabel = "RES",

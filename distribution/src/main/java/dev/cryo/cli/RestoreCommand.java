@@ -54,8 +54,10 @@ final class RestoreCommand extends CryoSubcommand {
     Path pidfile;
 
     @Option(names = "--ext-unix-sk", arity = "0..1", fallbackValue = "", paramLabel = "INO[,INO]",
-            description = "(planned) Reconnect unix sockets whose peers are outside the tree "
-                    + "(as dumped with --ext-unix-sk).")
+            description = "Reconnect unix sockets whose peers were outside the tree (dumped with "
+                    + "--ext-unix-sk) to the peers' names; with inodes: only those peers. A stream client makes a "
+                    + "NEW connection: the server sees a new client; data the server had not read stays on the old "
+                    + "connection. The peers must be there: restore fails naming the path otherwise.")
     String extUnixSk;
 
     @Option(names = "--inherit-fd", paramLabel = "fd[N]:RES",

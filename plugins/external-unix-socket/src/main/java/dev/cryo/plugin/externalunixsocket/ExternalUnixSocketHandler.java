@@ -1,37 +1,152 @@
 package dev.cryo.plugin.externalunixsocket;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
 import dev.cryo.api.Config;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.ExternalPeerHandler;
 import dev.cryo.api.ExternalReference;
+import dev.cryo.plugin.externalunixsocket.proto.Connection;
+import dev.cryo.plugin.externalunixsocket.proto.ExternalUnixPeerEntry;
 import org.pf4j.Extension;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * The external-peer handler of kind {@code external-unix-socket} — <b>not implemented yet: it accepts no
- * reference</b>. {@link #accept} declines everything, even with {@code ext-unix-sk} set, so a tree whose unix
- * socket is connected to a peer outside it is refused by core naming both ends.
+ * The external-peer handler of kind {@code external-unix-socket}: CRIU's {@code --ext-unix-sk}. It is where cryo
+ * decides that a unix socket of the tree may keep a peer outside the tree.
  *
- * <p>What it is to become (CRIU's {@code --ext-unix-sk}): when {@code ext-unix-sk} is set (for all sockets or
- * the listed inodes), accept a reference from a unix socket of the tree to a peer outside, record the peer's
- * bound name, and on restore reconnect to that name.
+ * <p><b>When.</b> Core calls {@link #accept} once per unresolved reference per dump, after every process is collected,
+ * on the tracer thread; the handlers run in plugin-id order, so this one sees unix-socket references before the
+ * unix-socket plugin's own handler, which refuses whatever this one declined ({@code unix-socket/EXTERNAL_PEER}).
  *
- * <p>Stateless; called on the tracer thread only.
+ * <p><b>What.</b> Without {@code ext-unix-sk}: declines (the unix-socket plugin's refusal then names the option). With
+ * it, for a reference between two unix sockets: accepts when the peer can be reconnected on restore and the option
+ * allows its inode (the bare flag allows all, {@code --ext-unix-sk=INO,...} only the listed peer inodes), and returns
+ * an {@link ExternalUnixPeerEntry} (stored by core in {@code external.img}): the peer's inode, type, bound name, the
+ * path's st_dev/st_ino at dump, the owning process (diagnostics), and how the tree's socket was connected
+ * ({@link Connection}). Otherwise it refuses, saying why ({@link PeerClassifier}): a nameless peer, an accepted stream
+ * connection whose listener cannot be reached by name, a peer that is the client of the tree's own listener, a peer
+ * not in the list. Once the option is given, it never declines a unix-socket reference: it accepts or refuses.
+ *
+ * <p><b>Restore.</b> The unix-socket plugin rebuilds the socket (it owns the socket calls) and, because the peer is not
+ * in its image, connects it anew to the peer's name — only with {@code ext-unix-sk} given on restore, naming every
+ * outside peer otherwise. A datagram socket binds its own name first (if it had one) and connects to the peer's name.
+ * A stream client makes a <b>new</b> connection to the listener's name: the server sees a new client. Data the client
+ * had written before the dump that the server had not read yet is still in the server's old connection (the server
+ * reads it there, then end-of-file); data the server had sent that the client had not read yet cannot be put back on
+ * a new connection, so such a dump is refused by the unix-socket plugin ({@code unix-socket/EXTERNAL_QUEUE}). A peer
+ * that is not there at restore (no such path, nothing listening, ECONNREFUSED) fails the restore naming the path,
+ * the fd and the pid; core kills what it created.
+ *
+ * <p>Stateless (one instance serves one command); thread: the tracer thread only.
  */
 @Extension
 public final class ExternalUnixSocketHandler implements ExternalPeerHandler {
     /** The kind written into images; equals the plugin id. */
     public static final String KIND = "external-unix-socket";
+    /** The kind of the objects this handler takes references between. */
+    static final String UNIX_SOCKET = "unix-socket";
 
     @Override
     public String kind() {
         return KIND;
     }
 
-    /** @return always empty: this plugin does not take responsibility for external unix socket peers yet */
     @Override
-    public Optional<Message> accept(ExternalReference reference, Config config) {
-        return Optional.empty();
+    public Optional<Message> accept(ExternalReference reference, Config config) throws CryoException {
+        return accept(reference, config, ProcNetUnix.read());
+    }
+
+    /** {@link #accept} on a given snapshot of {@code /proc/net/unix} (tests). */
+    Optional<Message> accept(ExternalReference ref, Config config, ProcNetUnix sockets) throws CryoException {
+        if (!ref.from().kind().equals(UNIX_SOCKET) || !ref.to().kind().equals(UNIX_SOCKET)) {
+            return Optional.empty();
+        }
+        ExtUnixSkOption option = ExtUnixSkOption.of(config);
+        if (!option.given()) {
+            return Optional.empty();
+        }
+        long ours = ref.from().id(), peerIno = ref.to().id();
+        PeerClassifier.Verdict verdict = PeerClassifier.classify(sockets, ours, peerIno);
+        String head = "dump refused: unix socket ino " + ours + " (pid " + ref.holder() + " \"" + ref.holderComm()
+                + "\", fd " + ref.fd() + ") " + verb(sockets, ours, peerIno) + " ino " + peerIno + " "
+                + ref.description() + " outside the dumped tree";
+        if (verdict instanceof PeerClassifier.Refused refused) {
+            String tree = SocketOwners.of(peerIno).map(o -> "dump pid " + o.pid() + "'s tree too")
+                    .orElse("dump the tree holding the peer too");
+            throw new CryoException(Category.UNSUPPORTED, KIND + "/NOT_RECONNECTABLE", head + ", and "
+                    + option.spelled() + " cannot take it over: " + refused.why(), tree
+                    + ", or close the socket before dumping");
+        }
+        if (!option.allows(peerIno)) {
+            throw new CryoException(Category.UNSUPPORTED, KIND + "/PEER_NOT_LISTED", head + ", and "
+                    + option.spelled() + " does not list ino " + peerIno,
+                    "add it to the list (" + option.spelled() + "," + peerIno + "), or pass --ext-unix-sk alone to"
+                            + " accept every outside peer that can be reconnected");
+        }
+        return Optional.of(record(ref, (PeerClassifier.Accepted) verdict));
+    }
+
+    private static String verb(ProcNetUnix sockets, long ours, long peer) {
+        if (sockets.get(ours).map(ProcNetUnix.Socket::listening).orElse(false)) {
+            return "has a pending connection from";
+        }
+        if (sockets.get(peer).map(ProcNetUnix.Socket::listening).orElse(false)) {
+            return "waits to be accepted by";
+        }
+        return "is connected to";
+    }
+
+    private static ExternalUnixPeerEntry record(ExternalReference ref, PeerClassifier.Accepted a) {
+        ProcNetUnix.Socket peer = a.peer();
+        ExternalUnixPeerEntry.Builder b = ExternalUnixPeerEntry.newBuilder()
+                .setIno(a.ours().ino()).setType(a.ours().type())
+                .setHolderPid(ref.holder().value()).setHolderComm(ref.holderComm()).setHolderFd(ref.fd().value())
+                .setConnection(a.connection())
+                .setPeerIno(peer.ino()).setPeerName(ByteString.copyFrom(peer.name()))
+                .setPeerAbstract(peer.isAbstract())
+                .setTypeName(a.ours().typeName()).setPeerNameText(peer.nameText())
+                .setConnectionText(connectionText(a));
+        if (peer.isPath()) {
+            Path p = Path.of(peer.nameText());
+            try {
+                b.setPeerPathDev(((Number) Files.getAttribute(p, "unix:dev", LinkOption.NOFOLLOW_LINKS)).longValue())
+                        .setPeerPathIno(((Number) Files.getAttribute(p, "unix:ino", LinkOption.NOFOLLOW_LINKS))
+                                .longValue());
+            } catch (IOException | RuntimeException e) {
+                // the path is gone already: 0/0 records that no file was there at dump
+            }
+        }
+        SocketOwners.of(peer.ino()).ifPresent(o -> b.setPeerOwnerPid(o.pid()).setPeerOwnerComm(o.comm()));
+        a.listener().ifPresent(l -> {
+            b.setListenerIno(l.ino());
+            SocketOwners.of(l.ino()).ifPresent(o -> b.setListenerOwnerPid(o.pid()).setListenerOwnerComm(o.comm()));
+        });
+        return b.build();
+    }
+
+    private static String connectionText(PeerClassifier.Accepted a) {
+        String name = a.peer().nameText();
+        return switch (a.connection()) {
+            case DGRAM_CONNECTED -> "datagram socket connected to " + name + ": restore connects to it again";
+            case STREAM_ACCEPTED -> "client accepted by the listener at " + name
+                    + ": restore makes a new connection (the server sees a new client)";
+            case STREAM_PENDING -> "client waiting in the accept queue of " + name
+                    + ": restore queues a new connection";
+            default -> "unknown";
+        };
+    }
+
+    @Override
+    public List<Descriptors.Descriptor> recordTypes() {
+        return List.of(ExternalUnixPeerEntry.getDescriptor());
     }
 }

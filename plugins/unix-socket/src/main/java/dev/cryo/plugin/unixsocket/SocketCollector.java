@@ -201,7 +201,7 @@ final class SocketCollector {
      * The refusal for a reference no other plugin took over: which socket of the tree, how it relates to the peer
      * outside, who holds the peer, and what to do.
      */
-    CryoException refusal(ExternalReference ref) {
+    CryoException refusal(ExternalReference ref, dev.cryo.api.Config config) {
         Relation rel = relations.get(List.of(ref.from().id(), ref.to().id()));
         String self = rel == null ? "" : ", " + rel.ours();
         String verb = rel == null ? "refers to" : rel.verb();
@@ -210,6 +210,12 @@ final class SocketCollector {
                 + ref.holderComm() + "\", fd " + ref.fd() + self + ") " + verb + " ino " + ref.to().id() + " "
                 + ref.description() + " outside the dumped tree; a restored copy would have no peer";
         String tree = owner.map(o -> "dump pid " + o.pid() + "'s tree too").orElse("dump the tree holding it too");
+        if (ExtUnixSk.given(config)) {
+            String why = ExtUnixSk.pluginSwitchedOff(config).map(w -> "disabled (" + w + ")")
+                    .orElse("not loaded (not installed in the plugins directory?)");
+            return ExtUnixSk.pluginMissing(msg + "; " + ExtUnixSk.spelled(config) + " is given, but the "
+                    + ExtUnixSk.PLUGIN + " plugin that takes such peers over is " + why);
+        }
         String fix;
         if (rel != null && rel.peerNameless()) {
             fix = tree + " (the peer " + (rel.peerName().isBound() ? "is an accepted connection" : "has no name")
@@ -223,5 +229,43 @@ final class SocketCollector {
     /** @return every socket recorded, by inode */
     java.util.Collection<UnixSocketEntry> entries() {
         return entries.values();
+    }
+
+    /**
+     * Every socket recorded, by inode, those whose peer (or listener of a pending connection) is outside the tree
+     * marked {@code peer_external}. Called from {@code dumpObjects}, after core's closure check: a peer still outside
+     * then was taken over by an external-peer handler (this plugin's own refuses everything it is offered).
+     *
+     * @throws CryoException when such a stream socket holds data its outside peer sent: a restore connects anew and
+     *                       cannot put it back ({@code unix-socket/EXTERNAL_QUEUE}); likewise datagrams from the
+     *                       outside peer's name, which cryo cannot send from a name a live socket holds
+     */
+    List<UnixSocketEntry> externalPeersMarked() throws CryoException {
+        List<UnixSocketEntry> out = new java.util.ArrayList<>(entries.size());
+        for (UnixSocketEntry e : entries.values()) {
+            long peer = e.getPeerIno() != 0 ? e.getPeerIno() : e.getPendingOn();
+            if (peer == 0 || entries.containsKey(peer)) {
+                out.add(e);
+                continue;
+            }
+            String who = "unix socket ino " + e.getIno() + " (" + e.getHolder() + ")";
+            String peerText = "its peer ino " + peer + " outside the tree (" + e.getPeerNameText() + ")";
+            if (e.getType() != SOCK_DGRAM && e.getQueueCount() > 0) {
+                throw new CryoException(Category.UNSUPPORTED, "unix-socket/EXTERNAL_QUEUE", "dump refused: " + who
+                        + " holds " + e.getQueuedBytes() + " unread bytes from " + peerText + "; a restore connects"
+                        + " it anew (--ext-unix-sk) and cannot put them back",
+                        "let the process read what its peer sent, then dump again");
+            }
+            for (QueuedPacket p : e.getQueueList()) {
+                if (!p.getSender().isEmpty() && p.getSender().equals(e.getPeerName())) {
+                    throw new CryoException(Category.UNSUPPORTED, "unix-socket/EXTERNAL_QUEUE", "dump refused: "
+                            + who + " holds unread datagrams from " + peerText + "; cryo cannot send them again"
+                            + " from a name a live socket outside holds",
+                            "let the process read what its peer sent, then dump again");
+                }
+            }
+            out.add(e.toBuilder().setPeerExternal(true).build());
+        }
+        return out;
     }
 }

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static dev.cryo.plugin.unixsocket.SocketCalls.*;
 
@@ -91,6 +92,7 @@ final class SocketRebuilder {
         this.config = c;
         done = true;
         try {
+            checkExternalPeers();
             buildAll();
             for (Map.Entry<Long, Integer> e : tfd.entrySet()) {
                 built.put(e.getKey(), task.pullFd(TargetFd.of(e.getValue())));
@@ -277,11 +279,56 @@ final class SocketRebuilder {
         }
     }
 
-    /** A socket whose peer is outside the image: connected anew to the peer's name with {@code ext-unix-sk}. */
+    /** @return the inode of the peer outside the image (peer, or listener of a pending connection), or 0 */
+    private long externalPeer(UnixSocketEntry e) {
+        long peer = e.getPeerIno() != 0 ? e.getPeerIno() : e.getPendingOn();
+        return peer != 0 && (e.getPeerExternal() || !table.containsKey(peer)) ? peer : 0;
+    }
+
+    /**
+     * Before any socket is made: every socket whose peer was outside the tree (taken over at dump by the
+     * external-unix-socket plugin) needs {@code ext-unix-sk} on restore — the user's statement that the peers exist
+     * again — and, when it lists inodes, its peer's inode listed. One error names every socket that lacks it.
+     */
+    private void checkExternalPeers() throws CryoException {
+        List<UnixSocketEntry> refused = new ArrayList<>();
+        Set<Long> listed = ExtUnixSk.listed(config);
+        Set<String> names = new java.util.LinkedHashSet<>();
+        for (UnixSocketEntry e : table.values()) {
+            long peer = externalPeer(e);
+            if (peer != 0 && (!ExtUnixSk.given(config) || (!listed.isEmpty() && !listed.contains(peer)))) {
+                refused.add(e);
+                names.add(SocketName.of(e.getPeerName().toByteArray()).toString());
+            }
+        }
+        if (refused.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder("cannot restore ").append(refused.size())
+                .append(refused.size() == 1 ? " unix socket" : " unix sockets")
+                .append(" connected at dump to peers outside the dumped tree ")
+                .append(ExtUnixSk.given(config) ? "that " + ExtUnixSk.spelled(config) + " does not list"
+                        : "without --ext-unix-sk").append(": ");
+        for (int i = 0; i < refused.size(); i++) {
+            UnixSocketEntry e = refused.get(i);
+            sb.append(i > 0 ? "; " : "").append(who(e)).append(" to ino ").append(externalPeer(e)).append(" (")
+                    .append(SocketName.of(e.getPeerName().toByteArray())).append(')');
+        }
+        throw new CryoException(Category.UNSUPPORTED, "unix-socket/EXTERNAL_PEER", sb.toString(), "pass "
+                + (ExtUnixSk.given(config) ? "--ext-unix-sk without a list, or with these peer inodes," : "--ext-unix-sk")
+                + " on restore (or add ext-unix-sk to conf/cryo.conf) once " + String.join(", ", names)
+                + " can be connected to again: the sockets are connected anew");
+    }
+
+    /**
+     * A socket whose peer is outside the image: connected anew to the peer's name ({@link #checkExternalPeers} made
+     * sure {@code ext-unix-sk} allows it). A datagram socket is already bound to its own name; a stream client makes
+     * a new connection (the server sees a new client).
+     */
     private void reconnectExternal(UnixSocketEntry e) throws CryoException {
         SocketName peer = SocketName.of(e.getPeerName().toByteArray());
         long peerIno = e.getPeerIno() != 0 ? e.getPeerIno() : e.getPendingOn();
-        if (!config.isSet("ext-unix-sk")) {
+        if (!ExtUnixSk.given(config)) {   // checkExternalPeers refused already; kept for images it does not catch
             throw new CryoException(Category.UNSUPPORTED, "unix-socket/EXTERNAL_PEER", "cannot restore " + who(e)
                     + ": its peer ino " + peerIno + " (" + peer + ") was outside the dumped tree",
                     "pass --ext-unix-sk on restore (or add ext-unix-sk to conf/cryo.conf) after making sure " + peer
@@ -296,7 +343,23 @@ final class SocketRebuilder {
             fd = socket(e.getType(), e);
             bindName(fd, e, false);
         }
-        connect(fd, peer, e, "its external peer");
+        long s = task.scratchAddress();
+        task.writeMemory(s + QueuePeeker.NAME, peer.sockaddr());
+        long r = task.syscallRaw(SYS_CONNECT, fd, s + QueuePeeker.NAME, peer.sockaddrLength());
+        if (r < 0) {
+            String why = switch ((int) -r) {
+                case 2 -> ": no such path";
+                case 111 -> e.getType() == SOCK_DGRAM ? ": no socket is bound there (a stale socket file?)"
+                        : ": nothing listens there (a stale socket file?)";
+                case EAGAIN -> ": the listener's accept queue is full";
+                default -> "";
+            };
+            throw new CryoException(Category.CONFLICT, "unix-socket/EXTERNAL_PEER_ABSENT", "cannot reconnect " + who(e)
+                    + " to its peer outside the dumped tree at " + peer + " (" + typeName(e.getType())
+                    + ", peer ino " + peerIno + " at dump): connect() failed: " + Errno.describe(r) + why,
+                    "start the server " + (e.getType() == SOCK_DGRAM ? "bound to " : "listening at ") + peer
+                            + " before restoring; --ext-unix-sk connects anew and starts nothing");
+        }
     }
 
     private boolean isAcceptedEnd(UnixSocketEntry e) {

@@ -45,7 +45,12 @@ import static dev.cryo.plugin.unixsocket.SocketCalls.*;
  *
  * <p><b>Outside peers.</b> The class is also an {@link ExternalPeerHandler}: core offers unresolved references in
  * plugin-id order, so it runs after {@code external-unix-socket}, and only for references that plugin declined; it
- * never accepts, and refuses with {@code unix-socket/EXTERNAL_PEER} naming both ends and the fix.
+ * never accepts, and refuses with {@code unix-socket/EXTERNAL_PEER} naming both ends and the fix (or, with
+ * {@code ext-unix-sk} given, {@code unix-socket/EXT_UNIX_SK_WITHOUT_PLUGIN} naming the plugin that is missing). The
+ * decision to take an outside peer over is the external-unix-socket plugin's; because this handler refuses whatever
+ * was not taken over, every socket whose peer is outside when {@link #dumpObjects} runs was taken over, and its entry
+ * is marked {@code peer_external}. Restore connects such sockets anew to the peer's name, and only with
+ * {@code ext-unix-sk} given again (see {@link SocketRebuilder}).
  *
  * <p><b>Restore.</b> At the first unix-socket fd every socket of the image is rebuilt at once ({@link SocketRebuilder})
  * and kept as a {@link LocalFd}; each fd is then installed with {@link RemoteTask#pushFd} and gets its O_NONBLOCK.
@@ -67,14 +72,18 @@ public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, 
         return KIND;
     }
 
+    /** Drops leftover dump state; refuses {@code ext-unix-sk} when the configuration disables external-unix-socket. */
     @Override
-    public void preDump(LifecycleEvent event) {
+    public void preDump(LifecycleEvent event) throws CryoException {
         collector = null;
+        ExtUnixSk.checkPluginFor(event.config(), "dump");
     }
 
+    /** Drops leftover restore state; refuses {@code ext-unix-sk} when the configuration disables external-unix-socket. */
     @Override
-    public void preRestore(LifecycleEvent event) {
+    public void preRestore(LifecycleEvent event) throws CryoException {
         finishRestore();
+        ExtUnixSk.checkPluginFor(event.config(), "restore");
     }
 
     private SocketCollector collector() {
@@ -98,7 +107,7 @@ public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, 
     @Override
     public void dumpObjects(ObjectDumpContext ctx) throws CryoException {
         try {
-            for (UnixSocketEntry e : collector().entries()) {
+            for (UnixSocketEntry e : collector().externalPeersMarked()) {
                 ctx.objects().write(e);
             }
         } finally {
@@ -106,13 +115,17 @@ public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, 
         }
     }
 
-    /** Never accepts: refuses every unix-socket reference that no other plugin took over. */
+    /**
+     * Never accepts: refuses every unix-socket reference that no other plugin took over. With {@code ext-unix-sk}
+     * given, reaching here means the external-unix-socket plugin is not loaded (when loaded, it accepts or refuses
+     * every unix-socket reference itself), and the refusal says so.
+     */
     @Override
     public Optional<Message> accept(ExternalReference reference, Config config) throws CryoException {
         if (!reference.from().kind().equals(KIND)) {
             return Optional.empty();
         }
-        throw collector().refusal(reference);
+        throw collector().refusal(reference, config);
     }
 
     @Override

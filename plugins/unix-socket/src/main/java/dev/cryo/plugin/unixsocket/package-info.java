@@ -28,10 +28,15 @@
  *       the same sender; unnamed senders are stood in for by a temporary unnamed socket. Datagrams in flight with
  *       file descriptors (SCM_RIGHTS) are refused at dump.</li>
  *   <li><b>Peer gone</b>: a connected stream socket whose peer was closed keeps its queued data and then reads EOF.</li>
- *   <li><b>Outside peers</b>: refused at dump ({@code unix-socket/EXTERNAL_PEER}) unless the external-unix-socket
- *       plugin accepts them; at restore, with {@code ext-unix-sk} set, such a socket is connected anew to the
- *       peer's name (a stream peer sees a new connection); data the outside peer had queued for us cannot be put
- *       back on a new connection ({@code unix-socket/EXTERNAL_QUEUE}).</li>
+ *   <li><b>Outside peers</b>: whether a peer outside the tree may stay is decided by the external-unix-socket plugin
+ *       (with {@code ext-unix-sk}); this plugin refuses what it did not take over ({@code unix-socket/EXTERNAL_PEER};
+ *       with {@code ext-unix-sk} given, {@code unix-socket/EXT_UNIX_SK_WITHOUT_PLUGIN}, as also before any dump or
+ *       restore whose configuration disables that plugin) and marks the rest {@code peer_external}. Data the outside
+ *       peer sent that the tree had not read is refused at dump ({@code unix-socket/EXTERNAL_QUEUE}): it cannot be
+ *       put back on a new connection. At restore every such socket needs {@code ext-unix-sk} again (one error names
+ *       them all otherwise) and is connected anew to the peer's name: a datagram socket after binding its own name,
+ *       a stream client as a new connection the server accepts as a new client; a peer that is not there fails the
+ *       restore ({@code unix-socket/EXTERNAL_PEER_ABSENT}, naming the path, fd and pid).</li>
  *   <li>Every socket is created inside the first restored process that holds one, then installed into each holder
  *       with {@code pushFd}; {@code SO_PEERCRED} therefore names that process. Options restored: SO_SNDBUF,
  *       SO_RCVBUF (with the FORCE variants, so values above the sysctl maximum come back), SO_PASSCRED,
