@@ -55,7 +55,7 @@ class PipeIT {
         assertEquals(2, ShowOutput.list(pipe, "holders").size(), "holders");
 
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestoredRoot(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("consumed=200000 verifications=2"), verdict);
         r.assertVerifyPass(); // refilled, read again: the restored pipe keeps working
@@ -75,7 +75,7 @@ class PipeIT {
         w.kill();
         // the original went on appending to its log after the dump
         RunningCryo rc = bed.cryo().restoreInBackground(image, "--skip-file-size-check");
-        Workload r = awaitRestoredRoot(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         assertTrue(r.assertVerifyPass().contains("consumed=200000 verifications=2"), "the image has the dump-time state");
         r.kill();
         Cryo.await(rc).assertExit(KILLED);
@@ -87,7 +87,7 @@ class PipeIT {
         Path image = bed.dumpAndAwaitGone(w);
         assertTrue(Files.exists(w.workdir().resolve("p.fifo")));
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestoredRoot(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         assertTrue(r.assertVerifyPass().contains("consumed=200000 verifications=2"));
         r.kill();
         Cryo.await(rc).assertExit(KILLED);
@@ -151,7 +151,7 @@ class PipeIT {
         Path feed = tmp.resolve("feed.fifo");
         mkfifo(feed);
         RunningCryo rc = startWithFd7(feed, "restore", "-D", image.toString(), "--inherit-fd", "fd[7]:" + res);
-        Workload r = awaitRestoredRoot(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         try (OutputStream out = new FileOutputStream(feed.toFile())) {
             out.write(new byte[1000]);
         }
@@ -186,7 +186,7 @@ class PipeIT {
         Path conf = bed.cryo().writeConfig("stdio.conf", "stdio-inherit");
         Path image = bed.dumpAndAwaitGone(holder, "--config", conf.toString());
         RunningCryo rc = bed.cryo().restoreInBackground(image, "--config", conf.toString());
-        Workload r = awaitRestoredRoot(rc, holder);
+        Workload r = bed.awaitRestoredRoot(rc, holder);
         r.signal(ProcessControl.SIGUSR2);
         long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
         String out;
@@ -276,26 +276,6 @@ class PipeIT {
             return new RunningCryo(cmd, p, out, err);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start " + cmd, e);
-        }
-    }
-
-    /** Waits until the original's pid runs a process with the original's name; fails at once if cryo exits. */
-    private Workload awaitRestoredRoot(RunningCryo rc, Workload original) {
-        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
-        while (true) {
-            var st = ProcStat.read(original.pid());
-            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
-                return bed.workloads().adoptRestored(original);
-            }
-            if (!rc.isAlive()) {
-                throw new AssertionError("cryo restore exited before " + original + " appeared: "
-                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds()
-                        + " s: " + rc.snapshot().describe());
-            }
-            ProcessControl.sleep(10);
         }
     }
 }

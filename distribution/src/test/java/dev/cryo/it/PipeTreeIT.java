@@ -46,7 +46,7 @@ class PipeTreeIT {
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestoredRoot(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         w.log().awaitTicks(w.log().size(), 5, Workload.TIMEOUT);
         r.assertVerifyPass();
         r.kill();
@@ -73,7 +73,7 @@ class PipeTreeIT {
         ProcessControl.sleep(500);
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        awaitRestoredRoot(rc, w);
+        bed.awaitRestoredRoot(rc, w);
         long atRestore = Files.readAllLines(file).size();
         // the restored loop must go on writing: wait (with a deadline, the machine may be loaded) for 50 more
         long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
@@ -90,21 +90,4 @@ class PipeTreeIT {
         rc.process().destroyForcibly();
     }
 
-    private Workload awaitRestoredRoot(RunningCryo rc, Workload original) {
-        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
-        while (true) {
-            var st = ProcStat.read(original.pid());
-            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
-                return bed.workloads().adoptRestored(original);
-            }
-            if (!rc.isAlive()) {
-                throw new AssertionError("cryo restore exited before " + original + " appeared: "
-                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds() + " s");
-            }
-            ProcessControl.sleep(10);
-        }
-    }
 }

@@ -91,7 +91,7 @@ class RestoreIT {
         w.awaitState('S', Workload.TIMEOUT);
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestoredRoot(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         r.awaitState('S', Workload.TIMEOUT);
         ProcessControl.sleep(300);
         assertEquals('S', r.stat().orElseThrow().state(), "restored sleep is still sleeping");
@@ -132,7 +132,7 @@ class RestoreIT {
         Workload w = startAndCheck("st_workload");
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image, "-s");
-        Workload r = awaitRestoredRoot(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         r.awaitState('T', Workload.TIMEOUT);
         long size = w.log().size();
         ProcessControl.sleep(300);
@@ -258,30 +258,10 @@ class RestoreIT {
     private Restored restoreInBackground(Workload original, Path image, String... extra) {
         long mark = original.log().size();
         RunningCryo rc = bed.cryo().restoreInBackground(image, extra);
-        Workload r = awaitRestoredRoot(rc, original);
+        Workload r = bed.awaitRestoredRoot(rc, original);
         original.log().awaitTicks(mark, 2, Workload.TIMEOUT);
         rc.assertRunning();
         return new Restored(rc, r);
-    }
-
-    /** Waits until the original's pid runs a process with the original's name; fails at once if cryo exits. */
-    private Workload awaitRestoredRoot(RunningCryo rc, Workload original) {
-        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
-        while (true) {
-            var st = ProcStat.read(original.pid());
-            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
-                return bed.workloads().adoptRestored(original);
-            }
-            if (!rc.isAlive()) {
-                throw new AssertionError("cryo restore exited before " + original + " appeared: "
-                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds() + " s: "
-                        + rc.snapshot().describe());
-            }
-            ProcessControl.sleep(10);
-        }
     }
 
     /** Runs a restore that must fail (in the background, so an unexpected success cannot hang the test). */

@@ -61,7 +61,7 @@ class SharedMemoryIT {
         assertEquals(19L * PAGE, savedBytes(vmaAt(show, w.pid(), anon)), "bytes of the shared anonymous region");
 
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestored(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         r.assertVerifyPass();
         List<String> maps = Files.readAllLines(Path.of("/proc", Long.toString(w.pid()), "maps"));
         String line1 = mapsLine(maps, view1);
@@ -76,7 +76,7 @@ class SharedMemoryIT {
         Path again = bed.dumpAndAwaitGone(r);
         Cryo.await(rc).assertExit(KILLED);
         RunningCryo rc2 = bed.cryo().restoreInBackground(again);
-        Workload r2 = awaitRestored(rc2, w);
+        Workload r2 = bed.awaitRestoredRoot(rc2, w);
         w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
         String verdict = r2.assertVerifyPass();
         assertTrue(verdict.contains("verifies=3"), verdict);
@@ -97,7 +97,7 @@ class SharedMemoryIT {
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestored(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         bed.workloads().trackForeignPid(child);
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("child=" + child), verdict);
@@ -126,25 +126,5 @@ class SharedMemoryIT {
 
     private static String inode(String mapsLine) {
         return mapsLine.split("\\s+")[4];
-    }
-
-    /** Waits until the original's pid runs a process with the original's name; fails at once if cryo exits. */
-    private Workload awaitRestored(RunningCryo rc, Workload original) {
-        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
-        while (true) {
-            var st = ProcStat.read(original.pid());
-            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
-                return bed.workloads().adoptRestored(original);
-            }
-            if (!rc.isAlive()) {
-                throw new AssertionError("cryo restore exited before " + original + " appeared: "
-                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds()
-                        + " s: " + rc.snapshot().describe());
-            }
-            ProcessControl.sleep(10);
-        }
     }
 }

@@ -125,11 +125,18 @@ public final class TestBed implements AutoCloseable {
     public Workload restoreAndAwait(Workload original, Path image, int ticks, String... extra) {
         long mark = original.log().size();
         RunningCryo rc = cryo.restoreInBackground(image, extra);
+        Workload restored = awaitRestoredRoot(rc, original);
+        original.log().awaitTicks(mark, ticks, Workload.TIMEOUT);
+        return restored;
+    }
+
+    /** Waits until the original's pid runs a process with the original's name again; fails at once if cryo exits. */
+    public Workload awaitRestoredRoot(RunningCryo rc, Workload original) {
         long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
         while (true) {
             var st = ProcStat.read(original.pid());
             if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
-                break;
+                return workloads.adoptRestored(original);
             }
             if (!rc.isAlive()) {
                 throw new AssertionError("cryo restore exited before " + original + " appeared: "
@@ -141,9 +148,6 @@ public final class TestBed implements AutoCloseable {
             }
             ProcessControl.sleep(10);
         }
-        Workload restored = workloads.adoptRestored(original);
-        original.log().awaitTicks(mark, ticks, Workload.TIMEOUT);
-        return restored;
     }
 
 

@@ -49,7 +49,7 @@ class UnixSocketIT {
 
         long mark = w.log().size();
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestoredRoot(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
         String first = r.assertVerifyPass();       // queues, boundaries, senders, names, options, pending, new client
         assertTrue(first.contains("pid=" + w.pid() + " "), first);
@@ -67,7 +67,7 @@ class UnixSocketIT {
             long mark = w.log().size();
             // the log the workload appends to grew since the dump
             RunningCryo rc = bed.cryo().restoreInBackground(image, "--skip-file-size-check");
-            Workload r = awaitRestoredRoot(rc, w);
+            Workload r = bed.awaitRestoredRoot(rc, w);
             w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
             r.assertVerifyPass();                  // the second restore found stale srv.sock/dg.sock files and rebound
             r.kill();
@@ -131,7 +131,7 @@ class UnixSocketIT {
         Path image = bed.dumpAndAwaitGone(w);
         long mark = w.log().size();
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestoredRoot(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
         assertTrue(ProcStat.read(child).isPresent(), "restored child " + child);
         r.assertVerifyPass();
@@ -163,22 +163,4 @@ class UnixSocketIT {
         };
     }
 
-    private Workload awaitRestoredRoot(RunningCryo rc, Workload original) {
-        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
-        while (true) {
-            var st = ProcStat.read(original.pid());
-            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
-                return bed.workloads().adoptRestored(original);
-            }
-            if (!rc.isAlive()) {
-                throw new AssertionError("cryo restore exited before " + original + " appeared: "
-                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds()
-                        + " s: " + rc.snapshot().describe());
-            }
-            ProcessControl.sleep(10);
-        }
-    }
 }
