@@ -60,8 +60,20 @@ class TreeIT {
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("procs=7"), verdict);
         r.assertVerifyPass();
-        r.kill();
+
+        // the restored tree dumps and restores again (its shared area is a memfd now, its processes were forked
+        // by cryo)
+        Path again = bed.dumpAndAwaitGone(r);
         Cryo.await(rc).assertExit(KILLED);
+        // cryo restore returns when the root is reaped; the tree's other processes, killed by the dump at the same
+        // moment and reparented to that cryo, may not be reaped by it yet: they come to this JVM when it exits
+        ProcessControl.reapOrphans();
+        Restored second = restore(w, again, 2);
+        assertSameLayout(before, snapshot(w.pid(), pids.values()));
+        verdict = second.workload().assertVerifyPass();
+        assertTrue(verdict.contains("request=4"), "the request counter lives in the shared area: " + verdict);
+        second.workload().kill();
+        Cryo.await(second.cryo()).assertExit(KILLED);
     }
 
     /**
@@ -148,7 +160,8 @@ class TreeIT {
 
     /**
      * A process forks and reaps short-lived children in a tight loop while cryo freezes the tree: the dump succeeds
-     * (whatever moment it caught) and the restored tree verifies. Three rounds, each dumping the restored tree.
+     * (whatever moment it caught) and the restored tree verifies. Five rounds, each dumping the restored tree: here
+     * about half of all dumps catch a child that has exited but is not reaped yet, and some catch a live child.
      */
     @Test
     void treeThatForksDuringTheFreezeDumpsAndRestores() {
@@ -160,10 +173,11 @@ class TreeIT {
         w.assertVerifyPass();
         Workload current = w;
         RunningCryo rc = null;
-        for (int round = 1; round <= 3; round++) {
+        for (int round = 1; round <= 5; round++) {
             Path image = bed.dumpAndAwaitGone(current);
             if (rc != null) {
                 Cryo.await(rc).assertExit(KILLED);
+                ProcessControl.reapOrphans(); // see sessionsAndGroupsOfASevenProcessTreeSurviveRestore
             }
             Restored restored = restore(w, image, 2);
             current = restored.workload();
