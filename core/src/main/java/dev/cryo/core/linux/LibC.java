@@ -47,6 +47,9 @@ public interface LibC {
 
     String strerror(int errnum);
 
+    /** signal(2) with the handler as a raw value: 0 = SIG_DFL, 1 = SIG_IGN. */
+    long signal(int sig, long handler);
+
     /** posix_spawn_file_actions_t is 80 bytes on x86_64 glibc; callers allocate it. */
     int posix_spawn_file_actions_init(Pointer actions);
 

@@ -52,7 +52,13 @@ public final class Tracee {
     private long ptrace(int req, long addr, long data, String what) throws CryoException {
         long r = C.ptrace(req, tid, addr, data);
         if (r == -1) {
-            throw Errors.failure(what + " of " + who(), LibC.errno());
+            int errno = LibC.errno();
+            if (errno == Errors.ESRCH && !java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + tid))) {
+                throw new CryoException(Category.CONFLICT, "core/TASK_VANISHED", who() + " vanished while cryo held"
+                        + " it stopped (" + what + " failed: ESRCH): something killed it",
+                        "do not signal the processes of a tree while cryo dumps or restores it");
+            }
+            throw Errors.failure(what + " of " + who(), errno);
         }
         return r;
     }

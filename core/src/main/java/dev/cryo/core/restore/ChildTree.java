@@ -30,6 +30,7 @@ final class ChildTree implements RestoredTree {
         for (;;) {
             int r = LibC.INSTANCE.waitpid(-1, st, 0);
             if (r == root.value()) {
+                reapStragglers();
                 return Sys.exited(st[0]) ? Sys.exitCode(st[0]) : 128 + Sys.termSig(st[0]);
             }
             if (r > 0) {
@@ -38,6 +39,30 @@ final class ChildTree implements RestoredTree {
             int e = LibC.errno();
             if (e != Errors.EINTR) {
                 throw Errors.failure("waitpid(" + root + ")", e);
+            }
+        }
+    }
+
+    /**
+     * Reaps the restored processes that died with the root (a tree killed as a whole is handed to cryo at once),
+     * allowing them a moment to finish exiting, so that no zombie of ours outlives cryo holding a pid.
+     */
+    private static void reapStragglers() {
+        int[] st = new int[1];
+        long deadline = System.nanoTime() + 200_000_000L;
+        while (System.nanoTime() < deadline) {
+            int r = LibC.INSTANCE.waitpid(-1, st, Sys.WNOHANG);
+            if (r > 0) {
+                continue;
+            }
+            if (r < 0) {
+                return; // ECHILD: no children left
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }

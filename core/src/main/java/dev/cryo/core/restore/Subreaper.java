@@ -17,5 +17,8 @@ final class Subreaper {
         if (LibC.INSTANCE.prctl(Sys.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
             throw Errors.failure("prctl(PR_SET_CHILD_SUBREAPER)", LibC.errno());
         }
+        // SIGCHLD ignored (inherited from a shell's trap) makes the kernel reap children itself: cryo could then
+        // neither wait for the restored root nor see its status. Take the default disposition back.
+        LibC.INSTANCE.signal(Sys.SIGCHLD, 0 /* SIG_DFL */);
     }
 }

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Dump and restore latency of process trees and multi-threaded processes.
+#
+#   bench/tree.sh [RUNS]      (default 3; needs root, gcc, a built distribution or ./mvnw)
+#
+# Workloads (compiled here from the C below):
+#   tree9    a 9-process tree: root -> 2 children -> 3 grandchildren each, every process holding 1 MiB of written
+#            anonymous memory and sleeping
+#   threads8 one process with 8 threads (main + 7), each with 1 MiB written on its stack-side buffer, sleeping
+# For each, RUNS times: start a fresh workload, `cryo dump` (kills it), `cryo restore -d`, check every pid is back,
+# kill the restored tree. Prints the wall time of each cryo command (JVM start included) averaged over the runs,
+# min and max, next to `cryo --version` (the JVM start alone).
+#
+# The script runs itself under a tiny child-subreaper wrapper, so the killed and the detached restored processes
+# are reparented to this shell and reaped here (not left to pid 1, which reaps late and keeps the pids the next
+# restore needs). A benchmark is a command, not a test: it fails only when cryo fails.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+
+runs=${1:-3}
+[[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -gt 0 ] || { echo "usage: $0 [RUNS>0]" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "$0: cryo needs root" >&2; exit 4; }
+
+if [ -z "${CRYO_BENCH_WORK:-}" ]; then
+    dists=(distribution/target/cryo-[0-9]*/bin/cryo)
+    if [ -z "${CRYO:-}" ] && [ ! -x "${dists[0]}" ]; then
+        echo "building the distribution (./mvnw -B -q -DskipTests package)"
+        ./mvnw -B -q -DskipTests package
+        dists=(distribution/target/cryo-[0-9]*/bin/cryo)
+    fi
+    export CRYO=${CRYO:-$PWD/${dists[0]}}   # CRYO=/path/to/bin/cryo benchmarks another installation
+    work=$(mktemp -d /tmp/cryo-bench-tree.XXXXXX)
+    trap 'rm -rf "$work"' EXIT
+    cat >"$work/subreaper.c" <<'EOF'
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    if (argc < 2 || prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) { perror("subreaper"); return 70; }
+    execvp(argv[1], argv + 1);   /* the flag survives execve */
+    perror(argv[1]);
+    return 70;
+}
+EOF
+    gcc -O2 -Wall -o "$work/subreaper" "$work/subreaper.c"
+    rc=0
+    CRYO_BENCH_WORK=$work "$work/subreaper" bash "$0" "$runs" || rc=$?
+    exit "$rc"
+fi
+
+work=$CRYO_BENCH_WORK
+cryo=$CRYO
+
+cat >"$work/tree9.c" <<'EOF'
+/* tree9 READYFILE: root -> 2 children -> 3 grandchildren each (9 processes); each writes 1 MiB, then sleeps. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+static void hold(void) {
+    char *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m != MAP_FAILED) memset(m, 0x5a, 1 << 20);
+}
+static void idle(pid_t parent) { for (;;) { if (getppid() != parent) _exit(0); sleep(1); } }
+int main(int argc, char **argv) {
+    if (argc != 2) return 2;
+    for (int fd = 3; fd < 1024; fd++) close(fd);   /* fds the caller leaked (e.g. a pipe) would make the dump fail */
+    int ready[2];
+    if (pipe(ready) != 0) return 1;   /* closed before READYFILE appears: nothing of it is in the tree */
+    pid_t root = getpid();
+    hold();
+    for (int c = 0; c < 2; c++) {
+        if (fork() == 0) {
+            pid_t me = getpid();
+            hold();
+            for (int g = 0; g < 3; g++) {
+                if (fork() == 0) { hold(); close(ready[0]); close(ready[1]); idle(me); }
+            }
+            close(ready[0]);
+            close(ready[1]);
+            idle(root);
+        }
+    }
+    close(ready[1]);
+    char b;
+    while (read(ready[0], &b, 1) > 0) {}   /* EOF: all 8 descendants have set up and closed their end */
+    close(ready[0]);
+    int fd = open(argv[1], O_CREAT | O_WRONLY, 0644);
+    if (fd >= 0) close(fd);
+    for (;;) pause();
+}
+EOF
+cat >"$work/threads8.c" <<'EOF'
+/* threads8 READYFILE: main + 7 threads, each writes 1 MiB of its own, then sleeps. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static volatile int started;
+static void *run(void *arg) {
+    (void) arg;
+    char *m = malloc(1 << 20);
+    if (m) memset(m, 0x3c, 1 << 20);
+    __atomic_add_fetch(&started, 1, __ATOMIC_RELEASE);
+    for (;;) sleep(1);
+    return NULL;
+}
+int main(int argc, char **argv) {
+    if (argc != 2) return 2;
+    for (int fd = 3; fd < 1024; fd++) close(fd);   /* fds the caller leaked (e.g. a pipe) would make the dump fail */
+    pthread_t t;
+    for (int i = 0; i < 7; i++) if (pthread_create(&t, NULL, run, NULL) != 0) return 1;
+    char *m = malloc(1 << 20);
+    if (m) memset(m, 0x3c, 1 << 20);
+    while (__atomic_load_n(&started, __ATOMIC_ACQUIRE) < 7) usleep(1000);
+    int fd = open(argv[1], O_CREAT | O_WRONLY, 0644);
+    if (fd >= 0) close(fd);
+    for (;;) sleep(1);
+}
+EOF
+gcc -O2 -Wall -o "$work/tree9" "$work/tree9.c"
+gcc -O2 -Wall -pthread -o "$work/threads8" "$work/threads8.c"
+
+live=()   # pids this script must kill and reap on exit
+cleanup() {
+    local p
+    for p in "${live[@]}"; do
+        if [ -r "/proc/$p/cmdline" ] && grep -qa "$work/" "/proc/$p/cmdline" 2>/dev/null; then
+            kill -9 "$p" 2>/dev/null || true
+        fi
+    done
+    reap_all "${live[@]}" || true
+}
+trap cleanup EXIT
+
+now_ns() { date +%s%N; }
+secs() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
+
+# descendants PID: PID and every descendant (children of all its threads), one per line
+descendants() {
+    local p=$1 c
+    echo "$p"
+    for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do descendants "$c"; done
+}
+
+# reap_all PID...: waits until none of the pids exists any more (this shell, a subreaper, reaps them)
+reap_all() {
+    local p deadline=$(($(date +%s) + 15))
+    for p in "$@"; do
+        while [ -e "/proc/$p" ]; do
+            wait "$p" 2>/dev/null || true   # our own child: reap it now; an adopted one is reaped on SIGCHLD
+            [ "$(date +%s)" -le "$deadline" ] || { echo "$0: pid $p was not reaped" >&2; return 1; }
+            [ -e "/proc/$p" ] && sleep 0.02
+        done
+    done
+}
+
+# timed CMD...: runs a cryo command, sets ELAPSED_NS; any failure stops the benchmark
+timed() {
+    local start rc=0
+    start=$(now_ns)
+    "$@" >"$work/cmd.out" 2>&1 || rc=$?
+    ELAPSED_NS=$(($(now_ns) - start))
+    if [ "$rc" != 0 ]; then
+        echo "$0: '$*' failed with exit $rc:" >&2
+        cat "$work/cmd.out" >&2
+        exit "$rc"
+    fi
+}
+
+# one_run NAME EXPECTED_TASKS: start, dump, restore -d, check, kill; appends to DUMPS_NS / RESTORES_NS
+one_run() {
+    local name=$1 want=$2 img=$work/img-$1 pid pids n p
+    rm -rf "$img" "$work/ready"
+    # started from a subshell: it is adopted by this shell (the subreaper), not a job bash reports as "Killed"
+    (setsid "$work/$name" "$work/ready" </dev/null >"$work/$name.out" 2>&1 & echo $! >"$work/pid")
+    pid=$(cat "$work/pid")
+    live=("$pid")
+    while [ ! -e "$work/ready" ]; do
+        kill -0 "$pid" 2>/dev/null || { echo "$0: $name died: $(cat "$work/$name.out")" >&2; exit 1; }
+        sleep 0.01
+    done
+    mapfile -t pids < <(descendants "$pid")
+    live=("${pids[@]}")
+    n=0
+    for p in "${pids[@]}"; do n=$((n + $(ls "/proc/$p/task" | wc -l))); done
+    [ "$n" = "$want" ] || { echo "$0: $name has $n tasks, expected $want" >&2; exit 1; }
+
+    timed "$cryo" dump -t "$pid" -D "$img"
+    DUMPS_NS+=("$ELAPSED_NS")
+    reap_all "${pids[@]}"
+
+    timed "$cryo" restore -D "$img" -d
+    RESTORES_NS+=("$ELAPSED_NS")
+    for p in "${pids[@]}"; do
+        [ -e "/proc/$p" ] || { echo "$0: restored $name: pid $p is missing" >&2; exit 1; }
+    done
+    kill -9 "${pids[@]}"
+    reap_all "${pids[@]}"
+    live=()
+}
+
+# stats NS...: "avg min max" in seconds
+stats() {
+    printf '%s\n' "$@" | awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+        END { printf "%.3f %.3f %.3f", s / NR / 1e9, lo / 1e9, hi / 1e9 }'
+}
+
+echo "$("$cryo" --version | head -n 1), kernel $(uname -r), $(nproc) cpus; $runs runs each"
+JVM_NS=()
+for _ in $(seq "$runs"); do
+    timed "$cryo" --version
+    JVM_NS+=("$ELAPSED_NS")
+done
+
+declare -A result
+for spec in "tree9 9" "threads8 8"; do
+    set -- $spec
+    DUMPS_NS=() RESTORES_NS=()
+    for _ in $(seq "$runs"); do one_run "$1" "$2"; done
+    result[$1.dump]=$(stats "${DUMPS_NS[@]}")
+    result[$1.restore]=$(stats "${RESTORES_NS[@]}")
+done
+
+row() {   # LABEL "avg min max"
+    set -- "$1" $2
+    printf '%-40s %9s %9s %9s\n' "$1" "$2" "$3" "$4"
+}
+printf '\n%-40s %9s %9s %9s\n' "wall time of the cryo command (s)" "avg" "min" "max"
+row "dump 9-process tree" "${result[tree9.dump]}"
+row "restore -d 9-process tree" "${result[tree9.restore]}"
+row "dump 1 process with 8 threads" "${result[threads8.dump]}"
+row "restore -d 1 process with 8 threads" "${result[threads8.restore]}"
+row "  floor: cryo --version (JVM start)" "$(stats "${JVM_NS[@]}")"
+echo
+echo "each process/thread holds 1 MiB of written memory; times include the JVM start"
