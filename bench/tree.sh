@@ -7,6 +7,8 @@
 #   tree9    a 9-process tree: root -> 2 children -> 3 grandchildren each, every process holding 1 MiB of written
 #            anonymous memory and sleeping
 #   threads8 one process with 8 threads (main + 7), each with 1 MiB written on its stack-side buffer, sleeping
+#   pipes8   a 9-process tree with 8 full pipes (64 KiB in flight each), root -> child i
+#   sockets100  root and child joined by 100 stream socketpairs, 16 KiB queued on each
 # For each, RUNS times: start a fresh workload, `cryo dump` (kills it), `cryo restore -d`, check every pid is back,
 # kill the restored tree. Prints the wall time of each cryo command (JVM start included) averaged over the runs,
 # min and max, next to `cryo --version` (the JVM start alone).
@@ -121,8 +123,64 @@ int main(int argc, char **argv) {
     for (;;) sleep(1);
 }
 EOF
+cat >"$work/pipes8.c" <<'EOF'
+/* pipes8 READYFILE: the root forks 8 children; pipe i runs from the root to child i and is full (64 KiB). */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    if (argc != 2) return 2;
+    for (int fd = 3; fd < 1024; fd++) close(fd);
+    pid_t root = getpid();
+    for (int i = 0; i < 8; i++) {
+        int p[2];
+        if (pipe(p) != 0) return 1;
+        if (fork() == 0) {   /* holds the read end, never reads */
+            close(p[1]);
+            for (;;) { if (getppid() != root) _exit(0); sleep(1); }
+        }
+        close(p[0]);
+        fcntl(p[1], F_SETFL, O_NONBLOCK);
+        char b[4096];
+        memset(b, 'p', sizeof b);
+        while (write(p[1], b, sizeof b) > 0) {}
+    }
+    int fd = open(argv[1], O_CREAT | O_WRONLY, 0644);
+    if (fd >= 0) close(fd);
+    for (;;) pause();
+}
+EOF
+cat >"$work/sockets100.c" <<'EOF'
+/* sockets100 READYFILE: 100 stream socketpairs between the root and its child, 16 KiB queued on each. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    if (argc != 2) return 2;
+    for (int fd = 3; fd < 1024; fd++) close(fd);
+    int sv[100][2];
+    char b[16384];
+    memset(b, 's', sizeof b);
+    for (int i = 0; i < 100; i++) {
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]) != 0) return 1;
+        if (write(sv[i][0], b, sizeof b) != (ssize_t) sizeof b) return 1;   /* queued at the child's end */
+    }
+    pid_t root = getpid();
+    if (fork() == 0) {
+        for (int i = 0; i < 100; i++) close(sv[i][0]);
+        for (;;) { if (getppid() != root) _exit(0); sleep(1); }
+    }
+    for (int i = 0; i < 100; i++) close(sv[i][1]);
+    int fd = open(argv[1], O_CREAT | O_WRONLY, 0644);
+    if (fd >= 0) close(fd);
+    for (;;) pause();
+}
+EOF
 gcc -O2 -Wall -o "$work/tree9" "$work/tree9.c"
 gcc -O2 -Wall -pthread -o "$work/threads8" "$work/threads8.c"
+gcc -O2 -Wall -o "$work/pipes8" "$work/pipes8.c"
+gcc -O2 -Wall -o "$work/sockets100" "$work/sockets100.c"
 
 live=()   # pids this script must kill and reap on exit
 cleanup() {
@@ -217,7 +275,7 @@ for _ in $(seq "$runs"); do
 done
 
 declare -A result
-for spec in "tree9 9" "threads8 8"; do
+for spec in "tree9 9" "threads8 8" "pipes8 9" "sockets100 2"; do
     set -- $spec
     DUMPS_NS=() RESTORES_NS=()
     for _ in $(seq "$runs"); do one_run "$1" "$2"; done
@@ -234,6 +292,11 @@ row "dump 9-process tree" "${result[tree9.dump]}"
 row "restore -d 9-process tree" "${result[tree9.restore]}"
 row "dump 1 process with 8 threads" "${result[threads8.dump]}"
 row "restore -d 1 process with 8 threads" "${result[threads8.restore]}"
+row "dump tree with 8 full pipes (64 KiB)" "${result[pipes8.dump]}"
+row "restore -d tree with 8 full pipes" "${result[pipes8.restore]}"
+row "dump 100 socketpairs x 16 KiB queued" "${result[sockets100.dump]}"
+row "restore -d 100 socketpairs" "${result[sockets100.restore]}"
 row "  floor: cryo --version (JVM start)" "$(stats "${JVM_NS[@]}")"
 echo
-echo "each process/thread holds 1 MiB of written memory; times include the JVM start"
+echo "tree9/threads8: each process/thread holds 1 MiB of written memory; pipes8: 9 processes, 8 full pipes;"
+echo "sockets100: root + child, 100 stream socketpairs with 16 KiB queued each; times include the JVM start"

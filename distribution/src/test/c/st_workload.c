@@ -103,6 +103,10 @@ int main(int argc, char **argv) {
     if (!realpath(argv[1], workdir)) die("realpath(workdir)");
     if (chdir(workdir) != 0) die("chdir(workdir)");
     umask(027);
+    /* an alternate signal stack (Go and Rust programs depend on theirs) */
+    static char altstack[64 * 1024];
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+    if (sigaltstack(&ss, NULL) != 0) die("sigaltstack");
 
     pid_t pid = real_getpid();
 
@@ -248,7 +252,13 @@ int main(int argc, char **argv) {
             raise(SIGUSR1);
             if (usr1_count != u0 + 1) fail(&v, "SIGUSR1 handler did not run (count %d -> %d)", u0, (int) usr1_count);
         }
-        /* umask, cwd, rlimit */
+        /* sigaltstack, umask, cwd, rlimit */
+        {
+            stack_t now_ss;
+            if (sigaltstack(NULL, &now_ss) != 0 || now_ss.ss_sp != altstack || now_ss.ss_size != sizeof altstack
+                    || (now_ss.ss_flags & SS_DISABLE))
+                fail(&v, "sigaltstack lost (sp %p size %zu flags %d)", now_ss.ss_sp, now_ss.ss_size, now_ss.ss_flags);
+        }
         {
             mode_t m = umask(027);
             if (m != 027) fail(&v, "umask %03o != 027", (unsigned) m);

@@ -6,9 +6,11 @@ import org.pf4j.ExtensionPoint;
  * Observes the pipelines, like CRIU's action scripts. Every method is called once per dump or restore, on the
  * tracer thread, in plugin order; all default to doing nothing.
  *
- * <p>An exception from a {@code pre*} method aborts the operation (dump: tree resumed, image removed; restore:
- * created processes killed). An exception from a {@code post*} method is reported as a failure of the
- * operation, but what has been done is not undone (the image exists, the processes run).
+ * <p>An exception from {@code preDump}, {@code preRestore} or {@code postRestore} aborts the operation (dump: tree
+ * resumed, image removed; restore: created processes killed — {@code postRestore} runs while they are still
+ * stopped). An exception from {@code postDump} or {@code postResume} is reported as a failure of the operation, but
+ * what has been done is not undone: the image is complete (after a failing {@code postDump} the tree is resumed,
+ * not killed), the restored processes run.
  *
  * @since 1.0.0
  */

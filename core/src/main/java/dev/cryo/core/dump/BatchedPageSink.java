@@ -80,6 +80,7 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
             return;
         }
         awaitWrite(current);
+        dev.cryo.core.linux.StopRequest.check();
         localIov.putLong(0, bufferAddresses[current]);
         localIov.putLong(8, filled);
         long n = LibC.INSTANCE.process_vm_readv(tracee.tid(), localIov, 1, remoteIov, iovCount, 0);

@@ -27,7 +27,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Collects the core state of one frozen single-threaded process: registers, FPU state, signal state, timers,
+ * Collects the core state of one frozen process and each of its threads: registers, FPU state, signal state, timers,
  * credentials, limits, mm fields. Reads /proc where the kernel exposes the value and injects a syscall where it
  * does not (sigactions, itimers, brk).
  */
@@ -57,6 +57,7 @@ final class CoreCollector {
         for (byte[] si : p.leader().tracee.peekPendingSignals(true)) {
             core.addSharedPending(ByteString.copyFrom(si));
         }
+        core.setDumpable((int) task.syscall("prctl(PR_GET_DUMPABLE)", Sys.PRCTL, Sys.PR_GET_DUMPABLE, 0, 0, 0, 0) + 1);
         collectSigactions(task, core, scratch);
         collectItimers(task, core, scratch);
         core.setCreds(creds(status));
@@ -91,6 +92,12 @@ final class CoreCollector {
         thread.setClearChildTid(r == 0 ? b.getLong(0) : 0);
         long[] robust = RobustList.of(t.tid());
         thread.setRobustList(robust[0]).setRobustListLen(robust[1]);
+        // the alternate signal stack is per thread (Go and Rust rely on it)
+        t.injectChecked("sigaltstack(NULL, &old)", Sys.SIGALTSTACK, 0, scratch);
+        ByteBuffer ss = ByteBuffer.allocateDirect(24).order(ByteOrder.LITTLE_ENDIAN);
+        p.task.readMemory(scratch, ss);
+        thread.setAltstackSp(ss.getLong(0)).setAltstackFlags(ss.getInt(8) & ~1 /* SS_ONSTACK */)
+                .setAltstackSize(ss.getLong(16));
         return thread.build();
     }
 

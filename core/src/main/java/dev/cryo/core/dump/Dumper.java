@@ -40,6 +40,7 @@ import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.StopRequest;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.TracerThread;
 import dev.cryo.core.plugin.HandlerRegistry;
@@ -59,7 +60,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The dump pipeline (DESIGN.md "Dump pipeline") for a tree of one single-threaded process. Runs entirely on one
+ * The dump pipeline (DESIGN.md "Dump pipeline") for a tree of multi-threaded processes. Runs entirely on one
  * {@link TracerThread}. Any failure after the freeze resumes the process exactly as it was and discards the
  * partial image.
  */
@@ -80,10 +81,10 @@ public final class Dumper {
     /** Runs the dump on a fresh tracer thread. */
     public void dump(DumpRequest request) throws CryoException {
         try (TracerThread tracer = new TracerThread("cryo-tracer")) {
-            tracer.call(() -> {
+            StopRequest.guard(() -> tracer.call(() -> {
                 run(request);
                 return null;
-            });
+            }), 10);
         }
     }
 

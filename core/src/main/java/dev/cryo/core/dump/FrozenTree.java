@@ -76,6 +76,12 @@ final class FrozenTree {
                 byPid.put(pid, p);
                 processes.add(p);
             }
+            if ((st.state() == 'Z' || st.state() == 'X') && ProcFs.threads(pid).size() > 1) {
+                throw new CryoException(Category.UNSUPPORTED, "core/LEADER_EXITED", "dump refused: the main thread of"
+                        + " pid " + pid + " \"" + st.comm() + "\" has exited while its threads " + ProcFs.threads(pid)
+                        + " run on; cryo cannot restore a process without its main thread",
+                        "dump the process before its main thread calls pthread_exit, or keep main alive");
+            }
             if (st.state() == 'Z' || st.state() == 'X') {
                 if (pid == rootPid) {
                     throw new CryoException(Category.UNSUPPORTED, "core/ZOMBIE", "dump refused: pid " + pid + " \""

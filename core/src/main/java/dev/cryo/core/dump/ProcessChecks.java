@@ -5,10 +5,8 @@ import dev.cryo.api.CryoException.Category;
 import dev.cryo.core.linux.ProcFs;
 
 
-/** What makes a process dumpable by this version, checked before the freeze and again once frozen. */
+/** What makes a root pid dumpable at all, checked before anything is frozen. */
 final class ProcessChecks {
-    private static final long SELF = ProcessHandle.current().pid();
-
     private ProcessChecks() {
     }
 
@@ -38,7 +36,4 @@ final class ProcessChecks {
         return comm;
     }
 
-    static long self() {
-        return SELF;
-    }
 }

@@ -89,12 +89,7 @@ public final class LiveTask implements RemoteTask {
 
     @Override
     public long syscall(String what, int nr, long... args) throws CryoException {
-        long r = tracee.inject(nr, args);
-        if (r < 0 && r > -4096) {
-            throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED",
-                    what + " in " + who() + " failed: " + Errors.describe((int) -r));
-        }
-        return r;
+        return tracee.injectChecked(what, nr, args);
     }
 
     @Override

@@ -9,7 +9,7 @@ public final class Sys {
             SETFSUID = 122, SETFSGID = 123, RT_SIGQUEUEINFO = 129, PRCTL = 157, ARCH_PRCTL = 158, CHROOT = 161,
             GETTID = 186, SET_TID_ADDRESS = 218, EXIT_GROUP = 231, OPENAT = 257, SET_ROBUST_LIST = 273,
             GET_ROBUST_LIST = 274, DUP3 = 292, RT_TGSIGQUEUEINFO = 297, PRLIMIT64 = 302, RSEQ = 334, PIDFD_OPEN = 434,
-            CLONE3 = 435, CLOSE_RANGE = 436, PIDFD_GETFD = 438, MREMAP = 25;
+            CLONE3 = 435, CLOSE_RANGE = 436, PIDFD_GETFD = 438, MREMAP = 25, SIGALTSTACK = 131;
 
     public static final int PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_SINGLESTEP = 9, PTRACE_DETACH = 17,
             PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201, PTRACE_GETSIGINFO = 0x4202,
@@ -30,7 +30,7 @@ public final class Sys {
     public static final int MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
     public static final int O_RDONLY = 0, O_CLOEXEC = 0x80000, AT_FDCWD = -100;
 
-    public static final int PR_SET_NAME = 15, PR_SET_MM = 35, PR_SET_MM_MAP = 14, PR_SET_CHILD_SUBREAPER = 36,
+    public static final int PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4, PR_SET_NAME = 15, PR_SET_MM = 35, PR_SET_MM_MAP = 14, PR_SET_CHILD_SUBREAPER = 36,
             PR_GET_TID_ADDRESS = 40;
     public static final int RSEQ_FLAG_UNREGISTER = 1;
     public static final int CLONE_PARENT = 0x8000;

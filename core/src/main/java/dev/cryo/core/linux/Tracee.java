@@ -67,7 +67,7 @@ public final class Tracee {
         long r = C.ptrace(PTRACE_SEIZE, tid, 0, options);
         if (r == -1) {
             int e = LibC.errno();
-            throw new CryoException(e == Errors.EPERM ? Category.KERNEL : Category.KERNEL, "core/SEIZE_FAILED",
+            throw new CryoException(Category.KERNEL, "core/SEIZE_FAILED",
                     "cannot freeze " + who() + ": PTRACE_SEIZE failed: " + Errors.describe(e),
                     e == Errors.EPERM ? "run cryo as root; make sure no debugger or other cryo traces the process"
                             : null);
@@ -134,12 +134,50 @@ public final class Tracee {
      */
     public void freeze() throws CryoException {
         interrupt();
+        long deadline = System.nanoTime() + FREEZE_TIMEOUT_NS;
         for (;;) {
-            int s = waitStop();
+            int s = waitStopUntil(deadline);
             if (event(s) == PTRACE_EVENT_STOP) {
                 return;
             }
             cont(stopSig(s));
+        }
+    }
+
+    private static final long FREEZE_TIMEOUT_NS = 10_000_000_000L;
+
+    /** Like {@link #waitStop()}, but gives up at {@code deadline} (a task stuck in D state never stops). */
+    private int waitStopUntil(long deadline) throws CryoException {
+        for (;;) {
+            int r = C.waitpid(tid, status, WALL | WNOHANG);
+            if (r == tid) {
+                if (!stopped(status[0])) {
+                    throw new CryoException(Category.CONFLICT, "core/TASK_VANISHED", who() + " "
+                            + describeStatus(status[0]) + " while cryo was freezing it");
+                }
+                return status[0];
+            }
+            if (r == -1 && LibC.errno() != Errors.EINTR) {
+                throw Errors.failure("waitpid(" + tid + ")", LibC.errno());
+            }
+            if (System.nanoTime() > deadline) {
+                String state = "?";
+                try {
+                    state = ProcFs.stat(tid).state() + ", wchan " + ProcFs.readText(ProcFs.dir(tid).resolve("wchan"));
+                } catch (CryoException | java.io.IOException e) {
+                    // report without it
+                }
+                throw new CryoException(Category.KERNEL, "core/FREEZE_TIMEOUT", "cannot freeze " + who()
+                        + ": it did not stop within " + FREEZE_TIMEOUT_NS / 1_000_000_000L + " s (state " + state
+                        + "); the tree was released", "retry when the process is not blocked in the kernel"
+                        + " (D state: hung NFS or device)");
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CryoException(Category.INTERNAL, "core/INTERRUPTED", "interrupted while freezing " + who());
+            }
         }
     }
 
@@ -367,6 +405,7 @@ public final class Tracee {
         if (syscallInsn == 0 || savedRegs == null) {
             throw new IllegalStateException("injection not prepared for " + who());
         }
+        StopRequest.check();
         long[] r = savedRegs.clone();
         r[Regs.RAX] = nr;
         r[Regs.ORIG_RAX] = -1;

@@ -9,6 +9,7 @@ import dev.cryo.core.image.proto.SpecialVmaEntry;
 import dev.cryo.core.linux.Errors;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Reaper;
 import dev.cryo.core.linux.Spawner;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.Tracee;
@@ -154,7 +155,7 @@ final class ProcessCreator implements AutoCloseable {
             child.setSavedRegs(child.getRegs());
             child.setSyscallInsn(scratch);
         } catch (CryoException e) {
-            Restorer.killAndReap(tid);
+            Reaper.killAndReap(tid);
             throw e;
         }
         return child;
@@ -162,7 +163,7 @@ final class ProcessCreator implements AutoCloseable {
 
     private void killStub() {
         if (stubPid > 0) {
-            Restorer.killAndReap(stubPid);
+            Reaper.killAndReap(stubPid);
             stubPid = -1;
         }
     }

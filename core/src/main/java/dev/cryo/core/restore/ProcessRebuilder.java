@@ -37,7 +37,7 @@ final class ProcessRebuilder {
     private final LiveTask task;
     private final Tracee tracee;
     /** Every thread of the process by tid, the leader first. */
-    private final java.util.Map<Integer, Tracee> threads = new java.util.LinkedHashMap<>();
+    private final Map<Integer, Tracee> threads = new java.util.LinkedHashMap<>();
     private final ProcessCreator creator;
     private final CoreEntry core;
     private final PstreeEntry proc;
@@ -164,11 +164,21 @@ final class ProcessRebuilder {
             Rlimits.write(pid, r, who);
         }
         ByteBuffer b = ByteBuffer.allocateDirect(128).order(ByteOrder.LITTLE_ENDIAN);
+        // every signal the image does not list was at SIG_DFL: set it so, whatever cryo's stub inherited (a
+        // `nohup cryo restore` would otherwise leave SIGHUP ignored in the restored program)
+        SigactionEntry[] actions = new SigactionEntry[65];
         for (SigactionEntry s : core.getSigactionsList()) {
+            actions[s.getSigno()] = s;
+        }
+        for (int sig = 1; sig <= 64; sig++) {
+            if (sig == Sys.SIGKILL || sig == Sys.SIGSTOP) {
+                continue;
+            }
+            SigactionEntry s = actions[sig] != null ? actions[sig] : SigactionEntry.newBuilder().setSigno(sig).build();
             b.clear();
             b.putLong(s.getHandler()).putLong(s.getFlags()).putLong(s.getRestorer()).putLong(s.getMask()).flip();
             task.writeMemory(data, b);
-            task.syscall("rt_sigaction(" + s.getSigno() + ")", Sys.RT_SIGACTION, s.getSigno(), data, 0, 8);
+            task.syscall("rt_sigaction(" + sig + ")", Sys.RT_SIGACTION, sig, data, 0, 8);
         }
         for (ItimerEntry t : core.getItimersList()) {
             long valueSec = t.getValueSec();
@@ -205,26 +215,23 @@ final class ProcessRebuilder {
 
     /** State only the thread itself can set: clear_child_tid, robust list, rseq, name. */
     private void restoreThreadState(ThreadCoreEntry t, Tracee thread) throws CryoException {
-        String who = "thread " + t.getTid() + " of " + task.who();
-        inject(thread, who, "set_tid_address", Sys.SET_TID_ADDRESS, t.getClearChildTid());
+        thread.injectChecked("set_tid_address", Sys.SET_TID_ADDRESS, t.getClearChildTid());
         if (t.getRobustList() != 0) {
-            inject(thread, who, "set_robust_list", Sys.SET_ROBUST_LIST, t.getRobustList(), t.getRobustListLen());
+            thread.injectChecked("set_robust_list", Sys.SET_ROBUST_LIST, t.getRobustList(), t.getRobustListLen());
         }
         if (t.hasRseq() && t.getRseq().getPtr() != 0) {
-            inject(thread, who, "rseq(register)", Sys.RSEQ, t.getRseq().getPtr(), t.getRseq().getSize(), 0,
+            thread.injectChecked("rseq(register)", Sys.RSEQ, t.getRseq().getPtr(), t.getRseq().getSize(), 0,
                     t.getRseq().getSignature() & 0xffffffffL);
         }
         if (!t.getComm().isEmpty()) {
             long name = task.putScratchString(0, t.getComm());
-            inject(thread, who, "prctl(PR_SET_NAME)", Sys.PRCTL, Sys.PR_SET_NAME, name, 0, 0, 0);
+            thread.injectChecked("prctl(PR_SET_NAME)", Sys.PRCTL, Sys.PR_SET_NAME, name, 0, 0, 0);
         }
-    }
-
-    private static void inject(Tracee thread, String who, String what, int nr, long... args) throws CryoException {
-        long r = thread.inject(nr, args);
-        if (r < 0 && r > -4096) {
-            throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED", what + " in " + who + " failed: "
-                    + dev.cryo.core.linux.Errors.describe((int) -r));
+        if (t.getAltstackSize() != 0 && (t.getAltstackFlags() & 2 /* SS_DISABLE */) == 0) {
+            ByteBuffer ss = ByteBuffer.allocateDirect(24).order(ByteOrder.LITTLE_ENDIAN);
+            ss.putLong(0, t.getAltstackSp()).putInt(8, t.getAltstackFlags()).putLong(16, t.getAltstackSize());
+            task.writeMemory(data, ss);
+            thread.injectChecked("sigaltstack", Sys.SIGALTSTACK, data, 0);
         }
     }
 
@@ -250,9 +257,16 @@ final class ProcessRebuilder {
         if (b.hasRemaining()) {
             task.writeMemory(data, b);
         }
-        task.syscall("setgroups", Sys.SETGROUPS, c.getGroupsCount(), data);
-        task.syscall("setresgid", Sys.SETRESGID, c.getGid(), c.getEgid(), c.getSgid());
-        task.syscall("setresuid", Sys.SETRESUID, c.getUid(), c.getEuid(), c.getSuid());
+        // credentials are per thread (glibc broadcasts them with SIGSETXID; an injected syscall does not)
+        for (Map.Entry<Integer, Tracee> t : threads.entrySet()) {
+            t.getValue().injectChecked("setgroups", Sys.SETGROUPS, c.getGroupsCount(), data);
+            t.getValue().injectChecked("setresgid", Sys.SETRESGID, c.getGid(), c.getEgid(), c.getSgid());
+            t.getValue().injectChecked("setresuid", Sys.SETRESUID, c.getUid(), c.getEuid(), c.getSuid());
+        }
+        if (core.getDumpable() > 0) {
+            // changing the euid reset the dumpable flag (ptrace/gdb/core dumps by the owner): put it back
+            task.syscall("prctl(PR_SET_DUMPABLE)", Sys.PRCTL, Sys.PR_SET_DUMPABLE, core.getDumpable() - 1, 0, 0, 0);
+        }
     }
 
     /** Drops the scratch area (through the syscall instruction of the moved vdso), then FPU, mask, registers. */

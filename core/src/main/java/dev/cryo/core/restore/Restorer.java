@@ -38,7 +38,9 @@ import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.Reaper;
 import dev.cryo.core.linux.Rlimits;
+import dev.cryo.core.linux.StopRequest;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.Tracee;
 import dev.cryo.core.linux.TracerThread;
@@ -55,7 +57,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The restore pipeline (DESIGN.md "Restore pipeline") for an image of one single-threaded process. Runs on one
+ * The restore pipeline (DESIGN.md "Restore pipeline") for an image of a process tree. Runs on one
  * {@link TracerThread}; on failure before the resume everything it created is killed.
  */
 public final class Restorer {
@@ -75,7 +77,7 @@ public final class Restorer {
 
     public RestoredTree restore(RestoreRequest request) throws CryoException {
         try (TracerThread tracer = new TracerThread("cryo-tracer")) {
-            return tracer.call(() -> run(request));
+            return StopRequest.guard(() -> tracer.call(() -> run(request)), 10);
         }
     }
 
@@ -180,16 +182,19 @@ public final class Restorer {
             resumed = true;
         } finally {
             for (FdHandler h : plugins.fdHandlers()) {
-                h.finishRestore();
+                try {
+                    h.finishRestore();
+                } catch (RuntimeException e) {
+                    LOG.warn("plugin {}: finishRestore failed: {}", plugins.pluginIdOf(h), e.toString());
+                }
             }
             if (!resumed) {
-                List<Integer> pids = new ArrayList<>(created.keySet());
-                for (int pid : pids) {
-                    LibC.INSTANCE.kill(pid, Sys.SIGKILL);
+                List<Integer> tasks = new ArrayList<>();
+                for (ProcessRebuilder r : rebuilders) {
+                    r.threads().forEach(t -> tasks.add(t.tid()));
                 }
-                for (int i = pids.size() - 1; i >= 0; i--) {
-                    killAndReap(pids.get(i));
-                }
+                tasks.addAll(created.keySet());
+                Reaper.killAll(new ArrayList<>(created.keySet()), tasks);
             }
             creator.close();
         }
@@ -219,7 +224,7 @@ public final class Restorer {
                         + " comes before its parent " + p.proc().getPpid());
             }
             if (p.proc().getSid() == p.pid()) {
-                inject(t, "setsid", Sys.SETSID);
+                t.injectChecked("setsid", Sys.SETSID);
             }
             for (ProcessImage c : procs) {
                 if (c != root && c.proc().getPpid() == p.pid()) {
@@ -230,13 +235,13 @@ public final class Restorer {
         for (ProcessImage p : procs) {
             PstreeEntry e = p.proc();
             if (e.getPgid() == e.getPid() && e.getSid() != e.getPid()) {
-                inject(created.get(p.pid()), "setpgid(0, 0)", Sys.SETPGID, 0, 0);
+                created.get(p.pid()).injectChecked("setpgid(0, 0)", Sys.SETPGID, 0, 0);
             }
         }
         for (ProcessImage p : procs) {
             PstreeEntry e = p.proc();
             if (e.getPgid() != e.getPid() && created.containsKey(e.getPgid())) {
-                inject(created.get(p.pid()), "setpgid(0, " + e.getPgid() + ")", Sys.SETPGID, 0, e.getPgid());
+                created.get(p.pid()).injectChecked("setpgid(0, " + e.getPgid() + ")", Sys.SETPGID, 0, e.getPgid());
             } else if (e.getPgid() != e.getPid()) {
                 LOG.info("pid {} was in process group {} / session {} outside the tree: it joins cryo's", e.getPid(),
                         e.getPgid(), e.getSid());
@@ -254,14 +259,6 @@ public final class Restorer {
                 Rlimits.disableCoreDumps(p.pid());
                 created.get(p.pid()).injectExit(p.proc().getExitStatus());
             }
-        }
-    }
-
-    private static void inject(Tracee t, String what, int nr, long... args) throws CryoException {
-        long r = t.inject(nr, args);
-        if (r < 0 && r > -4096) {
-            throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED", what + " in " + t.who() + " failed: "
-                    + dev.cryo.core.linux.Errors.describe((int) -r));
         }
     }
 
@@ -497,17 +494,4 @@ public final class Restorer {
 
     // ---------------------------------------------------------------- helpers
 
-    static void killAndReap(int pid) {
-        LibC.INSTANCE.kill(pid, Sys.SIGKILL);
-        int[] st = new int[1];
-        for (int i = 0; i < 1000; i++) {
-            int r = LibC.INSTANCE.waitpid(pid, st, Sys.WALL);
-            if (r == pid && !Sys.stopped(st[0])) {
-                return;
-            }
-            if (r == -1 && LibC.errno() != 4) {
-                return;
-            }
-        }
-    }
 }
