@@ -3,6 +3,7 @@ package dev.cryo.core.dump;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.PageSink;
+import dev.cryo.core.image.PageBuffers;
 import dev.cryo.core.image.PagesWriter;
 import dev.cryo.core.linux.Errors;
 import dev.cryo.core.linux.LibC;
@@ -19,14 +20,13 @@ import java.nio.ByteBuffer;
  * process on the tracer thread. The heap never holds page data.
  */
 final class BatchedPageSink implements PageSink, AutoCloseable {
-    static final int BATCH_BYTES = 32 << 20;
+    static final int BATCH_BYTES = PageBuffers.MAX_BYTES;
     static final int MAX_IOV = 1024;
 
     private final Tracee tracee;
     private final PagesWriter writer;
     private final String fileName;
-    private final ByteBuffer[] buffers = {ByteBuffer.allocateDirect(BATCH_BYTES), ByteBuffer.allocateDirect(BATCH_BYTES)};
-    private final long[] bufferAddresses = {Tracee.address(buffers[0]), Tracee.address(buffers[1])};
+    private final PageBuffers buffers;
     private final java.util.concurrent.ExecutorService fileWriter = java.util.concurrent.Executors
             .newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "cryo-pages-writer");
@@ -44,8 +44,10 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
     private long nextOffset;
     private long savedBytes;
 
-    BatchedPageSink(Tracee tracee, PagesWriter writer, String fileName) {
+    /** @param buffers two slots, shared by the sinks of one dump (one sink at a time) */
+    BatchedPageSink(Tracee tracee, PagesWriter writer, String fileName, PageBuffers buffers) {
         this.tracee = tracee;
+        this.buffers = buffers;
         this.writer = writer;
         this.fileName = fileName;
     }
@@ -81,7 +83,8 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         }
         awaitWrite(current);
         dev.cryo.core.linux.StopRequest.check();
-        localIov.putLong(0, bufferAddresses[current]);
+        ByteBuffer batch = buffers.get(current, filled);
+        localIov.putLong(0, Tracee.address(batch));
         localIov.putLong(8, filled);
         long n = LibC.INSTANCE.process_vm_readv(tracee.tid(), localIov, 1, remoteIov, iovCount, 0);
         if (n != filled) {
@@ -90,8 +93,7 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
                     + " page ranges from 0x" + Long.toHexString(remoteIov.getLong(0)) + " of " + tracee.who()
                     + " failed: " + why);
         }
-        ByteBuffer batch = buffers[current];
-        batch.clear().limit(filled);
+        batch.limit(filled);
         writes[current] = fileWriter.submit(() -> {
             writer.append(batch);
             return null;

@@ -28,6 +28,7 @@ import dev.cryo.core.image.EnvelopeSink;
 import dev.cryo.core.image.Envelopes;
 import dev.cryo.core.image.FileType;
 import dev.cryo.core.image.ImageFileNames;
+import dev.cryo.core.image.PageBuffers;
 import dev.cryo.core.image.ImageDir;
 import dev.cryo.core.image.RecordWriter;
 import dev.cryo.core.image.proto.CoreEntry;
@@ -71,6 +72,8 @@ public final class Dumper {
     private final Config config;
     private final String cryoVersion;
     private final HostKernel kernel = new Netlink();
+    /** Shared by the page sinks of every process of one dump: direct buffers are costly to allocate. */
+    private final PageBuffers pageBuffers = new PageBuffers(2);
 
     public Dumper(HandlerRegistry plugins, Config config, String cryoVersion) {
         this.plugins = plugins;
@@ -228,7 +231,7 @@ public final class Dumper {
         long saved;
         try (var pagesWriter = image.pagesWriter(pagesName);
              RecordWriter mm = image.writer(ImageFileNames.mm(task.pid()), FileType.MM);
-             BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName)) {
+             BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName, pageBuffers)) {
             for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
                 MemoryHandler h = e.getKey();
                 usedPlugins.add(plugins.pluginIdOf(h));

@@ -25,6 +25,7 @@ import dev.cryo.core.image.EnvelopeSource;
 import dev.cryo.core.image.Envelopes;
 import dev.cryo.core.image.FileType;
 import dev.cryo.core.image.ImageFileNames;
+import dev.cryo.core.image.PageBuffers;
 import dev.cryo.core.image.ImageDir;
 import dev.cryo.core.image.PagesReader;
 import dev.cryo.core.image.proto.CoreEntry;
@@ -67,6 +68,8 @@ public final class Restorer {
     private final Config config;
     private final CryoHome home;
     private final HostKernel kernel = new Netlink();
+    /** Shared by the page loaders of every process of one restore: direct buffers are costly to allocate. */
+    private final PageBuffers pageBuffers = new PageBuffers(1);
     private InheritedFds inherited;
 
     public Restorer(HandlerRegistry plugins, Config config, CryoHome home) {
@@ -359,7 +362,7 @@ public final class Restorer {
         }
         PagesReader pagesReader = image.pagesReader(ImageFileNames.pages(Pid.of(pid)));
         try {
-            PageLoader loader = new PageLoader(task.tracee(), pagesReader);
+            PageLoader loader = new PageLoader(task.tracee(), pagesReader, pageBuffers);
             for (Map.Entry<String, List<Envelope>> e : byKind.entrySet()) {
                 String file = ImageFileNames.mm(Pid.of(pid));
                 MemoryHandler h = memoryHandler(e.getKey(), image.path().resolve(file));

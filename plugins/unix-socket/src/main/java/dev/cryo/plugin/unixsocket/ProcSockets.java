@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -48,6 +50,41 @@ final class ProcSockets {
     }
 
     /** @return the first process (by /proc order) with an fd on {@code socket:[ino]} */
+    /**
+     * Every socket held open by any process, by inode, with one of its holders: one scan of {@code /proc/*}/fd
+     * instead of one per socket (a tree with hundreds of connected sockets would scan /proc hundreds of times).
+     */
+    static Map<Long, Owner> owners() {
+        Map<Long, Owner> out = new HashMap<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> isPid(p))) {
+            for (Path proc : procs) {
+                try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve("fd"))) {
+                    String comm = null;
+                    for (Path fd : fds) {
+                        try {
+                            String link = Files.readSymbolicLink(fd).toString();
+                            if (link.startsWith("socket:[")) {
+                                long ino = Long.parseLong(link.substring(8, link.length() - 1));
+                                if (!out.containsKey(ino)) {
+                                    comm = comm != null ? comm : comm(proc);
+                                    out.put(ino, new Owner(Integer.parseInt(proc.getFileName().toString()), comm,
+                                            Integer.parseInt(fd.getFileName().toString())));
+                                }
+                            }
+                        } catch (IOException | RuntimeException ignored) {
+                            // the fd was closed meanwhile
+                        }
+                    }
+                } catch (IOException | RuntimeException ignored) {
+                    // the process exited or is not ours to read
+                }
+            }
+        } catch (IOException ignored) {
+            // no /proc: no owner to name
+        }
+        return out;
+    }
+
     static Optional<Owner> owner(long ino) {
         String link = "socket:[" + ino + "]";
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> isPid(p))) {

@@ -32,6 +32,8 @@ import static dev.cryo.plugin.unixsocket.SocketCalls.*;
 final class SocketCollector {
     private SockDiag diag;
     private java.util.Set<Long> unixInodes;
+    /** Who holds each socket, from one scan of /proc, built at the first reference of this dump. */
+    private Map<Long, ProcSockets.Owner> owners;
     private final Map<Long, UnixSocketEntry> entries = new TreeMap<>();
     /** (from, to) → how they relate, for the refusal message. */
     private final Map<List<Long>, Relation> relations = new HashMap<>();
@@ -168,7 +170,11 @@ final class SocketCollector {
         boolean nameless = peer == null || !peerName.isBound()
                 || (peer.type() != SOCK_DGRAM && peer.state() != TCP_LISTEN && !isAcceptedOfLiveListener(peer));
         relations.put(List.of(ours.id(), peerIno), new Relation(self, verb, peerName, nameless));
-        ctx.references(ours, new ObjectId(UnixSocketHandler.KIND, peerIno), describe(peerIno, peerName));
+        if (owners == null) {
+            owners = ProcSockets.owners();   // the tree is frozen: one scan serves every socket of this dump
+        }
+        ctx.references(ours, new ObjectId(UnixSocketHandler.KIND, peerIno),
+                describe(peerName, Optional.ofNullable(owners.get(peerIno))));
     }
 
     /** An accepted stream socket carries its listener's name; a new connection to that name reaches the server. */
@@ -184,7 +190,10 @@ final class SocketCollector {
 
     /** {@code (/run/app.sock, pid 77 "syslogd")}: the peer's name and the process holding it. */
     static String describe(long peerIno, SocketName name) {
-        Optional<ProcSockets.Owner> owner = ProcSockets.owner(peerIno);
+        return describe(name, ProcSockets.owner(peerIno));
+    }
+
+    private static String describe(SocketName name, Optional<ProcSockets.Owner> owner) {
         String shown = name.toString();
         if (name.isRelativePath() && owner.isPresent()) {
             try {  // a relative name means little in a message: resolve it against its holder's cwd
