@@ -30,6 +30,7 @@ import dev.cryo.core.image.ImageDir;
 import dev.cryo.core.image.PagesReader;
 import dev.cryo.core.image.proto.CoreEntry;
 import dev.cryo.core.image.proto.Envelope;
+import dev.cryo.core.image.proto.FdRef;
 import dev.cryo.core.image.proto.FdinfoEntry;
 import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.MmEntry;
@@ -411,8 +412,19 @@ public final class Restorer {
             for (FdinfoEntry e : pending) {
                 if (e.hasSameAs()) {
                     // the same open file description as an fd restored before (parents first, fds ascending)
-                    try (LocalFd same = LiveTask.pullFd(e.getSameAs().getPid(), e.getSameAs().getFd())) {
+                    FdRef from = e.getSameAs();
+                    if (from.getPid() == task.pid().value() && retry.stream().anyMatch(r -> r.getFd() == from.getFd())) {
+                        // its original (a lower fd, so handled earlier in this round) was deferred by its handler
+                        retry.add(e);
+                        continue;
+                    }
+                    try (LocalFd same = LiveTask.pullFd(from.getPid(), from.getFd())) {
                         task.pushFd(same, TargetFd.of(e.getFd()), e.getCloexec());
+                    } catch (CryoException failure) {
+                        throw new CryoException(failure.category(), failure.code(), "restoring fd " + e.getFd()
+                                + " of " + task.who() + " as a duplicate of fd " + from.getFd() + " of pid "
+                                + from.getPid() + " (" + ImageFileNames.fdinfo(task.pid()) + "): "
+                                + failure.getMessage(), failure.fix(), failure);
                     }
                     continue;
                 }
