@@ -100,7 +100,7 @@ final class FrozenProcess {
     void release() {
         if (scratch > 0) {
             try {
-                leader().tracee.inject(Sys.MUNMAP, scratch, SCRATCH_SIZE);
+                leader().tracee.injectAlways(Sys.MUNMAP, scratch, SCRATCH_SIZE);
             } catch (CryoException | RuntimeException e) {
                 LOG.warn("could not remove cryo's scratch mapping from {}: {}", who(), e.getMessage());
             }

@@ -335,8 +335,18 @@ public final class Tracee {
         return injected;
     }
 
-    /** Injects one syscall and returns the raw result ({@code -errno} on failure). */
+    /**
+     * Injects one syscall and returns the raw result ({@code -errno} on failure).
+     *
+     * @throws CryoException INTERRUPTED when cryo was asked to stop: the pipeline then unwinds
+     */
     public long inject(long nr, long... a) throws CryoException {
+        StopRequest.check();
+        return injectAlways(nr, a);
+    }
+
+    /** Like {@link #inject} even when cryo was asked to stop: for undoing cryo's own traces on the way out. */
+    public long injectAlways(long nr, long... a) throws CryoException {
         prepareInjection(nr, a);
         ptrace(PTRACE_SINGLESTEP, 0, 0, "PTRACE_SINGLESTEP");
         int s = waitStop();
@@ -351,6 +361,7 @@ public final class Tracee {
      * and returns the new process's pid; the new process is auto-attached to this tracer and left stopped.
      */
     public long injectFork(long nr, long... a) throws CryoException {
+        StopRequest.check();
         prepareInjection(nr, a);
         ptrace(PTRACE_SINGLESTEP, 0, 0, "PTRACE_SINGLESTEP");
         long child = -1;
@@ -405,7 +416,6 @@ public final class Tracee {
         if (syscallInsn == 0 || savedRegs == null) {
             throw new IllegalStateException("injection not prepared for " + who());
         }
-        StopRequest.check();
         long[] r = savedRegs.clone();
         r[Regs.RAX] = nr;
         r[Regs.ORIG_RAX] = -1;
