@@ -1,5 +1,5 @@
 /*
- * pipe_tree <workdir> pair|chain N|three: a process tree joined by full pipes (fast writers, slow readers).
+ * pipe_tree <workdir> pair|chain N|three|fifo: a process tree joined by full pipes (fast writers, slow readers).
  *
  * Writers send 16-byte records {writer id, sequence number, check} as fast as the pipe takes them (one write per
  * record, so records of several writers never interleave); copy stages forward bytes slowly; the verifier (the
@@ -7,7 +7,8 @@
  * without duplicates. So at any moment every pipe of the tree is full.
  *   pair     the root writes, its child verifies (one pipe);
  *   chain N  N processes: the root writes, N-2 children copy, the last verifies (N-1 pipes, N >= 2);
- *   three    one pipe held by three processes: the root and its first child write, the second child verifies.
+ *   three    one pipe held by three processes: the root and its first child write, the second child verifies;
+ *   fifo     like pair, through the FIFO <workdir>/p.fifo: the child opens it for reading, the root for writing.
  * Prints `READY pid=<root> verifier=<pid>`; the verifier prints `tick N`. SIGUSR2 to the root is forwarded to the
  * verifier, which prints `VERDICT PASS|FAIL` (PASS needs new records since the previous verdict).
  */
@@ -15,6 +16,7 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 struct rec {
@@ -103,7 +105,7 @@ static void verifier_loop(int in, int writers) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s <workdir> pair|chain N|three\n", argv[0]);
+        fprintf(stderr, "usage: %s <workdir> pair|chain N|three|fifo\n", argv[0]);
         return 2;
     }
     if (chdir(argv[1]) != 0) die("chdir(workdir)");
@@ -117,6 +119,22 @@ int main(int argc, char **argv) {
     }
     pid_t root = real_getpid();
     install(SIGUSR2, forward_verify);
+    if (strcmp(argv[2], "fifo") == 0) {
+        if (mkfifo("p.fifo", 0600) != 0) die("mkfifo");
+        pid_t v = fork();
+        if (v < 0) die("fork");
+        if (v == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            int in = open("p.fifo", O_RDONLY);
+            if (in < 0) die("open(p.fifo, O_RDONLY)");
+            verifier_loop(in, 1);
+        }
+        verifier_pid = v;
+        int out = open("p.fifo", O_WRONLY);
+        if (out < 0) die("open(p.fifo, O_WRONLY)");
+        say("READY pid=%d verifier=%d", (int) root, (int) v);
+        writer_loop(out, 0);
+    }
     if (three) {
         int p[2];
         if (pipe(p) != 0) die("pipe");

@@ -37,9 +37,12 @@ class PipeTreeIT {
         bed.close();
     }
 
-    /** pair: parent writes fast, child reads slowly; chain 4: a 4-process pipeline; three: one pipe, 3 holders. */
+    /**
+     * pair: parent writes fast, child reads slowly; chain 4: a 4-process pipeline; three: one pipe, 3 holders;
+     * fifo: a full FIFO between parent and child.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"pair", "chain 4", "three"})
+    @ValueSource(strings = {"pair", "chain 4", "three", "fifo"})
     void fullPipesBetweenProcessesLoseNothing(String mode) {
         Workload w = bed.workloads().start("pipe_tree", mode.split(" "));
         w.awaitNewTicks(5);
