@@ -60,7 +60,8 @@ final class DumpCommand extends CryoSubcommand {
     boolean stdioInherit;
 
     @Option(names = "--skip-file-size-check",
-            description = "Do not record open files' sizes for the restore-time check.")
+            description = "No effect on dump (sizes are always recorded): the check it skips runs on restore, pass it"
+                    + " to `cryo restore`. Accepted so that one config file serves both.")
     boolean skipFileSizeCheck;
 
     @Option(names = "--overwrite-images",
