@@ -114,7 +114,23 @@ final class FrozenTree {
                 }
                 seized.add(tid);
                 found = true;
-                t.freeze();
+                try {
+                    t.freeze();
+                } catch (CryoException e) {
+                    // it exited between the seize and the stop (a short-lived child): take it as it now is
+                    if (!e.code().equals("core/TASK_VANISHED")) {
+                        throw e;
+                    }
+                    Exiting outcome = awaitExit(pid, tid);
+                    if (outcome == Exiting.THREAD_GONE) {
+                        continue;
+                    }
+                    if (outcome == Exiting.ZOMBIE && p.threads.isEmpty()) {
+                        p.zombie(ProcFs.stat(pid));
+                        break;
+                    }
+                    throw e;
+                }
                 p.addStopped(t);
             }
             queue.addAll(ProcFs.children(pid));
