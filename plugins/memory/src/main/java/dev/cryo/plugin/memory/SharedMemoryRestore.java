@@ -96,10 +96,9 @@ final class SharedMemoryRestore implements AutoCloseable {
     }
 
     /**
-     * @return the second-lowest fd number the task does not use. Not the lowest: {@link RemoteTask#pushFd} injects
-     *         {@code pidfd_open} first, which takes the lowest free number, and (in core as of this writing) closes
-     *         that pidfd after {@code dup3}-ing onto the target number — pushing onto the lowest free number would
-     *         close the pushed fd again. The second-lowest is what {@code pidfd_getfd} returns, so no dup3 happens.
+     * @return the second-lowest fd number the task does not use: {@link RemoteTask#pushFd} injects
+     *         {@code pidfd_open} first, which takes the lowest free number, so {@code pidfd_getfd} then returns the
+     *         second-lowest — pushing there needs no extra {@code dup3} and {@code close}.
      */
     static int freeFd(RemoteTask task) throws CryoException {
         Path dir = task.procDir().resolve("fd");

@@ -336,7 +336,7 @@ public final class PipeHandler implements FdHandler {
             throw new CryoException(Category.IMAGE, "pipe/END_CLOSED", "image is inconsistent: " + who + " holds the "
                     + mine.label + " of pipe:[" + p.getInode() + "], which pipe.img records as closed");
         }
-        install(task, end, ctx.fd().value(), ctx.cloexec(), who);
+        task.pushFd(end, ctx.fd(), ctx.cloexec());
         setNonblock(task, ctx.fd().value(), (e.getFlags() & O_NONBLOCK) != 0, who);
     }
 
@@ -390,7 +390,7 @@ public final class PipeHandler implements FdHandler {
                     + p.getOutsideHolders() + " at dump); nothing was given to connect fd " + target + " to", fix);
         }
         LocalFd fd = substitute.get();
-        install(task, fd, target, ctx.cloexec(), who);
+        task.pushFd(fd, dev.cryo.api.TargetFd.of(target), ctx.cloexec());
         setNonblock(task, target, (e.getFlags() & O_NONBLOCK) != 0, who);
         if (mine == PipeEnd.READ && !p.getData().isEmpty() && externalDataPut.add(p.getInode())) {
             String link = localLink(fd);
@@ -473,7 +473,7 @@ public final class PipeHandler implements FdHandler {
                 task.syscallRaw(SYS_CLOSE, x);
             }
         }
-        install(task, open, ctx.fd().value(), ctx.cloexec(), who);
+        task.pushFd(open, ctx.fd(), ctx.cloexec());
         setNonblock(task, ctx.fd().value(), (e.getFlags() & O_NONBLOCK) != 0, who);
     }
 

@@ -19,7 +19,6 @@ final class PipeSyscalls {
     static final int SYS_FCNTL = 72;
     static final int SYS_OPENAT = 257;
     static final int SYS_TEE = 276;
-    static final int SYS_DUP3 = 292;
     static final int SYS_PIPE2 = 293;
 
     static final long AT_FDCWD = -100;
@@ -95,25 +94,6 @@ final class PipeSyscalls {
             }
             off += len;
         }
-    }
-
-    /**
-     * Installs cryo's {@code fd} at {@code at} in the task with {@link RemoteTask#pushFd}, after occupying
-     * {@code at} with a placeholder ({@code openat("/")} + {@code dup3}). Works around core's pushFd (SPI 1.0.0),
-     * which injects {@code pidfd_open} first: when {@code at} is the task's lowest free fd — the usual case, fds
-     * are restored in ascending order — the pidfd lands on {@code at}, {@code dup3} replaces it, and core's final
-     * {@code close(pidfd)} closes the fd just installed.
-     */
-    static void install(RemoteTask task, dev.cryo.api.LocalFd fd, int at, boolean cloexec, String what)
-            throws CryoException {
-        long root = task.putScratchString(0, "/");
-        long x = task.syscall("openat(/) as a placeholder for " + what, SYS_OPENAT, AT_FDCWD, root,
-                O_RDONLY | O_CLOEXEC, 0);
-        if (x != at) {
-            task.syscall("dup3(" + x + ", " + at + ") placeholder for " + what, SYS_DUP3, x, at, O_CLOEXEC);
-            task.syscall("close(" + x + ")", SYS_CLOSE, x);
-        }
-        task.pushFd(fd, dev.cryo.api.TargetFd.of(at), cloexec);
     }
 
     /** Sets or clears O_NONBLOCK on the task's fd as {@code wanted} says; the other status flags stay. */

@@ -137,27 +137,11 @@ public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, 
         RemoteTask task = ctx.task();
         LocalFd socket = rebuilder.socket(rec.getIno(), task, ctx.kernel(), ctx.config(),
                 "fdinfo-" + task.pid() + ".img fd " + ctx.fd());
-        reserve(task, ctx.fd().value(), rec.getIno());
         task.pushFd(socket, ctx.fd(), ctx.cloexec());
         int nonblock = rec.getFlags() & O_NONBLOCK;
         task.syscall("fcntl(fd " + ctx.fd() + ", F_SETFL, " + (nonblock != 0 ? "O_NONBLOCK" : "0") + ") on unix socket"
                 + " ino " + rec.getIno(), SYS_FCNTL, ctx.fd().value(), F_SETFL, nonblock);
         return RestoreOutcome.DONE;
-    }
-
-    /**
-     * Puts a placeholder at fd {@code at} before {@link RemoteTask#pushFd}: core's pushFd opens a pidfd inside the
-     * task, which takes the lowest free number — {@code at} itself when {@code at} is the lowest free fd — and then
-     * closes that pidfd after dup3-ing the pushed fd onto {@code at}, losing it. With {@code at} taken, the pidfd gets
-     * another number and dup3 replaces the placeholder. Remove once core reserves the target number itself.
-     */
-    private static void reserve(RemoteTask task, int at, long ino) throws CryoException {
-        long n = task.syscall("socket(AF_UNIX) as a placeholder at fd " + at + " for unix socket ino " + ino,
-                SYS_SOCKET, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (n != at) {
-            task.syscall("dup3(" + n + ", " + at + ") placeholder", SYS_DUP3, n, at, 0);
-            task.syscallRaw(SYS_CLOSE, n);
-        }
     }
 
     @Override
