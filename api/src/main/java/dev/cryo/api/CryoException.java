@@ -47,6 +47,7 @@ public class CryoException extends Exception {
     private final String code;
     private final Category category;
     private final String fix;
+    private final int errno;
 
     public CryoException(Category category, String code, String message) {
         this(category, code, message, null, null);
@@ -57,10 +58,51 @@ public class CryoException extends Exception {
     }
 
     public CryoException(Category category, String code, String message, String fix, Throwable cause) {
+        this(category, code, message, fix, 0, cause);
+    }
+
+    /**
+     * A failure of a kernel call that returned {@code errno}; {@link #errno()} carries it, so callers branch on the
+     * constant, never on the message.
+     *
+     * @param errno the positive errno value (0: none)
+     * @since 1.1.0
+     */
+    public CryoException(Category category, String code, String message, String fix, int errno, Throwable cause) {
         super(Objects.requireNonNull(message, "message"), cause);
         this.category = Objects.requireNonNull(category, "category");
         this.code = Objects.requireNonNull(code, "code");
         this.fix = fix;
+        this.errno = errno;
+    }
+
+    /**
+     * {@code call failed: ENOENT (No such file or directory)}, category KERNEL, with the errno attached.
+     *
+     * @param code  the stable code, e.g. {@code acme-gpu/IOCTL}
+     * @param call  the call and its arguments as the message should show them, e.g. {@code openat(/dev/gpu0)}
+     * @param errno the positive errno value
+     * @since 1.1.0
+     */
+    public static CryoException kernel(String code, String call, int errno) {
+        return new CryoException(Category.KERNEL, code, call + " failed: " + Errno.describe(errno), null, errno, null);
+    }
+
+    /**
+     * @return the errno of the failed kernel call this exception reports, empty when it reports none (or one
+     *         {@link Errno} does not name; see {@link #errnoValue()})
+     * @since 1.1.0
+     */
+    public java.util.Optional<Errno> errno() {
+        return errno == 0 ? java.util.Optional.empty() : Errno.of(errno);
+    }
+
+    /**
+     * @return the positive errno value of the failed kernel call, 0 when none
+     * @since 1.1.0
+     */
+    public int errnoValue() {
+        return errno;
     }
 
     /** @return the stable code, e.g. {@code core/PID_IN_USE} or {@code unix-socket/EXTERNAL_PEER} */

@@ -1,17 +1,18 @@
 package dev.cryo.api;
 
 import com.google.protobuf.Message;
-import org.pf4j.ExtensionPoint;
 
 /**
  * Handles one kind of file descriptor (regular files, pipes, unix sockets, a vendor's device...).
  *
- * <p>Dump: for every fd of every frozen process core calls {@link #probe} on the enabled handlers in plugin
- * order; the first that claims the fd gets {@link #collect}. When every process has been collected, core calls
- * {@link #dumpObjects} once per handler. An fd no handler claims makes core refuse the dump, naming the fd.
+ * <p>Dump: for every fd of every frozen process core calls {@link #probe} on the enabled handlers in
+ * {@link #priority()} order; the first that claims the fd gets {@link #collect}. When every process has been
+ * collected, core calls {@link #dumpObjects} once per handler. An fd no handler claims makes core refuse the dump,
+ * naming the fd.
  *
- * <p>Restore: for every fd record of this {@link #kind()} core calls {@link #restore} inside the process being
- * rebuilt, in fd order, repeating rounds for handlers that answered {@link RestoreOutcome#RETRY_LATER}.
+ * <p>Restore: first {@link #checkRestore} once, before any process exists; then for every fd record of this
+ * {@link #kind()} core calls {@link #restore} inside the process being rebuilt, in fd order, repeating rounds for
+ * handlers that answered {@link RestoreOutcome#RETRY_LATER}.
  *
  * <p>Lifetime: one handler instance serves one command (one dump or one restore), so it may keep state across
  * calls — e.g. the ends of a pipe it created in one process, as {@link LocalFd}s, to install the other end into
@@ -22,7 +23,7 @@ import org.pf4j.ExtensionPoint;
  *
  * @since 1.0.0
  */
-public interface FdHandler extends ExtensionPoint {
+public interface FdHandler extends ResourceHandler {
     /**
      * @return the stable kind written into images, e.g. {@code regular-file}; vendors namespace theirs
      *         ({@code acme/gpu-fd}). Called at load time and per fd; must be constant.
@@ -61,18 +62,4 @@ public interface FdHandler extends ExtensionPoint {
      */
     RestoreOutcome restore(FdRestoreContext ctx) throws CryoException;
 
-    /**
-     * Called once at the end of a restore, whether it succeeded (the processes run) or failed (they are about to
-     * be killed): close any {@link LocalFd} kept between calls. Must not throw.
-     */
-    default void finishRestore() {
-    }
-
-    /**
-     * The protobuf message types this handler writes, so that {@code cryo show} can render them. Called once
-     * when {@code show} starts; the default lists none (records are then shown as undecoded bytes).
-     */
-    default java.util.List<com.google.protobuf.Descriptors.Descriptor> recordTypes() {
-        return java.util.List.of();
-    }
 }

@@ -16,16 +16,36 @@ package dev.cryo.api;
  * @param cloexec whether FD_CLOEXEC is set
  * @param pos     file position from fdinfo
  * @param mntId   mount id from fdinfo
+ * @param socketFamily for a socket: {@code unix}, {@code inet}, {@code inet6}, {@code netlink}, {@code packet}, or
+ *                     empty when cryo's network namespace does not list it; empty for other files (since 1.1.0)
  * @since 1.0.0
  */
 public record FdInfo(TargetFd fd, String link, int mode, long dev, long inode, long rdev, long size, long mtimeNs,
-                     int flags, boolean cloexec, long pos, int mntId) {
+                     int flags, boolean cloexec, long pos, int mntId, String socketFamily) {
     public static final int S_IFMT = 0170000;
     public static final int S_IFREG = 0100000;
     public static final int S_IFCHR = 0020000;
     public static final int S_IFDIR = 0040000;
     public static final int S_IFIFO = 0010000;
     public static final int S_IFSOCK = 0140000;
+
+    /** The SPI 1.0 constructor: no socket family. */
+    public FdInfo(TargetFd fd, String link, int mode, long dev, long inode, long rdev, long size, long mtimeNs,
+                  int flags, boolean cloexec, long pos, int mntId) {
+        this(fd, link, mode, dev, inode, rdev, size, mtimeNs, flags, cloexec, pos, mntId, "");
+    }
+
+    public FdInfo {
+        socketFamily = socketFamily == null ? "" : socketFamily;
+    }
+
+    /**
+     * @return whether this is an AF_UNIX socket
+     * @since 1.1.0
+     */
+    public boolean isUnixSocket() {
+        return isSocket() && socketFamily.equals("unix");
+    }
 
     public boolean isRegular() {
         return (mode & S_IFMT) == S_IFREG;

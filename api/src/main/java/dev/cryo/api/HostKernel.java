@@ -1,10 +1,16 @@
 package dev.cryo.api;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
- * Kernel queries core runs from cryo's own process on a plugin's behalf (plugins have no native access of their
- * own). Threading: the tracer thread, during the SPI call that handed it out.
+ * The host as cryo sees it from its own process, shared by every handler of one command: kernel queries
+ * (netlink) and views of the host's processes and sockets that several plugins need, so that none of them scans
+ * {@code /proc} on its own. Views are read the first time they are asked for and then cached for the rest of the
+ * command: during a dump the tree is frozen but the rest of the host is not, so a view is a snapshot.
+ *
+ * <p>Threading: the tracer thread, during the SPI call that handed it out. Errors: {@link CryoException}s of
+ * category KERNEL naming the call and the errno.
  *
  * @since 1.0.0
  */
@@ -21,4 +27,33 @@ public interface HostKernel {
      * @throws CryoException (KERNEL) when the socket calls fail or the kernel answers {@code NLMSG_ERROR}
      */
     List<byte[]> netlink(int protocol, byte[] request) throws CryoException;
+
+    /**
+     * Every fd on the host whose {@code /proc/PID/fd/N} link is {@code link} (e.g. {@code pipe:[4711]},
+     * {@code socket:[41235]}, a path), cryo's own process excluded, in pid then fd order. The links of all
+     * processes are read once per command, on first use; the flags of the matching fds when asked.
+     *
+     * @since 1.1.0
+     */
+    default List<FdHolder> holders(String link) throws CryoException {
+        throw new UnsupportedOperationException("this core implements SPI " + Spi.VERSION + " without holders()");
+    }
+
+    /**
+     * The AF_UNIX sockets of cryo's network namespace as {@code /proc/net/unix} lists them, read once per command.
+     *
+     * @since 1.1.0
+     */
+    default List<UnixSocketInfo> unixSockets() throws CryoException {
+        throw new UnsupportedOperationException("this core implements SPI " + Spi.VERSION
+                + " without unixSockets()");
+    }
+
+    /**
+     * @return the socket with inode {@code ino} in {@link #unixSockets()}
+     * @since 1.1.0
+     */
+    default Optional<UnixSocketInfo> unixSocket(long ino) throws CryoException {
+        return unixSockets().stream().filter(s -> s.ino() == ino).findFirst();
+    }
 }

@@ -4,7 +4,7 @@ import org.pf4j.ExtensionPoint;
 
 /**
  * Observes the pipelines, like CRIU's action scripts. Every method is called once per dump or restore, on the
- * tracer thread, in plugin order; all default to doing nothing.
+ * tracer thread, in {@link #priority()} order; all default to doing nothing.
  *
  * <p>An exception from {@code preDump}, {@code preRestore} or {@code postRestore} aborts the operation (dump: tree
  * resumed, image removed; restore: created processes killed — {@code postRestore} runs while they are still
@@ -14,7 +14,8 @@ import org.pf4j.ExtensionPoint;
  *
  * @since 1.0.0
  */
-public interface LifecycleListener extends ExtensionPoint {
+public interface LifecycleListener extends ExtensionPoint, Ordered {
+
     /** Before the tree is frozen. */
     default void preDump(LifecycleEvent event) throws CryoException {
     }
@@ -33,5 +34,16 @@ public interface LifecycleListener extends ExtensionPoint {
 
     /** After the restored tree was resumed (not called with {@code --leave-stopped}). */
     default void postResume(LifecycleEvent event) throws CryoException {
+    }
+
+    /**
+     * The dump or restore failed after this listener's {@code preDump} / {@code preRestore} ran: called once, after
+     * core undid its work (dump: tree resumed, partial image removed; restore: created processes killed), so that a
+     * listener can undo its own (e.g. lift a network lock). Must not throw; an exception is logged and ignored.
+     *
+     * @param cause what failed, as the user will see it
+     * @since 1.1.0
+     */
+    default void onFailure(LifecycleEvent event, CryoException cause) {
     }
 }

@@ -1,7 +1,5 @@
 package dev.cryo.api;
 
-import org.pf4j.ExtensionPoint;
-
 import java.util.List;
 
 /**
@@ -9,14 +7,14 @@ import java.util.List;
  *
  * <p>Core keeps the kernel-provided areas ({@code [vdso]}, {@code [vvar]}, {@code [vvar_vclock]},
  * {@code [vsyscall]}) and the mm fields (brk, arg/env, auxv, exe) itself; every other mapping is offered to the
- * enabled memory handlers with {@link #probe}, and the first that claims it owns it. A mapping nobody claims
- * makes core refuse the dump, naming the mapping.
+ * enabled memory handlers with {@link #probe} in {@link #priority()} order, and the first that claims it owns
+ * it. A mapping nobody claims makes core refuse the dump, naming the mapping.
  *
  * <p>Threading: the tracer thread, never concurrently. Errors: see the package docs.
  *
  * @since 1.0.0
  */
-public interface MemoryHandler extends ExtensionPoint {
+public interface MemoryHandler extends ResourceHandler {
     /** @return the stable kind written into images, e.g. {@code memory}; constant */
     String kind();
 
@@ -40,11 +38,5 @@ public interface MemoryHandler extends ExtensionPoint {
      */
     void restore(MemoryRestoreContext ctx) throws CryoException;
 
-    /**
-     * The protobuf message types this handler writes, so that {@code cryo show} can render them. Called once
-     * when {@code show} starts; the default lists none (records are then shown as undecoded bytes).
-     */
-    default java.util.List<com.google.protobuf.Descriptors.Descriptor> recordTypes() {
-        return java.util.List.of();
-    }
+
 }

@@ -11,4 +11,12 @@ public interface ObjectDumpContext {
 
     /** @return the effective options */
     Config config();
+
+    /**
+     * @return the host view (who holds an object outside the tree, the host's sockets)
+     * @since 1.1.0
+     */
+    default HostKernel kernel() {
+        throw new UnsupportedOperationException("this core offers no HostKernel here");
+    }
 }

@@ -36,17 +36,46 @@ public interface RemoteTask {
     void writeMemory(long address, ByteBuffer src) throws CryoException;
 
     /**
-     * Runs one system call inside the task with the given arguments (x86_64 numbers) and returns its result.
-     * The task's registers are preserved. Cost: about 20 µs.
+     * Runs one system call inside the task with the given arguments and returns its result. The task's registers
+     * are preserved. Cost: about 20 µs.
      *
      * @param what a short description for error messages, e.g. {@code openat(/var/log/app.log)}
+     * @param call the system call; core maps it to the running architecture's number
      * @return the non-negative result
-     * @throws CryoException when the call returns {@code -errno}: the message names {@code what}, the task and
-     *                       the symbolic errno
+     * @throws CryoException (KERNEL) when the call returns {@code -errno}: the message names {@code what}, the task
+     *                       and the symbolic errno, and {@link CryoException#errno()} carries it
+     * @since 1.1.0
      */
+    default long syscall(String what, Syscall call, long... args) throws CryoException {
+        throw new UnsupportedOperationException("this core implements SPI " + Spi.VERSION
+                + " without named system calls");
+    }
+
+    /**
+     * Like {@link #syscall(String, Syscall, long...)} but returns {@code -errno} instead of throwing (see
+     * {@link Errno#ofResult(long)}).
+     *
+     * @since 1.1.0
+     */
+    default long syscallRaw(Syscall call, long... args) throws CryoException {
+        throw new UnsupportedOperationException("this core implements SPI " + Spi.VERSION
+                + " without named system calls");
+    }
+
+    /**
+     * Runs one system call given by its x86_64 number.
+     *
+     * @deprecated since 1.1.0: architecture-specific; use {@link #syscall(String, Syscall, long...)}
+     */
+    @Deprecated(since = "1.1.0")
     long syscall(String what, int nr, long... args) throws CryoException;
 
-    /** Like {@link #syscall} but returns {@code -errno} instead of throwing. */
+    /**
+     * Like {@link #syscall(String, int, long...)} but returns {@code -errno} instead of throwing.
+     *
+     * @deprecated since 1.1.0: architecture-specific; use {@link #syscallRaw(Syscall, long...)}
+     */
+    @Deprecated(since = "1.1.0")
     long syscallRaw(int nr, long... args) throws CryoException;
 
     /**

@@ -32,6 +32,7 @@ public final class Cryo implements AutoCloseable {
 
     /** Loads the plugins of {@code home} as {@code config} enables them. */
     public static Cryo start(CryoHome home, CryoConfig config) throws CryoException {
+        dev.cryo.core.linux.SyscallTable.checkArchitecture();
         // binding libc through jnr-ffi costs a few hundred ms of class generation: overlap it with plugin loading
         Thread warmUp = new Thread(dev.cryo.core.linux.LibC::runtime, "cryo-libc-warmup");
         warmUp.setDaemon(true);

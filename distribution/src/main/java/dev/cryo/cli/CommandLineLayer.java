@@ -17,8 +17,11 @@ import java.util.Set;
 final class CommandLineLayer {
     static final String SOURCE = "command line";
 
-    /** Options that are about this invocation, not settings: help, version, logging, which config file. */
-    private static final Set<String> NOT_CONFIG = Set.of("help", "version", "verbose", "config");
+    /**
+     * Options that are about this invocation, not settings: help, version, logging, which config file, what
+     * {@code cryo plugins} lists.
+     */
+    private static final Set<String> NOT_CONFIG = Set.of("help", "version", "verbose", "config", "options");
 
     private CommandLineLayer() {
     }

@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The {@code cryo} root command and the program's entry point. Modelled on picocli's git example: subcommands,
@@ -50,7 +51,47 @@ public final class CryoCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine cl = commandLine();
+        if (PluginOptions.needed(args)) {
+            // reading the plugins' options creates loggers: set logging up first from a scan of -v/-o
+            LogSetup.configure(prescanVerbosity(args), prescanLogFile(args));
+            try {
+                PluginOptions.install(cl, CryoSubcommand.home());
+            } catch (dev.cryo.api.CryoException e) {
+                System.err.println(e.render());
+                System.exit(e.category().exitCode());
+            }
+        }
+        System.exit(cl.execute(args));
+    }
+
+    /** @return the number of {@code -v} before a {@code --} (for logging set up before parsing) */
+    static int prescanVerbosity(String[] args) {
+        int n = 0;
+        for (String a : args) {
+            if (a.equals("--")) {
+                break;
+            }
+            if (a.equals("--verbose")) {
+                n++;
+            } else if (a.matches("-v+")) {
+                n += a.length() - 1;
+            }
+        }
+        return n;
+    }
+
+    /** @return the {@code -o/--log-file} value, if any (for logging set up before parsing) */
+    static Optional<Path> prescanLogFile(String[] args) {
+        Path file = null;
+        for (int i = 0; i < args.length; i++) {
+            if ((args[i].equals("-o") || args[i].equals("--log-file")) && i + 1 < args.length) {
+                file = Path.of(args[i + 1]);
+            } else if (args[i].startsWith("--log-file=")) {
+                file = Path.of(args[i].substring("--log-file=".length()));
+            }
+        }
+        return Optional.ofNullable(file);
     }
 
     /** @return the configured command line: exit-code table on every command, logging set up before running */

@@ -38,7 +38,8 @@ abstract class CryoSubcommand implements Callable<Integer> {
     final CryoConfig loadConfig() throws CryoException {
         ParseResult parsed = spec.root().commandLine().getParseResult();
         Optional<Path> explicit = Invocation.of(parsed).configFile().map(Path::toAbsolutePath);
-        return ConfigLoader.load(home().root(), System.getenv(), explicit, CommandLineLayer.entries(parsed));
+        return ConfigLoader.load(home().root(), System.getenv(), explicit, CommandLineLayer.entries(parsed),
+                PluginOptions.current());
     }
 
     /** Loads the plugins {@code config} enables. */
@@ -83,13 +84,4 @@ abstract class CryoSubcommand implements Callable<Integer> {
                 "pass a pid such as " + option.split("[/ ]")[0] + " 1234 (config key `" + key + "`)");
     }
 
-    /** {@code --ext-unix-sk[=INO[,INO]]}: a bare flag, or a comma-separated list of socket inodes. */
-    static void checkExtUnixSk(Config config) throws CryoException {
-        Optional<String> inodes = config.value("ext-unix-sk");
-        if (inodes.isPresent() && !inodes.get().matches("\\d+(,\\d+)*")) {
-            throw usage("invalid value for --ext-unix-sk: '" + inodes.get() + "' is not a list of socket inodes",
-                    "pass --ext-unix-sk alone (any external peer) or --ext-unix-sk=INO[,INO...] "
-                            + "(config key `ext-unix-sk`)");
-        }
-    }
 }

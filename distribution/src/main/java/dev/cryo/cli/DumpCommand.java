@@ -44,25 +44,9 @@ final class DumpCommand extends CryoSubcommand {
             description = "Leave the tree stopped (SIGSTOP) after the dump instead of killing it.")
     boolean leaveStopped;
 
-    @Option(names = "--ext-unix-sk", arity = "0..1", fallbackValue = "", paramLabel = "INO[,INO]",
-            description = "Allow unix sockets connected to named peers outside the tree (external-unix-socket "
-                    + "plugin); alone: any such peer, with inodes: only the outside peers with these inodes. "
-                    + "Nameless peers (socketpair ends) and stream peers not reachable through a listener's name "
-                    + "are refused. Pass it on restore too.")
-    String extUnixSk;
-
     @Option(names = "--external", paramLabel = "RES",
             description = "Declare a resource outside the tree that the tree may reference (repeatable).")
     List<String> external;
-
-    @Option(names = "--stdio-inherit",
-            description = "Accept pipes to outside the tree held on fds 0, 1 and 2 (stdin, stdout, stderr) — e.g. a program whose output goes to `| cat`; restore them with --stdio-inherit too.")
-    boolean stdioInherit;
-
-    @Option(names = "--skip-file-size-check",
-            description = "No effect on dump (sizes are always recorded): the check it skips runs on restore, pass it"
-                    + " to `cryo restore`. Accepted so that one config file serves both.")
-    boolean skipFileSizeCheck;
 
     @Option(names = "--overwrite-images",
             description = "Replace an existing image in DIR instead of refusing to.")
@@ -90,7 +74,6 @@ final class DumpCommand extends CryoSubcommand {
             throw usage("-R/--leave-running and -s/--leave-stopped exclude each other",
                     "give one of them (check `leave-running`/`leave-stopped` in your config files)");
         }
-        checkExtUnixSk(config);
         DumpRequest.After after = running ? DumpRequest.After.LEAVE_RUNNING
                 : stopped ? DumpRequest.After.LEAVE_STOPPED : DumpRequest.After.KILL;
         return new DumpRequest(root, dir, after);

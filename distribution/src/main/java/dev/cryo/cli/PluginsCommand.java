@@ -3,7 +3,10 @@ package dev.cryo.cli;
 import dev.cryo.api.CryoException;
 import dev.cryo.core.Cryo;
 import dev.cryo.core.plugin.PluginInfo;
+import dev.cryo.core.config.ConfigKeys;
+import dev.cryo.core.config.OptionSet;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -14,16 +17,38 @@ import java.util.List;
         description = {"List the plugins in the distribution's plugins/ directory: id, version, state, the "
                 + "extension points each provides, and its file.",
                 "Enable or disable them with `plugins.enabled` / `plugins.disabled` in conf/cryo.conf or "
-                        + "/etc/cryo/cryo.conf."})
+                        + "/etc/cryo/cryo.conf.",
+                "With --options: the options the plugins declare, with the commands that take them (each is also a "
+                        + "config key)."})
 final class PluginsCommand extends CryoSubcommand {
+    @Option(names = "--options", description = "List the options each plugin declares instead of the plugins.")
+    boolean options;
+
     @Override
     public Integer call() throws CryoException {
         try (Cryo cryo = startEngine(loadConfig())) {
             PrintWriter out = spec.commandLine().getOut();
-            out.print(table(cryo.plugins()));
+            out.print(options ? optionTable(PluginOptions.current(), cryo.plugins()) : table(cryo.plugins()));
             out.flush();
         }
         return ExitCodes.OK;
+    }
+
+    /** @return one row per plugin option: plugin (and its state), option, commands, default, description */
+    static String optionTable(OptionSet set, List<PluginInfo> plugins) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"PLUGIN", "OPTION", "COMMANDS", "DEFAULT", "DESCRIPTION"});
+        for (ConfigKeys.Key k : set.all()) {
+            if (k.plugin().isEmpty()) {
+                continue;
+            }
+            String id = k.plugin().get();
+            boolean enabled = plugins.stream().anyMatch(p -> p.id().equals(id) && p.enabled());
+            rows.add(new String[] {id + (enabled ? "" : " (disabled)"), "--" + OptionSet.usage(k).replace(' ', '='),
+                String.join(",", k.commands().stream().map(c -> c.name().toLowerCase(java.util.Locale.ROOT)).toList()),
+                k.defaultValue().orElse("-"), k.description()});
+        }
+        return align(rows);
     }
 
     /** @return the plugins as an aligned text table with a header line */
@@ -35,6 +60,10 @@ final class PluginsCommand extends CryoSubcommand {
                 p.extensionPoints().isEmpty() ? "-" : String.join(", ", p.extensionPoints()),
                 String.valueOf(p.path())});
         }
+        return align(rows);
+    }
+
+    private static String align(List<String[]> rows) {
         int[] width = new int[rows.get(0).length];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {

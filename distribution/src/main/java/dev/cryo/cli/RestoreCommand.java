@@ -53,24 +53,9 @@ final class RestoreCommand extends CryoSubcommand {
     @Option(names = "--pidfile", paramLabel = "FILE", description = "Write the restored root's pid to FILE.")
     Path pidfile;
 
-    @Option(names = "--ext-unix-sk", arity = "0..1", fallbackValue = "", paramLabel = "INO[,INO]",
-            description = "Reconnect unix sockets whose peers were outside the tree (dumped with "
-                    + "--ext-unix-sk) to the peers' names; with inodes: only those peers. A stream client makes a "
-                    + "NEW connection: the server sees a new client; data the server had not read stays on the old "
-                    + "connection. The peers must be there: restore fails naming the path otherwise.")
-    String extUnixSk;
-
     @Option(names = "--inherit-fd", paramLabel = "fd[N]:RES",
             description = "Give the restored tree cryo's fd N in place of the dumped resource RES (repeatable).")
     List<String> inheritFd;
-
-    @Option(names = "--stdio-inherit",
-            description = "Give the restored tree cryo's own fds 0, 1 and 2 in place of the external stdio pipes a dump --stdio-inherit accepted (only fds 0-2; other external pipes need --inherit-fd).")
-    boolean stdioInherit;
-
-    @Option(names = "--skip-file-size-check",
-            description = "Restore open files even when their size differs from the dump.")
-    boolean skipFileSizeCheck;
 
     @Override
     public Integer call() throws CryoException {
@@ -97,7 +82,6 @@ final class RestoreCommand extends CryoSubcommand {
     /** Builds the request from the effective config (command line over config files). */
     static RestoreRequest request(Config config) throws CryoException {
         Path dir = path(required(config, "images-dir", "-D/--images-dir DIR"));
-        checkExtUnixSk(config);
         for (String inherit : config.values("inherit-fd")) {
             if (!inherit.matches("fd\\[\\d+\\]:.+")) {
                 throw usage("invalid value for --inherit-fd: '" + inherit + "'",

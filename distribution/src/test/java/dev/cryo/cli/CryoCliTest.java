@@ -2,6 +2,8 @@ package dev.cryo.cli;
 
 import dev.cryo.api.Config;
 import dev.cryo.api.CryoException;
+import dev.cryo.api.PluginOption;
+import dev.cryo.core.config.OptionSet;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Pid;
 import dev.cryo.core.DumpRequest;
@@ -19,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -79,15 +82,45 @@ class CryoCliTest {
         return run(CryoCli.commandLine(), args);
     }
 
+    /** Options a vendor plugin declares, as the CLI merges them. */
+    @PluginOption(name = "acme-peers", shape = PluginOption.Shape.FLAG_OR_VALUE, valueHint = "INO[,INO...]",
+            valuePattern = "[0-9]+(,[0-9]+)*", help = "Allow acme peers outside the tree.")
+    @PluginOption(name = "acme-check", help = "Check acme devices.", commands = PluginOption.Command.RESTORE)
+    private static final class AcmeOptions {
+    }
+
+    /** The CLI with the acme plugin's options merged in. */
+    static CommandLine withAcme() {
+        CommandLine cl = CryoCli.commandLine();
+        try {
+            PluginOptions.install(cl, OptionSet.withPlugins(
+                    Map.of("acme", List.of(AcmeOptions.class.getAnnotationsByType(PluginOption.class)))));
+        } catch (CryoException e) {
+            throw new AssertionError(e);
+        }
+        return cl;
+    }
+
     static List<ConfigEntry> entries(String... args) {
-        return CommandLineLayer.entries(CryoCli.commandLine().parseArgs(args));
+        return CommandLineLayer.entries(withAcme().parseArgs(args));
+    }
+
+    @Test
+    void pluginOptionsAppearUnderThePluginsHeadingOfTheirCommandsOnly() {
+        Run r = run(withAcme(), "dump", "--help");
+        assertEquals(0, r.status());
+        assertTrue(r.out().contains("Options of plugin acme:"), r.out());
+        assertTrue(r.out().contains("--acme-peers[=INO[,INO...]]"), r.out());
+        assertFalse(r.out().contains("--acme-check"), "restore only:\n" + r.out());
+        assertTrue(run(withAcme(), "restore", "--help").out().contains("--acme-check"));
+        assertEquals(2, run(withAcme(), "dump", "--acme-check").status(), "not a dump option");
     }
 
     @Test
     void versionPrintsTheProjectVersion() {
         Run r = run("--version");
         assertEquals(0, r.status());
-        assertTrue(r.out().matches("cryo \\d+\\.\\d+\\.\\d+\\S* \\(plugin SPI 1\\.0\\.0\\)\\R"), r.out());
+        assertTrue(r.out().matches("cryo \\d+\\.\\d+\\.\\d+\\S* \\(plugin SPI 1\\.1\\.0\\)\\R"), r.out());
         assertFalse(r.out().contains("${"), r.out());
     }
 
@@ -134,21 +167,21 @@ class CryoCliTest {
 
     @Test
     void commandLineBecomesConfigEntriesUnderTheLongNames() {
-        List<ConfigEntry> got = entries("-v", "dump", "-vv", "-t", "42", "-D", "img", "-R", "--ext-unix-sk",
-                "--external", "a", "--external", "b", "--skip-file-size-check", "--config", "x.conf", "-o", "l");
+        List<ConfigEntry> got = entries("-v", "dump", "-vv", "-t", "42", "-D", "img", "-R", "--acme-peers",
+                "--external", "a", "--external", "b", "--overwrite-images", "--config", "x.conf", "-o", "l");
         List<String> rendered = new ArrayList<>();
         for (ConfigEntry e : got) {
             assertEquals(CommandLineLayer.SOURCE, e.source());
             rendered.add(e.key() + e.value().map(v -> "=" + v).orElse(""));
         }
-        assertEquals(List.of("tree=42", "images-dir=img", "leave-running", "ext-unix-sk", "external=a",
-                "external=b", "skip-file-size-check", "log-file=l"), rendered);
+        assertEquals(List.of("tree=42", "images-dir=img", "leave-running", "acme-peers", "external=a",
+                "external=b", "overwrite-images", "log-file=l"), rendered);
     }
 
     @Test
-    void extUnixSkWithInodesKeepsTheList() {
-        assertEquals(List.of(new ConfigEntry("ext-unix-sk", Optional.of("5,6"), CommandLineLayer.SOURCE)),
-                entries("restore", "--ext-unix-sk=5,6"));
+    void flagOrValuePluginOptionKeepsTheList() {
+        assertEquals(List.of(new ConfigEntry("acme-peers", Optional.of("5,6"), CommandLineLayer.SOURCE)),
+                entries("restore", "--acme-peers=5,6"));
     }
 
     @Test
@@ -170,8 +203,6 @@ class CryoCliTest {
         assertUsage(() -> DumpCommand.request(new EntriesConfig(entries("dump", "-t", "0", "-D", "d"))), "'0'");
         assertUsage(() -> DumpCommand.request(new EntriesConfig(entries("dump", "-t", "1", "-D", "d", "-R", "-s"))),
                 "exclude each other");
-        assertUsage(() -> DumpCommand.request(
-                new EntriesConfig(entries("dump", "-t", "1", "-D", "d", "--ext-unix-sk=abc"))), "--ext-unix-sk");
     }
 
     @Test

@@ -142,7 +142,7 @@ class ExtUnixSocketIT {
         Path image = bed.dumpAndAwaitGone(cl, "--ext-unix-sk=" + inoA + "," + inoB);
         assertEquals(2, bed.cryo().show(image).records("external.img").size());
         CryoResult r = bed.cryo().restore(image).assertFailedWithFix(CryoResult.UNSUPPORTED)
-                .assertStderrMentions("unix-socket/EXTERNAL_PEER", "2 unix sockets", "without --ext-unix-sk",
+                .assertStderrMentions("external-unix-socket/OPTION_MISSING", "2 unix sockets", "without --ext-unix-sk",
                         a.toString(), b.toString(), "ino " + inoA, "ino " + inoB)
                 .assertStderrNamesPid(cl.pid());
         bed.assertNoProcessWithPid(cl.pid(), cl.comm(), r);
@@ -164,7 +164,7 @@ class ExtUnixSocketIT {
         srv.kill();                                  // its socket file stays: nothing is bound there
 
         CryoResult stale = bed.cryo().restore(image, "--ext-unix-sk").assertFailedWithFix(CryoResult.CONFLICT)
-                .assertStderrMentions("unix-socket/EXTERNAL_PEER_ABSENT", sock.toString(), "fd " + fd,
+                .assertStderrMentions("external-unix-socket/PEER_ABSENT", sock.toString(), "fd " + fd,
                         "ECONNREFUSED")
                 .assertStderrNamesPid(cl.pid());
         bed.assertNoProcessWithPid(cl.pid(), cl.comm(), stale);

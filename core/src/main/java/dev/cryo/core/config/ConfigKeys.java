@@ -1,6 +1,5 @@
 package dev.cryo.core.config;
 
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,9 +7,9 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * Every option cryo knows, with a one-line description. {@link ConfigLoader} validates configuration files and
- * command-line entries against this list; the distribution documents {@code conf/cryo.conf} from it
- * ({@link #describe()}). Immutable; safe from any thread.
+ * The options core itself owns, with a one-line description; options of resource kinds belong to the plugins that
+ * declare them ({@link dev.cryo.api.PluginOption}) and join these in an {@link OptionSet}. Immutable; safe from
+ * any thread.
  */
 public final class ConfigKeys {
     /** How an option takes a value. */
@@ -19,12 +18,12 @@ public final class ConfigKeys {
         FLAG,
         /** Needs a value ({@code tree 812}). */
         VALUE,
-        /** A bare flag or a value ({@code ext-unix-sk} or {@code ext-unix-sk 4711,4712}); may be negated. */
+        /** A bare flag or a value ({@code acme-peers} or {@code acme-peers 4711,4712}); may be negated. */
         FLAG_OR_VALUE
     }
 
     /**
-     * One known option.
+     * One known option, of core or of a plugin.
      *
      * @param name         the long option name without {@code --}
      * @param shape        whether it is a flag, takes a value, or either
@@ -33,9 +32,12 @@ public final class ConfigKeys {
      * @param valuePattern values must match it when present (empty: anything)
      * @param valueHint    what a value looks like, for messages (e.g. {@code INO[,INO...]})
      * @param defaultValue the built-in default, the first link of the chain
+     * @param plugin       the id of the plugin that declared it; empty for a core option
+     * @param commands     the subcommands that take it on the command line (core options: declared by the CLI)
      */
     public record Key(String name, Shape shape, boolean repeatable, String description,
-                      Optional<Pattern> valuePattern, String valueHint, Optional<String> defaultValue) {
+                      Optional<Pattern> valuePattern, String valueHint, Optional<String> defaultValue,
+                      Optional<String> plugin, java.util.Set<dev.cryo.api.PluginOption.Command> commands) {
         /** @return whether {@code no-<name>} is accepted */
         public boolean negatable() {
             return shape != Shape.VALUE;
@@ -50,17 +52,13 @@ public final class ConfigKeys {
     public static final String LEAVE_STOPPED = "leave-stopped";
     public static final String LOG_FILE = "log-file";
     public static final String VERBOSITY = "verbosity";
-    public static final String EXT_UNIX_SK = "ext-unix-sk";
     public static final String EXTERNAL = "external";
     public static final String INHERIT_FD = "inherit-fd";
-    public static final String SKIP_FILE_SIZE_CHECK = "skip-file-size-check";
     public static final String RESTORE_DETACHED = "restore-detached";
     public static final String PIDFILE = "pidfile";
     public static final String OVERWRITE_IMAGES = "overwrite-images";
-    public static final String STDIO_INHERIT = "stdio-inherit";
 
     private static final Pattern PLUGIN_IDS = Pattern.compile("[A-Za-z0-9._/-]+(\\s*,\\s*[A-Za-z0-9._/-]+)*");
-    private static final Pattern INODES = Pattern.compile("[0-9]+(\\s*,\\s*[0-9]+)*");
 
     private static final Map<String, Key> KEYS = new LinkedHashMap<>();
 
@@ -78,22 +76,15 @@ public final class ConfigKeys {
         add(LOG_FILE, Shape.VALUE, false, null, "FILE", null, "write the log to FILE instead of stderr (-o)");
         add(VERBOSITY, Shape.VALUE, false, Pattern.compile("[0-4]"), "0..4", "0",
                 "log level: 0 errors only ... 4 everything (-v, repeatable on the command line)");
-        add(EXT_UNIX_SK, Shape.FLAG_OR_VALUE, false, INODES, "INO[,INO...]", null,
-                "allow unix sockets connected to peers outside the tree (all, or only these socket inodes)");
         add(EXTERNAL, Shape.VALUE, true, null, "TYPE[ID]:VALUE", null,
                 "declare a resource outside the tree, e.g. a file or a socket peer (repeatable)");
         add(INHERIT_FD, Shape.VALUE, true, null, "fd[N]:RESOURCE", null,
                 "restore: give the restored tree cryo's fd N in place of RESOURCE (repeatable)");
-        add(SKIP_FILE_SIZE_CHECK, Shape.FLAG, false, null, "", null,
-                "restore: do not refuse a regular file whose size changed since the dump");
         add(RESTORE_DETACHED, Shape.FLAG, false, null, "", null,
                 "restore: return once the tree runs instead of waiting for its root (-d)");
         add(PIDFILE, Shape.VALUE, false, null, "FILE", null, "restore: write the restored root's pid to FILE");
         add(OVERWRITE_IMAGES, Shape.FLAG, false, null, "", null,
                 "dump: allow writing into a non-empty image directory");
-        add(STDIO_INHERIT, Shape.FLAG, false, null, "", null,
-                "dump: accept a pipe to outside the tree held on fd 0, 1 or 2; restore: replace it by cryo's own fd"
-                        + " 0, 1 or 2");
     }
 
     private ConfigKeys() {
@@ -102,46 +93,21 @@ public final class ConfigKeys {
     private static void add(String name, Shape shape, boolean repeatable, Pattern pattern, String hint,
                             String defaultValue, String description) {
         KEYS.put(name, new Key(name, shape, repeatable, description, Optional.ofNullable(pattern), hint,
-                Optional.ofNullable(defaultValue)));
+                Optional.ofNullable(defaultValue), Optional.empty(), java.util.Set.of()));
     }
 
-    /** @return every known option, in documentation order */
+    /** @return every core option, in documentation order */
     public static List<Key> all() {
         return List.copyOf(KEYS.values());
     }
 
-    /** @return the option called {@code name} (without {@code --} and without {@code no-}) */
+    /** @return the core option called {@code name} (without {@code --} and without {@code no-}) */
     public static Optional<Key> find(String name) {
         return Optional.ofNullable(KEYS.get(name));
     }
 
-    /** @return the known option whose name is closest to {@code unknown}, when it is plausibly a typo */
-    public static Optional<String> closest(String unknown) {
-        String bare = unknown.startsWith("no-") ? unknown.substring(3) : unknown;
-        return KEYS.keySet().stream()
-                .map(k -> Map.entry(k, distance(bare, k)))
-                .filter(e -> e.getValue() <= Math.max(2, e.getKey().length() / 3))
-                .min(Comparator.comparingInt((Map.Entry<String, Integer> e) -> e.getValue())
-                        .thenComparing(Map.Entry::getKey))
-                .map(Map.Entry::getKey);
-    }
-
-    /** @return {@code # key VALUE  description} lines, for the head of {@code conf/cryo.conf} */
-    public static String describe() {
-        StringBuilder sb = new StringBuilder();
-        for (Key k : KEYS.values()) {
-            String usage = switch (k.shape()) {
-                case FLAG -> k.name();
-                case VALUE -> k.name() + " " + k.valueHint();
-                case FLAG_OR_VALUE -> k.name() + " [" + k.valueHint() + "]";
-            };
-            sb.append(String.format("# %-36s %s%s%n", usage, k.description(),
-                    k.repeatable() ? " (repeatable)" : ""));
-        }
-        return sb.toString();
-    }
-
-    private static int distance(String a, String b) {
+    /** Levenshtein distance, for "did you mean" hints. */
+    static int distance(String a, String b) {
         int[] prev = new int[b.length() + 1];
         int[] cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {

@@ -58,20 +58,31 @@ public final class ConfigLoader {
      * @param commandLine  options from the command line, in the order given
      */
     public static CryoConfig load(Path home, Map<String, String> env, Optional<Path> explicitFile,
-                                  List<ConfigEntry> commandLine) throws CryoException {
-        return load(home, SYSTEM_FILE, env, explicitFile, commandLine);
+                                  List<ConfigEntry> commandLine, OptionSet options) throws CryoException {
+        return load(home, SYSTEM_FILE, env, explicitFile, commandLine, options);
     }
 
-    /** As {@link #load(Path, Map, Optional, List)} with another system-wide file (tests). */
+    /** As {@link #load(Path, Map, Optional, List, OptionSet)} with core's options only. */
+    public static CryoConfig load(Path home, Map<String, String> env, Optional<Path> explicitFile,
+                                  List<ConfigEntry> commandLine) throws CryoException {
+        return load(home, SYSTEM_FILE, env, explicitFile, commandLine, OptionSet.core());
+    }
+
+    /** As {@link #load(Path, Map, Optional, List, OptionSet)} with another system-wide file (tests). */
     static CryoConfig load(Path home, Path systemFile, Map<String, String> env, Optional<Path> explicitFile,
                            List<ConfigEntry> commandLine) throws CryoException {
+        return load(home, systemFile, env, explicitFile, commandLine, OptionSet.core());
+    }
+
+    static CryoConfig load(Path home, Path systemFile, Map<String, String> env, Optional<Path> explicitFile,
+                           List<ConfigEntry> commandLine, OptionSet options) throws CryoException {
         Objects.requireNonNull(home, "home");
         List<ConfigEntry> chain = new ArrayList<>();
         List<Path> files = new ArrayList<>();
         Set<Path> seen = new HashSet<>();
 
-        readOptional(home.resolve("conf").resolve("cryo.conf"), chain, files, seen);
-        readOptional(systemFile, chain, files, seen);
+        readOptional(home.resolve("conf").resolve("cryo.conf"), chain, files, seen, options);
+        readOptional(systemFile, chain, files, seen, options);
 
         String fromEnv = env.get(ENV_VAR);
         if (fromEnv != null && !fromEnv.isBlank()) {
@@ -81,7 +92,7 @@ public final class ConfigLoader {
                         "$" + ENV_VAR + " names " + p + ", which does not exist",
                         "create " + p + " or unset " + ENV_VAR);
             }
-            read(p, chain, files, seen);
+            read(p, chain, files, seen, options);
         }
         if (explicitFile.isPresent()) {
             Path p = explicitFile.get();
@@ -89,21 +100,21 @@ public final class ConfigLoader {
                 throw new CryoException(Category.USAGE, "core/CONFIG_NOT_FOUND",
                         "--config " + p + ": no such file", "give --config an existing file");
             }
-            read(p, chain, files, seen);
+            read(p, chain, files, seen, options);
         }
         for (ConfigEntry e : commandLine) {
-            validate(e);
+            validate(e, options);
             chain.add(e);
         }
-        return new CryoConfig(chain, files);
+        return new CryoConfig(chain, files, options);
     }
 
     /**
-     * Parses one configuration file and validates every line against {@link ConfigKeys}.
+     * Parses one configuration file and validates every line against {@code options}.
      *
      * @return the file's options in order, each with its {@code file:line} source
      */
-    public static List<ConfigEntry> parse(Path file) throws CryoException {
+    public static List<ConfigEntry> parse(Path file, OptionSet options) throws CryoException {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -121,14 +132,15 @@ public final class ConfigLoader {
             throw new CryoException(Category.PLUGIN_CONFIG, "core/CONFIG_UNREADABLE",
                     "cannot read configuration file " + file + ": " + e, null, e);
         }
-        return parseLines(file.toString(), lines);
+        return parseLines(file.toString(), lines, options);
     }
 
     /**
      * Parses lines in the file format; {@code origin} names them in sources ({@code origin:line}).
      * Used for files and by tests that need a config without a file.
      */
-    public static List<ConfigEntry> parseLines(String origin, List<String> lines) throws CryoException {
+    public static List<ConfigEntry> parseLines(String origin, List<String> lines, OptionSet options)
+            throws CryoException {
         List<ConfigEntry> out = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
@@ -137,7 +149,7 @@ public final class ConfigLoader {
             }
             Optional<ConfigEntry> e = parseLine(line, origin + ":" + (i + 1));
             if (e.isPresent()) {
-                validate(e.get());
+                validate(e.get(), options);
                 out.add(e.get());
             }
         }
@@ -182,15 +194,15 @@ public final class ConfigLoader {
     }
 
     /**
-     * Checks one entry against {@link ConfigKeys}: a known option (or {@code no-} of a negatable one), a value
+     * Checks one entry against {@code options}: a known option (or {@code no-} of a negatable one), a value
      * when it needs one, none when it is a flag, and a well-formed value.
      */
-    static void validate(ConfigEntry e) throws CryoException {
+    static void validate(ConfigEntry e, OptionSet options) throws CryoException {
         Category category = e.source().equals(ConfigEntry.COMMAND_LINE) ? Category.USAGE : Category.PLUGIN_CONFIG;
         String where = e.source() + ": ";
-        Optional<ConfigKeys.Key> known = ConfigKeys.find(e.key());
+        Optional<ConfigKeys.Key> known = options.find(e.key());
         if (known.isEmpty() && e.key().startsWith("no-")) {
-            Optional<ConfigKeys.Key> negated = ConfigKeys.find(e.key().substring(3));
+            Optional<ConfigKeys.Key> negated = options.find(e.key().substring(3));
             if (negated.isPresent()) {
                 if (!negated.get().negatable()) {
                     throw new CryoException(category, "core/BAD_OPTION",
@@ -207,11 +219,12 @@ public final class ConfigLoader {
             }
         }
         if (known.isEmpty()) {
-            String hint = ConfigKeys.closest(e.key()).map(k -> " (did you mean '" + k + "'?)").orElse("");
+            String hint = options.closest(e.key()).map(k -> " (did you mean '" + k + "'?)").orElse("");
             throw new CryoException(category, "core/UNKNOWN_OPTION",
                     where + "unknown option '" + e.key() + "'",
                     "remove or correct it" + hint + "; known options: "
-                            + String.join(", ", ConfigKeys.all().stream().map(ConfigKeys.Key::name).toList()));
+                            + String.join(", ", options.all().stream().map(ConfigKeys.Key::name).toList())
+                            + " (`cryo plugins --options` lists the plugins' ones)");
         }
         ConfigKeys.Key k = known.get();
         if (k.shape() == ConfigKeys.Shape.FLAG && e.value().isPresent()) {
@@ -228,19 +241,21 @@ public final class ConfigLoader {
                 && !k.valuePattern().get().matcher(e.value().get()).matches()) {
             throw new CryoException(category, "core/BAD_OPTION",
                     where + "bad value '" + e.value().get() + "' for option '" + k.name() + "'",
-                    "write '" + k.name() + " " + k.valueHint() + "'");
+                    category == Category.USAGE ? "pass --" + k.name() + "=" + k.valueHint()
+                            + (k.shape() == ConfigKeys.Shape.FLAG_OR_VALUE ? " (or --" + k.name() + " alone)" : "")
+                            : "write '" + k.name() + " " + k.valueHint() + "'");
         }
     }
 
-    private static void readOptional(Path file, List<ConfigEntry> chain, List<Path> files, Set<Path> seen)
-            throws CryoException {
+    private static void readOptional(Path file, List<ConfigEntry> chain, List<Path> files, Set<Path> seen,
+                                     OptionSet options) throws CryoException {
         if (Files.exists(file)) {
-            read(file, chain, files, seen);
+            read(file, chain, files, seen, options);
         }
     }
 
-    private static void read(Path file, List<ConfigEntry> chain, List<Path> files, Set<Path> seen)
-            throws CryoException {
+    private static void read(Path file, List<ConfigEntry> chain, List<Path> files, Set<Path> seen,
+                             OptionSet options) throws CryoException {
         if (Files.isDirectory(file)) {
             throw new CryoException(Category.PLUGIN_CONFIG, "core/CONFIG_UNREADABLE",
                     "configuration file " + file + " is a directory", "name a file, not a directory");
@@ -254,7 +269,7 @@ public final class ConfigLoader {
         if (!seen.add(identity)) {
             return;
         }
-        chain.addAll(parse(file));
+        chain.addAll(parse(file, options));
         files.add(file);
     }
 

@@ -17,18 +17,21 @@ import java.util.Optional;
  * ({@link ConfigKeys.Key#repeatable()}: {@code plugins.enabled}, {@code plugins.disabled}, {@code external},
  * {@code inherit-fd}) values accumulate in chain order.
  *
- * <p>Immutable once built; safe from any thread. Asking for a key that {@link ConfigKeys} does not know is a
- * programming error ({@link IllegalArgumentException}).
+ * <p>Immutable once built; safe from any thread. Every entry was validated against its {@link OptionSet} when
+ * loaded; a key it does not know (e.g. an option of a plugin that is not installed, asked for by another plugin)
+ * is simply not set.
  */
 public final class CryoConfig implements Config {
     private final List<ConfigEntry> chain;
     private final List<Path> files;
+    private final OptionSet options;
     /** Per option: the entries that decide it (the last one, or all of a repeatable one). */
     private final Map<String, List<ConfigEntry>> effective = new LinkedHashMap<>();
 
-    CryoConfig(List<ConfigEntry> chainWithoutDefaults, List<Path> files) {
+    CryoConfig(List<ConfigEntry> chainWithoutDefaults, List<Path> files, OptionSet options) {
+        this.options = options;
         List<ConfigEntry> all = new ArrayList<>();
-        for (ConfigKeys.Key k : ConfigKeys.all()) {
+        for (ConfigKeys.Key k : options.all()) {
             k.defaultValue().ifPresent(v -> all.add(new ConfigEntry(k.name(), Optional.of(v), ConfigEntry.BUILT_IN)));
         }
         all.addAll(chainWithoutDefaults);
@@ -36,7 +39,7 @@ public final class CryoConfig implements Config {
         this.files = List.copyOf(files);
         for (ConfigEntry e : chain) {
             String option = e.option();
-            boolean repeatable = ConfigKeys.find(option).map(ConfigKeys.Key::repeatable).orElse(false);
+            boolean repeatable = options.find(option).map(ConfigKeys.Key::repeatable).orElse(false);
             if (repeatable) {
                 effective.computeIfAbsent(option, k -> new ArrayList<>()).add(e);
             } else {
@@ -47,7 +50,7 @@ public final class CryoConfig implements Config {
 
     /** @return the built-in defaults only */
     public static CryoConfig defaults() {
-        return new CryoConfig(List.of(), List.of());
+        return new CryoConfig(List.of(), List.of(), OptionSet.core());
     }
 
     /**
@@ -55,18 +58,49 @@ public final class CryoConfig implements Config {
      *         build a config without files, such as tests)
      */
     public static CryoConfig of(List<ConfigEntry> entries) throws CryoException {
+        return of(entries, OptionSet.core());
+    }
+
+    /** As {@link #of(List)}, validated against {@code options}. */
+    public static CryoConfig of(List<ConfigEntry> entries, OptionSet options) throws CryoException {
         for (ConfigEntry e : entries) {
-            ConfigLoader.validate(e);
+            ConfigLoader.validate(e, options);
         }
-        return new CryoConfig(entries, List.of());
+        return new CryoConfig(entries, List.of(), options);
     }
 
     /**
      * @return the defaults followed by {@code lines} in the file format, sourced {@code test:N}; for tests, e.g.
-     *         {@code CryoConfig.ofLines("ext-unix-sk", "plugins.disabled pipe")}
+     *         {@code CryoConfig.ofLines("leave-running", "plugins.disabled pipe")}
      */
     public static CryoConfig ofLines(String... lines) throws CryoException {
-        return new CryoConfig(ConfigLoader.parseLines("test", Arrays.asList(lines)), List.of());
+        return ofLines(OptionSet.core(), lines);
+    }
+
+    /** As {@link #ofLines(String...)}, validated against {@code options}. */
+    public static CryoConfig ofLines(OptionSet options, String... lines) throws CryoException {
+        return new CryoConfig(ConfigLoader.parseLines("test", Arrays.asList(lines), options), List.of(), options);
+    }
+
+    /** @return the options this config was validated against */
+    public OptionSet options() {
+        return options;
+    }
+
+    /**
+     * @return the options set explicitly (not by a built-in default) somewhere in the chain and not negated at its
+     *         end, each with where; for checking that none belongs to a disabled plugin
+     */
+    public Map<String, String> explicitlySet() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, List<ConfigEntry>> e : effective.entrySet()) {
+            List<ConfigEntry> es = e.getValue();
+            ConfigEntry last = es.get(es.size() - 1);
+            if (!last.source().equals(ConfigEntry.BUILT_IN) && !last.negation()) {
+                out.put(e.getKey(), last.source());
+            }
+        }
+        return out;
     }
 
     @Override
@@ -108,7 +142,7 @@ public final class CryoConfig implements Config {
 
     /**
      * @return every value of {@code key} split on commas, trimmed, blanks dropped, in chain order; for
-     *         {@code plugins.enabled}, {@code plugins.disabled} or {@code ext-unix-sk}
+     *         {@code plugins.enabled}, {@code plugins.disabled} or a plugin's list option
      */
     public List<String> list(String key) {
         return values(key).stream().flatMap(v -> Arrays.stream(v.split(",")))
@@ -136,9 +170,6 @@ public final class CryoConfig implements Config {
     }
 
     private List<ConfigEntry> decisive(String key) {
-        if (ConfigKeys.find(key).isEmpty()) {
-            throw new IllegalArgumentException("unknown option key '" + key + "' (not in ConfigKeys)");
-        }
         return effective.getOrDefault(key, List.of());
     }
 

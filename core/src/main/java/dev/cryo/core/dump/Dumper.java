@@ -8,6 +8,7 @@ import dev.cryo.api.ExternalPeerHandler;
 import dev.cryo.api.ExternalReference;
 import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdHandler;
+import dev.cryo.api.FdHolder;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.HostKernel;
 import dev.cryo.api.ImageSink;
@@ -71,9 +72,11 @@ public final class Dumper {
     private final HandlerRegistry plugins;
     private final Config config;
     private final String cryoVersion;
-    private final HostKernel kernel = new Netlink();
+    private final dev.cryo.core.linux.HostView kernel = new dev.cryo.core.linux.HostView();
     /** Shared by the page sinks of every process of one dump: direct buffers are costly to allocate. */
     private final PageBuffers pageBuffers = new PageBuffers(2);
+    /** The root's parent: the process that started the tree (a shell...), for "inherited fd" hints. */
+    private int starterPid;
 
     public Dumper(HandlerRegistry plugins, Config config, String cryoVersion) {
         this.plugins = plugins;
@@ -91,11 +94,38 @@ public final class Dumper {
         }
     }
 
+    /** The listeners whose preDump ran: they hear of a failure. */
+    private final List<LifecycleListener> told = new ArrayList<>();
+
     private void run(DumpRequest request) throws CryoException {
+        try {
+            runPipeline(request);
+        } catch (CryoException | RuntimeException failure) {
+            CryoException cause = failure instanceof CryoException c ? c
+                    : new CryoException(Category.INTERNAL, "core/INTERNAL", "dump failed: " + failure, null, failure);
+            LifecycleEvent event = new LifecycleEvent(request.imageDir(), request.root(), config);
+            for (LifecycleListener l : told) {
+                try {
+                    l.onFailure(event, cause);
+                } catch (RuntimeException e) {
+                    LOG.warn("plugin {}: onFailure failed: {}", plugins.pluginIdOf(l), e.toString());
+                }
+            }
+            throw failure;
+        }
+    }
+
+    private void runPipeline(DumpRequest request) throws CryoException {
         int rootPid = request.root().value();
         String comm = ProcessChecks.checkDumpable(rootPid);
+        try {
+            starterPid = ProcFs.stat(rootPid).ppid();
+        } catch (CryoException e) {
+            starterPid = 0;
+        }
         LifecycleEvent event = new LifecycleEvent(request.imageDir(), request.root(), config);
         for (LifecycleListener l : plugins.lifecycleListeners()) {
+            told.add(l);
             l.preDump(event);
         }
         ImageDir image = ImageDir.create(request.imageDir(), config.isSet("overwrite-images"));
@@ -223,7 +253,7 @@ public final class Dumper {
             if (owner == null) {
                 throw new CryoException(Category.UNSUPPORTED, "core/UNSUPPORTED_MAPPING", "dump refused: mapping "
                         + m + " of " + task.who() + " is handled by no enabled memory plugin",
-                        "enable the 'memory' plugin (plugins.enabled in conf/cryo.conf, and not in plugins.disabled)");
+                        "enable a plugin that provides a MemoryHandler (`cryo plugins` lists them, with their state)");
             }
             claimed.computeIfAbsent(owner, k -> new ArrayList<>()).add(m);
         }
@@ -276,7 +306,7 @@ public final class Dumper {
         int pid = task.pid().value();
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
             for (int n : ProcFs.fds(pid)) {
-                FdInfo fd = FdInfos.read(pid, n);
+                FdInfo fd = FdInfos.read(pid, n, kernel);
                 Optional<FdRef> same = shared.findOrAdd(pid, fd);
                 if (same.isPresent()) {
                     w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());
@@ -323,24 +353,15 @@ public final class Dumper {
     }
 
     private CryoException unsupportedFd(LiveTask task, FdInfo fd) {
-        String kind = FdInfos.likelyKind(fd);
-        String what = "dump refused: fd " + fd.fd() + " of " + task.who() + " is a " + fd.typeName() + " ("
-                + fd.link() + ") and no enabled plugin handles it";
-        String fix;
-        Optional<dev.cryo.core.plugin.PluginInfo> plugin = kind == null ? Optional.empty() : plugins.plugin(kind);
-        if (plugin.isPresent() && !plugin.get().enabled()) {
-            fix = "enable the '" + kind + "' plugin: list it in plugins.enabled and remove it from plugins.disabled"
-                    + " (conf/cryo.conf or --config)";
-        } else if (plugin.isPresent()) {
-            fix = "the '" + kind + "' plugin " + plugin.get().version() + " does not handle this " + fd.typeName()
-                    + " yet; close fd " + fd.fd() + " before dumping";
-        } else if (kind != null) {
-            fix = "install and enable a plugin for '" + kind + "' (plugins.enabled), or close fd " + fd.fd()
-                    + " before dumping";
-        } else {
-            fix = "close fd " + fd.fd() + " before dumping, or install a plugin that handles " + fd.typeName() + "s";
+        Optional<FdHolder> inherited = Optional.empty();
+        if (starterPid > 0) {
+            try {
+                inherited = kernel.holders(fd.link()).stream().filter(h -> h.pid().value() == starterPid).findFirst();
+            } catch (RuntimeException e) {
+                LOG.debug("cannot tell whether fd {} was inherited: {}", fd.fd(), e.toString());
+            }
         }
-        return new CryoException(Category.UNSUPPORTED, "core/UNSUPPORTED_FD", what, fix);
+        return UnhandledFd.refusal(task.who(), fd, kernel, inherited, plugins.disabledPlugins());
     }
 
     private void checkClosure(Collected c, ImageDir image, Set<String> usedPlugins) throws CryoException {
@@ -354,7 +375,7 @@ public final class Dumper {
                         r.description());
                 boolean accepted = false;
                 for (ExternalPeerHandler h : plugins.externalPeerHandlers()) {
-                    Optional<Message> rec = h.accept(ref, config);
+                    Optional<Message> rec = h.accept(ref, config, kernel);
                     if (rec.isPresent()) {
                         if (external == null) {
                             external = image.writer(ImageFileNames.EXTERNAL, FileType.EXTERNAL);
@@ -369,8 +390,8 @@ public final class Dumper {
                     throw new CryoException(Category.UNSUPPORTED, "core/EXTERNAL_REFERENCE", "dump refused: "
                             + r.from() + " (pid " + r.holder() + " \"" + r.comm() + "\", fd " + r.fd()
                             + ") refers to " + r.to() + " " + r.description() + " outside the dumped tree",
-                            "dump the peer's tree too, or let a plugin take the peer over (e.g. --ext-unix-sk for"
-                                    + " unix sockets)");
+                            "dump the peer's tree too, or give the option of a plugin that takes such peers over"
+                                    + " (`cryo plugins --options` lists them)");
                 }
             }
         } finally {
@@ -391,6 +412,10 @@ public final class Dumper {
 
                     public Config config() {
                         return config;
+                    }
+
+                    public HostKernel kernel() {
+                        return kernel;
                     }
                 });
             } finally {

@@ -20,7 +20,7 @@ final class FdInfos {
     private FdInfos() {
     }
 
-    static FdInfo read(int pid, int fd) throws CryoException {
+    static FdInfo read(int pid, int fd, dev.cryo.core.linux.HostView host) throws CryoException {
         Path p = ProcFs.dir(pid).resolve("fd").resolve(Integer.toString(fd));
         String link = ProcFs.readLink(p);
         Map<String, Object> a;
@@ -35,32 +35,7 @@ final class FdInfos {
         long mtime = ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS);
         return new FdInfo(TargetFd.of(fd), link, (Integer) a.get("mode"), (Long) a.get("dev"), (Long) a.get("ino"),
                 (Long) a.get("rdev"), (Long) a.get("size"), mtime, flags & ~O_CLOEXEC, (flags & O_CLOEXEC) != 0,
-                Long.parseLong(info.getOrDefault("pos", "0")), Integer.parseInt(info.getOrDefault("mnt_id", "0")));
-    }
-
-    /** @return the plugin id that would handle this kind of fd, or null when none is known */
-    static String likelyKind(FdInfo fd) {
-        if (fd.isFifo()) {
-            return "pipe";
-        }
-        if (fd.isSocket()) {
-            return isUnixSocket(fd.inode()) ? "unix-socket" : null;
-        }
-        if (fd.isRegular() || fd.isCharDevice() || fd.isDirectory()) {
-            return "regular-file";
-        }
-        return null;
-    }
-
-    private static boolean isUnixSocket(long inode) {
-        try (var lines = Files.lines(Path.of("/proc/net/unix"))) {
-            String ino = Long.toString(inode);
-            return lines.skip(1).anyMatch(l -> {
-                String[] f = l.trim().split("\\s+");
-                return f.length > 6 && f[6].equals(ino);
-            });
-        } catch (IOException e) {
-            return false;
-        }
+                Long.parseLong(info.getOrDefault("pos", "0")), Integer.parseInt(info.getOrDefault("mnt_id", "0")),
+                ((Integer) a.get("mode") & FdInfo.S_IFMT) == FdInfo.S_IFSOCK ? host.socketFamily((Long) a.get("ino")) : "");
     }
 }

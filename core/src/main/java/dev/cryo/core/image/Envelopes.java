@@ -15,7 +15,7 @@ public final class Envelopes {
     private Envelopes() {
     }
 
-    /** @return {@code record} packed for the handler {@code kind} (e.g. {@code pipe}, {@code acme/gpu-fd}) */
+    /** @return {@code record} packed for the handler {@code kind} (e.g. {@code acme/gpu-fd}) */
     public static Envelope wrap(String kind, Message record) {
         return Envelope.newBuilder().setKind(kind).setRecord(Any.pack(record)).build();
     }

@@ -29,7 +29,7 @@ public enum FileType {
     FDINFO(5, FdinfoEntry.getDefaultInstance()),
     /** {@code pagemap-PID.img}: which runs of pages are where in the pages file, as {@link Envelope}s. */
     PAGEMAP(6, Envelope.getDefaultInstance()),
-    /** A per-kind object table ({@code pipes.img}, {@code unix-sockets.img}...), as {@link Envelope}s. */
+    /** A per-kind object table ({@code <kind>.img}), as {@link Envelope}s. */
     OBJECTS(7, Envelope.getDefaultInstance()),
     /** Metadata of external peers recorded by ExternalPeer handlers, as {@link Envelope}s. */
     EXTERNAL(8, Envelope.getDefaultInstance()),

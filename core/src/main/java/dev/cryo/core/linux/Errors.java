@@ -35,7 +35,8 @@ public final class Errors {
     }
 
     public static CryoException failure(String call, int errno) {
-        return new CryoException(Category.KERNEL, "core/SYSCALL_FAILED", call + " failed: " + describe(errno));
+        return new CryoException(Category.KERNEL, "core/SYSCALL_FAILED", call + " failed: " + describe(errno), null,
+                errno, null);
     }
 
     /** Throws for a libc return of -1 (errno from the thread), else returns {@code r}. */

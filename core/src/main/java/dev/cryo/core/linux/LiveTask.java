@@ -88,6 +88,17 @@ public final class LiveTask implements RemoteTask {
     }
 
     @Override
+    public long syscall(String what, dev.cryo.api.Syscall call, long... args) throws CryoException {
+        return tracee.injectChecked(what, SyscallTable.number(call), args);
+    }
+
+    @Override
+    public long syscallRaw(dev.cryo.api.Syscall call, long... args) throws CryoException {
+        return tracee.inject(SyscallTable.number(call), args);
+    }
+
+    @Override
+    @SuppressWarnings("deprecation")
     public long syscall(String what, int nr, long... args) throws CryoException {
         return tracee.injectChecked(what, nr, args);
     }

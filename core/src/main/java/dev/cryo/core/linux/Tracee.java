@@ -449,7 +449,7 @@ public final class Tracee {
         long r = inject(nr, a);
         if (r < 0 && r > -4096) {
             throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED",
-                    what + " in " + who() + " failed: " + Errors.describe((int) -r));
+                    what + " in " + who() + " failed: " + Errors.describe((int) -r), null, (int) -r, null);
         }
         return r;
     }

@@ -23,4 +23,7 @@ public interface HandlerRegistry {
 
     /** @return the id of the plugin that contributed {@code extension} */
     String pluginIdOf(Object extension);
+
+    /** @return the plugins found but not enabled, with why and how to enable them */
+    List<PluginHost.DisabledPlugin> disabledPlugins();
 }

@@ -7,7 +7,9 @@ import dev.cryo.api.ExternalPeerHandler;
 import dev.cryo.api.FdHandler;
 import dev.cryo.api.LifecycleListener;
 import dev.cryo.api.MemoryHandler;
+import dev.cryo.api.PluginOption;
 import dev.cryo.api.Spi;
+import dev.cryo.core.config.ConfigEntry;
 import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.config.CryoConfig;
 import org.pf4j.Extension;
@@ -58,9 +60,13 @@ import java.util.stream.Stream;
  * {@code core/PLUGIN_EMPTY}, {@code core/PLUGIN_NOT_FOUND}, {@code core/PLUGIN_DUPLICATE},
  * {@code core/DUPLICATE_KIND}.
  *
+ * <p>Options: {@link #declaredOptions} reads every plugin's {@link PluginOption}s from its class files without
+ * running its code; {@link #start} refuses a configuration that sets an option of a disabled plugin
+ * ({@code core/PLUGIN_OPTION_DISABLED}), naming the option, where it was set and the plugin.
+ *
  * <p>Lifecycle: one host per command, started once, {@link #close() closed} once when the command ends.
- * Accessors return immutable lists, in plugin-id order, each plugin's extensions by {@link Extension#ordinal()}
- * then class name; they are safe from any thread. Extensions are single instances for the host's lifetime.
+ * Accessors return immutable lists in dispatch order — ascending {@code priority()}, then plugin id, then extension
+ * class name — safe from any thread. Extensions are single instances for the host's lifetime.
  */
 public final class PluginHost implements AutoCloseable, HandlerRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(PluginHost.class);
@@ -146,6 +152,88 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         final List<LifecycleListener> lifecycle = new ArrayList<>();
         final Map<Object, String> owners = new IdentityHashMap<>();
         final Map<String, String> kindOwners = new LinkedHashMap<>();
+
+        /** Dispatch order: priority, then plugin id (collection order), then class name. */
+        void sort() {
+            sortBy(fd, h -> h.priority());
+            sortBy(memory, h -> h.priority());
+            sortBy(external, h -> h.priority());
+            sortBy(lifecycle, h -> h.priority());
+        }
+
+        private <T> void sortBy(List<T> list, java.util.function.ToIntFunction<T> priority) {
+            Map<T, Integer> order = new IdentityHashMap<>();
+            for (int i = 0; i < list.size(); i++) {
+                order.put(list.get(i), i);
+            }
+            list.sort(Comparator.comparingInt(priority).thenComparingInt(order::get));
+        }
+    }
+
+    /**
+     * The options every plugin jar of {@code pluginsDir} declares, enabled or not, by plugin id. Reads the
+     * {@link PluginOption} annotations of the classes in each jar's extension index without initialising them:
+     * none of the plugins' code runs. Called once per command, before the config chain is read.
+     *
+     * @throws CryoException (PLUGIN_CONFIG) for an unreadable plugin file, like {@link #start}
+     */
+    public static Map<String, List<PluginOption>> declaredOptions(Path pluginsDir) throws CryoException {
+        Map<String, List<PluginOption>> out = new TreeMap<>();
+        if (!Files.isDirectory(pluginsDir)) {
+            return out;
+        }
+        CryoPluginManager manager = new CryoPluginManager(pluginsDir);
+        for (Found f : discover(pluginsDir).values()) {
+            List<PluginOption> options = new ArrayList<>();
+            try (IsolatingPluginClassLoader loader = manager.inspectionLoader(f.jar(), f.descriptor())) {
+                for (String name : indexedClasses(loader)) {
+                    try {
+                        Class<?> c = Class.forName(name, false, loader);
+                        options.addAll(List.of(c.getAnnotationsByType(PluginOption.class)));
+                    } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+                        LOG.debug("plugin '{}': cannot read the options of {}: {}", f.id(), name, e.toString());
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("plugin '{}': cannot read its options: {}", f.id(), e.toString());
+            }
+            out.put(f.id(), options);
+        }
+        return out;
+    }
+
+    private static List<String> indexedClasses(ClassLoader loader) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (InputStream in = loader.getResourceAsStream(INDEX)) {
+            if (in == null) {
+                return names;
+            }
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                r.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(names::add);
+            }
+        }
+        return names;
+    }
+
+    /** An option of a disabled plugin set anywhere in the chain is an error naming both. */
+    private static void checkOptionsOfDisabled(Config config, Map<String, DisabledPlugin> disabled)
+            throws CryoException {
+        if (!(config instanceof CryoConfig c)) {
+            return;
+        }
+        for (Map.Entry<String, String> set : c.explicitlySet().entrySet()) {
+            Optional<String> owner = c.options().find(set.getKey()).flatMap(ConfigKeys.Key::plugin);
+            if (owner.isPresent() && disabled.containsKey(owner.get())) {
+                DisabledPlugin d = disabled.get(owner.get());
+                String source = set.getValue();
+                String spelled = source.equals(ConfigEntry.COMMAND_LINE) ? "--" + set.getKey()
+                        : "`" + set.getKey() + "` (" + source + ")";
+                throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_OPTION_DISABLED",
+                        "option " + spelled + " belongs to plugin '" + owner.get() + "', which is disabled ("
+                                + d.reason() + ")",
+                        d.fix() + ", or drop " + spelled);
+            }
+        }
     }
 
     private static PluginHost load(Path dir, Config config, CryoPluginManager manager) throws CryoException {
@@ -184,6 +272,7 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
             }
         }
 
+        checkOptionsOfDisabled(config, disabledInfo);
         for (Found f : enabled.values()) {
             checkRequires(manager, f);
         }
@@ -244,6 +333,7 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
             disabledFinal.put(e.getKey(), new DisabledPlugin(info, e.getValue().reason(), e.getValue().fix()));
         }
         infos.sort(Comparator.comparing(PluginInfo::id));
+        ext.sort();
         LOG.debug("plugins enabled: {}; disabled: {}", enabled.keySet(), disabledFinal.keySet());
         return new PluginHost(dir, manager, infos, disabledFinal, ext);
     }
@@ -398,16 +488,7 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
     private static List<String> inspect(CryoPluginManager manager, Found f) {
         List<String> points = new ArrayList<>();
         try (IsolatingPluginClassLoader loader = manager.inspectionLoader(f.jar(), f.descriptor())) {
-            List<String> names = new ArrayList<>();
-            try (InputStream in = loader.getResourceAsStream(INDEX)) {
-                if (in == null) {
-                    return List.of();
-                }
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                    r.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(names::add);
-                }
-            }
-            for (String name : names) {
+            for (String name : indexedClasses(loader)) {
                 try {
                     Class<?> c = Class.forName(name, false, loader);
                     for (Class<?> p : POINTS) {
@@ -478,22 +559,22 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
 
     // ---------------------------------------------------------------------------------------------------------
 
-    /** @return the fd handlers of the enabled plugins, by plugin id, then extension ordinal */
+    /** @return the fd handlers of the enabled plugins, in dispatch order */
     public List<FdHandler> fdHandlers() {
         return fdHandlers;
     }
 
-    /** @return the memory handlers of the enabled plugins, by plugin id, then extension ordinal */
+    /** @return the memory handlers of the enabled plugins, in dispatch order */
     public List<MemoryHandler> memoryHandlers() {
         return memoryHandlers;
     }
 
-    /** @return the external-peer handlers of the enabled plugins, by plugin id, then extension ordinal */
+    /** @return the external-peer handlers of the enabled plugins, in dispatch order */
     public List<ExternalPeerHandler> externalPeerHandlers() {
         return externalPeerHandlers;
     }
 
-    /** @return the lifecycle listeners of the enabled plugins, by plugin id, then extension ordinal */
+    /** @return the lifecycle listeners of the enabled plugins, in dispatch order */
     public List<LifecycleListener> lifecycleListeners() {
         return lifecycleListeners;
     }
@@ -528,15 +609,9 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         return List.copyOf(disabled.values());
     }
 
-    /**
-     * The disabled plugin that would handle {@code kind}, for messages about an fd or mapping no enabled handler
-     * claimed: one whose id is {@code kind} (bundled plugins name their kind after themselves: {@code pipe},
-     * {@code unix-socket}, {@code external-unix-socket}, {@code regular-file}, {@code memory}).
-     *
-     * @param kind a handler kind, e.g. {@code pipe}
-     */
-    public Optional<DisabledPlugin> disabledPluginFor(String kind) {
-        return Optional.ofNullable(disabled.get(kind));
+    /** @return the plugin {@code pluginId} if it was found but is not enabled, with why and how to enable it */
+    public Optional<DisabledPlugin> disabledPlugin(String pluginId) {
+        return Optional.ofNullable(disabled.get(pluginId));
     }
 
     /** @return the ids of the plugins found but not enabled, by id */

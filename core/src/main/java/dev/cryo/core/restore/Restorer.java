@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import dev.cryo.api.Config;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.ExternalPeerHandler;
 import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.HostKernel;
@@ -16,6 +17,7 @@ import dev.cryo.api.MemoryRestoreContext;
 import dev.cryo.api.PageSource;
 import dev.cryo.api.Pid;
 import dev.cryo.api.RemoteTask;
+import dev.cryo.api.RestoreCheckContext;
 import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.TargetFd;
 import dev.cryo.core.CryoHome;
@@ -37,7 +39,6 @@ import dev.cryo.core.image.proto.MmEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
 import dev.cryo.core.linux.LibC;
-import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Reaper;
@@ -68,7 +69,7 @@ public final class Restorer {
     private final HandlerRegistry plugins;
     private final Config config;
     private final CryoHome home;
-    private final HostKernel kernel = new Netlink();
+    private final HostKernel kernel = new dev.cryo.core.linux.HostView();
     /** Shared by the page loaders of every process of one restore: direct buffers are costly to allocate. */
     private final PageBuffers pageBuffers = new PageBuffers(1);
     private InheritedFds inherited;
@@ -132,10 +133,38 @@ public final class Restorer {
             }
         }
         int rootPid = procs.get(0).pid();
+        checkRestore(image, procs);
         LifecycleEvent event = new LifecycleEvent(request.imageDir(), Pid.of(rootPid), config);
-        for (LifecycleListener l : plugins.lifecycleListeners()) {
-            l.preRestore(event);
+        List<LifecycleListener> told = new ArrayList<>();
+        try {
+            for (LifecycleListener l : plugins.lifecycleListeners()) {
+                told.add(l);
+                l.preRestore(event);
+            }
+            return rebuild(request, image, procs, event);
+        } catch (CryoException failure) {
+            tellFailure(told, event, failure);
+            throw failure;
+        } catch (RuntimeException bug) {
+            tellFailure(told, event, new CryoException(Category.INTERNAL, "core/INTERNAL", "restore failed: " + bug,
+                    null, bug));
+            throw bug;
         }
+    }
+
+    private void tellFailure(List<LifecycleListener> listeners, LifecycleEvent event, CryoException failure) {
+        for (LifecycleListener l : listeners) {
+            try {
+                l.onFailure(event, failure);
+            } catch (RuntimeException e) {
+                LOG.warn("plugin {}: onFailure failed: {}", plugins.pluginIdOf(l), e.toString());
+            }
+        }
+    }
+
+    private RestoredTree rebuild(RestoreRequest request, ImageDir image, List<ProcessImage> procs,
+                                 LifecycleEvent event) throws CryoException {
+        int rootPid = procs.get(0).pid();
         Subreaper.become();
         long t0 = System.nanoTime();
         ProcessCreator creator = new ProcessCreator(home.stub());
@@ -185,10 +214,19 @@ public final class Restorer {
             }
             resumed = true;
         } finally {
-            for (FdHandler h : plugins.fdHandlers()) {
+            List<Object> handlers = new ArrayList<>(plugins.fdHandlers());
+            handlers.addAll(plugins.memoryHandlers());
+            handlers.addAll(plugins.externalPeerHandlers());
+            for (Object h : handlers) {
                 try {
-                    h.finishRestore();
-                } catch (RuntimeException e) {
+                    if (h instanceof FdHandler f) {
+                        f.finishRestore();
+                    } else if (h instanceof MemoryHandler m) {
+                        m.finishRestore();
+                    } else if (h instanceof ExternalPeerHandler x) {
+                        x.finishRestore();
+                    }
+                } catch (RuntimeException | LinkageError e) {
                     LOG.warn("plugin {}: finishRestore failed: {}", plugins.pluginIdOf(h), e.toString());
                 }
             }
@@ -208,6 +246,85 @@ public final class Restorer {
             }
         }
         return new ChildTree(Pid.of(rootPid));
+    }
+
+    /**
+     * Runs every handler's {@code checkRestore} whose kind the image holds, before any process exists: fd handlers
+     * with their fd records and object table, memory handlers, external-peer handlers with their records of
+     * {@code external.img}.
+     */
+    private void checkRestore(ImageDir image, List<ProcessImage> procs) throws CryoException {
+        Map<String, List<RestoreCheckContext.FdRecord>> fdRecords = new LinkedHashMap<>();
+        java.util.Set<String> memoryKinds = new java.util.HashSet<>();
+        for (ProcessImage p : procs) {
+            for (FdinfoEntry e : p.fds()) {
+                if (!e.hasSameAs()) {
+                    fdRecords.computeIfAbsent(e.getKind(), k -> new ArrayList<>()).add(new RestoreCheckContext.FdRecord(
+                            Pid.of(p.pid()), p.comm(), TargetFd.of(e.getFd()), e.getRecord()));
+                }
+            }
+            p.mm().forEach(e -> memoryKinds.add(e.getKind()));
+        }
+        ImageSource none = new ImageSource() {
+            public <T extends Message> List<T> read(Class<T> type) {
+                return List.of();
+            }
+        };
+        for (FdHandler h : plugins.fdHandlers()) {
+            List<RestoreCheckContext.FdRecord> records = fdRecords.get(h.kind());
+            if (records != null) {
+                h.checkRestore(checkContext(image, objectSource(image, h.kind()), records, none));
+            }
+        }
+        for (MemoryHandler h : plugins.memoryHandlers()) {
+            if (memoryKinds.contains(h.kind())) {
+                h.checkRestore(checkContext(image, none, List.of(), none));
+            }
+        }
+        if (image.exists(ImageFileNames.EXTERNAL)) {
+            List<Envelope> externals = image.reader(ImageFileNames.EXTERNAL, FileType.EXTERNAL)
+                    .readAll(Envelope.parser());
+            for (ExternalPeerHandler h : plugins.externalPeerHandlers()) {
+                List<Envelope> mine = externals.stream().filter(e -> e.getKind().equals(h.kind())).toList();
+                if (!mine.isEmpty()) {
+                    h.checkRestore(checkContext(image, none, List.of(),
+                            new EnvelopeSource(h.kind(), ImageFileNames.EXTERNAL, mine)));
+                }
+            }
+        }
+    }
+
+    private RestoreCheckContext checkContext(ImageDir image, ImageSource objects,
+                                             List<RestoreCheckContext.FdRecord> records, ImageSource externals) {
+        return new RestoreCheckContext() {
+            public Path imageDir() {
+                return image.path();
+            }
+
+            public Config config() {
+                return config;
+            }
+
+            public HostKernel kernel() {
+                return kernel;
+            }
+
+            public ImageSource objects() {
+                return objects;
+            }
+
+            public List<FdRecord> fdRecords() {
+                return records;
+            }
+
+            public ImageSource externals() {
+                return externals;
+            }
+
+            public Optional<LocalFd> inheritedFd(String resource) {
+                return inherited.find(resource);
+            }
+        };
     }
 
     /**

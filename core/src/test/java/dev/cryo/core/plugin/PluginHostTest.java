@@ -8,8 +8,10 @@ import dev.cryo.api.FdInfo;
 import dev.cryo.api.LifecycleEvent;
 import dev.cryo.api.LifecycleListener;
 import dev.cryo.api.Pid;
+import dev.cryo.api.PluginOption;
 import dev.cryo.api.TargetFd;
 import dev.cryo.core.config.CryoConfig;
+import dev.cryo.core.config.OptionSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -120,6 +123,94 @@ class PluginHostTest {
         return new FdInfo(TargetFd.of(3), link, FdInfo.S_IFREG, 1, 2, 0, 0, 0, 0, false, 0, 0);
     }
 
+    private static final String OPTION_MEMORY_HANDLER = """
+            package test.gamma;
+            import dev.cryo.api.*;
+            import java.util.List;
+            /** Declares an option; runs last among memory handlers. */
+            @org.pf4j.Extension
+            @PluginOption(name = "gamma-limit", shape = PluginOption.Shape.VALUE, defaultValue = "7", help = "a limit")
+            public class Memory implements MemoryHandler {
+                static { System.setProperty("cryo.test.gamma.initialized", "yes"); }
+                public String kind() { return "gamma"; }
+                public int priority() { return LAST_RESORT; }
+                public boolean probe(Mapping m) { return false; }
+                public void dump(MemoryDumpContext ctx, List<Mapping> mappings) { }
+                public void restore(MemoryRestoreContext ctx) { }
+            }
+            """;
+
+    private TestPluginJars.Spec gamma() {
+        return new TestPluginJars.Spec("gamma")
+                .source("test.gamma.Memory", OPTION_MEMORY_HANDLER)
+                .index("test.gamma.Memory");
+    }
+
+    @Test
+    void optionsAreReadWithoutRunningPluginCode() throws Exception {
+        install(gamma());
+        install(alpha());
+        Map<String, List<PluginOption>> declared = PluginHost.declaredOptions(dir);
+        assertEquals(List.of("alpha", "gamma"), List.copyOf(declared.keySet()));
+        assertEquals(List.of(), declared.get("alpha"));
+        assertEquals("gamma-limit", declared.get("gamma").get(0).name());
+        assertNull(System.getProperty("cryo.test.gamma.initialized"), "no class of the plugin is initialised");
+        System.clearProperty("cryo.test.gamma.initialized");
+    }
+
+    @Test
+    void anOptionOfADisabledPluginIsRefusedNamingIt() throws Exception {
+        install(gamma());
+        OptionSet options = OptionSet.withPlugins(PluginHost.declaredOptions(dir));
+        CryoException e = startFails(CryoConfig.ofLines(options, "plugins.disabled gamma", "gamma-limit 9"));
+        assertEquals("core/PLUGIN_OPTION_DISABLED", e.code());
+        assertEquals("option `gamma-limit` (test:2) belongs to plugin 'gamma', which is disabled (plugins.disabled at"
+                + " test:1)", e.getMessage());
+        assertTrue(e.fix().contains("remove 'gamma' from plugins.disabled at test:1"), e.fix());
+        // its default alone is no error
+        PluginHost.start(dir, CryoConfig.ofLines(options, "plugins.disabled gamma")).close();
+        System.clearProperty("cryo.test.gamma.initialized");
+    }
+
+    @Test
+    void handlersAreOrderedByPriorityThenPluginId() throws Exception {
+        install(gamma());
+        install(beta());
+        try (PluginHost host = PluginHost.start(dir, CryoConfig.defaults())) {
+            assertEquals(List.of("beta", "gamma"), host.memoryHandlers().stream().map(h -> h.kind()).toList());
+        }
+        System.clearProperty("cryo.test.gamma.initialized");
+    }
+
+    /**
+     * A plugin compiled against SPI 1.0.0 (cryo 0.1.0's api jar; source in core/src/test/legacy-plugin) keeps
+     * loading and working: its Plugin-Requires matches 1.1, and the methods 1.1 added are defaults it inherits.
+     */
+    @Test
+    void aPluginBuiltAgainstSpi10StillLoadsAndWorks() throws Exception {
+        try (var in = getClass().getResourceAsStream("/spi-1.0/legacy-plugin-spi-1.0.jar")) {
+            Files.copy(in, dir.resolve("legacy-plugin-spi-1.0.jar"));
+        }
+        try (PluginHost host = PluginHost.start(dir, CryoConfig.defaults())) {
+            PluginInfo p = host.plugin("acme-legacy").orElseThrow();
+            assertTrue(p.enabled());
+            assertEquals(">=1.0.0 & <2.0.0", p.requires());
+            FdHandler h = host.fdHandlers().get(0);
+            assertEquals("acme/legacy", h.kind());
+            assertFalse(h.probe(fdNamed("/etc/hostname")));
+            assertTrue(h.probe(fdNamed("legacy:x")));
+            assertEquals(0, h.priority(), "1.1 default method on a 1.0 class");
+            h.finishRestore();
+            assertEquals(List.of(), h.recordTypes());
+            LifecycleListener l = host.lifecycleListeners().get(0);
+            assertSame(h, l, "one extension object serves both points");
+            l.preDump(new LifecycleEvent(tmp, Pid.of(1), CryoConfig.defaults()));
+            l.onFailure(new LifecycleEvent(tmp, Pid.of(1), CryoConfig.defaults()),
+                    new CryoException(CryoException.Category.INTERNAL, "test/X", "x"));
+            assertEquals(1, h.getClass().getField("preDumps").getInt(null));
+        }
+    }
+
     private CryoException startFails(Config config) {
         return assertThrows(CryoException.class, () -> PluginHost.start(dir, config).close());
     }
@@ -196,10 +287,10 @@ class PluginHostTest {
             assertEquals(List.of("MemoryHandler"), b.extensionPoints());
             assertEquals(betaJar, b.path());
 
-            PluginHost.DisabledPlugin d = host.disabledPluginFor("beta").orElseThrow();
+            PluginHost.DisabledPlugin d = host.disabledPlugin("beta").orElseThrow();
             assertEquals("plugins.disabled at test:1", d.reason());
             assertEquals("remove 'beta' from plugins.disabled at test:1", d.fix());
-            assertEquals(Optional.empty(), host.disabledPluginFor("alpha"));
+            assertEquals(Optional.empty(), host.disabledPlugin("alpha"));
             assertEquals(List.of("beta"), host.disabledPluginIds());
         }
     }
@@ -211,7 +302,7 @@ class PluginHostTest {
         try (PluginHost host = PluginHost.start(dir, CryoConfig.ofLines("plugins.enabled beta"))) {
             assertEquals(List.of(), host.fdHandlers());
             assertEquals(1, host.memoryHandlers().size());
-            assertEquals("not listed in plugins.enabled (test:1)", host.disabledPluginFor("alpha").orElseThrow().reason());
+            assertEquals("not listed in plugins.enabled (test:1)", host.disabledPlugin("alpha").orElseThrow().reason());
         }
         try (PluginHost host = PluginHost.start(dir,
                 CryoConfig.ofLines("plugins.enabled alpha,beta", "plugins.disabled beta"))) {

@@ -1,5 +1,6 @@
 package dev.cryo.plugin.externalunixsocket;
 
+import dev.cryo.api.UnixSocketInfo;
 import dev.cryo.plugin.externalunixsocket.proto.Connection;
 
 import java.util.Optional;
@@ -8,7 +9,7 @@ import static dev.cryo.plugin.externalunixsocket.ProcNetUnix.SOCK_DGRAM;
 
 /**
  * Decides whether a reference from a unix socket of the tree to one outside can be reconnected on restore, and how
- * the tree's socket was connected. Pure: works on a {@link ProcNetUnix} snapshot, so it is unit-tested on text.
+ * the tree's socket was connected. Pure: works on a {@link ProcNetUnix} snapshot, so it is unit-tested on data.
  *
  * <p>Reconnectable: a datagram socket connected to a named datagram socket; a stream/seqpacket client whose peer is an
  * accepted connection of an outside listener still bound to that name (restore connects anew: a new connection for the
@@ -28,8 +29,8 @@ final class PeerClassifier {
      *
      * @param listener STREAM_*: the outside listener reached through the peer's name
      */
-    record Accepted(Connection connection, ProcNetUnix.Socket ours, ProcNetUnix.Socket peer,
-                    Optional<ProcNetUnix.Socket> listener) implements Verdict {
+    record Accepted(Connection connection, UnixSocketInfo ours, UnixSocketInfo peer,
+                    Optional<UnixSocketInfo> listener) implements Verdict {
     }
 
     /** @param why why the peer cannot be reconnected, as the tail of the refusal sentence */
@@ -40,8 +41,8 @@ final class PeerClassifier {
     }
 
     static Verdict classify(ProcNetUnix sockets, long oursIno, long peerIno) {
-        Optional<ProcNetUnix.Socket> o = sockets.get(oursIno);
-        Optional<ProcNetUnix.Socket> p = sockets.get(peerIno);
+        Optional<UnixSocketInfo> o = sockets.get(oursIno);
+        Optional<UnixSocketInfo> p = sockets.get(peerIno);
         if (o.isEmpty()) {
             return new Refused("the tree's socket is no longer listed in /proc/net/unix");
         }
@@ -49,7 +50,7 @@ final class PeerClassifier {
             return new Refused("the peer is already closed (no longer listed in /proc/net/unix): there is nothing"
                     + " to reconnect to");
         }
-        ProcNetUnix.Socket ours = o.get(), peer = p.get();
+        UnixSocketInfo ours = o.get(), peer = p.get();
         if (ours.listening()) {
             return new Refused("a client outside the tree waits in the accept queue of this listener; only that"
                     + " client could connect again");
@@ -72,7 +73,7 @@ final class PeerClassifier {
             return new Refused("the tree's socket is a connection its own listener at " + ours.nameText()
                     + " accepted from the peer; only the client outside could connect again");
         }
-        Optional<ProcNetUnix.Socket> listener = sockets.listenerAt(peer.name(), peer.type(), peer.ino());
+        Optional<UnixSocketInfo> listener = sockets.listenerAt(peer.name(), peer.type(), peer.ino());
         if (listener.isEmpty()) {
             return new Refused("the " + peer.typeName() + " peer is a connected socket named " + peer.nameText()
                     + ", not an accepted connection of a listener reachable by that name (no socket listens there"

@@ -1,5 +1,6 @@
 package dev.cryo.plugin.externalunixsocket;
 
+import dev.cryo.core.linux.HostView;
 import com.google.protobuf.Message;
 import dev.cryo.api.Config;
 import dev.cryo.api.CryoException;
@@ -54,8 +55,13 @@ class ExternalUnixSocketHandlerTest {
                 "nginx", TargetFd.of(5), "(/run/app.sock, pid 77 \"syslogd\")");
     }
 
+    /** The host view's parser of /proc/net/unix, as core hands the table to the plugin. */
+    private static ProcNetUnix parse(String text) {
+        return new ProcNetUnix(HostView.parseUnix(text));
+    }
+
     private static Optional<Message> accept(String table, long from, long to, String option) throws CryoException {
-        return new ExternalUnixSocketHandler().accept(ref(from, to), config(option), ProcNetUnix.parse(HEAD + table));
+        return new ExternalUnixSocketHandler().accept(ref(from, to), config(option), parse(HEAD + table), ino -> Optional.empty());
     }
 
     @Test
@@ -69,7 +75,7 @@ class ExternalUnixSocketHandlerTest {
         ExternalReference pipe = new ExternalReference(new ObjectId("pipe", 1), new ObjectId("pipe", 2), Pid.of(1),
                 "x", TargetFd.of(3), "");
         assertEquals(Optional.empty(), new ExternalUnixSocketHandler().accept(pipe, config(""),
-                ProcNetUnix.parse(HEAD)));
+                parse(HEAD), ino -> Optional.empty()));
     }
 
     @Test
@@ -163,7 +169,7 @@ class ExternalUnixSocketHandlerTest {
 
     @Test
     void pathsWithSpacesSurviveParsing() {
-        ProcNetUnix t = ProcNetUnix.parse(HEAD + line(7, 2, 1, false, "/tmp/a b.sock"));
+        ProcNetUnix t = parse(HEAD + line(7, 2, 1, false, "/tmp/a b.sock"));
         assertEquals("/tmp/a b.sock", t.get(7).orElseThrow().nameText());
     }
 }

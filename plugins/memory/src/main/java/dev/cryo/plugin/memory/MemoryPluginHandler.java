@@ -1,5 +1,6 @@
 package dev.cryo.plugin.memory;
 
+import dev.cryo.api.Syscall;
 import com.google.protobuf.Descriptors;
 import dev.cryo.api.Config;
 import dev.cryo.api.LifecycleEvent;
@@ -57,7 +58,7 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  *
  * <p>Lifetime and threading: the tracer thread only, per the SPI. One instance serves one command (a dump or a
  * restore) and keeps the shared-memory state across its processes; it is also this plugin's
- * {@link LifecycleListener}, which resets and releases that state.
+ * {@link LifecycleListener} and {@link #finishRestore}, which reset and release that state.
  */
 @Extension
 public final class MemoryPluginHandler implements MemoryHandler, LifecycleListener {
@@ -210,16 +211,11 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     }
 
     /**
-     * Every process is rebuilt: close cryo's memfds (the restored processes hold the memory through their
-     * mappings). After a failed restore this is not called; the memfds are then closed when cryo exits.
+     * The restore ended, rebuilt or failed: close cryo's memfds (restored processes hold the memory through their
+     * mappings; after a failure they are being killed).
      */
     @Override
-    public void postRestore(LifecycleEvent event) {
-        sharedRestore.close();
-    }
-
-    @Override
-    public void postResume(LifecycleEvent event) {
+    public void finishRestore() {
         sharedRestore.close();
     }
 
@@ -273,11 +269,11 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         if (kind == MappingKind.ANON_SHARED && !v.getShmemKey().isEmpty()) {
             got = sharedRestore.map(task, v, mapProt, flags);
         } else {
-            got = task.syscall(what, SYS_MMAP, start, len, mapProt, flags, fd, offset);
+            got = task.syscall(what, Syscall.MMAP, start, len, mapProt, flags, fd, offset);
         }
         if (got != start) {
             // a kernel without MAP_FIXED_NOREPLACE (< 4.17) treats it as a hint
-            task.syscallRaw(SYS_MUNMAP, got, len);
+            task.syscallRaw(Syscall.MUNMAP, got, len);
             throw new CryoException(CryoException.Category.KERNEL, "memory/MAP_MISPLACED",
                     String.format("restore failed: %s in pid %s placed the mapping at %x instead of %x "
                             + "(kernel without MAP_FIXED_NOREPLACE?)", what, task.pid(), got, start));
@@ -286,13 +282,13 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
             ctx.pages().load(run.getStart(), run.getLength(), run.getPagesOffset());
         }
         if (mapProt != finalProt) {
-            task.syscall("mprotect(" + describe(v) + ")", SYS_MPROTECT, start, len, finalProt);
+            task.syscall("mprotect(" + describe(v) + ")", Syscall.MPROTECT, start, len, finalProt);
         }
         applyVmFlags(task, v, kind);
         if (kind == MappingKind.ANON_PRIVATE && v.getName().startsWith("[anon:") && v.getName().endsWith("]")) {
             String name = v.getName().substring("[anon:".length(), v.getName().length() - 1);
             long addr = task.putScratchString(0, name);
-            task.syscallRaw(SYS_PRCTL, PR_SET_VMA, PR_SET_VMA_ANON_NAME, start, len, addr);
+            task.syscallRaw(Syscall.PRCTL, PR_SET_VMA, PR_SET_VMA_ANON_NAME, start, len, addr);
         }
     }
 
@@ -301,21 +297,21 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         long len = v.getEnd() - v.getStart();
         List<String> f = v.getVmFlagsList();
         if (f.contains("dc")) {
-            task.syscall("madvise(" + describe(v) + ", MADV_DONTFORK)", SYS_MADVISE, start, len, MADV_DONTFORK);
+            task.syscall("madvise(" + describe(v) + ", MADV_DONTFORK)", Syscall.MADVISE, start, len, MADV_DONTFORK);
         }
         if (f.contains("wf") && kind == MappingKind.ANON_PRIVATE) {
-            task.syscall("madvise(" + describe(v) + ", MADV_WIPEONFORK)", SYS_MADVISE, start, len,
+            task.syscall("madvise(" + describe(v) + ", MADV_WIPEONFORK)", Syscall.MADVISE, start, len,
                     MADV_WIPEONFORK);
         }
         // hints: a kernel without THP must not make the restore fail
         if (f.contains("hg")) {
-            task.syscallRaw(SYS_MADVISE, start, len, MADV_HUGEPAGE);
+            task.syscallRaw(Syscall.MADVISE, start, len, MADV_HUGEPAGE);
         }
         if (f.contains("nh")) {
-            task.syscallRaw(SYS_MADVISE, start, len, MADV_NOHUGEPAGE);
+            task.syscallRaw(Syscall.MADVISE, start, len, MADV_NOHUGEPAGE);
         }
         if (f.contains("dd") && !kind.fileBacked()) {
-            task.syscallRaw(SYS_MADVISE, start, len, MADV_DONTDUMP);
+            task.syscallRaw(Syscall.MADVISE, start, len, MADV_DONTDUMP);
         }
     }
 
@@ -352,7 +348,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
             }
             close();
             long addr = task.putScratchString(0, path);
-            fd = task.syscall("openat(" + path + ")", SYS_OPENAT, AT_FDCWD, addr, flags | O_CLOEXEC, 0);
+            fd = task.syscall("openat(" + path + ")", Syscall.OPENAT, AT_FDCWD, addr, flags | O_CLOEXEC, 0);
             this.path = path;
             this.flags = flags;
             return fd;
@@ -363,7 +359,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
             if (fd >= 0) {
                 long f = fd;
                 fd = -1;
-                task.syscall("close(" + f + ": " + path + ")", SYS_CLOSE, f);
+                task.syscall("close(" + f + ": " + path + ")", Syscall.CLOSE, f);
             }
         }
     }

@@ -1,19 +1,10 @@
 package dev.cryo.plugin.memory;
 
 /**
- * The x86_64 system call numbers and flag values this plugin injects. Plugins cannot see core's Linux layer,
- * so the few constants needed live here.
+ * The flag values this plugin passes to the system calls it injects (calls are named with
+ * {@link dev.cryo.api.Syscall}; core maps them to the architecture's numbers).
  */
 final class MemorySyscalls {
-    static final int SYS_CLOSE = 3;
-    static final int SYS_MMAP = 9;
-    static final int SYS_MPROTECT = 10;
-    static final int SYS_MUNMAP = 11;
-    static final int SYS_MADVISE = 28;
-    static final int SYS_FTRUNCATE = 77;
-    static final int SYS_PRCTL = 157;
-    static final int SYS_OPENAT = 257;
-    static final int SYS_MEMFD_CREATE = 319;
 
     static final long PAGE_SIZE = 4096;
 

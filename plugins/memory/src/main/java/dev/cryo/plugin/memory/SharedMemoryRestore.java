@@ -1,5 +1,6 @@
 package dev.cryo.plugin.memory;
 
+import dev.cryo.api.Syscall;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.LocalFd;
 import dev.cryo.api.RemoteTask;
@@ -69,29 +70,29 @@ final class SharedMemoryRestore implements AutoCloseable {
         if (existing == null) {
             long name = task.putScratchString(0, v.getMemfdName().isEmpty()
                     ? SharedMemoryDump.DEFAULT_MEMFD_NAME : v.getMemfdName());
-            long fd = task.syscall("memfd_create(" + v.getMemfdName() + ") for " + what, SYS_MEMFD_CREATE, name,
+            long fd = task.syscall("memfd_create(" + v.getMemfdName() + ") for " + what, Syscall.MEMFD_CREATE, name,
                     MFD_CLOEXEC);
             try {
-                task.syscall("ftruncate(memfd " + fd + ", " + needed + ") for " + what, SYS_FTRUNCATE, fd, needed);
-                long got = task.syscall("mmap(" + what + ")", SYS_MMAP, v.getStart(), len, prot, flags, fd,
+                task.syscall("ftruncate(memfd " + fd + ", " + needed + ") for " + what, Syscall.FTRUNCATE, fd, needed);
+                long got = task.syscall("mmap(" + what + ")", Syscall.MMAP, v.getStart(), len, prot, flags, fd,
                         v.getFileOffset());
                 memfds.put(v.getShmemKey(), new Memfd(task.pullFd(TargetFd.of((int) fd)), needed));
                 return got;
             } finally {
-                task.syscallRaw(SYS_CLOSE, fd);
+                task.syscallRaw(Syscall.CLOSE, fd);
             }
         }
         int at = freeFd(task);
         task.pushFd(existing.fd, TargetFd.of(at), true);
         try {
             if (needed > existing.size) {
-                task.syscall("ftruncate(memfd " + at + ", " + needed + ") for " + what, SYS_FTRUNCATE, at, needed);
+                task.syscall("ftruncate(memfd " + at + ", " + needed + ") for " + what, Syscall.FTRUNCATE, at, needed);
                 existing.size = needed;
             }
-            return task.syscall("mmap(" + what + ")", SYS_MMAP, v.getStart(), len, prot, flags, at,
+            return task.syscall("mmap(" + what + ")", Syscall.MMAP, v.getStart(), len, prot, flags, at,
                     v.getFileOffset());
         } finally {
-            task.syscallRaw(SYS_CLOSE, at);
+            task.syscallRaw(Syscall.CLOSE, at);
         }
     }
 

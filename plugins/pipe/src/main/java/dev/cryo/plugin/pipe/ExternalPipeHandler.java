@@ -6,6 +6,9 @@ import dev.cryo.api.Config;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.ExternalPeerHandler;
 import dev.cryo.api.ExternalReference;
+import dev.cryo.api.FdHolder;
+import dev.cryo.api.HostKernel;
+import dev.cryo.api.PluginOption;
 import dev.cryo.plugin.pipe.proto.ExternalPipeEntry;
 import org.pf4j.Extension;
 
@@ -18,7 +21,7 @@ import java.util.Set;
  * process of the tree holds (references of kinds {@code pipe-read}/{@code pipe-write}; every other reference is
  * declined with {@link Optional#empty()} so the next handler sees it).
  *
- * <p>It scans {@code /proc/*}{@code /fd} for processes holding the other end, then:
+ * <p>It asks the host view ({@link HostKernel#holders}) for processes holding the other end, then:
  * <ul>
  *   <li>nobody holds it (the writer exited, the reader closed) → accepted as {@code closed}: restore recreates the
  *       pipe with its data and leaves the other end closed, so the reader sees the data, then EOF;</li>
@@ -31,6 +34,9 @@ import java.util.Set;
  * <p>Called on the tracer thread once per unresolved reference; stateless.
  */
 @Extension(ordinal = 1)
+@PluginOption(name = ExternalPipeHandler.STDIO_INHERIT, help = "Dump: accept pipes to outside the tree held on fds 0,"
+        + " 1 and 2 (e.g. a program whose output goes to `| cat`); restore: give the tree cryo's own fds 0, 1 and 2"
+        + " in their place (only fds 0-2; other external pipes need --external and --inherit-fd).")
 public final class ExternalPipeHandler implements ExternalPeerHandler {
     /** Kind of the records in {@code external.img}; the plugin id. */
     public static final String KIND = "pipe";
@@ -39,15 +45,6 @@ public final class ExternalPipeHandler implements ExternalPeerHandler {
     /** Config key (flag): pipes on fds 0-2 leading outside the tree become cryo's own stdio on restore. */
     public static final String STDIO_INHERIT = "stdio-inherit";
 
-    private final PipeHolders holders;
-
-    public ExternalPipeHandler() {
-        this(PipeHolders.system());
-    }
-
-    ExternalPipeHandler(PipeHolders holders) {
-        this.holders = holders;
-    }
 
     @Override
     public String kind() {
@@ -55,7 +52,7 @@ public final class ExternalPipeHandler implements ExternalPeerHandler {
     }
 
     @Override
-    public Optional<Message> accept(ExternalReference ref, Config config) throws CryoException {
+    public Optional<Message> accept(ExternalReference ref, Config config, HostKernel kernel) throws CryoException {
         Optional<PipeEnd> to = PipeEnd.of(ref.to());
         if (to.isEmpty()) {
             return Optional.empty();
@@ -63,8 +60,7 @@ public final class ExternalPipeHandler implements ExternalPeerHandler {
         long ino = ref.to().id();
         PipeEnd ours = to.get().other();
         String resource = resource(ino);
-        Set<Integer> excluded = Set.of((int) ProcessHandle.current().pid(), ref.holder().value());
-        List<PipeHolders.Holder> outside = holders.find(resource, to.get(), excluded);
+        List<FdHolder> outside = PipeHolders.find(kernel, resource, to.get(), Set.of(ref.holder().value()));
         String reason;
         if (outside.isEmpty()) {
             reason = "closed";
@@ -100,7 +96,7 @@ public final class ExternalPipeHandler implements ExternalPeerHandler {
         return false;
     }
 
-    private static CryoException refusal(ExternalReference ref, PipeEnd ours, List<PipeHolders.Holder> outside) {
+    private static CryoException refusal(ExternalReference ref, PipeEnd ours, List<FdHolder> outside) {
         long ino = ref.to().id();
         String res = resource(ino);
         int fd = ref.fd().value();
@@ -111,8 +107,8 @@ public final class ExternalPipeHandler implements ExternalPeerHandler {
                 + res + " on dump and give the restored process a pipe end of your own with --inherit-fd fd[N]:"
                 + res + " on restore (N: an fd open in the shell that runs cryo restore)";
         if (fd <= 2) {
-            fix += "; or set stdio-inherit (config key, e.g. in a --config file) on dump and restore so fd " + fd
-                    + " becomes cryo's own " + (fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr");
+            fix += "; or pass --stdio-inherit on dump and restore so fd " + fd + " becomes cryo's own "
+                    + (fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr");
         }
         return new CryoException(CryoException.Category.UNSUPPORTED, "pipe/EXTERNAL_PIPE", msg, fix);
     }

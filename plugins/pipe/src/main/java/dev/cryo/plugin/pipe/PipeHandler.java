@@ -1,5 +1,6 @@
 package dev.cryo.plugin.pipe;
 
+import dev.cryo.api.Syscall;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
@@ -7,11 +8,13 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdHandler;
+import dev.cryo.api.FdHolder;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.LocalFd;
 import dev.cryo.api.ObjectDumpContext;
 import dev.cryo.api.RemoteTask;
+import dev.cryo.api.RestoreCheckContext;
 import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.TargetFd;
 import dev.cryo.plugin.pipe.proto.EndState;
@@ -96,7 +99,6 @@ public final class PipeHandler implements FdHandler {
     private static final String DELETED = " (deleted)";
     private static final int DEFAULT_CAPACITY = 65536;
 
-    private final PipeHolders holders;
 
     // ---- dump state
     private final Map<Long, DumpedPipe> dumped = new LinkedHashMap<>();
@@ -110,13 +112,6 @@ public final class PipeHandler implements FdHandler {
     private final Set<Long> externalDataPut = new HashSet<>();
     private final List<LocalFd> owned = new ArrayList<>();
 
-    public PipeHandler() {
-        this(PipeHolders.system());
-    }
-
-    PipeHandler(PipeHolders holders) {
-        this.holders = holders;
-    }
 
     @Override
     public String kind() {
@@ -186,7 +181,7 @@ public final class PipeHandler implements FdHandler {
             }
         }
         if (p.capacity == 0) {
-            p.capacity = (int) task.syscall("fcntl(" + who + " " + fd.link() + ", F_GETPIPE_SZ)", SYS_FCNTL, n,
+            p.capacity = (int) task.syscall("fcntl(" + who + " " + fd.link() + ", F_GETPIPE_SZ)", Syscall.FCNTL, n,
                     F_GETPIPE_SZ);
         }
         if (!p.dataSaved && PipeEnd.READ.givenBy(fd.flags())) {
@@ -207,10 +202,10 @@ public final class PipeHandler implements FdHandler {
             try {
                 int room = Math.max(p.capacity, count);
                 if (room > DEFAULT_CAPACITY) {
-                    task.syscall("fcntl(temporary pipe, F_SETPIPE_SZ, " + room + ") to copy " + what, SYS_FCNTL,
+                    task.syscall("fcntl(temporary pipe, F_SETPIPE_SZ, " + room + ") to copy " + what, Syscall.FCNTL,
                             tmp[1], F_SETPIPE_SZ, room);
                 }
-                long teed = task.syscall("tee(" + what + " -> temporary pipe, " + count + ")", SYS_TEE, readFd,
+                long teed = task.syscall("tee(" + what + " -> temporary pipe, " + count + ")", Syscall.TEE, readFd,
                         tmp[1], count, SPLICE_F_NONBLOCK);
                 if (teed != count) {
                     throw new CryoException(Category.KERNEL, "pipe/TEE_SHORT", "dump failed: tee of " + what
@@ -220,7 +215,7 @@ public final class PipeHandler implements FdHandler {
                 int chunk = task.scratchSize();
                 while (out.size() < count) {
                     int want = Math.min(chunk, count - out.size());
-                    long got = task.syscall("read(temporary pipe of " + what + ", " + want + ")", SYS_READ, tmp[0],
+                    long got = task.syscall("read(temporary pipe of " + what + ", " + want + ")", Syscall.READ, tmp[0],
                             task.scratchAddress(), want);
                     if (got <= 0) {
                         throw new CryoException(Category.KERNEL, "pipe/TEE_SHORT", "dump failed: the copy of "
@@ -237,8 +232,8 @@ public final class PipeHandler implements FdHandler {
                 }
                 p.data = out.toByteArray();
             } finally {
-                task.syscallRaw(SYS_CLOSE, tmp[0]);
-                task.syscallRaw(SYS_CLOSE, tmp[1]);
+                task.syscallRaw(Syscall.CLOSE, tmp[0]);
+                task.syscallRaw(Syscall.CLOSE, tmp[1]);
             }
         }
         p.dataSaved = true;
@@ -247,7 +242,6 @@ public final class PipeHandler implements FdHandler {
     @Override
     public void dumpObjects(ObjectDumpContext ctx) throws CryoException {
         Set<Integer> excluded = new HashSet<>(treePids);
-        excluded.add((int) ProcessHandle.current().pid());
         for (DumpedPipe p : dumped.values()) {
             PipeEntry.Builder b = PipeEntry.newBuilder()
                     .setInode(p.inode)
@@ -262,11 +256,11 @@ public final class PipeHandler implements FdHandler {
             if (p.fifo) {
                 b.setPath(p.link);
             }
-            List<PipeHolders.Holder> outside = new ArrayList<>();
+            List<FdHolder> outside = new ArrayList<>();
             for (PipeEnd end : PipeEnd.values()) {
                 EndState state = EndState.END_IN_TREE;
                 if (!p.held.contains(end)) {
-                    List<PipeHolders.Holder> h = holders.find(p.link, end, excluded);
+                    List<FdHolder> h = PipeHolders.find(ctx.kernel(), p.link, end, excluded);
                     outside.addAll(h);
                     state = h.isEmpty() ? EndState.END_CLOSED : EndState.END_EXTERNAL;
                 }
@@ -295,6 +289,46 @@ public final class PipeHandler implements FdHandler {
             restoreAnonymous(ctx, e, p, who);
         }
         return RestoreOutcome.DONE;
+    }
+
+    /**
+     * Refuses, before any process exists, a restore whose external pipe ends were given nothing to connect to
+     * (no {@code --inherit-fd fd[N]:pipe:[INO]}, and not fd 0-2 with {@code --stdio-inherit}).
+     */
+    @Override
+    public void checkRestore(RestoreCheckContext ctx) throws CryoException {
+        Map<Long, PipeEntry> pipes = new HashMap<>();
+        for (PipeEntry p : ctx.objects().read(PipeEntry.class)) {
+            pipes.put(p.getInode(), p);
+        }
+        for (RestoreCheckContext.FdRecord r : ctx.fdRecords()) {
+            PipeFdEntry e = r.unpack(PipeFdEntry.class);
+            PipeEntry p = pipes.get(e.getInode());
+            if (p == null || e.getFifo()) {
+                continue;
+            }
+            PipeEnd mine = e.getAccess() == PipeAccess.PIPE_ACCESS_READ ? PipeEnd.READ : PipeEnd.WRITE;
+            EndState other = mine == PipeEnd.READ ? p.getWriteEnd() : p.getReadEnd();
+            int fd = r.fd().value();
+            if (other == EndState.END_EXTERNAL
+                    && ctx.inheritedFd(ExternalPipeHandler.resource(p.getInode())).isEmpty()
+                    && !(fd <= 2 && ctx.config().isSet(ExternalPipeHandler.STDIO_INHERIT))) {
+                throw noInheritFd("pid " + r.pid() + " \"" + r.comm() + "\" fd " + fd, mine, p, fd);
+            }
+        }
+    }
+
+    private static CryoException noInheritFd(String who, PipeEnd mine, PipeEntry p, int target) {
+        String res = ExternalPipeHandler.resource(p.getInode());
+        String fix = "give the restored process a pipe end of your own with --inherit-fd fd[N]:" + res
+                + " (N: an fd open in the shell that runs cryo restore, e.g. `exec 7<>FIFO` or a pipe)";
+        if (target <= 2) {
+            fix += ", or pass --stdio-inherit so fd " + target + " becomes cryo's own "
+                    + (target == 0 ? "stdin" : target == 1 ? "stdout" : "stderr");
+        }
+        return new CryoException(Category.USAGE, "pipe/NO_INHERIT_FD", "restore refused: " + who + " was the "
+                + mine.label + " of " + res + ", whose " + mine.other().label + " was outside the dumped tree ("
+                + p.getOutsideHolders() + " at dump); nothing was given to connect fd " + target + " to", fix);
     }
 
     private PipeEntry object(FdRestoreContext ctx, long inode) throws CryoException {
@@ -357,14 +391,14 @@ public final class PipeHandler implements FdHandler {
             owned.add(w);
             return new LocalFd[] {r, w};
         } finally {
-            task.syscallRaw(SYS_CLOSE, fds[0]);
-            task.syscallRaw(SYS_CLOSE, fds[1]);
+            task.syscallRaw(Syscall.CLOSE, fds[0]);
+            task.syscallRaw(Syscall.CLOSE, fds[1]);
         }
     }
 
     private static void setCapacity(RemoteTask task, int fd, PipeEntry p, String what) throws CryoException {
         if (p.getCapacity() > 0 && p.getCapacity() != DEFAULT_CAPACITY) {
-            task.syscall("fcntl(" + what + ", F_SETPIPE_SZ, " + p.getCapacity() + ")", SYS_FCNTL, fd, F_SETPIPE_SZ,
+            task.syscall("fcntl(" + what + ", F_SETPIPE_SZ, " + p.getCapacity() + ")", Syscall.FCNTL, fd, F_SETPIPE_SZ,
                     p.getCapacity());
         }
     }
@@ -379,15 +413,7 @@ public final class PipeHandler implements FdHandler {
             substitute = Optional.of(new StdioFd(target));
         }
         if (substitute.isEmpty()) {
-            String fix = "give the restored process a pipe end of your own with --inherit-fd fd[N]:" + res
-                    + " (N: an fd open in the shell that runs cryo restore, e.g. `exec 7<>FIFO` or a pipe)";
-            if (target <= 2) {
-                fix += ", or set stdio-inherit (config key) so fd " + target + " becomes cryo's own "
-                        + (target == 0 ? "stdin" : target == 1 ? "stdout" : "stderr");
-            }
-            throw new CryoException(Category.USAGE, "pipe/NO_INHERIT_FD", "restore refused: " + who + " was the "
-                    + mine.label + " of " + res + ", whose " + mine.other().label + " was outside the dumped tree ("
-                    + p.getOutsideHolders() + " at dump); nothing was given to connect fd " + target + " to", fix);
+            throw noInheritFd(who, mine, p, target);
         }
         LocalFd fd = substitute.get();
         task.pushFd(fd, dev.cryo.api.TargetFd.of(target), ctx.cloexec());
@@ -402,12 +428,12 @@ public final class PipeHandler implements FdHandler {
             }
             long path = task.putScratchString(0, "/proc/self/fd/" + target);
             long w = task.syscall("openat(/proc/self/fd/" + target + ", O_WRONLY|O_NONBLOCK) to put back the data of "
-                    + res + " for " + who, SYS_OPENAT, AT_FDCWD, path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+                    + res + " for " + who, Syscall.OPENAT, AT_FDCWD, path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
             try {
                 writeAll(task, (int) w, p.getData().toByteArray(), p.getPacketSizesList(),
                         "putting the unread data of " + res + " back for " + who);
             } finally {
-                task.syscallRaw(SYS_CLOSE, w);
+                task.syscallRaw(Syscall.CLOSE, w);
             }
         }
     }
@@ -437,7 +463,7 @@ public final class PipeHandler implements FdHandler {
         LocalFd keeper = fifoKeepers.get(p.getInode());
         if (keeper == null) {
             long addr = task.putScratchString(0, path);
-            long k = task.syscall("openat(" + path + ", O_RDWR|O_NONBLOCK) for " + who, SYS_OPENAT, AT_FDCWD, addr,
+            long k = task.syscall("openat(" + path + ", O_RDWR|O_NONBLOCK) for " + who, Syscall.OPENAT, AT_FDCWD, addr,
                     O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
             try {
                 if (bytesBuffered(task, (int) k, "FIFO " + path) == 0) {
@@ -451,7 +477,7 @@ public final class PipeHandler implements FdHandler {
                 owned.add(keeper);
                 fifoKeepers.put(p.getInode(), keeper);
             } finally {
-                task.syscallRaw(SYS_CLOSE, k);
+                task.syscallRaw(Syscall.CLOSE, k);
             }
         }
         String key = p.getInode() + "/" + e.getAccess() + "/" + e.getFlags();
@@ -464,13 +490,13 @@ public final class PipeHandler implements FdHandler {
             };
             long addr = task.putScratchString(0, path);
             long x = task.syscall("openat(" + path + ", " + PipeEnd.label(e.getAccess()) + ") for " + who,
-                    SYS_OPENAT, AT_FDCWD, addr, acc | O_NONBLOCK | O_CLOEXEC, 0);
+                    Syscall.OPENAT, AT_FDCWD, addr, acc | O_NONBLOCK | O_CLOEXEC, 0);
             try {
                 open = task.pullFd(TargetFd.of((int) x));
                 owned.add(open);
                 fifoOpens.put(key, open);
             } finally {
-                task.syscallRaw(SYS_CLOSE, x);
+                task.syscallRaw(Syscall.CLOSE, x);
             }
         }
         task.pushFd(open, ctx.fd(), ctx.cloexec());

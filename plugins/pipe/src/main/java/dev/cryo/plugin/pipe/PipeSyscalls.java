@@ -1,5 +1,7 @@
 package dev.cryo.plugin.pipe;
 
+import dev.cryo.api.Errno;
+import dev.cryo.api.Syscall;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.RemoteTask;
 
@@ -7,19 +9,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The x86_64 system call numbers and flag values this plugin injects (plugins cannot see core's Linux layer), and
+ * The flag values this plugin passes to the system calls it injects (named with {@link Syscall}), and
  * the few injected sequences both pipelines share: reading an {@code int} back from the scratch area, moving bytes
  * between cryo and a task's pipe through the scratch area.
  */
 final class PipeSyscalls {
-    static final int SYS_READ = 0;
-    static final int SYS_WRITE = 1;
-    static final int SYS_CLOSE = 3;
-    static final int SYS_IOCTL = 16;
-    static final int SYS_FCNTL = 72;
-    static final int SYS_OPENAT = 257;
-    static final int SYS_TEE = 276;
-    static final int SYS_PIPE2 = 293;
 
     static final long AT_FDCWD = -100;
     static final int O_ACCMODE = 3;
@@ -55,13 +49,13 @@ final class PipeSyscalls {
 
     /** {@code pipe2(flags)} inside the task: {@code [read end, write end]} as task fd numbers. */
     static int[] pipe2(RemoteTask task, int flags, String why) throws CryoException {
-        task.syscall("pipe2(0" + Integer.toOctalString(flags) + ") " + why, SYS_PIPE2, task.scratchAddress(), flags);
+        task.syscall("pipe2(0" + Integer.toOctalString(flags) + ") " + why, Syscall.PIPE2, task.scratchAddress(), flags);
         return scratchInts(task, 2);
     }
 
     /** {@code ioctl(fd, FIONREAD)} inside the task: the bytes buffered in the pipe. */
     static int bytesBuffered(RemoteTask task, int fd, String what) throws CryoException {
-        task.syscall("ioctl(" + what + ", FIONREAD)", SYS_IOCTL, fd, FIONREAD, task.scratchAddress());
+        task.syscall("ioctl(" + what + ", FIONREAD)", Syscall.IOCTL, fd, FIONREAD, task.scratchAddress());
         return scratchInts(task, 1)[0];
     }
 
@@ -85,11 +79,11 @@ final class PipeSyscalls {
             }
             ByteBuffer b = ByteBuffer.allocateDirect(len).put(data, off, len).flip();
             task.writeMemory(task.scratchAddress(), b);
-            long n = task.syscallRaw(SYS_WRITE, fd, task.scratchAddress(), len);
+            long n = task.syscallRaw(Syscall.WRITE, fd, task.scratchAddress(), len);
             if (n != len) {
                 throw new CryoException(CryoException.Category.CONFLICT, "pipe/DATA_DOES_NOT_FIT", what
                         + ": write of " + len + " bytes at offset " + off + " of " + data.length + " returned "
-                        + (n < 0 ? Errno.describe(-n) : Long.toString(n)) + "; the pipe cannot take the data it held"
+                        + (n < 0 ? Errno.describe((int) -n) : Long.toString(n)) + "; the pipe cannot take the data it held"
                         + " at dump", "give a pipe with room for " + data.length + " bytes");
             }
             off += len;
@@ -98,10 +92,10 @@ final class PipeSyscalls {
 
     /** Sets or clears O_NONBLOCK on the task's fd as {@code wanted} says; the other status flags stay. */
     static void setNonblock(RemoteTask task, int fd, boolean wanted, String what) throws CryoException {
-        long cur = task.syscall("fcntl(" + what + ", F_GETFL)", SYS_FCNTL, fd, F_GETFL);
+        long cur = task.syscall("fcntl(" + what + ", F_GETFL)", Syscall.FCNTL, fd, F_GETFL);
         long next = wanted ? (cur | O_NONBLOCK) : (cur & ~O_NONBLOCK);
         if (next != cur) {
-            task.syscall("fcntl(" + what + ", F_SETFL, 0" + Long.toOctalString(next) + ")", SYS_FCNTL, fd, F_SETFL,
+            task.syscall("fcntl(" + what + ", F_SETFL, 0" + Long.toOctalString(next) + ")", Syscall.FCNTL, fd, F_SETFL,
                     next);
         }
     }

@@ -1,5 +1,6 @@
 package dev.cryo.plugin.pipe;
 
+import dev.cryo.core.linux.HostView;
 import dev.cryo.api.Config;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.ExternalReference;
@@ -31,6 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ExternalPipeHandlerTest {
     private final ExternalPipeHandler handler = new ExternalPipeHandler();
+    /** A fresh host view per test: it scans /proc once, after the pipeline started. */
+    private final HostView host = new HostView();
     private Process shell;
     private int writer;
     private int reader;
@@ -90,7 +93,7 @@ class ExternalPipeHandlerTest {
 
     @Test
     void refusesNamingBothHoldersAndTheFixes() {
-        CryoException e = assertThrows(CryoException.class, () -> handler.accept(writerToReader(1), config(Map.of())));
+        CryoException e = assertThrows(CryoException.class, () -> handler.accept(writerToReader(1), config(Map.of()), host));
         assertEquals("pipe/EXTERNAL_PIPE", e.code());
         assertEquals(CryoException.Category.UNSUPPORTED, e.category());
         String m = e.getMessage();
@@ -104,7 +107,7 @@ class ExternalPipeHandlerTest {
     @Test
     void acceptsWhenNamedWithExternal() throws Exception {
         Optional<?> r = handler.accept(writerToReader(1),
-                config(Map.of("external", List.of("pipe:[1]", "pipe:[" + inode + "]"))));
+                config(Map.of("external", List.of("pipe:[1]", "pipe:[" + inode + "]"))), host);
         ExternalPipeEntry e = (ExternalPipeEntry) r.orElseThrow();
         assertEquals("external", e.getReason());
         assertEquals(inode, e.getInode());
@@ -115,8 +118,8 @@ class ExternalPipeHandlerTest {
     void stdioInheritCoversFdsZeroToTwoOnly() throws Exception {
         Config stdio = config(Map.of("stdio-inherit", List.of()));
         assertEquals("stdio-inherit",
-                ((ExternalPipeEntry) handler.accept(writerToReader(1), stdio).orElseThrow()).getReason());
-        CryoException e = assertThrows(CryoException.class, () -> handler.accept(writerToReader(3), stdio));
+                ((ExternalPipeEntry) handler.accept(writerToReader(1), stdio, host).orElseThrow()).getReason());
+        CryoException e = assertThrows(CryoException.class, () -> handler.accept(writerToReader(3), stdio, host));
         assertTrue(!e.fix().contains("stdio-inherit"), "fd 3 is not stdio: " + e.fix());
     }
 
@@ -125,13 +128,13 @@ class ExternalPipeHandlerTest {
         // the read end of this pipe is held by the reader sleep; ask about a pipe inode nobody holds
         ExternalReference gone = new ExternalReference(PipeEnd.WRITE.of(1), PipeEnd.READ.of(1), Pid.of(writer),
                 "sleep", TargetFd.of(1), "");
-        assertEquals("closed", ((ExternalPipeEntry) handler.accept(gone, config(Map.of())).orElseThrow()).getReason());
+        assertEquals("closed", ((ExternalPipeEntry) handler.accept(gone, config(Map.of()), host).orElseThrow()).getReason());
     }
 
     @Test
     void declinesOtherKinds() throws Exception {
         ExternalReference sock = new ExternalReference(new ObjectId("unix-socket", inode),
                 new ObjectId("unix-socket", inode + 1), Pid.of(writer), "sleep", TargetFd.of(1), "");
-        assertTrue(handler.accept(sock, config(Map.of())).isEmpty());
+        assertTrue(handler.accept(sock, config(Map.of()), host).isEmpty());
     }
 }

@@ -1,10 +1,13 @@
 package dev.cryo.plugin.regularfile;
 
+import dev.cryo.api.Syscall;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdHandler;
+import dev.cryo.api.PluginOption;
+import dev.cryo.api.RestoreCheckContext;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.Pid;
@@ -28,19 +31,21 @@ import static dev.cryo.plugin.regularfile.FileSyscalls.*;
  *
  * <p>Dump: {@link #probe} claims regular files, directories and the character devices {@code /dev/null},
  * {@code /dev/zero}, {@code /dev/full}, {@code /dev/random}, {@code /dev/urandom}, {@code /dev/console},
- * {@code /dev/tty*} (except {@code /dev/ptmx}-like masters) and {@code /dev/pts/N}; {@link #collect} refuses an
- * unlinked file ({@code regular-file/DELETED_FILE}).
+ * {@code /dev/tty*} and {@code /dev/pts/N}; {@link #collect} refuses an unlinked file
+ * ({@code regular-file/DELETED_FILE}) and a terminal ({@code regular-file/TTY}: reopened by path it could belong to
+ * another session at restore).
  *
- * <p>Restore: {@link FileCheck} first (missing file, changed type, changed size unless
+ * <p>Restore: {@link #checkRestore} checks every file before any process exists, and {@link #restore} again just
+ * before opening it ({@link FileCheck}: missing file, changed type, changed size unless
  * {@code skip-file-size-check}); then inside the task {@code openat}, {@code dup3}+{@code close} when the kernel
- * chose another number, {@code lseek} when the position is not 0 — one to four injected calls.
- *
- * <p>Known gaps: each fd gets its own open file description, so fds that shared one at dump (dup, fork) no
- * longer share the file position; a tty is reopened by path and never becomes a controlling terminal here.
+ * chose another number, {@code lseek} when the position is not 0 — one to four injected calls. fds that shared an
+ * open file description at dump (dup, fork) share it again: core restores them as duplicates of the first.
  *
  * <p>Threading: the tracer thread only, per the SPI. Stateless.
  */
 @Extension
+@PluginOption(name = RegularFileHandler.SKIP_SIZE_CHECK, commands = PluginOption.Command.RESTORE,
+        help = "Restore open files (and file mappings) even when their size changed since the dump.")
 public final class RegularFileHandler implements FdHandler {
     /** The kind written into images; also the plugin id. */
     public static final String KIND = "regular-file";
@@ -72,7 +77,35 @@ public final class RegularFileHandler implements FdHandler {
     @Override
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
         RemoteTask task = ctx.task();
+        String path = stripDeleted(fd.link());
+        if (fd.isCharDevice() && (TTYS.matcher(path).matches() || path.equals("/dev/tty"))) {
+            throw new CryoException(CryoException.Category.UNSUPPORTED, "regular-file/TTY", "dump refused: pid "
+                    + task.pid() + " \"" + task.comm() + "\" fd " + fd.fd() + " is the terminal " + path + "; reopened"
+                    + " by path on restore it could belong to another session by then, so terminals are not dumped",
+                    "start the program detached from the terminal, e.g. `setsid PROG </dev/null >LOG 2>&1 &`");
+        }
         return entryOf(task.pid(), task.comm(), fd);
+    }
+
+    /** Refuses, before any process exists, a restore whose files are gone or changed (unless the option says). */
+    @Override
+    public void checkRestore(RestoreCheckContext ctx) throws CryoException {
+        boolean skip = ctx.config().isSet(SKIP_SIZE_CHECK);
+        for (RestoreCheckContext.FdRecord r : ctx.fdRecords()) {
+            RegularFileEntry e = r.unpack(RegularFileEntry.class);
+            check("pid " + r.pid() + " \"" + r.comm() + "\" fd " + r.fd(), e, skip);
+        }
+    }
+
+    private static void check(String who, RegularFileEntry e, boolean skipSizeCheck) throws CryoException {
+        Optional<FileCheck.FileState> now;
+        try {
+            now = FileCheck.FileState.of(Path.of(e.getPath()));
+        } catch (IOException | RuntimeException ex) {
+            throw new CryoException(CryoException.Category.KERNEL, "regular-file/STAT_FAILED",
+                    "restore failed: stat of " + e.getPath() + " for " + who + " failed: " + ex, null, ex);
+        }
+        FileCheck.check(who, e, now, skipSizeCheck);
     }
 
     /** The record of one claimed fd; refuses an unlinked file. */
@@ -104,27 +137,20 @@ public final class RegularFileHandler implements FdHandler {
         int target = ctx.fd().value();
         String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + target;
 
-        Optional<FileCheck.FileState> now;
-        try {
-            now = FileCheck.FileState.of(Path.of(e.getPath()));
-        } catch (IOException | RuntimeException ex) {
-            throw new CryoException(CryoException.Category.KERNEL, "regular-file/STAT_FAILED",
-                    "restore failed: stat of " + e.getPath() + " for " + who + " failed: " + ex, null, ex);
-        }
-        FileCheck.check(who, e, now, ctx.config().isSet(SKIP_SIZE_CHECK));
+        check(who, e, ctx.config().isSet(SKIP_SIZE_CHECK)); // again: the file may have changed since checkRestore
 
         boolean cloexec = ctx.cloexec();
         int flags = OpenFlags.forOpen(e.getFlags(), cloexec, e.getCharDevice());
         long addr = task.putScratchString(0, e.getPath());
         long opened = task.syscall("openat(" + e.getPath() + ", 0" + Integer.toOctalString(flags) + ") for fd "
-                + target, SYS_OPENAT, AT_FDCWD, addr, flags, 0);
+                + target, Syscall.OPENAT, AT_FDCWD, addr, flags, 0);
         if (opened != target) {
-            task.syscall("dup3(" + opened + ", " + target + ") for " + e.getPath(), SYS_DUP3, opened, target,
+            task.syscall("dup3(" + opened + ", " + target + ") for " + e.getPath(), Syscall.DUP3, opened, target,
                     cloexec ? OpenFlags.O_CLOEXEC : 0);
-            task.syscall("close(" + opened + ") after dup3 to fd " + target, SYS_CLOSE, opened);
+            task.syscall("close(" + opened + ") after dup3 to fd " + target, Syscall.CLOSE, opened);
         }
         if (OpenFlags.needsSeek(e.getFlags(), e.getCharDevice(), e.getPos())) {
-            task.syscall("lseek(fd " + target + " " + e.getPath() + ", " + e.getPos() + ", SEEK_SET)", SYS_LSEEK,
+            task.syscall("lseek(fd " + target + " " + e.getPath() + ", " + e.getPos() + ", SEEK_SET)", Syscall.LSEEK,
                     target, e.getPos(), SEEK_SET);
         }
         return RestoreOutcome.DONE;

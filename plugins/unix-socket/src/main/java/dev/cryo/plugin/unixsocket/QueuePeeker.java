@@ -1,5 +1,7 @@
 package dev.cryo.plugin.unixsocket;
 
+import dev.cryo.api.Errno;
+import dev.cryo.api.Syscall;
 import com.google.protobuf.ByteString;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.RemoteTask;
@@ -39,7 +41,7 @@ final class QueuePeeker {
         long s = task.scratchAddress();
         ByteBuffer b = direct(8).putInt(0).putInt(4).flip();
         task.writeMemory(s + OPTVAL, b);
-        task.syscall("getsockopt(" + who + ", SOL_SOCKET, " + opt + ")", SYS_GETSOCKOPT, fd, SOL_SOCKET, opt,
+        task.syscall("getsockopt(" + who + ", SOL_SOCKET, " + opt + ")", Syscall.GETSOCKOPT, fd, SOL_SOCKET, opt,
                 s + OPTVAL, s + OPTLEN);
         ByteBuffer r = direct(4);
         task.readMemory(s + OPTVAL, r);
@@ -49,7 +51,7 @@ final class QueuePeeker {
     static void setIntOption(RemoteTask task, int fd, int opt, int value, String who) throws CryoException {
         long s = task.scratchAddress();
         task.writeMemory(s + OPTVAL, direct(4).putInt(value).flip());
-        task.syscall("setsockopt(" + who + ", SOL_SOCKET, " + opt + ", " + value + ")", SYS_SETSOCKOPT, fd,
+        task.syscall("setsockopt(" + who + ", SOL_SOCKET, " + opt + ", " + value + ")", Syscall.SETSOCKOPT, fd,
                 SOL_SOCKET, opt, s + OPTVAL, 4);
     }
 
@@ -125,13 +127,13 @@ final class QueuePeeker {
         hdr.position(IOVEC);
         hdr.putLong(s + DATA).putLong(room);
         task.writeMemory(s + MSGHDR, hdr.flip());
-        long r = task.syscallRaw(SYS_RECVMSG, fd, s + MSGHDR, flags);
+        long r = task.syscallRaw(Syscall.RECVMSG, fd, s + MSGHDR, flags);
         if (r == -EAGAIN) {
             return new Received(-1, new byte[0], SocketName.NONE);
         }
         if (r < 0) {
             throw new CryoException(CryoException.Category.KERNEL, "unix-socket/PEEK", "recvmsg(" + who
-                    + ", MSG_PEEK) failed: " + Errno.describe(r));
+                    + ", MSG_PEEK) failed: " + Errno.describe((int) -r));
         }
         ByteBuffer meta = direct(NAME + SocketName.SUN_PATH_OFFSET + SocketName.SUN_PATH_MAX);
         task.readMemory(s, meta);
@@ -178,7 +180,7 @@ final class QueuePeeker {
             if (level == SOL_SOCKET && type == SCM_RIGHTS) {
                 rights = true;
                 for (int p = off + 16; p + 4 <= off + len && p + 4 <= c.limit(); p += 4) {
-                    task.syscallRaw(SYS_CLOSE, c.getInt(p));
+                    task.syscallRaw(Syscall.CLOSE, c.getInt(p));
                 }
             }
             off += (int) ((len + 7) & ~7L);

@@ -1,28 +1,10 @@
 package dev.cryo.plugin.unixsocket;
 
 /**
- * The x86_64 system call numbers and socket constants this plugin injects. Plugins cannot see core's Linux layer,
- * so the constants needed live here.
+ * The socket constants this plugin passes to the system calls it injects (calls are named with
+ * {@link dev.cryo.api.Syscall}).
  */
 final class SocketCalls {
-    static final int SYS_CLOSE = 3;
-    static final int SYS_MMAP = 9;
-    static final int SYS_MUNMAP = 11;
-    static final int SYS_SOCKET = 41;
-    static final int SYS_CONNECT = 42;
-    static final int SYS_SENDTO = 44;
-    static final int SYS_RECVMSG = 47;
-    static final int SYS_SHUTDOWN = 48;
-    static final int SYS_BIND = 49;
-    static final int SYS_LISTEN = 50;
-    static final int SYS_SOCKETPAIR = 53;
-    static final int SYS_SETSOCKOPT = 54;
-    static final int SYS_GETSOCKOPT = 55;
-    static final int SYS_FCNTL = 72;
-    static final int SYS_CHDIR = 80;
-    static final int SYS_UNLINK = 87;
-    static final int SYS_ACCEPT4 = 288;
-    static final int SYS_DUP3 = 292;
 
     static final int AF_UNIX = 1;
     static final int SOCK_STREAM = 1;

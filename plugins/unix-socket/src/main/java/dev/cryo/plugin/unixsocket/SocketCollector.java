@@ -5,7 +5,9 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.ExternalReference;
 import dev.cryo.api.FdDumpContext;
+import dev.cryo.api.FdHolder;
 import dev.cryo.api.FdInfo;
+import dev.cryo.api.HostKernel;
 import dev.cryo.api.ObjectId;
 import dev.cryo.api.RemoteTask;
 import dev.cryo.plugin.unixsocket.proto.QueuedPacket;
@@ -31,22 +33,11 @@ import static dev.cryo.plugin.unixsocket.SocketCalls.*;
  */
 final class SocketCollector {
     private SockDiag diag;
-    private java.util.Set<Long> unixInodes;
-    /** Who holds each socket, from one scan of /proc, built at the first reference of this dump. */
-    private Map<Long, ProcSockets.Owner> owners;
     private final Map<Long, UnixSocketEntry> entries = new TreeMap<>();
     /** (from, to) → how they relate, for the refusal message. */
     private final Map<List<Long>, Relation> relations = new HashMap<>();
 
     private record Relation(String ours, String verb, SocketName peerName, boolean peerNameless) {
-    }
-
-    /** @return whether {@code ino} is an AF_UNIX socket of cryo's network namespace (re-reading once on a miss) */
-    boolean isUnix(long ino) {
-        if (unixInodes == null || !unixInodes.contains(ino)) {
-            unixInodes = ProcSockets.unixInodes();
-        }
-        return unixInodes.contains(ino);
     }
 
     UnixSocketEntry collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
@@ -170,11 +161,8 @@ final class SocketCollector {
         boolean nameless = peer == null || !peerName.isBound()
                 || (peer.type() != SOCK_DGRAM && peer.state() != TCP_LISTEN && !isAcceptedOfLiveListener(peer));
         relations.put(List.of(ours.id(), peerIno), new Relation(self, verb, peerName, nameless));
-        if (owners == null) {
-            owners = ProcSockets.owners();   // the tree is frozen: one scan serves every socket of this dump
-        }
         ctx.references(ours, new ObjectId(UnixSocketHandler.KIND, peerIno),
-                describe(peerName, Optional.ofNullable(owners.get(peerIno))));
+                describe(peerName, owner(ctx.kernel(), peerIno)));
     }
 
     /** An accepted stream socket carries its listener's name; a new connection to that name reaches the server. */
@@ -188,49 +176,49 @@ final class SocketCollector {
         return false;
     }
 
-    /** {@code (/run/app.sock, pid 77 "syslogd")}: the peer's name and the process holding it. */
-    static String describe(long peerIno, SocketName name) {
-        return describe(name, ProcSockets.owner(peerIno));
+    /** A process holding socket {@code ino}, from core's host view (one scan of /proc per command). */
+    static Optional<FdHolder> owner(HostKernel kernel, long ino) {
+        try {
+            return kernel.holders("socket:[" + ino + "]").stream().findFirst();
+        } catch (CryoException e) {
+            return Optional.empty();
+        }
     }
 
-    private static String describe(SocketName name, Optional<ProcSockets.Owner> owner) {
+    /** {@code (/run/app.sock, pid 77 "syslogd")}: the peer's name and the process holding it. */
+    private static String describe(SocketName name, Optional<FdHolder> owner) {
         String shown = name.toString();
         if (name.isRelativePath() && owner.isPresent()) {
             try {  // a relative name means little in a message: resolve it against its holder's cwd
-                shown = Files.readSymbolicLink(Path.of("/proc", Integer.toString(owner.get().pid()), "cwd"))
+                shown = Files.readSymbolicLink(Path.of("/proc", owner.get().pid().toString(), "cwd"))
                         .resolve(name.pathString()).toString();
             } catch (IOException | RuntimeException ignored) {
                 // keep the name as bound
             }
         }
-        return "(" + shown + ", " + owner.map(ProcSockets.Owner::toString).orElse("held by no process") + ")";
+        return "(" + shown + ", " + owner.map(o -> "pid " + o.pid() + " \"" + o.comm() + "\"").orElse("held by no process")
+                + ")";
     }
 
     /**
      * The refusal for a reference no other plugin took over: which socket of the tree, how it relates to the peer
      * outside, who holds the peer, and what to do.
      */
-    CryoException refusal(ExternalReference ref, dev.cryo.api.Config config) {
+    CryoException refusal(ExternalReference ref, HostKernel kernel) {
         Relation rel = relations.get(List.of(ref.from().id(), ref.to().id()));
         String self = rel == null ? "" : ", " + rel.ours();
         String verb = rel == null ? "refers to" : rel.verb();
-        Optional<ProcSockets.Owner> owner = ProcSockets.owner(ref.to().id());
+        Optional<FdHolder> owner = owner(kernel, ref.to().id());
         String msg = "dump refused: unix socket ino " + ref.from().id() + " (pid " + ref.holder() + " \""
                 + ref.holderComm() + "\", fd " + ref.fd() + self + ") " + verb + " ino " + ref.to().id() + " "
                 + ref.description() + " outside the dumped tree; a restored copy would have no peer";
         String tree = owner.map(o -> "dump pid " + o.pid() + "'s tree too").orElse("dump the tree holding it too");
-        if (ExtUnixSk.given(config)) {
-            String why = ExtUnixSk.pluginSwitchedOff(config).map(w -> "disabled (" + w + ")")
-                    .orElse("not loaded (not installed in the plugins directory?)");
-            return ExtUnixSk.pluginMissing(msg + "; " + ExtUnixSk.spelled(config) + " is given, but the "
-                    + ExtUnixSk.PLUGIN + " plugin that takes such peers over is " + why);
-        }
         String fix;
         if (rel != null && rel.peerNameless()) {
             fix = tree + " (the peer " + (rel.peerName().isBound() ? "is an accepted connection" : "has no name")
                     + ", so --ext-unix-sk could not reconnect it)";
         } else {
-            fix = "pass --ext-unix-sk on dump and restore (or add ext-unix-sk to conf/cryo.conf), or " + tree;
+            fix = "pass --ext-unix-sk on dump and restore (external-unix-socket plugin), or " + tree;
         }
         return new CryoException(Category.UNSUPPORTED, "unix-socket/EXTERNAL_PEER", msg, fix);
     }

@@ -1,5 +1,7 @@
 package dev.cryo.plugin.unixsocket;
 
+import dev.cryo.api.Errno;
+import dev.cryo.api.Syscall;
 import dev.cryo.api.Config;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
@@ -92,17 +94,16 @@ final class SocketRebuilder {
         this.config = c;
         done = true;
         try {
-            checkExternalPeers();
             buildAll();
             for (Map.Entry<Long, Integer> e : tfd.entrySet()) {
                 built.put(e.getKey(), task.pullFd(TargetFd.of(e.getValue())));
             }
         } finally {
             for (int fd : tfd.values()) {
-                task.syscallRaw(SYS_CLOSE, fd);
+                task.syscallRaw(Syscall.CLOSE, fd);
             }
             for (int fd : scratchFds) {
-                task.syscallRaw(SYS_CLOSE, fd);
+                task.syscallRaw(Syscall.CLOSE, fd);
             }
             for (Path p : unlinkAtEnd) {
                 try {
@@ -124,7 +125,7 @@ final class SocketRebuilder {
             if (e.getState() == TCP_LISTEN) {
                 int fd = socket(e.getType(), e);
                 bindName(fd, e, false);
-                task.syscall("listen(" + who(e) + ", " + e.getBacklog() + ")", SYS_LISTEN, fd, e.getBacklog());
+                task.syscall("listen(" + who(e) + ", " + e.getBacklog() + ")", Syscall.LISTEN, fd, e.getBacklog());
             }
         }
         // 2. everything that is neither listening nor a connected stream/seqpacket pair
@@ -190,7 +191,7 @@ final class SocketRebuilder {
                 tfd.put(e.getIno(), pair[0]);
                 scratchFds.add(pair[1]);
                 fill(e, pair[1]);
-                task.syscallRaw(SYS_CLOSE, pair[1]);
+                task.syscallRaw(Syscall.CLOSE, pair[1]);
                 scratchFds.remove(Integer.valueOf(pair[1]));
             } else {
                 reconnectExternal(e);
@@ -220,7 +221,7 @@ final class SocketRebuilder {
             boolean peerGone = e.getType() != SOCK_DGRAM && e.getPeerIno() == 0;
             if (how != 0 && !peerGone && tfd.containsKey(e.getIno())) {
                 int shut = how == (RCV_SHUTDOWN | SEND_SHUTDOWN) ? 2 : how == SEND_SHUTDOWN ? 1 : 0;
-                task.syscall("shutdown(" + who(e) + ", " + shut + ")", SYS_SHUTDOWN, tfd.get(e.getIno()), shut);
+                task.syscall("shutdown(" + who(e) + ", " + shut + ")", Syscall.SHUTDOWN, tfd.get(e.getIno()), shut);
             }
         }
         for (UnixSocketEntry e : dgramConnects) {
@@ -263,16 +264,16 @@ final class SocketRebuilder {
             listener = socket(accepted.getType(), accepted);
             tfd.remove(accepted.getIno());
             bindName(listener, accepted, true);
-            task.syscall("listen(temporary listener " + name + ")", SYS_LISTEN, listener, 1);
+            task.syscall("listen(temporary listener " + name + ")", Syscall.LISTEN, listener, 1);
         }
         int c = socket(client.getType(), client);
         bindName(c, client, false);
         connect(c, name, client, "a listener at " + name + " to recreate the accepted end ino " + accepted.getIno());
-        int s = (int) task.syscall("accept4(listener " + name + ") for " + who(accepted), SYS_ACCEPT4, listener, 0, 0,
+        int s = (int) task.syscall("accept4(listener " + name + ") for " + who(accepted), Syscall.ACCEPT4, listener, 0, 0,
                 SOCK_CLOEXEC | SOCK_NONBLOCK);
         tfd.put(accepted.getIno(), s);
         if (temporary) {
-            task.syscallRaw(SYS_CLOSE, listener);
+            task.syscallRaw(Syscall.CLOSE, listener);
             if (name.isPath()) {
                 unlinkAtEnd.add(resolved(accepted));
             }
@@ -286,54 +287,15 @@ final class SocketRebuilder {
     }
 
     /**
-     * Before any socket is made: every socket whose peer was outside the tree (taken over at dump by the
-     * external-unix-socket plugin) needs {@code ext-unix-sk} on restore — the user's statement that the peers exist
-     * again — and, when it lists inodes, its peer's inode listed. One error names every socket that lacks it.
-     */
-    private void checkExternalPeers() throws CryoException {
-        List<UnixSocketEntry> refused = new ArrayList<>();
-        Set<Long> listed = ExtUnixSk.listed(config);
-        Set<String> names = new java.util.LinkedHashSet<>();
-        for (UnixSocketEntry e : table.values()) {
-            long peer = externalPeer(e);
-            if (peer != 0 && (!ExtUnixSk.given(config) || (!listed.isEmpty() && !listed.contains(peer)))) {
-                refused.add(e);
-                names.add(SocketName.of(e.getPeerName().toByteArray()).toString());
-            }
-        }
-        if (refused.isEmpty()) {
-            return;
-        }
-        StringBuilder sb = new StringBuilder("cannot restore ").append(refused.size())
-                .append(refused.size() == 1 ? " unix socket" : " unix sockets")
-                .append(" connected at dump to peers outside the dumped tree ")
-                .append(ExtUnixSk.given(config) ? "that " + ExtUnixSk.spelled(config) + " does not list"
-                        : "without --ext-unix-sk").append(": ");
-        for (int i = 0; i < refused.size(); i++) {
-            UnixSocketEntry e = refused.get(i);
-            sb.append(i > 0 ? "; " : "").append(who(e)).append(" to ino ").append(externalPeer(e)).append(" (")
-                    .append(SocketName.of(e.getPeerName().toByteArray())).append(')');
-        }
-        throw new CryoException(Category.UNSUPPORTED, "unix-socket/EXTERNAL_PEER", sb.toString(), "pass "
-                + (ExtUnixSk.given(config) ? "--ext-unix-sk without a list, or with these peer inodes," : "--ext-unix-sk")
-                + " on restore (or add ext-unix-sk to conf/cryo.conf) once " + String.join(", ", names)
-                + " can be connected to again: the sockets are connected anew");
-    }
-
-    /**
-     * A socket whose peer is outside the image: connected anew to the peer's name ({@link #checkExternalPeers} made
-     * sure {@code ext-unix-sk} allows it). A datagram socket is already bound to its own name; a stream client makes
+     * A socket whose peer is outside the image: connected anew to the peer's name (the external-unix-socket
+     * plugin's checkRestore made sure, before any process existed, that {@code ext-unix-sk} allows it and the name is
+     * bound). An image written with the peer outside can only exist when that plugin accepted it at dump, and a
+     * restore of it needs that plugin enabled (core checks the image's plugins). A datagram socket is already bound to its own name; a stream client makes
      * a new connection (the server sees a new client).
      */
     private void reconnectExternal(UnixSocketEntry e) throws CryoException {
         SocketName peer = SocketName.of(e.getPeerName().toByteArray());
         long peerIno = e.getPeerIno() != 0 ? e.getPeerIno() : e.getPendingOn();
-        if (!ExtUnixSk.given(config)) {   // checkExternalPeers refused already; kept for images it does not catch
-            throw new CryoException(Category.UNSUPPORTED, "unix-socket/EXTERNAL_PEER", "cannot restore " + who(e)
-                    + ": its peer ino " + peerIno + " (" + peer + ") was outside the dumped tree",
-                    "pass --ext-unix-sk on restore (or add ext-unix-sk to conf/cryo.conf) after making sure " + peer
-                            + " exists");
-        }
         if (!peer.isBound()) {
             throw new CryoException(Category.UNSUPPORTED, "unix-socket/EXTERNAL_PEER", "cannot restore " + who(e)
                     + ": its peer ino " + peerIno + " outside the dumped tree has no name to connect to");
@@ -345,7 +307,7 @@ final class SocketRebuilder {
         }
         long s = task.scratchAddress();
         task.writeMemory(s + QueuePeeker.NAME, peer.sockaddr());
-        long r = task.syscallRaw(SYS_CONNECT, fd, s + QueuePeeker.NAME, peer.sockaddrLength());
+        long r = task.syscallRaw(Syscall.CONNECT, fd, s + QueuePeeker.NAME, peer.sockaddrLength());
         if (r < 0) {
             String why = switch ((int) -r) {
                 case 2 -> ": no such path";
@@ -356,7 +318,7 @@ final class SocketRebuilder {
             };
             throw new CryoException(Category.CONFLICT, "unix-socket/EXTERNAL_PEER_ABSENT", "cannot reconnect " + who(e)
                     + " to its peer outside the dumped tree at " + peer + " (" + typeName(e.getType())
-                    + ", peer ino " + peerIno + " at dump): connect() failed: " + Errno.describe(r) + why,
+                    + ", peer ino " + peerIno + " at dump): connect() failed: " + Errno.describe((int) -r) + why,
                     "start the server " + (e.getType() == SOCK_DGRAM ? "bound to " : "listening at ") + peer
                             + " before restoring; --ext-unix-sk connects anew and starts nothing");
         }
@@ -409,7 +371,7 @@ final class SocketRebuilder {
             }
             if (sender == null) {
                 sender = (int) task.syscall("socket(AF_UNIX, SOCK_DGRAM) to send a queued datagram to " + who(e),
-                        SYS_SOCKET, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                        Syscall.SOCKET, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
                 scratchFds.add(sender);
                 if (from.isBound()) {
                     UnixSocketEntry stand = UnixSocketEntry.newBuilder().setIno(0).setType(SOCK_DGRAM)
@@ -428,7 +390,7 @@ final class SocketRebuilder {
 
     private void forceSndbuf(int fd, long queued, UnixSocketEntry e) throws CryoException {
         int want = (int) Math.min(Integer.MAX_VALUE / 4, queued * 2 + (1 << 20));
-        if (task.syscallRaw(SYS_SETSOCKOPT, fd, SOL_SOCKET, SO_SNDBUFFORCE, putInt(want), 4) < 0) {
+        if (task.syscallRaw(Syscall.SETSOCKOPT, fd, SOL_SOCKET, SO_SNDBUFFORCE, putInt(want), 4) < 0) {
             QueuePeeker.setIntOption(task, fd, SO_SNDBUF, want, "sender for " + who(e));
         }
     }
@@ -455,7 +417,7 @@ final class SocketRebuilder {
         int mappedLen = 0;
         if (!stream && data.length > room) {
             mappedLen = (data.length + 4095) & ~4095;
-            mapped = task.syscall("mmap(" + mappedLen + ") for a record queued for " + who(e), SYS_MMAP, 0, mappedLen,
+            mapped = task.syscall("mmap(" + mappedLen + ") for a record queued for " + who(e), Syscall.MMAP, 0, mappedLen,
                     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             buf = mapped;
             room = mappedLen;
@@ -467,20 +429,20 @@ final class SocketRebuilder {
                 if (n > 0) {
                     task.writeMemory(buf, ByteBuffer.allocateDirect(n).put(data, off, n).flip());
                 }
-                long r = task.syscallRaw(SYS_SENDTO, fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL, nameAddr, nameLen);
+                long r = task.syscallRaw(Syscall.SENDTO, fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL, nameAddr, nameLen);
                 if (r < 0) {
                     String why = r == -EAGAIN ? (e.getType() == SOCK_DGRAM
                             ? "; the receive queue is full (more datagrams than net.unix.max_dgram_qlen?)"
                             : "; the sender's buffer is full") : "";
                     throw new CryoException(Category.KERNEL, "unix-socket/REFILL", "sendto(" + n + " bytes"
                             + (to == null ? "" : " to " + to) + ") to put back the receive queue of " + who(e)
-                            + " failed: " + Errno.describe(r) + why);
+                            + " failed: " + Errno.describe((int) -r) + why);
                 }
                 off += (int) r;
             } while (off < data.length);
         } finally {
             if (mapped != 0) {
-                task.syscallRaw(SYS_MUNMAP, mapped, mappedLen);
+                task.syscallRaw(Syscall.MUNMAP, mapped, mappedLen);
             }
         }
     }
@@ -492,11 +454,11 @@ final class SocketRebuilder {
             return;
         }
         String who = who(e);
-        if (e.getSndbuf() > 0 && task.syscallRaw(SYS_SETSOCKOPT, fd, SOL_SOCKET, SO_SNDBUFFORCE,
+        if (e.getSndbuf() > 0 && task.syscallRaw(Syscall.SETSOCKOPT, fd, SOL_SOCKET, SO_SNDBUFFORCE,
                 putInt(e.getSndbuf() / 2), 4) < 0) {
             QueuePeeker.setIntOption(task, fd, SO_SNDBUF, e.getSndbuf() / 2, who);
         }
-        if (e.getRcvbuf() > 0 && task.syscallRaw(SYS_SETSOCKOPT, fd, SOL_SOCKET, SO_RCVBUFFORCE,
+        if (e.getRcvbuf() > 0 && task.syscallRaw(Syscall.SETSOCKOPT, fd, SOL_SOCKET, SO_RCVBUFFORCE,
                 putInt(e.getRcvbuf() / 2), 4) < 0) {
             QueuePeeker.setIntOption(task, fd, SO_RCVBUF, e.getRcvbuf() / 2, who);
         }
@@ -514,7 +476,7 @@ final class SocketRebuilder {
     // ------------------------------------------------------------------ injected calls
 
     private int socket(int type, UnixSocketEntry e) throws CryoException {
-        int fd = (int) task.syscall("socket(AF_UNIX, " + typeName(type) + ") for " + who(e), SYS_SOCKET, AF_UNIX,
+        int fd = (int) task.syscall("socket(AF_UNIX, " + typeName(type) + ") for " + who(e), Syscall.SOCKET, AF_UNIX,
                 type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         tfd.put(e.getIno(), fd);
         return fd;
@@ -522,7 +484,7 @@ final class SocketRebuilder {
 
     private int[] socketpair(int type, UnixSocketEntry e) throws CryoException {
         long s = task.scratchAddress();
-        task.syscall("socketpair(AF_UNIX, " + typeName(type) + ") for " + who(e), SYS_SOCKETPAIR, AF_UNIX,
+        task.syscall("socketpair(AF_UNIX, " + typeName(type) + ") for " + who(e), Syscall.SOCKETPAIR, AF_UNIX,
                 type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, s + QueuePeeker.OPTVAL);
         ByteBuffer b = QueuePeeker.direct(8);
         task.readMemory(s + QueuePeeker.OPTVAL, b);
@@ -533,10 +495,10 @@ final class SocketRebuilder {
     private void connect(int fd, SocketName to, UnixSocketEntry e, String what) throws CryoException {
         long s = task.scratchAddress();
         task.writeMemory(s + QueuePeeker.NAME, to.sockaddr());
-        long r = task.syscallRaw(SYS_CONNECT, fd, s + QueuePeeker.NAME, to.sockaddrLength());
+        long r = task.syscallRaw(Syscall.CONNECT, fd, s + QueuePeeker.NAME, to.sockaddrLength());
         if (r < 0) {
             throw new CryoException(Category.CONFLICT, "unix-socket/CONNECT", "connect(" + who(e) + ", " + to
-                    + ") to " + what + " failed: " + Errno.describe(r),
+                    + ") to " + what + " failed: " + Errno.describe((int) -r),
                     r == -111 || r == -2 ? "make sure something listens at " + to + " before restoring" : null);
         }
     }
@@ -554,20 +516,20 @@ final class SocketRebuilder {
             Path p = resolved(e);
             clearStale(p, e);
             if (name.isRelativePath()) {
-                task.syscall("chdir(" + e.getCwd() + ") to bind the relative name " + name, SYS_CHDIR,
+                task.syscall("chdir(" + e.getCwd() + ") to bind the relative name " + name, Syscall.CHDIR,
                         task.putScratchString(QueuePeeker.DATA, e.getCwd()));
             }
         }
         long s = task.scratchAddress();
         task.writeMemory(s + QueuePeeker.NAME, name.sockaddr());
-        long r = task.syscallRaw(SYS_BIND, fd, s + QueuePeeker.NAME, name.sockaddrLength());
+        long r = task.syscallRaw(Syscall.BIND, fd, s + QueuePeeker.NAME, name.sockaddrLength());
         if (r < 0) {
             String holder = "";
             if (r == -98 && name.isAbstract()) {
                 holder = liveHolder(name);
             }
             throw new CryoException(Category.CONFLICT, "unix-socket/BIND", "bind(" + who(e) + ", " + name
-                    + (temporary ? ", temporarily" : "") + ") failed: " + Errno.describe(r) + holder,
+                    + (temporary ? ", temporarily" : "") + ") failed: " + Errno.describe((int) -r) + holder,
                     r == -98 ? "stop whatever holds " + name + " before restoring" : null);
         }
     }
@@ -599,7 +561,8 @@ final class SocketRebuilder {
             if (s.vfsDev() == dev && s.vfsIno() == ino) {
                 throw new CryoException(Category.CONFLICT, "unix-socket/NAME_IN_USE", "cannot rebind " + who(e)
                         + " to " + p + ": a live socket (ino " + other + ", "
-                        + ProcSockets.owner(other).map(Object::toString).orElse("held by no process")
+                        + SocketCollector.owner(kernel, other).map(o -> "pid " + o.pid() + " \"" + o.comm() + "\"")
+                                .orElse("held by no process")
                         + ") is bound to it", "stop the process holding " + p + " before restoring");
             }
         }
@@ -618,7 +581,8 @@ final class SocketRebuilder {
             }
             for (long other : live.inodesNamed(name)) {
                 return " (held by socket ino " + other + ", "
-                        + ProcSockets.owner(other).map(Object::toString).orElse("held by no process") + ")";
+                        + SocketCollector.owner(kernel, other).map(o -> "pid " + o.pid() + " \"" + o.comm() + "\"")
+                                .orElse("held by no process") + ")";
             }
         } catch (CryoException ignored) {
             // the message without a holder is still right

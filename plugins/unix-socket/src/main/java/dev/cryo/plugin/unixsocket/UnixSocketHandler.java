@@ -1,5 +1,6 @@
 package dev.cryo.plugin.unixsocket;
 
+import dev.cryo.api.Syscall;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
 import dev.cryo.api.Config;
@@ -10,6 +11,7 @@ import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.HostKernel;
 import dev.cryo.api.LifecycleEvent;
 import dev.cryo.api.LifecycleListener;
 import dev.cryo.api.LocalFd;
@@ -43,14 +45,15 @@ import static dev.cryo.plugin.unixsocket.SocketCalls.*;
  * process holds and cannot be read without {@code accept()}, which would change the tree; such a dump is refused
  * ({@code unix-socket/PENDING_DATA}).
  *
- * <p><b>Outside peers.</b> The class is also an {@link ExternalPeerHandler}: core offers unresolved references in
- * plugin-id order, so it runs after {@code external-unix-socket}, and only for references that plugin declined; it
- * never accepts, and refuses with {@code unix-socket/EXTERNAL_PEER} naming both ends and the fix (or, with
- * {@code ext-unix-sk} given, {@code unix-socket/EXT_UNIX_SK_WITHOUT_PLUGIN} naming the plugin that is missing). The
- * decision to take an outside peer over is the external-unix-socket plugin's; because this handler refuses whatever
+ * <p><b>Outside peers.</b> The class is also an {@link ExternalPeerHandler} of priority
+ * {@link dev.cryo.api.Ordered#LAST_RESORT}: core offers it unresolved references after {@code external-unix-socket},
+ * so it sees only references that plugin declined; it never accepts, and refuses with
+ * {@code unix-socket/EXTERNAL_PEER} naming both ends and the fix. The decision to take an outside peer over is the
+ * external-unix-socket plugin's; because this handler refuses whatever
  * was not taken over, every socket whose peer is outside when {@link #dumpObjects} runs was taken over, and its entry
- * is marked {@code peer_external}. Restore connects such sockets anew to the peer's name, and only with
- * {@code ext-unix-sk} given again (see {@link SocketRebuilder}).
+ * is marked {@code peer_external}. Restore connects such sockets anew to the peer's name (see
+ * {@link SocketRebuilder}); the external-unix-socket plugin checks before that that {@code ext-unix-sk} is given
+ * again and the peers are there.
  *
  * <p><b>Restore.</b> At the first unix-socket fd every socket of the image is rebuilt at once ({@link SocketRebuilder})
  * and kept as a {@link LocalFd}; each fd is then installed with {@link RemoteTask#pushFd} and gets its O_NONBLOCK.
@@ -72,18 +75,25 @@ public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, 
         return KIND;
     }
 
-    /** Drops leftover dump state; refuses {@code ext-unix-sk} when the configuration disables external-unix-socket. */
+    /** Drops leftover dump state (an instance serves one command; this is only a guard). */
     @Override
-    public void preDump(LifecycleEvent event) throws CryoException {
+    public void preDump(LifecycleEvent event) {
         collector = null;
-        ExtUnixSk.checkPluginFor(event.config(), "dump");
     }
 
-    /** Drops leftover restore state; refuses {@code ext-unix-sk} when the configuration disables external-unix-socket. */
+    /** Drops leftover restore state (an instance serves one command; this is only a guard). */
     @Override
-    public void preRestore(LifecycleEvent event) throws CryoException {
+    public void preRestore(LifecycleEvent event) {
         finishRestore();
-        ExtUnixSk.checkPluginFor(event.config(), "restore");
+    }
+
+    /**
+     * Asked last among the external-peer handlers: it only refuses what every other handler (external-unix-socket
+     * for {@code --ext-unix-sk}) declined. Its fd handling and lifecycle do not depend on order.
+     */
+    @Override
+    public int priority() {
+        return LAST_RESORT;
     }
 
     private SocketCollector collector() {
@@ -95,7 +105,7 @@ public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, 
 
     @Override
     public boolean probe(FdInfo fd) {
-        return fd.isSocket() && collector().isUnix(fd.inode());
+        return fd.isUnixSocket();
     }
 
     @Override
@@ -121,11 +131,12 @@ public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, 
      * every unix-socket reference itself), and the refusal says so.
      */
     @Override
-    public Optional<Message> accept(ExternalReference reference, Config config) throws CryoException {
+    public Optional<Message> accept(ExternalReference reference, Config config, HostKernel kernel)
+            throws CryoException {
         if (!reference.from().kind().equals(KIND)) {
             return Optional.empty();
         }
-        throw collector().refusal(reference, config);
+        throw collector().refusal(reference, kernel);
     }
 
     @Override
@@ -140,7 +151,7 @@ public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, 
         task.pushFd(socket, ctx.fd(), ctx.cloexec());
         int nonblock = rec.getFlags() & O_NONBLOCK;
         task.syscall("fcntl(fd " + ctx.fd() + ", F_SETFL, " + (nonblock != 0 ? "O_NONBLOCK" : "0") + ") on unix socket"
-                + " ino " + rec.getIno(), SYS_FCNTL, ctx.fd().value(), F_SETFL, nonblock);
+                + " ino " + rec.getIno(), Syscall.FCNTL, ctx.fd().value(), F_SETFL, nonblock);
         return RestoreOutcome.DONE;
     }
 
