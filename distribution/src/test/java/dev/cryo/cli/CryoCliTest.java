@@ -175,7 +175,7 @@ class CryoCliTest {
             rendered.add(e.key() + e.value().map(v -> "=" + v).orElse(""));
         }
         assertEquals(List.of("tree=42", "images-dir=img", "leave-running", "acme-peers", "external=a",
-                "external=b", "overwrite-images", "log-file=l"), rendered);
+                "external=b", "overwrite-images"), rendered, "-v, -o and --config steer this invocation only");
     }
 
     @Test

@@ -13,36 +13,19 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code cryo dump} driven through bin/cryo: what the image holds (read back with {@code cryo show}), leave-running,
  * and the refusals (each must leave the target running). Needs root and the built distribution
  * ({@code -Dcryo.dist}) and workloads ({@code -Dcryo.workloads}).
  */
-class DumpIT {
+class DumpIT extends WithTestBed {
     private static final long O_APPEND = 02000;
     private static final int ITIMER_REAL = 0;
     private static final int RLIMIT_NOFILE = 7;
     private static final List<String> PLUGINS = List.of("memory", "regular-file", "pipe", "unix-socket",
             "external-unix-socket");
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void dumpOfSingleThreadedWorkloadHoldsItsState() throws IOException {

@@ -14,10 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The external-unix-socket plugin ({@code --ext-unix-sk}) through bin/cryo: a client in the tree talks to a server
@@ -28,24 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
  * option, a restore whose server is gone (nothing left running), the plugin disabled. A real client: python3's
  * {@code logging.handlers.SysLogHandler}, which keeps a datagram socket connected to a syslog path.
  */
-class ExtUnixSocketIT {
+class ExtUnixSocketIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
     private static final Pattern GOT = Pattern.compile("got (?:<\\d+>)?rec (\\d+) from (.*)");
     private static final Pattern TICK = Pattern.compile("tick (\\d+)");
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void datagramClientIsRefusedWithoutTheOptionAndReconnectedWithIt() {

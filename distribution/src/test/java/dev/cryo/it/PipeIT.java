@@ -15,33 +15,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The pipe plugin through bin/cryo on single-process trees: pipes and FIFOs with data in flight (the restored
  * program reads every byte itself and reports PASS), {@code --leave-running}, and the policy for a pipe whose
  * other end is outside the tree ({@code --external} + {@code --inherit-fd}, {@code stdio-inherit}).
  */
-class PipeIT {
+class PipeIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
     private static final Duration FAILURE_TIMEOUT = Duration.ofSeconds(60);
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void pipeWithDataInFlightIsRestoredByteForByte() {

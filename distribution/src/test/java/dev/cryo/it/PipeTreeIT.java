@@ -6,10 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -20,22 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Each restored tree checks itself: the verifier of {@code pipe_tree} reports PASS only when every record of every
  * writer arrived once, in order.
  */
-class PipeTreeIT {
+class PipeTreeIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     /**
      * pair: parent writes fast, child reads slowly; chain 4: a 4-process pipeline; three: one pipe, 3 holders;
@@ -73,7 +56,10 @@ class PipeTreeIT {
         Path file = workdir.resolve("seq.txt");
         Workload w = bed.workloads().startCommand("bash_pipe", List.of("bash", "-c",
                 "i=0; while :; do echo $i; i=$((i+1)); sleep 0.01; done | cat >> \"$0\"", file.toString()), workdir);
-        ProcessControl.sleep(500);
+        long start = System.nanoTime() + Workload.TIMEOUT.toNanos();
+        while ((!Files.exists(file) || Files.readAllLines(file).size() < 20) && System.nanoTime() < start) {
+            ProcessControl.sleep(20);   // let the pipeline run: 20 numbers through cat
+        }
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         bed.awaitRestoredRoot(rc, w);

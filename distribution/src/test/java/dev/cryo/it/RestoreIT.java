@@ -14,10 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -26,23 +23,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code -d} in the background unless a test is about {@code -d}: cryo stays the waiter of the restored root, and
  * exits 137 (128 + SIGKILL) when the test kills it. Every restored workload must print {@code VERDICT PASS}.
  */
-class RestoreIT {
+class RestoreIT extends WithTestBed {
+    /** x86_64 numbers of the calls a restored {@code sleep} waits in. */
+    private static final int NANOSLEEP = 35, CLOCK_NANOSLEEP = 230;
+
     private static final Duration FAILURE_TIMEOUT = Duration.ofSeconds(60);
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     /** A restored root and the cryo process waiting for it. */
     private record Restored(RunningCryo cryo, Workload workload) {
@@ -93,8 +79,7 @@ class RestoreIT {
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         Workload r = bed.awaitRestoredRoot(rc, w);
         r.awaitState('S', Workload.TIMEOUT);
-        ProcessControl.sleep(300);
-        assertEquals('S', r.stat().orElseThrow().state(), "restored sleep is still sleeping");
+        r.awaitInSyscall(Workload.TIMEOUT, CLOCK_NANOSLEEP, NANOSLEEP); // sleeping again, not exited on EINTR
         rc.assertRunning();
         r.kill();
         Cryo.await(rc).assertExit(KILLED);
@@ -135,8 +120,7 @@ class RestoreIT {
         Workload r = bed.awaitRestoredRoot(rc, w);
         r.awaitState('T', Workload.TIMEOUT);
         long size = w.log().size();
-        ProcessControl.sleep(300);
-        assertEquals(size, w.log().size(), "a process restored with -s wrote to its log while stopped");
+        r.awaitState('T', Workload.TIMEOUT);   // stopped (a stopped process cannot write) from here to SIGCONT
         r.signal(ProcessControl.SIGCONT);
         w.log().awaitTicks(size, 2, Workload.TIMEOUT);
         r.assertVerifyPass();

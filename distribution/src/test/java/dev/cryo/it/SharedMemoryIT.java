@@ -10,33 +10,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Shared memory through dump and restore: MAP_SHARED|MAP_ANONYMOUS and memfd mappings come back as one object per
  * shmem object (a memfd), with their content, still shared — within one process now, between a parent and its child
  * once core restores process trees. Workloads: {@code shm_single.c}, {@code shm_parent_child.c}.
  */
-class SharedMemoryIT {
+class SharedMemoryIT extends WithTestBed {
     private static final int PAGE = 4096;
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void sharedAnonymousAndMemfdMappingsComeBackSharedWithTheirContent() throws IOException {

@@ -11,32 +11,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A multi-threaded process through dump and restore ({@code mt_threads.c}): four counting threads, one blocked in
  * pthread_cond_wait, one blocked in read() on a unix socketpair, and main. After restore every thread makes
  * progress with its tid, its TLS value and its name; no thread is lost or added.
  */
-class ThreadsIT {
+class ThreadsIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void sevenThreadsKeepTidsTlsNamesAndProgress() throws IOException {

@@ -11,10 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Process trees through dump and restore: sessions and process groups, open file descriptions shared across fork, a
@@ -22,22 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
  * (a zombie, an fd no plugin handles) without harming the tree. Workloads: {@code tree_sessions.c},
  * {@code tree_fds.c}, {@code tree_forker.c}, and {@code bash}.
  */
-class TreeIT {
+class TreeIT extends WithTestBed {
+    /** x86_64 number of wait4, where bash waits for its jobs. */
+    private static final int WAIT4 = 61;
+
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     /** 7 processes, depth 3, two sessions, four groups (one joined by a sibling): every process checks itself. */
     @Test
@@ -143,7 +129,7 @@ class TreeIT {
                     + ProcStat.read(sleeps.get(0)));
             ProcessControl.sleep(20);
         }
-        ProcessControl.sleep(300);
+        Workload.awaitInSyscall(bash.pid(), "bash", Workload.TIMEOUT, WAIT4); // waiting for the other job again
         assertTrue(r.isAlive(), "bash exited after one of its two jobs was killed (pid " + bash.pid() + " is "
                 + ProcStat.read(bash.pid()).map(ProcStat::toString).orElse("gone") + "); log:\n" + bash.log().tail(10)
                 + "\n" + rc.snapshot().describe());

@@ -12,10 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The unix-socket plugin through bin/cryo with the {@code unix_sockets} workload: every kind of AF_UNIX socket of
@@ -24,22 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * connected to a server outside the tree makes the dump refuse naming both processes while the client keeps
  * talking. The workload must not be verified before the dump: its first verify drains the queues it checks.
  */
-class UnixSocketIT {
+class UnixSocketIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void socketsOfOneProcessSurviveRestore() {

@@ -8,30 +8,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A mapping without PROT_READ that holds data cannot be dumped yet (process_vm_readv cannot read it, and a
  * temporary mprotect could not be undone when a dump fails): the dump is refused, naming the mapping, and the
  * process is left exactly as it was — same mappings, same protections, same content.
  */
-class UnreadableMemoryIT {
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
+class UnreadableMemoryIT extends WithTestBed {
 
     @Test
     void protNoneRegionWithDataIsRefusedAndTheProcessIsLeftAsItWas() throws IOException {

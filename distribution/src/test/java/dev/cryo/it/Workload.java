@@ -152,6 +152,40 @@ public final class Workload {
         }
     }
 
+    /**
+     * Waits until the process's main thread is blocked in one of the system calls {@code nrs} (x86_64 numbers, as
+     * {@code /proc/PID/syscall} shows them): a positive sign that it is waiting where it should, instead of a fixed
+     * sleep standing for "nothing happened".
+     */
+    public void awaitInSyscall(Duration timeout, int... nrs) {
+        awaitInSyscall(pid(), toString(), timeout, nrs);
+    }
+
+    /** {@link #awaitInSyscall(Duration, int...)} for any pid. */
+    public static void awaitInSyscall(long pid, String who, Duration timeout, int... nrs) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String seen = "";
+        while (true) {
+            try {
+                seen = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "syscall"))
+                        .trim();
+            } catch (java.io.IOException e) {
+                seen = "gone";
+            }
+            String nr = seen.split(" ")[0];
+            for (int n : nrs) {
+                if (nr.equals(Integer.toString(n))) {
+                    return;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(who + " is not blocked in syscall " + java.util.Arrays.toString(nrs)
+                        + " within " + timeout.toSeconds() + " s: /proc/" + pid + "/syscall says '" + seen + "'");
+            }
+            ProcessControl.sleep(20);
+        }
+    }
+
     /** SIGKILLs the process if it is still this one and reaps it when it is ours to reap; idempotent. */
     public void kill() {
         if (ProcStat.read(pid).filter(s -> s.startTime() == startTime).isPresent()) {

@@ -14,7 +14,7 @@ import java.util.Optional;
  * Starts and tracks the processes of one test, and cleans all of them up in {@link #close()} (call it from
  * {@code @AfterEach}, it runs even when the test failed).
  *
- * <p>Workloads are started the way DESIGN.md "Testing" asks: {@code setsid <program> args} (setsid in a child
+ * <p>Workloads are started as a user should start a program to checkpoint (README, "The CLI by example"): {@code setsid <program> args} (setsid in a child
  * that is not a group leader execs in place, so the pid is the workload's), stdin {@code /dev/null}, stdout and
  * stderr appended to a log file, so they hold no JVM pipe and are in their own session. The C workloads are found
  * in the directory given by the {@code cryo.workloads} system property.

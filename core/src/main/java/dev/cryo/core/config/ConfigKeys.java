@@ -50,8 +50,6 @@ public final class ConfigKeys {
     public static final String IMAGES_DIR = "images-dir";
     public static final String LEAVE_RUNNING = "leave-running";
     public static final String LEAVE_STOPPED = "leave-stopped";
-    public static final String LOG_FILE = "log-file";
-    public static final String VERBOSITY = "verbosity";
     public static final String EXTERNAL = "external";
     public static final String INHERIT_FD = "inherit-fd";
     public static final String RESTORE_DETACHED = "restore-detached";
@@ -73,9 +71,6 @@ public final class ConfigKeys {
         add(LEAVE_RUNNING, Shape.FLAG, false, null, "", null, "dump: let the tree run on after the dump (-R)");
         add(LEAVE_STOPPED, Shape.FLAG, false, null, "", null,
                 "dump and restore: leave the tree stopped (SIGSTOP) instead of killing or resuming it (-s)");
-        add(LOG_FILE, Shape.VALUE, false, null, "FILE", null, "write the log to FILE instead of stderr (-o)");
-        add(VERBOSITY, Shape.VALUE, false, Pattern.compile("[0-4]"), "0..4", "0",
-                "log level: 0 errors only ... 4 everything (-v, repeatable on the command line)");
         add(EXTERNAL, Shape.VALUE, true, null, "TYPE[ID]:VALUE", null,
                 "declare a resource outside the tree, e.g. a file or a socket peer (repeatable)");
         add(INHERIT_FD, Shape.VALUE, true, null, "fd[N]:RESOURCE", null,

@@ -62,7 +62,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The dump pipeline (DESIGN.md "Dump pipeline") for a tree of multi-threaded processes. Runs entirely on one
+ * The dump pipeline (docs/architecture.md, "Dump pipeline") for a tree of multi-threaded processes. Runs entirely on one
  * {@link TracerThread}. Any failure after the freeze resumes the process exactly as it was and discards the
  * partial image.
  */

@@ -5,6 +5,7 @@ import dev.cryo.api.Mapping;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Sys;
+import dev.cryo.core.linux.SyscallSite;
 import dev.cryo.core.linux.Tracee;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

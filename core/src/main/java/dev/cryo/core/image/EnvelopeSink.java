@@ -6,7 +6,7 @@ import dev.cryo.api.ImageSink;
 
 /**
  * The {@link ImageSink} core hands a plugin: each record is wrapped in an envelope of the plugin's kind and
- * appended to a record file of type {@link FileType#OBJECTS}, {@link FileType#MM}, {@link FileType#PAGEMAP} or
+ * appended to a record file of type {@link FileType#OBJECTS}, {@link FileType#MM} or
  * {@link FileType#EXTERNAL}. Several sinks (one per kind) may share one writer. Not thread-safe, like the writer.
  */
 public final class EnvelopeSink implements ImageSink {

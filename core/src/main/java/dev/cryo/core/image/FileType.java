@@ -27,8 +27,7 @@ public enum FileType {
     MM(4, Envelope.getDefaultInstance()),
     /** {@code fdinfo-PID.img}: one {@link FdinfoEntry} per fd, in fd order. */
     FDINFO(5, FdinfoEntry.getDefaultInstance()),
-    /** {@code pagemap-PID.img}: which runs of pages are where in the pages file, as {@link Envelope}s. */
-    PAGEMAP(6, Envelope.getDefaultInstance()),
+    // code 6 is reserved: it was a pagemap file type that was never written
     /** A per-kind object table ({@code <kind>.img}), as {@link Envelope}s. */
     OBJECTS(7, Envelope.getDefaultInstance()),
     /** Metadata of external peers recorded by ExternalPeer handlers, as {@link Envelope}s. */

@@ -35,11 +35,6 @@ public final class ImageFileNames {
         return "fdinfo-" + pid.value() + ".img";
     }
 
-    /** @return {@code pagemap-PID.img} ({@link FileType#PAGEMAP}) */
-    public static String pagemap(Pid pid) {
-        return "pagemap-" + pid.value() + ".img";
-    }
-
     /** @return {@code pages-PID.img} ({@link FileType#PAGES}) */
     public static String pages(Pid pid) {
         return "pages-" + pid.value() + ".img";

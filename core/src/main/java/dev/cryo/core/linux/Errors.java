@@ -2,9 +2,9 @@ package dev.cryo.core.linux;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
-import jnr.constants.platform.Errno;
+import dev.cryo.api.Errno;
 
-/** Turns errno values into messages: {@code call(args) failed: ENOENT (No such file or directory)}. */
+/** Turns errno values into messages: {@code call(args) failed: ENOENT (No such file or directory)} (names from {@link Errno}). */
 public final class Errors {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
@@ -23,15 +23,12 @@ public final class Errors {
 
     /** @return e.g. {@code ENOENT (No such file or directory)} */
     public static String describe(int errno) {
-        Errno e = Errno.valueOf(errno);
-        String name = e == null || e == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : e.name();
-        return name + " (" + LibC.INSTANCE.strerror(errno) + ")";
+        return Errno.describe(errno);
     }
 
     /** @return the symbolic name only, e.g. {@code ESRCH} */
     public static String name(int errno) {
-        Errno e = Errno.valueOf(errno);
-        return e == null || e == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : e.name();
+        return Errno.of(errno).map(Enum::name).orElse("errno " + errno);
     }
 
     public static CryoException failure(String call, int errno) {

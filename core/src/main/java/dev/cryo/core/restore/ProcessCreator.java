@@ -3,7 +3,7 @@ package dev.cryo.core.restore;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Mapping;
-import dev.cryo.core.dump.SyscallSite;
+import dev.cryo.core.linux.SyscallSite;
 import dev.cryo.core.image.proto.MmEntry;
 import dev.cryo.core.image.proto.SpecialVmaEntry;
 import dev.cryo.core.linux.Errors;

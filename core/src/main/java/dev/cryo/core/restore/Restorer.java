@@ -60,7 +60,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The restore pipeline (DESIGN.md "Restore pipeline") for an image of a process tree. Runs on one
+ * The restore pipeline (docs/architecture.md, "Restore pipeline") for an image of a process tree. Runs on one
  * {@link TracerThread}; on failure before the resume everything it created is killed.
  */
 public final class Restorer {
@@ -107,7 +107,7 @@ public final class Restorer {
         InventoryEntry inventory = image.inventory();
         checkPlugins(inventory, request.imageDir());
         List<ProcessImage> procs = new ArrayList<>();
-        for (PstreeEntry proc : image.reader(ImageFileNames.PSTREE, FileType.PSTREE).readAll(PstreeEntry.parser())) {
+        for (PstreeEntry proc : image.readAll(ImageFileNames.PSTREE, FileType.PSTREE, PstreeEntry.parser())) {
             Pid pid = Pid.of(proc.getPid());
             if (proc.getZombie()) {
                 procs.add(new ProcessImage(proc, null, List.of(), List.of()));
@@ -115,8 +115,8 @@ public final class Restorer {
             }
             procs.add(new ProcessImage(proc,
                     single(image, ImageFileNames.core(pid), FileType.CORE, CoreEntry.parser()),
-                    image.reader(ImageFileNames.fdinfo(pid), FileType.FDINFO).readAll(FdinfoEntry.parser()),
-                    image.reader(ImageFileNames.mm(pid), FileType.MM).readAll(Envelope.parser())));
+                    image.readAll(ImageFileNames.fdinfo(pid), FileType.FDINFO, FdinfoEntry.parser()),
+                    image.readAll(ImageFileNames.mm(pid), FileType.MM, Envelope.parser())));
         }
         if (procs.isEmpty()) {
             throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", request.imageDir().resolve(
@@ -282,8 +282,7 @@ public final class Restorer {
             }
         }
         if (image.exists(ImageFileNames.EXTERNAL)) {
-            List<Envelope> externals = image.reader(ImageFileNames.EXTERNAL, FileType.EXTERNAL)
-                    .readAll(Envelope.parser());
+            List<Envelope> externals = image.readAll(ImageFileNames.EXTERNAL, FileType.EXTERNAL, Envelope.parser());
             for (ExternalPeerHandler h : plugins.externalPeerHandlers()) {
                 List<Envelope> mine = externals.stream().filter(e -> e.getKind().equals(h.kind())).toList();
                 if (!mine.isEmpty()) {
@@ -385,7 +384,7 @@ public final class Restorer {
 
     private static <T extends Message> T single(ImageDir image, String name, FileType type,
                                                 com.google.protobuf.Parser<T> parser) throws CryoException {
-        List<T> all = image.reader(name, type).readAll(parser);
+        List<T> all = image.readAll(name, type, parser);
         if (all.size() != 1) {
             throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", image.path().resolve(name) + " holds "
                     + all.size() + " records, expected 1");

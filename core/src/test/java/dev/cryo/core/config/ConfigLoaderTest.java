@@ -43,7 +43,7 @@ class ConfigLoaderTest {
                 "",
                 "   tree 812   ",
                 "images-dir=/var/img  # trailing comment",
-                "log-file = \"/tmp/with space.log\"",
+                "pidfile = \"/tmp/with space.pid\"",
                 "leave-running",
                 "\tno-leave-running",
                 "external file[1]:/a#b");
@@ -51,7 +51,7 @@ class ConfigLoaderTest {
         assertEquals(6, es.size());
         assertEquals(new ConfigEntry("tree", Optional.of("812"), f + ":3"), es.get(0));
         assertEquals(new ConfigEntry("images-dir", Optional.of("/var/img"), f + ":4"), es.get(1));
-        assertEquals(Optional.of("/tmp/with space.log"), es.get(2).value());
+        assertEquals(Optional.of("/tmp/with space.pid"), es.get(2).value());
         assertEquals(new ConfigEntry("leave-running", Optional.empty(), f + ":6"), es.get(3));
         assertTrue(es.get(4).negation());
         assertEquals("leave-running", es.get(4).option());
@@ -86,9 +86,9 @@ class ConfigLoaderTest {
     @Test
     void chainOrderLaterWins() throws Exception {
         Path home = home();
-        write(home.resolve("conf/cryo.conf"), "tree 1", "images-dir /from-home", "log-file /home.log",
-                "verbosity 1", "leave-running");
-        Path etc = write(noSystemFile(), "tree 2", "images-dir /from-etc", "log-file /etc.log");
+        write(home.resolve("conf/cryo.conf"), "tree 1", "images-dir /from-home", "pidfile /home.pid",
+                "leave-running");
+        Path etc = write(noSystemFile(), "tree 2", "images-dir /from-etc", "pidfile /etc.pid");
         Path env = write(tmp.resolve("env.conf"), "tree 3", "images-dir /from-env");
         Path explicit = write(tmp.resolve("explicit.conf"), "tree 4", "no-leave-running");
         CryoConfig c = ConfigLoader.load(home, etc, Map.of("CRYO_CONFIG", env.toString()), Optional.of(explicit),
@@ -98,9 +98,8 @@ class ConfigLoaderTest {
         assertEquals(Optional.of("command line"), c.source("tree"));
         assertEquals(Optional.of("/from-env"), c.value("images-dir"));
         assertEquals(Optional.of(env + ":2"), c.source("images-dir"));
-        assertEquals(Optional.of(Path.of("/etc.log")), c.path("log-file"));
-        assertEquals(Optional.of(etc + ":3"), c.source("log-file"));
-        assertEquals(1, c.intValue("verbosity", 0));
+        assertEquals(Optional.of(Path.of("/etc.pid")), c.path("pidfile"));
+        assertEquals(Optional.of(etc + ":3"), c.source("pidfile"));
         assertFalse(c.isSet("leave-running"), "no-leave-running in --config negates conf/cryo.conf");
         assertEquals(Optional.of(explicit + ":2"), c.source("leave-running"));
         assertEquals(List.of(home.resolve("conf/cryo.conf"), etc, env, explicit), c.files());
@@ -108,9 +107,9 @@ class ConfigLoaderTest {
 
     @Test
     void defaultsAreTheFirstLink() throws Exception {
-        CryoConfig c = ConfigLoader.load(tmp, noSystemFile(), Map.of(), Optional.empty(), List.of());
-        assertEquals(Optional.of("0"), c.value("verbosity"));
-        assertEquals(Optional.of(ConfigEntry.BUILT_IN), c.source("verbosity"));
+        CryoConfig c = ConfigLoader.load(tmp, noSystemFile(), Map.of(), Optional.empty(), List.of(), acme());
+        assertEquals(Optional.of("1M"), c.value("acme-limit"));
+        assertEquals(Optional.of(ConfigEntry.BUILT_IN), c.source("acme-limit"));
         assertFalse(c.isSet("leave-running"));
         assertEquals(Optional.empty(), c.source("tree"));
         assertEquals(List.of(), c.values("external"));
@@ -199,7 +198,7 @@ class ConfigLoaderTest {
         e = assertThrows(CryoException.class, () -> CryoConfig.ofLines("no-tree"));
         assertTrue(e.getMessage().startsWith("test:1: option 'tree' takes a value and cannot be negated"),
                 e.getMessage());
-        e = assertThrows(CryoException.class, () -> CryoConfig.ofLines("verbosity 9"));
+        e = assertThrows(CryoException.class, () -> CryoConfig.ofLines("tree abc"));
         assertEquals("core/BAD_OPTION", e.code());
         e = assertThrows(CryoException.class, () -> CryoConfig.ofLines("=5"));
         assertEquals("core/BAD_OPTION", e.code());
@@ -246,7 +245,7 @@ class ConfigLoaderTest {
             assertFalse(k.description().isBlank(), k.name());
             assertTrue(k.plugin().isEmpty(), k.name());
         }
-        assertEquals(13, ConfigKeys.all().size());
+        assertEquals(11, ConfigKeys.all().size());
         assertTrue(ConfigKeys.find("plugins.enabled").orElseThrow().repeatable());
         assertTrue(ConfigKeys.find("inherit-fd").orElseThrow().repeatable());
         assertFalse(ConfigKeys.find("tree").orElseThrow().repeatable());

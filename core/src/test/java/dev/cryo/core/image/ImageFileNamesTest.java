@@ -15,10 +15,10 @@ class ImageFileNamesTest {
         Pid pid = Pid.of(1234);
         List<String> names = List.of(ImageFileNames.INVENTORY, ImageFileNames.PSTREE, ImageFileNames.EXTERNAL,
                 ImageFileNames.core(pid), ImageFileNames.mm(pid), ImageFileNames.fdinfo(pid),
-                ImageFileNames.pagemap(pid), ImageFileNames.pages(pid), ImageFileNames.objects("unix-socket"),
+                ImageFileNames.pages(pid), ImageFileNames.objects("unix-socket"),
                 ImageFileNames.objects("acme/gpu-fd"));
         assertEquals(List.of("inventory.img", "pstree.img", "external.img", "core-1234.img", "mm-1234.img",
-                "fdinfo-1234.img", "pagemap-1234.img", "pages-1234.img", "unix-socket.img", "acme.gpu-fd.img"), names);
+                "fdinfo-1234.img", "pages-1234.img", "unix-socket.img", "acme.gpu-fd.img"), names);
         for (String n : names) {
             assertTrue(ImageFormat.isImageFileName(n), n);
         }

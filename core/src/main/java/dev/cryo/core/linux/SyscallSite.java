@@ -1,9 +1,8 @@
-package dev.cryo.core.dump;
+package dev.cryo.core.linux;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Mapping;
-import dev.cryo.core.linux.Tracee;
 
 import java.nio.ByteBuffer;
 import java.util.List;
