@@ -59,6 +59,10 @@ final class DumpCommand extends CryoSubcommand {
             description = "Accept pipes to outside the tree held on fds 0, 1 and 2 (stdin, stdout, stderr) — e.g. a program whose output goes to `| cat`; restore them with --stdio-inherit too.")
     boolean stdioInherit;
 
+    @Option(names = "--file-locks",
+            description = "Record the file locks (flock, POSIX fcntl, OFD) the tree holds, to be re-taken on restore; without it a tree holding a lock is refused. Pass it on restore too.")
+    boolean fileLocks;
+
     @Option(names = "--skip-file-size-check",
             description = "No effect on dump (sizes are always recorded): the check it skips runs on restore, pass it"
                     + " to `cryo restore`. Accepted so that one config file serves both.")

@@ -68,6 +68,10 @@ final class RestoreCommand extends CryoSubcommand {
             description = "Give the restored tree cryo's own fds 0, 1 and 2 in place of the external stdio pipes a dump --stdio-inherit accepted (only fds 0-2; other external pipes need --inherit-fd).")
     boolean stdioInherit;
 
+    @Option(names = "--file-locks",
+            description = "Re-take the file locks recorded by `dump --file-locks` in the restored processes; an image holding locks is refused without it.")
+    boolean fileLocks;
+
     @Option(names = "--skip-file-size-check",
             description = "Restore open files even when their size differs from the dump.")
     boolean skipFileSizeCheck;

@@ -91,6 +91,8 @@ public final class ConfigKeys {
         add(PIDFILE, Shape.VALUE, false, null, "FILE", null, "restore: write the restored root's pid to FILE");
         add(OVERWRITE_IMAGES, Shape.FLAG, false, null, "", null,
                 "dump: allow writing into a non-empty image directory");
+        add("file-locks", Shape.FLAG, false, null, "", null,
+                "dump: record the file locks (flock, POSIX, OFD) the tree holds; restore: re-take them");
         add(STDIO_INHERIT, Shape.FLAG, false, null, "", null,
                 "dump: accept a pipe to outside the tree held on fd 0, 1 or 2; restore: replace it by cryo's own fd"
                         + " 0, 1 or 2");

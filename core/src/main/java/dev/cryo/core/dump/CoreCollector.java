@@ -65,6 +65,7 @@ final class CoreCollector {
             core.addRlimits(r);
         }
         core.setMm(mm(task, stat, p.maps));
+        core.addAllFileLocks(p.fileLocks);
         return core.build();
     }
 

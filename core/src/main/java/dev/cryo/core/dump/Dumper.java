@@ -111,6 +111,7 @@ public final class Dumper {
                 p.prepareInjection();
             }
             TreeLayout.check(tree);
+            FileLockDump.collect(tree, config);
 
             Set<String> usedPlugins = new TreeSet<>();
             Collected fds = new Collected();

@@ -40,6 +40,8 @@ final class FrozenProcess {
     List<Mapping> maps;
     long scratch;
     LiveTask task;
+    /** Locks the process holds, filled by {@link FileLockDump} (only with --file-locks). */
+    final List<dev.cryo.core.image.proto.FileLockEntry> fileLocks = new ArrayList<>();
 
     /** A zombie's wait status; -1 for a live process. */
     int zombieStatus = -1;

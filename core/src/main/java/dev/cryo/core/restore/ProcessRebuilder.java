@@ -152,9 +152,13 @@ final class ProcessRebuilder {
         task.syscall("prctl(PR_SET_NAME)", Sys.PRCTL, Sys.PR_SET_NAME, comm, 0, 0, 0);
     }
 
-    /** cwd, root, umask, rlimits, signal handlers, session, itimers, pending signals, rseq, credentials. */
+    /**
+     * File locks (the fds exist now), cwd, root, umask, rlimits, signal handlers, session, itimers, pending signals,
+     * rseq, credentials.
+     */
     void restoreProcessState() throws CryoException {
         String who = task.who();
+        FileLockRestore.retake(task, core, data);
         task.syscall("chdir(" + core.getCwd() + ")", Sys.CHDIR, task.putScratchString(0, core.getCwd()));
         if (!core.getRoot().equals("/") && !core.getRoot().isEmpty()) {
             task.syscall("chroot(" + core.getRoot() + ")", Sys.CHROOT, task.putScratchString(0, core.getRoot()));

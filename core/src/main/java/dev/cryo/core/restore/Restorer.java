@@ -125,6 +125,8 @@ public final class Restorer {
             throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", request.imageDir().resolve(
                     ImageFileNames.PSTREE) + ": the root pid " + procs.get(0).pid() + " is recorded as a zombie");
         }
+        FileLockRestore.checkOption(procs.stream().filter(p -> !p.zombie()).map(ProcessImage::core).toList(),
+                config.isSet("file-locks"));
         for (ProcessImage p : procs) {
             checkPidFree(p.pid(), p.comm());
             for (int tid : p.proc().getThreadsList()) {
