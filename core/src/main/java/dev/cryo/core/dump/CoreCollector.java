@@ -66,6 +66,7 @@ final class CoreCollector {
         }
         core.setMm(mm(task, stat, p.maps));
         core.addAllFileLocks(p.fileLocks);
+        core.setStopSigno(p.stopSig());
         return core.build();
     }
 

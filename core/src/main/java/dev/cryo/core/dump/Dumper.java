@@ -37,12 +37,10 @@ import dev.cryo.core.image.proto.FdinfoEntry;
 import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
-import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.StopRequest;
-import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.TracerThread;
 import dev.cryo.core.plugin.HandlerRegistry;
 import org.slf4j.Logger;
@@ -187,12 +185,7 @@ public final class Dumper {
         switch (after) {
             case KILL -> tree.kill();
             case LEAVE_RUNNING -> tree.release();
-            case LEAVE_STOPPED -> {
-                for (FrozenProcess p : tree.processes) {
-                    LibC.INSTANCE.kill(p.pid, Sys.SIGSTOP);
-                }
-                tree.release();
-            }
+            case LEAVE_STOPPED -> tree.releaseStopped();
         }
     }
 

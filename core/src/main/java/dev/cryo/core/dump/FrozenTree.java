@@ -145,10 +145,17 @@ final class FrozenTree {
         return found;
     }
 
-    /** Lets every task go exactly as it was. Never throws. */
+    /** Lets every task go exactly as it was (running, or stopped if it was). Never throws. */
     void release() {
         for (int i = processes.size() - 1; i >= 0; i--) {
-            processes.get(i).release();
+            processes.get(i).release(false);
+        }
+    }
+
+    /** Lets every task go, stopped (dump --leave-stopped): untraced, cryo's traces gone, resumed by SIGCONT. */
+    void releaseStopped() {
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).release(true);
         }
     }
 

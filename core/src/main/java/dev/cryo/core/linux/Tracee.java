@@ -30,6 +30,8 @@ public final class Tracee {
     private long syscallInsn;
     private long[] savedRegs;
     private long injected;
+    /** The signal of the group stop (job control) the task was seen in, 0 if none. */
+    private int groupStopSig;
 
     public Tracee(int tid, String name) {
         this.tid = tid;
@@ -138,10 +140,29 @@ public final class Tracee {
         for (;;) {
             int s = waitStopUntil(deadline);
             if (event(s) == PTRACE_EVENT_STOP) {
+                noteTrap(s);
                 return;
             }
             cont(stopSig(s));
         }
+    }
+
+    /**
+     * A PTRACE_EVENT_STOP reports SIGTRAP for an interrupt, or the stop signal while the thread group is in a group
+     * stop (SIGSTOP, SIGTSTP... : the process is stopped by job control).
+     */
+    private void noteTrap(int s) {
+        if (stopSig(s) != SIGTRAP) {
+            groupStopSig = stopSig(s);
+        }
+    }
+
+    /**
+     * @return the stop signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) when the task was found in a group stop (stopped by
+     * job control) while cryo held it, else 0. ptrace hides the group stop: the task is traced, not stopped.
+     */
+    public int groupStopSig() {
+        return groupStopSig;
     }
 
     private static final long FREEZE_TIMEOUT_NS = 10_000_000_000L;
@@ -348,12 +369,41 @@ public final class Tracee {
     /** Like {@link #inject} even when cryo was asked to stop: for undoing cryo's own traces on the way out. */
     public long injectAlways(long nr, long... a) throws CryoException {
         prepareInjection(nr, a);
-        ptrace(PTRACE_SINGLESTEP, 0, 0, "PTRACE_SINGLESTEP");
-        int s = waitStop();
+        int s = singleStep(nr);
         if (stopSig(s) != SIGTRAP || event(s) != 0) {
             throw injectionStop(nr, s);
         }
         return finishInjection();
+    }
+
+    /**
+     * Single-steps over the prepared syscall. A job-control trap that was pending (a seized task of a stopped
+     * group traps once more; a SIGSTOP still queued stops the group) comes before any instruction runs: it is
+     * noted, and the step is retried.
+     */
+    private int singleStep(long nr) throws CryoException {
+        int deliver = 0;
+        for (int attempt = 0; ; attempt++) {
+            ptrace(PTRACE_SINGLESTEP, 0, deliver, "PTRACE_SINGLESTEP");
+            int s = waitStop();
+            boolean trap = event(s) == PTRACE_EVENT_STOP;
+            // a SIGSTOP (it cannot be blocked) queued before cryo seized the task, dequeued before the instruction:
+            // let it stop the group as it would have, the group-stop trap follows, then the step is retried
+            boolean queuedStop = event(s) == 0 && stopSig(s) == SIGSTOP;
+            if (!(trap || queuedStop) || attempt == 8) {
+                return s;
+            }
+            if (trap) {
+                noteTrap(s);
+            }
+            deliver = queuedStop ? SIGSTOP : 0;
+            long rip = getRegs()[Regs.RIP];
+            if (rip != syscallInsn) {
+                throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "injected syscall " + nr + " in "
+                        + who() + ": a job-control trap came after the instruction ran (rip 0x" + Long.toHexString(rip)
+                        + ", " + describeStatus(s) + ")");
+            }
+        }
     }
 
     /**
@@ -363,10 +413,9 @@ public final class Tracee {
     public long injectFork(long nr, long... a) throws CryoException {
         StopRequest.check();
         prepareInjection(nr, a);
-        ptrace(PTRACE_SINGLESTEP, 0, 0, "PTRACE_SINGLESTEP");
         long child = -1;
-        for (;;) {
-            int s = waitStop();
+        int s = singleStep(nr);
+        for (;; s = waitStop()) {
             int ev = event(s);
             if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_CLONE) {
                 child = eventMessage();

@@ -12,6 +12,7 @@ import dev.cryo.core.image.proto.RlimitEntry;
 import dev.cryo.core.image.proto.SigactionEntry;
 import dev.cryo.core.image.proto.SpecialVmaEntry;
 import dev.cryo.core.image.proto.ThreadCoreEntry;
+import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Regs;
@@ -291,6 +292,11 @@ final class ProcessRebuilder {
             applySyscallRestart(r);
             t.setRegs(r);
             t.setSigmask(thread.getSigmask());
+        }
+        if (core.getStopSigno() != 0) {
+            // stopped by job control at dump: queued now, the SIGSTOP stops the group as soon as cryo lets go, before
+            // any of its instructions runs (the stop is a SIGSTOP stop whatever signal stopped it at dump)
+            LibC.INSTANCE.kill(pid, Sys.SIGSTOP);
         }
     }
 
