@@ -61,12 +61,13 @@ final class CoreCollector {
         collectSigactions(task, core, scratch);
         collectItimers(task, core, scratch);
         core.setCreds(creds(status));
-        for (RlimitEntry r : Rlimits.read(pid)) {
+        for (RlimitEntry r : Rlimits.read(task)) {
             core.addRlimits(r);
         }
         core.setMm(mm(task, stat, p.maps));
         core.addAllFileLocks(p.fileLocks);
         core.setStopSigno(p.stopSig());
+        core.setAttrs(TaskAttributes.process(p, scratch));
         return core.build();
     }
 
@@ -100,6 +101,7 @@ final class CoreCollector {
         p.task.readMemory(scratch, ss);
         thread.setAltstackSp(ss.getLong(0)).setAltstackFlags(ss.getInt(8) & ~1 /* SS_ONSTACK */)
                 .setAltstackSize(ss.getLong(16));
+        thread.setAttrs(TaskAttributes.thread(p, t, scratch));
         return thread.build();
     }
 

@@ -44,6 +44,9 @@ final class FrozenProcess {
     /** Locks the process holds, filled by {@link FileLockDump} (only with --file-locks). */
     final List<dev.cryo.core.image.proto.FileLockEntry> fileLocks = new ArrayList<>();
 
+    /** Whether this is the root of the dumped tree (its parent is outside). */
+    boolean root;
+
     /** A zombie's wait status; -1 for a live process. */
     int zombieStatus = -1;
 

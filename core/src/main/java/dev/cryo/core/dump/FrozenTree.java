@@ -73,6 +73,7 @@ final class FrozenTree {
             FrozenProcess p = byPid.get(pid);
             if (p == null) {
                 p = new FrozenProcess(pid, pid == rootPid ? rootComm : st.comm());
+                p.root = pid == rootPid;
                 byPid.put(pid, p);
                 processes.add(p);
             }

@@ -3,6 +3,7 @@ package dev.cryo.core.restore;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Mapping;
+import dev.cryo.core.image.proto.CapsEntry;
 import dev.cryo.core.image.proto.CoreEntry;
 import dev.cryo.core.image.proto.CredsEntry;
 import dev.cryo.core.image.proto.ItimerEntry;
@@ -215,7 +216,7 @@ final class ProcessRebuilder {
         for (ThreadCoreEntry thread : core.getThreadsList()) {
             restoreThreadState(thread, threads.get(thread.getTid()));
         }
-        restoreCreds(core.getCreds());
+        restoreAttributesAndCreds();
     }
 
     /** State only the thread itself can set: clear_child_tid, robust list, rseq, name. */
@@ -240,37 +241,38 @@ final class ProcessRebuilder {
         }
     }
 
-    private void restoreCreds(CredsEntry c) throws CryoException {
-        Map<String, String> self = ProcFs.status((int) ProcessHandle.current().pid());
-        String uids = c.getUid() + "\t" + c.getEuid() + "\t" + c.getSuid() + "\t" + c.getFsuid();
-        String gids = c.getGid() + "\t" + c.getEgid() + "\t" + c.getSgid() + "\t" + c.getFsgid();
-        StringBuilder groups = new StringBuilder();
-        for (int g : c.getGroupsList()) {
-            groups.append(groups.length() == 0 ? "" : " ").append(g);
+    /**
+     * Attributes and credentials, in the order the kernel needs: process-wide attributes, per-thread attributes
+     * that a credential change leaves alone (and no_new_privs), credentials and capabilities, then the parent-death
+     * signal (a credential change clears it), the dumpable flag (likewise), and scheduling, set from cryo.
+     */
+    private void restoreAttributesAndCreds() throws CryoException {
+        if (core.hasAttrs()) {
+            TaskAttributesRestore.process(task, core.getAttrs());
         }
-        boolean sameIds = self.get("Uid").replaceAll("\\s+", "\t").equals(uids)
-                && self.get("Gid").replaceAll("\\s+", "\t").equals(gids);
-        boolean sameGroups = self.getOrDefault("Groups", "").trim().equals(groups.toString());
-        if (sameIds && sameGroups) {
-            return;
+        for (ThreadCoreEntry t : core.getThreadsList()) {
+            if (t.hasAttrs()) {
+                TaskAttributesRestore.threadBeforeCreds(threads.get(t.getTid()), t.getAttrs());
+            }
         }
-        ByteBuffer b = ByteBuffer.allocateDirect(Math.max(4, c.getGroupsCount() * 4)).order(ByteOrder.LITTLE_ENDIAN);
-        for (int g : c.getGroupsList()) {
-            b.putInt(g);
+        for (ThreadCoreEntry t : core.getThreadsList()) {
+            CredsEntry creds = t.hasAttrs() && t.getAttrs().hasCreds() ? t.getAttrs().getCreds() : core.getCreds();
+            CapsEntry caps = t.hasAttrs() && t.getAttrs().hasCaps() ? t.getAttrs().getCaps() : null;
+            CredentialsRestore.thread(task, threads.get(t.getTid()), creds, caps, data);
         }
-        b.flip();
-        if (b.hasRemaining()) {
-            task.writeMemory(data, b);
-        }
-        // credentials are per thread (glibc broadcasts them with SIGSETXID; an injected syscall does not)
-        for (Map.Entry<Integer, Tracee> t : threads.entrySet()) {
-            t.getValue().injectChecked("setgroups", Sys.SETGROUPS, c.getGroupsCount(), data);
-            t.getValue().injectChecked("setresgid", Sys.SETRESGID, c.getGid(), c.getEgid(), c.getSgid());
-            t.getValue().injectChecked("setresuid", Sys.SETRESUID, c.getUid(), c.getEuid(), c.getSuid());
+        for (ThreadCoreEntry t : core.getThreadsList()) {
+            if (t.hasAttrs()) {
+                TaskAttributesRestore.threadAfterCreds(threads.get(t.getTid()), t.getAttrs());
+            }
         }
         if (core.getDumpable() > 0) {
-            // changing the euid reset the dumpable flag (ptrace/gdb/core dumps by the owner): put it back
+            // a change of the euid resets the dumpable flag (ptrace/gdb/core dumps by the owner): put it back
             task.syscall("prctl(PR_SET_DUMPABLE)", Sys.PRCTL, Sys.PR_SET_DUMPABLE, core.getDumpable() - 1, 0, 0, 0);
+        }
+        for (ThreadCoreEntry t : core.getThreadsList()) {
+            if (t.hasAttrs() && t.getAttrs().hasSched()) {
+                TaskAttributesRestore.sched(t.getTid(), t.getAttrs().getSched(), task.who());
+            }
         }
     }
 
