@@ -7,6 +7,7 @@ import dev.cryo.core.image.proto.CoreEntry;
 import dev.cryo.core.image.proto.CredsEntry;
 import dev.cryo.core.image.proto.ItimerEntry;
 import dev.cryo.core.image.proto.MmEntry;
+import dev.cryo.core.image.proto.PosixTimerEntry;
 import dev.cryo.core.image.proto.RlimitEntry;
 import dev.cryo.core.image.proto.RseqEntry;
 import dev.cryo.core.image.proto.SigactionEntry;
@@ -15,6 +16,7 @@ import dev.cryo.core.image.proto.ThreadCoreEntry;
 import dev.cryo.core.linux.Errors;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.LiveTask;
+import dev.cryo.core.linux.PosixTimers;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Rlimits;
 import dev.cryo.core.linux.RobustList;
@@ -60,6 +62,7 @@ final class CoreCollector {
         core.setDumpable((int) task.syscall("prctl(PR_GET_DUMPABLE)", Sys.PRCTL, Sys.PR_GET_DUMPABLE, 0, 0, 0, 0) + 1);
         collectSigactions(task, core, scratch);
         collectItimers(task, core, scratch);
+        collectPosixTimers(task, core, scratch);
         core.setCreds(creds(status));
         for (RlimitEntry r : Rlimits.read(task)) {
             core.addRlimits(r);
@@ -144,6 +147,21 @@ final class CoreCollector {
                 core.addItimers(ItimerEntry.newBuilder().setWhich(which).setIntervalSec(b.getLong(0))
                         .setIntervalUsec(b.getLong(8)).setValueSec(b.getLong(16)).setValueUsec(b.getLong(24)));
             }
+        }
+    }
+
+    /** timer_create timers: id, clock and sigevent from /proc/PID/timers, state by timer_gettime/timer_getoverrun. */
+    private static void collectPosixTimers(LiveTask task, CoreEntry.Builder core, long scratch) throws CryoException {
+        ByteBuffer b = ByteBuffer.allocateDirect(32).order(ByteOrder.LITTLE_ENDIAN);
+        for (PosixTimers.Timer t : PosixTimers.of(task.pid().value())) {
+            task.syscall("timer_gettime(" + t.id() + ")", Sys.TIMER_GETTIME, t.id(), scratch);
+            b.clear();
+            task.readMemory(scratch, b);
+            long overrun = task.syscall("timer_getoverrun(" + t.id() + ")", Sys.TIMER_GETOVERRUN, t.id());
+            core.addPosixTimers(PosixTimerEntry.newBuilder().setId(t.id()).setClockId(t.clockId())
+                    .setNotify(t.how()).setSigno(t.signo()).setSigevValue(t.value()).setNotifyTid(t.tid())
+                    .setIntervalSec(b.getLong(0)).setIntervalNsec(b.getLong(8))
+                    .setValueSec(b.getLong(16)).setValueNsec(b.getLong(24)).setOverrun((int) overrun));
         }
     }
 

@@ -119,7 +119,6 @@ public final class Dumper {
                 if (p.isZombie()) {
                     continue;
                 }
-                checkTimers(p.pid, p.comm);
                 long tc = System.nanoTime();
                 CoreEntry core = CoreCollector.collect(p);
                 long tm = System.nanoTime();
@@ -186,14 +185,6 @@ public final class Dumper {
             case KILL -> tree.kill();
             case LEAVE_RUNNING -> tree.release();
             case LEAVE_STOPPED -> tree.releaseStopped();
-        }
-    }
-
-    private static void checkTimers(int pid, String comm) throws CryoException {
-        if (!ProcFs.timers(pid).isBlank()) {
-            throw new CryoException(Category.UNSUPPORTED, "core/POSIX_TIMERS", "dump refused: pid " + pid + " \""
-                    + comm + "\" has POSIX timers (timer_create), which cryo does not dump yet",
-                    "delete the timers before dumping; setitimer/alarm timers are supported");
         }
     }
 

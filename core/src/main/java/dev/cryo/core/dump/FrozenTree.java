@@ -23,6 +23,8 @@ import java.util.Set;
  */
 final class FrozenTree {
     private static final int MAX_ROUNDS = 100;
+    /** Seccomp suspended while cryo holds a task, when the kernel allows it (see {@link Tracee#canSuspendSeccomp}). */
+    private static final int SEIZE_OPTIONS = Tracee.canSuspendSeccomp() ? Sys.PTRACE_O_SUSPEND_SECCOMP : 0;
 
     /** Processes parents first (breadth-first from the root). */
     final List<FrozenProcess> processes = new ArrayList<>();
@@ -99,7 +101,7 @@ final class FrozenTree {
                 }
                 Tracee t = new Tracee(tid, p.comm);
                 try {
-                    t.seize(0);
+                    t.seize(SEIZE_OPTIONS);
                 } catch (CryoException e) {
                     // an exiting task refuses PTRACE_SEIZE (EPERM): let it finish dying, then take it as it is
                     Exiting outcome = awaitExit(pid, tid);
@@ -133,6 +135,7 @@ final class FrozenTree {
                     throw e;
                 }
                 p.addStopped(t);
+                checkSeccomp(p, t);
             }
             queue.addAll(ProcFs.children(pid));
         }
@@ -144,6 +147,24 @@ final class FrozenTree {
                     : Integer.compare(a.tracee.tid(), b.tracee.tid()));
         }
         return found;
+    }
+
+    /**
+     * Refuses a task under seccomp when cryo could not suspend seccomp for it: an injected system call could be
+     * refused or, in strict mode, kill it. Checked right after the stop, before any injection.
+     */
+    private static void checkSeccomp(FrozenProcess p, Tracee t) throws CryoException {
+        if (t.seccompSuspended()) {
+            return;
+        }
+        String mode = ProcFs.taskStatus(p.pid, t.tid()).getOrDefault("Seccomp", "0");
+        if (!mode.equals("0")) {
+            throw new CryoException(Category.UNSUPPORTED, "core/SECCOMP_SUSPEND", "dump refused: "
+                    + (t.tid() == p.pid ? p.who() : "thread " + t.tid() + " of " + p.who()) + " runs under seccomp"
+                    + " (mode " + mode + ") and cryo cannot suspend seccomp (PTRACE_O_SUSPEND_SECCOMP needs"
+                    + " CAP_SYS_ADMIN and a cryo under no seccomp filter): a system call cryo injects could kill it",
+                    "run cryo as root with CAP_SYS_ADMIN, outside any seccomp filter (grep Seccomp /proc/self/status)");
+        }
     }
 
     /** Lets every task go exactly as it was (running, or stopped if it was). Never throws. */

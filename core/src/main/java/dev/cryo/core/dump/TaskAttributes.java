@@ -6,6 +6,7 @@ import dev.cryo.core.image.proto.CapsEntry;
 import dev.cryo.core.image.proto.CredsEntry;
 import dev.cryo.core.image.proto.ProcessAttrsEntry;
 import dev.cryo.core.image.proto.SchedEntry;
+import dev.cryo.core.image.proto.SeccompFilterEntry;
 import dev.cryo.core.image.proto.ThreadAttrsEntry;
 import dev.cryo.core.linux.Errors;
 import dev.cryo.core.linux.LibC;
@@ -67,7 +68,9 @@ final class TaskAttributes {
                 .setInheritable(ProcFs.hexField(status, "CapInh")).setPermitted(ProcFs.hexField(status, "CapPrm"))
                 .setEffective(ProcFs.hexField(status, "CapEff")).setBounding(ProcFs.hexField(status, "CapBnd"))
                 .setAmbient(ProcFs.hexField(status, "CapAmb")).setSecurebits((int) secbits).build();
-        return ThreadAttrsEntry.newBuilder()
+        ThreadAttrsEntry.Builder attrs = ThreadAttrsEntry.newBuilder();
+        seccomp(p, t, status, attrs);
+        return attrs
                 .setCreds(creds(status))
                 .setCaps(caps)
                 .setPdeathSig(pdeath)
@@ -77,6 +80,49 @@ final class TaskAttributes {
                 .setPersonality((int) Long.parseLong(ProcFs.readTrimmed(
                         ProcFs.taskDir(p.pid, tid).resolve("personality")), 16))
                 .build();
+    }
+
+    /**
+     * Seccomp mode and, in filter mode, every filter of the thread, oldest first (PTRACE_SECCOMP_GET_FILTER: index 0
+     * is the newest). A filter that hands system calls to a supervisor (SECCOMP_RET_USER_NOTIF) is refused: its
+     * listener cannot be reconnected.
+     */
+    private static void seccomp(FrozenProcess p, Tracee t, Map<String, String> status, ThreadAttrsEntry.Builder attrs)
+            throws CryoException {
+        int mode = Integer.parseInt(status.getOrDefault("Seccomp", "0"));
+        attrs.setSeccompMode(mode);
+        if (mode != 2) {
+            return;
+        }
+        java.util.List<SeccompFilterEntry> filters = new java.util.ArrayList<>();
+        for (int i = 0; ; i++) {
+            byte[] prog = t.seccompFilter(i);
+            if (prog == null) {
+                break;
+            }
+            if (returnsUserNotif(prog)) {
+                throw new CryoException(Category.UNSUPPORTED, "core/SECCOMP_USER_NOTIF", "dump refused: "
+                        + (t.tid() == p.pid ? p.who() : "thread " + t.tid() + " of " + p.who()) + " has a seccomp"
+                        + " filter that hands system calls to a supervisor (SECCOMP_RET_USER_NOTIF); cryo cannot"
+                        + " reconnect its listener", "dump the process before it installs that filter");
+            }
+            filters.add(0, SeccompFilterEntry.newBuilder().setProgram(com.google.protobuf.ByteString.copyFrom(prog))
+                    .setFlags(t.seccompFilterFlags(i)).build());
+        }
+        attrs.addAllSeccompFilters(filters);
+    }
+
+    /** @return whether a cBPF program has a {@code ret #SECCOMP_RET_USER_NOTIF} instruction */
+    static boolean returnsUserNotif(byte[] prog) {
+        ByteBuffer b = ByteBuffer.wrap(prog).order(ByteOrder.LITTLE_ENDIAN);
+        for (int off = 0; off + 8 <= prog.length; off += 8) {
+            int code = b.getShort(off) & 0xffff;
+            int k = b.getInt(off + 4);
+            if (code == (0x06 | 0x00) /* BPF_RET | BPF_K */ && (k & 0xffff0000) == 0x7fc00000) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Uid, Gid (real, effective, saved, fs) and supplementary groups of a status file. */

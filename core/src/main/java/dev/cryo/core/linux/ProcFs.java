@@ -254,10 +254,4 @@ public final class ProcFs {
             throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot read " + p + ": " + e);
         }
     }
-
-    /** {@code /proc/PID/timers}: POSIX timers of the process (non-empty means timer_create was used). */
-    public static String timers(int pid) throws CryoException {
-        Path p = dir(pid).resolve("timers");
-        return Files.exists(p) ? read(p) : "";
-    }
 }

@@ -32,6 +32,7 @@ public final class Tracee {
     private long injected;
     /** The signal of the group stop (job control) the task was seen in, 0 if none. */
     private int groupStopSig;
+    private boolean seccompSuspended;
 
     public Tracee(int tid, String name) {
         this.tid = tid;
@@ -65,6 +66,50 @@ public final class Tracee {
         return r;
     }
 
+    /**
+     * @return whether cryo may seize with PTRACE_O_SUSPEND_SECCOMP, so that a seccomp filter or strict mode never
+     * judges the syscalls it injects: the kernel allows it to a tracer with CAP_SYS_ADMIN that is under no seccomp
+     * itself (and built with CONFIG_CHECKPOINT_RESTORE, which choosing pids needs too)
+     */
+    public static boolean canSuspendSeccomp() {
+        try {
+            java.util.Map<String, String> self = ProcFs.status((int) ProcessHandle.current().pid());
+            return "0".equals(self.get("Seccomp")) && (ProcFs.hexField(self, "CapEff") & (1L << 21)) != 0;
+        } catch (CryoException e) {
+            return false;
+        }
+    }
+
+    /** @return whether the task was seized with PTRACE_O_SUSPEND_SECCOMP */
+    public boolean seccompSuspended() {
+        return seccompSuspended;
+    }
+
+    /** The cBPF program of seccomp filter {@code index} (0 = the newest), or null when the task has no such filter. */
+    public byte[] seccompFilter(int index) throws CryoException {
+        long n = C.ptrace(PTRACE_SECCOMP_GET_FILTER, tid, index, 0);
+        if (n == -1) {
+            int e = LibC.errno();
+            if (e == Errors.ENOENT) {
+                return null;
+            }
+            throw Errors.failure("PTRACE_SECCOMP_GET_FILTER(" + index + ") of " + who(), e);
+        }
+        Pointer buf = Memory.allocateDirect(LibC.runtime(), (int) n * 8, true);
+        long m = ptrace(PTRACE_SECCOMP_GET_FILTER, index, buf.address(), "PTRACE_SECCOMP_GET_FILTER");
+        byte[] b = new byte[(int) Math.min(n, m) * 8];
+        buf.get(0, b, 0, b.length);
+        return b;
+    }
+
+    /** The flags seccomp filter {@code index} was installed with (SECCOMP_FILTER_FLAG_LOG). */
+    public long seccompFilterFlags(int index) throws CryoException {
+        small.putLong(0, index);
+        small.putLong(8, 0);
+        ptrace(PTRACE_SECCOMP_GET_METADATA, 16, small.address(), "PTRACE_SECCOMP_GET_METADATA");
+        return small.getLong(8);
+    }
+
     public void seize(int options) throws CryoException {
         long r = C.ptrace(PTRACE_SEIZE, tid, 0, options);
         if (r == -1) {
@@ -74,6 +119,7 @@ public final class Tracee {
                     e == Errors.EPERM ? "run cryo as root; make sure no debugger or other cryo traces the process"
                             : null);
         }
+        seccompSuspended = (options & PTRACE_O_SUSPEND_SECCOMP) != 0;
     }
 
     public void interrupt() throws CryoException {

@@ -41,6 +41,7 @@ final class ProcessCreator implements AutoCloseable {
     private long scratch;
     private long vdsoSyscallOffset;
     private long tempArea;
+    private boolean seccompSuspended;
 
     ProcessCreator(Path stub) {
         this.stub = stub;
@@ -56,6 +57,11 @@ final class ProcessCreator implements AutoCloseable {
 
     long vdsoSyscallOffset() {
         return vdsoSyscallOffset;
+    }
+
+    /** @return whether the created tasks are traced with seccomp suspended (PTRACE_O_SUSPEND_SECCOMP) */
+    boolean seccompSuspended() {
+        return seccompSuspended;
     }
 
     /** @return an area free in both layouts, large enough to park the kernel areas while moving them */
@@ -74,7 +80,11 @@ final class ProcessCreator implements AutoCloseable {
         }
         stubPid = Spawner.spawnDetachedStdio(stub.toString(), List.of("cryo-stub"));
         Tracee st = new Tracee(stubPid, "cryo-stub");
-        st.seize(Sys.PTRACE_O_EXITKILL | Sys.PTRACE_O_TRACEFORK | Sys.PTRACE_O_TRACECLONE);
+        // the options pass to every task cloned from the stub; with seccomp suspended, the seccomp state a restored
+        // task gets back never judges the syscalls cryo injects afterwards
+        st.seize(Sys.PTRACE_O_EXITKILL | Sys.PTRACE_O_TRACEFORK | Sys.PTRACE_O_TRACECLONE
+                | (Tracee.canSuspendSeccomp() ? Sys.PTRACE_O_SUSPEND_SECCOMP : 0));
+        seccompSuspended = st.seccompSuspended();
         st.freeze();
         st.setSavedRegs(st.getRegs());
         List<Mapping> stubMaps = ProcFs.mapsOnly(stubPid);

@@ -200,8 +200,12 @@ final class ProcessRebuilder {
             task.writeMemory(data, b);
             task.syscall("setitimer(" + t.getWhich() + ")", Sys.SETITIMER, t.getWhich(), data, 0);
         }
+        PosixTimerRestore.restore(task, core, data);
         for (ThreadCoreEntry thread : core.getThreadsList()) {
             for (var si : thread.getPendingList()) {
+                if (PosixTimerRestore.queuedByTimer(si, core)) {
+                    continue;
+                }
                 int signo = si.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getInt(0);
                 task.writeMemory(data, ByteBuffer.allocateDirect(si.size()).put(si.asReadOnlyByteBuffer()).flip());
                 task.syscall("rt_tgsigqueueinfo(" + signo + ", tid " + thread.getTid() + ")", Sys.RT_TGSIGQUEUEINFO,
@@ -209,6 +213,9 @@ final class ProcessRebuilder {
             }
         }
         for (var si : core.getSharedPendingList()) {
+            if (PosixTimerRestore.queuedByTimer(si, core)) {
+                continue;
+            }
             int signo = si.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getInt(0);
             task.writeMemory(data, ByteBuffer.allocateDirect(si.size()).put(si.asReadOnlyByteBuffer()).flip());
             task.syscall("rt_sigqueueinfo(" + signo + ")", Sys.RT_SIGQUEUEINFO, pid, signo, data);
@@ -243,7 +250,8 @@ final class ProcessRebuilder {
 
     /**
      * Attributes and credentials, in the order the kernel needs: process-wide attributes, per-thread attributes
-     * that a credential change leaves alone (and no_new_privs), credentials and capabilities, then the parent-death
+     * that a credential change leaves alone (and no_new_privs), seccomp (while the threads may still install a
+     * filter without no_new_privs), credentials and capabilities, then the parent-death
      * signal (a credential change clears it), the dumpable flag (likewise), and scheduling, set from cryo.
      */
     private void restoreAttributesAndCreds() throws CryoException {
@@ -255,6 +263,7 @@ final class ProcessRebuilder {
                 TaskAttributesRestore.threadBeforeCreds(threads.get(t.getTid()), t.getAttrs());
             }
         }
+        SeccompRestore.restore(task, threads, core.getThreadsList(), creator.tempArea(), creator.seccompSuspended());
         for (ThreadCoreEntry t : core.getThreadsList()) {
             CredsEntry creds = t.hasAttrs() && t.getAttrs().hasCreds() ? t.getAttrs().getCreds() : core.getCreds();
             CapsEntry caps = t.hasAttrs() && t.getAttrs().hasCaps() ? t.getAttrs().getCaps() : null;
