@@ -45,13 +45,17 @@ final class CoreCollector {
         ProcFs.Stat stat = p.stat;
         Map<String, String> status = ProcFs.status(pid);
 
+        String cwd = ProcFs.readLink(task.procDir().resolve("cwd"));
+        String root = ProcFs.readLink(task.procDir().resolve("root"));
+        ProcessChecks.checkDirectory(p.who(), "working directory", cwd);
+        ProcessChecks.checkDirectory(p.who(), "root directory (chroot)", root);
         CoreEntry.Builder core = CoreEntry.newBuilder()
                 .setPid(pid)
                 .setComm(p.comm)
                 .setStartTimeTicks(stat.startTime())
                 .setUmask(Integer.parseInt(status.getOrDefault("Umask", "0022"), 8))
-                .setCwd(ProcFs.readLink(task.procDir().resolve("cwd")))
-                .setRoot(ProcFs.readLink(task.procDir().resolve("root")));
+                .setCwd(cwd)
+                .setRoot(root);
         long scratch = task.scratchAddress();
         for (FrozenProcess.FrozenThread ft : p.threads) {
             core.addThreads(thread(p, ft, scratch));

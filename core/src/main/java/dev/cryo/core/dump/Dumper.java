@@ -262,6 +262,7 @@ public final class Dumper {
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
             for (int n : ProcFs.fds(pid)) {
                 FdInfo fd = FdInfos.read(pid, n);
+                ProcessChecks.checkFd(task.who(), n, fd.link());
                 Optional<FdRef> same = shared.findOrAdd(pid, fd);
                 if (same.isPresent()) {
                     w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());

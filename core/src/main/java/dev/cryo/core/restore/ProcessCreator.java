@@ -123,6 +123,14 @@ final class ProcessCreator implements AutoCloseable {
         return cloneInto(parent, 0, Sys.SIGCHLD, pid, comm);
     }
 
+    /**
+     * Creates a helper process with pid {@code pid} as a child of {@code parent} with exit signal 0 (its exit sends
+     * the parent no SIGCHLD; the parent reaps it with __WALL), see {@link OrphanedGroups}.
+     */
+    Tracee createGroupHelper(Tracee parent, int pid, String what) throws CryoException {
+        return cloneInto(parent, 0, 0, pid, what);
+    }
+
     /** Creates a thread {@code tid} in the process of {@code leader}, whose memory must be in place already. */
     Tracee createThread(Tracee leader, int tid, String comm) throws CryoException {
         return cloneInto(leader, CLONE_THREAD_FLAGS, 0, tid, comm);
@@ -169,6 +177,15 @@ final class ProcessCreator implements AutoCloseable {
             throw e;
         }
         return child;
+    }
+
+    /** Sets the name (comm) of a created task that is still a copy of the stub: prctl(PR_SET_NAME) in it. */
+    void setName(Tracee t, String comm) throws CryoException {
+        byte[] name = comm.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocateDirect(16);
+        b.put(name, 0, Math.min(name.length, 15)).put((byte) 0).flip();
+        t.writeFully(dataArea(), b, "comm");
+        t.injectChecked("prctl(PR_SET_NAME, " + comm + ")", Sys.PRCTL, Sys.PR_SET_NAME, dataArea(), 0, 0, 0);
     }
 
     private void killStub() {
