@@ -96,6 +96,12 @@ final class CredentialsRestore {
             }
         }
         long bounding = ProcFs.hexField(now, "CapBnd");
+        if ((caps.getBounding() & ~bounding) != 0) {
+            throw new CryoException(Category.KERNEL, "core/CAPABILITIES", "cannot restore the bounding set of " + who
+                    + " (" + hex(caps.getBounding()) + "): it held capabilities " + hex(caps.getBounding() & ~bounding)
+                    + " that cryo's own bounding set lacks, and a bounding set can only shrink",
+                    "run cryo with a bounding set that has them");
+        }
         for (int cap = 0; cap < 64; cap++) {
             long bit = 1L << cap;
             if ((bounding & bit) != 0 && (caps.getBounding() & bit) == 0) {
