@@ -48,6 +48,10 @@ final class DumpCommand extends CryoSubcommand {
             description = "Declare a resource outside the tree that the tree may reference (repeatable).")
     List<String> external;
 
+    @Option(names = "--file-locks",
+            description = "Record the file locks (flock, POSIX fcntl, OFD) the tree holds, to be re-taken on restore; without it a tree holding a lock is refused. Pass it on restore too.")
+    boolean fileLocks;
+
     @Option(names = "--overwrite-images",
             description = "Replace an existing image in DIR instead of refusing to.")
     boolean overwriteImages;

@@ -57,6 +57,10 @@ final class RestoreCommand extends CryoSubcommand {
             description = "Give the restored tree cryo's fd N in place of the dumped resource RES (repeatable).")
     List<String> inheritFd;
 
+    @Option(names = "--file-locks",
+            description = "Re-take the file locks recorded by `dump --file-locks` in the restored processes; an image holding locks is refused without it.")
+    boolean fileLocks;
+
     @Override
     public Integer call() throws CryoException {
         CryoConfig config = loadConfig();

@@ -80,6 +80,8 @@ public final class ConfigKeys {
         add(PIDFILE, Shape.VALUE, false, null, "FILE", null, "restore: write the restored root's pid to FILE");
         add(OVERWRITE_IMAGES, Shape.FLAG, false, null, "", null,
                 "dump: allow writing into a non-empty image directory");
+        add("file-locks", Shape.FLAG, false, null, "", null,
+                "dump: record the file locks (flock, POSIX, OFD) the tree holds; restore: re-take them");
     }
 
     private ConfigKeys() {

@@ -7,6 +7,7 @@ import dev.cryo.core.image.proto.CoreEntry;
 import dev.cryo.core.image.proto.CredsEntry;
 import dev.cryo.core.image.proto.ItimerEntry;
 import dev.cryo.core.image.proto.MmEntry;
+import dev.cryo.core.image.proto.PosixTimerEntry;
 import dev.cryo.core.image.proto.RlimitEntry;
 import dev.cryo.core.image.proto.RseqEntry;
 import dev.cryo.core.image.proto.SigactionEntry;
@@ -15,6 +16,7 @@ import dev.cryo.core.image.proto.ThreadCoreEntry;
 import dev.cryo.core.linux.Errors;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.LiveTask;
+import dev.cryo.core.linux.PosixTimers;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Rlimits;
 import dev.cryo.core.linux.RobustList;
@@ -43,13 +45,17 @@ final class CoreCollector {
         ProcFs.Stat stat = p.stat;
         Map<String, String> status = ProcFs.status(pid);
 
+        String cwd = ProcFs.readLink(task.procDir().resolve("cwd"));
+        String root = ProcFs.readLink(task.procDir().resolve("root"));
+        ProcessChecks.checkDirectory(p.who(), "working directory", cwd);
+        ProcessChecks.checkDirectory(p.who(), "root directory (chroot)", root);
         CoreEntry.Builder core = CoreEntry.newBuilder()
                 .setPid(pid)
                 .setComm(p.comm)
                 .setStartTimeTicks(stat.startTime())
                 .setUmask(Integer.parseInt(status.getOrDefault("Umask", "0022"), 8))
-                .setCwd(ProcFs.readLink(task.procDir().resolve("cwd")))
-                .setRoot(ProcFs.readLink(task.procDir().resolve("root")));
+                .setCwd(cwd)
+                .setRoot(root);
         long scratch = task.scratchAddress();
         for (FrozenProcess.FrozenThread ft : p.threads) {
             core.addThreads(thread(p, ft, scratch));
@@ -60,11 +66,15 @@ final class CoreCollector {
         core.setDumpable((int) task.syscall("prctl(PR_GET_DUMPABLE)", Sys.PRCTL, Sys.PR_GET_DUMPABLE, 0, 0, 0, 0) + 1);
         collectSigactions(task, core, scratch);
         collectItimers(task, core, scratch);
+        collectPosixTimers(task, core, scratch);
         core.setCreds(creds(status));
-        for (RlimitEntry r : Rlimits.read(pid)) {
+        for (RlimitEntry r : Rlimits.read(task)) {
             core.addRlimits(r);
         }
         core.setMm(mm(task, stat, p.maps));
+        core.addAllFileLocks(p.fileLocks);
+        core.setStopSigno(p.stopSig());
+        core.setAttrs(TaskAttributes.process(p, scratch));
         return core.build();
     }
 
@@ -98,6 +108,7 @@ final class CoreCollector {
         p.task.readMemory(scratch, ss);
         thread.setAltstackSp(ss.getLong(0)).setAltstackFlags(ss.getInt(8) & ~1 /* SS_ONSTACK */)
                 .setAltstackSize(ss.getLong(16));
+        thread.setAttrs(TaskAttributes.thread(p, t, scratch));
         return thread.build();
     }
 
@@ -140,6 +151,21 @@ final class CoreCollector {
                 core.addItimers(ItimerEntry.newBuilder().setWhich(which).setIntervalSec(b.getLong(0))
                         .setIntervalUsec(b.getLong(8)).setValueSec(b.getLong(16)).setValueUsec(b.getLong(24)));
             }
+        }
+    }
+
+    /** timer_create timers: id, clock and sigevent from /proc/PID/timers, state by timer_gettime/timer_getoverrun. */
+    private static void collectPosixTimers(LiveTask task, CoreEntry.Builder core, long scratch) throws CryoException {
+        ByteBuffer b = ByteBuffer.allocateDirect(32).order(ByteOrder.LITTLE_ENDIAN);
+        for (PosixTimers.Timer t : PosixTimers.of(task.pid().value())) {
+            task.syscall("timer_gettime(" + t.id() + ")", Sys.TIMER_GETTIME, t.id(), scratch);
+            b.clear();
+            task.readMemory(scratch, b);
+            long overrun = task.syscall("timer_getoverrun(" + t.id() + ")", Sys.TIMER_GETOVERRUN, t.id());
+            core.addPosixTimers(PosixTimerEntry.newBuilder().setId(t.id()).setClockId(t.clockId())
+                    .setNotify(t.how()).setSigno(t.signo()).setSigevValue(t.value()).setNotifyTid(t.tid())
+                    .setIntervalSec(b.getLong(0)).setIntervalNsec(b.getLong(8))
+                    .setValueSec(b.getLong(16)).setValueNsec(b.getLong(24)).setOverrun((int) overrun));
         }
     }
 

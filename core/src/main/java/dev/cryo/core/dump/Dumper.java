@@ -38,12 +38,10 @@ import dev.cryo.core.image.proto.FdinfoEntry;
 import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
-import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.StopRequest;
-import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.TracerThread;
 import dev.cryo.core.plugin.HandlerRegistry;
 import org.slf4j.Logger;
@@ -141,6 +139,7 @@ public final class Dumper {
                 p.prepareInjection();
             }
             TreeLayout.check(tree);
+            FileLockDump.collect(tree, config);
 
             Set<String> usedPlugins = new TreeSet<>();
             Collected fds = new Collected();
@@ -150,7 +149,6 @@ public final class Dumper {
                 if (p.isZombie()) {
                     continue;
                 }
-                checkTimers(p.pid, p.comm);
                 long tc = System.nanoTime();
                 CoreEntry core = CoreCollector.collect(p);
                 long tm = System.nanoTime();
@@ -216,20 +214,7 @@ public final class Dumper {
         switch (after) {
             case KILL -> tree.kill();
             case LEAVE_RUNNING -> tree.release();
-            case LEAVE_STOPPED -> {
-                for (FrozenProcess p : tree.processes) {
-                    LibC.INSTANCE.kill(p.pid, Sys.SIGSTOP);
-                }
-                tree.release();
-            }
-        }
-    }
-
-    private static void checkTimers(int pid, String comm) throws CryoException {
-        if (!ProcFs.timers(pid).isBlank()) {
-            throw new CryoException(Category.UNSUPPORTED, "core/POSIX_TIMERS", "dump refused: pid " + pid + " \""
-                    + comm + "\" has POSIX timers (timer_create), which cryo does not dump yet",
-                    "delete the timers before dumping; setitimer/alarm timers are supported");
+            case LEAVE_STOPPED -> tree.releaseStopped();
         }
     }
 
@@ -307,6 +292,7 @@ public final class Dumper {
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
             for (int n : ProcFs.fds(pid)) {
                 FdInfo fd = FdInfos.read(pid, n, kernel);
+                ProcessChecks.checkFd(task.who(), n, fd.link());
                 Optional<FdRef> same = shared.findOrAdd(pid, fd);
                 if (same.isPresent()) {
                     w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());

@@ -2,6 +2,7 @@ package dev.cryo.core.dump;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.Mapping;
+import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Sys;
@@ -41,6 +42,11 @@ final class FrozenProcess {
     List<Mapping> maps;
     long scratch;
     LiveTask task;
+    /** Locks the process holds, filled by {@link FileLockDump} (only with --file-locks). */
+    final List<dev.cryo.core.image.proto.FileLockEntry> fileLocks = new ArrayList<>();
+
+    /** Whether this is the root of the dumped tree (its parent is outside). */
+    boolean root;
 
     /** A zombie's wait status; -1 for a live process. */
     int zombieStatus = -1;
@@ -97,8 +103,33 @@ final class FrozenProcess {
         task.setScratch(scratch, SCRATCH_SIZE);
     }
 
-    /** Undoes cryo's traces and detaches every thread; the process runs on as before. Never throws. */
+    /**
+     * @return the signal of the group stop (job control) the process was found in, 0 when it was running. A SIGSTOP
+     * still queued when cryo seized the process stops it during the freeze, as it would have without cryo.
+     */
+    int stopSig() {
+        for (FrozenThread t : threads) {
+            if (t.tracee.groupStopSig() != 0) {
+                return t.tracee.groupStopSig();
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Undoes cryo's traces and detaches every thread; the process runs on as before, or stays stopped when it was
+     * stopped (the kernel puts a detached task of a stopped group back into the group stop). Never throws.
+     */
     void release() {
+        release(false);
+    }
+
+    /**
+     * Like {@link #release()}, and with {@code stop} the process is left stopped (dump --leave-stopped): once
+     * cryo's traces are gone a SIGSTOP is queued while every thread is still held, so the first thing each
+     * thread does after the detach is to stop; it runs no instruction of its own before a SIGCONT.
+     */
+    void release(boolean stop) {
         if (scratch > 0) {
             try {
                 leader().tracee.injectAlways(Sys.MUNMAP, scratch, SCRATCH_SIZE);
@@ -115,6 +146,11 @@ final class FrozenProcess {
                 LOG.warn("could not restore the registers of thread {} of {}: {}", t.tracee.tid(), who(),
                         e.getMessage());
             }
+        }
+        if (stop && !threads.isEmpty()) {
+            LibC.INSTANCE.kill(pid, Sys.SIGSTOP);
+        }
+        for (FrozenThread t : threads) {
             t.tracee.detachQuietly();
         }
         threads.clear();

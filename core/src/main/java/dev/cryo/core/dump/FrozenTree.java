@@ -23,6 +23,8 @@ import java.util.Set;
  */
 final class FrozenTree {
     private static final int MAX_ROUNDS = 100;
+    /** Seccomp suspended while cryo holds a task, when the kernel allows it (see {@link Tracee#canSuspendSeccomp}). */
+    private static final int SEIZE_OPTIONS = Tracee.canSuspendSeccomp() ? Sys.PTRACE_O_SUSPEND_SECCOMP : 0;
 
     /** Processes parents first (breadth-first from the root). */
     final List<FrozenProcess> processes = new ArrayList<>();
@@ -73,6 +75,7 @@ final class FrozenTree {
             FrozenProcess p = byPid.get(pid);
             if (p == null) {
                 p = new FrozenProcess(pid, pid == rootPid ? rootComm : st.comm());
+                p.root = pid == rootPid;
                 byPid.put(pid, p);
                 processes.add(p);
             }
@@ -98,7 +101,7 @@ final class FrozenTree {
                 }
                 Tracee t = new Tracee(tid, p.comm);
                 try {
-                    t.seize(0);
+                    t.seize(SEIZE_OPTIONS);
                 } catch (CryoException e) {
                     // an exiting task refuses PTRACE_SEIZE (EPERM): let it finish dying, then take it as it is
                     Exiting outcome = awaitExit(pid, tid);
@@ -132,6 +135,7 @@ final class FrozenTree {
                     throw e;
                 }
                 p.addStopped(t);
+                checkSeccomp(p, t);
             }
             queue.addAll(ProcFs.children(pid));
         }
@@ -145,10 +149,35 @@ final class FrozenTree {
         return found;
     }
 
-    /** Lets every task go exactly as it was. Never throws. */
+    /**
+     * Refuses a task under seccomp when cryo could not suspend seccomp for it: an injected system call could be
+     * refused or, in strict mode, kill it. Checked right after the stop, before any injection.
+     */
+    private static void checkSeccomp(FrozenProcess p, Tracee t) throws CryoException {
+        if (t.seccompSuspended()) {
+            return;
+        }
+        String mode = ProcFs.taskStatus(p.pid, t.tid()).getOrDefault("Seccomp", "0");
+        if (!mode.equals("0")) {
+            throw new CryoException(Category.UNSUPPORTED, "core/SECCOMP_SUSPEND", "dump refused: "
+                    + (t.tid() == p.pid ? p.who() : "thread " + t.tid() + " of " + p.who()) + " runs under seccomp"
+                    + " (mode " + mode + ") and cryo cannot suspend seccomp (PTRACE_O_SUSPEND_SECCOMP needs"
+                    + " CAP_SYS_ADMIN and a cryo under no seccomp filter): a system call cryo injects could kill it",
+                    "run cryo as root with CAP_SYS_ADMIN, outside any seccomp filter (grep Seccomp /proc/self/status)");
+        }
+    }
+
+    /** Lets every task go exactly as it was (running, or stopped if it was). Never throws. */
     void release() {
         for (int i = processes.size() - 1; i >= 0; i--) {
-            processes.get(i).release();
+            processes.get(i).release(false);
+        }
+    }
+
+    /** Lets every task go, stopped (dump --leave-stopped): untraced, cryo's traces gone, resumed by SIGCONT. */
+    void releaseStopped() {
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).release(true);
         }
     }
 

@@ -5,9 +5,43 @@ import dev.cryo.api.CryoException.Category;
 import dev.cryo.core.linux.ProcFs;
 
 
-/** What makes a root pid dumpable at all, checked before anything is frozen. */
+/**
+ * What makes a root pid dumpable at all, checked before anything is frozen; and what the dump of a process must
+ * refuse because a restore could not bring it back (a deleted working directory, a namespace fd).
+ */
 final class ProcessChecks {
+    private static final java.util.regex.Pattern NAMESPACE_LINK = java.util.regex.Pattern.compile(
+            "(net|mnt|pid|pid_for_children|uts|ipc|user|cgroup|time|time_for_children):\\[\\d+\\]");
+
     private ProcessChecks() {
+    }
+
+    /**
+     * Refuses a working directory or root that was deleted ({@code /proc/PID/cwd} reads {@code PATH (deleted)}):
+     * a restore could not enter it again.
+     */
+    static void checkDirectory(String who, String what, String link) throws CryoException {
+        if (link.endsWith(" (deleted)")) {
+            String path = link.substring(0, link.length() - " (deleted)".length());
+            throw new CryoException(Category.UNSUPPORTED, "core/DIRECTORY_DELETED", "dump refused: the " + what
+                    + " of " + who + ", " + path + ", was deleted; a restore could not enter it again",
+                    "let the program change to a directory that exists, then dump again (a new " + path
+                            + " would be another directory)");
+        }
+    }
+
+    /**
+     * Refuses an fd on a namespace ({@code /proc/PID/ns/*}, reading {@code net:[4026531833]}): cryo does not dump
+     * namespaces, and a restore could not open it again by that name.
+     */
+    static void checkFd(String who, int fd, String link) throws CryoException {
+        if (NAMESPACE_LINK.matcher(link).matches()) {
+            String kind = link.substring(0, link.indexOf(':'));
+            throw new CryoException(Category.UNSUPPORTED, "core/NAMESPACE_FD", "dump refused: fd " + fd + " of "
+                    + who + " is a " + kind + " namespace (" + link + ", opened from /proc/PID/ns/" + kind
+                    + "); cryo does not dump namespaces and could not open it again",
+                    "dump the tree before it opens a namespace file, or let it close that fd");
+        }
     }
 
     /** @return the process name */

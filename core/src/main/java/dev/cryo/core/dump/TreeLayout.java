@@ -6,8 +6,9 @@ import dev.cryo.api.CryoException.Category;
 /**
  * Checks that the sessions and process groups of a frozen tree can be rebuilt by forking from the root: every
  * session is led by a process of the tree that is an ancestor of its members, or lies outside the tree for the
- * whole branch (the restored processes then join cryo's session, like CRIU's shell jobs); every group is led by
- * a process of the tree in the same session, or lies outside the tree together with the session.
+ * whole branch (the restored processes then join cryo's session, like CRIU's shell jobs); every group led by a
+ * process of the tree is in that process's session. A group whose leader exited is rebuilt by a helper when its
+ * session is in the tree, and left (its members join cryo's group) when the session is outside too.
  */
 final class TreeLayout {
     private TreeLayout() {
@@ -37,12 +38,8 @@ final class TreeLayout {
                 }
                 continue;
             }
-            if (tree.contains(sid) || sid == p.pid) {
-                throw new CryoException(Category.UNSUPPORTED, "core/GROUP_LEADER_GONE", "dump refused: "
-                        + p.who() + " is in process group " + pgid + " whose leader (pid " + pgid
-                        + ") is not in the tree (it exited or lives elsewhere); cryo cannot recreate a group without"
-                        + " its leader", "dump a tree whose process groups are led by processes of the tree");
-            }
+            // the leader exited: a group in a session of the tree is founded again by a helper with the leader's pid
+            // at restore (OrphanedGroups); one in a session outside the tree is left, its members join cryo's
         }
     }
 }

@@ -101,6 +101,27 @@ public final class ProcFs {
         return parseKeyValues(read(dir(pid).resolve("status")));
     }
 
+    /** {@code /proc/PID/task/TID/status}: per-thread fields (credentials, capabilities, seccomp) as key → value. */
+    public static Map<String, String> taskStatus(int pid, int tid) throws CryoException {
+        return parseKeyValues(read(taskDir(pid, tid).resolve("status")));
+    }
+
+    /** @return {@code /proc/PID/task/TID} */
+    public static Path taskDir(int pid, int tid) {
+        return dir(pid).resolve("task").resolve(Integer.toString(tid));
+    }
+
+    /** Reads a small /proc file, trimmed. */
+    public static String readTrimmed(Path p) throws CryoException {
+        return read(p).strip();
+    }
+
+    /** @return the hexadecimal status field {@code key} (CapEff, SigPnd...) as a number; 0 when absent */
+    public static long hexField(Map<String, String> status, String key) {
+        String v = status.get(key);
+        return v == null || v.isEmpty() ? 0 : Long.parseUnsignedLong(v, 16);
+    }
+
     static Map<String, String> parseKeyValues(String text) {
         Map<String, String> m = new HashMap<>();
         for (String line : text.split("\n")) {
@@ -232,11 +253,5 @@ public final class ProcFs {
         } catch (IOException e) {
             throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot read " + p + ": " + e);
         }
-    }
-
-    /** {@code /proc/PID/timers}: POSIX timers of the process (non-empty means timer_create was used). */
-    public static String timers(int pid) throws CryoException {
-        Path p = dir(pid).resolve("timers");
-        return Files.exists(p) ? read(p) : "";
     }
 }

@@ -18,15 +18,33 @@ public final class Rlimits {
     private Rlimits() {
     }
 
-    public static List<RlimitEntry> read(int pid) throws CryoException {
+    /**
+     * Reads every limit of the process of {@code task} with prlimit(2) from cryo; when the kernel refuses that
+     * (EPERM: the process runs under another uid and cryo lacks CAP_SYS_RESOURCE) the process is asked itself,
+     * with an injected {@code prlimit64(0, r, NULL, &old)}.
+     */
+    public static List<RlimitEntry> read(LiveTask task) throws CryoException {
+        int pid = task.pid().value();
         Pointer old = Memory.allocateDirect(LibC.runtime(), 16, true);
+        java.nio.ByteBuffer injected = java.nio.ByteBuffer.allocateDirect(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         List<RlimitEntry> out = new ArrayList<>();
         for (int r = 0; r < NAMES.length; r++) {
-            if (LibC.INSTANCE.prlimit(pid, r, null, old) != 0) {
+            long cur;
+            long max;
+            if (LibC.INSTANCE.prlimit(pid, r, null, old) == 0) {
+                cur = old.getLong(0);
+                max = old.getLong(8);
+            } else if (LibC.errno() == Errors.EPERM) {
+                task.syscall("prlimit64(0, " + NAMES[r] + ", NULL, &old)", Sys.PRLIMIT64, 0, r, 0,
+                        task.scratchAddress());
+                injected.clear();
+                task.readMemory(task.scratchAddress(), injected);
+                cur = injected.getLong(0);
+                max = injected.getLong(8);
+            } else {
                 throw Errors.failure("prlimit(" + pid + ", " + NAMES[r] + ")", LibC.errno());
             }
-            out.add(RlimitEntry.newBuilder().setResource(r).setName(NAMES[r]).setCur(old.getLong(0))
-                    .setMax(old.getLong(8)).build());
+            out.add(RlimitEntry.newBuilder().setResource(r).setName(NAMES[r]).setCur(cur).setMax(max).build());
         }
         return out;
     }

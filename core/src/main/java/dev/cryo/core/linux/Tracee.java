@@ -30,6 +30,9 @@ public final class Tracee {
     private long syscallInsn;
     private long[] savedRegs;
     private long injected;
+    /** The signal of the group stop (job control) the task was seen in, 0 if none. */
+    private int groupStopSig;
+    private boolean seccompSuspended;
 
     public Tracee(int tid, String name) {
         this.tid = tid;
@@ -63,6 +66,50 @@ public final class Tracee {
         return r;
     }
 
+    /**
+     * @return whether cryo may seize with PTRACE_O_SUSPEND_SECCOMP, so that a seccomp filter or strict mode never
+     * judges the syscalls it injects: the kernel allows it to a tracer with CAP_SYS_ADMIN that is under no seccomp
+     * itself (and built with CONFIG_CHECKPOINT_RESTORE, which choosing pids needs too)
+     */
+    public static boolean canSuspendSeccomp() {
+        try {
+            java.util.Map<String, String> self = ProcFs.status((int) ProcessHandle.current().pid());
+            return "0".equals(self.get("Seccomp")) && (ProcFs.hexField(self, "CapEff") & (1L << 21)) != 0;
+        } catch (CryoException e) {
+            return false;
+        }
+    }
+
+    /** @return whether the task was seized with PTRACE_O_SUSPEND_SECCOMP */
+    public boolean seccompSuspended() {
+        return seccompSuspended;
+    }
+
+    /** The cBPF program of seccomp filter {@code index} (0 = the newest), or null when the task has no such filter. */
+    public byte[] seccompFilter(int index) throws CryoException {
+        long n = C.ptrace(PTRACE_SECCOMP_GET_FILTER, tid, index, 0);
+        if (n == -1) {
+            int e = LibC.errno();
+            if (e == Errors.ENOENT) {
+                return null;
+            }
+            throw Errors.failure("PTRACE_SECCOMP_GET_FILTER(" + index + ") of " + who(), e);
+        }
+        Pointer buf = Memory.allocateDirect(LibC.runtime(), (int) n * 8, true);
+        long m = ptrace(PTRACE_SECCOMP_GET_FILTER, index, buf.address(), "PTRACE_SECCOMP_GET_FILTER");
+        byte[] b = new byte[(int) Math.min(n, m) * 8];
+        buf.get(0, b, 0, b.length);
+        return b;
+    }
+
+    /** The flags seccomp filter {@code index} was installed with (SECCOMP_FILTER_FLAG_LOG). */
+    public long seccompFilterFlags(int index) throws CryoException {
+        small.putLong(0, index);
+        small.putLong(8, 0);
+        ptrace(PTRACE_SECCOMP_GET_METADATA, 16, small.address(), "PTRACE_SECCOMP_GET_METADATA");
+        return small.getLong(8);
+    }
+
     public void seize(int options) throws CryoException {
         long r = C.ptrace(PTRACE_SEIZE, tid, 0, options);
         if (r == -1) {
@@ -72,6 +119,7 @@ public final class Tracee {
                     e == Errors.EPERM ? "run cryo as root; make sure no debugger or other cryo traces the process"
                             : null);
         }
+        seccompSuspended = (options & PTRACE_O_SUSPEND_SECCOMP) != 0;
     }
 
     public void interrupt() throws CryoException {
@@ -138,10 +186,29 @@ public final class Tracee {
         for (;;) {
             int s = waitStopUntil(deadline);
             if (event(s) == PTRACE_EVENT_STOP) {
+                noteTrap(s);
                 return;
             }
             cont(stopSig(s));
         }
+    }
+
+    /**
+     * A PTRACE_EVENT_STOP reports SIGTRAP for an interrupt, or the stop signal while the thread group is in a group
+     * stop (SIGSTOP, SIGTSTP... : the process is stopped by job control).
+     */
+    private void noteTrap(int s) {
+        if (stopSig(s) != SIGTRAP) {
+            groupStopSig = stopSig(s);
+        }
+    }
+
+    /**
+     * @return the stop signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) when the task was found in a group stop (stopped by
+     * job control) while cryo held it, else 0. ptrace hides the group stop: the task is traced, not stopped.
+     */
+    public int groupStopSig() {
+        return groupStopSig;
     }
 
     private static final long FREEZE_TIMEOUT_NS = 10_000_000_000L;
@@ -348,12 +415,41 @@ public final class Tracee {
     /** Like {@link #inject} even when cryo was asked to stop: for undoing cryo's own traces on the way out. */
     public long injectAlways(long nr, long... a) throws CryoException {
         prepareInjection(nr, a);
-        ptrace(PTRACE_SINGLESTEP, 0, 0, "PTRACE_SINGLESTEP");
-        int s = waitStop();
+        int s = singleStep(nr);
         if (stopSig(s) != SIGTRAP || event(s) != 0) {
             throw injectionStop(nr, s);
         }
         return finishInjection();
+    }
+
+    /**
+     * Single-steps over the prepared syscall. A job-control trap that was pending (a seized task of a stopped
+     * group traps once more; a SIGSTOP still queued stops the group) comes before any instruction runs: it is
+     * noted, and the step is retried.
+     */
+    private int singleStep(long nr) throws CryoException {
+        int deliver = 0;
+        for (int attempt = 0; ; attempt++) {
+            ptrace(PTRACE_SINGLESTEP, 0, deliver, "PTRACE_SINGLESTEP");
+            int s = waitStop();
+            boolean trap = event(s) == PTRACE_EVENT_STOP;
+            // a SIGSTOP (it cannot be blocked) queued before cryo seized the task, dequeued before the instruction:
+            // let it stop the group as it would have, the group-stop trap follows, then the step is retried
+            boolean queuedStop = event(s) == 0 && stopSig(s) == SIGSTOP;
+            if (!(trap || queuedStop) || attempt == 8) {
+                return s;
+            }
+            if (trap) {
+                noteTrap(s);
+            }
+            deliver = queuedStop ? SIGSTOP : 0;
+            long rip = getRegs()[Regs.RIP];
+            if (rip != syscallInsn) {
+                throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "injected syscall " + nr + " in "
+                        + who() + ": a job-control trap came after the instruction ran (rip 0x" + Long.toHexString(rip)
+                        + ", " + describeStatus(s) + ")");
+            }
+        }
     }
 
     /**
@@ -363,10 +459,9 @@ public final class Tracee {
     public long injectFork(long nr, long... a) throws CryoException {
         StopRequest.check();
         prepareInjection(nr, a);
-        ptrace(PTRACE_SINGLESTEP, 0, 0, "PTRACE_SINGLESTEP");
         long child = -1;
-        for (;;) {
-            int s = waitStop();
+        int s = singleStep(nr);
+        for (;; s = waitStop()) {
             int ev = event(s);
             if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_CLONE) {
                 child = eventMessage();

@@ -41,6 +41,7 @@ final class ProcessCreator implements AutoCloseable {
     private long scratch;
     private long vdsoSyscallOffset;
     private long tempArea;
+    private boolean seccompSuspended;
 
     ProcessCreator(Path stub) {
         this.stub = stub;
@@ -56,6 +57,11 @@ final class ProcessCreator implements AutoCloseable {
 
     long vdsoSyscallOffset() {
         return vdsoSyscallOffset;
+    }
+
+    /** @return whether the created tasks are traced with seccomp suspended (PTRACE_O_SUSPEND_SECCOMP) */
+    boolean seccompSuspended() {
+        return seccompSuspended;
     }
 
     /** @return an area free in both layouts, large enough to park the kernel areas while moving them */
@@ -74,7 +80,11 @@ final class ProcessCreator implements AutoCloseable {
         }
         stubPid = Spawner.spawnDetachedStdio(stub.toString(), List.of("cryo-stub"));
         Tracee st = new Tracee(stubPid, "cryo-stub");
-        st.seize(Sys.PTRACE_O_EXITKILL | Sys.PTRACE_O_TRACEFORK | Sys.PTRACE_O_TRACECLONE);
+        // the options pass to every task cloned from the stub; with seccomp suspended, the seccomp state a restored
+        // task gets back never judges the syscalls cryo injects afterwards
+        st.seize(Sys.PTRACE_O_EXITKILL | Sys.PTRACE_O_TRACEFORK | Sys.PTRACE_O_TRACECLONE
+                | (Tracee.canSuspendSeccomp() ? Sys.PTRACE_O_SUSPEND_SECCOMP : 0));
+        seccompSuspended = st.seccompSuspended();
         st.freeze();
         st.setSavedRegs(st.getRegs());
         List<Mapping> stubMaps = ProcFs.mapsOnly(stubPid);
@@ -111,6 +121,14 @@ final class ProcessCreator implements AutoCloseable {
     /** Creates a child of {@code parent} (a process created by this creator) with {@code pid}. */
     Tracee createChild(Tracee parent, int pid, String comm) throws CryoException {
         return cloneInto(parent, 0, Sys.SIGCHLD, pid, comm);
+    }
+
+    /**
+     * Creates a helper process with pid {@code pid} as a child of {@code parent} with exit signal 0 (its exit sends
+     * the parent no SIGCHLD; the parent reaps it with __WALL), see {@link OrphanedGroups}.
+     */
+    Tracee createGroupHelper(Tracee parent, int pid, String what) throws CryoException {
+        return cloneInto(parent, 0, 0, pid, what);
     }
 
     /** Creates a thread {@code tid} in the process of {@code leader}, whose memory must be in place already. */
@@ -159,6 +177,15 @@ final class ProcessCreator implements AutoCloseable {
             throw e;
         }
         return child;
+    }
+
+    /** Sets the name (comm) of a created task that is still a copy of the stub: prctl(PR_SET_NAME) in it. */
+    void setName(Tracee t, String comm) throws CryoException {
+        byte[] name = comm.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocateDirect(16);
+        b.put(name, 0, Math.min(name.length, 15)).put((byte) 0).flip();
+        t.writeFully(dataArea(), b, "comm");
+        t.injectChecked("prctl(PR_SET_NAME, " + comm + ")", Sys.PRCTL, Sys.PR_SET_NAME, dataArea(), 0, 0, 0);
     }
 
     private void killStub() {

@@ -3,6 +3,7 @@ package dev.cryo.core.restore;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Mapping;
+import dev.cryo.core.image.proto.CapsEntry;
 import dev.cryo.core.image.proto.CoreEntry;
 import dev.cryo.core.image.proto.CredsEntry;
 import dev.cryo.core.image.proto.ItimerEntry;
@@ -12,6 +13,7 @@ import dev.cryo.core.image.proto.RlimitEntry;
 import dev.cryo.core.image.proto.SigactionEntry;
 import dev.cryo.core.image.proto.SpecialVmaEntry;
 import dev.cryo.core.image.proto.ThreadCoreEntry;
+import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Regs;
@@ -152,9 +154,13 @@ final class ProcessRebuilder {
         task.syscall("prctl(PR_SET_NAME)", Sys.PRCTL, Sys.PR_SET_NAME, comm, 0, 0, 0);
     }
 
-    /** cwd, root, umask, rlimits, signal handlers, session, itimers, pending signals, rseq, credentials. */
+    /**
+     * File locks (the fds exist now), cwd, root, umask, rlimits, signal handlers, session, itimers, pending signals,
+     * rseq, credentials.
+     */
     void restoreProcessState() throws CryoException {
         String who = task.who();
+        FileLockRestore.retake(task, core, data);
         task.syscall("chdir(" + core.getCwd() + ")", Sys.CHDIR, task.putScratchString(0, core.getCwd()));
         if (!core.getRoot().equals("/") && !core.getRoot().isEmpty()) {
             task.syscall("chroot(" + core.getRoot() + ")", Sys.CHROOT, task.putScratchString(0, core.getRoot()));
@@ -194,8 +200,12 @@ final class ProcessRebuilder {
             task.writeMemory(data, b);
             task.syscall("setitimer(" + t.getWhich() + ")", Sys.SETITIMER, t.getWhich(), data, 0);
         }
+        PosixTimerRestore.restore(task, core, data);
         for (ThreadCoreEntry thread : core.getThreadsList()) {
             for (var si : thread.getPendingList()) {
+                if (PosixTimerRestore.queuedByTimer(si, core)) {
+                    continue;
+                }
                 int signo = si.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getInt(0);
                 task.writeMemory(data, ByteBuffer.allocateDirect(si.size()).put(si.asReadOnlyByteBuffer()).flip());
                 task.syscall("rt_tgsigqueueinfo(" + signo + ", tid " + thread.getTid() + ")", Sys.RT_TGSIGQUEUEINFO,
@@ -203,6 +213,9 @@ final class ProcessRebuilder {
             }
         }
         for (var si : core.getSharedPendingList()) {
+            if (PosixTimerRestore.queuedByTimer(si, core)) {
+                continue;
+            }
             int signo = si.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getInt(0);
             task.writeMemory(data, ByteBuffer.allocateDirect(si.size()).put(si.asReadOnlyByteBuffer()).flip());
             task.syscall("rt_sigqueueinfo(" + signo + ")", Sys.RT_SIGQUEUEINFO, pid, signo, data);
@@ -210,7 +223,7 @@ final class ProcessRebuilder {
         for (ThreadCoreEntry thread : core.getThreadsList()) {
             restoreThreadState(thread, threads.get(thread.getTid()));
         }
-        restoreCreds(core.getCreds());
+        restoreAttributesAndCreds();
     }
 
     /** State only the thread itself can set: clear_child_tid, robust list, rseq, name. */
@@ -235,37 +248,40 @@ final class ProcessRebuilder {
         }
     }
 
-    private void restoreCreds(CredsEntry c) throws CryoException {
-        Map<String, String> self = ProcFs.status((int) ProcessHandle.current().pid());
-        String uids = c.getUid() + "\t" + c.getEuid() + "\t" + c.getSuid() + "\t" + c.getFsuid();
-        String gids = c.getGid() + "\t" + c.getEgid() + "\t" + c.getSgid() + "\t" + c.getFsgid();
-        StringBuilder groups = new StringBuilder();
-        for (int g : c.getGroupsList()) {
-            groups.append(groups.length() == 0 ? "" : " ").append(g);
+    /**
+     * Attributes and credentials, in the order the kernel needs: process-wide attributes, per-thread attributes
+     * that a credential change leaves alone (and no_new_privs), seccomp (while the threads may still install a
+     * filter without no_new_privs), credentials and capabilities, then the parent-death
+     * signal (a credential change clears it), the dumpable flag (likewise), and scheduling, set from cryo.
+     */
+    private void restoreAttributesAndCreds() throws CryoException {
+        if (core.hasAttrs()) {
+            TaskAttributesRestore.process(task, core.getAttrs());
         }
-        boolean sameIds = self.get("Uid").replaceAll("\\s+", "\t").equals(uids)
-                && self.get("Gid").replaceAll("\\s+", "\t").equals(gids);
-        boolean sameGroups = self.getOrDefault("Groups", "").trim().equals(groups.toString());
-        if (sameIds && sameGroups) {
-            return;
+        for (ThreadCoreEntry t : core.getThreadsList()) {
+            if (t.hasAttrs()) {
+                TaskAttributesRestore.threadBeforeCreds(threads.get(t.getTid()), t.getAttrs());
+            }
         }
-        ByteBuffer b = ByteBuffer.allocateDirect(Math.max(4, c.getGroupsCount() * 4)).order(ByteOrder.LITTLE_ENDIAN);
-        for (int g : c.getGroupsList()) {
-            b.putInt(g);
+        SeccompRestore.restore(task, threads, core.getThreadsList(), creator.tempArea(), creator.seccompSuspended());
+        for (ThreadCoreEntry t : core.getThreadsList()) {
+            CredsEntry creds = t.hasAttrs() && t.getAttrs().hasCreds() ? t.getAttrs().getCreds() : core.getCreds();
+            CapsEntry caps = t.hasAttrs() && t.getAttrs().hasCaps() ? t.getAttrs().getCaps() : null;
+            CredentialsRestore.thread(task, threads.get(t.getTid()), creds, caps, data);
         }
-        b.flip();
-        if (b.hasRemaining()) {
-            task.writeMemory(data, b);
-        }
-        // credentials are per thread (glibc broadcasts them with SIGSETXID; an injected syscall does not)
-        for (Map.Entry<Integer, Tracee> t : threads.entrySet()) {
-            t.getValue().injectChecked("setgroups", Sys.SETGROUPS, c.getGroupsCount(), data);
-            t.getValue().injectChecked("setresgid", Sys.SETRESGID, c.getGid(), c.getEgid(), c.getSgid());
-            t.getValue().injectChecked("setresuid", Sys.SETRESUID, c.getUid(), c.getEuid(), c.getSuid());
+        for (ThreadCoreEntry t : core.getThreadsList()) {
+            if (t.hasAttrs()) {
+                TaskAttributesRestore.threadAfterCreds(threads.get(t.getTid()), t.getAttrs());
+            }
         }
         if (core.getDumpable() > 0) {
-            // changing the euid reset the dumpable flag (ptrace/gdb/core dumps by the owner): put it back
+            // a change of the euid resets the dumpable flag (ptrace/gdb/core dumps by the owner): put it back
             task.syscall("prctl(PR_SET_DUMPABLE)", Sys.PRCTL, Sys.PR_SET_DUMPABLE, core.getDumpable() - 1, 0, 0, 0);
+        }
+        for (ThreadCoreEntry t : core.getThreadsList()) {
+            if (t.hasAttrs() && t.getAttrs().hasSched()) {
+                TaskAttributesRestore.sched(t.getTid(), t.getAttrs().getSched(), task.who());
+            }
         }
     }
 
@@ -287,6 +303,11 @@ final class ProcessRebuilder {
             applySyscallRestart(r);
             t.setRegs(r);
             t.setSigmask(thread.getSigmask());
+        }
+        if (core.getStopSigno() != 0) {
+            // stopped by job control at dump: queued now, the SIGSTOP stops the group as soon as cryo lets go, before
+            // any of its instructions runs (the stop is a SIGSTOP stop whatever signal stopped it at dump)
+            LibC.INSTANCE.kill(pid, Sys.SIGSTOP);
         }
     }
 

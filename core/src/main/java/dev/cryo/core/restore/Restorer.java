@@ -126,6 +126,8 @@ public final class Restorer {
             throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", request.imageDir().resolve(
                     ImageFileNames.PSTREE) + ": the root pid " + procs.get(0).pid() + " is recorded as a zombie");
         }
+        FileLockRestore.checkOption(procs.stream().filter(p -> !p.zombie()).map(ProcessImage::core).toList(),
+                config.isSet("file-locks"));
         for (ProcessImage p : procs) {
             checkPidFree(p.pid(), p.comm());
             for (int tid : p.proc().getThreadsList()) {
@@ -358,14 +360,22 @@ public final class Restorer {
                 created.get(p.pid()).injectChecked("setpgid(0, 0)", Sys.SETPGID, 0, 0);
             }
         }
-        for (ProcessImage p : procs) {
-            PstreeEntry e = p.proc();
-            if (e.getPgid() != e.getPid() && created.containsKey(e.getPgid())) {
-                created.get(p.pid()).injectChecked("setpgid(0, " + e.getPgid() + ")", Sys.SETPGID, 0, e.getPgid());
-            } else if (e.getPgid() != e.getPid()) {
-                LOG.info("pid {} was in process group {} / session {} outside the tree: it joins cryo's", e.getPid(),
-                        e.getPgid(), e.getSid());
+        OrphanedGroups orphaned = new OrphanedGroups(creator);
+        try {
+            orphaned.create(procs.stream().map(ProcessImage::proc).toList(), created);
+            for (ProcessImage p : procs) {
+                PstreeEntry e = p.proc();
+                if (e.getPgid() != e.getPid() && (created.containsKey(e.getPgid()) || orphaned.leads(e.getPgid()))) {
+                    created.get(p.pid()).injectChecked("setpgid(0, " + e.getPgid() + ")", Sys.SETPGID, 0,
+                            e.getPgid());
+                } else if (e.getPgid() != e.getPid()) {
+                    LOG.info("pid {} was in process group {} / session {} outside the tree: it joins cryo's",
+                            e.getPid(), e.getPgid(), e.getSid());
+                }
             }
+            orphaned.finish();
+        } finally {
+            orphaned.killLeftovers();
         }
         // zombies exit now with their recorded status: they wait, unreaped, for their restored parents. Their
         // SIGCHLD must stay pending in the parents (delivered after the resume), not stop an injection now.
@@ -377,6 +387,7 @@ public final class Restorer {
         for (ProcessImage p : procs) {
             if (p.zombie()) {
                 Rlimits.disableCoreDumps(p.pid());
+                creator.setName(created.get(p.pid()), p.comm());
                 created.get(p.pid()).injectExit(p.proc().getExitStatus());
             }
         }
