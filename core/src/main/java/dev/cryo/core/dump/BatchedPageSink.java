@@ -7,9 +7,8 @@ import dev.cryo.core.image.PageBuffers;
 import dev.cryo.core.image.PagesWriter;
 import dev.cryo.core.linux.Errors;
 import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.NativeMemory;
 import dev.cryo.core.linux.Tracee;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 import java.nio.ByteBuffer;
 
@@ -37,8 +36,8 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
     @SuppressWarnings("unchecked")
     private final java.util.concurrent.Future<Void>[] writes = new java.util.concurrent.Future[2];
     private int current;
-    private final Pointer localIov = Memory.allocateDirect(LibC.runtime(), 16, true);
-    private final Pointer remoteIov = Memory.allocateDirect(LibC.runtime(), MAX_IOV * 16, true);
+    private final NativeMemory localIov = NativeMemory.allocate(16);
+    private final NativeMemory remoteIov = NativeMemory.allocate(MAX_IOV * 16);
     private int iovCount;
     private int filled;
     private long nextOffset;
@@ -86,7 +85,7 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         ByteBuffer batch = buffers.get(current, filled);
         localIov.putLong(0, Tracee.address(batch));
         localIov.putLong(8, filled);
-        long n = LibC.INSTANCE.process_vm_readv(tracee.tid(), localIov, 1, remoteIov, iovCount, 0);
+        long n = LibC.INSTANCE.process_vm_readv(tracee.tid(), localIov.address(), 1, remoteIov.address(), iovCount, 0);
         if (n != filled) {
             String why = n < 0 ? Errors.describe(LibC.errno()) : "short read of " + n + " of " + filled + " bytes";
             throw new CryoException(Category.KERNEL, "core/MEMORY_READ", "process_vm_readv of " + iovCount

@@ -6,8 +6,6 @@ import dev.cryo.api.LocalFd;
 import dev.cryo.api.Pid;
 import dev.cryo.api.RemoteTask;
 import dev.cryo.api.TargetFd;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -185,8 +183,4 @@ public final class LiveTask implements RemoteTask {
         return out;
     }
 
-    /** Allocates native memory usable as a buffer for {@link Tracee} transfers. */
-    static Pointer nativeBuffer(int size) {
-        return Memory.allocateDirect(LibC.runtime(), size, true);
-    }
 }

@@ -2,8 +2,6 @@ package dev.cryo.core.linux;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 import java.nio.ByteBuffer;
 
@@ -22,10 +20,10 @@ public final class Tracee {
 
     private final int tid;
     private final String name;
-    private final Pointer regsBuf = Memory.allocateDirect(LibC.runtime(), Regs.SIZE, true);
-    private final Pointer iov = Memory.allocateDirect(LibC.runtime(), 16, true);
-    private final Pointer small = Memory.allocateDirect(LibC.runtime(), 256, true);
-    private final Pointer iovs = Memory.allocateDirect(LibC.runtime(), 32, true);
+    private final NativeMemory regsBuf = NativeMemory.allocate(Regs.SIZE);
+    private final NativeMemory iov = NativeMemory.allocate(16);
+    private final NativeMemory small = NativeMemory.allocate(256);
+    private final NativeMemory iovs = NativeMemory.allocate(32);
     private final int[] status = new int[1];
     private long syscallInsn;
     private long[] savedRegs;
@@ -199,7 +197,7 @@ public final class Tracee {
 
     /** NT_X86_XSTATE; the kernel writes the real size back into the iovec. */
     public byte[] getXstate() throws CryoException {
-        Pointer buf = Memory.allocateDirect(LibC.runtime(), XSTATE_MAX, true);
+        NativeMemory buf = NativeMemory.allocate(XSTATE_MAX);
         iov.putLong(0, buf.address());
         iov.putLong(8, XSTATE_MAX);
         ptrace(PTRACE_GETREGSET, NT_X86_XSTATE, iov.address(), "PTRACE_GETREGSET(NT_X86_XSTATE)");
@@ -210,7 +208,7 @@ public final class Tracee {
     }
 
     public void setXstate(byte[] b) throws CryoException {
-        Pointer buf = Memory.allocateDirect(LibC.runtime(), b.length, true);
+        NativeMemory buf = NativeMemory.allocate(b.length);
         buf.put(0, b, 0, b.length);
         iov.putLong(0, buf.address());
         iov.putLong(8, b.length);
@@ -240,8 +238,8 @@ public final class Tracee {
      */
     public java.util.List<byte[]> peekPendingSignals(boolean shared) throws CryoException {
         java.util.List<byte[]> out = new java.util.ArrayList<>();
-        Pointer args = Memory.allocateDirect(LibC.runtime(), 16, true);
-        Pointer info = Memory.allocateDirect(LibC.runtime(), 128, true);
+        NativeMemory args = NativeMemory.allocate(16);
+        NativeMemory info = NativeMemory.allocate(128);
         for (long off = 0; ; off++) {
             args.putLong(0, off);
             args.putInt(8, shared ? PTRACE_PEEKSIGINFO_SHARED : 0);
@@ -264,7 +262,7 @@ public final class Tracee {
         iovs.putLong(8, len);
         iovs.putLong(16, remote);
         iovs.putLong(24, len);
-        return C.process_vm_readv(tid, iovs, 1, iovs.slice(16), 1, 0);
+        return C.process_vm_readv(tid, iovs.address(), 1, iovs.address(16), 1, 0);
     }
 
     /** process_vm_writev of {@code len} bytes from native memory at {@code local} to {@code remote}. */
@@ -273,11 +271,11 @@ public final class Tracee {
         iovs.putLong(8, len);
         iovs.putLong(16, remote);
         iovs.putLong(24, len);
-        return C.process_vm_writev(tid, iovs, 1, iovs.slice(16), 1, 0);
+        return C.process_vm_writev(tid, iovs.address(), 1, iovs.address(16), 1, 0);
     }
 
     public static long address(ByteBuffer direct) {
-        return Pointer.wrap(LibC.runtime(), direct).address();
+        return LibC.address(direct);
     }
 
     /** Reads exactly {@code dst.remaining()} bytes or throws. */
