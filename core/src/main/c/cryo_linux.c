@@ -146,7 +146,8 @@ JNIEXPORT jint JNICALL FN(stat)(JNIEnv *env, jobject self, jstring path, jboolea
 }
 
 /*
- * posix_spawn of path with argv, fds 0-2 on /dev/null and an empty environment. Returns the pid, or -errno.
+ * posix_spawn of path with argv, fds 0-2 on /dev/null, no other fd and an empty environment. Returns the pid, or
+ * -errno.
  */
 JNIEXPORT jint JNICALL FN(spawnDetachedStdio)(JNIEnv *env, jobject self, jstring path, jobjectArray argv) {
     jsize n = (*env)->GetArrayLength(env, argv);
@@ -164,6 +165,9 @@ JNIEXPORT jint JNICALL FN(spawnDetachedStdio)(JNIEnv *env, jobject self, jstring
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+#if __GLIBC_PREREQ(2, 34)
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);   /* nothing of cryo's own leaks into the child */
+#endif
     pid_t pid = 0;
     int err = posix_spawn(&pid, p, &actions, NULL, (char *const *) args, envp);
     posix_spawn_file_actions_destroy(&actions);

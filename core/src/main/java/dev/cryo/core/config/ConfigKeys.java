@@ -58,6 +58,7 @@ public final class ConfigKeys {
     public static final String PIDFILE = "pidfile";
     public static final String OVERWRITE_IMAGES = "overwrite-images";
     public static final String STDIO_INHERIT = "stdio-inherit";
+    public static final String FSYNC = "fsync";
 
     private static final Pattern PLUGIN_IDS = Pattern.compile("[A-Za-z0-9._/-]+(\\s*,\\s*[A-Za-z0-9._/-]+)*");
     private static final Pattern INODES = Pattern.compile("[0-9]+(\\s*,\\s*[0-9]+)*");
@@ -94,6 +95,9 @@ public final class ConfigKeys {
         add(STDIO_INHERIT, Shape.FLAG, false, null, "", null,
                 "dump: accept a pipe to outside the tree held on fd 0, 1 or 2; restore: replace it by cryo's own fd"
                         + " 0, 1 or 2");
+        add(FSYNC, Shape.FLAG, false, null, "", null,
+                "dump: fsync every image file and the directory before the dump completes (off: as CRIU, the page"
+                        + " cache writes the image back later)");
     }
 
     private ConfigKeys() {

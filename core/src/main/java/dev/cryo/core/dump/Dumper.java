@@ -24,6 +24,8 @@ import dev.cryo.api.RemoteTask;
 import dev.cryo.api.Spi;
 import dev.cryo.api.TargetFd;
 import dev.cryo.core.DumpRequest;
+import dev.cryo.core.PipelineStats;
+import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.image.EnvelopeSink;
 import dev.cryo.core.image.Envelopes;
 import dev.cryo.core.image.FileType;
@@ -37,6 +39,7 @@ import dev.cryo.core.image.proto.FdinfoEntry;
 import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
+import dev.cryo.core.image.proto.StatsEntry;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
@@ -92,25 +95,32 @@ public final class Dumper {
     }
 
     private void run(DumpRequest request) throws CryoException {
+        PipelineStats stats = new PipelineStats("dump");
         int rootPid = request.root().value();
         String comm = ProcessChecks.checkDumpable(rootPid);
         LifecycleEvent event = new LifecycleEvent(request.imageDir(), request.root(), config);
         for (LifecycleListener l : plugins.lifecycleListeners()) {
             l.preDump(event);
         }
-        ImageDir image = ImageDir.create(request.imageDir(), config.isSet("overwrite-images"));
+        boolean fsync = config.isSet(ConfigKeys.FSYNC);
+        ImageDir image = ImageDir.create(request.imageDir(), config.isSet("overwrite-images"), fsync);
+        stats.counts().setFsync(fsync);
         FrozenTree tree = null;
         boolean complete = false;
         try {
             long t0 = System.nanoTime();
+            stats.begin("freeze");
+            stats.frozen();
             tree = FrozenTree.freeze(rootPid, comm);
             int tasks = tree.processes.stream().mapToInt(p -> p.threads.size()).sum();
-            LOG.info("froze {} processes, {} threads under pid {} in {} us", tree.processes.size(), tasks, rootPid,
+            LOG.debug("froze {} processes, {} threads under pid {} in {} us", tree.processes.size(), tasks, rootPid,
                     (System.nanoTime() - t0) / 1000);
             for (FrozenProcess p : tree.processes) {
                 p.prepareInjection();
             }
             TreeLayout.check(tree);
+            stats.end();
+            stats.counts().setProcesses(tree.processes.size()).setThreads(tasks);
 
             Set<String> usedPlugins = new TreeSet<>();
             Collected fds = new Collected();
@@ -120,21 +130,29 @@ public final class Dumper {
                 if (p.isZombie()) {
                     continue;
                 }
+                stats.begin("core");
                 checkTimers(p.pid, p.comm);
                 long tc = System.nanoTime();
                 CoreEntry core = CoreCollector.collect(p);
-                long tm = System.nanoTime();
-                savedBytes += dumpMemory(p.task, p.maps, image, usedPlugins);
-                long tf = System.nanoTime();
-                collectFds(p.task, image, usedPlugins, fds, shared);
-                LOG.debug("{}: core state {} ms, memory {} ms, fds {} ms", p.who(), (tm - tc) / 1_000_000,
-                        (tf - tm) / 1_000_000, (System.nanoTime() - tf) / 1_000_000);
                 try (RecordWriter w = image.writer(ImageFileNames.core(p.task.pid()), FileType.CORE)) {
                     w.write(core);
                 }
+                stats.begin("memory");
+                long tm = System.nanoTime();
+                savedBytes += dumpMemory(p.task, p.maps, image, usedPlugins);
+                stats.begin("fds");
+                long tf = System.nanoTime();
+                int fdCount = collectFds(p.task, image, usedPlugins, fds, shared);
+                stats.end();
+                stats.counts().setMappings(stats.counts().getMappings() + p.maps.size())
+                        .setFds(stats.counts().getFds() + fdCount);
+                LOG.debug("{}: core state {} ms, memory {} ms, fds {} ms", p.who(), (tm - tc) / 1_000_000,
+                        (tf - tm) / 1_000_000, (System.nanoTime() - tf) / 1_000_000);
             }
+            stats.begin("objects");
             checkClosure(fds, image, usedPlugins);
             dumpObjects(fds.handlers, image);
+            stats.begin("write");
             try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
                 for (FrozenProcess p : tree.processes) {
                     PstreeEntry.Builder e = PstreeEntry.newBuilder().setPid(p.pid).setPpid(p.stat.ppid())
@@ -159,13 +177,19 @@ public final class Dumper {
             }
             image.writeInventory(inv.build());
             complete = true;
-            LOG.info("dumped {} processes under pid {}: {} MiB of pages in {} ms", tree.processes.size(), rootPid,
-                    savedBytes >> 20, (System.nanoTime() - t0) / 1_000_000);
+            stats.end();
+            stats.counts().setPagesBytes(savedBytes);
+            LOG.debug("dumped {} processes under pid {}: {} MiB of pages in {} ms (kcmp calls: {})",
+                    tree.processes.size(), rootPid, savedBytes >> 20, (System.nanoTime() - t0) / 1_000_000,
+                    shared.kcmpCalls());
             for (LifecycleListener l : plugins.lifecycleListeners()) {
                 l.postDump(event);
             }
+            stats.begin("release");
             finish(request.after(), tree);
+            stats.released();
             tree = null;
+            writeStats(image, stats.finish());
         } catch (CryoException | RuntimeException e) {
             if (!complete) {
                 try {
@@ -179,6 +203,19 @@ public final class Dumper {
             if (tree != null) {
                 tree.release();
             }
+        }
+    }
+
+    /**
+     * Logs the statistics ({@code -v}) and keeps them in the image. The image is complete and the tree already
+     * released or killed: a statistics file that cannot be written is reported as a warning, not a failed dump.
+     */
+    private static void writeStats(ImageDir image, StatsEntry stats) {
+        LOG.info("{}", PipelineStats.describe(stats));
+        try {
+            image.writeStats(ImageFileNames.STATS_DUMP, stats);
+        } catch (CryoException e) {
+            LOG.warn("dump statistics not kept in the image: {}", e.getMessage());
         }
     }
 
@@ -271,11 +308,13 @@ public final class Dumper {
     private record Ref(ObjectId from, ObjectId to, String description, Pid holder, String comm, TargetFd fd) {
     }
 
-    private void collectFds(LiveTask task, ImageDir image, Set<String> usedPlugins, Collected c,
-                            SharedFiles shared) throws CryoException {
+    /** @return how many fds the process holds */
+    private int collectFds(LiveTask task, ImageDir image, Set<String> usedPlugins, Collected c,
+                           SharedFiles shared) throws CryoException {
         int pid = task.pid().value();
+        List<Integer> numbers = ProcFs.fds(pid);
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
-            for (int n : ProcFs.fds(pid)) {
+            for (int n : numbers) {
                 FdInfo fd = FdInfos.read(pid, n);
                 Optional<FdRef> same = shared.findOrAdd(pid, fd);
                 if (same.isPresent()) {
@@ -320,6 +359,7 @@ public final class Dumper {
                         .setRecord(com.google.protobuf.Any.pack(record)).build());
             }
         }
+        return numbers.size();
     }
 
     private CryoException unsupportedFd(LiveTask task, FdInfo fd) {

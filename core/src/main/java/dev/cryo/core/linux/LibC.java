@@ -137,7 +137,8 @@ public final class LibC {
     public native int stat(String path, boolean nofollow, long[] out);
 
     /**
-     * posix_spawn of {@code path} with {@code argv}, fds 0, 1 and 2 on {@code /dev/null} and an empty environment.
+     * posix_spawn of {@code path} with {@code argv}, fds 0, 1 and 2 on {@code /dev/null}, no other fd (glibc 2.34+)
+     * and an empty environment.
      *
      * @return the pid of the child, or {@code -errno}
      */

@@ -19,6 +19,7 @@ import dev.cryo.api.RemoteTask;
 import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.TargetFd;
 import dev.cryo.core.CryoHome;
+import dev.cryo.core.PipelineStats;
 import dev.cryo.core.RestoreRequest;
 import dev.cryo.core.RestoredTree;
 import dev.cryo.core.image.EnvelopeSource;
@@ -36,6 +37,7 @@ import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.MmEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
+import dev.cryo.core.image.proto.StatsEntry;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
@@ -101,6 +103,8 @@ public final class Restorer {
     }
 
     private RestoredTree run(RestoreRequest request) throws CryoException {
+        PipelineStats stats = new PipelineStats("restore");
+        stats.begin("read");
         inherited = InheritedFds.parse(config.values("inherit-fd"));
         ImageDir image = ImageDir.open(request.imageDir());
         InventoryEntry inventory = image.inventory();
@@ -142,7 +146,13 @@ public final class Restorer {
         Map<Integer, Tracee> created = new LinkedHashMap<>();
         List<ProcessRebuilder> rebuilders = new ArrayList<>();
         boolean resumed = false;
+        StatsEntry.Builder counts = stats.counts().setProcesses(procs.size());
+        for (ProcessImage p : procs) {
+            counts.setThreads(counts.getThreads() + p.proc().getThreadsCount())
+                    .setMappings(counts.getMappings() + p.mm().size()).setFds(counts.getFds() + p.fds().size());
+        }
         try {
+            stats.begin("create");
             createTree(procs, creator, created);
             LOG.debug("{} processes created at {} ms", created.size(), (System.nanoTime() - t0) / 1_000_000);
             for (ProcessImage p : procs) {
@@ -150,22 +160,30 @@ public final class Restorer {
                     continue;
                 }
                 int pid = p.pid();
+                stats.begin("state");
                 LiveTask task = new LiveTask(created.get(pid), pid, p.core().getComm());
                 task.setScratch(creator.dataArea(), ProcessCreator.DATA_SIZE);
                 ProcessRebuilder rebuilder = new ProcessRebuilder(task, creator, p.core(), p.proc());
                 rebuilders.add(rebuilder);
                 rebuilder.prepare();
-                restoreMemory(task, image, pid, p.mm());
+                stats.begin("memory");
+                counts.setPagesBytes(counts.getPagesBytes() + restoreMemory(task, image, pid, p.mm()));
+                stats.begin("state");
                 rebuilder.restoreMmFields();
                 rebuilder.createThreads();
+                stats.begin("fds");
                 restoreFds(task, image, p.fds());
+                stats.begin("state");
                 rebuilder.restoreProcessState();
+                stats.end();
                 LOG.debug("pid {} rebuilt at {} ms", pid, (System.nanoTime() - t0) / 1_000_000);
             }
+            stats.begin("state");
             for (ProcessRebuilder r : rebuilders) {
                 r.finish();
             }
-            LOG.info("rebuilt {} processes under pid {} in {} ms", procs.size(), rootPid,
+            stats.end();
+            LOG.debug("rebuilt {} processes under pid {} in {} ms", procs.size(), rootPid,
                     (System.nanoTime() - t0) / 1_000_000);
             for (LifecycleListener l : plugins.lifecycleListeners()) {
                 l.postRestore(event);
@@ -178,11 +196,13 @@ public final class Restorer {
                 }
             }
             // children first, so that no restored process runs while one of its descendants is still rebuilt
+            stats.begin("resume");
             for (int i = rebuilders.size() - 1; i >= 0; i--) {
                 for (Tracee t : rebuilders.get(i).threads()) {
                     t.detach(0);
                 }
             }
+            stats.end();
             resumed = true;
         } finally {
             for (FdHandler h : plugins.fdHandlers()) {
@@ -207,6 +227,7 @@ public final class Restorer {
                 l.postResume(event);
             }
         }
+        writeStats(image, stats.finish());
         return new ChildTree(Pid.of(rootPid));
     }
 
@@ -356,7 +377,21 @@ public final class Restorer {
 
     // ---------------------------------------------------------------- memory
 
-    private void restoreMemory(LiveTask task, ImageDir image, int pid, List<Envelope> mm) throws CryoException {
+    /**
+     * Logs the statistics ({@code -v}) and keeps them in the image directory. The tree runs already: an image
+     * directory cryo cannot write (read-only media) is reported as a warning, not a failed restore.
+     */
+    private static void writeStats(ImageDir image, StatsEntry stats) {
+        LOG.info("{}", PipelineStats.describe(stats));
+        try {
+            image.writeStats(ImageFileNames.STATS_RESTORE, stats);
+        } catch (CryoException e) {
+            LOG.warn("restore statistics not kept in the image: {}", e.getMessage());
+        }
+    }
+
+    /** @return bytes of page data loaded */
+    private long restoreMemory(LiveTask task, ImageDir image, int pid, List<Envelope> mm) throws CryoException {
         Map<String, List<Envelope>> byKind = new LinkedHashMap<>();
         for (Envelope e : mm) {
             byKind.computeIfAbsent(e.getKind(), k -> new ArrayList<>()).add(e);
@@ -386,7 +421,8 @@ public final class Restorer {
                     }
                 });
             }
-            LOG.info("restored {} MiB of pages into pid {}", loader.loadedBytes() >> 20, pid);
+            LOG.debug("restored {} MiB of pages into pid {}", loader.loadedBytes() >> 20, pid);
+            return loader.loadedBytes();
         } finally {
             pagesReader.close();
         }
