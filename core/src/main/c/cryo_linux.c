@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -176,4 +177,90 @@ JNIEXPORT jint JNICALL FN(spawnDetachedStdio)(JNIEnv *env, jobject self, jstring
         (*env)->ReleaseStringUTFChars(env, strs[i], args[i]);
     }
     return err != 0 ? -err : pid;
+}
+
+/* readlink(2) of path; returns the target's bytes, or NULL with errno kept. */
+JNIEXPORT jbyteArray JNICALL FN(readlink)(JNIEnv *env, jobject self, jstring path) {
+    const char *p = (*env)->GetStringUTFChars(env, path, NULL);
+    if (p == NULL) {
+        last_errno = ENOMEM;
+        return NULL;
+    }
+    char buf[4096];
+    ssize_t n = readlink(p, buf, sizeof buf);
+    KEEP_ERRNO(n);
+    (*env)->ReleaseStringUTFChars(env, path, p);
+    if (n < 0) {
+        return NULL;
+    }
+    jbyteArray out = (*env)->NewByteArray(env, (jsize) n);
+    if (out != NULL) {
+        (*env)->SetByteArrayRegion(env, out, 0, (jsize) n, (const jbyte *) buf);
+    }
+    return out;
+}
+
+/* Reads a whole (small, /proc) file into buf: open, read until EOF or buf is full, close. Returns the length or -1. */
+JNIEXPORT jint JNICALL FN(readFile)(JNIEnv *env, jobject self, jstring path, jbyteArray buf) {
+    const char *p = (*env)->GetStringUTFChars(env, path, NULL);
+    if (p == NULL) {
+        last_errno = ENOMEM;
+        return -1;
+    }
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    KEEP_ERRNO(fd);
+    (*env)->ReleaseStringUTFChars(env, path, p);
+    if (fd < 0) {
+        return -1;
+    }
+    jsize cap = (*env)->GetArrayLength(env, buf);
+    char tmp[8192];
+    jsize total = 0;
+    while (total < cap) {
+        size_t want = (size_t) (cap - total) < sizeof tmp ? (size_t) (cap - total) : sizeof tmp;
+        ssize_t n = read(fd, tmp, want);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            last_errno = errno;
+            close(fd);
+            return -1;
+        }
+        if (n == 0) {
+            break;
+        }
+        (*env)->SetByteArrayRegion(env, buf, total, (jsize) n, (const jbyte *) tmp);
+        total += (jsize) n;
+    }
+    close(fd);
+    return total;
+}
+
+JNIEXPORT jint JNICALL FN(open)(JNIEnv *env, jobject self, jstring path, jint flags) {
+    const char *p = (*env)->GetStringUTFChars(env, path, NULL);
+    if (p == NULL) {
+        last_errno = ENOMEM;
+        return -1;
+    }
+    int fd = open(p, flags | O_CLOEXEC);
+    KEEP_ERRNO(fd);
+    (*env)->ReleaseStringUTFChars(env, path, p);
+    return fd;
+}
+
+JNIEXPORT jlong JNICALL FN(mmap)(JNIEnv *env, jobject self, jlong addr, jlong length, jint prot, jint flags, jint fd,
+                                 jlong offset) {
+    void *r = mmap((void *) addr, (size_t) length, prot, flags, fd, (off_t) offset);
+    if (r == MAP_FAILED) {
+        last_errno = errno;
+        return -1;
+    }
+    return (jlong) r;
+}
+
+JNIEXPORT jint JNICALL FN(munmap)(JNIEnv *env, jobject self, jlong addr, jlong length) {
+    int r = munmap((void *) addr, (size_t) length);
+    KEEP_ERRNO(r);
+    return r;
 }

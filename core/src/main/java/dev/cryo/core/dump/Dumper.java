@@ -76,7 +76,7 @@ public final class Dumper {
     private final String cryoVersion;
     private final HostKernel kernel = new Netlink();
     /** Shared by the page sinks of every process of one dump: direct buffers are costly to allocate. */
-    private final PageBuffers pageBuffers = new PageBuffers(2);
+    private final PageBuffers pageBuffers = new PageBuffers(BatchedPageSink.BUFFERS);
 
     public Dumper(HandlerRegistry plugins, Config config, String cryoVersion) {
         this.plugins = plugins;
@@ -313,9 +313,10 @@ public final class Dumper {
                            SharedFiles shared) throws CryoException {
         int pid = task.pid().value();
         List<Integer> numbers = ProcFs.fds(pid);
+        FdInfos infos = new FdInfos();
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
             for (int n : numbers) {
-                FdInfo fd = FdInfos.read(pid, n);
+                FdInfo fd = infos.read(pid, n);
                 Optional<FdRef> same = shared.findOrAdd(pid, fd);
                 if (same.isPresent()) {
                     w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());

@@ -136,6 +136,25 @@ public final class LibC {
      */
     public native int stat(String path, boolean nofollow, long[] out);
 
+    /** @return the target of the symbolic link {@code path} as bytes, or null with {@link #errno()} */
+    public native byte[] readlink(String path);
+
+    /**
+     * Reads a small file ({@code /proc/PID/fdinfo/N}...) whole into {@code buf}: open, read to EOF or until
+     * {@code buf} is full, close.
+     *
+     * @return the number of bytes read, or -1 with {@link #errno()}
+     */
+    public native int readFile(String path, byte[] buf);
+
+    /** open(2) with O_CLOEXEC added; @return the fd, or -1 with {@link #errno()} */
+    public native int open(String path, int flags);
+
+    /** mmap(2) in cryo's own process; @return the address, or -1 with {@link #errno()} */
+    public native long mmap(long addr, long length, int prot, int flags, int fd, long offset);
+
+    public native int munmap(long addr, long length);
+
     /**
      * posix_spawn of {@code path} with {@code argv}, fds 0, 1 and 2 on {@code /dev/null}, no other fd (glibc 2.34+)
      * and an empty environment.

@@ -12,7 +12,9 @@ import static dev.cryo.core.linux.Sys.*;
  *
  * <p>Syscall injection: {@link #inject} sets {@code rax}=nr, the arguments in rdi rsi rdx r10 r8 r9,
  * {@code rip} = an address holding {@code 0f 05} ({@link #setSyscallInsn}), {@code orig_rax} = -1 (no restart
- * fix-up), single-steps over it and reads {@code rax}; the registers saved at the stop are put back afterwards.
+ * fix-up), single-steps over it and reads {@code rax}. The registers saved at the stop are put back lazily: the
+ * next injection sets every register anyway, so they are written back only before the task's registers are read,
+ * set otherwise, or the task is resumed or detached — one PTRACE_SETREGSET less per injected call.
  */
 public final class Tracee {
     private static final LibC C = LibC.INSTANCE;
@@ -27,6 +29,10 @@ public final class Tracee {
     private final int[] status = new int[1];
     private long syscallInsn;
     private long[] savedRegs;
+    /** The task's registers are those left by the last injection, not {@link #savedRegs}. */
+    private boolean regsDirty;
+    /** Writes into the task's memory still queued, done before the task runs or its memory is read. */
+    private PendingWrites pendingWrites;
     private long injected;
 
     public Tracee(int tid, String name) {
@@ -36,6 +42,34 @@ public final class Tracee {
 
     public int tid() {
         return tid;
+    }
+
+    /** Memory writes queued for a task (a restore's page loads), completed before anything could depend on them. */
+    public interface PendingWrites {
+        /** Completes every queued write; failures are the writer's. */
+        void flush() throws CryoException;
+
+        /**
+         * Called before the task executes injected call {@code nr(args)}: completes the queued writes unless the
+         * call can neither see nor change the memory they go to.
+         */
+        void beforeSyscall(long nr, long[] args) throws CryoException;
+    }
+
+    /**
+     * Registers the queue of writes into this task's memory that must be complete before the task executes an
+     * injected call that could depend on them (see {@link PendingWrites#beforeSyscall}), before its memory is read
+     * or written otherwise, and before it runs; null removes it. The queue itself writes with process_vm_writev,
+     * never through this class.
+     */
+    public void setPendingWrites(PendingWrites writes) {
+        this.pendingWrites = writes;
+    }
+
+    private void flushPendingWrites() throws CryoException {
+        if (pendingWrites != null) {
+            pendingWrites.flush();
+        }
     }
 
     public String name() {
@@ -81,16 +115,32 @@ public final class Tracee {
     }
 
     public void detach(int sig) throws CryoException {
+        flushPendingWrites();
+        settleRegs();
         ptrace(PTRACE_DETACH, 0, sig, "PTRACE_DETACH");
     }
 
     /** Detaches, ignoring errors (cleanup paths). */
     public void detachQuietly() {
+        try {
+            settleRegs();
+        } catch (CryoException e) {
+            // detach all the same: cleanup
+        }
         C.ptrace(PTRACE_DETACH, tid, 0, 0);
     }
 
     public void cont(int sig) throws CryoException {
+        flushPendingWrites();
+        settleRegs();
         ptrace(PTRACE_CONT, 0, sig, "PTRACE_CONT");
+    }
+
+    /** Puts the registers saved at the stop back when an injection left others. */
+    private void settleRegs() throws CryoException {
+        if (regsDirty) {
+            writeRegs(savedRegs);
+        }
     }
 
     public long eventMessage() throws CryoException {
@@ -180,6 +230,7 @@ public final class Tracee {
     }
 
     public long[] getRegs() throws CryoException {
+        settleRegs();
         iov.putLong(0, regsBuf.address());
         iov.putLong(8, Regs.SIZE);
         ptrace(PTRACE_GETREGSET, NT_PRSTATUS, iov.address(), "PTRACE_GETREGSET(NT_PRSTATUS)");
@@ -189,10 +240,15 @@ public final class Tracee {
     }
 
     public void setRegs(long[] r) throws CryoException {
+        writeRegs(r);
+    }
+
+    private void writeRegs(long[] r) throws CryoException {
         regsBuf.put(0, r, 0, Regs.COUNT);
         iov.putLong(0, regsBuf.address());
         iov.putLong(8, Regs.SIZE);
         ptrace(PTRACE_SETREGSET, NT_PRSTATUS, iov.address(), "PTRACE_SETREGSET(NT_PRSTATUS)");
+        regsDirty = false;
     }
 
     /** NT_X86_XSTATE; the kernel writes the real size back into the iovec. */
@@ -257,7 +313,8 @@ public final class Tracee {
     // ------------------------------------------------------------------ memory
 
     /** process_vm_readv of {@code len} bytes at {@code remote} into native memory at {@code local}. */
-    public long readMemory(long remote, long local, long len) {
+    public long readMemory(long remote, long local, long len) throws CryoException {
+        flushPendingWrites();
         iovs.putLong(0, local);
         iovs.putLong(8, len);
         iovs.putLong(16, remote);
@@ -266,7 +323,17 @@ public final class Tracee {
     }
 
     /** process_vm_writev of {@code len} bytes from native memory at {@code local} to {@code remote}. */
-    public long writeMemory(long remote, long local, long len) {
+    public long writeMemory(long remote, long local, long len) throws CryoException {
+        flushPendingWrites();
+        iovs.putLong(0, local);
+        iovs.putLong(8, len);
+        iovs.putLong(16, remote);
+        iovs.putLong(24, len);
+        return C.process_vm_writev(tid, iovs.address(), 1, iovs.address(16), 1, 0);
+    }
+
+    /** process_vm_writev without completing the pending writes first: for the pending writes themselves. */
+    public long writeMemoryDirect(long remote, long local, long len) {
         iovs.putLong(0, local);
         iovs.putLong(8, len);
         iovs.putLong(16, remote);
@@ -414,6 +481,9 @@ public final class Tracee {
         if (syscallInsn == 0 || savedRegs == null) {
             throw new IllegalStateException("injection not prepared for " + who());
         }
+        if (pendingWrites != null) {
+            pendingWrites.beforeSyscall(nr, a);
+        }
         long[] r = savedRegs.clone();
         r[Regs.RAX] = nr;
         r[Regs.ORIG_RAX] = -1;
@@ -424,7 +494,8 @@ public final class Tracee {
         r[Regs.R10] = a.length > 3 ? a[3] : 0;
         r[Regs.R8] = a.length > 4 ? a[4] : 0;
         r[Regs.R9] = a.length > 5 ? a[5] : 0;
-        setRegs(r);
+        writeRegs(r);
+        regsDirty = true;
         injected++;
     }
 
@@ -432,9 +503,7 @@ public final class Tracee {
         iov.putLong(0, regsBuf.address());
         iov.putLong(8, Regs.SIZE);
         ptrace(PTRACE_GETREGSET, NT_PRSTATUS, iov.address(), "PTRACE_GETREGSET(NT_PRSTATUS)");
-        long rax = regsBuf.getLong(Regs.RAX * 8L);
-        setRegs(savedRegs);
-        return rax;
+        return regsBuf.getLong(Regs.RAX * 8L);
     }
 
     private CryoException injectionStop(long nr, int s) {

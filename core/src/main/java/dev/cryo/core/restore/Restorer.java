@@ -26,7 +26,6 @@ import dev.cryo.core.image.EnvelopeSource;
 import dev.cryo.core.image.Envelopes;
 import dev.cryo.core.image.FileType;
 import dev.cryo.core.image.ImageFileNames;
-import dev.cryo.core.image.PageBuffers;
 import dev.cryo.core.image.ImageDir;
 import dev.cryo.core.image.PagesReader;
 import dev.cryo.core.image.proto.CoreEntry;
@@ -71,8 +70,6 @@ public final class Restorer {
     private final Config config;
     private final CryoHome home;
     private final HostKernel kernel = new Netlink();
-    /** Shared by the page loaders of every process of one restore: direct buffers are costly to allocate. */
-    private final PageBuffers pageBuffers = new PageBuffers(1);
     private InheritedFds inherited;
 
     public Restorer(HandlerRegistry plugins, Config config, CryoHome home) {
@@ -396,9 +393,8 @@ public final class Restorer {
         for (Envelope e : mm) {
             byKind.computeIfAbsent(e.getKind(), k -> new ArrayList<>()).add(e);
         }
-        PagesReader pagesReader = image.pagesReader(ImageFileNames.pages(Pid.of(pid)));
-        try {
-            PageLoader loader = new PageLoader(task.tracee(), pagesReader, pageBuffers);
+        try (PagesReader pagesReader = image.pagesReader(ImageFileNames.pages(Pid.of(pid)));
+             PageLoader loader = new PageLoader(task.tracee(), pagesReader)) {
             for (Map.Entry<String, List<Envelope>> e : byKind.entrySet()) {
                 String file = ImageFileNames.mm(Pid.of(pid));
                 MemoryHandler h = memoryHandler(e.getKey(), image.path().resolve(file));
@@ -421,10 +417,9 @@ public final class Restorer {
                     }
                 });
             }
+            loader.flush();
             LOG.debug("restored {} MiB of pages into pid {}", loader.loadedBytes() >> 20, pid);
             return loader.loadedBytes();
-        } finally {
-            pagesReader.close();
         }
     }
 
