@@ -113,7 +113,7 @@ public final class Dumper {
             stats.frozen();
             tree = FrozenTree.freeze(rootPid, comm);
             int tasks = tree.processes.stream().mapToInt(p -> p.threads.size()).sum();
-            LOG.debug("froze {} processes, {} threads under pid {} in {} us", tree.processes.size(), tasks, rootPid,
+            LOG.info("froze {} processes, {} threads under pid {} in {} us", tree.processes.size(), tasks, rootPid,
                     (System.nanoTime() - t0) / 1000);
             for (FrozenProcess p : tree.processes) {
                 p.prepareInjection();
@@ -293,6 +293,8 @@ public final class Dumper {
             }
             sink.close();
             saved = sink.savedBytes();
+        } finally {
+            task.close();
         }
         return saved;
     }

@@ -204,7 +204,7 @@ class ConfigLoaderTest {
             assertTrue(doc.contains(k.name()), k.name());
             assertFalse(k.description().isBlank(), k.name());
         }
-        assertEquals(16, ConfigKeys.all().size());
+        assertEquals(17, ConfigKeys.all().size());
         assertTrue(ConfigKeys.find("plugins.enabled").orElseThrow().repeatable());
         assertTrue(ConfigKeys.find("inherit-fd").orElseThrow().repeatable());
         assertFalse(ConfigKeys.find("tree").orElseThrow().repeatable());
