@@ -35,7 +35,7 @@ if [ -z "${CRYO_BENCH_WORK:-}" ]; then
     gcc -O2 -Wall -o "$work/subreaper" distribution/src/bench/subreaper.c
     rc=0
     # under a child subreaper: processes a dump kills and a detached restore leaves are reaped here, not by pid 1
-    CRYO_BENCH_WORK=$work "$work/subreaper" bash "$0" "$runs" || rc=$?
+    CRYO_BENCH_WORK=$work "$work/subreaper" bash ${CRYO_BENCH_XTRACE:+-x} "$0" "$runs" || rc=$?
     exit "$rc"
 fi
 
@@ -78,9 +78,10 @@ reap() {
         while [ -e "/proc/$p" ]; do
             wait "$p" 2>/dev/null || true
             [ "$(date +%s)" -le "$deadline" ] || { echo "$0: pid $p was not reaped" >&2; return 1; }
-            [ -e "/proc/$p" ] && sleep 0.01
+            if [ -e "/proc/$p" ]; then sleep 0.01; fi
         done
     done
+    return 0
 }
 
 # timed CMD...: runs it (output to $work/cmd.out), sets NS (wall) and KB (peak RSS); a failure stops the benchmark
@@ -101,15 +102,17 @@ timed() {
 # start BINARY ARG...: starts a workload in its own session, with none of this shell's fds, and waits for it to be
 # ready (it creates the file named by its last argument); sets ROOT and PIDS
 start() {
-    rm -f "$work/ready"
+    rm -f "$work/ready" "$work/pid"
+    # from a subshell: adopted by this shell (a subreaper), not a job bash would report as "Killed"
     (
         for fd in /proc/$BASHPID/fd/*; do
             fd=${fd##*/}
             [ "$fd" -gt 2 ] && eval "exec $fd>&-"
         done
-        exec setsid "$@" "$work/ready" </dev/null >"$work/workload.out" 2>&1
-    ) &
-    ROOT=$!
+        setsid "$@" "$work/ready" </dev/null >"$work/workload.out" 2>&1 &
+        echo $! >"$work/pid"
+    )
+    ROOT=$(cat "$work/pid")
     live=("$ROOT")
     while [ ! -e "$work/ready" ]; do
         kill -0 "$ROOT" 2>/dev/null || { echo "$0: $1 died: $(cat "$work/workload.out")" >&2; exit 1; }
@@ -217,11 +220,12 @@ for round in $(seq "$runs"); do
     [ "$RC" = 3 ] || { echo "$0: the dump of an eventfd exited with $RC, not 3 (unsupported)" >&2; exit 1; }
     state=$(awk '{ print $3 }' "/proc/$ROOT/stat")
     tracer=$(awk '/^TracerPid:/ { print $2 }' "/proc/$ROOT/status")
-    if [ "$state" = t ] || [ "$state" = T ] || [ "$tracer" != 0 ] || ! cmp -s "$work/maps.before" "/proc/$ROOT/maps" \
-            || [ -e "$work/img-refused" ]; then
-        echo "$0: a refused dump harmed the tree (state $state, tracer $tracer) or left an image" >&2
+    if [ "$state" = t ] || [ "$state" = T ] || [ "$tracer" != 0 ]; then
+        echo "$0: a refused dump left the process stopped or traced (state $state, tracer $tracer)" >&2
         exit 1
     fi
+    diff -q "$work/maps.before" "/proc/$ROOT/maps" >/dev/null || { echo "$0: a refused dump changed the mappings:" >&2; diff "$work/maps.before" "/proc/$ROOT/maps" >&2; exit 1; }
+    [ ! -e "$work/img-refused" ] || { echo "$0: a refused dump left $work/img-refused" >&2; exit 1; }
     stop
 
     # --- memory: BIG_MIB dump and restore, with the dd / cat / process_vm_readv floors of the same bytes

@@ -31,12 +31,7 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
     private final PagesWriter writer;
     private final String fileName;
     private final PageBuffers buffers;
-    private final java.util.concurrent.ExecutorService fileWriter = java.util.concurrent.Executors
-            .newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "cryo-pages-writer");
-                t.setDaemon(true);
-                return t;
-            });
+    private final java.util.concurrent.ExecutorService fileWriter;
     /** The write in flight of each buffer, null when the buffer is free. */
     @SuppressWarnings("unchecked")
     private final java.util.concurrent.Future<Void>[] writes = new java.util.concurrent.Future[BUFFERS];
@@ -48,9 +43,14 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
     private long nextOffset;
     private long savedBytes;
 
-    /** @param buffers {@value #BUFFERS} slots, shared by the sinks of one dump (one sink at a time) */
-    BatchedPageSink(Tracee tracee, PagesWriter writer, String fileName, PageBuffers buffers) {
+    /**
+     * @param buffers    {@value #BUFFERS} slots, shared by the sinks of one dump (one sink at a time)
+     * @param fileWriter the one thread that writes batches to the pages files of a dump (see {@link #writerThread})
+     */
+    BatchedPageSink(Tracee tracee, PagesWriter writer, String fileName, PageBuffers buffers,
+                    java.util.concurrent.ExecutorService fileWriter) {
         this.tracee = tracee;
+        this.fileWriter = fileWriter;
         this.buffers = buffers;
         this.writer = writer;
         this.fileName = fileName;
@@ -129,6 +129,15 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         }
     }
 
+    /** @return the writer thread of one dump's sinks (daemon; shut down by the dump when it ends) */
+    static java.util.concurrent.ExecutorService writerThread() {
+        return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "cryo-pages-writer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
     @Override
     public String fileName() {
         return fileName;
@@ -147,7 +156,11 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
                 awaitWrite(i);
             }
         } finally {
-            fileWriter.shutdownNow();
+            for (int i = 0; i < BUFFERS; i++) {
+                if (writes[i] != null) {
+                    writes[i].cancel(false);   // after a failure: nothing more of this file is written
+                }
+            }
         }
     }
 }

@@ -77,6 +77,8 @@ public final class Dumper {
     private final HostKernel kernel = new Netlink();
     /** Shared by the page sinks of every process of one dump: direct buffers are costly to allocate. */
     private final PageBuffers pageBuffers = new PageBuffers(BatchedPageSink.BUFFERS);
+    /** Writes the page batches of every process of one dump to their files. */
+    private final java.util.concurrent.ExecutorService pagesWriterThread = BatchedPageSink.writerThread();
 
     public Dumper(HandlerRegistry plugins, Config config, String cryoVersion) {
         this.plugins = plugins;
@@ -91,7 +93,29 @@ public final class Dumper {
                 run(request);
                 return null;
             }), 10);
+        } finally {
+            pagesWriterThread.shutdownNow();
         }
+    }
+
+    /**
+     * Pays, before the tree stops, what the first use of the pipeline's classes costs: the image format's and every
+     * plugin's protobuf descriptors (built from their serialized form on first use), the writer thread. The frozen
+     * time of a small tree is mostly such first-use costs otherwise.
+     */
+    private void warmUp() throws CryoException {
+        FileType.values();
+        for (FdHandler h : plugins.fdHandlers()) {
+            h.recordTypes();
+        }
+        for (MemoryHandler h : plugins.memoryHandlers()) {
+            h.recordTypes();
+        }
+        for (ExternalPeerHandler h : plugins.externalPeerHandlers()) {
+            h.recordTypes();
+        }
+        StatsEntry.getDefaultInstance();
+        pagesWriterThread.submit(() -> { });
     }
 
     private void run(DumpRequest request) throws CryoException {
@@ -102,6 +126,7 @@ public final class Dumper {
         for (LifecycleListener l : plugins.lifecycleListeners()) {
             l.preDump(event);
         }
+        warmUp();
         boolean fsync = config.isSet(ConfigKeys.FSYNC);
         ImageDir image = ImageDir.create(request.imageDir(), config.isSet("overwrite-images"), fsync);
         stats.counts().setFsync(fsync);
@@ -268,7 +293,8 @@ public final class Dumper {
         long saved;
         try (var pagesWriter = image.pagesWriter(pagesName);
              RecordWriter mm = image.writer(ImageFileNames.mm(task.pid()), FileType.MM);
-             BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName, pageBuffers)) {
+             BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName, pageBuffers,
+                     pagesWriterThread)) {
             for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
                 MemoryHandler h = e.getKey();
                 usedPlugins.add(plugins.pluginIdOf(h));

@@ -32,8 +32,38 @@ final class SharedFiles {
     private record Holder(int pid, int fd) {
     }
 
-    /** What every fd of one open file description has in common; fds differing here are different files. */
-    private record Key(long dev, long inode, String link, long pos, int flags, int mntId) {
+    /**
+     * What every fd of one open file description has in common; fds differing here are different files. A class
+     * with its own equals and hashCode, not a record: a record's are bootstrapped through method handles on first
+     * use, some 30 generated classes and tens of milliseconds while the tree is frozen.
+     */
+    private static final class Key {
+        private final long dev;
+        private final long inode;
+        private final String link;
+        private final long pos;
+        private final int flags;
+        private final int mntId;
+
+        Key(long dev, long inode, String link, long pos, int flags, int mntId) {
+            this.dev = dev;
+            this.inode = inode;
+            this.link = link;
+            this.pos = pos;
+            this.flags = flags;
+            this.mntId = mntId;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.dev == dev && k.inode == inode && k.pos == pos && k.flags == flags
+                    && k.mntId == mntId && k.link.equals(link);
+        }
+
+        @Override
+        public int hashCode() {
+            return (int) (inode * 31 + dev) * 31 + link.hashCode();
+        }
     }
 
     /** kcmp failed inside a comparison; carries the failure out of the {@link TreeMap}. */
@@ -71,7 +101,7 @@ final class SharedFiles {
 
     /** kcmp(KCMP_FILE) as a comparator: 0 same open file description, 1 less, 2 greater. */
     private int kcmp(Holder a, Holder b) {
-        if (a.equals(b)) {
+        if (a.pid == b.pid && a.fd == b.fd) {
             return 0;
         }
         kcmpCalls++;

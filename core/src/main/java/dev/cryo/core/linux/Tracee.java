@@ -332,15 +332,6 @@ public final class Tracee {
         return C.process_vm_writev(tid, iovs.address(), 1, iovs.address(16), 1, 0);
     }
 
-    /** process_vm_writev without completing the pending writes first: for the pending writes themselves. */
-    public long writeMemoryDirect(long remote, long local, long len) {
-        iovs.putLong(0, local);
-        iovs.putLong(8, len);
-        iovs.putLong(16, remote);
-        iovs.putLong(24, len);
-        return C.process_vm_writev(tid, iovs.address(), 1, iovs.address(16), 1, 0);
-    }
-
     public static long address(ByteBuffer direct) {
         return LibC.address(direct);
     }

@@ -16,7 +16,9 @@ import dev.cryo.core.linux.Tracee;
  * they are asked for, and a batch — up to {@value #MAX_IOV} runs stored back to back in the file, at most
  * {@link #WINDOW} bytes — is written with a single process_vm_writev straight from the file mapped read-only
  * into cryo (MAP_POPULATE from the page cache, unmapped right after: cryo's memory stays bounded by one window).
- * A process with 10,000 one-page mappings costs ten system calls here instead of 20,000.
+ * A process with 10,000 one-page mappings costs ten system calls here instead of 20,000. A large batch is split in
+ * two halves written at once by the tracer thread and a helper thread: the copy into the task (and the task's
+ * page faults, which allocate and zero its memory — most of the cost) then runs on two cores.
  *
  * <p>Queued runs are written before the task executes an injected call that could see or change their memory,
  * before its memory is touched otherwise (the loader is the {@link Tracee#setPendingWrites pending writes} of the
@@ -27,6 +29,10 @@ import dev.cryo.core.linux.Tracee;
  */
 final class PageLoader implements PageSource, AutoCloseable {
     private static final int MAX_IOV = 1024;
+    /** Batches at least this large are written by two threads. */
+    private static final long PARALLEL_BYTES = 4L << 20;
+    /** The helper thread of every loader (one restore at a time per cryo). */
+    private static volatile java.util.concurrent.ExecutorService helper;
     /** The most bytes of the pages file mapped, and written into the task, at once. */
     static final long WINDOW = 16L << 20;
 
@@ -34,6 +40,9 @@ final class PageLoader implements PageSource, AutoCloseable {
     private final PagesReader reader;
     private final NativeMemory localIov = NativeMemory.allocate(MAX_IOV * 16);
     private final NativeMemory remoteIov = NativeMemory.allocate(MAX_IOV * 16);
+    /** The second half of a batch split in two: local and remote iovecs. */
+    private NativeMemory splitLocal;
+    private NativeMemory splitRemote;
     private int count;
     private long firstOffset;
     private long nextOffset;
@@ -122,26 +131,121 @@ final class PageLoader implements PageSource, AutoCloseable {
         }
     }
 
-    /** One process_vm_writev for the batch; a short write (rare) finishes run by run. */
+    /** The batch with one process_vm_writev, or two at once on two threads when it is large. */
     private void writeAll(LibC c) throws CryoException {
         long want = nextOffset - firstOffset;
-        long n = c.process_vm_writev(tracee.tid(), localIov.address(), count, remoteIov.address(), count, 0);
-        if (n == want) {
+        if (want < PARALLEL_BYTES) {
+            writeIovs(localIov, remoteIov, count, want);
             return;
         }
-        long done = Math.max(n, 0);
-        for (int i = 0; i < count; i++) {
-            long len = localIov.getLong(i * 16L + 8);
+        int second = split(want / 2);
+        java.util.concurrent.Future<Void> other = helper().submit(() -> {
+            writeIovs(splitLocal, splitRemote, second, want - want / 2);
+            return null;
+        });
+        CryoException failure = null;
+        try {
+            writeIovs(localIov, remoteIov, count, want / 2);
+        } catch (CryoException e) {
+            failure = e;
+        }
+        try {
+            other.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure = failure != null ? failure
+                    : new CryoException(Category.INTERNAL, "core/INTERRUPTED", "interrupted while loading pages");
+        } catch (java.util.concurrent.ExecutionException e) {
+            CryoException cause = e.getCause() instanceof CryoException ce ? ce
+                    : new CryoException(Category.INTERNAL, "core/PAGES_LOAD", "loading pages into " + tracee.who()
+                    + " failed: " + e.getCause(), null, e.getCause());
+            if (failure == null) {
+                failure = cause;
+            } else {
+                failure.addSuppressed(cause);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /**
+     * Moves everything after the first {@code bytes} of the batch into the second iovec arrays (splitting the run
+     * that straddles the point) and leaves the first part in place; {@link #count} becomes the first part's count.
+     *
+     * @return the number of iovecs of the second part
+     */
+    private int split(long bytes) {
+        if (splitLocal == null) {
+            splitLocal = NativeMemory.allocate(MAX_IOV * 16 + 16);
+            splitRemote = NativeMemory.allocate(MAX_IOV * 16 + 16);
+        }
+        long seen = 0;
+        int i = 0;
+        while (seen + localIov.getLong(i * 16L + 8) <= bytes) {
+            seen += localIov.getLong(i * 16L + 8);
+            i++;
+        }
+        int n = 0;
+        long cut = bytes - seen; // bytes of run i that stay in the first part (may be 0)
+        for (int j = i; j < count; j++) {
+            long len = localIov.getLong(j * 16L + 8);
+            long skip = j == i ? cut : 0;
+            splitLocal.putLong(n * 16L, localIov.getLong(j * 16L) + skip).putLong(n * 16L + 8, len - skip);
+            splitRemote.putLong(n * 16L, remoteIov.getLong(j * 16L) + skip).putLong(n * 16L + 8, len - skip);
+            n++;
+        }
+        if (cut > 0) {
+            localIov.putLong(i * 16L + 8, cut);
+            remoteIov.putLong(i * 16L + 8, cut);
+            count = i + 1;
+        } else {
+            count = i;
+        }
+        return n;
+    }
+
+    private static java.util.concurrent.ExecutorService helper() {
+        java.util.concurrent.ExecutorService h = helper;
+        if (h == null) {
+            synchronized (PageLoader.class) {
+                if (helper == null) {
+                    helper = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                        Thread t = new Thread(r, "cryo-page-loader");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                }
+                h = helper;
+            }
+        }
+        return h;
+    }
+
+    /** One process_vm_writev of {@code n} iovecs ({@code want} bytes); a short write (rare) finishes run by run. */
+    private void writeIovs(NativeMemory local0, NativeMemory remote0, int n, long want) throws CryoException {
+        if (n == 0) {
+            return;
+        }
+        LibC c = LibC.INSTANCE;
+        long w0 = c.process_vm_writev(tracee.tid(), local0.address(), n, remote0.address(), n, 0);
+        if (w0 == want) {
+            return;
+        }
+        long done = Math.max(w0, 0);
+        for (int i = 0; i < n; i++) {
+            long len = local0.getLong(i * 16L + 8);
             if (done >= len) {
                 done -= len;
                 continue;
             }
-            long local = localIov.getLong(i * 16L) + done;
-            long remote = remoteIov.getLong(i * 16L) + done;
+            long local = local0.getLong(i * 16L) + done;
+            long remote = remote0.getLong(i * 16L) + done;
             long left = len - done;
             done = 0;
             while (left > 0) {
-                long w = tracee.writeMemoryDirect(remote, local, left);
+                long w = writeOne(remote, local, left);
                 if (w <= 0) {
                     throw new CryoException(Category.KERNEL, "core/MEMORY_WRITE", "process_vm_writev(pages at 0x"
                             + Long.toHexString(remote) + ", " + left + " bytes) of " + tracee.who() + " failed: "
@@ -152,6 +256,13 @@ final class PageLoader implements PageSource, AutoCloseable {
                 left -= w;
             }
         }
+    }
+
+    /** process_vm_writev of one range, from any thread. */
+    private long writeOne(long remote, long local, long len) {
+        NativeMemory iov = NativeMemory.allocate(32);
+        iov.putLong(0, local).putLong(8, len).putLong(16, remote).putLong(24, len);
+        return LibC.INSTANCE.process_vm_writev(tracee.tid(), iov.address(), 1, iov.address(16), 1, 0);
     }
 
     long loadedBytes() {
