@@ -3,7 +3,7 @@
 #
 #   bench/tree.sh [RUNS]      (default 3; needs root, gcc, a built distribution or ./mvnw)
 #
-# Workloads (compiled here from the C below):
+# Workloads (distribution/src/bench/NAME.c, compiled here):
 #   tree9    a 9-process tree: root -> 2 children -> 3 grandchildren each, every process holding 1 MiB of written
 #            anonymous memory and sleeping
 #   threads8 one process with 8 threads (main + 7), each with 1 MiB written on its stack-side buffer, sleeping
@@ -33,18 +33,7 @@ if [ -z "${CRYO_BENCH_WORK:-}" ]; then
     export CRYO=${CRYO:-$PWD/${dists[0]}}   # CRYO=/path/to/bin/cryo benchmarks another installation
     work=$(mktemp -d /tmp/cryo-bench-tree.XXXXXX)
     trap 'rm -rf "$work"' EXIT
-    cat >"$work/subreaper.c" <<'EOF'
-#include <stdio.h>
-#include <sys/prctl.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-    if (argc < 2 || prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) { perror("subreaper"); return 70; }
-    execvp(argv[1], argv + 1);   /* the flag survives execve */
-    perror(argv[1]);
-    return 70;
-}
-EOF
-    gcc -O2 -Wall -o "$work/subreaper" "$work/subreaper.c"
+    gcc -O2 -Wall -o "$work/subreaper" distribution/src/bench/subreaper.c
     rc=0
     CRYO_BENCH_WORK=$work "$work/subreaper" bash "$0" "$runs" || rc=$?
     exit "$rc"
@@ -53,134 +42,11 @@ fi
 work=$CRYO_BENCH_WORK
 cryo=$CRYO
 
-cat >"$work/tree9.c" <<'EOF'
-/* tree9 READYFILE: root -> 2 children -> 3 grandchildren each (9 processes); each writes 1 MiB, then sleeps. */
-#include <fcntl.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-static void hold(void) {
-    char *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m != MAP_FAILED) memset(m, 0x5a, 1 << 20);
-}
-static void idle(pid_t parent) { for (;;) { if (getppid() != parent) _exit(0); sleep(1); } }
-int main(int argc, char **argv) {
-    if (argc != 2) return 2;
-    for (int fd = 3; fd < 1024; fd++) close(fd);   /* fds the caller leaked (e.g. a pipe) would make the dump fail */
-    int ready[2];
-    if (pipe(ready) != 0) return 1;   /* closed before READYFILE appears: nothing of it is in the tree */
-    pid_t root = getpid();
-    hold();
-    for (int c = 0; c < 2; c++) {
-        if (fork() == 0) {
-            pid_t me = getpid();
-            hold();
-            for (int g = 0; g < 3; g++) {
-                if (fork() == 0) { hold(); close(ready[0]); close(ready[1]); idle(me); }
-            }
-            close(ready[0]);
-            close(ready[1]);
-            idle(root);
-        }
-    }
-    close(ready[1]);
-    char b;
-    while (read(ready[0], &b, 1) > 0) {}   /* EOF: all 8 descendants have set up and closed their end */
-    close(ready[0]);
-    int fd = open(argv[1], O_CREAT | O_WRONLY, 0644);
-    if (fd >= 0) close(fd);
-    for (;;) pause();
-}
-EOF
-cat >"$work/threads8.c" <<'EOF'
-/* threads8 READYFILE: main + 7 threads, each writes 1 MiB of its own, then sleeps. */
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-static volatile int started;
-static void *run(void *arg) {
-    (void) arg;
-    char *m = malloc(1 << 20);
-    if (m) memset(m, 0x3c, 1 << 20);
-    __atomic_add_fetch(&started, 1, __ATOMIC_RELEASE);
-    for (;;) sleep(1);
-    return NULL;
-}
-int main(int argc, char **argv) {
-    if (argc != 2) return 2;
-    for (int fd = 3; fd < 1024; fd++) close(fd);   /* fds the caller leaked (e.g. a pipe) would make the dump fail */
-    pthread_t t;
-    for (int i = 0; i < 7; i++) if (pthread_create(&t, NULL, run, NULL) != 0) return 1;
-    char *m = malloc(1 << 20);
-    if (m) memset(m, 0x3c, 1 << 20);
-    while (__atomic_load_n(&started, __ATOMIC_ACQUIRE) < 7) usleep(1000);
-    int fd = open(argv[1], O_CREAT | O_WRONLY, 0644);
-    if (fd >= 0) close(fd);
-    for (;;) sleep(1);
-}
-EOF
-cat >"$work/pipes8.c" <<'EOF'
-/* pipes8 READYFILE: the root forks 8 children; pipe i runs from the root to child i and is full (64 KiB). */
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-    if (argc != 2) return 2;
-    for (int fd = 3; fd < 1024; fd++) close(fd);
-    pid_t root = getpid();
-    for (int i = 0; i < 8; i++) {
-        int p[2];
-        if (pipe(p) != 0) return 1;
-        if (fork() == 0) {   /* holds the read end, never reads */
-            close(p[1]);
-            for (;;) { if (getppid() != root) _exit(0); sleep(1); }
-        }
-        close(p[0]);
-        fcntl(p[1], F_SETFL, O_NONBLOCK);
-        char b[4096];
-        memset(b, 'p', sizeof b);
-        while (write(p[1], b, sizeof b) > 0) {}
-    }
-    int fd = open(argv[1], O_CREAT | O_WRONLY, 0644);
-    if (fd >= 0) close(fd);
-    for (;;) pause();
-}
-EOF
-cat >"$work/sockets100.c" <<'EOF'
-/* sockets100 READYFILE: 100 stream socketpairs between the root and its child, 16 KiB queued on each. */
-#include <fcntl.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-    if (argc != 2) return 2;
-    for (int fd = 3; fd < 1024; fd++) close(fd);
-    int sv[100][2];
-    char b[16384];
-    memset(b, 's', sizeof b);
-    for (int i = 0; i < 100; i++) {
-        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]) != 0) return 1;
-        if (write(sv[i][0], b, sizeof b) != (ssize_t) sizeof b) return 1;   /* queued at the child's end */
-    }
-    pid_t root = getpid();
-    if (fork() == 0) {
-        for (int i = 0; i < 100; i++) close(sv[i][0]);
-        for (;;) { if (getppid() != root) _exit(0); sleep(1); }
-    }
-    for (int i = 0; i < 100; i++) close(sv[i][1]);
-    int fd = open(argv[1], O_CREAT | O_WRONLY, 0644);
-    if (fd >= 0) close(fd);
-    for (;;) pause();
-}
-EOF
-gcc -O2 -Wall -o "$work/tree9" "$work/tree9.c"
-gcc -O2 -Wall -pthread -o "$work/threads8" "$work/threads8.c"
-gcc -O2 -Wall -o "$work/pipes8" "$work/pipes8.c"
-gcc -O2 -Wall -o "$work/sockets100" "$work/sockets100.c"
+src=distribution/src/bench
+gcc -O2 -Wall -o "$work/tree9" "$src/tree9.c"
+gcc -O2 -Wall -pthread -o "$work/threads8" "$src/threads8.c"
+gcc -O2 -Wall -o "$work/pipes8" "$src/pipes8.c"
+gcc -O2 -Wall -o "$work/sockets100" "$src/sockets100.c"
 
 live=()   # pids this script must kill and reap on exit
 cleanup() {

@@ -9,6 +9,7 @@ import com.google.protobuf.Descriptors.Descriptor;
 import dev.cryo.core.dump.Dumper;
 import dev.cryo.core.image.ImageDir;
 import dev.cryo.core.image.ImageRenderer;
+import dev.cryo.core.linux.LibC;
 import dev.cryo.core.restore.Restorer;
 
 import java.nio.file.Path;
@@ -33,10 +34,6 @@ public final class Cryo implements AutoCloseable {
     /** Loads the plugins of {@code home} as {@code config} enables them. */
     public static Cryo start(CryoHome home, CryoConfig config) throws CryoException {
         dev.cryo.core.linux.SyscallTable.checkArchitecture();
-        // binding libc through jnr-ffi costs a few hundred ms of class generation: overlap it with plugin loading
-        Thread warmUp = new Thread(dev.cryo.core.linux.LibC::runtime, "cryo-libc-warmup");
-        warmUp.setDaemon(true);
-        warmUp.start();
         return new Cryo(home, config, PluginHost.start(home.pluginsDir(), config));
     }
 
@@ -54,6 +51,7 @@ public final class Cryo implements AutoCloseable {
 
     /** Dumps the tree; on any failure the tree runs on as before and no image is left. */
     public void dump(DumpRequest request) throws CryoException {
+        LibC.require();
         new Dumper(plugins, config, version()).dump(request);
     }
 
@@ -62,6 +60,7 @@ public final class Cryo implements AutoCloseable {
      * process this restore created is killed.
      */
     public RestoredTree restore(RestoreRequest request) throws CryoException {
+        LibC.require();
         return new Restorer(plugins, config, home).restore(request);
     }
 

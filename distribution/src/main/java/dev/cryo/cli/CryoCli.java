@@ -51,6 +51,11 @@ public final class CryoCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            // the same line picocli prints, without building the command model (most of --version's start-up)
+            System.out.println(VersionProvider.line());
+            return;
+        }
         CommandLine cl = commandLine();
         if (PluginOptions.needed(args)) {
             // reading the plugins' options creates loggers: set logging up first from a scan of -v/-o

@@ -56,6 +56,11 @@ final class DumpCommand extends CryoSubcommand {
             description = "Replace an existing image in DIR instead of refusing to.")
     boolean overwriteImages;
 
+    @Option(names = "--fsync",
+            description = "fsync every image file and DIR before the dump completes, so that the image survives a "
+                    + "power loss right after it. Off by default (as CRIU): the page cache writes it back later.")
+    boolean fsync;
+
     @Override
     public Integer call() throws CryoException {
         CryoConfig config = loadConfig();

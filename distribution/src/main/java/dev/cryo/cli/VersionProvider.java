@@ -24,8 +24,13 @@ final class VersionProvider implements IVersionProvider {
         }
     }
 
+    /** @return {@code cryo 0.1.0 (plugin SPI 1.0.0)} */
+    static String line() {
+        return "cryo " + version() + " (plugin SPI " + Spi.VERSION + ")";
+    }
+
     @Override
     public String[] getVersion() {
-        return new String[] {"cryo " + version() + " (plugin SPI " + Spi.VERSION + ")"};
+        return new String[] {line()};
     }
 }

@@ -55,6 +55,7 @@ public final class ConfigKeys {
     public static final String RESTORE_DETACHED = "restore-detached";
     public static final String PIDFILE = "pidfile";
     public static final String OVERWRITE_IMAGES = "overwrite-images";
+    public static final String FSYNC = "fsync";
 
     private static final Pattern PLUGIN_IDS = Pattern.compile("[A-Za-z0-9._/-]+(\\s*,\\s*[A-Za-z0-9._/-]+)*");
 
@@ -82,6 +83,9 @@ public final class ConfigKeys {
                 "dump: allow writing into a non-empty image directory");
         add("file-locks", Shape.FLAG, false, null, "", null,
                 "dump: record the file locks (flock, POSIX, OFD) the tree holds; restore: re-take them");
+        add(FSYNC, Shape.FLAG, false, null, "", null,
+                "dump: fsync every image file and the directory before the dump completes (off: as CRIU, the page"
+                        + " cache writes the image back later)");
     }
 
     private ConfigKeys() {

@@ -25,6 +25,8 @@ import dev.cryo.api.RemoteTask;
 import dev.cryo.api.Spi;
 import dev.cryo.api.TargetFd;
 import dev.cryo.core.DumpRequest;
+import dev.cryo.core.PipelineStats;
+import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.image.EnvelopeSink;
 import dev.cryo.core.image.Envelopes;
 import dev.cryo.core.image.FileType;
@@ -38,6 +40,8 @@ import dev.cryo.core.image.proto.FdinfoEntry;
 import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
+import dev.cryo.core.image.proto.StatsEntry;
+import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
@@ -72,7 +76,9 @@ public final class Dumper {
     private final String cryoVersion;
     private final dev.cryo.core.linux.HostView kernel = new dev.cryo.core.linux.HostView();
     /** Shared by the page sinks of every process of one dump: direct buffers are costly to allocate. */
-    private final PageBuffers pageBuffers = new PageBuffers(2);
+    private final PageBuffers pageBuffers = new PageBuffers(BatchedPageSink.BUFFERS);
+    /** Writes the page batches of every process of one dump to their files. */
+    private final java.util.concurrent.ExecutorService pagesWriterThread = BatchedPageSink.writerThread();
     /** The root's parent: the process that started the tree (a shell...), for "inherited fd" hints. */
     private int starterPid;
 
@@ -89,7 +95,29 @@ public final class Dumper {
                 run(request);
                 return null;
             }), 10);
+        } finally {
+            pagesWriterThread.shutdownNow();
         }
+    }
+
+    /**
+     * Pays, before the tree stops, what the first use of the pipeline's classes costs: the image format's and every
+     * plugin's protobuf descriptors (built from their serialized form on first use), the writer thread. The frozen
+     * time of a small tree is mostly such first-use costs otherwise.
+     */
+    private void warmUp() throws CryoException {
+        FileType.values();
+        for (FdHandler h : plugins.fdHandlers()) {
+            h.recordTypes();
+        }
+        for (MemoryHandler h : plugins.memoryHandlers()) {
+            h.recordTypes();
+        }
+        for (ExternalPeerHandler h : plugins.externalPeerHandlers()) {
+            h.recordTypes();
+        }
+        StatsEntry.getDefaultInstance();
+        pagesWriterThread.submit(() -> { });
     }
 
     /** The listeners whose preDump ran: they hear of a failure. */
@@ -114,6 +142,7 @@ public final class Dumper {
     }
 
     private void runPipeline(DumpRequest request) throws CryoException {
+        PipelineStats stats = new PipelineStats("dump");
         int rootPid = request.root().value();
         String comm = ProcessChecks.checkDumpable(rootPid);
         try {
@@ -126,11 +155,16 @@ public final class Dumper {
             told.add(l);
             l.preDump(event);
         }
-        ImageDir image = ImageDir.create(request.imageDir(), config.isSet("overwrite-images"));
+        warmUp();
+        boolean fsync = config.isSet(ConfigKeys.FSYNC);
+        ImageDir image = ImageDir.create(request.imageDir(), config.isSet("overwrite-images"), fsync);
+        stats.counts().setFsync(fsync);
         FrozenTree tree = null;
         boolean complete = false;
         try {
             long t0 = System.nanoTime();
+            stats.begin("freeze");
+            stats.frozen();
             tree = FrozenTree.freeze(rootPid, comm);
             int tasks = tree.processes.stream().mapToInt(p -> p.threads.size()).sum();
             LOG.info("froze {} processes, {} threads under pid {} in {} us", tree.processes.size(), tasks, rootPid,
@@ -139,6 +173,8 @@ public final class Dumper {
                 p.prepareInjection();
             }
             TreeLayout.check(tree);
+            stats.end();
+            stats.counts().setProcesses(tree.processes.size()).setThreads(tasks);
             FileLockDump.collect(tree, config);
 
             Set<String> usedPlugins = new TreeSet<>();
@@ -149,20 +185,28 @@ public final class Dumper {
                 if (p.isZombie()) {
                     continue;
                 }
+                stats.begin("core");
                 long tc = System.nanoTime();
                 CoreEntry core = CoreCollector.collect(p);
-                long tm = System.nanoTime();
-                savedBytes += dumpMemory(p.task, p.maps, image, usedPlugins);
-                long tf = System.nanoTime();
-                collectFds(p.task, image, usedPlugins, fds, shared);
-                LOG.debug("{}: core state {} ms, memory {} ms, fds {} ms", p.who(), (tm - tc) / 1_000_000,
-                        (tf - tm) / 1_000_000, (System.nanoTime() - tf) / 1_000_000);
                 try (RecordWriter w = image.writer(ImageFileNames.core(p.task.pid()), FileType.CORE)) {
                     w.write(core);
                 }
+                stats.begin("memory");
+                long tm = System.nanoTime();
+                savedBytes += dumpMemory(p.task, p.maps, image, usedPlugins);
+                stats.begin("fds");
+                long tf = System.nanoTime();
+                int fdCount = collectFds(p.task, image, usedPlugins, fds, shared);
+                stats.end();
+                stats.counts().setMappings(stats.counts().getMappings() + p.maps.size())
+                        .setFds(stats.counts().getFds() + fdCount);
+                LOG.debug("{}: core state {} ms, memory {} ms, fds {} ms", p.who(), (tm - tc) / 1_000_000,
+                        (tf - tm) / 1_000_000, (System.nanoTime() - tf) / 1_000_000);
             }
+            stats.begin("objects");
             checkClosure(fds, image, usedPlugins);
             dumpObjects(fds.handlers, image);
+            stats.begin("write");
             try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
                 for (FrozenProcess p : tree.processes) {
                     PstreeEntry.Builder e = PstreeEntry.newBuilder().setPid(p.pid).setPpid(p.stat.ppid())
@@ -187,13 +231,19 @@ public final class Dumper {
             }
             image.writeInventory(inv.build());
             complete = true;
-            LOG.info("dumped {} processes under pid {}: {} MiB of pages in {} ms", tree.processes.size(), rootPid,
-                    savedBytes >> 20, (System.nanoTime() - t0) / 1_000_000);
+            stats.end();
+            stats.counts().setPagesBytes(savedBytes);
+            LOG.debug("dumped {} processes under pid {}: {} MiB of pages in {} ms (kcmp calls: {})",
+                    tree.processes.size(), rootPid, savedBytes >> 20, (System.nanoTime() - t0) / 1_000_000,
+                    shared.kcmpCalls());
             for (LifecycleListener l : plugins.lifecycleListeners()) {
                 l.postDump(event);
             }
+            stats.begin("release");
             finish(request.after(), tree);
+            stats.released();
             tree = null;
+            writeStats(image, stats.finish());
         } catch (CryoException | RuntimeException e) {
             if (!complete) {
                 try {
@@ -207,6 +257,19 @@ public final class Dumper {
             if (tree != null) {
                 tree.release();
             }
+        }
+    }
+
+    /**
+     * Logs the statistics ({@code -v}) and keeps them in the image. The image is complete and the tree already
+     * released or killed: a statistics file that cannot be written is reported as a warning, not a failed dump.
+     */
+    private static void writeStats(ImageDir image, StatsEntry stats) {
+        LOG.info("{}", PipelineStats.describe(stats));
+        try {
+            image.writeStats(ImageFileNames.STATS_DUMP, stats);
+        } catch (CryoException e) {
+            LOG.warn("dump statistics not kept in the image: {}", e.getMessage());
         }
     }
 
@@ -246,7 +309,8 @@ public final class Dumper {
         long saved;
         try (var pagesWriter = image.pagesWriter(pagesName);
              RecordWriter mm = image.writer(ImageFileNames.mm(task.pid()), FileType.MM);
-             BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName, pageBuffers)) {
+             BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName, pageBuffers,
+                     pagesWriterThread)) {
             for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
                 MemoryHandler h = e.getKey();
                 usedPlugins.add(plugins.pluginIdOf(h));
@@ -271,6 +335,8 @@ public final class Dumper {
             }
             sink.close();
             saved = sink.savedBytes();
+        } finally {
+            task.close();
         }
         return saved;
     }
@@ -286,12 +352,15 @@ public final class Dumper {
     private record Ref(ObjectId from, ObjectId to, String description, Pid holder, String comm, TargetFd fd) {
     }
 
-    private void collectFds(LiveTask task, ImageDir image, Set<String> usedPlugins, Collected c,
-                            SharedFiles shared) throws CryoException {
+    /** @return how many fds the process holds */
+    private int collectFds(LiveTask task, ImageDir image, Set<String> usedPlugins, Collected c,
+                           SharedFiles shared) throws CryoException {
         int pid = task.pid().value();
+        List<Integer> numbers = ProcFs.fds(pid);
+        FdInfos infos = new FdInfos(kernel);
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
-            for (int n : ProcFs.fds(pid)) {
-                FdInfo fd = FdInfos.read(pid, n, kernel);
+            for (int n : numbers) {
+                FdInfo fd = infos.read(pid, n);
                 ProcessChecks.checkFd(task.who(), n, fd.link());
                 Optional<FdRef> same = shared.findOrAdd(pid, fd);
                 if (same.isPresent()) {
@@ -336,6 +405,7 @@ public final class Dumper {
                         .setRecord(com.google.protobuf.Any.pack(record)).build());
             }
         }
+        return numbers.size();
     }
 
     private CryoException unsupportedFd(LiveTask task, FdInfo fd) {

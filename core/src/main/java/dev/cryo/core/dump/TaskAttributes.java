@@ -10,11 +10,10 @@ import dev.cryo.core.image.proto.SeccompFilterEntry;
 import dev.cryo.core.image.proto.ThreadAttrsEntry;
 import dev.cryo.core.linux.Errors;
 import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.NativeMemory;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.Tracee;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -145,7 +144,7 @@ final class TaskAttributes {
 
     /** sched_getattr(tid) from cryo: policy, flags, nice, priority, deadline parameters, utilization clamps. */
     static SchedEntry sched(int tid, String who) throws CryoException {
-        Pointer buf = Memory.allocateDirect(LibC.runtime(), SCHED_ATTR_SIZE, true);
+        NativeMemory buf = NativeMemory.allocate(SCHED_ATTR_SIZE);
         long r = LibC.INSTANCE.syscall(Sys.SCHED_GETATTR, tid, buf.address(), SCHED_ATTR_SIZE, 0, 0, 0);
         if (r < 0) {
             throw Errors.failure("sched_getattr(" + tid + ") of " + who, LibC.errno());

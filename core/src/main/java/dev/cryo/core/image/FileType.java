@@ -6,6 +6,7 @@ import dev.cryo.core.image.proto.Envelope;
 import dev.cryo.core.image.proto.FdinfoEntry;
 import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.PstreeEntry;
+import dev.cryo.core.image.proto.StatsEntry;
 
 import java.util.Optional;
 
@@ -33,7 +34,12 @@ public enum FileType {
     /** Metadata of external peers recorded by ExternalPeer handlers, as {@link Envelope}s. */
     EXTERNAL(8, Envelope.getDefaultInstance()),
     /** {@code pages-N.img}: raw page data behind a 4096-byte header; no records. */
-    PAGES(9, null);
+    PAGES(9, null),
+    /**
+     * {@code stats-dump.img}, {@code stats-restore.img}: one {@link StatsEntry}, written after the inventory and
+     * not listed in it (diagnostics, not part of the image).
+     */
+    STATS(10, StatsEntry.getDefaultInstance());
 
     private final int code;
     private final Message recordPrototype;

@@ -6,6 +6,7 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.core.image.proto.ImageFileEntry;
 import dev.cryo.core.image.proto.InventoryEntry;
+import dev.cryo.core.image.proto.StatsEntry;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,6 +27,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -33,8 +35,12 @@ import java.util.Set;
  *
  * <p>Dump: {@link #create} (directory 0700, files 0600 from their creation), one {@link #writer} or
  * {@link #pagesWriter} per file, close them, then {@link #writeInventory} last — it lists every file with its
- * size and fsyncs file and directory, so an image with an inventory is complete. On any failure before that,
- * {@link #discard()} removes what this instance created: a partial image must never pass for a complete one.
+ * size, so an image with an inventory is complete. On any failure before that, {@link #discard()} removes what
+ * this instance created: a partial image must never pass for a complete one. With {@code fsync} every file and
+ * the directory are fsync'd as they are closed (the inventory last); without it (the default, as CRIU) the data
+ * is left to the page cache: a power loss soon after a dump can leave an image whose files are short, which
+ * restore refuses by the sizes the inventory recorded. After the inventory, {@link #writeStats} may add the
+ * dump's statistics ({@code stats-*.img}, outside the inventory).
  *
  * <p>Restore and {@code cryo show}: {@link #open} refuses a missing, empty or incomplete directory, another
  * format version, and any file the inventory lists that is missing or has another size; then {@link #reader} /
@@ -55,6 +61,8 @@ public final class ImageDir {
 
     private final Path dir;
     private final boolean writable;
+    /** fsync every file as it is closed, and the directory with the inventory. */
+    private final boolean sync;
     /** Directories {@link #create} made, deepest first. */
     private final List<Path> createdDirs;
     /** Files this instance created, in creation order, with their writer (null once known closed). */
@@ -65,9 +73,10 @@ public final class ImageDir {
     private InventoryEntry inventory;
     private boolean discarded;
 
-    private ImageDir(Path dir, boolean writable, List<Path> createdDirs) {
+    private ImageDir(Path dir, boolean writable, List<Path> createdDirs, boolean sync) {
         this.dir = dir;
         this.writable = writable;
+        this.sync = sync;
         this.createdDirs = createdDirs;
     }
 
@@ -82,6 +91,16 @@ public final class ImageDir {
      *                       else, {@code core/IMAGE_DIR_CREATE} when it cannot be created or cleared
      */
     public static ImageDir create(Path dir, boolean allowNonEmpty) throws CryoException {
+        return create(dir, allowNonEmpty, false);
+    }
+
+    /**
+     * Like {@link #create(Path, boolean)}.
+     *
+     * @param fsync fsync every file when it is closed and the directory with the inventory (the {@code fsync}
+     *              option); without it nothing is synced
+     */
+    public static ImageDir create(Path dir, boolean allowNonEmpty, boolean fsync) throws CryoException {
         Path abs = dir.toAbsolutePath().normalize();
         List<Path> createdDirs = new ArrayList<>();
         if (Files.exists(abs)) {
@@ -109,7 +128,7 @@ public final class ImageDir {
                         + ImageErrors.describe(e), "choose a directory you can write for -D", e);
             }
         }
-        return new ImageDir(abs, true, createdDirs);
+        return new ImageDir(abs, true, createdDirs, fsync);
     }
 
     /**
@@ -140,7 +159,7 @@ public final class ImageDir {
                     + INVENTORY_FILE + " missing — the dump did not finish",
                     "dump the tree again; an image without " + INVENTORY_FILE + " cannot be restored");
         }
-        ImageDir image = new ImageDir(abs, false, List.of());
+        ImageDir image = new ImageDir(abs, false, List.of(), false);
         List<InventoryEntry> entries;
         try (RecordReader reader = RecordReader.open(inventoryPath, FileType.INVENTORY, false)) {
             entries = reader.readAll(InventoryEntry.parser());
@@ -190,7 +209,7 @@ public final class ImageDir {
         }
         FileChannel channel = newFile(fileName, type);
         try {
-            RecordWriter writer = new RecordWriter(dir.resolve(fileName), type, channel, this::closed);
+            RecordWriter writer = new RecordWriter(dir.resolve(fileName), type, channel, this::closed, sync);
             created.put(fileName, writer);
             return writer;
         } catch (CryoException e) {
@@ -208,7 +227,7 @@ public final class ImageDir {
     public synchronized PagesWriter pagesWriter(String fileName) throws CryoException {
         FileChannel channel = newFile(fileName, FileType.PAGES);
         try {
-            PagesWriter writer = new PagesWriter(dir.resolve(fileName), channel, this::closed);
+            PagesWriter writer = new PagesWriter(dir.resolve(fileName), channel, this::closed, sync);
             created.put(fileName, writer);
             return writer;
         } catch (CryoException e) {
@@ -271,6 +290,9 @@ public final class ImageDir {
         if (!ImageFormat.isImageFileName(fileName)) {
             return false;
         }
+        if (isStatsFile(fileName)) {
+            return Files.isRegularFile(dir.resolve(fileName));
+        }
         if (!writable) {
             return fileName.equals(INVENTORY_FILE) || inventory.getFilesList().contains(fileName);
         }
@@ -280,7 +302,8 @@ public final class ImageDir {
     /**
      * @return the files of the image: {@value #INVENTORY_FILE} first (once written), then the others by name.
      *         For an opened image these are the files the inventory lists; for a created one, the files created
-     *         so far. Other files in the directory are not part of the image.
+     *         so far; then the statistics files present ({@code stats-dump.img}, {@code stats-restore.img}). Other
+     *         files in the directory are not part of the image.
      */
     public synchronized List<String> files() {
         List<String> names = new ArrayList<>();
@@ -288,6 +311,11 @@ public final class ImageDir {
             names.add(INVENTORY_FILE);
         }
         names.addAll(writable ? otherCreatedFiles() : inventory.getFilesList());
+        for (String stats : List.of(ImageFileNames.STATS_DUMP, ImageFileNames.STATS_RESTORE)) {
+            if (inventory != null && Files.isRegularFile(dir.resolve(stats))) {
+                names.add(stats);
+            }
+        }
         return Collections.unmodifiableList(names);
     }
 
@@ -322,7 +350,7 @@ public final class ImageDir {
         FileChannel channel = newFile(INVENTORY_FILE, FileType.INVENTORY);
         RecordWriter writer;
         try {
-            writer = new RecordWriter(dir.resolve(INVENTORY_FILE), FileType.INVENTORY, channel, this::closed);
+            writer = new RecordWriter(dir.resolve(INVENTORY_FILE), FileType.INVENTORY, channel, this::closed, sync);
         } catch (CryoException e) {
             abandonNewFile(INVENTORY_FILE, channel, e);
             throw e;
@@ -330,8 +358,52 @@ public final class ImageDir {
         created.put(INVENTORY_FILE, writer);
         writer.write(full);
         writer.close();
-        fsyncDir();
+        if (sync) {
+            fsyncDir();
+        }
         inventory = full;
+    }
+
+    /**
+     * Writes (or replaces) a statistics file, {@code stats-dump.img} or {@code stats-restore.img}: one
+     * {@link FileType#STATS} record, mode 0600, never synced, not listed in the inventory. Works on a created image
+     * after {@link #writeInventory} and on an opened one (a restore records its own statistics).
+     *
+     * @throws CryoException IMAGE {@code core/IMAGE_IO} when the file cannot be written (e.g. a read-only image)
+     */
+    public synchronized void writeStats(String fileName, StatsEntry stats) throws CryoException {
+        if (!isStatsFile(fileName)) {
+            throw ImageErrors.internal("core/IMAGE_FILE_NAME", fileName + " is not a statistics file name");
+        }
+        Path file = dir.resolve(fileName);
+        Path tmp = dir.resolve(fileName + ".tmp");
+        try {
+            Files.deleteIfExists(tmp);
+            FileChannel channel = FileChannel.open(tmp, EnumSet.of(StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE), FILE_MODE);
+            RecordWriter w = new RecordWriter(tmp, FileType.STATS, channel, ignored -> { }, false);
+            w.write(stats);
+            w.close();
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw ImageErrors.io("write", file, e);
+        }
+    }
+
+    /** @return the statistics in {@code fileName} ({@code stats-dump.img}...), empty when the image has none */
+    public synchronized Optional<StatsEntry> stats(String fileName) throws CryoException {
+        if (!isStatsFile(fileName) || !Files.isRegularFile(dir.resolve(fileName))) {
+            return Optional.empty();
+        }
+        try (RecordReader r = RecordReader.open(dir.resolve(fileName), FileType.STATS, false)) {
+            List<StatsEntry> all = r.readAll(StatsEntry.parser());
+            return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
+        }
+    }
+
+    private static boolean isStatsFile(String fileName) {
+        return fileName.equals(ImageFileNames.STATS_DUMP) || fileName.equals(ImageFileNames.STATS_RESTORE);
     }
 
     /**

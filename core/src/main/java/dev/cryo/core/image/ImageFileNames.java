@@ -14,6 +14,10 @@ public final class ImageFileNames {
     public static final String PSTREE = "pstree.img";
     /** {@link FileType#EXTERNAL}: records of the ExternalPeer handlers. */
     public static final String EXTERNAL = "external.img";
+    /** Statistics of the dump that wrote the image ({@link FileType#STATS}; not listed in the inventory). */
+    public static final String STATS_DUMP = "stats-dump.img";
+    /** Statistics of the last restore from the image ({@link FileType#STATS}; not listed in the inventory). */
+    public static final String STATS_RESTORE = "stats-restore.img";
 
     private static final Pattern KIND = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*(/[A-Za-z0-9][A-Za-z0-9_-]*)?");
 

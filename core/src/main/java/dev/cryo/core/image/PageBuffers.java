@@ -3,14 +3,14 @@ package dev.cryo.core.image;
 import java.nio.ByteBuffer;
 
 /**
- * The direct buffers page data moves through, shared by every process of one dump or restore. Allocating a direct
- * buffer zero-fills it (64 MiB cost ~180 ms here), so buffers are allocated on first use, sized to the need
- * (a power of two from 1 MiB up to {@link #MAX_BYTES}), kept, and grown only when a larger batch comes. At most
- * {@code slots * MAX_BYTES} bytes are ever held. Not thread-safe: one pipeline thread hands the buffers out.
+ * The direct buffers page data moves through during a dump, shared by every process of the dump. Allocating a
+ * direct buffer zero-fills it, so buffers are allocated on first use, sized to the need (a power of two from 1 MiB
+ * up to {@link #MAX_BYTES}), kept, and grown only when a larger batch comes. At most {@code slots * MAX_BYTES}
+ * bytes are ever held. Not thread-safe: one pipeline thread hands the buffers out.
  */
 public final class PageBuffers {
     /** The largest buffer, i.e. the largest batch of pages read or written at once. */
-    public static final int MAX_BYTES = 32 << 20;
+    public static final int MAX_BYTES = 4 << 20;
     private static final int MIN_BYTES = 1 << 20;
 
     private final ByteBuffer[] slots;

@@ -107,6 +107,21 @@ public final class PagesReader implements AutoCloseable {
         return file.getFileName().toString();
     }
 
+    /** @return the file (data starts {@link ImageFormat#PAGES_HEADER_BYTES} bytes in) */
+    public Path path() {
+        return file;
+    }
+
+    /**
+     * @throws CryoException IMAGE {@code core/IMAGE_TRUNCATED} naming the file, the offset and the file size when
+     *                       {@code length} bytes at data offset {@code dataOffset} are not all in the file
+     */
+    public void checkRange(long dataOffset, long length) throws CryoException {
+        if (dataOffset < 0 || length < 0 || dataOffset + length > dataSize) {
+            throw truncated(dataOffset, length);
+        }
+    }
+
     /**
      * Fills {@code dst} (position to limit) with the data stored at {@code dataOffset}.
      *
@@ -133,7 +148,7 @@ public final class PagesReader implements AutoCloseable {
         }
     }
 
-    private CryoException truncated(long dataOffset, int length) {
+    private CryoException truncated(long dataOffset, long length) {
         long fileSize;
         try {
             fileSize = channel.size();

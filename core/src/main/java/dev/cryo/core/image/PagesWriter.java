@@ -19,20 +19,22 @@ import java.util.zip.CRC32C;
  * process_vm_readv, never one per page. Every append is a whole number of {@link ImageFormat#PAGE_SIZE pages},
  * so data offsets stay page-aligned.
  *
- * <p>{@link #close()} records the data size in the header and fsyncs; a pages file whose writer never closed is
- * refused on restore. Thread-safe: appends are serialised.
+ * <p>{@link #close()} records the data size in the header (and fsyncs when the image was created with
+ * {@code fsync}); a pages file whose writer never closed is refused on restore. Thread-safe: appends are serialised.
  */
 public final class PagesWriter implements AutoCloseable {
     private final Path file;
     private final FileChannel channel;
     private final Consumer<PagesWriter> onClose;
+    private final boolean sync;
     private long dataSize;
     private boolean closed;
 
-    PagesWriter(Path file, FileChannel channel, Consumer<PagesWriter> onClose) throws CryoException {
+    PagesWriter(Path file, FileChannel channel, Consumer<PagesWriter> onClose, boolean sync) throws CryoException {
         this.file = file;
         this.channel = channel;
         this.onClose = onClose;
+        this.sync = sync;
         writeHeader(ImageFormat.DATA_SIZE_UNSET);
     }
 
@@ -85,7 +87,7 @@ public final class PagesWriter implements AutoCloseable {
         return closed;
     }
 
-    /** Records the data size in the header, fsyncs and closes. Idempotent. */
+    /** Records the data size in the header, fsyncs (when asked at creation) and closes. Idempotent. */
     @Override
     public void close() throws CryoException {
         synchronized (this) {
@@ -95,7 +97,9 @@ public final class PagesWriter implements AutoCloseable {
             closed = true;
             try (channel) {
                 writeHeader(dataSize);
-                channel.force(false);
+                if (sync) {
+                    channel.force(false);
+                }
             } catch (IOException e) {
                 throw ImageErrors.io("fsync", file, e);
             }

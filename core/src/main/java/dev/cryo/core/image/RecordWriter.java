@@ -19,7 +19,8 @@ import java.util.zip.CRC32C;
  * messages). Obtained from {@link ImageDir#writer}; the file already exists (0600) with its header written.
  *
  * <p>Every record must be of the file type's {@link FileType#recordType() record type}. Records are buffered;
- * {@link #close()} flushes and fsyncs, and must be called before {@link ImageDir#writeInventory}.
+ * {@link #close()} flushes (and fsyncs when the image was created with {@code fsync}), and must be called before
+ * {@link ImageDir#writeInventory}.
  *
  * <p>Not thread-safe: one thread writes one file. Any I/O failure is a {@link CryoException} (IMAGE,
  * {@code core/IMAGE_IO}) naming the file; the writer is unusable afterwards and the dump should
@@ -32,6 +33,7 @@ public final class RecordWriter implements AutoCloseable {
     private final FileChannel channel;
     private final OutputStream out;
     private final Consumer<RecordWriter> onClose;
+    private final boolean sync;
     private final CRC32C crc = new CRC32C();
     private final ByteBuffer frameHeader = ByteBuffer.allocate(ImageFormat.FRAME_HEADER_BYTES)
             .order(ByteOrder.LITTLE_ENDIAN);
@@ -39,13 +41,15 @@ public final class RecordWriter implements AutoCloseable {
     private int records;
     private boolean closed;
 
-    RecordWriter(Path file, FileType type, FileChannel channel, Consumer<RecordWriter> onClose) throws CryoException {
+    RecordWriter(Path file, FileType type, FileChannel channel, Consumer<RecordWriter> onClose, boolean sync)
+            throws CryoException {
         this.file = file;
         this.type = type;
         this.recordTypeName = type.recordType().orElseThrow().getDescriptorForType().getFullName();
         this.channel = channel;
         this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
         this.onClose = onClose;
+        this.sync = sync;
         ByteBuffer header = ByteBuffer.allocate(ImageFormat.RECORD_HEADER_BYTES);
         ImageFormat.putRecordHeader(header, type);
         try {
@@ -115,7 +119,7 @@ public final class RecordWriter implements AutoCloseable {
         return closed;
     }
 
-    /** Flushes, fsyncs and closes the file. Idempotent. */
+    /** Flushes, fsyncs (when asked at creation) and closes the file. Idempotent. */
     @Override
     public void close() throws CryoException {
         if (closed) {
@@ -124,7 +128,9 @@ public final class RecordWriter implements AutoCloseable {
         closed = true;
         try (channel) {
             out.flush();
-            channel.force(false);
+            if (sync) {
+                channel.force(false);
+            }
         } catch (IOException e) {
             throw ImageErrors.io("write", file, e);
         }

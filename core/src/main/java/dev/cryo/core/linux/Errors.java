@@ -4,7 +4,10 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Errno;
 
-/** Turns errno values into messages: {@code call(args) failed: ENOENT (No such file or directory)} (names from {@link Errno}). */
+/**
+ * Turns errno values into messages: {@code call(args) failed: ENOENT (No such file or directory)}, with the names
+ * and texts of {@link Errno} (the one errno table).
+ */
 public final class Errors {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;

@@ -6,8 +6,6 @@ import dev.cryo.api.LocalFd;
 import dev.cryo.api.Pid;
 import dev.cryo.api.RemoteTask;
 import dev.cryo.api.TargetFd;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -23,8 +21,11 @@ public final class LiveTask implements RemoteTask {
     private final Tracee tracee;
     private final int tgid;
     private final String comm;
+    private static final int PAGEMAP_BATCH = 1 << 16;
     private long scratch;
     private int scratchSize;
+    private int pagemapFd = -1;
+    private NativeMemory pagemapBuffer;
 
     public LiveTask(Tracee tracee, int tgid, String comm) {
         this.tracee = tracee;
@@ -166,38 +167,48 @@ public final class LiveTask implements RemoteTask {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>{@code /proc/PID/pagemap} stays open for the task's lifetime in cryo and is read with pread into one
+     * reused buffer: the memory plugin asks once per mapping, and a process may have tens of thousands.
+     */
     @Override
     public long[] pagemap(long start, long end) throws CryoException {
         int pages = (int) ((end - start) >>> 12);
         long[] out = new long[pages];
-        Path p = procDir().resolve("pagemap");
-        try (var ch = java.nio.channels.FileChannel.open(p)) {
-            ByteBuffer b = ByteBuffer.allocateDirect(Math.min(pages, 1 << 16) * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            int done = 0;
-            while (done < pages) {
-                int n = Math.min(pages - done, b.capacity() / 8);
-                b.clear().limit(n * 8);
-                long off = ((start >>> 12) + done) * 8L;
-                while (b.hasRemaining()) {
-                    int r = ch.read(b, off + b.position());
-                    if (r <= 0) {
-                        throw new CryoException(Category.KERNEL, "core/PAGEMAP", "short read of " + p);
-                    }
-                }
-                b.flip();
-                for (int i = 0; i < n; i++) {
-                    out[done + i] = b.getLong();
-                }
-                done += n;
+        if (pagemapFd < 0) {
+            pagemapFd = C.open(ProcFs.dir(tgid).resolve("pagemap").toString(), Sys.O_RDONLY);
+            if (pagemapFd < 0) {
+                throw new CryoException(Category.KERNEL, "core/PAGEMAP", "cannot open " + procDir().resolve("pagemap")
+                        + ": " + Errors.describe(LibC.errno()));
             }
-        } catch (java.io.IOException e) {
-            throw new CryoException(Category.KERNEL, "core/PAGEMAP", "cannot read " + p + ": " + e.getMessage());
+            pagemapBuffer = NativeMemory.allocate(PAGEMAP_BATCH * 8);
+        }
+        int done = 0;
+        while (done < pages) {
+            int n = Math.min(pages - done, PAGEMAP_BATCH);
+            long off = ((start >>> 12) + done) * 8L;
+            long got = 0;
+            while (got < n * 8L) {
+                long r = C.pread(pagemapFd, pagemapBuffer.address(got), n * 8L - got, off + got);
+                if (r <= 0) {
+                    throw new CryoException(Category.KERNEL, "core/PAGEMAP", (r < 0 ? "pread of " : "short read of ")
+                            + procDir().resolve("pagemap") + (r < 0 ? ": " + Errors.describe(LibC.errno()) : ""));
+                }
+                got += r;
+            }
+            pagemapBuffer.get(0, out, done, n);
+            done += n;
         }
         return out;
     }
 
-    /** Allocates native memory usable as a buffer for {@link Tracee} transfers. */
-    static Pointer nativeBuffer(int size) {
-        return Memory.allocateDirect(LibC.runtime(), size, true);
+    /** Closes what this view opened in cryo ({@code /proc/PID/pagemap}). Idempotent. */
+    public void close() {
+        if (pagemapFd >= 0) {
+            C.close(pagemapFd);
+            pagemapFd = -1;
+        }
     }
 }

@@ -3,8 +3,6 @@ package dev.cryo.core.linux;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.HostKernel;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,18 +26,18 @@ public final class Netlink implements HostKernel {
         }
         try {
             int mySeq = seq++;
-            Pointer req = Memory.allocateDirect(LibC.runtime(), request.length, true);
+            NativeMemory req = NativeMemory.allocate(request.length);
             req.put(0, request, 0, request.length);
             req.putInt(0, request.length);
             req.putInt(8, mySeq);
             req.putInt(12, 0);
-            Pointer addr = Memory.allocateDirect(LibC.runtime(), 12, true); // sockaddr_nl to the kernel
+            NativeMemory addr = NativeMemory.allocate(12); // sockaddr_nl to the kernel
             addr.putShort(0, (short) AF_NETLINK);
             if (c.syscall(SENDTO, fd, req.address(), request.length, 0, addr.address(), 12) < 0) {
                 throw Errors.failure("sendto(netlink " + protocol + ")", LibC.errno());
             }
             List<byte[]> out = new ArrayList<>();
-            Pointer buf = Memory.allocateDirect(LibC.runtime(), BUF, true);
+            NativeMemory buf = NativeMemory.allocate(BUF);
             for (;;) {
                 long n = c.syscall(RECVFROM, fd, buf.address(), BUF, 0, 0, 0);
                 if (n < 0) {

@@ -185,41 +185,99 @@ public final class ProcFs {
         return parseMaps(read(dir(pid).resolve("maps")));
     }
 
+    /**
+     * Parses {@code /proc/PID/maps} line by line without regular expressions: a process may have tens of thousands of
+     * mappings (one {@code split("\\s+")} per line compiled a pattern each time).
+     */
     static List<Mapping> parseMaps(String text) {
         List<Mapping> out = new ArrayList<>();
-        for (String line : text.split("\n")) {
-            if (line.isBlank()) {
-                continue;
+        int n = text.length();
+        for (int line = 0; line < n; ) {
+            int end = text.indexOf('\n', line);
+            if (end < 0) {
+                end = n;
             }
-            String[] f = line.trim().split("\\s+", 6);
-            int dash = f[0].indexOf('-');
-            long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
-            long end = Long.parseUnsignedLong(f[0].substring(dash + 1), 16);
-            String perms = f[1];
-            int prot = (perms.charAt(0) == 'r' ? 1 : 0) | (perms.charAt(1) == 'w' ? 2 : 0)
-                    | (perms.charAt(2) == 'x' ? 4 : 0);
-            out.add(new Mapping(start, end, prot, perms.charAt(3) == 's', Long.parseUnsignedLong(f[2], 16), f[3],
-                    Long.parseLong(f[4]), f.length > 5 ? f[5] : "", Set.of()));
+            int i = skipSpaces(text, line, end);
+            if (i < end) {
+                int dash = text.indexOf('-', i);
+                int sp = text.indexOf(' ', dash);
+                long start = Long.parseUnsignedLong(text, i, dash, 16);
+                long stop = Long.parseUnsignedLong(text, dash + 1, sp, 16);
+                int p = skipSpaces(text, sp, end);
+                char r = text.charAt(p), w = text.charAt(p + 1), x = text.charAt(p + 2), shared = text.charAt(p + 3);
+                int prot = (r == 'r' ? 1 : 0) | (w == 'w' ? 2 : 0) | (x == 'x' ? 4 : 0);
+                int o = skipSpaces(text, p + 4, end);
+                int oe = nextSpace(text, o, end);
+                long offset = Long.parseUnsignedLong(text, o, oe, 16);
+                int d = skipSpaces(text, oe, end);
+                int de = nextSpace(text, d, end);
+                String dev = text.substring(d, de);
+                int in = skipSpaces(text, de, end);
+                int ie = nextSpace(text, in, end);
+                long inode = Long.parseLong(text, in, ie, 10);
+                int nm = skipSpaces(text, ie, end);
+                String name = nm < end ? text.substring(nm, end) : "";
+                out.add(new Mapping(start, stop, prot, shared == 's', offset, dev, inode, name, Set.of()));
+            }
+            line = end + 1;
         }
         return out;
     }
 
+    private static int skipSpaces(String s, int i, int end) {
+        while (i < end && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) {
+            i++;
+        }
+        return i;
+    }
+
+    private static int nextSpace(String s, int i, int end) {
+        while (i < end && s.charAt(i) != ' ' && s.charAt(i) != '\t') {
+            i++;
+        }
+        return i;
+    }
+
+    /** The VmFlags line of each mapping of {@code /proc/PID/smaps}, by the mapping's start address. */
     static Map<Long, Set<String>> parseSmapsFlags(String text) {
         Map<Long, Set<String>> out = new HashMap<>();
+        Map<String, Set<String>> shared = new HashMap<>(); // most mappings have one of a few flag sets
         long current = -1;
-        for (String line : text.split("\n")) {
-            if (line.isEmpty()) {
-                continue;
+        int n = text.length();
+        for (int line = 0; line < n; ) {
+            int end = text.indexOf('\n', line);
+            if (end < 0) {
+                end = n;
             }
-            char c = line.charAt(0);
-            boolean header = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-            if (header && line.indexOf('-') > 0 && line.indexOf('-') < 17) {
-                current = Long.parseUnsignedLong(line.substring(0, line.indexOf('-')), 16);
-            } else if (line.startsWith("VmFlags:")) {
-                out.put(current, new HashSet<>(List.of(line.substring(8).trim().split("\\s+"))));
+            if (end > line) {
+                char c = text.charAt(line);
+                boolean header = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                int dash = header ? text.indexOf('-', line) : -1;
+                if (header && dash > 0 && dash - line < 17) {
+                    current = Long.parseUnsignedLong(text, line, dash, 16);
+                } else if (text.startsWith("VmFlags:", line)) {
+                    String flags = text.substring(line + 8, end).trim();
+                    out.put(current, shared.computeIfAbsent(flags, ProcFs::flagSet));
+                }
             }
+            line = end + 1;
         }
         return out;
+    }
+
+    private static Set<String> flagSet(String flags) {
+        Set<String> set = new HashSet<>();
+        for (int i = 0; i < flags.length(); ) {
+            int e = flags.indexOf(' ', i);
+            if (e < 0) {
+                e = flags.length();
+            }
+            if (e > i) {
+                set.add(flags.substring(i, e));
+            }
+            i = e + 1;
+        }
+        return Set.copyOf(set);
     }
 
     /** {@code /proc/PID/fdinfo/N} as key → value. */

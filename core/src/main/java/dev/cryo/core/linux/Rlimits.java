@@ -3,8 +3,6 @@ package dev.cryo.core.linux;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.core.image.proto.RlimitEntry;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,13 +23,13 @@ public final class Rlimits {
      */
     public static List<RlimitEntry> read(LiveTask task) throws CryoException {
         int pid = task.pid().value();
-        Pointer old = Memory.allocateDirect(LibC.runtime(), 16, true);
+        NativeMemory old = NativeMemory.allocate(16);
         java.nio.ByteBuffer injected = java.nio.ByteBuffer.allocateDirect(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         List<RlimitEntry> out = new ArrayList<>();
         for (int r = 0; r < NAMES.length; r++) {
             long cur;
             long max;
-            if (LibC.INSTANCE.prlimit(pid, r, null, old) == 0) {
+            if (LibC.INSTANCE.prlimit(pid, r, 0, old.address()) == 0) {
                 cur = old.getLong(0);
                 max = old.getLong(8);
             } else if (LibC.errno() == Errors.EPERM) {
@@ -51,8 +49,8 @@ public final class Rlimits {
 
     /** Sets one limit of {@code pid}; a value this user may not set is an error naming it. */
     public static void write(int pid, RlimitEntry e, String who) throws CryoException {
-        Pointer p = Memory.allocateDirect(LibC.runtime(), 32, true);
-        if (LibC.INSTANCE.prlimit(pid, e.getResource(), null, p.slice(16)) != 0) {
+        NativeMemory p = NativeMemory.allocate(32);
+        if (LibC.INSTANCE.prlimit(pid, e.getResource(), 0, p.address(16)) != 0) {
             throw Errors.failure("prlimit(" + pid + ", " + e.getName() + ")", LibC.errno());
         }
         if (p.getLong(16) == e.getCur() && p.getLong(24) == e.getMax()) {
@@ -60,7 +58,7 @@ public final class Rlimits {
         }
         p.putLong(0, e.getCur());
         p.putLong(8, e.getMax());
-        if (LibC.INSTANCE.prlimit(pid, e.getResource(), p, null) != 0) {
+        if (LibC.INSTANCE.prlimit(pid, e.getResource(), p.address(), 0) != 0) {
             int errno = LibC.errno();
             throw new CryoException(Category.KERNEL, "core/RLIMIT", "cannot restore " + e.getName() + " of " + who
                     + " to soft " + unsigned(e.getCur()) + " hard " + unsigned(e.getMax()) + " (cryo's hard limit is "
@@ -76,8 +74,8 @@ public final class Rlimits {
 
     /** Sets RLIMIT_CORE of {@code pid} to 0 (a restored zombie re-dies by its signal without dumping core). */
     public static void disableCoreDumps(int pid) throws CryoException {
-        Pointer p = Memory.allocateDirect(LibC.runtime(), 16, true);
-        if (LibC.INSTANCE.prlimit(pid, 4 /* RLIMIT_CORE */, p, null) != 0) {
+        NativeMemory p = NativeMemory.allocate(16);
+        if (LibC.INSTANCE.prlimit(pid, 4 /* RLIMIT_CORE */, p.address(), 0) != 0) {
             throw Errors.failure("prlimit(" + pid + ", RLIMIT_CORE, 0)", LibC.errno());
         }
     }

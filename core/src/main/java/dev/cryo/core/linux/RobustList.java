@@ -1,8 +1,6 @@
 package dev.cryo.core.linux;
 
 import dev.cryo.api.CryoException;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 /** get_robust_list(2) of another thread, called from cryo's own process. */
 public final class RobustList {
@@ -11,8 +9,8 @@ public final class RobustList {
 
     /** @return {head address, length} of the thread's robust futex list */
     public static long[] of(int tid) throws CryoException {
-        Pointer head = Memory.allocateDirect(LibC.runtime(), 8, true);
-        Pointer len = Memory.allocateDirect(LibC.runtime(), 8, true);
+        NativeMemory head = NativeMemory.allocate(8);
+        NativeMemory len = NativeMemory.allocate(8);
         long r = LibC.INSTANCE.syscall(Sys.GET_ROBUST_LIST, tid, head.address(), len.address(), 0, 0, 0);
         if (r != 0) {
             throw Errors.failure("get_robust_list(" + tid + ")", LibC.errno());

@@ -30,7 +30,7 @@ public final class Sys {
     public static final int SIGHUP = 1, SIGKILL = 9, SIGTRAP = 5, SIGSTOP = 19, SIGCONT = 18, SIGCHLD = 17;
 
     public static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
-    public static final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20,
+    public static final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_POPULATE = 0x8000,
             MAP_FIXED_NOREPLACE = 0x100000;
     public static final int MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
     public static final int O_RDONLY = 0, O_CLOEXEC = 0x80000, AT_FDCWD = -100;

@@ -2,8 +2,6 @@ package dev.cryo.core.linux;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 import java.nio.ByteBuffer;
 
@@ -14,7 +12,9 @@ import static dev.cryo.core.linux.Sys.*;
  *
  * <p>Syscall injection: {@link #inject} sets {@code rax}=nr, the arguments in rdi rsi rdx r10 r8 r9,
  * {@code rip} = an address holding {@code 0f 05} ({@link #setSyscallInsn}), {@code orig_rax} = -1 (no restart
- * fix-up), single-steps over it and reads {@code rax}; the registers saved at the stop are put back afterwards.
+ * fix-up), single-steps over it and reads {@code rax}. The registers saved at the stop are put back lazily: the
+ * next injection sets every register anyway, so they are written back only before the task's registers are read,
+ * set otherwise, or the task is resumed or detached — one PTRACE_SETREGSET less per injected call.
  */
 public final class Tracee {
     private static final LibC C = LibC.INSTANCE;
@@ -22,13 +22,17 @@ public final class Tracee {
 
     private final int tid;
     private final String name;
-    private final Pointer regsBuf = Memory.allocateDirect(LibC.runtime(), Regs.SIZE, true);
-    private final Pointer iov = Memory.allocateDirect(LibC.runtime(), 16, true);
-    private final Pointer small = Memory.allocateDirect(LibC.runtime(), 256, true);
-    private final Pointer iovs = Memory.allocateDirect(LibC.runtime(), 32, true);
+    private final NativeMemory regsBuf = NativeMemory.allocate(Regs.SIZE);
+    private final NativeMemory iov = NativeMemory.allocate(16);
+    private final NativeMemory small = NativeMemory.allocate(256);
+    private final NativeMemory iovs = NativeMemory.allocate(32);
     private final int[] status = new int[1];
     private long syscallInsn;
     private long[] savedRegs;
+    /** The task's registers are those left by the last injection, not {@link #savedRegs}. */
+    private boolean regsDirty;
+    /** Writes into the task's memory still queued, done before the task runs or its memory is read. */
+    private PendingWrites pendingWrites;
     private long injected;
     /** The signal of the group stop (job control) the task was seen in, 0 if none. */
     private int groupStopSig;
@@ -41,6 +45,34 @@ public final class Tracee {
 
     public int tid() {
         return tid;
+    }
+
+    /** Memory writes queued for a task (a restore's page loads), completed before anything could depend on them. */
+    public interface PendingWrites {
+        /** Completes every queued write; failures are the writer's. */
+        void flush() throws CryoException;
+
+        /**
+         * Called before the task executes injected call {@code nr(args)}: completes the queued writes unless the
+         * call can neither see nor change the memory they go to.
+         */
+        void beforeSyscall(long nr, long[] args) throws CryoException;
+    }
+
+    /**
+     * Registers the queue of writes into this task's memory that must be complete before the task executes an
+     * injected call that could depend on them (see {@link PendingWrites#beforeSyscall}), before its memory is read
+     * or written otherwise, and before it runs; null removes it. The queue itself writes with process_vm_writev,
+     * never through this class.
+     */
+    public void setPendingWrites(PendingWrites writes) {
+        this.pendingWrites = writes;
+    }
+
+    private void flushPendingWrites() throws CryoException {
+        if (pendingWrites != null) {
+            pendingWrites.flush();
+        }
     }
 
     public String name() {
@@ -95,7 +127,7 @@ public final class Tracee {
             }
             throw Errors.failure("PTRACE_SECCOMP_GET_FILTER(" + index + ") of " + who(), e);
         }
-        Pointer buf = Memory.allocateDirect(LibC.runtime(), (int) n * 8, true);
+        NativeMemory buf = NativeMemory.allocate((int) n * 8);
         long m = ptrace(PTRACE_SECCOMP_GET_FILTER, index, buf.address(), "PTRACE_SECCOMP_GET_FILTER");
         byte[] b = new byte[(int) Math.min(n, m) * 8];
         buf.get(0, b, 0, b.length);
@@ -131,16 +163,32 @@ public final class Tracee {
     }
 
     public void detach(int sig) throws CryoException {
+        flushPendingWrites();
+        settleRegs();
         ptrace(PTRACE_DETACH, 0, sig, "PTRACE_DETACH");
     }
 
     /** Detaches, ignoring errors (cleanup paths). */
     public void detachQuietly() {
+        try {
+            settleRegs();
+        } catch (CryoException e) {
+            // detach all the same: cleanup
+        }
         C.ptrace(PTRACE_DETACH, tid, 0, 0);
     }
 
     public void cont(int sig) throws CryoException {
+        flushPendingWrites();
+        settleRegs();
         ptrace(PTRACE_CONT, 0, sig, "PTRACE_CONT");
+    }
+
+    /** Puts the registers saved at the stop back when an injection left others. */
+    private void settleRegs() throws CryoException {
+        if (regsDirty) {
+            writeRegs(savedRegs);
+        }
     }
 
     public long eventMessage() throws CryoException {
@@ -249,6 +297,7 @@ public final class Tracee {
     }
 
     public long[] getRegs() throws CryoException {
+        settleRegs();
         iov.putLong(0, regsBuf.address());
         iov.putLong(8, Regs.SIZE);
         ptrace(PTRACE_GETREGSET, NT_PRSTATUS, iov.address(), "PTRACE_GETREGSET(NT_PRSTATUS)");
@@ -258,15 +307,20 @@ public final class Tracee {
     }
 
     public void setRegs(long[] r) throws CryoException {
+        writeRegs(r);
+    }
+
+    private void writeRegs(long[] r) throws CryoException {
         regsBuf.put(0, r, 0, Regs.COUNT);
         iov.putLong(0, regsBuf.address());
         iov.putLong(8, Regs.SIZE);
         ptrace(PTRACE_SETREGSET, NT_PRSTATUS, iov.address(), "PTRACE_SETREGSET(NT_PRSTATUS)");
+        regsDirty = false;
     }
 
     /** NT_X86_XSTATE; the kernel writes the real size back into the iovec. */
     public byte[] getXstate() throws CryoException {
-        Pointer buf = Memory.allocateDirect(LibC.runtime(), XSTATE_MAX, true);
+        NativeMemory buf = NativeMemory.allocate(XSTATE_MAX);
         iov.putLong(0, buf.address());
         iov.putLong(8, XSTATE_MAX);
         ptrace(PTRACE_GETREGSET, NT_X86_XSTATE, iov.address(), "PTRACE_GETREGSET(NT_X86_XSTATE)");
@@ -277,7 +331,7 @@ public final class Tracee {
     }
 
     public void setXstate(byte[] b) throws CryoException {
-        Pointer buf = Memory.allocateDirect(LibC.runtime(), b.length, true);
+        NativeMemory buf = NativeMemory.allocate(b.length);
         buf.put(0, b, 0, b.length);
         iov.putLong(0, buf.address());
         iov.putLong(8, b.length);
@@ -307,8 +361,8 @@ public final class Tracee {
      */
     public java.util.List<byte[]> peekPendingSignals(boolean shared) throws CryoException {
         java.util.List<byte[]> out = new java.util.ArrayList<>();
-        Pointer args = Memory.allocateDirect(LibC.runtime(), 16, true);
-        Pointer info = Memory.allocateDirect(LibC.runtime(), 128, true);
+        NativeMemory args = NativeMemory.allocate(16);
+        NativeMemory info = NativeMemory.allocate(128);
         for (long off = 0; ; off++) {
             args.putLong(0, off);
             args.putInt(8, shared ? PTRACE_PEEKSIGINFO_SHARED : 0);
@@ -326,25 +380,27 @@ public final class Tracee {
     // ------------------------------------------------------------------ memory
 
     /** process_vm_readv of {@code len} bytes at {@code remote} into native memory at {@code local}. */
-    public long readMemory(long remote, long local, long len) {
+    public long readMemory(long remote, long local, long len) throws CryoException {
+        flushPendingWrites();
         iovs.putLong(0, local);
         iovs.putLong(8, len);
         iovs.putLong(16, remote);
         iovs.putLong(24, len);
-        return C.process_vm_readv(tid, iovs, 1, iovs.slice(16), 1, 0);
+        return C.process_vm_readv(tid, iovs.address(), 1, iovs.address(16), 1, 0);
     }
 
     /** process_vm_writev of {@code len} bytes from native memory at {@code local} to {@code remote}. */
-    public long writeMemory(long remote, long local, long len) {
+    public long writeMemory(long remote, long local, long len) throws CryoException {
+        flushPendingWrites();
         iovs.putLong(0, local);
         iovs.putLong(8, len);
         iovs.putLong(16, remote);
         iovs.putLong(24, len);
-        return C.process_vm_writev(tid, iovs, 1, iovs.slice(16), 1, 0);
+        return C.process_vm_writev(tid, iovs.address(), 1, iovs.address(16), 1, 0);
     }
 
     public static long address(ByteBuffer direct) {
-        return Pointer.wrap(LibC.runtime(), direct).address();
+        return LibC.address(direct);
     }
 
     /** Reads exactly {@code dst.remaining()} bytes or throws. */
@@ -511,6 +567,9 @@ public final class Tracee {
         if (syscallInsn == 0 || savedRegs == null) {
             throw new IllegalStateException("injection not prepared for " + who());
         }
+        if (pendingWrites != null) {
+            pendingWrites.beforeSyscall(nr, a);
+        }
         long[] r = savedRegs.clone();
         r[Regs.RAX] = nr;
         r[Regs.ORIG_RAX] = -1;
@@ -521,7 +580,8 @@ public final class Tracee {
         r[Regs.R10] = a.length > 3 ? a[3] : 0;
         r[Regs.R8] = a.length > 4 ? a[4] : 0;
         r[Regs.R9] = a.length > 5 ? a[5] : 0;
-        setRegs(r);
+        writeRegs(r);
+        regsDirty = true;
         injected++;
     }
 
@@ -529,9 +589,7 @@ public final class Tracee {
         iov.putLong(0, regsBuf.address());
         iov.putLong(8, Regs.SIZE);
         ptrace(PTRACE_GETREGSET, NT_PRSTATUS, iov.address(), "PTRACE_GETREGSET(NT_PRSTATUS)");
-        long rax = regsBuf.getLong(Regs.RAX * 8L);
-        setRegs(savedRegs);
-        return rax;
+        return regsBuf.getLong(Regs.RAX * 8L);
     }
 
     private CryoException injectionStop(long nr, int s) {

@@ -21,13 +21,13 @@ import dev.cryo.api.RestoreCheckContext;
 import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.TargetFd;
 import dev.cryo.core.CryoHome;
+import dev.cryo.core.PipelineStats;
 import dev.cryo.core.RestoreRequest;
 import dev.cryo.core.RestoredTree;
 import dev.cryo.core.image.EnvelopeSource;
 import dev.cryo.core.image.Envelopes;
 import dev.cryo.core.image.FileType;
 import dev.cryo.core.image.ImageFileNames;
-import dev.cryo.core.image.PageBuffers;
 import dev.cryo.core.image.ImageDir;
 import dev.cryo.core.image.PagesReader;
 import dev.cryo.core.image.proto.CoreEntry;
@@ -38,6 +38,7 @@ import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.MmEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
+import dev.cryo.core.image.proto.StatsEntry;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
@@ -70,9 +71,9 @@ public final class Restorer {
     private final Config config;
     private final CryoHome home;
     private final HostKernel kernel = new dev.cryo.core.linux.HostView();
-    /** Shared by the page loaders of every process of one restore: direct buffers are costly to allocate. */
-    private final PageBuffers pageBuffers = new PageBuffers(1);
     private InheritedFds inherited;
+    /** Per-phase times and counts of this restore, logged with -v and kept in the image. */
+    private PipelineStats stats;
 
     public Restorer(HandlerRegistry plugins, Config config, CryoHome home) {
         this.plugins = plugins;
@@ -102,6 +103,8 @@ public final class Restorer {
     }
 
     private RestoredTree run(RestoreRequest request) throws CryoException {
+        stats = new PipelineStats("restore");
+        stats.begin("read");
         inherited = InheritedFds.parse(config.values("inherit-fd"));
         ImageDir image = ImageDir.open(request.imageDir());
         InventoryEntry inventory = image.inventory();
@@ -173,7 +176,13 @@ public final class Restorer {
         Map<Integer, Tracee> created = new LinkedHashMap<>();
         List<ProcessRebuilder> rebuilders = new ArrayList<>();
         boolean resumed = false;
+        StatsEntry.Builder counts = stats.counts().setProcesses(procs.size());
+        for (ProcessImage p : procs) {
+            counts.setThreads(counts.getThreads() + p.proc().getThreadsCount())
+                    .setMappings(counts.getMappings() + p.mm().size()).setFds(counts.getFds() + p.fds().size());
+        }
         try {
+            stats.begin("create");
             createTree(procs, creator, created);
             LOG.debug("{} processes created at {} ms", created.size(), (System.nanoTime() - t0) / 1_000_000);
             for (ProcessImage p : procs) {
@@ -181,22 +190,30 @@ public final class Restorer {
                     continue;
                 }
                 int pid = p.pid();
+                stats.begin("state");
                 LiveTask task = new LiveTask(created.get(pid), pid, p.core().getComm());
                 task.setScratch(creator.dataArea(), ProcessCreator.DATA_SIZE);
                 ProcessRebuilder rebuilder = new ProcessRebuilder(task, creator, p.core(), p.proc());
                 rebuilders.add(rebuilder);
                 rebuilder.prepare();
-                restoreMemory(task, image, pid, p.mm());
+                stats.begin("memory");
+                counts.setPagesBytes(counts.getPagesBytes() + restoreMemory(task, image, pid, p.mm()));
+                stats.begin("state");
                 rebuilder.restoreMmFields();
                 rebuilder.createThreads();
+                stats.begin("fds");
                 restoreFds(task, image, p.fds());
+                stats.begin("state");
                 rebuilder.restoreProcessState();
+                stats.end();
                 LOG.debug("pid {} rebuilt at {} ms", pid, (System.nanoTime() - t0) / 1_000_000);
             }
+            stats.begin("state");
             for (ProcessRebuilder r : rebuilders) {
                 r.finish();
             }
-            LOG.info("rebuilt {} processes under pid {} in {} ms", procs.size(), rootPid,
+            stats.end();
+            LOG.debug("rebuilt {} processes under pid {} in {} ms", procs.size(), rootPid,
                     (System.nanoTime() - t0) / 1_000_000);
             for (LifecycleListener l : plugins.lifecycleListeners()) {
                 l.postRestore(event);
@@ -209,11 +226,13 @@ public final class Restorer {
                 }
             }
             // children first, so that no restored process runs while one of its descendants is still rebuilt
+            stats.begin("resume");
             for (int i = rebuilders.size() - 1; i >= 0; i--) {
                 for (Tracee t : rebuilders.get(i).threads()) {
                     t.detach(0);
                 }
             }
+            stats.end();
             resumed = true;
         } finally {
             List<Object> handlers = new ArrayList<>(plugins.fdHandlers());
@@ -247,6 +266,7 @@ public final class Restorer {
                 l.postResume(event);
             }
         }
+        writeStats(image, stats.finish());
         return new ChildTree(Pid.of(rootPid));
     }
 
@@ -483,14 +503,27 @@ public final class Restorer {
 
     // ---------------------------------------------------------------- memory
 
-    private void restoreMemory(LiveTask task, ImageDir image, int pid, List<Envelope> mm) throws CryoException {
+    /**
+     * Logs the statistics ({@code -v}) and keeps them in the image directory. The tree runs already: an image
+     * directory cryo cannot write (read-only media) is reported as a warning, not a failed restore.
+     */
+    private static void writeStats(ImageDir image, StatsEntry stats) {
+        LOG.info("{}", PipelineStats.describe(stats));
+        try {
+            image.writeStats(ImageFileNames.STATS_RESTORE, stats);
+        } catch (CryoException e) {
+            LOG.warn("restore statistics not kept in the image: {}", e.getMessage());
+        }
+    }
+
+    /** @return bytes of page data loaded */
+    private long restoreMemory(LiveTask task, ImageDir image, int pid, List<Envelope> mm) throws CryoException {
         Map<String, List<Envelope>> byKind = new LinkedHashMap<>();
         for (Envelope e : mm) {
             byKind.computeIfAbsent(e.getKind(), k -> new ArrayList<>()).add(e);
         }
-        PagesReader pagesReader = image.pagesReader(ImageFileNames.pages(Pid.of(pid)));
-        try {
-            PageLoader loader = new PageLoader(task.tracee(), pagesReader, pageBuffers);
+        try (PagesReader pagesReader = image.pagesReader(ImageFileNames.pages(Pid.of(pid)));
+             PageLoader loader = new PageLoader(task.tracee(), pagesReader)) {
             for (Map.Entry<String, List<Envelope>> e : byKind.entrySet()) {
                 String file = ImageFileNames.mm(Pid.of(pid));
                 MemoryHandler h = memoryHandler(e.getKey(), image.path().resolve(file));
@@ -513,9 +546,9 @@ public final class Restorer {
                     }
                 });
             }
-            LOG.info("restored {} MiB of pages into pid {}", loader.loadedBytes() >> 20, pid);
-        } finally {
-            pagesReader.close();
+            loader.flush();
+            LOG.debug("restored {} MiB of pages into pid {}", loader.loadedBytes() >> 20, pid);
+            return loader.loadedBytes();
         }
     }
 

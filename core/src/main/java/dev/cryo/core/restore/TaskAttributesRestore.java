@@ -7,12 +7,11 @@ import dev.cryo.core.image.proto.SchedEntry;
 import dev.cryo.core.image.proto.ThreadAttrsEntry;
 import dev.cryo.core.linux.Errors;
 import dev.cryo.core.linux.LibC;
+import dev.cryo.core.linux.NativeMemory;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Sys;
 import dev.cryo.core.linux.Tracee;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -78,7 +77,7 @@ final class TaskAttributesRestore {
 
     /** sched_setattr(tid) from cryo: policy, priority, nice, flags, deadline parameters, utilization clamps. */
     static void sched(int tid, SchedEntry s, String who) throws CryoException {
-        Pointer b = Memory.allocateDirect(LibC.runtime(), SCHED_ATTR_SIZE, true);
+        NativeMemory b = NativeMemory.allocate(SCHED_ATTR_SIZE);
         // util clamps read 0/0 on a kernel without CONFIG_UCLAMP_TASK, 0/1024 when unset
         boolean clamped = !(s.getUtilMin() == 0 && (s.getUtilMax() == 0 || s.getUtilMax() == 1024));
         long runtime = s.getRuntime();

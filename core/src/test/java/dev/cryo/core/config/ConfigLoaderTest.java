@@ -245,7 +245,7 @@ class ConfigLoaderTest {
             assertFalse(k.description().isBlank(), k.name());
             assertTrue(k.plugin().isEmpty(), k.name());
         }
-        assertEquals(12, ConfigKeys.all().size());
+        assertEquals(13, ConfigKeys.all().size());
         assertTrue(ConfigKeys.find("plugins.enabled").orElseThrow().repeatable());
         assertTrue(ConfigKeys.find("inherit-fd").orElseThrow().repeatable());
         assertFalse(ConfigKeys.find("tree").orElseThrow().repeatable());

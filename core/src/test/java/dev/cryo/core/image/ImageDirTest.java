@@ -426,7 +426,7 @@ class ImageDirTest {
         Files.delete(inv);
         try (RecordWriter w = new RecordWriter(inv, FileType.INVENTORY,
                 java.nio.channels.FileChannel.open(inv, java.nio.file.StandardOpenOption.CREATE_NEW,
-                        java.nio.file.StandardOpenOption.WRITE), x -> { })) {
+                        java.nio.file.StandardOpenOption.WRITE), x -> { }, false)) {
             w.write(inventory().toBuilder().setFormatVersion(2).build());
         }
         e = expectImageError("core/IMAGE_VERSION", () -> ImageDir.open(other.path()));

@@ -3,77 +3,57 @@ package dev.cryo.core.linux;
 import dev.cryo.api.Mapping;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The /proc parsers on text as the kernel writes it. */
+/** The hand-written /proc parsers against the obvious split-based ones, on the test JVM's own maps and smaps. */
 class ProcFsTest {
     @Test
-    void statWithACommThatHoldsSpacesAndParentheses() {
-        ProcFs.Stat st = ProcFs.parseStat("4711 (my (odd) prog) S 1 4711 4711 0 -1 4194560 100 0 0 0 3 4 0 0 20 0 1"
-                + " 0 987654 1000000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0");
-        assertEquals(4711, st.pid());
-        assertEquals("my (odd) prog", st.comm());
-        assertEquals('S', st.state());
-        assertEquals(1, st.ppid());
-        assertEquals(4711, st.pgrp());
-        assertEquals(4711, st.session());
-        assertEquals(987654, st.startTime());
-        assertEquals(-1L, st.field(25), "rsslim 2^64-1 is read as an unsigned number");
-        assertFalse(st.kernelThread());
-        assertTrue(ProcFs.parseStat("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 7 0 0"
-                + " 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0").kernelThread());
+    void mapsParseLikeSplit() throws IOException {
+        String text = ProcFs.readText(Path.of("/proc/self/maps"));
+        List<Mapping> parsed = ProcFs.parseMaps(text);
+        List<Mapping> expected = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] f = line.trim().split("\\s+", 6);
+            int dash = f[0].indexOf('-');
+            String perms = f[1];
+            expected.add(new Mapping(Long.parseUnsignedLong(f[0].substring(0, dash), 16),
+                    Long.parseUnsignedLong(f[0].substring(dash + 1), 16),
+                    (perms.charAt(0) == 'r' ? 1 : 0) | (perms.charAt(1) == 'w' ? 2 : 0) | (perms.charAt(2) == 'x' ? 4 : 0),
+                    perms.charAt(3) == 's', Long.parseUnsignedLong(f[2], 16), f[3], Long.parseLong(f[4]),
+                    f.length > 5 ? f[5] : "", Set.of()));
+        }
+        assertEquals(expected, parsed);
+        assertTrue(parsed.stream().anyMatch(m -> m.name().equals("[stack]")));
     }
 
     @Test
-    void statusKeyValues() {
-        Map<String, String> m = ProcFs.parseKeyValues("Name:\tsleep\nState:\tS (sleeping)\nSigBlk:\t0000000000000000\n"
-                + "Uid:\t0\t0\t0\t0\n");
-        assertEquals("sleep", m.get("Name"));
-        assertEquals("S (sleeping)", m.get("State"));
-        assertEquals("0\t0\t0\t0", m.get("Uid"));
-    }
-
-    @Test
-    void mapsWithAndWithoutNames() {
-        List<Mapping> maps = ProcFs.parseMaps("""
-                55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1234567                    /usr/bin/sleep
-                7ffd8a1e0000-7ffd8a201000 rw-p 00000000 00:00 0                          [stack]
-                7f00aa000000-7f00aa001000 rw-s 00000000 00:01 99                         /memfd:shared (deleted)
-                7f00bb000000-7f00bb400000 ---p 00000000 00:00 0
-                ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
-                """);
-        assertEquals(5, maps.size());
-        Mapping exe = maps.get(0);
-        assertEquals(0x55d0c0a00000L, exe.start());
-        assertEquals(0x2000, exe.length());
-        assertEquals(Mapping.PROT_READ, exe.prot());
-        assertEquals("/usr/bin/sleep", exe.name());
-        assertEquals(1234567, exe.inode());
-        assertTrue(maps.get(2).shared());
-        assertEquals("/memfd:shared (deleted)", maps.get(2).name(), "names keep their spaces");
-        assertEquals("", maps.get(3).name());
-        assertEquals(0, maps.get(3).prot());
-        assertTrue(maps.get(4).kernelSpecial());
-        assertEquals(0xffffffffff600000L, maps.get(4).start(), "addresses are unsigned");
-    }
-
-    @Test
-    void smapsVmFlagsByStart() {
-        Map<Long, Set<String>> f = ProcFs.parseSmapsFlags("""
-                55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1234567                    /usr/bin/sleep
-                Size:                  8 kB
-                VmFlags: rd mr mw me dw sd
-                7ffd8a1e0000-7ffd8a201000 rw-p 00000000 00:00 0                          [stack]
-                Rss:                   12 kB
-                VmFlags: rd wr mr mw me gd ac
-                """);
-        assertEquals(Set.of("rd", "mr", "mw", "me", "dw", "sd"), f.get(0x55d0c0a00000L));
-        assertTrue(f.get(0x7ffd8a1e0000L).contains("gd"));
+    void smapsFlagsParseLikeSplit() throws IOException {
+        String text = ProcFs.readText(Path.of("/proc/self/smaps"));
+        Map<Long, Set<String>> parsed = ProcFs.parseSmapsFlags(text);
+        int headers = 0;
+        long current = -1;
+        for (String line : text.split("\n")) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                current = Long.parseUnsignedLong(line.substring(0, line.indexOf('-')), 16);
+                headers++;
+            } else if (line.startsWith("VmFlags:")) {
+                assertEquals(new HashSet<>(Arrays.asList(line.substring(8).trim().split("\\s+"))), parsed.get(current),
+                        line);
+            }
+        }
+        assertEquals(headers, parsed.size());
     }
 }

@@ -1,0 +1,124 @@
+package dev.cryo.core;
+
+import dev.cryo.core.image.proto.PhaseTime;
+import dev.cryo.core.image.proto.StatsEntry;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Per-phase wall times of one dump or restore, kept in the image ({@code stats-dump.img}, {@code stats-restore.img})
+ * and logged with {@code -v}. A phase may be timed many times (once per process); its times add up. Used by one
+ * pipeline thread.
+ */
+public final class PipelineStats {
+    /** System property bin/cryo sets to its start time ({@code $EPOCHREALTIME}: seconds with microseconds). */
+    public static final String LAUNCHED_PROPERTY = "cryo.launched";
+
+    private final String command;
+    private final long startNs = System.nanoTime();
+    private final long startUnixMs = System.currentTimeMillis();
+    private final long startupUs = startupUs(startUnixMs);
+    private final Map<String, Long> phasesNs = new LinkedHashMap<>();
+    private final StatsEntry.Builder counts = StatsEntry.newBuilder();
+    private long frozenAtNs;
+    private long frozenNs;
+    private long phaseStartNs;
+    private String phase;
+
+    /** @param command {@code dump} or {@code restore}; the clock starts now */
+    public PipelineStats(String command) {
+        this.command = command;
+    }
+
+    /** Ends the phase running, if any, and starts {@code name}. */
+    public void begin(String name) {
+        end();
+        phase = name;
+        phaseStartNs = System.nanoTime();
+    }
+
+    /** Ends the phase running, if any, adding its time. */
+    public void end() {
+        if (phase != null) {
+            add(phase, System.nanoTime() - phaseStartNs);
+            phase = null;
+        }
+    }
+
+    /** Adds {@code nanos} to phase {@code name}. */
+    public void add(String name, long nanos) {
+        phasesNs.merge(name, nanos, Long::sum);
+    }
+
+    /** The tree is stopped from now on (dump). */
+    public void frozen() {
+        frozenAtNs = System.nanoTime();
+    }
+
+    /** The tree runs again, is left stopped or was killed (dump). */
+    public void released() {
+        if (frozenAtNs != 0 && frozenNs == 0) {
+            frozenNs = System.nanoTime() - frozenAtNs;
+        }
+    }
+
+    /** @return the builder of the counters (processes, threads, mappings, fds, pages bytes, fsync) */
+    public StatsEntry.Builder counts() {
+        return counts;
+    }
+
+    /** Ends the phase running and @return the statistics so far */
+    public StatsEntry finish() {
+        end();
+        StatsEntry.Builder b = counts.clone().setCommand(command).setStartUnixMs(startUnixMs)
+                .setTotalUs((System.nanoTime() - startNs) / 1000).setStartupUs(startupUs)
+                .setFrozenUs(frozenNs / 1000).clearPhases();
+        phasesNs.forEach((name, ns) -> b.addPhases(PhaseTime.newBuilder().setName(name).setUs(ns / 1000)));
+        return b.build();
+    }
+
+    /** @return e.g. {@code dump: startup 182 ms, freeze 0.4 ms, ..., total 31 ms, frozen 29 ms; 1 process, ...} */
+    public static String describe(StatsEntry s) {
+        StringBuilder sb = new StringBuilder(s.getCommand()).append(':');
+        if (s.getStartupUs() > 0) {
+            sb.append(" startup ").append(ms(s.getStartupUs())).append(',');
+        }
+        for (PhaseTime p : s.getPhasesList()) {
+            sb.append(' ').append(p.getName()).append(' ').append(ms(p.getUs())).append(',');
+        }
+        sb.append(" total ").append(ms(s.getTotalUs()));
+        if (s.getFrozenUs() > 0) {
+            sb.append(", frozen ").append(ms(s.getFrozenUs()));
+        }
+        sb.append("; ").append(s.getProcesses()).append(s.getProcesses() == 1 ? " process, " : " processes, ")
+                .append(s.getThreads()).append(" threads, ").append(s.getMappings()).append(" mappings, ")
+                .append(s.getFds()).append(" fds, ").append(mib(s.getPagesBytes())).append(" of pages");
+        if (s.getFsync()) {
+            sb.append(", fsync");
+        }
+        return sb.toString();
+    }
+
+    private static String ms(long us) {
+        return us < 10_000 ? String.format("%.1f ms", us / 1000.0) : (us / 1000) + " ms";
+    }
+
+    private static String mib(long bytes) {
+        return bytes < (1 << 20) ? (bytes >> 10) + " KiB" : (bytes >> 20) + " MiB";
+    }
+
+    private static long startupUs(long nowUnixMs) {
+        String launched = System.getProperty(LAUNCHED_PROPERTY);
+        if (launched == null || launched.isBlank()) {
+            return 0;
+        }
+        try {
+            long launchedUs = (long) (Double.parseDouble(launched.replace(',', '.')) * 1_000_000);
+            long us = nowUnixMs * 1000 - launchedUs;
+            return us > 0 && us < 600_000_000L ? us : 0;
+        } catch (NumberFormatException e) {
+            return 0; // a launcher other than bin/cryo: unknown
+        }
+    }
+}

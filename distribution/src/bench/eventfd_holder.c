@@ -1,0 +1,30 @@
+/*
+ * eventfd_holder: a workload of bench/targets.sh. Holds an eventfd, which no cryo plugin handles, so that a dump of
+ * it is refused; creates READYFILE, then sleeps until killed.
+ *
+ *   usage: eventfd_holder READYFILE
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s READYFILE\n", argv[0]);
+        return 2;
+    }
+    if (eventfd(0, 0) < 0) {
+        perror("eventfd");
+        return 1;
+    }
+    int ready = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (ready < 0) {
+        perror(argv[1]);
+        return 1;
+    }
+    close(ready);
+    for (;;) {
+        pause();
+    }
+}
