@@ -61,6 +61,18 @@ public final class Workload {
         return stat.stillRuns();
     }
 
+    /** Kills the original process (SIGKILL) if it still runs, and waits until it is gone. */
+    public void kill() {
+        if (stat.stillRuns()) {
+            process.destroyForcibly();
+        }
+        try {
+            process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     Process process() {
         return process;
     }

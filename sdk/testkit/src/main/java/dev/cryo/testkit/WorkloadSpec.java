@@ -55,6 +55,25 @@ public final class WorkloadSpec {
                 Map.of("PYTHONUNBUFFERED", "1"), "READY", DEFAULT_READY_TIMEOUT);
     }
 
+    /**
+     * A python3 program from a class-path resource of the test, e.g. {@code workloads/holder.py} in
+     * {@code src/test/resources}; named after the file.
+     */
+    public static WorkloadSpec python3Resource(String resource, String... args) {
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        try (java.io.InputStream in = loader.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no class-path resource " + resource);
+            }
+            String file = resource.substring(resource.lastIndexOf('/') + 1);
+            String name = file.endsWith(".py") ? file.substring(0, file.length() - 3) : file;
+            return python3(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), args)
+                    .withName(name);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + resource, e);
+        }
+    }
+
     /** @return a copy named {@code name} (the workload's directory and, for python, its script file) */
     public WorkloadSpec withName(String name) {
         if (!name.matches("[A-Za-z0-9_.-]+")) {
