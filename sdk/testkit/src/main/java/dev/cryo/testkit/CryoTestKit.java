@@ -81,7 +81,7 @@ public final class CryoTestKit implements BeforeAllCallback, AfterEachCallback {
     private Path work;
     private Path home;
     private int seq;
-    private final List<Process> started = new ArrayList<>();
+    private final List<Process> started = new ArrayList<>(); // workloads and cryo commands, JDK-managed
     private final List<ProcStat> treeProcesses = new ArrayList<>();
     private final List<Long> dumpedPids = new ArrayList<>();
 
@@ -447,7 +447,7 @@ public final class CryoTestKit implements BeforeAllCallback, AfterEachCallback {
         return start(args, image).await(CRYO_TIMEOUT);
     }
 
-    private final class RunningCryo {
+    private static final class RunningCryo {
         final List<String> command;
         final Process process;
         final Path out;
