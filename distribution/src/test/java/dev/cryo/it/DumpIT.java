@@ -28,7 +28,7 @@ class DumpIT {
     private static final int ITIMER_REAL = 0;
     private static final int RLIMIT_NOFILE = 7;
     private static final List<String> PLUGINS = List.of("memory", "regular-file", "pipe", "unix-socket",
-            "external-unix-socket");
+            "external-unix-socket", "event-fd");
 
     @TempDir
     Path tmp;
@@ -188,7 +188,7 @@ class DumpIT {
     }
 
     @Test
-    void pluginsListsTheFivePluginsEnabled() {
+    void pluginsListsTheBundledPluginsEnabled() {
         CryoResult r = bed.cryo().run("plugins").assertOk();
         for (String id : PLUGINS) {
             Pattern line = Pattern.compile("(?m)^.*(?<![\\w-])" + Pattern.quote(id) + "(?![\\w-]).*\\benabled\\b.*$");
