@@ -28,7 +28,7 @@ class DumpIT {
     private static final int ITIMER_REAL = 0;
     private static final int RLIMIT_NOFILE = 7;
     private static final List<String> PLUGINS = List.of("memory", "regular-file", "pipe", "unix-socket",
-            "external-unix-socket", "event-fd", "epoll");
+            "external-unix-socket", "event-fd", "epoll", "inotify");
 
     @TempDir
     Path tmp;
