@@ -1,5 +1,5 @@
 /*
- * tree_sessions <workdir> [plain|eventfd]: a 7-process tree of depth 3 with two sessions and four process groups.
+ * tree_sessions <workdir> [plain|unhandled]: a 7-process tree of depth 3 with two sessions and four process groups.
  *
  *   root "tree_sessions"  session leader (the harness starts it with setsid), group root
  *   ├── a   "ts-a"        setpgid(0, 0): group a
@@ -13,14 +13,14 @@
  * root before the first fork). On SIGUSR2 the root posts a request number; every other process (polling every
  * 10 ms) checks getpid/getppid/getpgid/getsid and its comm against what it recorded and answers; the root checks
  * itself, its two children (still its live children) and all six answers, and prints VERDICT PASS only if all
- * agree. With `eventfd`, s11 also holds an eventfd at fd 42 (no plugin handles it: the dump must be refused) and
- * checks at each request that it still counts. A child exits when its recorded parent is gone.
- * Prints `READY pid=<root> a=.. a2=.. a1=.. s=.. s1=.. s11=..` (+ `bad_pid=<s11> bad_fd=42` with eventfd),
+ * agree. With `unhandled`, s11 also holds a userfaultfd at fd 42 (no plugin handles it: the dump must be refused) and
+ * checks at each request that fd 42 is still that userfaultfd. A child exits when its recorded parent is gone.
+ * Prints `READY pid=<root> a=.. a2=.. a1=.. s=.. s1=.. s11=..` (+ `bad_pid=<s11> bad_fd=42` with unhandled),
  * `tick N`, and `VERDICT PASS|FAIL`.
  */
 #include "workload.h"
 
-#include <sys/eventfd.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -43,7 +43,7 @@ struct mailbox {
 };
 
 static struct mailbox *mb;
-static int with_eventfd;
+static int with_unhandled;
 
 static void record(int idx) {
     struct slot *s = &mb->slots[idx];
@@ -66,11 +66,10 @@ static void check_self(int idx, struct verdict *v) {
     char comm[17] = {0};
     if (prctl(PR_GET_NAME, comm, 0, 0, 0) != 0) fail(v, "%s: PR_GET_NAME: %s", NAMES[idx], strerror(errno));
     else if (strncmp(comm, NAMES[idx], 15) != 0) fail(v, "%s: comm is \"%s\"", NAMES[idx], comm);
-    if (with_eventfd && idx == S11) {
-        uint64_t one = 1, got = 0;
-        if (write(BAD_FD, &one, sizeof one) != sizeof one) fail(v, "s11: eventfd write: %s", strerror(errno));
-        else if (read(BAD_FD, &got, sizeof got) != sizeof got || got != 1)
-            fail(v, "s11: eventfd read gave %llu (%s)", (unsigned long long) got, strerror(errno));
+    if (with_unhandled && idx == S11) {
+        char link[64] = {0};
+        if (readlink("/proc/self/fd/42", link, sizeof link - 1) < 0 || strcmp(link, "anon_inode:[userfaultfd]") != 0)
+            fail(v, "s11: fd 42 is \"%s\", not its userfaultfd", link);
     }
 }
 
@@ -123,10 +122,10 @@ static void setup_a(void) {
 }
 
 static void setup_s11(void) {
-    if (with_eventfd) {
-        int fd = eventfd(0, 0);
-        if (fd < 0) die("eventfd");
-        if (dup2(fd, BAD_FD) != BAD_FD) die("dup2(eventfd, 42)");
+    if (with_unhandled) {
+        int fd = (int) syscall(SYS_userfaultfd, O_CLOEXEC);
+        if (fd < 0) die("userfaultfd");
+        if (dup2(fd, BAD_FD) != BAD_FD) die("dup2(userfaultfd, 42)");
         close(fd);
     }
     record(S11);
@@ -163,11 +162,11 @@ static void check_layout(void) {
 
 int main(int argc, char **argv) {
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s <workdir> [plain|eventfd]\n", argv[0]);
+        fprintf(stderr, "usage: %s <workdir> [plain|unhandled]\n", argv[0]);
         return 2;
     }
     if (chdir(argv[1]) != 0) die("chdir(workdir)");
-    with_eventfd = argc == 3 && strcmp(argv[2], "eventfd") == 0;
+    with_unhandled = argc == 3 && strcmp(argv[2], "unhandled") == 0;
     if (getsid(0) != real_getpid()) {
         say("SETUP FAIL the root must be a session leader (start it with setsid)");
         return 1;
@@ -191,7 +190,7 @@ int main(int argc, char **argv) {
     check_layout();
     struct slot *sl = mb->slots;
     char bad[64] = "";
-    if (with_eventfd) snprintf(bad, sizeof bad, " bad_pid=%d bad_fd=%d", (int) sl[S11].pid, BAD_FD);
+    if (with_unhandled) snprintf(bad, sizeof bad, " bad_pid=%d bad_fd=%d", (int) sl[S11].pid, BAD_FD);
     say("READY pid=%d a=%d a2=%d a1=%d s=%d s1=%d s11=%d%s", (int) sl[ROOT].pid, (int) sl[A].pid, (int) sl[A2].pid,
         (int) sl[A1].pid, (int) sl[S].pid, (int) sl[S1].pid, (int) sl[S11].pid, bad);
 

@@ -25,7 +25,7 @@ class DumpIT extends WithTestBed {
     private static final int ITIMER_REAL = 0;
     private static final int RLIMIT_NOFILE = 7;
     private static final List<String> PLUGINS = List.of("memory", "regular-file", "pipe", "unix-socket",
-            "external-unix-socket");
+            "external-unix-socket", "event-fd", "epoll", "inotify");
 
     @Test
     void dumpOfSingleThreadedWorkloadHoldsItsState() throws IOException {
@@ -171,7 +171,7 @@ class DumpIT extends WithTestBed {
     }
 
     @Test
-    void pluginsListsTheFivePluginsEnabled() {
+    void pluginsListsTheBundledPluginsEnabled() {
         CryoResult r = bed.cryo().run("plugins").assertOk();
         for (String id : PLUGINS) {
             Pattern line = Pattern.compile("(?m)^.*(?<![\\w-])" + Pattern.quote(id) + "(?![\\w-]).*\\benabled\\b.*$");

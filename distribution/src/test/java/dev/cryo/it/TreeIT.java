@@ -198,12 +198,12 @@ class TreeIT extends WithTestBed {
     }
 
     /**
-     * A grandchild ("ts-s11", session s) holds an eventfd, which no plugin handles: the dump is refused naming pid,
+     * A grandchild ("ts-s11", session s) holds a userfaultfd, which no plugin handles: the dump is refused naming pid,
      * name, fd and kind, and every process of the tree is left running and still verifies.
      */
     @Test
     void failedDumpOfATreeLeavesEveryProcessRunning() {
-        Workload w = bed.workloads().start("tree_sessions", "eventfd");
+        Workload w = bed.workloads().start("tree_sessions", "unhandled");
         Map<String, Long> pids = readyPids(w, "a", "a2", "a1", "s", "s1", "s11");
         pids.values().forEach(bed.workloads()::trackForeignPid);
         long bad = Long.parseLong(w.ready("bad_pid"));
@@ -214,7 +214,7 @@ class TreeIT extends WithTestBed {
         Path image = bed.newImageDir();
         CryoResult result = bed.cryo().dump(w.pid(), image);
         result.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(bad)
-                .assertStderrMentions("ts-s11", "eventfd").assertStderrMatches("fd " + fd + "(?!\\d)", "fd " + fd);
+                .assertStderrMentions("ts-s11", "userfaultfd").assertStderrMatches("fd " + fd + "(?!\\d)", "fd " + fd);
         assertFalse(Files.exists(image.resolve("inventory.img")), "a refused dump left an inventory.img");
         assertHealthy(w, pids.values(), result);
         assertSameLayout(before, snapshot(w.pid(), pids.values()));

@@ -31,7 +31,7 @@ import java.util.Map;
 /**
  * Rebuilds the core state of one process inside a copy of the stub, in the order the kernel requires: clear
  * the stub, place the kernel areas (memory is then restored by the plugins), mm fields, process state, and at the
- * very end the scratch area goes and the registers come back.
+ * very end the scratch area goes and the registers come back (interrupted system calls: {@link InterruptedCalls}).
  */
 final class ProcessRebuilder {
     private static final String[] SPECIALS = {"[vvar]", "[vvar_vclock]", "[vdso]"};
@@ -287,6 +287,8 @@ final class ProcessRebuilder {
 
     /** Drops the scratch area (through the syscall instruction of the moved vdso), then FPU, mask, registers. */
     void finish() throws CryoException {
+        // while the scratch area and the threads' injection sites still exist
+        InterruptedCalls calls = InterruptedCalls.rebuild(task, threads, core.getThreadsList(), data);
         SpecialVmaEntry vdso = core.getMm().getSpecialsList().stream().filter(v -> v.getName().equals("[vdso]"))
                 .findFirst().orElseThrow(() -> new CryoException(Category.IMAGE, "core/NO_VDSO",
                         "the image of pid " + pid + " records no [vdso]"));
@@ -300,7 +302,7 @@ final class ProcessRebuilder {
             for (int i = 0; i < Regs.COUNT; i++) {
                 r[i] = thread.getGpregs(i);
             }
-            applySyscallRestart(r);
+            calls.apply(thread.getTid(), r);
             t.setRegs(r);
             t.setSigmask(thread.getSigmask());
         }
@@ -309,24 +311,5 @@ final class ProcessRebuilder {
             // any of its instructions runs (the stop is a SIGSTOP stop whatever signal stopped it at dump)
             LibC.INSTANCE.kill(pid, Sys.SIGSTOP);
         }
-    }
-
-    /**
-     * A task stopped inside an interrupted syscall shows {@code rax = -ERESTART*}: re-execute the call
-     * ({@code rip -= 2}, {@code rax = orig_rax}), except for -ERESTART_RESTARTBLOCK whose kernel-side restart
-     * block does not survive: the call returns -EINTR (CRIU does the same).
-     */
-    static void applySyscallRestart(long[] r) {
-        long rax = r[Regs.RAX];
-        long orig = r[Regs.ORIG_RAX];
-        if (orig >= 0) {
-            if (rax == -Sys.ERESTARTSYS || rax == -Sys.ERESTARTNOINTR || rax == -Sys.ERESTARTNOHAND) {
-                r[Regs.RIP] -= 2;
-                r[Regs.RAX] = orig;
-            } else if (rax == -Sys.ERESTART_RESTARTBLOCK) {
-                r[Regs.RAX] = -4; // -EINTR
-            }
-        }
-        r[Regs.ORIG_RAX] = -1;
     }
 }
