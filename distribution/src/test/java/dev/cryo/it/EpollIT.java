@@ -9,32 +9,15 @@ import com.google.protobuf.Value;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The epoll plugin through bin/cryo: {@code epoll_set} runs its loop on an epoll set holding an EPOLLET pipe, an
  * EPOLLONESHOT eventfd, an EPOLLEXCLUSIVE socket, a timerfd, an inner epoll set and a pipe registered under a
  * number that was reused since; after the restore every registration is listed as before and delivers its data.
  */
-class EpollIT {
+class EpollIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void everyRegistrationComesBackAndDelivers() {

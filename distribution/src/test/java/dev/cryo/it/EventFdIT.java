@@ -7,32 +7,15 @@ import com.google.protobuf.Struct;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The event-fd plugin through bin/cryo: {@code event_fds} holds an eventfd (semaphore, counter 5), a relative, an
  * absolute, a periodic and an expired-unread timerfd, and a signalfd; after the restore it checks each through its
  * own fdinfo and calls, and the test checks from outside that the relative timer kept the time it had left.
  */
-class EventFdIT {
+class EventFdIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void eventfdTimerfdsAndSignalfdComeBackWorking() {

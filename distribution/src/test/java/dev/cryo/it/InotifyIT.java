@@ -11,31 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The inotify plugin through bin/cryo: {@code inotify_watch} holds watches with wds 1, 3 and 4 (2 was removed);
  * after the restore the same wds watch the same files and deliver events, and a refusal when events wait unread.
  */
-class InotifyIT {
+class InotifyIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void watchesComeBackWithTheirNumbers() throws IOException {

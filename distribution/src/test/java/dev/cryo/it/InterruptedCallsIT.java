@@ -12,10 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A process dumped while its threads are blocked in poll, ppoll, select, epoll_wait, nanosleep (with and without
@@ -24,25 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
  * in the image had not happened, an absolute one at its deadline, the others restart their timeout in full (never
  * early). The workload reports CLOCK_MONOTONIC times, the clock of {@link System#nanoTime()} on Linux.
  */
-class InterruptedCallsIT {
+class InterruptedCallsIT extends WithTestBed {
     private static final int SECONDS = 8;
     private static final long SLACK_NS = 400_000_000L;
     private static final Set<String> KEEP_TIME_LEFT = Set.of("nanosleep", "clock_nanosleep", "select", "ppoll");
     private static final Set<String> RESTART_IN_FULL = Set.of("poll", "epoll_wait", "futex", "nanosleep_null");
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     private record Done(String call, long rc, String errno, long start, long end) {
     }

@@ -15,10 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real event-loop programs, each started in its own session, used from outside before the dump, dumped (killed),
@@ -26,22 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * installs them: see .ci/run). Each test prints {@code TIMING <program> dump=<ms> restore=<ms>}: the wall time of
  * {@code cryo dump} and from the start of {@code cryo restore} to the first answer of the restored program.
  */
-class RealProgramsIT {
+class RealProgramsIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     /** redis-server on a unix socket (epoll, pipes, eventfd-less; 4 threads): keys survive, INCR continues. */
     @Test

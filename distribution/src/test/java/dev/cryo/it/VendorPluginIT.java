@@ -12,10 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The vendor kit end to end, from the unpacked tarball only: its {@code examples/vendor-plugin}, copied out of the
@@ -28,22 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The nested Maven build needs Maven Central (for third-party artifacts) the first time; it keeps them in
  * {@code ~/.cache/cryo-sdk/repository}.
  */
-class VendorPluginIT {
+class VendorPluginIT extends WithTestBed {
     private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(15);
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void theExamplePluginBuiltOutsideFromTheSdkDumpsAndRestoresAPidfd() throws Exception {

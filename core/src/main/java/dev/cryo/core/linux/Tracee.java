@@ -298,6 +298,11 @@ public final class Tracee {
 
     public long[] getRegs() throws CryoException {
         settleRegs();
+        return readRegs();
+    }
+
+    /** The registers as the task has them now, even in the middle of an injection (no settling). */
+    private long[] readRegs() throws CryoException {
         iov.putLong(0, regsBuf.address());
         iov.putLong(8, Regs.SIZE);
         ptrace(PTRACE_GETREGSET, NT_PRSTATUS, iov.address(), "PTRACE_GETREGSET(NT_PRSTATUS)");
@@ -499,7 +504,7 @@ public final class Tracee {
                 noteTrap(s);
             }
             deliver = queuedStop ? SIGSTOP : 0;
-            long rip = getRegs()[Regs.RIP];
+            long rip = readRegs()[Regs.RIP];   // mid-injection: getRegs() would put the saved ones back
             if (rip != syscallInsn) {
                 throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "injected syscall " + nr + " in "
                         + who() + ": a job-control trap came after the instruction ran (rip 0x" + Long.toHexString(rip)
