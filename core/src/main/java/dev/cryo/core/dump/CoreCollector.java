@@ -121,19 +121,29 @@ final class CoreCollector {
         }
     }
 
+    /** The 62 rt_sigaction calls run as one batch (one stop): each writes its old action to its own slot. */
     private static void collectSigactions(LiveTask task, CoreEntry.Builder core, long scratch) throws CryoException {
-        ByteBuffer b = ByteBuffer.allocateDirect(SIGACTION_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        String[] what = new String[62];
+        long[][] calls = new long[62][];
+        long table = scratch + 66L * SIGACTION_SIZE;   // after the 65 slots of 32 bytes, 64-byte aligned
+        for (int sig = 1, i = 0; sig <= 64; sig++) {
+            if (sig != Sys.SIGKILL && sig != Sys.SIGSTOP) {
+                what[i] = "rt_sigaction(" + sig + ", NULL, &old)";
+                calls[i++] = new long[]{Sys.RT_SIGACTION, sig, 0, scratch + (long) sig * SIGACTION_SIZE, 8};
+            }
+        }
+        task.tracee().injectBatchChecked(table, what, calls);
+        ByteBuffer b = ByteBuffer.allocateDirect(65 * SIGACTION_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        task.readMemory(scratch, b);
         for (int sig = 1; sig <= 64; sig++) {
             if (sig == Sys.SIGKILL || sig == Sys.SIGSTOP) {
                 continue;
             }
-            task.syscall("rt_sigaction(" + sig + ", NULL, &old)", Sys.RT_SIGACTION, sig, 0, scratch, 8);
-            b.clear();
-            task.readMemory(scratch, b);
-            long handler = b.getLong(0);
-            long flags = b.getLong(8);
-            long restorer = b.getLong(16);
-            long mask = b.getLong(24);
+            int at = sig * SIGACTION_SIZE;
+            long handler = b.getLong(at);
+            long flags = b.getLong(at + 8);
+            long restorer = b.getLong(at + 16);
+            long mask = b.getLong(at + 24);
             if (handler != 0 || flags != 0 || mask != 0) {
                 core.addSigactions(SigactionEntry.newBuilder().setSigno(sig).setHandler(handler).setFlags(flags)
                         .setRestorer(restorer).setMask(mask));

@@ -98,9 +98,11 @@ final class FrozenProcess {
             t.tracee.setSyscallInsn(insn);
         }
         scratch = leader().tracee.injectChecked("mmap(scratch)", Sys.MMAP, 0, SCRATCH_SIZE,
-                Sys.PROT_READ | Sys.PROT_WRITE, Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS, -1, 0);
+                Sys.PROT_READ | Sys.PROT_WRITE | Sys.PROT_EXEC, Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS, -1, 0);
+        // the last bytes hold the batch executor (many injected calls in one stop), the rest is scratch data
+        leader().tracee.installBatchCode(scratch + SCRATCH_SIZE - Tracee.BATCH_CODE_SIZE);
         task = new LiveTask(leader().tracee, pid, comm);
-        task.setScratch(scratch, SCRATCH_SIZE);
+        task.setScratch(scratch, SCRATCH_SIZE - Tracee.BATCH_CODE_SIZE);
     }
 
     /**

@@ -602,6 +602,117 @@ public final class Tracee {
                 + " ended in an unexpected stop: " + describeStatus(s));
     }
 
+    // ------------------------------------------------------------------ batches of injected calls
+
+    /**
+     * The batch executor, x86-64 and position independent: for each of RSI 64-byte entries at RDI, laid out as
+     * {@code {nr, a1, a2, a3, a4, a5, a6, result}}, {@code result = syscall(nr, a1..a6)}; then {@code int3}.
+     * Assembled from: {@code mov r12,rdi; mov r13,rsi; 1: test r13,r13; jz 2f; mov rax,[r12]; mov rdi,[r12+8];
+     * mov rsi,[r12+16]; mov rdx,[r12+24]; mov r10,[r12+32]; mov r8,[r12+40]; mov r9,[r12+48]; syscall;
+     * mov [r12+56],rax; add r12,64; dec r13; jmp 1b; 2: int3}.
+     */
+    private static final byte[] BATCH_CODE = {
+        0x49, (byte) 0x89, (byte) 0xfc, 0x49, (byte) 0x89, (byte) 0xf5, 0x4d, (byte) 0x85, (byte) 0xed, 0x74, 0x32,
+        0x49, (byte) 0x8b, 0x04, 0x24, 0x49, (byte) 0x8b, 0x7c, 0x24, 0x08, 0x49, (byte) 0x8b, 0x74, 0x24, 0x10,
+        0x49, (byte) 0x8b, 0x54, 0x24, 0x18, 0x4d, (byte) 0x8b, 0x54, 0x24, 0x20, 0x4d, (byte) 0x8b, 0x44, 0x24,
+        0x28, 0x4d, (byte) 0x8b, 0x4c, 0x24, 0x30, 0x0f, 0x05, 0x49, (byte) 0x89, 0x44, 0x24, 0x38, 0x49,
+        (byte) 0x83, (byte) 0xc4, 0x40, 0x49, (byte) 0xff, (byte) 0xcd, (byte) 0xeb, (byte) 0xc9, (byte) 0xcc,
+    };
+    /** Bytes an executable area needs to hold the batch executor. */
+    public static final int BATCH_CODE_SIZE = 64;
+    /** Bytes of the task's memory one call of a batch takes in its table. */
+    public static final int BATCH_ENTRY_SIZE = 64;
+
+    /** Where the batch executor is in the task; 0: none, calls of a batch are injected one by one. */
+    private long batchCode;
+
+    /**
+     * Writes the batch executor at {@code address} (in an executable mapping of the task, {@link #BATCH_CODE_SIZE}
+     * bytes) for {@link #injectBatch}.
+     */
+    public void installBatchCode(long address) throws CryoException {
+        ByteBuffer b = ByteBuffer.allocateDirect(BATCH_CODE.length).put(BATCH_CODE).flip();
+        writeFully(address, b, "batch code");
+        batchCode = address;
+    }
+
+    /** Uses the batch executor already at {@code address} (a task cloned from one that has it); 0: none. */
+    public void useBatchCode(long address) {
+        batchCode = address;
+    }
+
+    /** @return where the batch executor is in the task, 0 when none */
+    public long batchCode() {
+        return batchCode;
+    }
+
+    /**
+     * Runs {@code calls} — each {@code {nr, a1, ..., a6}}, missing arguments 0 — one after the other in the task, in a
+     * single stop instead of one per call: the table goes into the task at {@code table} ({@code calls.length *}
+     * {@link #BATCH_ENTRY_SIZE} bytes of scratch memory), the task runs the batch executor and traps, the results come
+     * back in one read. Every call runs, also after one failed. The calls must not block, and the task's signals
+     * must be blocked (they are while cryo holds it). Without a batch executor ({@link #installBatchCode}) the calls
+     * are injected one by one, with the same results.
+     *
+     * @return the raw result of each call ({@code -errno} on failure)
+     */
+    public long[] injectBatch(long table, long[][] calls) throws CryoException {
+        long[] results = new long[calls.length];
+        if (batchCode == 0 || calls.length < 2) {
+            for (int i = 0; i < calls.length; i++) {
+                results[i] = inject(calls[i][0], java.util.Arrays.copyOfRange(calls[i], 1, calls[i].length));
+            }
+            return results;
+        }
+        StopRequest.check();
+        if (savedRegs == null) {
+            throw new IllegalStateException("injection not prepared for " + who());
+        }
+        flushPendingWrites();
+        ByteBuffer t = ByteBuffer.allocateDirect(calls.length * BATCH_ENTRY_SIZE).order(java.nio.ByteOrder.nativeOrder());
+        for (int i = 0; i < calls.length; i++) {
+            for (int j = 0; j < 7; j++) {
+                t.putLong(i * BATCH_ENTRY_SIZE + j * 8, j < calls[i].length ? calls[i][j] : 0);
+            }
+        }
+        writeFully(table, t, "batch of " + calls.length + " calls");
+        long[] r = savedRegs.clone();
+        r[Regs.RIP] = batchCode;
+        r[Regs.RDI] = table;
+        r[Regs.RSI] = calls.length;
+        r[Regs.ORIG_RAX] = -1;
+        writeRegs(r);
+        regsDirty = true;
+        injected += calls.length;
+        ptrace(PTRACE_CONT, 0, 0, "PTRACE_CONT");
+        int st = waitStop();
+        if (stopSig(st) != SIGTRAP || event(st) != 0) {
+            throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + calls.length
+                    + " injected calls in " + who() + " ended in an unexpected stop: " + describeStatus(st));
+        }
+        t.clear();
+        readFully(table, t, "results of a batch of " + calls.length + " calls");
+        for (int i = 0; i < calls.length; i++) {
+            results[i] = t.getLong(i * BATCH_ENTRY_SIZE + 56);
+        }
+        return results;
+    }
+
+    /**
+     * {@link #injectBatch} that throws for the first call that failed, naming it with {@code what[i]}, as
+     * {@link #injectChecked} does.
+     */
+    public long[] injectBatchChecked(long table, String[] what, long[][] calls) throws CryoException {
+        long[] results = injectBatch(table, calls);
+        for (int i = 0; i < results.length; i++) {
+            if (results[i] < 0 && results[i] > -4096) {
+                throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED",
+                        what[i] + " in " + who() + " failed: " + Errors.describe((int) -results[i]));
+            }
+        }
+        return results;
+    }
+
     /** Injects and throws when the result is {@code -errno}, naming {@code what}. */
     public long injectChecked(String what, long nr, long... a) throws CryoException {
         long r = inject(nr, a);

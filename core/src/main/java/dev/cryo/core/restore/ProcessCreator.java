@@ -55,6 +55,11 @@ final class ProcessCreator implements AutoCloseable {
         return scratch + 4096;
     }
 
+    /** The batch executor in the code page, after {@code syscall; int3} (every created task has it). */
+    private long batchCode() {
+        return scratch + 16;
+    }
+
     long vdsoSyscallOffset() {
         return vdsoSyscallOffset;
     }
@@ -112,6 +117,7 @@ final class ProcessCreator implements AutoCloseable {
         ByteBuffer code = ByteBuffer.allocateDirect(3).put(new byte[]{0x0f, 0x05, (byte) 0xcc}).flip();
         st.writeFully(scratch, code, "scratch code");
         st.setSyscallInsn(scratch);
+        st.installBatchCode(batchCode());
 
         Tracee root = cloneInto(st, Sys.CLONE_PARENT, 0, pid, comm);
         killStub();
@@ -172,6 +178,7 @@ final class ProcessCreator implements AutoCloseable {
             child.waitStop();
             child.setSavedRegs(child.getRegs());
             child.setSyscallInsn(scratch);
+            child.useBatchCode(batchCode());
         } catch (CryoException e) {
             Reaper.killAndReap(tid);
             throw e;
