@@ -144,6 +144,7 @@ public final class Dumper {
             Set<String> usedPlugins = new TreeSet<>();
             Collected fds = new Collected();
             SharedFiles shared = new SharedFiles();
+            FdOwners owners = new FdOwners(tree);
             long savedBytes = 0;
             for (FrozenProcess p : tree.processes) {
                 if (p.isZombie()) {
@@ -154,7 +155,7 @@ public final class Dumper {
                 long tm = System.nanoTime();
                 savedBytes += dumpMemory(p.task, p.maps, image, usedPlugins);
                 long tf = System.nanoTime();
-                collectFds(p.task, image, usedPlugins, fds, shared);
+                collectFds(p.task, image, usedPlugins, fds, shared, owners);
                 LOG.debug("{}: core state {} ms, memory {} ms, fds {} ms", p.who(), (tm - tc) / 1_000_000,
                         (tf - tm) / 1_000_000, (System.nanoTime() - tf) / 1_000_000);
                 try (RecordWriter w = image.writer(ImageFileNames.core(p.task.pid()), FileType.CORE)) {
@@ -287,7 +288,7 @@ public final class Dumper {
     }
 
     private void collectFds(LiveTask task, ImageDir image, Set<String> usedPlugins, Collected c,
-                            SharedFiles shared) throws CryoException {
+                            SharedFiles shared, FdOwners owners) throws CryoException {
         int pid = task.pid().value();
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
             for (int n : ProcFs.fds(pid)) {
@@ -332,8 +333,10 @@ public final class Dumper {
                 }, fd);
                 c.handlers.add(handler);
                 usedPlugins.add(plugins.pluginIdOf(handler));
-                w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setKind(handler.kind())
-                        .setRecord(com.google.protobuf.Any.pack(record)).build());
+                FdinfoEntry.Builder e = FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec())
+                        .setKind(handler.kind()).setRecord(com.google.protobuf.Any.pack(record));
+                owners.read(task, fd).ifPresent(e::setOwner);
+                w.write(e.build());
             }
         }
     }

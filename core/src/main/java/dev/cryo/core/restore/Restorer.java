@@ -173,6 +173,7 @@ public final class Restorer {
         Map<Integer, Tracee> created = new LinkedHashMap<>();
         List<ProcessRebuilder> rebuilders = new ArrayList<>();
         boolean resumed = false;
+        FdOwnerRestore owners = new FdOwnerRestore();
         try {
             createTree(procs, creator, created);
             LOG.debug("{} processes created at {} ms", created.size(), (System.nanoTime() - t0) / 1_000_000);
@@ -191,8 +192,10 @@ public final class Restorer {
                 rebuilder.createThreads();
                 restoreFds(task, image, p.fds());
                 rebuilder.restoreProcessState();
+                owners.add(task, p.fds());
                 LOG.debug("pid {} rebuilt at {} ms", pid, (System.nanoTime() - t0) / 1_000_000);
             }
+            owners.apply();
             for (ProcessRebuilder r : rebuilders) {
                 r.finish();
             }
