@@ -91,7 +91,13 @@ public enum Syscall {
     CLOSE_RANGE,
     PIDFD_OPEN,
     PIDFD_GETFD,
-    SETNS;
+    SETNS,
+    /** @since 1.1.0, added with the unix-socket plugin's pending-error check */
+    PPOLL,
+    /** @since 1.1.0 */
+    FCHMODAT,
+    /** @since 1.1.0 */
+    FCHOWNAT;
 
     /** @return the name as in the man page, e.g. {@code epoll_ctl} */
     public String callName() {

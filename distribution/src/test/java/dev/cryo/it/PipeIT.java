@@ -47,6 +47,21 @@ class PipeIT extends WithTestBed {
     }
 
     @Test
+    void statusFlagsArePerOpenFileDescription() {
+        // pipe_flags.c: O_NONBLOCK (and O_DIRECT) set on some OFDs of a pipe end and not on others, dup'ed, inherited
+        // and reopened ones, in a parent and a child; closed other ends; a FIFO opened twice
+        Workload w = bed.workloads().start("pipe_flags");
+        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        w.assertVerifyPass();
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        r.assertVerifyPass();
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    @Test
     void leaveRunningLosesNoByteAndTheImageRestores() {
         Workload w = startHolder("pipe");
         Path image = bed.newImageDir();

@@ -180,6 +180,7 @@ public final class Dumper {
             Set<String> usedPlugins = new TreeSet<>();
             Collected fds = new Collected();
             SharedFiles shared = new SharedFiles();
+            FdOwners owners = new FdOwners(tree);
             long savedBytes = 0;
             for (FrozenProcess p : tree.processes) {
                 if (p.isZombie()) {
@@ -196,7 +197,7 @@ public final class Dumper {
                 savedBytes += dumpMemory(p.task, p.maps, image, usedPlugins);
                 stats.begin("fds");
                 long tf = System.nanoTime();
-                int fdCount = collectFds(p.task, image, usedPlugins, fds, shared);
+                int fdCount = collectFds(p.task, image, usedPlugins, fds, shared, owners);
                 stats.end();
                 stats.counts().setMappings(stats.counts().getMappings() + p.maps.size())
                         .setFds(stats.counts().getFds() + fdCount);
@@ -354,7 +355,7 @@ public final class Dumper {
 
     /** @return how many fds the process holds */
     private int collectFds(LiveTask task, ImageDir image, Set<String> usedPlugins, Collected c,
-                           SharedFiles shared) throws CryoException {
+                           SharedFiles shared, FdOwners owners) throws CryoException {
         int pid = task.pid().value();
         List<Integer> numbers = ProcFs.fds(pid);
         FdInfos infos = new FdInfos(kernel);
@@ -401,8 +402,10 @@ public final class Dumper {
                 }, fd);
                 c.handlers.add(handler);
                 usedPlugins.add(plugins.pluginIdOf(handler));
-                w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setKind(handler.kind())
-                        .setRecord(com.google.protobuf.Any.pack(record)).build());
+                FdinfoEntry.Builder e = FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec())
+                        .setKind(handler.kind()).setRecord(com.google.protobuf.Any.pack(record));
+                owners.read(task, fd).ifPresent(e::setOwner);
+                w.write(e.build());
             }
         }
         return numbers.size();

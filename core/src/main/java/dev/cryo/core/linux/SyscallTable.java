@@ -96,6 +96,9 @@ public final class SyscallTable {
             case PIDFD_OPEN -> 434;
             case PIDFD_GETFD -> 438;
             case SETNS -> 308;
+            case PPOLL -> 271;
+            case FCHMODAT -> 268;
+            case FCHOWNAT -> 260;
         };
     }
 

@@ -181,6 +181,7 @@ public final class Restorer {
             counts.setThreads(counts.getThreads() + p.proc().getThreadsCount())
                     .setMappings(counts.getMappings() + p.mm().size()).setFds(counts.getFds() + p.fds().size());
         }
+        FdOwnerRestore owners = new FdOwnerRestore();
         try {
             stats.begin("create");
             createTree(procs, creator, created);
@@ -206,9 +207,11 @@ public final class Restorer {
                 stats.begin("state");
                 rebuilder.restoreProcessState();
                 stats.end();
+                owners.add(task, p.fds());
                 LOG.debug("pid {} rebuilt at {} ms", pid, (System.nanoTime() - t0) / 1_000_000);
             }
             stats.begin("state");
+            owners.apply();
             for (ProcessRebuilder r : rebuilders) {
                 r.finish();
             }

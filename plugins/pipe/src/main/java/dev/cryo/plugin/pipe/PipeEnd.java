@@ -56,6 +56,15 @@ enum PipeEnd {
         };
     }
 
+    /** @return the open(2) access mode that gives {@code a} */
+    static int accessMode(PipeAccess a) {
+        return switch (a) {
+            case PIPE_ACCESS_READ -> PipeSyscalls.O_RDONLY;
+            case PIPE_ACCESS_WRITE -> PipeSyscalls.O_WRONLY;
+            default -> PipeSyscalls.O_RDWR;
+        };
+    }
+
     static String label(PipeAccess a) {
         return switch (a) {
             case PIPE_ACCESS_READ -> "read end";

@@ -48,7 +48,8 @@ import static dev.cryo.plugin.pipe.PipeSyscalls.*;
  *
  * <h2>Dump</h2>
  * {@link #probe} claims every fd whose {@code st_mode} is a FIFO. {@link #collect} records per fd the pipe inode,
- * the end (by access mode; {@code O_RDWR} only on FIFOs) and the open flags; the first fd that gives a read end
+ * the end (by access mode; {@code O_RDWR}: both ends, a FIFO or a pipe reopened through {@code /proc/PID/fd/N})
+ * and the open flags of its open file description (duplicates of one description are core's {@code same_as}); the first fd that gives a read end
  * has its buffered bytes copied without consuming them, by injected calls inside the frozen task:
  * {@code ioctl(FIONREAD)}, {@code pipe2} (a temporary pipe sized to the capacity), {@code tee(readEnd, tmp)},
  * {@code read(tmp)} in chunks of the scratch area, each chunk copied out, then {@code close} of the temporary pipe
@@ -59,7 +60,7 @@ import static dev.cryo.plugin.pipe.PipeSyscalls.*;
  *
  * <h2>Self-containment</h2>
  * An fd on an anonymous pipe holds {@code pipe-read:[INO]} and/or {@code pipe-write:[INO]} and references the other
- * end; an unresolved reference goes to {@link ExternalPipeHandler}, which accepts a closed other end, an end named
+ * end (an {@code O_RDWR} one holds both and references nothing); an unresolved reference goes to {@link ExternalPipeHandler}, which accepts a closed other end, an end named
  * by {@code --external pipe:[INO]}, or with {@code stdio-inherit} an end on fd 0, 1 or 2, and otherwise refuses
  * with {@code pipe/EXTERNAL_PIPE}. FIFOs declare no references: a FIFO is reopened by path on restore, so a
  * process outside the tree that holds the other end is connected again by the filesystem itself.
@@ -68,14 +69,18 @@ import static dev.cryo.plugin.pipe.PipeSyscalls.*;
  * Anonymous pipe, both ends in the tree (or the other end closed): the first fd that needs the pipe creates it
  * inside its process ({@code pipe2(O_NONBLOCK|O_CLOEXEC[|O_DIRECT])}, {@code F_SETPIPE_SZ} to the dumped capacity,
  * the data written back through the scratch area), pulls both ends into cryo ({@link RemoteTask#pullFd}) and closes
- * the temporary fds; every fd of either end, in this or a later process, gets its end with
- * {@link RemoteTask#pushFd} and its O_NONBLOCK as dumped. A closed other end is closed right after the refill, so
- * the reader sees the data, then EOF. The pulled ends are closed in {@link #finishRestore()}.
+ * the temporary fds. Each open file description of an end is then rebuilt as one of its own: the first one that
+ * pipe(2) made (no {@code O_LARGEFILE}) gets the pulled end with {@link RemoteTask#pushFd}; every other one (it was
+ * opened through {@code /proc/PID/fd/N} at dump: open(2) sets {@code O_LARGEFILE}, and so does the reopen) is
+ * opened anew through {@code /proc/self/fd/N} in its task ({@code openat} + {@code dup3}), {@code O_RDWR} ones too.
+ * Each gets its status flags as dumped ({@code F_SETFL}: O_NONBLOCK, O_DIRECT, O_APPEND, O_NOATIME; O_ASYNC and
+ * the fd's owner are core's). A closed other end is closed once every description of this end is in place, so the
+ * reader sees the data, then EOF, and a writer EPIPE. The pulled ends are closed in {@link #finishRestore()}.
  *
  * <p>FIFO: cryo first opens the path {@code O_RDWR|O_NONBLOCK} inside the task (a keeper, pulled into cryo, so
  * later opens never block and the pipe stays alive); when the FIFO is empty the capacity is set and the data
  * written back — when it is not empty, a process outside kept the pipe (and its data) alive and nothing is written
- * again. Each distinct (access mode, flags) is then opened once by path and pushed to every fd that had it.
+ * again. Each open file description the dump collected is then opened by path on its own and gets its status flags.
  *
  * <p>External end (the other end was outside the tree, accepted at dump): the fd becomes cryo's fd given by
  * {@code --inherit-fd fd[N]:pipe:[INO]}, or — with {@code stdio-inherit}, for target fds 0, 1 and 2 only — cryo's
@@ -85,9 +90,10 @@ import static dev.cryo.plugin.pipe.PipeSyscalls.*;
  * not read yet; a substitute that is not a pipe refuses with {@code pipe/DATA_NOWHERE}. Without a substitute the
  * restore fails with {@code pipe/NO_INHERIT_FD} naming the fd and the options, never a silently dead pipe.
  *
- * <p>Limits: fds of one anonymous pipe end that had different O_NONBLOCK at dump (possible only after reopening
- * {@code /proc/PID/fd/N}) share one description after restore; an anonymous pipe opened O_RDWR is refused
- * ({@code pipe/RDWR_PIPE}); an unlinked FIFO is refused ({@code pipe/DELETED_FIFO}).
+ * <p>Limits: several open file descriptions of one end whose other end is external all become the one substitute
+ * (O_NONBLOCK set as the last of them had it); packet boundaries of buffered data are recorded only when an fd
+ * with O_DIRECT was collected before the read end; an unlinked FIFO is refused ({@code pipe/DELETED_FIFO}). The code
+ * {@code pipe/RDWR_PIPE} (an O_RDWR anonymous pipe, refused before) is retired.
  *
  * <p>Lifetime and threading: one instance per command (dump or restore), state kept across calls; tracer thread
  * only, per the SPI.
@@ -106,9 +112,8 @@ public final class PipeHandler implements FdHandler {
 
     // ---- restore state
     private Map<Long, PipeEntry> objects;
-    private final Map<Long, LocalFd[]> anonEnds = new HashMap<>();
+    private final Map<Long, AnonPipe> anonPipes = new HashMap<>();
     private final Map<Long, LocalFd> fifoKeepers = new HashMap<>();
-    private final Map<String, LocalFd> fifoOpens = new HashMap<>();
     private final Set<Long> externalDataPut = new HashSet<>();
     private final List<LocalFd> owned = new ArrayList<>();
 
@@ -154,11 +159,6 @@ public final class PipeHandler implements FdHandler {
         boolean fifo = !fd.link().startsWith("pipe:");
         long ino = fd.inode();
         PipeAccess access = PipeEnd.access(fd.flags());
-        if (!fifo && access == PipeAccess.PIPE_ACCESS_READ_WRITE) {
-            throw new CryoException(Category.UNSUPPORTED, "pipe/RDWR_PIPE", "dump refused: " + who + " holds "
-                    + fd.link() + " open for reading and writing (O_RDWR, reopened through /proc/PID/fd/N), which"
-                    + " the pipe plugin cannot restore yet", "close fd " + n + " before dumping");
-        }
         if (fifo && fd.link().endsWith(DELETED)) {
             throw new CryoException(Category.UNSUPPORTED, "pipe/DELETED_FIFO", "dump refused: " + who
                     + " holds the FIFO " + fd.link() + ", whose path was removed; it cannot be reopened on restore",
@@ -173,9 +173,11 @@ public final class PipeHandler implements FdHandler {
             }
         }
         if (!fifo) {
-            PipeEnd mine = access == PipeAccess.PIPE_ACCESS_READ ? PipeEnd.READ : PipeEnd.WRITE;
-            ctx.references(mine.of(ino), mine.other().of(ino),
-                    "(the " + mine.other().label + " of " + fd.link() + ")");
+            if (access != PipeAccess.PIPE_ACCESS_READ_WRITE) { // O_RDWR (reopened through /proc): holds both ends
+                PipeEnd mine = access == PipeAccess.PIPE_ACCESS_READ ? PipeEnd.READ : PipeEnd.WRITE;
+                ctx.references(mine.of(ino), mine.other().of(ino),
+                        "(the " + mine.other().label + " of " + fd.link() + ")");
+            }
             if ((fd.flags() & O_DIRECT) != 0) {
                 p.packet = true;
             }
@@ -277,6 +279,36 @@ public final class PipeHandler implements FdHandler {
 
     // ================================================================ restore
 
+    /** An anonymous pipe recreated during this restore: its ends held by cryo, and what is left to place. */
+    private final class AnonPipe {
+        /** the ends pipe2 made, indexed by {@link PipeEnd#ordinal()}; null once closed */
+        final LocalFd[] ends;
+        /** whether the end pipe2 made was installed as one fd's open file description */
+        final boolean[] given = new boolean[2];
+        /** open file descriptions of each end (fds the dump collected, duplicates excluded) still to place */
+        final int[] remaining = new int[2];
+
+        AnonPipe(LocalFd[] ends, PipeEntry p) {
+            this.ends = ends;
+            for (PipeHolder h : p.getHoldersList()) {
+                if (h.getAccess() == PipeAccess.PIPE_ACCESS_READ) {
+                    remaining[PipeEnd.READ.ordinal()]++;
+                } else if (h.getAccess() == PipeAccess.PIPE_ACCESS_WRITE) {
+                    remaining[PipeEnd.WRITE.ordinal()]++;
+                }
+            }
+        }
+
+        void closeEnd(PipeEnd end) {
+            LocalFd fd = ends[end.ordinal()];
+            if (fd != null) {
+                owned.remove(fd);
+                fd.close();
+                ends[end.ordinal()] = null;
+            }
+        }
+    }
+
     @Override
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         PipeFdEntry e = ctx.record(PipeFdEntry.class);
@@ -304,7 +336,7 @@ public final class PipeHandler implements FdHandler {
         for (RestoreCheckContext.FdRecord r : ctx.fdRecords()) {
             PipeFdEntry e = r.unpack(PipeFdEntry.class);
             PipeEntry p = pipes.get(e.getInode());
-            if (p == null || e.getFifo()) {
+            if (p == null || e.getFifo() || e.getAccess() == PipeAccess.PIPE_ACCESS_READ_WRITE) {
                 continue;
             }
             PipeEnd mine = e.getAccess() == PipeAccess.PIPE_ACCESS_READ ? PipeEnd.READ : PipeEnd.WRITE;
@@ -350,28 +382,60 @@ public final class PipeHandler implements FdHandler {
     private void restoreAnonymous(FdRestoreContext ctx, PipeFdEntry e, PipeEntry p, String who)
             throws CryoException {
         RemoteTask task = ctx.task();
-        PipeEnd mine = e.getAccess() == PipeAccess.PIPE_ACCESS_READ ? PipeEnd.READ : PipeEnd.WRITE;
+        boolean both = e.getAccess() == PipeAccess.PIPE_ACCESS_READ_WRITE;
+        PipeEnd mine = e.getAccess() == PipeAccess.PIPE_ACCESS_WRITE ? PipeEnd.WRITE : PipeEnd.READ;
         EndState other = mine == PipeEnd.READ ? p.getWriteEnd() : p.getReadEnd();
-        if (other == EndState.END_EXTERNAL) {
+        if (!both && other == EndState.END_EXTERNAL) {
             restoreExternal(ctx, e, p, mine, who);
             return;
         }
-        LocalFd[] ends = anonEnds.get(p.getInode());
-        if (ends == null) {
-            ends = createAnonymous(task, p, who);
-            anonEnds.put(p.getInode(), ends);
-            if (other == EndState.END_CLOSED) {
-                ends[mine.other().ordinal()].close();
-                ends[mine.other().ordinal()] = null;
-            }
+        AnonPipe pipe = anonPipes.get(p.getInode());
+        if (pipe == null) {
+            pipe = new AnonPipe(createAnonymous(task, p, who), p);
+            anonPipes.put(p.getInode(), pipe);
         }
-        LocalFd end = ends[mine.ordinal()];
+        LocalFd end = pipe.ends[mine.ordinal()];
         if (end == null) {
             throw new CryoException(Category.IMAGE, "pipe/END_CLOSED", "image is inconsistent: " + who + " holds the "
                     + mine.label + " of pipe:[" + p.getInode() + "], which pipe.img records as closed");
         }
         task.pushFd(end, ctx.fd(), ctx.cloexec());
-        setNonblock(task, ctx.fd().value(), (e.getFlags() & O_NONBLOCK) != 0, who);
+        if (both || pipe.given[mine.ordinal()] || (e.getFlags() & O_LARGEFILE) != 0) {
+            // another open file description of this end (opened through /proc/PID/fd/N at dump time: only open(2)
+            // sets O_LARGEFILE, pipe(2) does not): open one of its own, so its status flags are its own
+            reopen(task, ctx.fd().value(), PipeEnd.accessMode(e.getAccess()), ctx.cloexec(),
+                    who + " (" + PipeEnd.label(e.getAccess()) + " of pipe:[" + p.getInode() + "])");
+        } else {
+            pipe.given[mine.ordinal()] = true;
+        }
+        setStatusFlags(task, ctx.fd().value(), e.getFlags(), who);
+        if (!both && --pipe.remaining[mine.ordinal()] <= 0 && other == EndState.END_CLOSED) {
+            // every description of this end is in place: now the other end goes, as it was gone at dump (the reader
+            // sees the data, then EOF; the writer gets EPIPE)
+            pipe.closeEnd(mine.other());
+        }
+    }
+
+    /**
+     * Replaces the task's fd {@code fd} (an end of a pipe) by a new open file description of the same pipe, opened
+     * through {@code /proc/self/fd/FD} with access mode {@code accessMode}, O_NONBLOCK (the caller sets the status
+     * flags afterwards) and FD_CLOEXEC as given.
+     */
+    private static void reopen(RemoteTask task, int fd, int accessMode, boolean cloexec, String who)
+            throws CryoException {
+        String path = "/proc/self/fd/" + fd;
+        long addr = task.putScratchString(0, path);
+        long k = task.syscall("openat(" + path + ", " + accessName(accessMode) + "|O_NONBLOCK) for " + who,
+                Syscall.OPENAT, AT_FDCWD, addr, accessMode | O_NONBLOCK | O_CLOEXEC, 0);
+        moveFd(task, (int) k, fd, cloexec, who);
+    }
+
+    private static String accessName(int accessMode) {
+        return switch (accessMode) {
+            case O_RDONLY -> "O_RDONLY";
+            case O_WRONLY -> "O_WRONLY";
+            default -> "O_RDWR";
+        };
     }
 
     /** Creates the pipe inside {@code task}, sized and refilled; returns both ends pulled into cryo. */
@@ -480,27 +544,14 @@ public final class PipeHandler implements FdHandler {
                 task.syscallRaw(Syscall.CLOSE, k);
             }
         }
-        String key = p.getInode() + "/" + e.getAccess() + "/" + e.getFlags();
-        LocalFd open = fifoOpens.get(key);
-        if (open == null) {
-            int acc = switch (e.getAccess()) {
-                case PIPE_ACCESS_READ -> O_RDONLY;
-                case PIPE_ACCESS_WRITE -> O_WRONLY;
-                default -> O_RDWR;
-            };
-            long addr = task.putScratchString(0, path);
-            long x = task.syscall("openat(" + path + ", " + PipeEnd.label(e.getAccess()) + ") for " + who,
-                    Syscall.OPENAT, AT_FDCWD, addr, acc | O_NONBLOCK | O_CLOEXEC, 0);
-            try {
-                open = task.pullFd(TargetFd.of((int) x));
-                owned.add(open);
-                fifoOpens.put(key, open);
-            } finally {
-                task.syscallRaw(Syscall.CLOSE, x);
-            }
-        }
-        task.pushFd(open, ctx.fd(), ctx.cloexec());
-        setNonblock(task, ctx.fd().value(), (e.getFlags() & O_NONBLOCK) != 0, who);
+        // one open per open file description the dump collected (duplicates are core's same_as), so that each keeps
+        // status flags of its own
+        int acc = PipeEnd.accessMode(e.getAccess());
+        long addr = task.putScratchString(0, path);
+        long x = task.syscall("openat(" + path + ", " + PipeEnd.label(e.getAccess()) + ") for " + who,
+                Syscall.OPENAT, AT_FDCWD, addr, acc | O_NONBLOCK | O_CLOEXEC, 0);
+        moveFd(task, (int) x, ctx.fd().value(), ctx.cloexec(), who);
+        setStatusFlags(task, ctx.fd().value(), e.getFlags(), who);
     }
 
     private static void checkFifo(String path, String who) throws CryoException {
@@ -527,9 +578,8 @@ public final class PipeHandler implements FdHandler {
             fd.close();
         }
         owned.clear();
-        anonEnds.clear();
+        anonPipes.clear();
         fifoKeepers.clear();
-        fifoOpens.clear();
         externalDataPut.clear();
         objects = null;
     }

@@ -21,7 +21,12 @@ final class PipeSyscalls {
     static final int O_WRONLY = 1;
     static final int O_RDWR = 2;
     static final int O_NONBLOCK = 04000;
+    static final int O_APPEND = 02000;
     static final int O_DIRECT = 040000;
+    static final int O_LARGEFILE = 0100000;
+    static final int O_NOATIME = 01000000;
+    /** The status flags F_SETFL changes and the pipe plugin restores (O_ASYNC is core's, with the fd's owner). */
+    static final int SETFL_FLAGS = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME;
     static final int O_CLOEXEC = 02000000;
 
     static final int F_SETFD = 2;
@@ -97,6 +102,38 @@ final class PipeSyscalls {
         if (next != cur) {
             task.syscall("fcntl(" + what + ", F_SETFL, 0" + Long.toOctalString(next) + ")", Syscall.FCNTL, fd, F_SETFL,
                     next);
+        }
+    }
+
+    /**
+     * Sets the status flags F_SETFL can change ({@link #SETFL_FLAGS}: O_NONBLOCK, O_DIRECT, O_APPEND, O_NOATIME) on the
+     * task's fd to those of {@code dumped}; the others (O_ASYNC, the access mode) stay as they are.
+     */
+    static void setStatusFlags(RemoteTask task, int fd, int dumped, String what) throws CryoException {
+        long cur = task.syscall("fcntl(" + what + ", F_GETFL)", Syscall.FCNTL, fd, F_GETFL);
+        long next = (cur & ~SETFL_FLAGS) | (dumped & SETFL_FLAGS);
+        if (next != cur) {
+            task.syscall("fcntl(" + what + ", F_SETFL, 0" + Long.toOctalString(next) + ")", Syscall.FCNTL, fd, F_SETFL,
+                    next);
+        }
+    }
+
+    /**
+     * Moves the task's fd {@code from} (opened O_CLOEXEC) to number {@code to} (replacing what is there) with
+     * FD_CLOEXEC as {@code cloexec} says; {@code from} is closed. When the kernel already gave number {@code to},
+     * only FD_CLOEXEC is adjusted.
+     */
+    static void moveFd(RemoteTask task, int from, int to, boolean cloexec, String who) throws CryoException {
+        if (from == to) {
+            if (!cloexec) {
+                task.syscall("fcntl(" + who + ", F_SETFD, 0)", Syscall.FCNTL, to, F_SETFD, 0);
+            }
+            return;
+        }
+        try {
+            task.syscall("dup3(" + from + ", " + to + ") for " + who, Syscall.DUP3, from, to, cloexec ? O_CLOEXEC : 0);
+        } finally {
+            task.syscallRaw(Syscall.CLOSE, from);
         }
     }
 }

@@ -56,27 +56,51 @@ final class QueuePeeker {
     }
 
     /**
+     * Whether an error waits on the socket ({@code sk_err}), asked without consuming it: {@code ppoll} with a zero
+     * timeout reports POLLERR (reading SO_ERROR, or a receive on an empty queue, would clear it).
+     */
+    static boolean pendingError(RemoteTask task, int fd, String who) throws CryoException {
+        long s = task.scratchAddress();
+        task.writeMemory(s + OPTVAL, direct(8).putInt(fd).putShort((short) POLLIN).putShort((short) 0).flip());
+        task.writeMemory(s + NAME, direct(16).putLong(0).putLong(0).flip());
+        task.syscall("ppoll(" + who + ", POLLIN, 0 s)", Syscall.PPOLL, s + OPTVAL, 1, s + NAME, 0, 8);
+        ByteBuffer r = direct(2);
+        task.readMemory(s + OPTVAL + 6, r);
+        return (r.flip().getShort() & POLLERR) != 0;
+    }
+
+    /**
      * @param peekOff the task's own SO_PEEK_OFF, put back at the end
      * @param who     {@code pid N "comm" fd M ino I} for messages
      */
-    static List<QueuedPacket> peek(RemoteTask task, int fd, int type, int peekOff, int shutdown, String who)
-            throws CryoException {
+    static List<QueuedPacket> peek(RemoteTask task, int fd, int type, int peekOff, int shutdown, long limit,
+                                   String who) throws CryoException {
         setIntOption(task, fd, SO_PEEK_OFF, 0, who);
         try {
-            return type == SOCK_STREAM ? peekStream(task, fd, who) : peekRecords(task, fd, shutdown, who);
+            return type == SOCK_STREAM ? peekStream(task, fd, limit, who) : peekRecords(task, fd, shutdown, who);
         } finally {
             setIntOption(task, fd, SO_PEEK_OFF, peekOff, who);
         }
     }
 
-    private static List<QueuedPacket> peekStream(RemoteTask task, int fd, String who) throws CryoException {
+    /**
+     * @param limit the bytes queued ({@code UNIX_DIAG_RQLEN}) when an error waits: the peek stops there, since a peek
+     *              past the end would report (and clear) the error; -1 peeks until the queue says it is empty
+     */
+    private static List<QueuedPacket> peekStream(RemoteTask task, int fd, long limit, String who)
+            throws CryoException {
         List<QueuedPacket> out = new ArrayList<>();
+        long total = 0;
         for (int i = 0; i < MAX_RECORDS; i++) {
+            if (limit >= 0 && total >= limit) {
+                return out;
+            }
             Received r = recv(task, fd, MSG_PEEK | MSG_DONTWAIT, who);
             if (r.result <= 0) {
                 return out;
             }
             out.add(QueuedPacket.newBuilder().setData(ByteString.copyFrom(r.data)).build());
+            total += r.data.length;
         }
         throw tooMany(who);
     }

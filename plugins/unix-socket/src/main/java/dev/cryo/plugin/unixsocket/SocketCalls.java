@@ -43,7 +43,14 @@ final class SocketCalls {
     static final int MAP_PRIVATE = 0x02;
     static final int MAP_ANONYMOUS = 0x20;
 
+    static final long AT_FDCWD = -100;
+    static final int AT_SYMLINK_NOFOLLOW = 0x100;
+
     static final int EAGAIN = 11;
+    static final int ECONNRESET = 104;
+
+    static final int POLLIN = 0x1;
+    static final int POLLERR = 0x8;
 
     private SocketCalls() {
     }

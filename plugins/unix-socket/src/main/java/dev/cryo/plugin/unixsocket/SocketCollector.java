@@ -86,7 +86,19 @@ final class SocketCollector {
                             + " to resolve the relative socket name " + d.name() + ": " + ex.getMessage());
                 }
             }
-            b.setNameUnlinked(!sameFile(p, d.vfsDev(), d.vfsIno()));
+            boolean unlinked = !sameFile(p, d.vfsDev(), d.vfsIno());
+            b.setNameUnlinked(unlinked);
+            if (!unlinked) {
+                try {
+                    Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+                    b.setNameAttrs(true).setNameMode(((Number) a.get("mode")).intValue() & 07777)
+                            .setNameUid(((Number) a.get("uid")).intValue())
+                            .setNameGid(((Number) a.get("gid")).intValue());
+                } catch (IOException | UnsupportedOperationException | IllegalArgumentException ex) {
+                    throw new CryoException(Category.KERNEL, "unix-socket/STAT", "stat(" + p + "), the socket file of "
+                            + who + ", failed: " + ex.getMessage());
+                }
+            }
         }
         if (d.peer() != 0) {
             SockDiag.Socket peer = diag.get(d.peer());
@@ -114,8 +126,28 @@ final class SocketCollector {
                 .setPasssec(QueuePeeker.getIntOption(task, fd, SO_PASSSEC, who) != 0);
         int peekOff = QueuePeeker.getIntOption(task, fd, SO_PEEK_OFF, who);
         b.setPeekOff(peekOff);
-        if (d.state() != TCP_LISTEN) {
-            List<QueuedPacket> q = QueuePeeker.peek(task, fd, d.type(), peekOff, d.shutdown(), who);
+        // an unconnected stream/seqpacket socket has no queue (and recvmsg refuses it: EINVAL, ENOTCONN); a pending
+        // error (a peer closed with unread data: ECONNRESET) is consumed by any receive that finds no data, so it is
+        // seen with poll first and the queue read only as far as it goes
+        boolean queue = d.state() != TCP_LISTEN && (d.type() == SOCK_DGRAM || d.state() == TCP_ESTABLISHED);
+        long limit = -1;
+        if (d.state() != TCP_LISTEN && QueuePeeker.pendingError(task, fd, who)) {
+            b.setPendingError(ECONNRESET);
+            if (d.type() == SOCK_DGRAM || d.peer() != 0 || (d.type() == SOCK_SEQPACKET && d.rqueue() > 0)) {
+                String why = d.rqueue() > 0 && d.type() != SOCK_STREAM
+                        ? "a read of its queue would consume the error (the program would never see it)"
+                        : "cryo cannot make the same error again on a restored " + typeName(d.type()) + " socket"
+                                + (d.peer() != 0 ? " with a live peer" : "");
+                throw new CryoException(Category.UNSUPPORTED, "unix-socket/PENDING_ERROR", "dump refused: " + who
+                        + " (" + typeName(d.type()) + ", " + (d.peer() != 0 ? "peer ino " + d.peer() : "no peer")
+                        + ", " + d.rqueue() + " bytes queued) has an error (ECONNRESET) waiting to be read; " + why,
+                        "let the program read from the socket (it gets the error) before dumping");
+            }
+            limit = d.rqueue();
+            queue = limit > 0;
+        }
+        if (queue) {
+            List<QueuedPacket> q = QueuePeeker.peek(task, fd, d.type(), peekOff, d.shutdown(), limit, who);
             long bytes = 0;
             for (QueuedPacket p : q) {
                 bytes += p.getData().size();

@@ -191,6 +191,10 @@ final class SocketRebuilder {
                 tfd.put(e.getIno(), pair[0]);
                 scratchFds.add(pair[1]);
                 fill(e, pair[1]);
+                if (e.getPendingError() != 0) {
+                    // a peer closed with unread data leaves ECONNRESET for the next read: so does the stand-in
+                    send(pair[0], new byte[] {0}, null, e.getType() == SOCK_STREAM, e);
+                }
                 task.syscallRaw(Syscall.CLOSE, pair[1]);
                 scratchFds.remove(Integer.valueOf(pair[1]));
             } else {
@@ -531,6 +535,16 @@ final class SocketRebuilder {
             throw new CryoException(Category.CONFLICT, "unix-socket/BIND", "bind(" + who(e) + ", " + name
                     + (temporary ? ", temporarily" : "") + ") failed: " + Errno.describe((int) -r) + holder,
                     r == -98 ? "stop whatever holds " + name + " before restoring" : null);
+        }
+        if (!temporary && name.isPath() && e.getNameAttrs()) {
+            // bind made the file with the restoring process's umask and credentials: owner first (chown clears
+            // set-id bits), then the mode
+            String path = resolved(e).toString();
+            long addr = task.putScratchString(QueuePeeker.DATA, path);
+            task.syscall("fchownat(" + path + ", " + e.getNameUid() + ", " + e.getNameGid() + ") for " + who(e),
+                    Syscall.FCHOWNAT, AT_FDCWD, addr, e.getNameUid(), e.getNameGid(), AT_SYMLINK_NOFOLLOW);
+            task.syscall("fchmodat(" + path + ", 0" + Integer.toOctalString(e.getNameMode()) + ") for " + who(e),
+                    Syscall.FCHMODAT, AT_FDCWD, addr, e.getNameMode());
         }
     }
 

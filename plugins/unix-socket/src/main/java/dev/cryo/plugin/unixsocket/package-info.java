@@ -22,12 +22,22 @@
  *   <li><b>Paths</b>: a socket file no live socket is bound to is stale and unlinked before binding again; a path
  *       held by a live socket, or a file that is not a socket, is a conflict naming the path. A relative name is
  *       bound again relative to the holder's cwd at dump. A name whose file had been unlinked at dump is bound and
- *       unlinked again at the end.</li>
+ *       unlinked again at the end. The socket file's permission bits and owner are recorded at dump and set again
+ *       after the bind ({@code fchownat}, then {@code fchmodat}: bind itself applies the restoring umask and
+ *       credentials).</li>
  *   <li><b>Queues</b>: sent again from the peer (stream, seqpacket, datagram socketpairs), or for a datagram from a
  *       socket bound to its sender's name (a socket of the image, or a temporary one), so {@code recvfrom} reports
  *       the same sender; unnamed senders are stood in for by a temporary unnamed socket. Datagrams in flight with
  *       file descriptors (SCM_RIGHTS) are refused at dump.</li>
- *   <li><b>Peer gone</b>: a connected stream socket whose peer was closed keeps its queued data and then reads EOF.</li>
+ *   <li><b>Peer gone</b>: a connected stream or seqpacket socket whose peer was closed keeps its queued data and then
+ *       reads EOF. When the peer was closed with data of ours unread, an ECONNRESET waits for the next read: the dump
+ *       sees it with {@code ppoll} (POLLERR; any receive that finds no data, or SO_ERROR, would consume it), reads a
+ *       stream queue only as far as {@code UNIX_DIAG_RQLEN} says, and the restore makes the same error by closing the
+ *       stand-in peer with a byte of ours unread. Refused ({@code unix-socket/PENDING_ERROR}): such an error on a
+ *       datagram socket, or on a seqpacket socket with records queued (every datagram receive reports the error
+ *       first).</li>
+ *   <li><b>Never connected</b>: a stream or seqpacket socket that is neither listening nor connected (bound or not)
+ *       has no queue to read; it is created and bound again.</li>
  *   <li><b>Outside peers</b>: whether a peer outside the tree may stay is decided by the external-unix-socket plugin
  *       (with {@code ext-unix-sk}); this plugin refuses what it did not take over ({@code unix-socket/EXTERNAL_PEER};
  *       with {@code ext-unix-sk} given, {@code unix-socket/EXT_UNIX_SK_WITHOUT_PLUGIN}, as also before any dump or

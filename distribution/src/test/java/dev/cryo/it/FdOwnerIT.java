@@ -1,0 +1,44 @@
+package dev.cryo.it;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Signal-driven I/O through dump and restore ({@code fd_owner.c}): the owner of an open file description
+ * (F_SETOWN_EX: a thread, a process, a process group), its signal (F_SETSIG) and O_ASYNC, on a pipe, a unix socket
+ * and a regular file; the restored program checks them and that each signal still reaches the right task with the
+ * right {@code si_fd}, and that an fd that had none of them has none. An owner outside the tree is refused.
+ */
+class FdOwnerIT extends WithTestBed {
+    private static final int KILLED = 128 + ProcessControl.SIGKILL;
+
+    @Test
+    void ownerSignalAndAsyncAreKeptPerOpenFileDescription() {
+        Workload w = bed.workloads().start("fd_owner");
+        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        w.assertVerifyPass();
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        String verdict = r.assertVerifyPass();
+        assertTrue(verdict.contains("rt=2 io=2 child_io=2"), "one signal per source before and after: " + verdict);
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    @Test
+    void anOwnerOutsideTheTreeIsRefused() {
+        Workload w = bed.workloads().start("fd_owner", "outside");
+        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        String fd = w.ready("rfd");
+        CryoResult r = bed.cryo().dump(w.pid(), bed.newImageDir());
+        r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
+                .assertStderrNamesPid(ProcessControl.selfPid())
+                .assertStderrMentions(w.comm(), "fd " + fd, "F_SETOWN", "[core/FD_OWNER_OUTSIDE]");
+        assertTrue(w.isAlive(), w + " was not left running after the refused dump");
+        w.awaitNewTicks(2);
+        w.assertVerifyPass();
+    }
+}
