@@ -36,6 +36,6 @@ final class FdInfos {
         return new FdInfo(TargetFd.of(fd), link, (Integer) a.get("mode"), (Long) a.get("dev"), (Long) a.get("ino"),
                 (Long) a.get("rdev"), (Long) a.get("size"), mtime, flags & ~O_CLOEXEC, (flags & O_CLOEXEC) != 0,
                 Long.parseLong(info.getOrDefault("pos", "0")), Integer.parseInt(info.getOrDefault("mnt_id", "0")),
-                ((Integer) a.get("mode") & FdInfo.S_IFMT) == FdInfo.S_IFSOCK ? host.socketFamily((Long) a.get("ino")) : "");
+                ((Integer) a.get("mode") & FdInfo.S_IFMT) == FdInfo.S_IFSOCK ? host.socketFamily((Long) a.get("ino"), p) : "");
     }
 }
