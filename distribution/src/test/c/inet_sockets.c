@@ -336,7 +336,7 @@ __attribute__((noreturn)) static void mode_pair(void) {
             if ((e = drain(c, 30000, 233)) != NULL) fail(&v, "client end: %s", e);
         }
         rounds++;
-        if (write(c, "x", 1) != 1 || (e = drain(s, 1, 256)) != NULL) fail(&v, "round trip c->s");
+        if (write(c, "", 1) != 1 || (e = drain(s, 1, 256)) != NULL) fail(&v, "round trip c->s: %s", e ? e : "write");
         report(&v, "pair");
     }
 }
