@@ -54,7 +54,7 @@ class TcpEstablishedIT {
             long t0 = System.nanoTime();
             Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
             long dumpMs = (System.nanoTime() - t0) / 1_000_000;
-            String table = lockTables();
+            String table = lockTables(w.pid());
             assertTrue(table.contains("cryo_lock_" + w.pid() + "_"), "the dump left its network lock: " + table);
             long before = client.answered();
 
@@ -63,7 +63,7 @@ class TcpEstablishedIT {
             refused.assertFailedWithFix(CryoResult.USAGE).assertStderrMentions("inet-socket/TCP_ESTABLISHED_OPTION",
                     "--tcp-established", "nft delete table inet cryo_lock_" + w.pid());
             bed.assertNoProcessWithPid(w.pid(), w.comm(), refused);
-            assertEquals(table, lockTables(), "a refused restore keeps the lock");
+            assertEquals(table, lockTables(w.pid()), "a refused restore keeps the lock");
 
             t0 = System.nanoTime();
             RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
@@ -71,7 +71,7 @@ class TcpEstablishedIT {
             long restoreMs = (System.nanoTime() - t0) / 1_000_000;
             client.awaitAnswered(before + 50, Duration.ofSeconds(60));
             assertNull(client.error(), "the client saw an error, a gap or a duplicate");
-            assertEquals("", lockTables(), "the restore lifted the network lock");
+            assertEquals("", lockTables(w.pid()), "the restore lifted the network lock");
             System.out.printf("established connection: dump %d ms, restore (until the root runs) %d ms, worst"
                     + " round trip %d ms%n", dumpMs, restoreMs, client.worstMillis());
             client.close();
@@ -131,7 +131,7 @@ class TcpEstablishedIT {
         w.log().awaitTicks(mark, 1, Workload.TIMEOUT);
         r.assertVerifyPass();    // 40000 and 30000 unread bytes, each exactly once
         r.assertVerifyPass();    // and a fresh round trip
-        assertEquals("", lockTables());
+        assertEquals("", lockTables(w.pid()));
         r.kill();
         Cryo.await(rc).assertExit(KILLED);
     }
@@ -144,7 +144,7 @@ class TcpEstablishedIT {
             client.startBackground();
             client.awaitAnswered(10, Workload.TIMEOUT);
             bed.cryo().dump(w.pid(), bed.newImageDir(), "--tcp-established", "-R").assertOk();
-            assertEquals("", lockTables(), "dump -R lifted the lock");
+            assertEquals("", lockTables(w.pid()), "dump -R lifted the lock");
             long after = client.answered();
             client.awaitAnswered(after + 30, Duration.ofSeconds(30));
             assertNull(client.error());
@@ -159,7 +159,7 @@ class TcpEstablishedIT {
         InetSocketIT.EchoClient client = new InetSocketIT.EchoClient(port);
         client.exchange(3);
         Path image = bed.dumpAndAwaitGone(w, "--tcp-close");
-        assertEquals("", lockTables(), "--tcp-close takes no lock");
+        assertEquals("", lockTables(w.pid()), "--tcp-close takes no lock");
         client.close();
         bed.cryo().restore(image, "-d").assertFailedWithFix(CryoResult.USAGE)
                 .assertStderrMentions("inet-socket/TCP_CLOSE_OPTION", "--tcp-close");
@@ -192,14 +192,14 @@ class TcpEstablishedIT {
         return b;
     }
 
-    /** @return the names of cryo's network-lock tables now, space-separated; "" when none */
-    static String lockTables() throws Exception {
+    /** @return the names of cryo's network-lock tables of dumps of {@code pid} now, space-separated; "" when none */
+    static String lockTables(long pid) throws Exception {
         Process p = new ProcessBuilder("nft", "list", "tables").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(10, TimeUnit.SECONDS);
         StringBuilder sb = new StringBuilder();
         for (String line : out.split("\n")) {
-            if (line.contains("cryo_lock_")) {
+            if (line.contains("cryo_lock_" + pid + "_")) {
                 sb.append(sb.length() == 0 ? "" : " ").append(line.replace("table inet ", "").strip());
             }
         }
