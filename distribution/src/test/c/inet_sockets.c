@@ -8,8 +8,9 @@
  *                    echo every datagram from the main loop), a UDP socket connected to the IPv4 server. The main loop
  *                    also answers every connection to either listener with "hello PID\n" and closes it. READY names
  *                    the ports: tcp4= tcp6= bound= udp= udp6=. SIGUSR2 checks names, options, flags and round trips.
- *   echo             a TCP server on 127.0.0.1 (READY port=) serving one client at a time: for each line "REQ n"
- *                    it answers "RESP n". SIGUSR2 reports how many requests it served.
+ *   echo [reuseport] a TCP server on 127.0.0.1 (READY port=; SO_REUSEADDR, and SO_REUSEPORT if asked) serving one
+ *                    client at a time: for each line "REQ n" it answers "RESP n". SIGUSR2 reports how many requests
+ *                    it served.
  *   hold N           like echo, but on accepting a client it writes 60000 pattern bytes (i % 251) and reads nothing
  *                    until SIGUSR1; then it reads N bytes, checks them against the pattern (i % 239) and prints
  *                    "GOT N ok" or "GOT k bad at i".
@@ -214,8 +215,12 @@ static int read_line(int fd, char *line, size_t max) {
     return (int) n;
 }
 
-static int mode_echo(int hold, long expect) {
-    int l = tcp4(0, 4);
+static int mode_echo(int hold, long expect, int reuseport) {
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    setopt(l, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (reuseport) setopt(l, SOL_SOCKET, SO_REUSEPORT, 1);
+    struct sockaddr_in la = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (l < 0 || bind(l, (struct sockaddr *) &la, sizeof la) != 0 || listen(l, 4) != 0) die("echo listener");
     say("READY pid=%d port=%d", (int) real_getpid(), port_of(l));
     install(SIGUSR2, on_verify_signal);
     install(SIGUSR1, on_release);
@@ -348,8 +353,8 @@ int main(int argc, char **argv) {
     }
     signal(SIGPIPE, SIG_IGN);
     const char *mode = argc > 2 ? argv[2] : "kinds";
-    if (strcmp(mode, "echo") == 0) return mode_echo(0, 0);
-    if (strcmp(mode, "hold") == 0) return mode_echo(1, argc > 3 ? atol(argv[3]) : 0);
+    if (strcmp(mode, "echo") == 0) return mode_echo(0, 0, argc > 3 && strcmp(argv[3], "reuseport") == 0);
+    if (strcmp(mode, "hold") == 0) return mode_echo(1, argc > 3 ? atol(argv[3]) : 0, 0);
     if (strcmp(mode, "pair") == 0) mode_pair();
     mode_kinds();
 }

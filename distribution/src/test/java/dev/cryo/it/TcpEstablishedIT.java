@@ -80,6 +80,32 @@ class TcpEstablishedIT {
         }
     }
 
+    /**
+     * A listener with SO_REUSEPORT may share its port, so the check before the restore leaves the decision to bind; a
+     * listener without it holds the port meanwhile: bind fails in the restored process, the restore fails naming the
+     * holder, kills what it created and lifts the network lock (the client then sees its connection reset).
+     */
+    @Test
+    void aRestoreThatFailsAfterCreatingProcessesLiftsTheLock() throws Exception {
+        Workload w = bed.workloads().start("inet_sockets", "echo", "reuseport");
+        int port = Integer.parseInt(w.ready("port"));
+        try (InetSocketIT.EchoClient client = new InetSocketIT.EchoClient(port)) {
+            client.exchange(3);
+            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
+            assertFalse(lockTables(w.pid()).isEmpty(), "the dump took a lock");
+            try (java.net.ServerSocket thief = new java.net.ServerSocket()) {
+                thief.bind(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+                CryoResult r = bed.cryo().restore(image, "-d", "--tcp-established");
+                r.assertFailedWithFix(CryoResult.CONFLICT).assertStderrMentions("inet-socket/ADDRESS_IN_USE",
+                        "restore failed", "127.0.0.1:" + port, "processes are killed").assertStderrNamesPid(ProcessControl.selfPid());
+                bed.assertNoProcessWithPid(w.pid(), w.comm(), r);
+            }
+            assertEquals("", lockTables(w.pid()), "a failed restore lifted the lock");
+            client.exchange(1);
+            assertTrue(client.error() != null, "the connection could not survive a failed restore");
+        }
+    }
+
     @Test
     void unreadDataInBothDirectionsIsNeitherLostNorDoubled() throws Exception {
         Workload w = bed.workloads().start("inet_sockets", "hold", "50000");

@@ -201,7 +201,7 @@ final class InetRebuilder {
                     }
                     List<FdHolder> holders = kernel.holders("socket:[" + s.ino() + "]");
                     return Refusals.addressTaken(who(e), a, s.local() + " (" + stateName(e.getProtocol(), s.state())
-                            + ")", s.ino(), holders, lockNote);
+                            + ")", s.ino(), holders, lockNote, !afterBindFailed);
                 }
             }
             return null;

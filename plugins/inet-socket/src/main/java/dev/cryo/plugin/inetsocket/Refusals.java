@@ -82,14 +82,26 @@ final class Refusals {
      */
     static CryoException addressTaken(String what, InetAddr addr, String held, long ino, List<FdHolder> holders,
                                       String lockNote) {
+        return addressTaken(what, addr, held, ino, holders, lockNote, true);
+    }
+
+    /**
+     * @param beforeCreation true: found by the check before any process exists (the lock stays, see
+     *                       {@code lockNote}); false: bind failed in a restored process (the restore fails, its
+     *                       processes are killed and the lock is lifted)
+     */
+    static CryoException addressTaken(String what, InetAddr addr, String held, long ino, List<FdHolder> holders,
+                                      String lockNote, boolean beforeCreation) {
         String who = holders.isEmpty() ? "held by no process (socket ino " + ino + ")"
                 : "held by " + holders.get(0) + (holders.size() > 1 ? " and " + (holders.size() - 1) + " more fd"
                         + (holders.size() > 2 ? "s" : "") : "") + " (socket ino " + ino + ")";
         String stop = holders.isEmpty() ? "wait until socket ino " + ino + " is gone"
                 : "stop pid " + holders.get(0).pid() + " \"" + holders.get(0).comm() + "\"";
-        return new CryoException(Category.CONFLICT, "inet-socket/ADDRESS_IN_USE", "restore refused: " + what
-                + " cannot bind " + addr + ": " + held + " is " + who + "; nothing was created",
-                stop + " (or free port " + addr.port() + ") and restore again" + lockNote);
+        return new CryoException(Category.CONFLICT, "inet-socket/ADDRESS_IN_USE", (beforeCreation
+                ? "restore refused: " : "restore failed: ") + what + " cannot bind " + addr + ": " + held + " is " + who
+                + (beforeCreation ? "; nothing was created" : "; the restored processes are killed and the network"
+                + " lock, if any, is lifted"),
+                stop + " (or free port " + addr.port() + ") and restore again" + (beforeCreation ? lockNote : ""));
     }
 
     /** At restore: established connections in the image and neither option given. */

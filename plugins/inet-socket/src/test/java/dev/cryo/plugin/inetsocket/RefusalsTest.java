@@ -62,6 +62,9 @@ class RefusalsTest {
                 + " nothing was created", "Fix: stop pid 99 \"python3\" (or free port 8080)",
                 "[inet-socket/ADDRESS_IN_USE]");
         mentions(Refusals.addressTaken("x", LOCAL, "y", 5, List.of(), ""), "held by no process (socket ino 5)");
+        CryoException late = Refusals.addressTaken("x", LOCAL, "y", 5, List.of(), "; lock", false);
+        mentions(late, "restore failed: x cannot bind", "the restored processes are killed");
+        assertTrue(!late.render().contains("; lock") && !late.render().contains("nothing was created"), late.render());
     }
 
     @Test
