@@ -16,8 +16,10 @@ package dev.cryo.api;
  * @param cloexec whether FD_CLOEXEC is set
  * @param pos     file position from fdinfo
  * @param mntId   mount id from fdinfo
- * @param socketFamily for a socket: {@code unix}, {@code inet}, {@code inet6}, {@code netlink}, {@code packet}, or
- *                     empty when cryo's network namespace does not list it; empty for other files (since 1.1.0)
+ * @param socketFamily for a socket: {@code unix}, {@code inet}, {@code inet6}, {@code netlink}, {@code packet}, from
+ *                     the {@code /proc/net} tables of cryo's network namespace or, for a socket they do not list
+ *                     (unbound or bound but not listening TCP, unbound UDP), from the protocol the socket names
+ *                     ({@code system.sockprotoname}); empty when neither tells; empty for other files (since 1.1.0)
  * @since 1.0.0
  */
 public record FdInfo(TargetFd fd, String link, int mode, long dev, long inode, long rdev, long size, long mtimeNs,
@@ -45,6 +47,14 @@ public record FdInfo(TargetFd fd, String link, int mode, long dev, long inode, l
      */
     public boolean isUnixSocket() {
         return isSocket() && socketFamily.equals("unix");
+    }
+
+    /**
+     * @return whether this is an AF_INET or AF_INET6 socket
+     * @since 1.1.0
+     */
+    public boolean isInetSocket() {
+        return isSocket() && (socketFamily.equals("inet") || socketFamily.equals("inet6"));
     }
 
     public boolean isRegular() {

@@ -56,4 +56,23 @@ public interface HostKernel {
     default Optional<UnixSocketInfo> unixSocket(long ino) throws CryoException {
         return unixSockets().stream().filter(s -> s.ino() == ino).findFirst();
     }
+
+    /**
+     * cryo's own process as a {@link RemoteTask}, for the calls a task of the tree may not make itself: cryo runs as
+     * root with CAP_NET_ADMIN, a task of the tree may run as another user (TCP_REPAIR on a socket of an nginx worker
+     * running as {@code nobody}, pulled into cryo with {@link RemoteTask#pullFd}). {@code syscall} runs the call
+     * directly on the tracer thread, so a {@link LocalFd#value()} is a valid fd argument; {@code scratchAddress()} is
+     * native memory of cryo's own (at least 64 KiB, content undefined between calls); {@code readMemory} and
+     * {@code writeMemory} copy from and to cryo's own addresses (the scratch area, or memory the caller mapped with
+     * {@code syscall(MMAP)} and must unmap). {@code pullFd(n)} duplicates cryo's own fd {@code n} into a
+     * {@link LocalFd} (e.g. a socket created here, to push into a task); {@code pushFd} and {@code pagemap} are not
+     * supported. Unlike the views, it stays valid on the tracer thread until the command ends, so a plugin may keep
+     * it from a handler call for its {@link LifecycleListener} methods of the same dump or restore (to turn TCP_REPAIR
+     * off after {@code postDump}, say).
+     *
+     * @since 1.1.0
+     */
+    default RemoteTask self() {
+        throw new UnsupportedOperationException("this core implements SPI " + Spi.VERSION + " without self()");
+    }
 }

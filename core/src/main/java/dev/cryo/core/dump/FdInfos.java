@@ -55,7 +55,7 @@ final class FdInfos {
         return new FdInfo(TargetFd.of(fd), link, (int) stat[0], stat[1], stat[2], stat[3], stat[4], stat[5],
                 flags & ~O_CLOEXEC, (flags & O_CLOEXEC) != 0, field(fdinfo, n, "pos:", 10),
                 (int) field(fdinfo, n, "mnt_id:", 10),
-                ((int) stat[0] & FdInfo.S_IFMT) == FdInfo.S_IFSOCK ? host.socketFamily(stat[2]) : "");
+                ((int) stat[0] & FdInfo.S_IFMT) == FdInfo.S_IFSOCK ? host.socketFamily(stat[2], java.nio.file.Path.of(p)) : "");
     }
 
     /** @return the number after {@code key} at the start of a line of {@code text[0..n)} in {@code radix}, 0 if none */

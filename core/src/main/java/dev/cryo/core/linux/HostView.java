@@ -36,6 +36,7 @@ public final class HostView implements HostKernel {
     private Map<String, List<int[]>> links;
     private final Map<Integer, String> comms = new HashMap<>();
     private List<UnixSocketInfo> unix;
+    private SelfTask selfTask;
     private Map<Long, UnixSocketInfo> unixByIno;
 
     public HostView() {
@@ -84,6 +85,62 @@ public final class HostView implements HostKernel {
     public Optional<UnixSocketInfo> unixSocket(long ino) {
         unixSockets();
         return Optional.ofNullable(unixByIno.get(ino));
+    }
+
+    @Override
+    public dev.cryo.api.RemoteTask self() {
+        if (selfTask == null) {
+            selfTask = new SelfTask();
+        }
+        return selfTask;
+    }
+
+    /**
+     * @return the family of the socket with inode {@code ino} as {@link #socketFamily(long)} finds it, or else as the
+     *         socket itself names its protocol ({@code getxattr(link, "system.sockprotoname")}: {@code TCP},
+     *         {@code UDPv6}...): sockets that no {@code /proc/net} table lists, such as unbound or bound but not
+     *         listening TCP sockets and unbound UDP sockets
+     */
+    public String socketFamily(long ino, Path link) {
+        String f = socketFamily(ino);
+        return f.isEmpty() ? familyOfProtocol(sockProtoName(link)) : f;
+    }
+
+    /** {@code TCP}, {@code UDP}... to {@code inet}; {@code TCPv6}... to {@code inet6}; empty when unknown. */
+    static String familyOfProtocol(String proto) {
+        if (proto.isEmpty()) {
+            return "";
+        }
+        return switch (proto) {
+            case "UNIX" -> "unix";
+            case "NETLINK" -> "netlink";
+            case "PACKET" -> "packet";
+            default -> proto.endsWith("v6") ? "inet6" : proto.matches("TCP|UDP|UDP-Lite|UDPLITE|RAW|PING|MPTCP|SCTP|DCCP"
+                    + "|L2TP/IP") ? "inet" : "";
+        };
+    }
+
+    private static final int GETXATTR = 191;
+
+    /** {@code getxattr(link, "system.sockprotoname")}, empty when it fails. */
+    static String sockProtoName(Path link) {
+        byte[] path = (link.toString() + "\0").getBytes(StandardCharsets.UTF_8);
+        byte[] name = "system.sockprotoname\0".getBytes(StandardCharsets.US_ASCII);
+        NativeMemory p = NativeMemory.allocate(path.length + name.length + 64);
+        p.put(0, path, 0, path.length);
+        p.put(path.length, name, 0, name.length);
+        long value = p.address() + path.length + name.length;
+        long n = LibC.INSTANCE.syscall(GETXATTR, p.address(), p.address() + path.length, value, 64, 0, 0);
+        if (n <= 0) {
+            return "";
+        }
+        byte[] out = new byte[(int) n];
+        p.get(path.length + name.length, out, 0, (int) n);
+        int len = 0;
+        while (len < out.length && out[len] != 0) {
+            len++;
+        }
+        return new String(out, 0, len, StandardCharsets.US_ASCII);
     }
 
     /** Socket inode to family, from the {@code /proc/net} tables; built on first use. */

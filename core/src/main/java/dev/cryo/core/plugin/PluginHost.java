@@ -209,7 +209,9 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
                 return names;
             }
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                r.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(names::add);
+                // a class implementing several extension points is listed once per point: read its options once
+                r.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).distinct()
+                        .forEach(names::add);
             }
         }
         return names;

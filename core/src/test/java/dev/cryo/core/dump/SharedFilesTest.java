@@ -28,7 +28,7 @@ class SharedFilesTest {
             int dup = (int) c.syscall(SYS_DUP, fds.get(n / 2), 0, 0, 0, 0, 0);
             fds.add(dup);
             SharedFiles shared = new SharedFiles();
-            FdInfos infos = new FdInfos();
+            FdInfos infos = new FdInfos(new dev.cryo.core.linux.HostView());
             for (int i = 0; i < n; i++) {
                 assertEquals(Optional.empty(), shared.findOrAdd(PID, infos.read(PID, fds.get(i))),
                         "a distinct open of /dev/null is not shared");
