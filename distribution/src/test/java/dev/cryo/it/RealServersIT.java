@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,7 +46,7 @@ class RealServersIT {
     }
 
     @Test
-    @Disabled("needs the epoll plugin (epoll, eventfd) and core reading rlimits of processes of another user")
+
     void nginxWithAnOpenClientServesTheSamePageAfterRestore() throws Exception {
         int port = InetSocketIT.freePort();
         Path dir = bed.workloads().newDir("nginx");
@@ -91,7 +90,7 @@ class RealServersIT {
     }
 
     @Test
-    @Disabled("needs the epoll plugin")
+
     void redisKeysWrittenBeforeAreReadAfter() throws Exception {
         int port = InetSocketIT.freePort();
         Path dir = bed.workloads().newDir("redis");
