@@ -24,10 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The inet-socket plugin through bin/cryo, on loopback only: every kind of socket kept without options (the
@@ -35,22 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code python3 -m http.server} serving after restore, the refusal of a restore whose port is taken and of a dump
  * holding an established connection (both sides keep running).
  */
-class InetSocketIT {
+class InetSocketIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void socketsOfEveryKindSurviveRestore() throws Exception {

@@ -15,10 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real servers on loopback (installed by {@code .ci/run} from Debian's packages), each with a client connection open
@@ -28,22 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Both hold an epoll instance (nginx also eventfds), which the epoll plugin handles; nginx's workers need core to
  * read the rlimits of processes running as another user. Until those land the tests are disabled.
  */
-class RealServersIT {
+class RealServersIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
 

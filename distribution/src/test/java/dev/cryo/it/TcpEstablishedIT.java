@@ -15,10 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Established TCP connections with {@code --tcp-established} (TCP_REPAIR under an nftables network lock) and
@@ -26,22 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * error, a gap or a duplicate; unread data in both directions is neither lost nor doubled; both ends inside the tree;
  * the lock survives a refused restore and is gone after the restore and after a dump that leaves the tree running.
  */
-class TcpEstablishedIT {
+class TcpEstablishedIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
-    @TempDir
-    Path tmp;
-    TestBed bed;
-
-    @BeforeEach
-    void setUp() {
-        bed = new TestBed(tmp);
-    }
-
-    @AfterEach
-    void tearDown() {
-        bed.close();
-    }
 
     @Test
     void anOutsideClientKeepsItsConnectionThroughDumpAndRestore() throws Exception {
