@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The {@code cryo} root command and the program's entry point. Modelled on picocli's git example: subcommands,
@@ -24,8 +25,6 @@ import java.util.Optional;
  * failures in one place ({@link ExitCodes}). Runs once per process, on the main thread.
  */
 @Command(name = "cryo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        subcommands = {DumpCommand.class, RestoreCommand.class, CheckCommand.class, PluginsCommand.class,
-            ShowCommand.class, CommandLine.HelpCommand.class},
         description = {"Checkpoint a running Linux process tree into an image directory and restore it later: "
                 + "same pids, memory, registers and open files.", "",
             "Every long option can also be set in a config file under the same name, without `--`: "
@@ -56,7 +55,7 @@ public final class CryoCli implements Runnable {
             System.out.println(VersionProvider.line());
             return;
         }
-        CommandLine cl = commandLine();
+        CommandLine cl = commandLine(args);
         if (PluginOptions.needed(args)) {
             // reading the plugins' options creates loggers: set logging up first from a scan of -v/-o
             LogSetup.configure(prescanVerbosity(args), prescanLogFile(args));
@@ -99,9 +98,51 @@ public final class CryoCli implements Runnable {
         return Optional.ofNullable(file);
     }
 
-    /** @return the configured command line: exit-code table on every command, logging set up before running */
+    /**
+     * The subcommands, in help order. Built on demand: picocli reads a command's annotations reflectively, and building
+     * every subcommand's model costs a run of one command about as much as its work on a small tree (issue 13).
+     */
+    private static final Map<String, Supplier<Object>> SUBCOMMANDS = new LinkedHashMap<>();
+
+    static {
+        SUBCOMMANDS.put("dump", DumpCommand::new);
+        SUBCOMMANDS.put("restore", RestoreCommand::new);
+        SUBCOMMANDS.put("check", CheckCommand::new);
+        SUBCOMMANDS.put("plugins", PluginsCommand::new);
+        SUBCOMMANDS.put("show", ShowCommand::new);
+        SUBCOMMANDS.put("help", CommandLine.HelpCommand::new);
+    }
+
+    /** @return the configured command line with every subcommand */
     public static CommandLine commandLine() {
+        return commandLine(new String[0]);
+    }
+
+    /**
+     * @return the configured command line for {@code args}: only the subcommand they name when they name exactly one
+     *     (other than {@code help}), every subcommand otherwise (help, usage errors, an unknown command); with the
+     *     exit-code table on every command and logging set up before running
+     */
+    static CommandLine commandLine(String[] args) {
+        String only = null;
+        for (String a : args) {
+            if (a.equals("--")) {
+                break;
+            }
+            if (SUBCOMMANDS.containsKey(a)) {
+                if (only != null || a.equals("help")) {
+                    only = null;
+                    break;
+                }
+                only = a;
+            }
+        }
         CommandLine cl = new CommandLine(new CryoCli());
+        for (Map.Entry<String, Supplier<Object>> e : SUBCOMMANDS.entrySet()) {
+            if (only == null || only.equals(e.getKey())) {
+                cl.addSubcommand(e.getKey(), e.getValue().get());
+            }
+        }
         Map<String, String> exitCodes = new LinkedHashMap<>();
         Arrays.stream(ExitCodes.HELP).forEach(line -> {
             int colon = line.indexOf(':');

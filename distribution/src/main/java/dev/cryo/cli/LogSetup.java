@@ -34,6 +34,12 @@ final class LogSetup {
         System.setProperty(P + "logFile", logFile.map(Path::toString).orElse("System.err"));
         // a log file gets timestamps; the terminal stays short
         System.setProperty(P + "showDateTime", Boolean.toString(logFile.isPresent()));
-        System.setProperty(P + "dateTimeFormat", "HH:mm:ss.SSS");
+        if (logFile.isPresent()) {
+            // only then: slf4j-simple builds the formatter whenever the format is set (calendar, zone and locale
+            // data: tens of milliseconds of start-up)
+            System.setProperty(P + "dateTimeFormat", "HH:mm:ss.SSS");
+        } else {
+            System.clearProperty(P + "dateTimeFormat");
+        }
     }
 }

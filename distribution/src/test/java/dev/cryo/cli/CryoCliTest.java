@@ -296,4 +296,17 @@ class CryoCliTest {
         assertEquals(Category.USAGE, e.category());
         assertTrue(e.render().contains(mention), e.render());
     }
+
+    @Test
+    void onlyTheNamedSubcommandIsBuiltAndHelpStillSeesThemAll() {
+        assertEquals(List.of("dump"), List.copyOf(CryoCli.commandLine(new String[] {"-v", "dump", "-t", "1"})
+                .getSubcommands().keySet()));
+        assertEquals(List.of("dump", "restore", "check", "plugins", "show", "help"),
+                List.copyOf(CryoCli.commandLine(new String[] {"help", "dump"}).getSubcommands().keySet()));
+        assertEquals(6, CryoCli.commandLine(new String[] {"--bogus"}).getSubcommands().size());
+        assertEquals(6, CryoCli.commandLine(new String[] {"-o", "restore", "dump"}).getSubcommands().size());
+        Run help = run(CryoCli.commandLine(new String[] {"help", "restore"}), "help", "restore");
+        assertEquals(0, help.status(), help.err());
+        assertTrue(help.out().contains("--restore-detached") || help.out().contains("-d"), help.out());
+    }
 }

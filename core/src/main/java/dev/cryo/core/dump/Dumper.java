@@ -101,19 +101,15 @@ public final class Dumper {
     }
 
     /**
-     * Pays, before the tree stops, what the first use of the pipeline's classes costs: the image format's and every
-     * plugin's protobuf descriptors (built from their serialized form on first use), the writer thread. The frozen
-     * time of a small tree is mostly such first-use costs otherwise.
+     * Pays, before the tree stops, what the first use of the pipeline's classes costs: the image format's and the
+     * memory handlers' protobuf descriptors (built from their serialized form on first use; every process has
+     * memory), the writer thread. The frozen time of a small tree is mostly such first-use costs otherwise. The fd
+     * and peer handlers' descriptors are not warmed: most dumps use few of them, and warming all of them cost more
+     * than the whole dump of a small process (measured with bench/targets.sh, issue 13).
      */
     private void warmUp() throws CryoException {
         FileType.values();
-        for (FdHandler h : plugins.fdHandlers()) {
-            h.recordTypes();
-        }
         for (MemoryHandler h : plugins.memoryHandlers()) {
-            h.recordTypes();
-        }
-        for (ExternalPeerHandler h : plugins.externalPeerHandlers()) {
             h.recordTypes();
         }
         StatsEntry.getDefaultInstance();

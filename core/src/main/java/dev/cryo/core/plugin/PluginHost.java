@@ -41,6 +41,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
  * The plugins of one cryo command, loaded with PF4J from the distribution's {@code plugins/} directory only.
@@ -172,8 +176,8 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
 
     /**
      * The options every plugin jar of {@code pluginsDir} declares, enabled or not, by plugin id. Reads the
-     * {@link PluginOption} annotations of the classes in each jar's extension index without initialising them:
-     * none of the plugins' code runs. Called once per command, before the config chain is read.
+     * {@link PluginOption} annotations of the classes in each jar's extension index from their class files
+     * ({@link DeclaredOptions}): no plugin class is loaded and none of the plugins' code runs. Called once per command, before the config chain is read.
      *
      * @throws CryoException (PLUGIN_CONFIG) for an unreadable plugin file, like {@link #start}
      */
@@ -182,15 +186,18 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         if (!Files.isDirectory(pluginsDir)) {
             return out;
         }
-        CryoPluginManager manager = new CryoPluginManager(pluginsDir);
         for (Found f : discover(pluginsDir).values()) {
             List<PluginOption> options = new ArrayList<>();
-            try (IsolatingPluginClassLoader loader = manager.inspectionLoader(f.jar(), f.descriptor())) {
-                for (String name : indexedClasses(loader)) {
-                    try {
-                        Class<?> c = Class.forName(name, false, loader);
-                        options.addAll(List.of(c.getAnnotationsByType(PluginOption.class)));
-                    } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+            try (ZipFile jar = new ZipFile(f.jar().toFile())) {
+                for (String name : indexedClasses(jar)) {
+                    ZipEntry entry = jar.getEntry(name.replace('.', '/') + ".class");
+                    if (entry == null) {
+                        LOG.debug("plugin '{}': its extension index names {}, which it does not hold", f.id(), name);
+                        continue;
+                    }
+                    try (InputStream in = jar.getInputStream(entry)) {
+                        options.addAll(DeclaredOptions.read(in.readAllBytes()));
+                    } catch (IOException | RuntimeException e) {
                         LOG.debug("plugin '{}': cannot read the options of {}: {}", f.id(), name, e.toString());
                     }
                 }
@@ -202,19 +209,22 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         return out;
     }
 
+    private static List<String> indexedClasses(ZipFile jar) throws IOException {
+        ZipEntry index = jar.getEntry(INDEX);
+        return index == null ? List.of() : indexedClasses(jar.getInputStream(index));
+    }
+
     private static List<String> indexedClasses(ClassLoader loader) throws IOException {
-        List<String> names = new ArrayList<>();
-        try (InputStream in = loader.getResourceAsStream(INDEX)) {
-            if (in == null) {
-                return names;
-            }
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                // a class implementing several extension points is listed once per point: read its options once
-                r.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).distinct()
-                        .forEach(names::add);
-            }
+        InputStream in = loader.getResourceAsStream(INDEX);
+        return in == null ? List.of() : indexedClasses(in);
+    }
+
+    /** @return the class names of an extension index, each once, in order; closes {@code index} */
+    private static List<String> indexedClasses(InputStream index) throws IOException {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(index, StandardCharsets.UTF_8))) {
+            // a class implementing several extension points is listed once per point
+            return r.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).distinct().toList();
         }
-        return names;
     }
 
     /** An option of a disabled plugin set anywhere in the chain is an error naming both. */
