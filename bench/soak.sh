@@ -13,28 +13,12 @@ cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
 rounds=${1:-100}
 [[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -gt 0 ] || { echo "usage: $0 [ROUNDS>0]" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "$0: cryo needs root" >&2; exit 4; }
 
-if [ -z "${CRYO_SOAK_WORK:-}" ]; then
-    dists=(distribution/target/cryo-[0-9]*/bin/cryo)
-    if [ -z "${CRYO:-}" ] && [ ! -x "${dists[0]}" ]; then
-        echo "building the distribution (./mvnw -B -q -DskipTests package)"
-        ./mvnw -B -q -DskipTests package
-        dists=(distribution/target/cryo-[0-9]*/bin/cryo)
-    fi
-    export CRYO=${CRYO:-$PWD/${dists[0]}}
-    work=$(mktemp -d /tmp/cryo-soak.XXXXXX)
-    chmod 700 "$work"
-    trap 'rm -rf "$work"' EXIT
-    gcc -O2 -Wall -o "$work/subreaper" distribution/src/bench/subreaper.c
-    gcc -O1 -Wall -o "$work/st_workload" distribution/src/test/c/st_workload.c
-    rc=0
-    # under a child subreaper: the processes a dump kills and a detached restore leaves are reaped here
-    CRYO_SOAK_WORK=$work "$work/subreaper" bash "$0" "$rounds" || rc=$?
-    exit "$rc"
-fi
+source bench/lib.sh
+bench_enter soak "$rounds"
 
-work=$CRYO_SOAK_WORK
+work=$BENCH_WORK
+gcc -O1 -Wall -o "$work/st_workload" distribution/src/test/c/st_workload.c
 cryo=$CRYO
 out=$work/workload.out
 mkdir -p "$work/wd"
@@ -42,16 +26,6 @@ mkdir -p "$work/wd"
 pid=
 cleanup() { [ -z "$pid" ] || { kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; }
 trap cleanup EXIT
-
-# reap PID: waits until the pid is gone (this shell is the subreaper that reaps it)
-reap() {
-    local deadline=$((SECONDS + 20))
-    while [ -e "/proc/$1" ]; do
-        wait "$1" 2>/dev/null || true
-        [ "$SECONDS" -le "$deadline" ] || { echo "$0: pid $1 was not reaped" >&2; exit 1; }
-        [ -e "/proc/$1" ] && sleep 0.01
-    done
-}
 
 # verdicts: how many VERDICT lines the workload printed so far
 verdicts() { grep -c '^VERDICT' "$out" || true; }

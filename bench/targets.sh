@@ -20,26 +20,11 @@ cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
 runs=${1:-5}
 [[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -gt 0 ] || { echo "usage: $0 [RUNS>0]" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "$0: cryo needs root" >&2; exit 4; }
 
-if [ -z "${CRYO_BENCH_WORK:-}" ]; then
-    dists=(distribution/target/cryo-[0-9]*/bin/cryo)
-    if [ -z "${CRYO:-}" ] && [ ! -x "${dists[0]}" ]; then
-        echo "building the distribution (./mvnw -B -q -DskipTests package)"
-        ./mvnw -B -q -DskipTests package
-        dists=(distribution/target/cryo-[0-9]*/bin/cryo)
-    fi
-    export CRYO=${CRYO:-$PWD/${dists[0]}}
-    work=$(mktemp -d /tmp/cryo-bench-targets.XXXXXX)
-    trap 'rm -rf "$work"' EXIT
-    gcc -O2 -Wall -o "$work/subreaper" distribution/src/bench/subreaper.c
-    rc=0
-    # under a child subreaper: processes a dump kills and a detached restore leaves are reaped here, not by pid 1
-    CRYO_BENCH_WORK=$work "$work/subreaper" bash ${CRYO_BENCH_XTRACE:+-x} "$0" "$runs" || rc=$?
-    exit "$rc"
-fi
+source bench/lib.sh
+bench_enter bench-targets "$runs"
 
-work=$CRYO_BENCH_WORK
+work=$BENCH_WORK
 cryo=$CRYO
 big=${BIG_MIB:-512}
 huge=${HUGE_MIB:-2048}
@@ -52,8 +37,6 @@ gcc -O2 -Wall -static -o "$work/sleeper" "$src/bigmem.c"   # bigmem 0: a tiny st
 javac -d "$work" "$src/Hello.java"
 hello=(java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xshare:auto -cp "$work" Hello)
 
-now_ns() { date +%s%N; }
-
 live=()   # pids to kill and reap on exit
 cleanup() {
     local p
@@ -63,26 +46,6 @@ cleanup() {
     reap "${live[@]}" || true
 }
 trap cleanup EXIT
-
-# descendants PID: PID and every descendant, one per line
-descendants() {
-    local p=$1 c
-    echo "$p"
-    for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do descendants "$c"; done
-}
-
-# reap PID...: waits until none of the pids exists (this shell, a subreaper, reaps them)
-reap() {
-    local p deadline=$(($(date +%s) + 20))
-    for p in "$@"; do
-        while [ -e "/proc/$p" ]; do
-            wait "$p" 2>/dev/null || true
-            [ "$(date +%s)" -le "$deadline" ] || { echo "$0: pid $p was not reaped" >&2; return 1; }
-            if [ -e "/proc/$p" ]; then sleep 0.01; fi
-        done
-    done
-    return 0
-}
 
 # timed CMD...: runs it (output to $work/cmd.out), sets NS (wall) and KB (peak RSS); a failure stops the benchmark
 timed() {

@@ -21,25 +21,11 @@ cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
 runs=${1:-3}
 [[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -gt 0 ] || { echo "usage: $0 [RUNS>0]" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "$0: cryo needs root" >&2; exit 4; }
 
-if [ -z "${CRYO_BENCH_WORK:-}" ]; then
-    dists=(distribution/target/cryo-[0-9]*/bin/cryo)
-    if [ -z "${CRYO:-}" ] && [ ! -x "${dists[0]}" ]; then
-        echo "building the distribution (./mvnw -B -q -DskipTests package)"
-        ./mvnw -B -q -DskipTests package
-        dists=(distribution/target/cryo-[0-9]*/bin/cryo)
-    fi
-    export CRYO=${CRYO:-$PWD/${dists[0]}}   # CRYO=/path/to/bin/cryo benchmarks another installation
-    work=$(mktemp -d /tmp/cryo-bench-tree.XXXXXX)
-    trap 'rm -rf "$work"' EXIT
-    gcc -O2 -Wall -o "$work/subreaper" distribution/src/bench/subreaper.c
-    rc=0
-    CRYO_BENCH_WORK=$work "$work/subreaper" bash "$0" "$runs" || rc=$?
-    exit "$rc"
-fi
+source bench/lib.sh
+bench_enter bench-tree "$runs"
 
-work=$CRYO_BENCH_WORK
+work=$BENCH_WORK
 cryo=$CRYO
 
 src=distribution/src/bench
@@ -56,31 +42,11 @@ cleanup() {
             kill -9 "$p" 2>/dev/null || true
         fi
     done
-    reap_all "${live[@]}" || true
+    reap "${live[@]}" || true
 }
 trap cleanup EXIT
 
-now_ns() { date +%s%N; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
-
-# descendants PID: PID and every descendant (children of all its threads), one per line
-descendants() {
-    local p=$1 c
-    echo "$p"
-    for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do descendants "$c"; done
-}
-
-# reap_all PID...: waits until none of the pids exists any more (this shell, a subreaper, reaps them)
-reap_all() {
-    local p deadline=$(($(date +%s) + 15))
-    for p in "$@"; do
-        while [ -e "/proc/$p" ]; do
-            wait "$p" 2>/dev/null || true   # our own child: reap it now; an adopted one is reaped on SIGCHLD
-            [ "$(date +%s)" -le "$deadline" ] || { echo "$0: pid $p was not reaped" >&2; return 1; }
-            [ -e "/proc/$p" ] && sleep 0.02
-        done
-    done
-}
 
 # timed CMD...: runs a cryo command, sets ELAPSED_NS; any failure stops the benchmark
 timed() {
@@ -115,7 +81,7 @@ one_run() {
 
     timed "$cryo" dump -t "$pid" -D "$img"
     DUMPS_NS+=("$ELAPSED_NS")
-    reap_all "${pids[@]}"
+    reap "${pids[@]}"
 
     timed "$cryo" restore -D "$img" -d
     RESTORES_NS+=("$ELAPSED_NS")
@@ -123,7 +89,7 @@ one_run() {
         [ -e "/proc/$p" ] || { echo "$0: restored $name: pid $p is missing" >&2; exit 1; }
     done
     kill -9 "${pids[@]}"
-    reap_all "${pids[@]}"
+    reap "${pids[@]}"
     live=()
 }
 

@@ -1,0 +1,49 @@
+# Shared by the bench/*.sh commands; sourced, not run. Needs `set -euo pipefail` and the repository root as the
+# working directory (each script cds there first).
+
+# bench_enter NAME ARG...: the first time a script runs, finds (or builds) the distribution, exports CRYO, makes a
+# 0700 work directory /tmp/cryo-NAME.XXXXXX (removed on exit) and re-runs the script with ARG... under a tiny child
+# subreaper, so the processes a dump kills and a detached restore leaves are reparented to the script's shell and
+# reaped there, not by pid 1 (which reaps late and keeps pids the next restore needs); then exits with its status.
+# In the re-run (BENCH_WORK set) it returns at once. CRYO=/path/to/bin/cryo measures another installation.
+bench_enter() {
+    local name=$1 dists rc=0
+    shift
+    [ -z "${BENCH_WORK:-}" ] || return 0
+    [ "$(id -u)" = 0 ] || { echo "$0: cryo needs root" >&2; exit 4; }
+    dists=(distribution/target/cryo-[0-9]*/bin/cryo)
+    if [ -z "${CRYO:-}" ] && [ ! -x "${dists[0]}" ]; then
+        echo "building the distribution (./mvnw -B -q -DskipTests package)"
+        ./mvnw -B -q -DskipTests package
+        dists=(distribution/target/cryo-[0-9]*/bin/cryo)
+    fi
+    export CRYO=${CRYO:-$PWD/${dists[0]}}
+    BENCH_WORK=$(mktemp -d "/tmp/cryo-$name.XXXXXX")
+    chmod 700 "$BENCH_WORK"
+    trap 'rm -rf "$BENCH_WORK"' EXIT
+    gcc -O2 -Wall -o "$BENCH_WORK/subreaper" distribution/src/bench/subreaper.c
+    BENCH_WORK=$BENCH_WORK "$BENCH_WORK/subreaper" bash ${BENCH_XTRACE:+-x} "$0" "$@" || rc=$?
+    exit "$rc"
+}
+
+now_ns() { date +%s%N; }
+
+# descendants PID: PID and every descendant (children of all its threads), one per line
+descendants() {
+    local p=$1 c
+    echo "$p"
+    for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do descendants "$c"; done
+}
+
+# reap PID...: waits until none of the pids exists (this shell, a subreaper, reaps them); 1 after 20 s
+reap() {
+    local p deadline=$(($(date +%s) + 20))
+    for p in "$@"; do
+        while [ -e "/proc/$p" ]; do
+            wait "$p" 2>/dev/null || true   # our own child: reaped now; an adopted one is reaped on SIGCHLD
+            [ "$(date +%s)" -le "$deadline" ] || { echo "$0: pid $p was not reaped" >&2; return 1; }
+            if [ -e "/proc/$p" ]; then sleep 0.01; fi
+        done
+    done
+    return 0
+}
