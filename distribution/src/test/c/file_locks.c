@@ -7,15 +7,21 @@
  *             fcntl F_SETLK F_RDLCK bytes 100-EOF   F_RDLCK from 100 on; nothing on 30-99 (no lock grew)
  *   ofd       fcntl F_OFD_SETLK F_WRLCK bytes 0-4 another open file's F_OFD_GETLK sees it; nothing on 5-9
  *   none      open, never locked                  nobody sees a lock on it (reverse check)
+ *   mapped    flock(LOCK_EX), mapped MAP_SHARED,  another open file cannot take LOCK_SH; the mapping still shows
+ *             then its fd closed (as the JVM        the file (a write through it is read back by pread)
+ *             holds its hsperfdata file)
  * Prints `READY pid=<pid>`, then `tick N`; on SIGUSR2 `VERDICT PASS|FAIL`.
  */
 #include "workload.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 static int fd_flock_ex, fd_flock_sh, fd_posix, fd_ofd, fd_none;
+static char *mapped;   /* MAP_SHARED view of "mapped", whose flock only the mapping keeps */
+static unsigned mapped_writes;
 
 static int open_file(const char *name) {
     int fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -90,6 +96,13 @@ static void verify(struct verdict *v, pid_t pid) {
     if (ogap.l_type != F_UNLCK) fail(v, "ofd: a lock appeared on bytes 5-9");
     close(other);
 
+    other = open_file("mapped");
+    if (flock(other, LOCK_SH | LOCK_NB) == 0) fail(v, "mapped: another open file got LOCK_SH: the LOCK_EX kept by the mapping is gone");
+    char seen[16] = {0};
+    snprintf(mapped, 16, "write %u", ++mapped_writes);
+    if (pread(other, seen, sizeof seen - 1, 0) < 0 || strcmp(seen, mapped) != 0) fail(v, "mapped: the file reads '%s', the mapping holds '%s'", seen, mapped);
+    close(other);
+
     other = open_file("none");
     if (flock(other, LOCK_EX | LOCK_NB) != 0) fail(v, "none: another open file cannot flock a file never locked: %s", strerror(errno));
     struct flock n = probe(other, F_OFD_GETLK, F_WRLCK, 0, 0);
@@ -114,6 +127,12 @@ int main(int argc, char **argv) {
     set_lock(fd_posix, F_SETLK, F_WRLCK, 10, 20, "F_SETLK F_WRLCK");
     set_lock(fd_posix, F_SETLK, F_RDLCK, 100, 0, "F_SETLK F_RDLCK");
     set_lock(fd_ofd, F_OFD_SETLK, F_WRLCK, 0, 5, "F_OFD_SETLK");
+    int fd_mapped = open_file("mapped");
+    if (ftruncate(fd_mapped, 4096) != 0) die("ftruncate(mapped)");
+    mapped = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd_mapped, 0);
+    if (mapped == MAP_FAILED) die("mmap(mapped)");
+    if (flock(fd_mapped, LOCK_EX) != 0) die("flock(mapped)");
+    close(fd_mapped);
     pid_t pid = real_getpid();
     say("READY pid=%d", (int) pid);
     unsigned long counter = 0;

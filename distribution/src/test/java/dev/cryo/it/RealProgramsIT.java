@@ -161,7 +161,123 @@ class RealProgramsIT extends WithTestBed {
         Cryo.await(rc).assertExit(KILLED);
     }
 
+    /**
+     * A JVM (this build's java, default flags) serving HTTP on 127.0.0.1 with a counter and a ticking thread. The JVM
+     * keeps an flock on its hsperfdata file through a shared mapping only (it closes the fd): without --file-locks
+     * the dump is refused naming that file and the option, the JVM unharmed; with it the JVM is dumped, restored,
+     * holds its lock again and goes on counting its hits for a client outside.
+     */
+    @Test
+    void jvmHttpServerKeepsServing() throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path dir = bed.workloads().newDir("jvm");
+        Path source = dir.resolve("Server.java");
+        Files.writeString(source, JVM_SERVER);
+        Workload w = bed.workloads().startCommand("java", List.of(java, "-Xmx64m", source.toString()), dir);
+        w.awaitReady();
+        int port = Integer.parseInt(w.ready("port"));
+        assertEquals("hits=1", get(port));
+        w.awaitNewTicks(3);
+
+        CryoResult refused = bed.cryo().dump(w.pid(), bed.newImageDir());
+        refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
+                .assertStderrMentions("hsperfdata", "flock", "--file-locks");
+        assertTrue(w.isAlive(), w + " was not left running after the refused dump");
+        assertEquals("hits=2", get(port));
+        String lock = hsperfdataLock(w.pid());
+        awaitNoConnection(port);
+
+        long t0 = System.nanoTime();
+        Path image = bed.dumpAndAwaitGone(w, "--file-locks");
+        long dumpMs = (System.nanoTime() - t0) / 1_000_000;
+        // any JVM started now deletes the file of a dead pid: the restore recreates it from the image
+        Files.deleteIfExists(Path.of("/tmp/hsperfdata_root/" + w.pid()));
+        long t1 = System.nanoTime();
+        RunningCryo rc = bed.cryo().restoreInBackground(image, "--file-locks");
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        assertEquals("hits=3", get(port), "the restored JVM answers with its counter");
+        long restoreMs = (System.nanoTime() - t1) / 1_000_000;
+        assertEquals(lock, hsperfdataLock(w.pid()), "the restored JVM holds its hsperfdata lock again");
+        r.awaitNewTicks(5);
+        assertEquals("hits=4", get(port));
+        System.out.println("TIMING java-http dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
     // ---- helpers ----
+
+    /**
+     * @return the body of {@code GET http://127.0.0.1:PORT/}, retrying while the connection is refused: until the
+     *     restore has rebuilt the listener nobody listens on the port
+     */
+    private static String get(int port) throws IOException {
+        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
+        while (true) {
+            try {
+                return getOnce(port);
+            } catch (java.net.ConnectException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                ProcessControl.sleep(20);
+            }
+        }
+    }
+
+    private static String getOnce(int port) throws IOException {
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection)
+                java.net.URI.create("http://127.0.0.1:" + port + "/").toURL().openConnection();
+        c.setConnectTimeout(10_000);
+        c.setReadTimeout(10_000);
+        c.setRequestProperty("Connection", "close");
+        try (java.io.InputStream in = c.getInputStream()) {
+            assertEquals(200, c.getResponseCode());
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    /** Waits until the server closed its end of every connection to {@code port} (HTTP "Connection: close"). */
+    private static void awaitNoConnection(int port) throws IOException {
+        String local = String.format(":%04X ", port);
+        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
+        while (true) {
+            String tables = ProcStat.readProcFile(Path.of("/proc/net/tcp"))
+                    + ProcStat.readProcFile(Path.of("/proc/net/tcp6"));
+            // sl local_address rem_address st ...: a connection accepted on port, not yet closed by the server
+            boolean open = tables.lines().map(String::trim).map(l -> l.split("\\s+")).anyMatch(f -> f.length > 3
+                    && (f[1] + " ").endsWith(local) && !f[3].equals("0A") && !f[3].equals("06"));
+            if (!open) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the server still holds a connection on port " + port + ":\n" + tables);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    /**
+     * @return the /proc/locks line of the flock {@code pid} holds on its hsperfdata file, without its ordinal and
+     *     inode (the file may be a recreated one)
+     */
+    private static String hsperfdataLock(long pid) throws IOException {
+        String inode = Long.toString((Long) Files.getAttribute(Path.of("/tmp/hsperfdata_root/" + pid), "unix:ino"));
+        String locks = ProcStat.readProcFile(Path.of("/proc/locks"));
+        return locks.lines()
+                .map(l -> l.replaceFirst("^\\d+:\\s*", ""))
+                .filter(l -> l.startsWith("FLOCK") && l.contains(" " + pid + " ") && l.contains(":" + inode + " "))
+                .map(l -> l.replace(":" + inode + " ", ":INODE "))
+                .findFirst().orElseThrow(() -> new AssertionError("pid " + pid + " holds no flock on its hsperfdata"
+                        + " file (inode " + inode + "): " + locks));
+    }
 
     /** @return the program's path; fails (never skips) when it is missing */
     private static String program(String name, String debianPackage) {
@@ -308,6 +424,33 @@ class RealProgramsIT extends WithTestBed {
                     await server.serve_forever()
 
             asyncio.run(main())
+            """;
+
+    private static final String JVM_SERVER = """
+            import com.sun.net.httpserver.HttpServer;
+            import java.net.InetSocketAddress;
+            import java.nio.charset.StandardCharsets;
+            import java.util.concurrent.atomic.AtomicLong;
+
+            public class Server {
+                public static void main(String[] args) throws Exception {
+                    AtomicLong hits = new AtomicLong();
+                    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+                    server.createContext("/", ex -> {
+                        byte[] body = ("hits=" + hits.incrementAndGet() + "\\n").getBytes(StandardCharsets.UTF_8);
+                        ex.sendResponseHeaders(200, body.length);
+                        ex.getResponseBody().write(body);
+                        ex.close();
+                    });
+                    server.start();
+                    System.out.println("READY pid=" + ProcessHandle.current().pid() + " port="
+                            + server.getAddress().getPort());
+                    for (long tick = 1;; tick++) {
+                        Thread.sleep(100);
+                        System.out.println("tick " + tick);
+                    }
+                }
+            }
             """;
 
     private static final String NODE_COUNTER = """

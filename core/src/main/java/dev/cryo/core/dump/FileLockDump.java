@@ -3,12 +3,16 @@ package dev.cryo.core.dump;
 import dev.cryo.api.Config;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Mapping;
 import dev.cryo.core.image.proto.FileLockEntry;
 import dev.cryo.core.linux.FileLocks;
 import dev.cryo.core.linux.FileLocks.Lock;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.ProcFs;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,12 +27,15 @@ import java.util.Set;
  * bring the process back without its lock. With it, each lock is recorded with its fd, kind, type and range, and
  * {@code FileLockRestore} re-takes it inside the restored process once its fds exist.
  *
- * <p>{@code /proc/locks} is read too: a lock the kernel attributes to a process of the tree that no fd of the tree
- * shows (a flock kept alive by a memory mapping after its fd was closed, an fd handed outside the tree) cannot be
- * re-taken, so such a tree is refused. Leases and delegations are refused.
+ * <p>{@code /proc/locks} is read too: a flock the kernel attributes to a process of the tree that no fd shows but a
+ * shared mapping of the file does (its fd closed, as the JVM does with its hsperfdata file) is recorded with the
+ * mapped areas and re-taken through them; any other lock no fd of the tree shows (an fd handed outside the tree)
+ * cannot be re-taken, so such a tree is refused. Leases and delegations are refused.
  */
 final class FileLockDump {
     static final String OPTION = "file-locks";
+    /** The largest file a mapping-held lock is on that the image keeps a copy of. */
+    private static final long MAX_SAVED_FILE = 1 << 20;
 
     private FileLockDump() {
     }
@@ -82,12 +89,12 @@ final class FileLockDump {
             }
             seen.put(p.pid, ofProcess);
         }
-        crossCheck(host, tree, seen);
+        crossCheck(host, tree, seen, enabled);
     }
 
     /** Refuses when /proc/locks shows a lock taken by a process of the tree that none of its fds shows. */
-    private static void crossCheck(List<Lock> host, FrozenTree tree, Map<Integer, List<Lock>> seen)
-            throws CryoException {
+    private static void crossCheck(List<Lock> host, FrozenTree tree, Map<Integer, List<Lock>> seen,
+                                   boolean enabled) throws CryoException {
         for (Lock l : host) {
             if (l.kind().isEmpty() || l.kind().get() == FileLocks.Kind.OFD || !seen.containsKey(l.pid())) {
                 continue;
@@ -100,6 +107,9 @@ final class FileLockDump {
                 // a flock belongs to the open file, which a child may share
                 found = seen.values().stream().flatMap(List::stream).anyMatch(l::sameAs);
             }
+            if (!found && l.kind().get() == FileLocks.Kind.FLOCK) {
+                found = keptByMapping(tree.process(l.pid()), l, enabled);
+            }
             if (!found) {
                 FrozenProcess p = tree.process(l.pid());
                 throw new CryoException(Category.UNSUPPORTED, "core/FILE_LOCK_UNREACHABLE", "dump refused: "
@@ -108,6 +118,64 @@ final class FileLockDump {
                         + " its fd was passed outside the tree, and cryo cannot re-take the lock",
                         "release the lock (or unmap the file) before dumping");
             }
+        }
+    }
+
+    /**
+     * A flock whose fd was closed while a MAP_SHARED mapping of the file stayed (the JVM holds its hsperfdata file
+     * so): the mapping keeps the open file, and with it the lock. Recorded with the areas that map the file, which
+     * {@code FileLockRestore} maps again from a file it opens and locks (the same pages: the file's), so that the
+     * lock lives as long as the mapping again.
+     *
+     * @return whether {@code l} is such a lock of {@code p} (recorded when {@code enabled}, refused otherwise)
+     */
+    private static boolean keptByMapping(FrozenProcess p, Lock l, boolean enabled) throws CryoException {
+        List<Mapping> areas = p.maps.stream()
+                .filter(m -> m.shared() && m.fileBacked() && l.devIno().equals(m.dev() + ":" + m.inode()))
+                .toList();
+        if (areas.isEmpty()) {
+            return false;
+        }
+        Mapping first = areas.get(0);
+        String where = "through its shared mapping of " + first.name() + " at 0x" + Long.toHexString(first.start())
+                + " (the fd that took the lock is closed)";
+        if (first.name().endsWith(" (deleted)") || !first.name().startsWith("/")) {
+            throw new CryoException(Category.UNSUPPORTED, "core/FILE_LOCK_UNREACHABLE", "dump refused: " + p.who()
+                    + " holds a " + l.describe() + " " + where + " on a file that has no name any more, which cryo"
+                    + " cannot open again to re-take the lock", "release the lock (or unmap the file) before dumping");
+        }
+        if (!enabled) {
+            throw new CryoException(Category.UNSUPPORTED, "core/FILE_LOCKS", "dump refused: " + p.who() + " holds a "
+                    + l.describe() + " " + where + "; without --file-locks the restored process would not hold it",
+                    "pass --file-locks on dump and on restore (or add `file-locks` to conf/cryo.conf): cryo then"
+                            + " re-takes the lock in the restored process");
+        }
+        FileLockEntry.Builder e = FileLockEntry.newBuilder().setKind(FileLockEntry.Kind.FLOCK).setWrite(l.write())
+                .setStart(0).setEnd(-1).setPath(first.name()).setDevIno(l.devIno());
+        saveSmallFile(first.name(), e);
+        for (Mapping m : areas) {
+            e.addMapped(FileLockEntry.MappedArea.newBuilder().setStart(m.start()).setEnd(m.end()).setProt(m.prot())
+                    .setOffset(m.offset()));
+        }
+        p.fileLocks.add(e.build());
+        return true;
+    }
+
+    /** Keeps a copy of the file a mapping-held lock is on, with its mode and owner, when it is at most 1 MiB. */
+    private static void saveSmallFile(String path, FileLockEntry.Builder e) throws CryoException {
+        Path file = Path.of(path);
+        try {
+            Map<String, Object> attrs = Files.readAttributes(file, "unix:mode,uid,gid,size",
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            if ((Long) attrs.get("size") > MAX_SAVED_FILE) {
+                return;
+            }
+            e.setContent(com.google.protobuf.ByteString.copyFrom(Files.readAllBytes(file)))
+                    .setMode((Integer) attrs.get("mode") & 07777).setUid((Integer) attrs.get("uid"))
+                    .setGid((Integer) attrs.get("gid"));
+        } catch (IOException | RuntimeException ex) {
+            throw new CryoException(Category.KERNEL, "core/FILE_LOCK", "cannot read " + path + ", the file of a lock"
+                    + " kept by a mapping: " + ex.getMessage(), "make the file readable, then dump again");
         }
     }
 

@@ -33,7 +33,7 @@ public final class Sys {
     public static final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_POPULATE = 0x8000,
             MAP_FIXED_NOREPLACE = 0x100000;
     public static final int MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2;
-    public static final int O_RDONLY = 0, O_CLOEXEC = 0x80000, AT_FDCWD = -100;
+    public static final int O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000, AT_FDCWD = -100;
 
     public static final int CAPGET = 125, CAPSET = 126, PERSONALITY = 135, SCHED_SETATTR = 314,
             SCHED_GETATTR = 315, SECCOMP = 317, TIMER_CREATE = 222, TIMER_SETTIME = 223, TIMER_GETTIME = 224,

@@ -2,6 +2,7 @@ package dev.cryo.core.restore;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Mapping;
 import dev.cryo.core.image.proto.CoreEntry;
 import dev.cryo.core.image.proto.FileLockEntry;
 import dev.cryo.core.linux.Errors;
@@ -10,8 +11,13 @@ import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
 import dev.cryo.core.linux.Sys;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -37,8 +43,42 @@ final class FileLockRestore {
                 FileLockEntry l = core.getFileLocks(0);
                 throw new CryoException(Category.USAGE, "core/FILE_LOCKS", "restore refused: the image holds file"
                         + " locks (pid " + core.getPid() + " \"" + core.getComm() + "\": " + describe(l) + " on "
-                        + l.getPath() + ", fd " + l.getFd() + "), dumped with --file-locks",
+                        + l.getPath() + (l.getMappedCount() > 0 ? ", kept by a mapping" : ", fd " + l.getFd())
+                        + "), dumped with --file-locks",
                         "pass --file-locks to cryo restore too (or add `file-locks` to conf/cryo.conf)");
+            }
+        }
+    }
+
+    /**
+     * Recreates, before any process exists, the files of locks kept by mappings that are gone, from the copy the
+     * image holds (another JVM deletes a JVM's hsperfdata file once that pid is dead): the memory restore maps them.
+     * A file that exists is left as it is.
+     */
+    static void recreateMappedFiles(List<CoreEntry> cores) throws CryoException {
+        for (CoreEntry core : cores) {
+            for (FileLockEntry l : core.getFileLocksList()) {
+                Path file = Path.of(l.getPath());
+                if (l.getMappedCount() == 0 || !l.hasContent() || Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                try {
+                    Path dir = file.getParent();
+                    if (dir != null && !Files.isDirectory(dir)) {
+                        Files.createDirectories(dir);
+                    }
+                    Path tmp = Files.createTempFile(dir, ".cryo-", ".tmp");
+                    Files.write(tmp, l.getContent().toByteArray());
+                    Files.setAttribute(tmp, "unix:uid", l.getUid());
+                    Files.setAttribute(tmp, "unix:gid", l.getGid());
+                    Files.setAttribute(tmp, "unix:mode", l.getMode());
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException | RuntimeException e) {
+                    throw new CryoException(Category.KERNEL, "core/FILE_LOCK", "cannot recreate " + file + " (pid "
+                            + core.getPid() + " \"" + core.getComm() + "\" kept a " + describe(l) + " on it through"
+                            + " a mapping): " + e.getMessage(), "make " + file.getParent() + " writable, then"
+                            + " restore again");
+                }
             }
         }
     }
@@ -47,7 +87,9 @@ final class FileLockRestore {
     static void retake(LiveTask task, CoreEntry core, long data) throws CryoException {
         for (FileLockEntry l : core.getFileLocksList()) {
             long r;
-            if (l.getKind() == FileLockEntry.Kind.FLOCK) {
+            if (l.getMappedCount() > 0) {
+                r = retakeThroughMapping(task, l);
+            } else if (l.getKind() == FileLockEntry.Kind.FLOCK) {
                 r = task.syscallRaw(Sys.FLOCK, l.getFd(), (l.getWrite() ? Sys.LOCK_EX : Sys.LOCK_SH) | Sys.LOCK_NB);
             } else {
                 ByteBuffer b = ByteBuffer.allocateDirect(FLOCK_SIZE).order(ByteOrder.LITTLE_ENDIAN);
@@ -62,8 +104,8 @@ final class FileLockRestore {
                 continue;
             }
             int errno = (int) -r;
-            String what = "cannot restore the " + describe(l) + " of " + task.who() + " on " + l.getPath() + " (fd "
-                    + l.getFd() + ")";
+            String what = "cannot restore the " + describe(l) + " of " + task.who() + " on " + l.getPath()
+                    + (l.getMappedCount() > 0 ? " (kept by a mapping)" : " (fd " + l.getFd() + ")");
             if (errno == Errors.EAGAIN || errno == Errors.EACCES) {
                 throw new CryoException(Category.CONFLICT, "core/FILE_LOCK_TAKEN", what + ": the file is locked now"
                         + holders(l), "release that lock (or stop its holder), then restore again");
@@ -71,6 +113,39 @@ final class FileLockRestore {
             throw new CryoException(Category.KERNEL, "core/FILE_LOCK", what + ": "
                     + (l.getKind() == FileLockEntry.Kind.FLOCK ? "flock" : "fcntl") + " failed: "
                     + Errors.describe(errno));
+        }
+    }
+
+    /**
+     * A flock the process kept only through shared mappings of the file: opens the file again, maps it over the same
+     * areas (the pages are the file's, so the memory reads the same), takes the flock on that open file and closes
+     * the fd — the mappings keep the open file and its lock, as before the dump.
+     *
+     * @return the flock's result, or a failed open/mmap's negative errno
+     */
+    private static long retakeThroughMapping(LiveTask task, FileLockEntry l) throws CryoException {
+        boolean writable = l.getMappedList().stream().anyMatch(a -> (a.getProt() & Mapping.PROT_WRITE) != 0);
+        long fd = task.syscallRaw(Sys.OPENAT, Sys.AT_FDCWD, task.putScratchString(0, l.getPath()),
+                (writable ? Sys.O_RDWR : Sys.O_RDONLY) | Sys.O_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new CryoException(Category.KERNEL, "core/FILE_LOCK", "cannot restore the " + describe(l) + " of "
+                    + task.who() + " kept by its mapping of " + l.getPath() + ": open failed: "
+                    + Errors.describe((int) -fd), "make sure " + l.getPath() + " exists, then restore again");
+        }
+        try {
+            for (FileLockEntry.MappedArea a : l.getMappedList()) {
+                long at = task.syscallRaw(Sys.MMAP, a.getStart(), a.getEnd() - a.getStart(), a.getProt(),
+                        Sys.MAP_SHARED | Sys.MAP_FIXED, fd, a.getOffset());
+                if (at != a.getStart()) {
+                    throw new CryoException(Category.KERNEL, "core/FILE_LOCK", "cannot restore the " + describe(l)
+                            + " of " + task.who() + " kept by its mapping of " + l.getPath() + ": mmap at 0x"
+                            + Long.toHexString(a.getStart()) + " failed: "
+                            + (at < 0 && at > -4096 ? Errors.describe((int) -at) : "mapped at 0x" + Long.toHexString(at)));
+                }
+            }
+            return task.syscallRaw(Sys.FLOCK, fd, (l.getWrite() ? Sys.LOCK_EX : Sys.LOCK_SH) | Sys.LOCK_NB);
+        } finally {
+            task.syscallRaw(Sys.CLOSE, fd);
         }
     }
 

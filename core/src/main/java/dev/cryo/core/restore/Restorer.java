@@ -138,6 +138,7 @@ public final class Restorer {
             }
         }
         int rootPid = procs.get(0).pid();
+        FileLockRestore.recreateMappedFiles(procs.stream().filter(p -> !p.zombie()).map(ProcessImage::core).toList());
         checkRestore(image, procs);
         LifecycleEvent event = new LifecycleEvent(request.imageDir(), Pid.of(rootPid), config);
         List<LifecycleListener> told = new ArrayList<>();
