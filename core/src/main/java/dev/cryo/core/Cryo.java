@@ -34,7 +34,10 @@ public final class Cryo implements AutoCloseable {
     /** Loads the plugins of {@code home} as {@code config} enables them. */
     public static Cryo start(CryoHome home, CryoConfig config) throws CryoException {
         dev.cryo.core.linux.SyscallTable.checkArchitecture();
-        return new Cryo(home, config, PluginHost.start(home.pluginsDir(), config));
+        PluginHost host = PluginHost.start(home.pluginsDir(), config);
+        List<String> disabled = host.disabledPlugins().stream().map(PluginHost.DisabledPlugin::info)
+                .filter(java.util.Objects::nonNull).map(PluginInfo::id).toList();
+        return new Cryo(home, config.withDisabledPlugins(disabled), host);
     }
 
     public CryoHome home() {

@@ -12,6 +12,9 @@ import java.util.List;
         description = {"Check that this kernel and these privileges support cryo: one line per feature, "
                 + "OK or MISSING with what was tried.", "Exits 0 when everything is OK, else 4."})
 final class CheckCommand extends CryoSubcommand {
+    @picocli.CommandLine.Mixin
+    OutputOption output;
+
     @Override
     public Integer call() {
         List<KernelCheck> checks = KernelProbe.checkAll();

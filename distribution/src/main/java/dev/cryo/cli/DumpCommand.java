@@ -28,6 +28,9 @@ import java.util.List;
                     + "is gone, because the restored processes get the same pids.",
         })
 final class DumpCommand extends CryoSubcommand {
+    @picocli.CommandLine.Mixin
+    OutputOption output;
+
     @Option(names = {"-t", "--tree"}, paramLabel = "PID", description = "Root of the tree to dump (required).")
     Integer tree;
 
@@ -80,7 +83,7 @@ final class DumpCommand extends CryoSubcommand {
         boolean running = config.isSet("leave-running");
         boolean stopped = config.isSet("leave-stopped");
         if (running && stopped) {
-            throw usage("-R/--leave-running and -s/--leave-stopped exclude each other",
+            throw usage("cli/CONFLICTING_OPTIONS", "-R/--leave-running and -s/--leave-stopped exclude each other",
                     "give one of them (check `leave-running`/`leave-stopped` in your config files)");
         }
         DumpRequest.After after = running ? DumpRequest.After.LEAVE_RUNNING

@@ -21,6 +21,9 @@ import java.util.List;
                 "With --options: the options the plugins declare, with the commands that take them (each is also a "
                         + "config key)."})
 final class PluginsCommand extends CryoSubcommand {
+    @picocli.CommandLine.Mixin
+    OutputOption output;
+
     @Option(names = "--options", description = "List the options each plugin declares instead of the plugins.")
     boolean options;
 

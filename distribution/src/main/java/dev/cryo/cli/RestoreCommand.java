@@ -36,6 +36,9 @@ import java.util.Optional;
                     + "is gone: same pids.",
         })
 final class RestoreCommand extends CryoSubcommand {
+    @picocli.CommandLine.Mixin
+    OutputOption output;
+
 
     @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR", description = "Image directory to read (required).")
     Path imagesDir;
@@ -88,8 +91,8 @@ final class RestoreCommand extends CryoSubcommand {
         Path dir = path(required(config, "images-dir", "-D/--images-dir DIR"));
         for (String inherit : config.values("inherit-fd")) {
             if (!inherit.matches("fd\\[\\d+\\]:.+")) {
-                throw usage("invalid value for --inherit-fd: '" + inherit + "'",
-                        "write it as fd[N]:RES, e.g. --inherit-fd fd[3]:pipe:[12345] (config key `inherit-fd`)");
+                throw usage("cli/BAD_VALUE", "invalid value for --inherit-fd: '" + inherit + "'",
+                        "write it as fd[N]:RES, e.g. --inherit-fd fd[3]:pipe:[12345]");
             }
         }
         Optional<Path> pidFile = config.value("pidfile").filter(v -> !v.isBlank()).map(CryoSubcommand::path);
@@ -105,7 +108,7 @@ final class RestoreCommand extends CryoSubcommand {
         } catch (IOException e) {
             throw new CryoException(Category.KERNEL, "cli/PIDFILE",
                     "writing pidfile " + file + " failed: " + e + " (restored tree " + pid + " is running)",
-                    "choose a writable path for --pidfile (config key `pidfile`)", e);
+                    "choose a writable path for --pidfile", e);
         }
     }
 

@@ -425,11 +425,13 @@ public final class Dumper {
 
     private void checkClosure(Collected c, ImageDir image, Set<String> usedPlugins) throws CryoException {
         RecordWriter external = null;
+        Set<String> outside = new LinkedHashSet<>();
         try {
             for (Ref r : c.references) {
                 if (c.held.contains(r.to())) {
                     continue;
                 }
+                outside.add(r.to().toString());
                 ExternalReference ref = new ExternalReference(r.from(), r.to(), r.holder(), r.comm(), r.fd(),
                         r.description());
                 boolean accepted = false;
@@ -456,6 +458,23 @@ public final class Dumper {
         } finally {
             if (external != null) {
                 external.close();
+            }
+        }
+        checkExternalsMatch(outside);
+    }
+
+    /**
+     * Refuses an {@code --external} value that names no object outside the tree the tree refers to: a mistyped
+     * inode would otherwise be accepted silently, and the resource it meant refused with a confusing message.
+     */
+    private void checkExternalsMatch(Set<String> outside) throws CryoException {
+        for (String value : config.values(ConfigKeys.EXTERNAL)) {
+            if (!outside.contains(value.strip())) {
+                throw new CryoException(Category.USAGE, "core/EXTERNAL_UNMATCHED", "--external " + value
+                        + " matches nothing: the tree refers to " + (outside.isEmpty() ? "no object outside it"
+                        : "these objects outside it: " + String.join(", ", outside)),
+                        "remove --external " + value + ", or give an object as a refusal (or `cryo check -t PID`)"
+                                + " names it");
             }
         }
     }
