@@ -52,10 +52,40 @@ public final class Cryo implements AutoCloseable {
         return plugins;
     }
 
-    /** Dumps the tree; on any failure the tree runs on as before and no image is left. */
-    public void dump(DumpRequest request) throws CryoException {
+    /**
+     * Dumps the tree; on any failure the tree runs on as before and no image is left.
+     *
+     * @return the dump's statistics (as in {@code stats-dump.img})
+     */
+    public dev.cryo.core.image.proto.StatsEntry dump(DumpRequest request) throws CryoException {
         LibC.require();
-        new Dumper(plugins, config, version()).dump(request);
+        Dumper dumper = new Dumper(plugins, config, version());
+        dumper.dump(request);
+        return dumper.lastStats().orElse(dev.cryo.core.image.proto.StatsEntry.getDefaultInstance());
+    }
+
+    /**
+     * The dry run of {@code cryo check -t PID}: every reason a dump of the tree would be refused, the tree left
+     * running as it was (see {@link Dumper#check}).
+     */
+    public Dumper.CheckReport check(dev.cryo.api.Pid root) throws CryoException {
+        LibC.require();
+        Path scratch;
+        try {
+            scratch = java.nio.file.Files.createTempDirectory("cryo-check-");
+        } catch (java.io.IOException e) {
+            throw new CryoException(CryoException.Category.KERNEL, "core/CHECK_SCRATCH",
+                    "cannot create a scratch directory for the dry run: " + e, "set TMPDIR to a writable directory");
+        }
+        try {
+            return new Dumper(plugins, config, version()).check(root, scratch);
+        } finally {
+            try {
+                java.nio.file.Files.deleteIfExists(scratch);
+            } catch (java.io.IOException e) {
+                // discard() removed its files; an empty directory left in TMPDIR is harmless
+            }
+        }
     }
 
     /**

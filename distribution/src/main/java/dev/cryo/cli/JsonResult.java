@@ -1,6 +1,8 @@
 package dev.cryo.cli;
 
 import dev.cryo.api.CryoException;
+import dev.cryo.core.image.proto.PhaseTime;
+import dev.cryo.core.image.proto.StatsEntry;
 
 import java.util.Map;
 
@@ -42,6 +44,28 @@ final class JsonResult {
         m.put("category", e.category().name());
         m.put("message", e.getMessage());
         m.put("fix", e.fix());
+        return m;
+    }
+
+    /**
+     * @return the statistics of a pipeline: counts, {@code pagesBytes}, {@code totalUs}, {@code startupUs},
+     *         {@code frozenUs} (dump, check) and {@code phasesUs} (phase name to microseconds, pipeline order)
+     */
+    static Map<String, Object> stats(StatsEntry s) {
+        Map<String, Object> m = Json.object();
+        m.put("processes", s.getProcesses());
+        m.put("threads", s.getThreads());
+        m.put("mappings", s.getMappings());
+        m.put("fds", s.getFds());
+        m.put("pagesBytes", s.getPagesBytes());
+        m.put("totalUs", s.getTotalUs());
+        m.put("startupUs", s.getStartupUs());
+        m.put("frozenUs", s.getFrozenUs());
+        Map<String, Object> phases = Json.object();
+        for (PhaseTime p : s.getPhasesList()) {
+            phases.put(p.getName(), p.getUs());
+        }
+        m.put("phasesUs", phases);
         return m;
     }
 }

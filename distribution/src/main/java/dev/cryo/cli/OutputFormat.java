@@ -44,7 +44,7 @@ final class OutputFormat {
         for (ParseResult p = parsed; p != null; p = p.subcommand()) {
             OptionSpec o = p.matchedOption("--output");
             if (o != null) {
-                j = "json".equals(String.valueOf(o.getValue()));
+                j = "json".equals(java.util.Objects.toString((Object) o.getValue()));
             }
         }
         json = j;

@@ -77,13 +77,36 @@ final class RestoreCommand extends CryoSubcommand {
             if (request.detached()) {
                 tree.detach();
                 log().info("restored tree {} from {}, detached", root, request.imageDir());
+                printJson(tree, request, null);
                 return ExitCodes.OK;
             }
             log().info("restored tree {} from {}, waiting for it", root, request.imageDir());
             int status = tree.waitForExit();
             log().info("restored root {} exited with status {}", root, status);
+            printJson(tree, request, status);
             return status;
         }
+    }
+
+    /**
+     * With {@code --output json}: the result, once the tree runs ({@code -d}) or once its root exited (then
+     * {@code rootExitStatus}, which is also cryo's exit status).
+     */
+    private void printJson(RestoredTree tree, RestoreRequest request, Integer rootStatus) {
+        if (!OutputFormat.json()) {
+            return;
+        }
+        java.util.Map<String, Object> m = JsonResult.success("restore");
+        m.put("root", tree.root().value());
+        m.put("imagesDir", request.imageDir().toString());
+        m.put("detached", request.detached());
+        if (rootStatus != null) {
+            m.put("exitCode", rootStatus);
+            m.put("rootExitStatus", rootStatus);
+        }
+        m.put("stats", JsonResult.stats(tree.stats()));
+        spec.commandLine().getOut().println(Json.write(m));
+        spec.commandLine().getOut().flush();
     }
 
     /** Builds the request from the effective config (command line over config files). */
