@@ -579,13 +579,13 @@ public final class Dumper {
 
     private void checkClosure(Collected c, ImageDir image, Set<String> usedPlugins) throws CryoException {
         RecordWriter external = null;
-        Set<String> outside = new LinkedHashSet<>();
+        Set<ObjectId> outside = new LinkedHashSet<>();
         try {
             for (Ref r : c.references) {
                 if (c.held.contains(r.to())) {
                     continue;
                 }
-                outside.add(r.to().toString());
+                outside.add(r.to());
                 if (external == null) {
                     external = image.writer(ImageFileNames.EXTERNAL, FileType.EXTERNAL);
                 }
@@ -624,14 +624,30 @@ public final class Dumper {
      * Refuses an {@code --external} value that names no object outside the tree the tree refers to: a mistyped
      * inode would otherwise be accepted silently, and the resource it meant refused with a confusing message.
      */
-    private static void checkExternalMatches(String value, Set<String> outside) throws CryoException {
-        if (!outside.contains(value.strip())) {
+    static void checkExternalMatches(String value, Set<ObjectId> outside) throws CryoException {
+        if (outside.stream().noneMatch(o -> externalMatches(value.strip(), o))) {
             throw new CryoException(Category.USAGE, "core/EXTERNAL_UNMATCHED", "--external " + value
                     + " matches nothing: the tree refers to " + (outside.isEmpty() ? "no object outside it"
-                    : "these objects outside it: " + String.join(", ", outside)),
+                    : "these objects outside it: " + String.join(", ", outside.stream().map(ObjectId::toString)
+                            .toList())),
                     "remove --external " + value + ", or give an object as a refusal (or `cryo check -t PID`)"
                             + " names it");
         }
+    }
+
+    private static final java.util.regex.Pattern TYPE_ID = java.util.regex.Pattern.compile("([\\w./-]+):\\[(\\d+)]");
+
+    /**
+     * @return whether {@code --external value} names {@code object}: {@code TYPE:[ID]} matches an object whose id is
+     *         ID and whose kind begins with TYPE ({@code pipe:[7]} names {@code pipe-write:[7]}); any other form
+     *         must equal the object's name
+     */
+    static boolean externalMatches(String value, ObjectId object) {
+        java.util.regex.Matcher m = TYPE_ID.matcher(value);
+        if (m.matches()) {
+            return object.kind().startsWith(m.group(1)) && Long.toString(object.id()).equals(m.group(2));
+        }
+        return value.equals(object.toString());
     }
 
     private void dumpObjects(Set<FdHandler> handlers, ImageDir image) throws CryoException {
