@@ -104,11 +104,28 @@ public final class Cryo implements AutoCloseable {
 
     /** Writes every record of the image as JSON to {@code out}; pages are summarised. */
     public void show(Path imageDir, Appendable out) throws CryoException {
+        ImageRenderer.render(ImageDir.open(imageDir), recordTypes(), out);
+    }
+
+    /**
+     * Writes the records of the image files {@code include} accepts as JSON to {@code out} ({@code cryo show --json}).
+     */
+    public void show(Path imageDir, Appendable out, java.util.function.Predicate<String> include)
+            throws CryoException {
+        ImageRenderer.render(ImageDir.open(imageDir), recordTypes(), out, include);
+    }
+
+    /** Writes the readable summary of the image ({@code cryo show}): the tree, maps and fds of {@code pids} (all if empty). */
+    public void summary(Path imageDir, java.util.Set<Integer> pids, Appendable out) throws CryoException {
+        dev.cryo.core.image.ImageSummary.render(ImageDir.open(imageDir), recordTypes(), pids, out);
+    }
+
+    private List<Descriptor> recordTypes() {
         List<Descriptor> types = new ArrayList<>();
         plugins.fdHandlers().forEach(h -> types.addAll(h.recordTypes()));
         plugins.memoryHandlers().forEach(h -> types.addAll(h.recordTypes()));
         plugins.externalPeerHandlers().forEach(h -> types.addAll(h.recordTypes()));
-        ImageRenderer.render(ImageDir.open(imageDir), types, out);
+        return types;
     }
 
     /** @return cryo's version (from the core jar's manifest), {@code dev} when run from classes */

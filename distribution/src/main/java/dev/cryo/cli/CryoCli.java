@@ -31,7 +31,8 @@ import java.util.Optional;
         footer = {"", "Examples:",
             "  cryo dump -t 1234 -D /var/lib/cryo/img        checkpoint, then kill the tree",
             "  cryo restore -D /var/lib/cryo/img -d          restore it, return once it runs",
-            "  cryo show /var/lib/cryo/img | head            look inside an image",
+            "  cryo show -D /var/lib/cryo/img                the tree, mappings and fds of an image",
+            "  cryo check -t 1234                            could it be dumped? every reason it could not",
             "  cryo check                                    can this kernel do it?"})
 public final class CryoCli implements Runnable {
     /** The field name is {@link Invocation#MIXIN}. */
