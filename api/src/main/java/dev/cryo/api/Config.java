@@ -22,4 +22,15 @@ public interface Config {
      *         {@code no-<key>}
      */
     boolean isSet(String key);
+
+    /**
+     * Whether {@code option} (a long name without {@code --}, e.g. {@code ext-unix-sk}) can be given in this run:
+     * core declares it or an enabled plugin does. A refusal's fix line should suggest an option only when it is
+     * offered; otherwise it names the plugin to enable. Safe from any thread; cheap.
+     *
+     * @since 1.1.0
+     */
+    default boolean offers(String option) {
+        return true;
+    }
 }

@@ -30,6 +30,13 @@ public class CryoException extends Exception {
         IMAGE(6),
         /** The system conflicts with the image: pid in use, file changed, peer absent. Exit 7. */
         CONFLICT(7),
+        /**
+         * The process a command was given (with {@code -t}) does not exist, or exited before cryo could look at
+         * it. Exit 8.
+         *
+         * @since 1.1.0
+         */
+        NO_SUCH_PROCESS(8),
         /** A bug in cryo or a plugin. Exit 70. */
         INTERNAL(70);
 

@@ -19,4 +19,16 @@ public interface ObjectDumpContext {
     default HostKernel kernel() {
         throw new UnsupportedOperationException("this core offers no HostKernel here");
     }
+
+    /**
+     * @return {@code true} during {@code cryo check -t PID}: a dry run on the live tree that looks for every reason
+     *         a dump would be refused. The handler refuses exactly as in a dump (throw the {@link CryoException} a
+     *         dump would throw: core records it and goes on with the next fd, process or handler) but changes
+     *         nothing lasting in the tree or on the host (no network lock, no repair mode, nothing the tree would
+     *         see). What it writes to its sinks is discarded; pages are counted, not read.
+     * @since 1.1.0
+     */
+    default boolean dryRun() {
+        return false;
+    }
 }

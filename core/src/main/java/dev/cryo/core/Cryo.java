@@ -34,7 +34,10 @@ public final class Cryo implements AutoCloseable {
     /** Loads the plugins of {@code home} as {@code config} enables them. */
     public static Cryo start(CryoHome home, CryoConfig config) throws CryoException {
         dev.cryo.core.linux.SyscallTable.checkArchitecture();
-        return new Cryo(home, config, PluginHost.start(home.pluginsDir(), config));
+        PluginHost host = PluginHost.start(home.pluginsDir(), config);
+        List<String> disabled = host.disabledPlugins().stream().map(PluginHost.DisabledPlugin::info)
+                .filter(java.util.Objects::nonNull).map(PluginInfo::id).toList();
+        return new Cryo(home, config.withDisabledPlugins(disabled), host);
     }
 
     public CryoHome home() {
@@ -49,10 +52,40 @@ public final class Cryo implements AutoCloseable {
         return plugins;
     }
 
-    /** Dumps the tree; on any failure the tree runs on as before and no image is left. */
-    public void dump(DumpRequest request) throws CryoException {
+    /**
+     * Dumps the tree; on any failure the tree runs on as before and no image is left.
+     *
+     * @return the dump's statistics (as in {@code stats-dump.img})
+     */
+    public dev.cryo.core.image.proto.StatsEntry dump(DumpRequest request) throws CryoException {
         LibC.require();
-        new Dumper(plugins, config, version()).dump(request);
+        Dumper dumper = new Dumper(plugins, config, version());
+        dumper.dump(request);
+        return dumper.lastStats().orElse(dev.cryo.core.image.proto.StatsEntry.getDefaultInstance());
+    }
+
+    /**
+     * The dry run of {@code cryo check -t PID}: every reason a dump of the tree would be refused, the tree left
+     * running as it was (see {@link Dumper#check}).
+     */
+    public Dumper.CheckReport check(dev.cryo.api.Pid root) throws CryoException {
+        LibC.require();
+        Path scratch;
+        try {
+            scratch = java.nio.file.Files.createTempDirectory("cryo-check-");
+        } catch (java.io.IOException e) {
+            throw new CryoException(CryoException.Category.KERNEL, "core/CHECK_SCRATCH",
+                    "cannot create a scratch directory for the dry run: " + e, "set TMPDIR to a writable directory");
+        }
+        try {
+            return new Dumper(plugins, config, version()).check(root, scratch);
+        } finally {
+            try {
+                java.nio.file.Files.deleteIfExists(scratch);
+            } catch (java.io.IOException e) {
+                // discard() removed its files; an empty directory left in TMPDIR is harmless
+            }
+        }
     }
 
     /**
@@ -71,11 +104,28 @@ public final class Cryo implements AutoCloseable {
 
     /** Writes every record of the image as JSON to {@code out}; pages are summarised. */
     public void show(Path imageDir, Appendable out) throws CryoException {
+        ImageRenderer.render(ImageDir.open(imageDir), recordTypes(), out);
+    }
+
+    /**
+     * Writes the records of the image files {@code include} accepts as JSON to {@code out} ({@code cryo show --json}).
+     */
+    public void show(Path imageDir, Appendable out, java.util.function.Predicate<String> include)
+            throws CryoException {
+        ImageRenderer.render(ImageDir.open(imageDir), recordTypes(), out, include);
+    }
+
+    /** Writes the readable summary of the image ({@code cryo show}): the tree, maps and fds of {@code pids} (all if empty). */
+    public void summary(Path imageDir, java.util.Set<Integer> pids, Appendable out) throws CryoException {
+        dev.cryo.core.image.ImageSummary.render(ImageDir.open(imageDir), recordTypes(), pids, out);
+    }
+
+    private List<Descriptor> recordTypes() {
         List<Descriptor> types = new ArrayList<>();
         plugins.fdHandlers().forEach(h -> types.addAll(h.recordTypes()));
         plugins.memoryHandlers().forEach(h -> types.addAll(h.recordTypes()));
         plugins.externalPeerHandlers().forEach(h -> types.addAll(h.recordTypes()));
-        ImageRenderer.render(ImageDir.open(imageDir), types, out);
+        return types;
     }
 
     /** @return cryo's version (from the core jar's manifest), {@code dev} when run from classes */

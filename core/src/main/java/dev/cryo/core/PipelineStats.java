@@ -100,6 +100,16 @@ public final class PipelineStats {
         return sb.toString();
     }
 
+    /** @return {@code 0.4 ms} below 10 ms, {@code 31 ms} above */
+    public static String describeUs(long us) {
+        return ms(us);
+    }
+
+    /** @return {@code 92 KiB} below 1 MiB, {@code 40 MiB} above */
+    public static String describeBytes(long bytes) {
+        return mib(bytes);
+    }
+
     private static String ms(long us) {
         return us < 10_000 ? String.format("%.1f ms", us / 1000.0) : (us / 1000) + " ms";
     }

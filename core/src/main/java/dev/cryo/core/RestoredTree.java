@@ -17,4 +17,12 @@ public interface RestoredTree {
 
     /** Lets the tree go: cryo no longer waits for it (with {@code -d}). */
     void detach();
+
+    /**
+     * @return the restore's statistics (phases, counts, pages loaded), as written to {@code stats-restore.img}; the
+     *         default instance when unknown
+     */
+    default dev.cryo.core.image.proto.StatsEntry stats() {
+        return dev.cryo.core.image.proto.StatsEntry.getDefaultInstance();
+    }
 }

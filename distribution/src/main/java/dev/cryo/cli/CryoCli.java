@@ -13,7 +13,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -33,7 +32,8 @@ import java.util.function.Supplier;
         footer = {"", "Examples:",
             "  cryo dump -t 1234 -D /var/lib/cryo/img        checkpoint, then kill the tree",
             "  cryo restore -D /var/lib/cryo/img -d          restore it, return once it runs",
-            "  cryo show /var/lib/cryo/img | head            look inside an image",
+            "  cryo show -D /var/lib/cryo/img                the tree, mappings and fds of an image",
+            "  cryo check -t 1234                            could it be dumped? every reason it could not",
             "  cryo check                                    can this kernel do it?"})
 public final class CryoCli implements Runnable {
     /** The field name is {@link Invocation#MIXIN}. */
@@ -43,10 +43,12 @@ public final class CryoCli implements Runnable {
     @Spec
     CommandSpec spec;
 
+    static final String MISSING_SUBCOMMAND = "Missing required subcommand";
+
     /** {@code cryo} without a subcommand is a usage error. */
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing required subcommand");
+        throw new ParameterException(spec.commandLine(), MISSING_SUBCOMMAND);
     }
 
     public static void main(String[] args) {
@@ -56,13 +58,14 @@ public final class CryoCli implements Runnable {
             return;
         }
         CommandLine cl = commandLine(args);
+        OutputFormat.prescan(args);
         if (PluginOptions.needed(args)) {
             // reading the plugins' options creates loggers: set logging up first from a scan of -v/-o
             LogSetup.configure(prescanVerbosity(args), prescanLogFile(args));
             try {
                 PluginOptions.install(cl, CryoSubcommand.home());
             } catch (dev.cryo.api.CryoException e) {
-                System.err.println(e.render());
+                ErrorOutput.print(cl, e, false);
                 System.exit(e.category().exitCode());
             }
         }
@@ -143,24 +146,24 @@ public final class CryoCli implements Runnable {
                 cl.addSubcommand(e.getKey(), e.getValue().get());
             }
         }
-        Map<String, String> exitCodes = new LinkedHashMap<>();
-        Arrays.stream(ExitCodes.HELP).forEach(line -> {
-            int colon = line.indexOf(':');
-            exitCodes.put(line.substring(0, colon), line.substring(colon + 1));
-        });
-        applyToAll(cl, exitCodes);
+        applyToAll(cl);
         cl.setExecutionExceptionHandler(new ExitCodes());
+        cl.setParameterExceptionHandler(new UsageErrors());
         cl.setExecutionStrategy(CryoCli::execute);
         return cl;
     }
 
-    private static void applyToAll(CommandLine cl, Map<String, String> exitCodes) {
-        cl.getCommandSpec().usageMessage().exitCodeListHeading(ExitCodes.HEADING).exitCodeList(exitCodes);
-        cl.getSubcommands().values().forEach(sub -> applyToAll(sub, exitCodes));
+    /** Each command's {@code --help} lists the exit codes it can return. */
+    private static void applyToAll(CommandLine cl) {
+        String name = cl.getParent() == null ? "" : cl.getCommandName();
+        cl.getCommandSpec().usageMessage().exitCodeListHeading(ExitCodes.HEADING)
+                .exitCodeList(ExitCodes.forCommand(name));
+        cl.getSubcommands().values().forEach(CryoCli::applyToAll);
     }
 
     /** Sets up logging from {@code -v}/{@code -o} before anything logs, then runs the last subcommand. */
     private static int execute(ParseResult parsed) {
+        OutputFormat.from(parsed);
         Invocation invocation = Invocation.of(parsed);
         invocation.logFile().ifPresent(file -> checkWritable(parsed, file));
         LogSetup.configure(invocation.verbosity(), invocation.logFile());

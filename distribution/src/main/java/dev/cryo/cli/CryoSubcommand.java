@@ -56,15 +56,15 @@ abstract class CryoSubcommand implements Callable<Integer> {
 
     // ---- typed values of the effective config; every message names the option and its config key ----
 
-    static CryoException usage(String message, String fix) {
-        return new CryoException(Category.USAGE, "cli/USAGE", message, fix);
+    /** A usage error raised after parsing, printed like {@link UsageErrors}'s (code {@code cli/<what>}). */
+    static CryoException usage(String code, String message, String fix) {
+        return new CryoException(Category.USAGE, code, message, fix);
     }
 
     /** @return the value of {@code key}, or a usage error naming the option spelled {@code option} */
     static String required(Config config, String key, String option) throws CryoException {
-        return config.value(key).filter(v -> !v.isBlank()).orElseThrow(() -> usage(
-                "missing " + option,
-                "pass " + option + " (or set `" + key + "` in a config file)"));
+        return config.value(key).filter(v -> !v.isBlank()).orElseThrow(() -> usage("cli/MISSING_OPTION",
+                "missing " + option, "pass " + option + " (or set `" + key + "` in a config file)"));
     }
 
     static Path path(String value) {
@@ -80,8 +80,8 @@ abstract class CryoSubcommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw usage("invalid value for " + option + ": '" + value + "' is not a positive integer",
-                "pass a pid such as " + option.split("[/ ]")[0] + " 1234 (config key `" + key + "`)");
+        throw usage("cli/BAD_VALUE", "invalid value for " + option.split(" ")[0] + ": '" + value
+                + "' is not a pid (a positive whole number)", "give a pid, e.g. " + option.split("[/ ]")[0] + " 1234");
     }
 
 }

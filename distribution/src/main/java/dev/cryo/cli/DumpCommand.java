@@ -6,12 +6,14 @@ import dev.cryo.api.Pid;
 import dev.cryo.core.Cryo;
 import dev.cryo.core.DumpRequest;
 import dev.cryo.core.config.CryoConfig;
+import dev.cryo.core.image.proto.StatsEntry;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code cryo dump}: checkpoint a process tree into an image directory. Options keep CRIU's spelling; the picocli
@@ -28,6 +30,9 @@ import java.util.List;
                     + "is gone, because the restored processes get the same pids.",
         })
 final class DumpCommand extends CryoSubcommand {
+    @picocli.CommandLine.Mixin
+    OutputOption output;
+
     @Option(names = {"-t", "--tree"}, paramLabel = "PID", description = "Root of the tree to dump (required).")
     Integer tree;
 
@@ -65,10 +70,20 @@ final class DumpCommand extends CryoSubcommand {
     public Integer call() throws CryoException {
         CryoConfig config = loadConfig();
         DumpRequest request = request(config); // usage errors before any plugin loads
+        StatsEntry stats;
         try (Cryo cryo = startEngine(config)) {
-            cryo.dump(request);
+            stats = cryo.dump(request);
             LoggerFactory.getLogger(DumpCommand.class).info("dumped tree {} into {} ({})",
                     request.root(), request.imageDir(), request.after());
+        }
+        if (OutputFormat.json()) {
+            Map<String, Object> m = JsonResult.success("dump");
+            m.put("root", request.root().value());
+            m.put("imagesDir", request.imageDir().toString());
+            m.put("after", request.after().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+            m.put("stats", JsonResult.stats(stats));
+            spec.commandLine().getOut().println(Json.write(m));
+            spec.commandLine().getOut().flush();
         }
         return ExitCodes.OK;
     }
@@ -80,7 +95,7 @@ final class DumpCommand extends CryoSubcommand {
         boolean running = config.isSet("leave-running");
         boolean stopped = config.isSet("leave-stopped");
         if (running && stopped) {
-            throw usage("-R/--leave-running and -s/--leave-stopped exclude each other",
+            throw usage("cli/CONFLICTING_OPTIONS", "-R/--leave-running and -s/--leave-stopped exclude each other",
                     "give one of them (check `leave-running`/`leave-stopped` in your config files)");
         }
         DumpRequest.After after = running ? DumpRequest.After.LEAVE_RUNNING

@@ -53,8 +53,16 @@ final class PluginOptions {
             if (k.plugin().isEmpty()) {
                 continue;
             }
+            // `check -t` runs the dump's pipeline dry: it takes every dump option
+            Set<String> commands = new java.util.LinkedHashSet<>();
             for (PluginOption.Command c : k.commands()) {
-                CommandLine sub = root.getSubcommands().get(c.name().toLowerCase(java.util.Locale.ROOT));
+                commands.add(c.name().toLowerCase(java.util.Locale.ROOT));
+                if (c == PluginOption.Command.DUMP) {
+                    commands.add("check");
+                }
+            }
+            for (String c : commands) {
+                CommandLine sub = root.getSubcommands().get(c);
                 if (sub == null) {
                     continue;
                 }

@@ -21,6 +21,9 @@ import java.util.List;
                 "With --options: the options the plugins declare, with the commands that take them (each is also a "
                         + "config key)."})
 final class PluginsCommand extends CryoSubcommand {
+    @picocli.CommandLine.Mixin
+    OutputOption output;
+
     @Option(names = "--options", description = "List the options each plugin declares instead of the plugins.")
     boolean options;
 
@@ -28,10 +31,45 @@ final class PluginsCommand extends CryoSubcommand {
     public Integer call() throws CryoException {
         try (Cryo cryo = startEngine(loadConfig())) {
             PrintWriter out = spec.commandLine().getOut();
-            out.print(options ? optionTable(PluginOptions.current(), cryo.plugins()) : table(cryo.plugins()));
+            if (OutputFormat.json()) {
+                out.println(Json.write(json(PluginOptions.current(), cryo.plugins())));
+            } else {
+                out.print(options ? optionTable(PluginOptions.current(), cryo.plugins()) : table(cryo.plugins()));
+            }
             out.flush();
         }
         return ExitCodes.OK;
+    }
+
+    /** @return the plugins and the options they declare, as {@code --output json} prints them */
+    static java.util.Map<String, Object> json(OptionSet set, List<PluginInfo> plugins) {
+        java.util.Map<String, Object> m = JsonResult.success("plugins");
+        List<Object> list = new ArrayList<>();
+        for (PluginInfo p : plugins) {
+            java.util.Map<String, Object> o = Json.object();
+            o.put("id", p.id());
+            o.put("version", p.version());
+            o.put("enabled", p.enabled());
+            o.put("extensionPoints", p.extensionPoints());
+            o.put("file", String.valueOf(p.path()));
+            list.add(o);
+        }
+        m.put("plugins", list);
+        List<Object> opts = new ArrayList<>();
+        for (ConfigKeys.Key k : set.all()) {
+            if (k.plugin().isEmpty()) {
+                continue;
+            }
+            java.util.Map<String, Object> o = Json.object();
+            o.put("plugin", k.plugin().get());
+            o.put("option", "--" + k.name());
+            o.put("commands", k.commands().stream().map(c -> c.name().toLowerCase(java.util.Locale.ROOT)).toList());
+            o.put("default", k.defaultValue().orElse(null));
+            o.put("description", k.description());
+            opts.add(o);
+        }
+        m.put("options", opts);
+        return m;
     }
 
     /** @return one row per plugin option: plugin (and its state), option, commands, default, description */

@@ -36,6 +36,9 @@ import java.util.Optional;
                     + "is gone: same pids.",
         })
 final class RestoreCommand extends CryoSubcommand {
+    @picocli.CommandLine.Mixin
+    OutputOption output;
+
 
     @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR", description = "Image directory to read (required).")
     Path imagesDir;
@@ -74,13 +77,36 @@ final class RestoreCommand extends CryoSubcommand {
             if (request.detached()) {
                 tree.detach();
                 log().info("restored tree {} from {}, detached", root, request.imageDir());
+                printJson(tree, request, null);
                 return ExitCodes.OK;
             }
             log().info("restored tree {} from {}, waiting for it", root, request.imageDir());
             int status = tree.waitForExit();
             log().info("restored root {} exited with status {}", root, status);
+            printJson(tree, request, status);
             return status;
         }
+    }
+
+    /**
+     * With {@code --output json}: the result, once the tree runs ({@code -d}) or once its root exited (then
+     * {@code rootExitStatus}, which is also cryo's exit status).
+     */
+    private void printJson(RestoredTree tree, RestoreRequest request, Integer rootStatus) {
+        if (!OutputFormat.json()) {
+            return;
+        }
+        java.util.Map<String, Object> m = JsonResult.success("restore");
+        m.put("root", tree.root().value());
+        m.put("imagesDir", request.imageDir().toString());
+        m.put("detached", request.detached());
+        if (rootStatus != null) {
+            m.put("exitCode", rootStatus);
+            m.put("rootExitStatus", rootStatus);
+        }
+        m.put("stats", JsonResult.stats(tree.stats()));
+        spec.commandLine().getOut().println(Json.write(m));
+        spec.commandLine().getOut().flush();
     }
 
     /** Builds the request from the effective config (command line over config files). */
@@ -88,8 +114,8 @@ final class RestoreCommand extends CryoSubcommand {
         Path dir = path(required(config, "images-dir", "-D/--images-dir DIR"));
         for (String inherit : config.values("inherit-fd")) {
             if (!inherit.matches("fd\\[\\d+\\]:.+")) {
-                throw usage("invalid value for --inherit-fd: '" + inherit + "'",
-                        "write it as fd[N]:RES, e.g. --inherit-fd fd[3]:pipe:[12345] (config key `inherit-fd`)");
+                throw usage("cli/BAD_VALUE", "invalid value for --inherit-fd: '" + inherit + "'",
+                        "write it as fd[N]:RES, e.g. --inherit-fd fd[3]:pipe:[12345]");
             }
         }
         Optional<Path> pidFile = config.value("pidfile").filter(v -> !v.isBlank()).map(CryoSubcommand::path);
@@ -105,7 +131,7 @@ final class RestoreCommand extends CryoSubcommand {
         } catch (IOException e) {
             throw new CryoException(Category.KERNEL, "cli/PIDFILE",
                     "writing pidfile " + file + " failed: " + e + " (restored tree " + pid + " is running)",
-                    "choose a writable path for --pidfile (config key `pidfile`)", e);
+                    "choose a writable path for --pidfile", e);
         }
     }
 

@@ -128,7 +128,7 @@ class CryoCliTest {
     void helpDeclaresEveryExitCodeAndSubcommand() {
         Run r = run("--help");
         assertEquals(0, r.status());
-        for (String code : List.of(" 0 ", " 1 ", " 2 ", " 3 ", " 4 ", " 5 ", " 6 ", " 7 ", "70 ")) {
+        for (String code : List.of(" 0 ", " 1 ", " 2 ", " 3 ", " 4 ", " 5 ", " 6 ", " 7 ", " 8 ", "70 ")) {
             assertTrue(r.out().contains(code), "exit code " + code + " missing:\n" + r.out());
         }
         for (String sub : List.of("dump", "restore", "check", "plugins", "show")) {
@@ -148,14 +148,117 @@ class CryoCliTest {
         assertTrue(run("dump", "--help").out().replaceAll("\\s+", " ").contains("-R, --leave-running"));
     }
 
+    /** Golden: the whole stderr of a usage error, the exit status 2, nothing on stdout. */
+    private static void assertUsageError(String expectedErr, String... args) {
+        Run r = run(args);
+        assertEquals(2, r.status(), String.join(" ", args) + "\n" + r.err());
+        assertEquals("", r.out(), "no help dump on stdout");
+        assertEquals(expectedErr.replace("\n", System.lineSeparator()), r.err(), String.join(" ", args));
+    }
+
     @Test
-    void usageErrorsExitTwo() {
-        assertEquals(2, run().status());
-        assertEquals(2, run("frobnicate").status());
-        assertEquals(2, run("dump", "--no-such-option").status());
-        Run r = run("dump", "-t", "abc", "-D", "/tmp/x");
+    void usageErrorsAreOneLineAFixTheCodeAndTheShortUsage() {
+        assertUsageError("""
+                invalid value for -t/--tree: 'abc' is not a pid (a positive whole number)
+                Fix: give a pid, e.g. -t 1234 (`cryo dump --help` explains it)
+                [cli/BAD_VALUE]
+                Usage: cryo dump [OPTIONS]   (`cryo dump --help` for more)
+                """, "dump", "-t", "abc", "-D", "/tmp/x");
+        assertUsageError("""
+                unknown option --bogus
+                Fix: `cryo dump --help` lists the options
+                [cli/UNKNOWN_OPTION]
+                Usage: cryo dump [OPTIONS]   (`cryo dump --help` for more)
+                """, "dump", "--bogus");
+        assertUsageError("""
+                unknown option --leave-runing
+                Fix: did you mean --leave-running? (`cryo dump --help` lists the options)
+                [cli/UNKNOWN_OPTION]
+                Usage: cryo dump [OPTIONS]   (`cryo dump --help` for more)
+                """, "dump", "-t", "1", "--leave-runing");
+        assertUsageError("""
+                unknown option -R
+                Fix: -R/--leave-running is an option of `cryo dump`, not of `cryo restore`
+                [cli/UNKNOWN_OPTION]
+                Usage: cryo restore [OPTIONS]   (`cryo restore --help` for more)
+                """, "restore", "-R");
+        assertUsageError("""
+                unknown command 'frobnicate'
+                Fix: give one of the commands: dump, restore, check, plugins, show, help
+                [cli/UNKNOWN_COMMAND]
+                Usage: cryo [OPTIONS] [COMMAND]   (`cryo --help` for more)
+                """, "frobnicate");
+        assertUsageError("""
+                unknown command 'dupm'
+                Fix: did you mean `cryo dump`? (the commands: dump, restore, check, plugins, show, help)
+                [cli/UNKNOWN_COMMAND]
+                Usage: cryo [OPTIONS] [COMMAND]   (`cryo --help` for more)
+                """, "dupm");
+        assertUsageError("""
+                no command given
+                Fix: give one of dump, restore, check, plugins, show, help (`cryo --help` explains them)
+                [cli/MISSING_COMMAND]
+                Usage: cryo [OPTIONS] [COMMAND]   (`cryo --help` for more)
+                """);
+        assertUsageError("""
+                option -t/--tree needs a value
+                Fix: give it as -t PID (`cryo dump --help` explains it)
+                [cli/MISSING_VALUE]
+                Usage: cryo dump [OPTIONS]   (`cryo dump --help` for more)
+                """, "dump", "-t");
+    }
+
+    @Test
+    void usageErrorsRaisedAfterParsingLookTheSame() {
+        assertUsageError("""
+                missing -t/--tree PID
+                Fix: pass -t/--tree PID (or set `tree` in a config file)
+                [cli/MISSING_OPTION]
+                Usage: cryo dump [OPTIONS]   (`cryo dump --help` for more)
+                """, "dump", "-D", "/tmp/x");
+        assertUsageError("""
+                invalid value for -t/--tree: '0' is not a pid (a positive whole number)
+                Fix: give a pid, e.g. -t 1234
+                [cli/BAD_VALUE]
+                Usage: cryo dump [OPTIONS]   (`cryo dump --help` for more)
+                """, "dump", "-t", "0", "-D", "/tmp/x");
+    }
+
+    @Test
+    void usageErrorWithOutputJsonIsOneJsonObjectOnStdout() {
+        Run r = run("dump", "--output", "json", "-t", "abc");
         assertEquals(2, r.status());
-        assertTrue(r.err().contains("-t"), r.err());
+        assertEquals("", r.err());
+        assertEquals("{\"command\":\"dump\",\"ok\":false,\"exitCode\":2,\"error\":{\"code\":\"cli/BAD_VALUE\","
+                + "\"category\":\"USAGE\",\"message\":\"invalid value for -t/--tree: 'abc' is not a pid (a positive"
+                + " whole number)\",\"fix\":\"give a pid, e.g. -t 1234 (`cryo dump --help` explains it)\"}}"
+                + System.lineSeparator(), r.out());
+    }
+
+    @Test
+    void eachHelpListsTheExitCodesOfItsCommandOnly() {
+        String dump = run("dump", "--help").out();
+        String codes = dump.substring(dump.indexOf("Exit codes:"));
+        assertTrue(codes.contains(" 8   no such process"), codes);
+        assertTrue(codes.contains(" 3   unsupported resource"), codes);
+        assertFalse(codes.contains("restore without -d"), "dump never exits with the root's status:\n" + codes);
+        assertFalse(codes.contains(" 7   "), codes);
+        String restore = run("restore", "--help").out();
+        assertTrue(restore.contains(" 1   restore without -d"), restore);
+        assertFalse(restore.contains(" 8   no such process"), restore);
+        String plugins = run("plugins", "--help").out();
+        assertFalse(plugins.contains(" 3   "), plugins);
+        assertTrue(plugins.contains(" 5   plugin or configuration problem"), plugins);
+    }
+
+    @Test
+    void closestIsATypoNotAGuess() {
+        assertEquals(Optional.of("--leave-running"), UsageErrors.closest("--leave-runing", List.of("--leave-running",
+                "--leave-stopped", "--tree")));
+        assertEquals(Optional.of("--overwrite-images"), UsageErrors.closest("--overwrite",
+                List.of("--overwrite-images", "--tree")));
+        assertEquals(Optional.empty(), UsageErrors.closest("--bogus", List.of("--leave-running", "--tree", "-t")));
+        assertEquals(Optional.of("dump"), UsageErrors.closest("dupm", List.of("dump", "restore", "show")));
     }
 
     @Test

@@ -117,9 +117,9 @@ public final class Cryo {
         return start(concat(List.of("restore", "-D", dir.toString()), extra));
     }
 
-    /** {@code cryo show DIR}, asserted to succeed, parsed. */
+    /** {@code cryo show --json -D DIR}, asserted to succeed, parsed. */
     public ShowOutput show(Path dir) {
-        CryoResult r = run("show", dir.toString()).assertOk();
+        CryoResult r = run("show", "--json", "-D", dir.toString()).assertOk();
         return ShowOutput.parse(r.stdout());
     }
 

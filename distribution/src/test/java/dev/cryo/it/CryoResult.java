@@ -24,6 +24,7 @@ public record CryoResult(List<String> command, int exit, String stdout, String s
     public static final int PLUGIN = 5;
     public static final int IMAGE = 6;
     public static final int CONFLICT = 7;
+    public static final int NO_SUCH_PROCESS = 8;
     public static final int INTERNAL = 70;
 
     /** @return a description for assertion messages: the command, the exit status and both outputs */

@@ -25,11 +25,19 @@ public final class CryoConfig implements Config {
     private final List<ConfigEntry> chain;
     private final List<Path> files;
     private final OptionSet options;
+    /** Plugins found but not enabled in this run: their options are not {@link #offers offered}. */
+    private final java.util.Set<String> disabledPlugins;
     /** Per option: the entries that decide it (the last one, or all of a repeatable one). */
     private final Map<String, List<ConfigEntry>> effective = new LinkedHashMap<>();
 
     CryoConfig(List<ConfigEntry> chainWithoutDefaults, List<Path> files, OptionSet options) {
+        this(chainWithoutDefaults, files, options, java.util.Set.of());
+    }
+
+    private CryoConfig(List<ConfigEntry> chainWithoutDefaults, List<Path> files, OptionSet options,
+                       java.util.Set<String> disabledPlugins) {
         this.options = options;
+        this.disabledPlugins = java.util.Set.copyOf(disabledPlugins);
         List<ConfigEntry> all = new ArrayList<>();
         for (ConfigKeys.Key k : options.all()) {
             k.defaultValue().ifPresent(v -> all.add(new ConfigEntry(k.name(), Optional.of(v), ConfigEntry.BUILT_IN)));
@@ -80,6 +88,21 @@ public final class CryoConfig implements Config {
     /** As {@link #ofLines(String...)}, validated against {@code options}. */
     public static CryoConfig ofLines(OptionSet options, String... lines) throws CryoException {
         return new CryoConfig(ConfigLoader.parseLines("test", Arrays.asList(lines), options), List.of(), options);
+    }
+
+    /**
+     * @return this config, knowing that the plugins {@code disabled} are not enabled in this run (their options are
+     *         then not {@link #offers offered})
+     */
+    public CryoConfig withDisabledPlugins(java.util.Collection<String> disabled) {
+        List<ConfigEntry> own = chain.stream().filter(e -> !e.source().equals(ConfigEntry.BUILT_IN)).toList();
+        return new CryoConfig(own, files, options, java.util.Set.copyOf(disabled));
+    }
+
+    @Override
+    public boolean offers(String option) {
+        return options.find(option).map(k -> k.plugin().map(p -> !disabledPlugins.contains(p)).orElse(true))
+                .orElse(false);
     }
 
     /** @return the options this config was validated against */

@@ -81,11 +81,84 @@ public final class Dumper {
     private final java.util.concurrent.ExecutorService pagesWriterThread = BatchedPageSink.writerThread();
     /** The root's parent: the process that started the tree (a shell...), for "inherited fd" hints. */
     private int starterPid;
+    /** In a dry run ({@link #check}): every refusal found so far; {@code null} in a dump, where the first throws. */
+    private List<CryoException> problems;
+    /** The statistics of the last run (a dry run's counts: what a dump would have written). */
+    private StatsEntry lastStats;
+
+    /** One step of the pipeline that may refuse. */
+    private interface Step {
+        void run() throws CryoException;
+    }
 
     public Dumper(HandlerRegistry plugins, Config config, String cryoVersion) {
         this.plugins = plugins;
         this.config = config;
         this.cryoVersion = cryoVersion;
+    }
+
+    /**
+     * The dry run of {@code cryo check -t PID}: the dump pipeline on the live tree — freeze, look at every process,
+     * mapping, fd, reference and object exactly as a dump does — collecting every refusal instead of stopping at
+     * the first, then releasing the tree as it was. Nothing is kept: records go to a scratch directory that is
+     * deleted, pages are counted, not read; handlers see {@code dryRun()} and change nothing lasting. The tree is
+     * stopped for the length of the look (no page copy), like a dump's freeze.
+     *
+     * @param root    the tree's root
+     * @param scratch a directory for the records handlers write (created; deleted again before this returns)
+     * @return the refusals a dump would meet (empty: a dump would succeed) and the counts a dump would write
+     * @throws CryoException what stops even a dry run (no such process, a kernel call failing)
+     */
+    public CheckReport check(Pid root, Path scratch) throws CryoException {
+        problems = new ArrayList<>();
+        try {
+            dump(new DumpRequest(root, scratch, DumpRequest.After.LEAVE_RUNNING));
+        } catch (CryoException e) {
+            if (!refusal(e)) {
+                throw e;
+            }
+            problems.add(e); // a refusal before or during the freeze: the only one that can be known
+        }
+        return new CheckReport(root, List.copyOf(problems), Optional.ofNullable(lastStats));
+    }
+
+    /**
+     * What {@link #check} found.
+     *
+     * @param root     the tree's root
+     * @param problems every refusal a dump would meet, in pipeline order (processes, then references, then objects)
+     * @param stats    what a dump would have written (page bytes counted, not read), when the look completed
+     */
+    public record CheckReport(Pid root, List<CryoException> problems, Optional<StatsEntry> stats) {
+    }
+
+    /** @return whether {@code e} is a reason to refuse a dump (collected in a dry run), not a failure of cryo */
+    private static boolean refusal(CryoException e) {
+        return e.category() == Category.UNSUPPORTED || e.category() == Category.CONFLICT
+                || e.code().equals("core/EXTERNAL_UNMATCHED");
+    }
+
+    private boolean dryRun() {
+        return problems != null;
+    }
+
+    /** Runs {@code step}; in a dry run a refusal is recorded and the pipeline goes on. */
+    private boolean attempt(Step step) throws CryoException {
+        try {
+            step.run();
+            return true;
+        } catch (CryoException e) {
+            if (!dryRun() || !refusal(e)) {
+                throw e;
+            }
+            problems.add(e);
+            return false;
+        }
+    }
+
+    /** @return the statistics of the last dump or dry run, as written to {@code stats-dump.img}, when it got so far */
+    public Optional<StatsEntry> lastStats() {
+        return Optional.ofNullable(lastStats);
     }
 
     /** Runs the dump on a fresh tracer thread. */
@@ -138,7 +211,7 @@ public final class Dumper {
     }
 
     private void runPipeline(DumpRequest request) throws CryoException {
-        PipelineStats stats = new PipelineStats("dump");
+        PipelineStats stats = new PipelineStats(dryRun() ? "check" : "dump");
         int rootPid = request.root().value();
         String comm = ProcessChecks.checkDumpable(rootPid);
         try {
@@ -146,14 +219,15 @@ public final class Dumper {
         } catch (CryoException e) {
             starterPid = 0;
         }
-        LifecycleEvent event = new LifecycleEvent(request.imageDir(), request.root(), config);
+        LifecycleEvent event = new LifecycleEvent(request.imageDir(), request.root(), config, dryRun());
         for (LifecycleListener l : plugins.lifecycleListeners()) {
             told.add(l);
             l.preDump(event);
         }
         warmUp();
         boolean fsync = config.isSet(ConfigKeys.FSYNC);
-        ImageDir image = ImageDir.create(request.imageDir(), config.isSet("overwrite-images"), fsync);
+        ImageDir image = ImageDir.create(request.imageDir(), dryRun() || config.isSet("overwrite-images"),
+                fsync && !dryRun());
         stats.counts().setFsync(fsync);
         FrozenTree tree = null;
         boolean complete = false;
@@ -168,10 +242,11 @@ public final class Dumper {
             for (FrozenProcess p : tree.processes) {
                 p.prepareInjection();
             }
-            TreeLayout.check(tree);
+            FrozenTree frozen = tree;
+            attempt(() -> TreeLayout.check(frozen));
             stats.end();
             stats.counts().setProcesses(tree.processes.size()).setThreads(tasks);
-            FileLockDump.collect(tree, config);
+            attempt(() -> FileLockDump.collect(frozen, config));
 
             Set<String> usedPlugins = new TreeSet<>();
             Collected fds = new Collected();
@@ -184,13 +259,12 @@ public final class Dumper {
                 }
                 stats.begin("core");
                 long tc = System.nanoTime();
-                CoreEntry core = CoreCollector.collect(p);
-                try (RecordWriter w = image.writer(ImageFileNames.core(p.task.pid()), FileType.CORE)) {
-                    w.write(core);
-                }
+                collectCore(p, image);
                 stats.begin("memory");
                 long tm = System.nanoTime();
-                savedBytes += dumpMemory(p.task, p.maps, image, usedPlugins);
+                long[] saved = {0};
+                attempt(() -> saved[0] = dumpMemory(p.task, p.maps, image, usedPlugins));
+                savedBytes += saved[0];
                 stats.begin("fds");
                 long tf = System.nanoTime();
                 int fdCount = collectFds(p.task, image, usedPlugins, fds, shared, owners);
@@ -203,6 +277,21 @@ public final class Dumper {
             stats.begin("objects");
             checkClosure(fds, image, usedPlugins);
             dumpObjects(fds.handlers, image);
+            if (dryRun()) {
+                stats.end();
+                stats.counts().setPagesBytes(savedBytes);
+                for (LifecycleListener l : plugins.lifecycleListeners()) {
+                    l.postDump(event);
+                }
+                stats.begin("release");
+                tree.release();
+                stats.released();
+                tree = null;
+                lastStats = stats.finish();
+                LOG.info("{}", PipelineStats.describe(lastStats));
+                image.discard();
+                return;
+            }
             stats.begin("write");
             try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
                 for (FrozenProcess p : tree.processes) {
@@ -240,7 +329,8 @@ public final class Dumper {
             finish(request.after(), tree);
             stats.released();
             tree = null;
-            writeStats(image, stats.finish());
+            lastStats = stats.finish();
+            writeStats(image, lastStats);
         } catch (CryoException | RuntimeException e) {
             if (!complete) {
                 try {
@@ -255,6 +345,16 @@ public final class Dumper {
                 tree.release();
             }
         }
+    }
+
+    /** The core state of {@code p} (registers, signals, credentials...) into {@code core-PID.img}. */
+    private void collectCore(FrozenProcess p, ImageDir image) throws CryoException {
+        attempt(() -> {
+            CoreEntry core = CoreCollector.collect(p);
+            try (RecordWriter w = image.writer(ImageFileNames.core(p.task.pid()), FileType.CORE)) {
+                w.write(core);
+            }
+        });
     }
 
     /**
@@ -296,13 +396,20 @@ public final class Dumper {
                 }
             }
             if (owner == null) {
-                throw new CryoException(Category.UNSUPPORTED, "core/UNSUPPORTED_MAPPING", "dump refused: mapping "
-                        + m + " of " + task.who() + " is handled by no enabled memory plugin",
-                        "enable a plugin that provides a MemoryHandler (`cryo plugins` lists them, with their state)");
+                attempt(() -> {
+                    throw new CryoException(Category.UNSUPPORTED, "core/UNSUPPORTED_MAPPING", "dump refused: mapping "
+                            + m + " of " + task.who() + " is handled by no enabled memory plugin",
+                            "enable a plugin that provides a MemoryHandler (`cryo plugins` lists them, with their"
+                                    + " state)");
+                });
+                continue;
             }
             claimed.computeIfAbsent(owner, k -> new ArrayList<>()).add(m);
         }
         String pagesName = ImageFileNames.pages(task.pid());
+        if (dryRun()) {
+            return countMemory(task, claimed, image, pagesName);
+        }
         long saved;
         try (var pagesWriter = image.pagesWriter(pagesName);
              RecordWriter mm = image.writer(ImageFileNames.mm(task.pid()), FileType.MM);
@@ -311,24 +418,7 @@ public final class Dumper {
             for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
                 MemoryHandler h = e.getKey();
                 usedPlugins.add(plugins.pluginIdOf(h));
-                ImageSink records = new EnvelopeSink(h.kind(), mm);
-                h.dump(new MemoryDumpContext() {
-                    public RemoteTask task() {
-                        return task;
-                    }
-
-                    public PageSink pages() {
-                        return sink;
-                    }
-
-                    public ImageSink records() {
-                        return records;
-                    }
-
-                    public Config config() {
-                        return config;
-                    }
-                }, e.getValue());
+                h.dump(memoryContext(task, sink, new EnvelopeSink(h.kind(), mm)), e.getValue());
             }
             sink.close();
             saved = sink.savedBytes();
@@ -336,6 +426,59 @@ public final class Dumper {
             task.close();
         }
         return saved;
+    }
+
+    /** A dry run's memory: every handler looks at its mappings as in a dump; pages are counted, never read. */
+    private long countMemory(LiveTask task, Map<MemoryHandler, List<Mapping>> claimed, ImageDir image,
+                             String pagesName) throws CryoException {
+        long[] bytes = {0};
+        PageSink counter = new PageSink() {
+            @Override
+            public long save(long address, long length) {
+                long offset = bytes[0];
+                bytes[0] += length;
+                return offset;
+            }
+
+            @Override
+            public String fileName() {
+                return pagesName;
+            }
+        };
+        try (RecordWriter mm = image.writer(ImageFileNames.mm(task.pid()), FileType.MM)) {
+            for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
+                MemoryHandler h = e.getKey();
+                attempt(() -> h.dump(memoryContext(task, counter, new EnvelopeSink(h.kind(), mm)), e.getValue()));
+            }
+        } finally {
+            task.close();
+        }
+        return bytes[0];
+    }
+
+    private MemoryDumpContext memoryContext(LiveTask task, PageSink sink, ImageSink records) {
+        boolean dry = dryRun();
+        return new MemoryDumpContext() {
+            public RemoteTask task() {
+                return task;
+            }
+
+            public PageSink pages() {
+                return sink;
+            }
+
+            public ImageSink records() {
+                return records;
+            }
+
+            public Config config() {
+                return config;
+            }
+
+            public boolean dryRun() {
+                return dry;
+            }
+        };
     }
 
     // ---------------------------------------------------------------- fds
@@ -357,54 +500,65 @@ public final class Dumper {
         FdInfos infos = new FdInfos(kernel);
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
             for (int n : numbers) {
-                FdInfo fd = infos.read(pid, n);
-                ProcessChecks.checkFd(task.who(), n, fd.link());
-                Optional<FdRef> same = shared.findOrAdd(pid, fd);
-                if (same.isPresent()) {
-                    w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());
-                    continue;
-                }
-                FdHandler owner = null;
-                for (FdHandler h : plugins.fdHandlers()) {
-                    if (h.probe(fd)) {
-                        owner = h;
-                        break;
-                    }
-                }
-                if (owner == null) {
-                    throw unsupportedFd(task, fd);
-                }
-                FdHandler handler = owner;
-                Message record = handler.collect(new FdDumpContext() {
-                    public RemoteTask task() {
-                        return task;
-                    }
-
-                    public Config config() {
-                        return config;
-                    }
-
-                    public void holds(ObjectId object) {
-                        c.held.add(object);
-                    }
-
-                    public void references(ObjectId from, ObjectId to, String description) {
-                        c.references.add(new Ref(from, to, description, task.pid(), task.comm(), fd.fd()));
-                    }
-
-                    public HostKernel kernel() {
-                        return kernel;
-                    }
-                }, fd);
-                c.handlers.add(handler);
-                usedPlugins.add(plugins.pluginIdOf(handler));
-                FdinfoEntry.Builder e = FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec())
-                        .setKind(handler.kind()).setRecord(com.google.protobuf.Any.pack(record));
-                owners.read(task, fd).ifPresent(e::setOwner);
-                w.write(e.build());
+                attempt(() -> collectFd(task, n, infos, w, usedPlugins, c, shared, owners));
             }
         }
         return numbers.size();
+    }
+
+    private void collectFd(LiveTask task, int n, FdInfos infos, RecordWriter w, Set<String> usedPlugins, Collected c,
+                           SharedFiles shared, FdOwners owners) throws CryoException {
+        int pid = task.pid().value();
+        boolean dry = dryRun();
+        FdInfo fd = infos.read(pid, n);
+        ProcessChecks.checkFd(task.who(), n, fd.link());
+        Optional<FdRef> same = shared.findOrAdd(pid, fd);
+        if (same.isPresent()) {
+            w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());
+            return;
+        }
+        FdHandler owner = null;
+        for (FdHandler h : plugins.fdHandlers()) {
+            if (h.probe(fd)) {
+                owner = h;
+                break;
+            }
+        }
+        if (owner == null) {
+            throw unsupportedFd(task, fd);
+        }
+        FdHandler handler = owner;
+        Message record = handler.collect(new FdDumpContext() {
+            public RemoteTask task() {
+                return task;
+            }
+
+            public Config config() {
+                return config;
+            }
+
+            public void holds(ObjectId object) {
+                c.held.add(object);
+            }
+
+            public void references(ObjectId from, ObjectId to, String description) {
+                c.references.add(new Ref(from, to, description, task.pid(), task.comm(), fd.fd()));
+            }
+
+            public HostKernel kernel() {
+                return kernel;
+            }
+
+            public boolean dryRun() {
+                return dry;
+            }
+        }, fd);
+        c.handlers.add(handler);
+        usedPlugins.add(plugins.pluginIdOf(handler));
+        FdinfoEntry.Builder e = FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec())
+                .setKind(handler.kind()).setRecord(com.google.protobuf.Any.pack(record));
+        owners.read(task, fd).ifPresent(e::setOwner);
+        w.write(e.build());
     }
 
     private CryoException unsupportedFd(LiveTask task, FdInfo fd) {
@@ -421,46 +575,83 @@ public final class Dumper {
 
     private void checkClosure(Collected c, ImageDir image, Set<String> usedPlugins) throws CryoException {
         RecordWriter external = null;
+        Set<ObjectId> outside = new LinkedHashSet<>();
         try {
             for (Ref r : c.references) {
                 if (c.held.contains(r.to())) {
                     continue;
                 }
-                ExternalReference ref = new ExternalReference(r.from(), r.to(), r.holder(), r.comm(), r.fd(),
-                        r.description());
-                boolean accepted = false;
-                for (ExternalPeerHandler h : plugins.externalPeerHandlers()) {
-                    Optional<Message> rec = h.accept(ref, config, kernel);
-                    if (rec.isPresent()) {
-                        if (external == null) {
-                            external = image.writer(ImageFileNames.EXTERNAL, FileType.EXTERNAL);
-                        }
-                        external.write(Envelopes.wrap(h.kind(), rec.get()));
-                        usedPlugins.add(plugins.pluginIdOf(h));
-                        accepted = true;
-                        break;
-                    }
+                outside.add(r.to());
+                if (external == null) {
+                    external = image.writer(ImageFileNames.EXTERNAL, FileType.EXTERNAL);
                 }
-                if (!accepted) {
-                    throw new CryoException(Category.UNSUPPORTED, "core/EXTERNAL_REFERENCE", "dump refused: "
-                            + r.from() + " (pid " + r.holder() + " \"" + r.comm() + "\", fd " + r.fd()
-                            + ") refers to " + r.to() + " " + r.description() + " outside the dumped tree",
-                            "dump the peer's tree too, or give the option of a plugin that takes such peers over"
-                                    + " (`cryo plugins --options` lists them)");
-                }
+                RecordWriter writer = external;
+                attempt(() -> resolveOutside(r, writer, usedPlugins));
             }
         } finally {
             if (external != null) {
                 external.close();
             }
         }
+        for (String value : config.values(ConfigKeys.EXTERNAL)) {
+            attempt(() -> checkExternalMatches(value, outside));
+        }
+    }
+
+    /** Offers a reference to an object outside the tree to the external peer handlers; refuses when none takes it. */
+    private void resolveOutside(Ref r, RecordWriter external, Set<String> usedPlugins) throws CryoException {
+        ExternalReference ref = new ExternalReference(r.from(), r.to(), r.holder(), r.comm(), r.fd(), r.description());
+        for (ExternalPeerHandler h : plugins.externalPeerHandlers()) {
+            Optional<Message> rec = h.accept(ref, config, kernel);
+            if (rec.isPresent()) {
+                external.write(Envelopes.wrap(h.kind(), rec.get()));
+                usedPlugins.add(plugins.pluginIdOf(h));
+                return;
+            }
+        }
+        throw new CryoException(Category.UNSUPPORTED, "core/EXTERNAL_REFERENCE", "dump refused: " + r.from()
+                + " (pid " + r.holder() + " \"" + r.comm() + "\", fd " + r.fd() + ") refers to " + r.to() + " "
+                + r.description() + " outside the dumped tree",
+                "dump the peer's tree too, or give the option of a plugin that takes such peers over"
+                        + " (`cryo plugins --options` lists them)");
+    }
+
+    /**
+     * Refuses an {@code --external} value that names no object outside the tree the tree refers to: a mistyped
+     * inode would otherwise be accepted silently, and the resource it meant refused with a confusing message.
+     */
+    static void checkExternalMatches(String value, Set<ObjectId> outside) throws CryoException {
+        if (outside.stream().noneMatch(o -> externalMatches(value.strip(), o))) {
+            throw new CryoException(Category.USAGE, "core/EXTERNAL_UNMATCHED", "--external " + value
+                    + " matches nothing: the tree refers to " + (outside.isEmpty() ? "no object outside it"
+                    : "these objects outside it: " + String.join(", ", outside.stream().map(ObjectId::toString)
+                            .toList())),
+                    "remove --external " + value + ", or give an object as a refusal (or `cryo check -t PID`)"
+                            + " names it");
+        }
+    }
+
+    private static final java.util.regex.Pattern TYPE_ID = java.util.regex.Pattern.compile("([\\w./-]+):\\[(\\d+)]");
+
+    /**
+     * @return whether {@code --external value} names {@code object}: {@code TYPE:[ID]} matches an object whose id is
+     *         ID and whose kind begins with TYPE ({@code pipe:[7]} names {@code pipe-write:[7]}); any other form
+     *         must equal the object's name
+     */
+    static boolean externalMatches(String value, ObjectId object) {
+        java.util.regex.Matcher m = TYPE_ID.matcher(value);
+        if (m.matches()) {
+            return object.kind().startsWith(m.group(1)) && Long.toString(object.id()).equals(m.group(2));
+        }
+        return value.equals(object.toString());
     }
 
     private void dumpObjects(Set<FdHandler> handlers, ImageDir image) throws CryoException {
+        boolean dry = dryRun();
         for (FdHandler h : handlers) {
             LazyObjectSink sink = new LazyObjectSink(image, h.kind());
             try {
-                h.dumpObjects(new ObjectDumpContext() {
+                attempt(() -> h.dumpObjects(new ObjectDumpContext() {
                     public ImageSink objects() {
                         return sink;
                     }
@@ -472,7 +663,11 @@ public final class Dumper {
                     public HostKernel kernel() {
                         return kernel;
                     }
-                });
+
+                    public boolean dryRun() {
+                        return dry;
+                    }
+                }));
             } finally {
                 sink.close();
             }

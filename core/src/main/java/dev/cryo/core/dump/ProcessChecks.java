@@ -47,8 +47,8 @@ final class ProcessChecks {
     /** @return the process name */
     static String checkDumpable(int pid) throws CryoException {
         if (!ProcFs.exists(pid)) {
-            throw new CryoException(Category.USAGE, "core/NO_SUCH_PROCESS", "no process with pid " + pid,
-                    "check the pid given with -t/--tree");
+            throw new CryoException(Category.NO_SUCH_PROCESS, "core/NO_SUCH_PROCESS", "no process with pid " + pid,
+                    "check the pid given with -t/--tree (`ps -p " + pid + "`)");
         }
         ProcFs.Stat stat = ProcFs.stat(pid);
         String comm = stat.comm();

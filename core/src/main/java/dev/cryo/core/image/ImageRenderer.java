@@ -46,13 +46,20 @@ public final class ImageRenderer {
      * @param out   receives the text; an {@link IOException} from it becomes {@code core/SHOW_OUTPUT}
      */
     public static void render(ImageDir dir, List<Descriptor> types, Appendable out) throws CryoException {
-        new ImageRenderer(types).renderAll(dir, out);
+        new ImageRenderer(types).renderAll(dir, out, name -> true);
     }
 
-    private void renderAll(ImageDir dir, Appendable out) throws CryoException {
+    /** As {@link #render(ImageDir, List, Appendable)}, for the files {@code include} accepts only. */
+    public static void render(ImageDir dir, List<Descriptor> types, Appendable out,
+                              java.util.function.Predicate<String> include) throws CryoException {
+        new ImageRenderer(types).renderAll(dir, out, include);
+    }
+
+    private void renderAll(ImageDir dir, Appendable out, java.util.function.Predicate<String> include)
+            throws CryoException {
         try {
             boolean first = true;
-            for (String name : dir.files()) {
+            for (String name : dir.files().stream().filter(include).toList()) {
                 if (!first) {
                     out.append('\n');
                 }

@@ -31,7 +31,7 @@ public final class ProcFs {
         try {
             return readText(p);
         } catch (NoSuchFileException e) {
-            throw new CryoException(Category.USAGE, "core/NO_SUCH_PROCESS", "cannot read " + p + ": no such process");
+            throw new CryoException(Category.NO_SUCH_PROCESS, "core/NO_SUCH_PROCESS", "cannot read " + p + ": no such process");
         } catch (IOException e) {
             throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot read " + p + ": " + e.getMessage(),
                     null, e);
@@ -139,7 +139,7 @@ public final class ProcFs {
         try (var s = Files.list(dir(pid).resolve("task"))) {
             s.forEach(p -> out.add(Integer.parseInt(p.getFileName().toString())));
         } catch (IOException e) {
-            throw new CryoException(Category.USAGE, "core/NO_SUCH_PROCESS", "cannot list threads of pid " + pid
+            throw new CryoException(Category.NO_SUCH_PROCESS, "core/NO_SUCH_PROCESS", "cannot list threads of pid " + pid
                     + ": " + e.getMessage());
         }
         out.sort(null);

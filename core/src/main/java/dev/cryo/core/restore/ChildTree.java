@@ -10,9 +10,16 @@ import dev.cryo.core.linux.Sys;
 /** A restored root that is a child of cryo's process. */
 final class ChildTree implements RestoredTree {
     private final Pid root;
+    private final dev.cryo.core.image.proto.StatsEntry stats;
 
-    ChildTree(Pid root) {
+    ChildTree(Pid root, dev.cryo.core.image.proto.StatsEntry stats) {
         this.root = root;
+        this.stats = stats;
+    }
+
+    @Override
+    public dev.cryo.core.image.proto.StatsEntry stats() {
+        return stats;
     }
 
     @Override

@@ -270,8 +270,9 @@ public final class Restorer {
                 l.postResume(event);
             }
         }
-        writeStats(image, stats.finish());
-        return new ChildTree(Pid.of(rootPid));
+        StatsEntry finished = stats.finish();
+        writeStats(image, finished);
+        return new ChildTree(Pid.of(rootPid), finished);
     }
 
     /**

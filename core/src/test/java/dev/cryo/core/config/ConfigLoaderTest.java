@@ -166,6 +166,19 @@ class ConfigLoaderTest {
         assertEquals("core/UNKNOWN_OPTION", e.code(), "without the plugin the option is unknown");
     }
 
+    @Test
+    void offersOnlyCoreOptionsAndThoseOfEnabledPlugins() throws CryoException {
+        CryoConfig config = CryoConfig.ofLines(acme(), "acme-peers");
+        assertTrue(config.offers("tree"));
+        assertTrue(config.offers("acme-peers"));
+        assertFalse(config.offers("no-such-option"));
+        CryoConfig acmeDisabled = config.withDisabledPlugins(List.of("acme"));
+        assertFalse(acmeDisabled.offers("acme-peers"), "a fix must not suggest a disabled plugin's option");
+        assertTrue(acmeDisabled.offers("tree"));
+        assertTrue(acmeDisabled.isSet("acme-peers"), "the values stay");
+        assertEquals(config.value("acme-limit"), acmeDisabled.value("acme-limit"), "defaults stay");
+    }
+
     @PluginOption(name = "tree", help = "clashes with core")
     private static final class Clash {
     }

@@ -114,8 +114,8 @@ public final class InetSocketHandler implements FdHandler, LifecycleListener {
 
     @Override
     public void dumpObjects(ObjectDumpContext ctx) throws CryoException {
-        if (collector == null || !collector.hasConnections()) {
-            return;
+        if (collector == null || !collector.hasConnections() || ctx.dryRun()) {
+            return; // a dry run (cryo check -t) takes no network lock and puts no socket in repair mode
         }
         dumpKernel = ctx.kernel();
         int root = dumpEvent == null ? 0 : dumpEvent.root().value();
@@ -137,7 +137,8 @@ public final class InetSocketHandler implements FdHandler, LifecycleListener {
             return;
         }
         String table = collector.lockTable();
-        boolean treeStays = event.config().isSet("leave-running") || event.config().isSet("leave-stopped");
+        boolean treeStays = event.dryRun() || event.config().isSet("leave-running")
+                || event.config().isSet("leave-stopped");
         if (treeStays) {
             collector.release(dumpKernel);
         } else {

@@ -114,7 +114,9 @@ public final class RegularFileHandler implements FdHandler {
             throw new CryoException(CryoException.Category.UNSUPPORTED, "regular-file/DELETED_FILE",
                     "dump refused: pid " + pid + " \"" + comm + "\" fd " + fd.fd() + " is open on "
                             + stripDeleted(fd.link()) + ", which was deleted; open but deleted files are not "
-                            + "supported yet");
+                            + "supported yet",
+                    "let the program close fd " + fd.fd() + " (or keep the file linked until after the dump), then "
+                            + "dump again");
         }
         return RegularFileEntry.newBuilder()
                 .setPath(fd.link())

@@ -236,7 +236,9 @@ final class SocketCollector {
      * The refusal for a reference no other plugin took over: which socket of the tree, how it relates to the peer
      * outside, who holds the peer, and what to do.
      */
-    CryoException refusal(ExternalReference ref, HostKernel kernel) {
+    CryoException refusal(ExternalReference ref, HostKernel kernel, dev.cryo.api.Config config) {
+        String extUnixSk = config.offers("ext-unix-sk") ? "pass --ext-unix-sk on dump and restore, or "
+                : "enable the external-unix-socket plugin and pass --ext-unix-sk on dump and restore, or ";
         Relation rel = relations.get(List.of(ref.from().id(), ref.to().id()));
         String self = rel == null ? "" : ", " + rel.ours();
         String verb = rel == null ? "refers to" : rel.verb();
@@ -250,7 +252,7 @@ final class SocketCollector {
             fix = tree + " (the peer " + (rel.peerName().isBound() ? "is an accepted connection" : "has no name")
                     + ", so --ext-unix-sk could not reconnect it)";
         } else {
-            fix = "pass --ext-unix-sk on dump and restore (external-unix-socket plugin), or " + tree;
+            fix = extUnixSk + tree;
         }
         return new CryoException(Category.UNSUPPORTED, "unix-socket/EXTERNAL_PEER", msg, fix);
     }

@@ -136,7 +136,7 @@ public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, 
         if (!reference.from().kind().equals(KIND)) {
             return Optional.empty();
         }
-        throw collector().refusal(reference, kernel);
+        throw collector().refusal(reference, kernel, config);
     }
 
     @Override
