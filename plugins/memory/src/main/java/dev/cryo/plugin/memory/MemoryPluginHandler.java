@@ -74,7 +74,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     /** Shared memory saved so far in this dump (state across processes). */
     private final SharedMemoryDump shared = new SharedMemoryDump();
     /** Memfds created so far in this restore (state across processes). */
-    private final SharedMemoryRestore sharedRestore = new SharedMemoryRestore();
+    private final SharedMemoryRestore sharedRestore = SharedMemoryRestore.SHARED;
     /** Ghost files recreated so far in this restore. */
     private final GhostMappings ghosts = new GhostMappings();
 
@@ -218,14 +218,19 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
 
     @Override
     public void preRestore(LifecycleEvent event) {
-        sharedRestore.close();
+        // not sharedRestore.close(): MemfdHandler.checkRestore registered the memfds of the fds (finishRestore of
+        // the last command released the rest)
         ghosts.unlinkAll();
     }
 
-    /** Every process is rebuilt and still stopped: the ghost files lose their temporary names. */
+    /**
+     * Every process is rebuilt and still stopped: the memfds get their seals, the ghost files lose their temporary
+     * names.
+     */
     @Override
-    public void postRestore(LifecycleEvent event) {
+    public void postRestore(LifecycleEvent event) throws CryoException {
         ghosts.unlinkAll();
+        sharedRestore.applySeals();
     }
 
     /**
