@@ -1,7 +1,8 @@
 /*
  * check_blockers <workdir> <tcp-port>: a tree of two processes holding several things a dump refuses, for
  * `cryo check -t`, which must list them all and leave the tree running as before:
- *   - the root holds fd 7 on a file it then deleted (regular-file/DELETED_FILE);
+ *   - the root holds fd 7 on a 2 MiB (sparse) file it then deleted, over the default --ghost-limit of 1 MiB
+ *     (regular-file/GHOST_TOO_BIG);
  *   - the root holds the read end of a pipe whose write end belongs to a helper outside its tree (double fork,
  *     reparented away; pipe/EXTERNAL_PIPE), printed as helper=<pid>: the test must kill it;
  *   - the root holds an established TCP connection to 127.0.0.1:<tcp-port> (inet-socket/ESTABLISHED);
@@ -62,6 +63,7 @@ int main(int argc, char **argv) {
     int f = open("deleted.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (f < 0) die("open(deleted.txt)");
     if (write(f, CONTENT, sizeof CONTENT) != (ssize_t) sizeof CONTENT) die("write(deleted.txt)");
+    if (ftruncate(f, 2 << 20) != 0) die("ftruncate(deleted.txt)");
     if (dup2(f, 7) != 7) die("dup2(7)");
     close(f);
     if (unlink("deleted.txt") != 0) die("unlink");

@@ -40,7 +40,7 @@ class CheckIT extends WithTestBed {
                 String out = r.stdout();
                 assertTrue(out.startsWith("pid " + w.pid() + " \"check_blockers\": a dump would be refused, 4 problems"),
                         r.describe());
-                for (String expected : List.of("[regular-file/DELETED_FILE]", "[pipe/EXTERNAL_PIPE]",
+                for (String expected : List.of("[regular-file/GHOST_TOO_BIG]", "[pipe/EXTERNAL_PIPE]",
                         "[inet-socket/ESTABLISHED]", "[core/NAMESPACE_FD]")) {
                     assertTrue(out.contains(expected), expected + " missing:\n" + out);
                 }

@@ -87,6 +87,35 @@ class InterruptedCallsIT extends WithTestBed {
         Cryo.await(rc).assertExit(0);
     }
 
+    /**
+     * Dumped and restored twice while blocked: after the first restore the sleeps with a time-left pointer run in
+     * {@code restart_syscall}, which the second dump interrupts; they must still end without EINTR and not early
+     * (the workload's verdict checks both).
+     */
+    @Test
+    void callsDumpedASecondTimeAfterARestoreStillCarryOn() throws IOException {
+        Workload w = bed.workloads().start("blocked_calls", Integer.toString(SECONDS));
+        int calls = Integer.parseInt(w.ready("calls"));
+        w.log().awaitLine(0, l -> w.log().linesFrom(0).stream().filter(x -> x.startsWith("START ")).count() == calls,
+                "every START line", Workload.TIMEOUT);
+        awaitAllSleeping(w.pid(), calls + 1);
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        awaitAllSleeping(w.pid(), calls + 1);
+        ProcessControl.sleep(500); // the restored sleepers are inside restart_syscall now
+
+        Path again = bed.dumpAndAwaitGone(r);
+        Cryo.await(rc);
+        long mark = w.log().size();
+        RunningCryo rc2 = bed.cryo().restoreInBackground(again);
+        Workload r2 = bed.awaitRestoredRoot(rc2, w);
+        Files.writeString(w.workdir().resolve("feed"), "hello\n");
+        String verdict = r2.log().awaitPrefix(mark, "VERDICT", Duration.ofSeconds(SECONDS + 30));
+        assertTrue(verdict.startsWith("VERDICT PASS"), verdict + "\n" + r2.log().tail(calls + 2));
+        Cryo.await(rc2).assertExit(0);
+    }
+
     /** Waits until {@code count} threads of {@code pid} sleep (state S). */
     private static void awaitAllSleeping(long pid, int count) {
         long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();

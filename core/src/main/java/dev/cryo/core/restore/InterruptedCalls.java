@@ -50,8 +50,13 @@ import java.util.Map;
  *       again with its timeout in full — it never fails and never ends early, but ends late by the time it had slept
  *       before the dump.</li>
  *   <li>{@code -ERESTART_RESTARTBLOCK} from {@code restart_syscall} itself (a call the kernel had already restarted
- *       once, after an earlier stop or restore): the original call is not known any more; it returns EINTR (as
- *       CRIU does).</li>
+ *       once, after an earlier stop or restore — a sleep that was dumped and restored once already): the registers
+ *       still hold the original call's arguments, and the kernel wrote the time left to its {@code rmtp} again.
+ *       {@code nanosleep(req, rmtp)} (two user pointers) and a relative {@code clock_nanosleep(clock, 0, req, rmtp)}
+ *       (a small clock id, flags 0, two user pointers) are recognised by them ({@link #restartedSleep}; poll and
+ *       futex, the other calls the kernel restarts this way, have a count or an operation where those have a
+ *       pointer) and get their restart block rebuilt as above. Any other restarted call returns EINTR (as CRIU
+ *       does).</li>
  * </ul>
  * Runs on the tracer thread while the process is still being rebuilt (its scratch area and the threads' injection
  * sites still exist), after its memory is restored.
@@ -134,16 +139,48 @@ final class InterruptedCalls {
         }
         if (rax == -Sys.ERESTART_RESTARTBLOCK) {
             if (orig == NR_RESTART_SYSCALL) {
-                return Action.EINTR;
+                return rmtp(r) != 0 ? Action.RESTART_BLOCK : Action.EINTR;
             }
             return rmtp(r) != 0 ? Action.RESTART_BLOCK : Action.REEXECUTE;
         }
         return Action.AS_IS;
     }
 
+    /** @return the call of an interrupted sleep: {@code orig_rax}, or for restart_syscall {@link #restartedSleep} */
+    static long originalCall(long[] r) {
+        long orig = r[Regs.ORIG_RAX];
+        return orig == NR_RESTART_SYSCALL ? restartedSleep(r) : orig;
+    }
+
+    /**
+     * The sleep a thread inside {@code restart_syscall} restarts, from the original call's arguments still in its
+     * registers: {@code nanosleep(req, rmtp)} has two user pointers, a relative
+     * {@code clock_nanosleep(clockid, 0, req, rmtp)} a clock id (small, or negative for a CPU clock), flags 0 and two
+     * user pointers; poll (fds, nfds, timeout) and futex (uaddr, op, ...) have a count or an operation in the second
+     * argument, never a mappable address.
+     *
+     * @return {@link #NR_NANOSLEEP}, {@link #NR_CLOCK_NANOSLEEP}, or -1 when the registers fit neither
+     */
+    static long restartedSleep(long[] r) {
+        long rdi = r[Regs.RDI];
+        long rsi = r[Regs.RSI];
+        if (userPointer(rdi) && userPointer(rsi)) {
+            return NR_NANOSLEEP;
+        }
+        if (rdi < 16 && rdi >= Integer.MIN_VALUE && rsi == 0 && userPointer(r[Regs.RDX]) && userPointer(r[Regs.R10])) {
+            return NR_CLOCK_NANOSLEEP;
+        }
+        return -1;
+    }
+
+    /** @return whether {@code v} may be a mapped user address: at least mmap_min_addr (64 KiB), below 2^56 */
+    private static boolean userPointer(long v) {
+        return v >= 0x10000 && v < (1L << 56);
+    }
+
     /** The remaining-time pointer of an interrupted relative nanosleep/clock_nanosleep, 0 for anything else. */
     static long rmtp(long[] r) {
-        long orig = r[Regs.ORIG_RAX];
+        long orig = originalCall(r);
         if (orig == NR_NANOSLEEP) {
             return r[Regs.RSI];
         }
@@ -178,17 +215,19 @@ final class InterruptedCalls {
     private static Action rebuildRestartBlock(LiveTask task, Tracee t, long[] r, long data) throws CryoException {
         long rmtp = rmtp(r);
         ByteBuffer left = ByteBuffer.allocateDirect(16).order(ByteOrder.LITTLE_ENDIAN);
+        // restart_syscall re-executed in a thread without a restart block returns EINTR
+        Action fallback = r[Regs.ORIG_RAX] == NR_RESTART_SYSCALL ? Action.EINTR : Action.REEXECUTE;
         if (task.tracee().readMemory(rmtp, Tracee.address(left), 16) != 16) {
             // rmtp unreadable: the kernel could not have written the time left either
-            return Action.REEXECUTE;
+            return fallback;
         }
         long sec = left.getLong(0);
         long nsec = left.getLong(8);
         if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000L) {
-            return Action.REEXECUTE;
+            return fallback;
         }
         task.writeMemory(data, left);
-        long nr = r[Regs.ORIG_RAX];
+        long nr = originalCall(r);
         long[] args = nr == NR_NANOSLEEP ? new long[]{data, rmtp} : new long[]{r[Regs.RDI], 0, data, rmtp};
         long result = sleepInterrupted(t, nr, args, task.pid().value());
         if (result == 0) {

@@ -64,8 +64,24 @@ class InterruptedCallsTest {
     }
 
     @Test
-    void anAlreadyRestartedCallReturnsEintr() {
-        assertEquals(Action.EINTR, InterruptedCalls.decide(regs(219, -516, 0x7e40, 0x7e30, 0)));
+    void anAlreadyRestartedSleepGetsItsRestartBlockBackAgain() {
+        // dumped inside restart_syscall: the original call's arguments are still in the registers
+        long[] nanosleep = regs(219, -516, 0x7ffd1e40, 0x7ffd1e30, 0);
+        assertEquals(Action.RESTART_BLOCK, InterruptedCalls.decide(nanosleep), "nanosleep(req, rmtp) restarted");
+        assertEquals(35, InterruptedCalls.originalCall(nanosleep));
+        assertEquals(0x7ffd1e30, InterruptedCalls.rmtp(nanosleep));
+        long[] clock = regs(219, -516, 1, 0, 0x7ffd1e30);
+        clock[Regs.RDX] = 0x7ffd1e40;
+        assertEquals(Action.RESTART_BLOCK, InterruptedCalls.decide(clock), "clock_nanosleep(MONOTONIC, 0, req, rmtp)");
+        assertEquals(230, InterruptedCalls.originalCall(clock));
+        assertEquals(0x7ffd1e30, InterruptedCalls.rmtp(clock));
+    }
+
+    @Test
+    void anAlreadyRestartedCallThatIsNoSleepWithATimeLeftReturnsEintr() {
+        assertEquals(Action.EINTR, InterruptedCalls.decide(regs(219, -516, 0x7e58, 1, 0)), "poll(fds, 1, ms)");
+        assertEquals(Action.EINTR, InterruptedCalls.decide(regs(219, -516, 0x5240, 0x80, 0x7e00)), "futex");
+        assertEquals(Action.EINTR, InterruptedCalls.decide(regs(219, -516, 0x7ffd1e40, 0, 0)), "nanosleep(req, NULL)");
         long[] r = regs(219, -516, 0, 0, 0);
         InterruptedCalls.apply(Action.EINTR, r);
         assertEquals(-4, r[Regs.RAX]);

@@ -38,7 +38,10 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  * the object itself (a page another process wrote need not be in this process's page table), and records the
  * object's identity so that restore maps one memfd everywhere.
  *
- * <p>Refused at dump: a file mapping whose file was deleted, {@code memory/DELETED_FILE}; a MAP_PRIVATE mapping of
+ * <p>MAP_SHARED mappings of regular files that were unlinked (ghost files) are saved and recreated with
+ * {@link GhostMappings}, as one file with the {@code regular-file} plugin's fds on it.
+ *
+ * <p>Refused at dump: a MAP_PRIVATE mapping of a file that was deleted, {@code memory/DELETED_FILE}; a MAP_PRIVATE mapping of
  * a memfd, {@code memory/PRIVATE_MEMFD}; SysV shared memory, {@code memory/SYSV_SHM}; a mapping without PROT_READ
  * that holds pages to save, {@code memory/UNREADABLE_PAGES} — process_vm_readv cannot read it, and a temporary
  * mprotect cannot be undone safely because {@link dev.cryo.api.PageSink#save} may read after this call returns and
@@ -71,7 +74,9 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     /** Shared memory saved so far in this dump (state across processes). */
     private final SharedMemoryDump shared = new SharedMemoryDump();
     /** Memfds created so far in this restore (state across processes). */
-    private final SharedMemoryRestore sharedRestore = new SharedMemoryRestore();
+    private final SharedMemoryRestore sharedRestore = SharedMemoryRestore.SHARED;
+    /** Ghost files recreated so far in this restore. */
+    private final GhostMappings ghosts = new GhostMappings();
 
     @Override
     public String kind() {
@@ -97,6 +102,12 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
                 checkNotSysV(task.pid(), task.comm(), m);
                 // the object's pages may sit in other processes' page tables only: no smaps/pagemap shortcut
                 shared.dump(task, ctx.pages(), m, b);
+                ctx.records().write(b.build());
+                continue;
+            }
+            if (GhostMappings.isGhost(m)) {
+                GhostMappings.describe(task, m, b);
+                shared.savePages(task, ctx.pages(), m, b);
                 ctx.records().write(b.build());
                 continue;
             }
@@ -191,7 +202,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         checkFiles(task.pid(), vmas, ctx.config());
         try (FileOpener files = new FileOpener(task)) {
             for (VmaEntry v : vmas) {
-                restoreOne(ctx, files, sharedRestore, v);
+                restoreOne(ctx, files, sharedRestore, ghosts, v);
             }
         }
     }
@@ -207,7 +218,19 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
 
     @Override
     public void preRestore(LifecycleEvent event) {
-        sharedRestore.close();
+        // not sharedRestore.close(): MemfdHandler.checkRestore registered the memfds of the fds (finishRestore of
+        // the last command released the rest)
+        ghosts.unlinkAll();
+    }
+
+    /**
+     * Every process is rebuilt and still stopped: the memfds get their seals, the ghost files lose their temporary
+     * names.
+     */
+    @Override
+    public void postRestore(LifecycleEvent event) throws CryoException {
+        ghosts.unlinkAll();
+        sharedRestore.applySeals();
     }
 
     /**
@@ -217,6 +240,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     @Override
     public void finishRestore() {
         sharedRestore.close();
+        ghosts.unlinkAll();
     }
 
     /** Checks every mapped file before anything is injected. */
@@ -224,6 +248,10 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         boolean skip = config.isSet(SKIP_SIZE_CHECK);
         for (VmaEntry v : vmas) {
             if (!MappingKind.of(v.getKind()).fileBacked()) {
+                continue;
+            }
+            if (v.getGhost()) {
+                GhostMappings.check(pid, v);
                 continue;
             }
             Optional<MappedFileCheck.FileState> now;
@@ -239,7 +267,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     }
 
     private static void restoreOne(MemoryRestoreContext ctx, FileOpener files, SharedMemoryRestore sharedRestore,
-                                   VmaEntry v) throws CryoException {
+                                   GhostMappings ghosts, VmaEntry v) throws CryoException {
         RemoteTask task = ctx.task();
         MappingKind kind = MappingKind.of(v.getKind());
         long start = v.getStart();
@@ -258,8 +286,9 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         long offset = 0;
         if (kind.fileBacked()) {
             boolean rdwr = kind == MappingKind.FILE_SHARED
-                    && ((finalProt & PROT_WRITE) != 0 || v.getVmFlagsList().contains("mw"));
-            fd = files.open(v.getPath(), rdwr ? O_RDWR : O_RDONLY);
+                    && ((finalProt & PROT_WRITE) != 0 || v.getVmFlagsList().contains("mw") || hasPages);
+            String path = v.getGhost() ? ghosts.prepare(task.pid(), v).toString() : v.getPath();
+            fd = files.open(path, rdwr ? O_RDWR : O_RDONLY);
             offset = v.getFileOffset();
         } else if (v.getShmemKey().isEmpty()) {
             flags |= MAP_ANONYMOUS;

@@ -68,6 +68,15 @@ final class SharedMemoryDump {
         ShmemKey key = ShmemKey.of(m);
         b.setShmemKey(key.toString()).setFileOffset(m.offset()).setShmemSize(objectSize(task, m))
                 .setMemfdName(memfdName(m.name()));
+        savePages(task, sink, m, b);
+    }
+
+    /**
+     * Saves the non-zero pages of the object behind the shared mapping {@code m} (shmem, or a ghost file) that no
+     * earlier mapping of the object covered, through {@code m}, as runs of {@code b}.
+     */
+    void savePages(RemoteTask task, PageSink sink, Mapping m, VmaEntry.Builder b) throws CryoException {
+        ShmemKey key = ShmemKey.of(m);
         ObjectRanges done = saved.computeIfAbsent(key, k -> new ObjectRanges());
         List<ObjectRanges.Range> todo = done.missing(m.offset(), m.offset() + m.length());
         if (todo.isEmpty()) {

@@ -21,9 +21,14 @@ class MemoryExtensionIndexTest {
         List<String> names = Files.readAllLines(idx).stream().map(String::trim)
                 .filter(l -> !l.isEmpty() && !l.startsWith("#")).distinct().toList();
         // PF4J's processor lists a class once per extension point it implements; PF4J reads the index as a set
-        assertEquals(List.of(MemoryPluginHandler.class.getName()), names);
+        assertEquals(List.of(MemfdHandler.class.getName(), MemoryPluginHandler.class.getName()),
+                names.stream().sorted().toList());
+        dev.cryo.api.FdHandler memfd = (dev.cryo.api.FdHandler) Class.forName(MemfdHandler.class.getName())
+                .getDeclaredConstructor().newInstance();
+        assertEquals("memfd", memfd.kind());
+        assertTrue(memfd.priority() < 0, "memfd must be asked before regular-file, which claims every regular file");
 
-        Class<?> c = Class.forName(names.get(0));
+        Class<?> c = Class.forName(MemoryPluginHandler.class.getName());
         assertTrue(MemoryHandler.class.isAssignableFrom(c), c + " does not implement MemoryHandler");
         // one instance must serve both points: the shared-memory state is released by the listener methods
         assertTrue(LifecycleListener.class.isAssignableFrom(c), c + " does not implement LifecycleListener");

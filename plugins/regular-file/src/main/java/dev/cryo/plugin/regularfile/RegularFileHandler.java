@@ -10,6 +10,10 @@ import dev.cryo.api.PluginOption;
 import dev.cryo.api.RestoreCheckContext;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.GhostFiles;
+import dev.cryo.api.LifecycleEvent;
+import dev.cryo.api.LifecycleListener;
+import dev.cryo.api.ObjectDumpContext;
 import dev.cryo.api.Pid;
 import dev.cryo.api.RemoteTask;
 import dev.cryo.api.RestoreOutcome;
@@ -31,9 +35,15 @@ import static dev.cryo.plugin.regularfile.FileSyscalls.*;
  *
  * <p>Dump: {@link #probe} claims regular files, directories and the character devices {@code /dev/null},
  * {@code /dev/zero}, {@code /dev/full}, {@code /dev/random}, {@code /dev/urandom}, {@code /dev/console},
- * {@code /dev/tty*} and {@code /dev/pts/N}; {@link #collect} refuses an unlinked file
- * ({@code regular-file/DELETED_FILE}) and a terminal ({@code regular-file/TTY}: reopened by path it could belong to
- * another session at restore).
+ * {@code /dev/tty*} and {@code /dev/pts/N}; {@link #collect} refuses a terminal ({@code regular-file/TTY}: reopened
+ * by path it could belong to another session at restore), an unlinked directory or device
+ * ({@code regular-file/DELETED_FILE}) and a memfd (the {@code memory} plugin's, {@code regular-file/MEMFD}).
+ *
+ * <p>Ghost files: an unlinked regular file held as an fd has its content saved into the object table, once per
+ * file, up to {@code ghost-limit} bytes ({@link GhostFileDump}); at restore it is recreated in its directory under
+ * a temporary name, opened by every fd that held it (and mapped by the {@code memory} plugin, which follows the same
+ * {@link GhostFiles} convention), and unlinked in {@link #postRestore} while every process is still stopped
+ * ({@link GhostFileRestore}).
  *
  * <p>Restore: {@link #checkRestore} checks every file before any process exists, and {@link #restore} again just
  * before opening it ({@link FileCheck}: missing file, changed type, changed size unless
@@ -41,21 +51,30 @@ import static dev.cryo.plugin.regularfile.FileSyscalls.*;
  * chose another number, {@code lseek} when the position is not 0 — one to four injected calls. fds that shared an
  * open file description at dump (dup, fork) share it again: core restores them as duplicates of the first.
  *
- * <p>Threading: the tracer thread only, per the SPI. Stateless.
+ * <p>Threading: the tracer thread only, per the SPI. One instance serves one command; it keeps the ghost files of
+ * that dump or restore, and is also this plugin's {@link LifecycleListener} (which unlinks them).
  */
 @Extension
 @PluginOption(name = RegularFileHandler.SKIP_SIZE_CHECK, commands = PluginOption.Command.RESTORE,
         help = "Restore open files (and file mappings) even when their size changed since the dump.")
-public final class RegularFileHandler implements FdHandler {
+@PluginOption(name = GhostLimit.OPTION, shape = PluginOption.Shape.VALUE, valueHint = "SIZE",
+        valuePattern = GhostLimit.PATTERN, defaultValue = GhostLimit.DEFAULT, commands = PluginOption.Command.DUMP,
+        help = "Save the content of unlinked files held open up to SIZE bytes each (K, M, G suffixes; default 1M); "
+                + "a larger one makes the dump refuse.")
+public final class RegularFileHandler implements FdHandler, LifecycleListener {
     /** The kind written into images; also the plugin id. */
     public static final String KIND = "regular-file";
     static final String SKIP_SIZE_CHECK = "skip-file-size-check";
-    static final String DELETED = " (deleted)";
+    static final String DELETED = GhostFiles.DELETED;
+    static final String MEMFD_PREFIX = "/memfd:";
 
     private static final Set<String> CHAR_DEVICES =
             Set.of("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/console", "/dev/tty");
     /** /dev/tty1, /dev/ttyS0, /dev/ttyUSB0...; /dev/pts/3. Not /dev/ptmx or /dev/pts/ptmx (a new pty each open). */
     private static final Pattern TTYS = Pattern.compile("/dev/tty[A-Za-z]*[0-9]+|/dev/pts/[0-9]+");
+
+    private final GhostFileDump ghosts = new GhostFileDump();
+    private final GhostFileRestore ghostRestore = new GhostFileRestore();
 
     @Override
     public String kind() {
@@ -84,7 +103,55 @@ public final class RegularFileHandler implements FdHandler {
                     + " by path on restore it could belong to another session by then, so terminals are not dumped",
                     "start the program detached from the terminal, e.g. `setsid PROG </dev/null >LOG 2>&1 &`");
         }
+        if (fd.isRegular() && GhostFiles.isDeleted(fd.link()) && !path.startsWith(MEMFD_PREFIX)) {
+            long limit = GhostLimit.parse(ctx.config().value(GhostLimit.OPTION).orElse(GhostLimit.DEFAULT));
+            GhostFileDump.Owner owner = ghosts.collect(task, fd, limit);
+            return ghostEntryOf(fd, owner);
+        }
         return entryOf(task.pid(), task.comm(), fd);
+    }
+
+    static RegularFileEntry ghostEntryOf(FdInfo fd, GhostFileDump.Owner owner) {
+        return RegularFileEntry.newBuilder()
+                .setPath(GhostFiles.originalPath(fd.link()))
+                .setFlags(OpenFlags.recorded(fd.flags()))
+                .setPos(fd.pos())
+                .setSize(fd.size())
+                .setMtimeNs(fd.mtimeNs())
+                .setDev(fd.dev())
+                .setInode(fd.inode())
+                .setMode(fd.mode())
+                .setGhost(true)
+                .setUid(owner.uid())
+                .setGid(owner.gid())
+                .build();
+    }
+
+    /** Writes the content of the ghost files the fds held. */
+    @Override
+    public void dumpObjects(ObjectDumpContext ctx) throws CryoException {
+        ghosts.write(ctx.objects());
+    }
+
+    @Override
+    public void preDump(LifecycleEvent event) {
+        ghosts.reset();
+    }
+
+    @Override
+    public void preRestore(LifecycleEvent event) {
+        ghostRestore.unlinkAll();
+    }
+
+    /** Every process is rebuilt and still stopped: the ghost files lose their temporary names. */
+    @Override
+    public void postRestore(LifecycleEvent event) {
+        ghostRestore.unlinkAll();
+    }
+
+    @Override
+    public void finishRestore() {
+        ghostRestore.unlinkAll();
     }
 
     /** Refuses, before any process exists, a restore whose files are gone or changed (unless the option says). */
@@ -93,7 +160,12 @@ public final class RegularFileHandler implements FdHandler {
         boolean skip = ctx.config().isSet(SKIP_SIZE_CHECK);
         for (RestoreCheckContext.FdRecord r : ctx.fdRecords()) {
             RegularFileEntry e = r.unpack(RegularFileEntry.class);
-            check("pid " + r.pid() + " \"" + r.comm() + "\" fd " + r.fd(), e, skip);
+            String who = "pid " + r.pid() + " \"" + r.comm() + "\" fd " + r.fd();
+            if (e.getGhost()) {
+                GhostFileRestore.check(who, e);
+            } else {
+                check(who, e, skip);
+            }
         }
     }
 
@@ -108,15 +180,20 @@ public final class RegularFileHandler implements FdHandler {
         FileCheck.check(who, e, now, skipSizeCheck);
     }
 
-    /** The record of one claimed fd; refuses an unlinked file. */
+    /** The record of one claimed fd that is not a ghost file; refuses other unlinked files. */
     static RegularFileEntry entryOf(Pid pid, String comm, FdInfo fd) throws CryoException {
+        String path = stripDeleted(fd.link());
+        if (path.startsWith(MEMFD_PREFIX)) {
+            throw new CryoException(CryoException.Category.UNSUPPORTED, "regular-file/MEMFD",
+                    "dump refused: pid " + pid + " \"" + comm + "\" fd " + fd.fd() + " is the memfd "
+                            + path.substring(1) + "; memfds are dumped by the memory plugin, which did not claim it",
+                    "enable the 'memory' plugin (remove it from plugins.disabled)");
+        }
         if (fd.link().endsWith(DELETED)) {
             throw new CryoException(CryoException.Category.UNSUPPORTED, "regular-file/DELETED_FILE",
-                    "dump refused: pid " + pid + " \"" + comm + "\" fd " + fd.fd() + " is open on "
-                            + stripDeleted(fd.link()) + ", which was deleted; open but deleted files are not "
-                            + "supported yet",
-                    "let the program close fd " + fd.fd() + " (or keep the file linked until after the dump), then "
-                            + "dump again");
+                    "dump refused: pid " + pid + " \"" + comm + "\" fd " + fd.fd() + " is open on " + path
+                            + ", a " + fd.typeName() + " that was deleted; only unlinked regular files are saved",
+                    "keep " + path + " linked until after the dump, then dump again");
         }
         return RegularFileEntry.newBuilder()
                 .setPath(fd.link())
@@ -139,12 +216,17 @@ public final class RegularFileHandler implements FdHandler {
         int target = ctx.fd().value();
         String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + target;
 
-        check(who, e, ctx.config().isSet(SKIP_SIZE_CHECK)); // again: the file may have changed since checkRestore
+        String path = e.getPath();
+        if (e.getGhost()) {
+            path = ghostRestore.prepare(who, e, ctx.objects()).toString();
+        } else {
+            check(who, e, ctx.config().isSet(SKIP_SIZE_CHECK)); // again: the file may have changed since checkRestore
+        }
 
         boolean cloexec = ctx.cloexec();
         int flags = OpenFlags.forOpen(e.getFlags(), cloexec, e.getCharDevice());
-        long addr = task.putScratchString(0, e.getPath());
-        long opened = task.syscall("openat(" + e.getPath() + ", 0" + Integer.toOctalString(flags) + ") for fd "
+        long addr = task.putScratchString(0, path);
+        long opened = task.syscall("openat(" + path + ", 0" + Integer.toOctalString(flags) + ") for fd "
                 + target, Syscall.OPENAT, AT_FDCWD, addr, flags, 0);
         if (opened != target) {
             task.syscall("dup3(" + opened + ", " + target + ") for " + e.getPath(), Syscall.DUP3, opened, target,

@@ -18,7 +18,7 @@ class RegularFileExtensionIndexTest {
         Path idx = Path.of("target/classes/META-INF/extensions.idx");
         assertTrue(Files.isRegularFile(idx), "missing " + idx.toAbsolutePath() + " (PF4J annotation processor did not run)");
         List<String> names = Files.readAllLines(idx).stream().map(String::trim)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).distinct().toList();
         assertEquals(List.of(RegularFileHandler.class.getName()), names);
 
         Class<?> c = Class.forName(names.get(0));

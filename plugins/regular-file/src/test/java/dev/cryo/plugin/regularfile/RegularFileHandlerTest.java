@@ -73,23 +73,41 @@ class RegularFileHandlerTest {
     }
 
     @Test
-    void aDeletedFileIsRefusedNamingProcessFdAndPath() throws Exception {
-        Path f = Files.writeString(dir.resolve("scratch.tmp"), "data");
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-            Files.delete(f);
-            int fd = OwnFds.fdOf(f);
-            FdInfo info = OwnFds.info(fd);
-            assertTrue(info.link().endsWith(" (deleted)"), info.link());
-            assertTrue(handler.probe(info), "claimed, so that the refusal says why");
-            CryoException e = assertThrows(CryoException.class,
-                    () -> RegularFileHandler.entryOf(Pid.of(812), "nginx", info));
-            assertEquals("regular-file/DELETED_FILE", e.code());
-            assertEquals(CryoException.Category.UNSUPPORTED, e.category());
-            assertTrue(e.getMessage().contains("pid 812 \"nginx\" fd " + fd + " is open on " + f + ","),
-                    e.getMessage());
-            assertTrue(e.getMessage().contains("open but deleted files are not supported yet"), e.getMessage());
-            assertTrue(ch.isOpen());
-        }
+    void aDeletedDirectoryIsRefusedNamingProcessFdAndPath() throws Exception {
+        Path d = Files.createDirectory(dir.resolve("gone"));
+        FdInfo info = new FdInfo(TargetFd.of(7), d + " (deleted)", FdInfo.S_IFDIR | 0755, 5, 6, 0, 4096, 0,
+                OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, false, 0, 15);
+        assertTrue(handler.probe(info), "claimed, so that the refusal says why");
+        CryoException e = assertThrows(CryoException.class,
+                () -> RegularFileHandler.entryOf(Pid.of(812), "nginx", info));
+        assertEquals("regular-file/DELETED_FILE", e.code());
+        assertEquals(CryoException.Category.UNSUPPORTED, e.category());
+        assertTrue(e.getMessage().contains("pid 812 \"nginx\" fd 7 is open on " + d + ", a directory"),
+                e.getMessage());
+    }
+
+    @Test
+    void aMemfdLeftToThisPluginNamesTheMemoryPlugin() {
+        FdInfo info = new FdInfo(TargetFd.of(4), "/memfd:buf (deleted)", FdInfo.S_IFREG | 0777, 1, 2, 0, 4096, 0,
+                OpenFlags.O_RDWR, false, 0, 15);
+        CryoException e = assertThrows(CryoException.class,
+                () -> RegularFileHandler.entryOf(Pid.of(812), "nginx", info));
+        assertEquals("regular-file/MEMFD", e.code());
+        assertTrue(e.getMessage().contains("fd 4 is the memfd memfd:buf"), e.getMessage());
+        assertTrue(e.fix().contains("'memory'"), e.fix());
+    }
+
+    @Test
+    void aGhostOverTheLimitNamesFileSizeAndOption() {
+        CryoException e = assertThrows(CryoException.class, () -> GhostFileDump.checkLimit(
+                "pid 812 \"nginx\" fd 5", "/tmp/big.dat", 3_000_000, 1 << 20));
+        assertEquals("regular-file/GHOST_TOO_BIG", e.code());
+        assertTrue(e.getMessage().contains("pid 812 \"nginx\" fd 5 is open on /tmp/big.dat, which was deleted"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("3000000 bytes"), e.getMessage());
+        assertTrue(e.getMessage().contains("ghost-limit of 1048576 bytes (1M)"), e.getMessage());
+        assertTrue(e.fix().contains("--ghost-limit 3M"), e.fix());
+        assertDoesNotThrow(() -> GhostFileDump.checkLimit("x", "/tmp/f", 1 << 20, 1 << 20));
     }
 
     private static FdInfo statInfo(Path p, String link) throws Exception {
