@@ -51,10 +51,11 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  * written), page contents, one {@code mprotect} only when the final protection differs. Consecutive mappings of
  * one file share one {@code openat}. Shared memory is mapped from one memfd per object ({@link SharedMemoryRestore});
  * after restore such mappings show as {@code /memfd:cryo-shmem (deleted)} (or the memfd's own name), which a later
- * dump handles the same way. VmFlags reapplied with {@code madvise}: {@code dc} (DONTFORK) and {@code wf}
- * (WIPEONFORK) strictly; {@code hg}, {@code nh}, {@code dd} as hints whose failure is ignored (they change
- * performance or core dumps, not what the program sees). {@code nr} becomes MAP_NORESERVE, {@code gd}
- * MAP_GROWSDOWN. {@code [anon:NAME]} is renamed with {@code PR_SET_VMA} (cosmetic; failure ignored).
+ * dump handles the same way. The smaps VmFlags recorded at dump are given back as {@link VmaFlags} says: MAP_NORESERVE,
+ * MAP_GROWSDOWN and MAP_DROPPABLE at mmap (droppable memory keeps its saved data until the kernel drops it); madvise
+ * DONTFORK and WIPEONFORK strictly, HUGEPAGE, NOHUGEPAGE, DONTDUMP, MERGEABLE, SEQUENTIAL and RANDOM as hints; then
+ * mlock2 and, last, mseal.
+ * {@code [anon:NAME]} is renamed with {@code PR_SET_VMA} (cosmetic; failure ignored).
  *
  * <p>Lifetime and threading: the tracer thread only, per the SPI. One instance serves one command (a dump or a
  * restore) and keeps the shared-memory state across its processes; it is also this plugin's
@@ -247,13 +248,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         int finalProt = v.getProt();
         boolean hasPages = v.getPagesCount() > 0;
         int mapProt = hasPages ? finalProt | PROT_READ | PROT_WRITE : finalProt;
-        long flags = MAP_FIXED_NOREPLACE | (v.getShared() ? MAP_SHARED : MAP_PRIVATE);
-        if (v.getGrowsDown()) {
-            flags |= MAP_GROWSDOWN;
-        }
-        if (v.getVmFlagsList().contains("nr")) {
-            flags |= MAP_NORESERVE;
-        }
+        long flags = MAP_FIXED_NOREPLACE | VmaFlags.mapFlags(v.getVmFlagsList(), v.getShared());
         long fd = -1;
         long offset = 0;
         if (kind.fileBacked()) {
@@ -290,28 +285,33 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
             long addr = task.putScratchString(0, name);
             task.syscallRaw(Syscall.PRCTL, PR_SET_VMA, PR_SET_VMA_ANON_NAME, start, len, addr);
         }
+        lockAndSeal(task, v);
     }
 
     private static void applyVmFlags(RemoteTask task, VmaEntry v, MappingKind kind) throws CryoException {
         long start = v.getStart();
         long len = v.getEnd() - v.getStart();
-        List<String> f = v.getVmFlagsList();
-        if (f.contains("dc")) {
-            task.syscall("madvise(" + describe(v) + ", MADV_DONTFORK)", Syscall.MADVISE, start, len, MADV_DONTFORK);
+        for (VmaFlags.Advice a : VmaFlags.advices(v.getVmFlagsList(), kind)) {
+            if (a.strict()) {
+                task.syscall("madvise(" + describe(v) + ", " + a.name() + ")", Syscall.MADVISE, start, len,
+                        a.advice());
+            } else {
+                task.syscallRaw(Syscall.MADVISE, start, len, a.advice());
+            }
         }
-        if (f.contains("wf") && kind == MappingKind.ANON_PRIVATE) {
-            task.syscall("madvise(" + describe(v) + ", MADV_WIPEONFORK)", Syscall.MADVISE, start, len,
-                    MADV_WIPEONFORK);
+    }
+
+    /** mlock and mseal: after everything else was done to the mapping (a sealed one cannot be changed). */
+    private static void lockAndSeal(RemoteTask task, VmaEntry v) throws CryoException {
+        long start = v.getStart();
+        long len = v.getEnd() - v.getStart();
+        long lock = VmaFlags.mlockFlags(v.getVmFlagsList());
+        if (lock >= 0) {
+            task.syscall("mlock2(" + describe(v) + (lock != 0 ? ", MLOCK_ONFAULT)" : ")"), Syscall.MLOCK2, start, len,
+                    lock);
         }
-        // hints: a kernel without THP must not make the restore fail
-        if (f.contains("hg")) {
-            task.syscallRaw(Syscall.MADVISE, start, len, MADV_HUGEPAGE);
-        }
-        if (f.contains("nh")) {
-            task.syscallRaw(Syscall.MADVISE, start, len, MADV_NOHUGEPAGE);
-        }
-        if (f.contains("dd") && !kind.fileBacked()) {
-            task.syscallRaw(Syscall.MADVISE, start, len, MADV_DONTDUMP);
+        if (v.getVmFlagsList().contains(VmaFlags.SEALED)) {
+            task.syscall("mseal(" + describe(v) + ")", Syscall.MSEAL, start, len, 0);
         }
     }
 
