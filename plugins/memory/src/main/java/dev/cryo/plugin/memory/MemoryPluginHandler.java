@@ -12,6 +12,7 @@ import dev.cryo.api.MemoryHandler;
 import dev.cryo.api.MemoryRestoreContext;
 import dev.cryo.api.Pid;
 import dev.cryo.api.RemoteTask;
+import dev.cryo.plugin.memory.proto.GuardRun;
 import dev.cryo.plugin.memory.proto.PageRun;
 import dev.cryo.plugin.memory.proto.VmaEntry;
 import org.pf4j.Extension;
@@ -39,16 +40,19 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  * object's identity so that restore maps one memfd everywhere.
  *
  * <p>Refused at dump: a file mapping whose file was deleted, {@code memory/DELETED_FILE}; a MAP_PRIVATE mapping of
- * a memfd, {@code memory/PRIVATE_MEMFD}; SysV shared memory, {@code memory/SYSV_SHM}; a mapping without PROT_READ
- * that holds pages to save, {@code memory/UNREADABLE_PAGES} — process_vm_readv cannot read it, and a temporary
- * mprotect cannot be undone safely because {@link dev.cryo.api.PageSink#save} may read after this call returns and
- * no plugin hook runs when a dump fails. Mappings without PROT_READ and without pages (guard pages, PROT_NONE
- * reservations — the usual case) are recorded as layout only.
+ * a memfd, {@code memory/PRIVATE_MEMFD}; SysV shared memory, {@code memory/SYSV_SHM}.
+ *
+ * <p>What the kernel holds is dumped as it is, as CRIU does: pages of a mapping without PROT_READ are saved like any
+ * other (the {@link dev.cryo.api.PageSink} reads what process_vm_readv cannot through {@code /proc/PID/mem}, never
+ * changing the protection); guard regions (MADV_GUARD_INSTALL, pagemap bit 58, smaps {@code gu}) are recorded as
+ * {@code GuardRun}s without data; pages of a file mapping past the end of its file are never present and are
+ * simply not saved (they raise SIGBUS again after restore, the mapping having its dumped length).
  *
  * <h2>Restore</h2>
  * Every file mapping is checked first with {@link MappedFileCheck} (nothing injected yet when that fails). Then
  * per mapping: one {@code mmap} with MAP_FIXED_NOREPLACE at the dumped address (RW added only when pages are to be
- * written), page contents, one {@code mprotect} only when the final protection differs. Consecutive mappings of
+ * written), page contents, one {@code mprotect} only when the final protection differs, MADV_GUARD_INSTALL per
+ * guard run. Consecutive mappings of
  * one file share one {@code openat}. Shared memory is mapped from one memfd per object ({@link SharedMemoryRestore});
  * after restore such mappings show as {@code /memfd:cryo-shmem (deleted)} (or the memfd's own name), which a later
  * dump handles the same way. The smaps VmFlags recorded at dump are given back as {@link VmaFlags} says: MAP_NORESERVE,
@@ -94,10 +98,14 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
                     .setStart(m.start()).setEnd(m.end()).setProt(m.prot()).setShared(m.shared())
                     .setGrowsDown(m.vmFlags().contains("gd")).setName(m.name()).setKind(kind.proto())
                     .addAllVmFlags(m.vmFlags().stream().sorted().toList());
+            boolean guarded = m.vmFlags().contains(VmaFlags.GUARDED);
             if (kind == MappingKind.ANON_SHARED) {
                 checkNotSysV(task.pid(), task.comm(), m);
                 // the object's pages may sit in other processes' page tables only: no smaps/pagemap shortcut
                 shared.dump(task, ctx.pages(), m, b);
+                if (guarded) {
+                    addGuards(b, scan(task, m, PageRuns.guards()));
+                }
                 ctx.records().write(b.build());
                 continue;
             }
@@ -106,11 +114,13 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
                 b.setPath(m.name()).setFileOffset(m.offset()).setDev(m.dev()).setInode(m.inode())
                         .setFileSize(fileSize(task, m));
             }
+            if (guarded) {
+                // smaps counts no guard page as resident: scan even when it reports nothing
+                addGuards(b, scan(task, m, PageRuns.guards()));
+            }
             if (kind.savesPages() && usage.mayHavePages(m.start())) {
-                List<PageRuns.Run> runs = scan(task, m, kind);
-                if (!runs.isEmpty() && (m.prot() & PROT_READ) == 0) {
-                    throw unreadable(task, m, runs);
-                }
+                // pages without PROT_READ too: the sink reads what process_vm_readv cannot through /proc/PID/mem
+                List<PageRuns.Run> runs = scan(task, m, new PageRuns(kind));
                 for (PageRuns.Run run : runs) {
                     long offset = ctx.pages().save(run.start(), run.length());
                     b.addPages(PageRun.newBuilder().setStart(run.start()).setLength(run.length())
@@ -121,14 +131,10 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         }
     }
 
-    /** The refusal of a mapping without PROT_READ that holds pages to save. */
-    static CryoException unreadable(RemoteTask task, Mapping m, List<PageRuns.Run> runs) {
-        long bytes = runs.stream().mapToLong(PageRuns.Run::length).sum();
-        return new CryoException(CryoException.Category.UNSUPPORTED, "memory/UNREADABLE_PAGES",
-                "dump refused: pid " + task.pid() + " \"" + task.comm() + "\" mapping " + m + " holds "
-                        + bytes / PAGE_SIZE + " pages with data but is not readable (no PROT_READ); such pages "
-                        + "cannot be saved yet",
-                "make the mapping readable (mprotect PROT_READ) before dumping, or dump while it holds no data");
+    private static void addGuards(VmaEntry.Builder b, List<PageRuns.Run> guards) {
+        for (PageRuns.Run g : guards) {
+            b.addGuards(GuardRun.newBuilder().setStart(g.start()).setLength(g.length()));
+        }
     }
 
     /** Refuses SysV shared memory: the segment (key, shmid, permissions) would have to be recreated. */
@@ -176,8 +182,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         }
     }
 
-    private static List<PageRuns.Run> scan(RemoteTask task, Mapping m, MappingKind kind) throws CryoException {
-        PageRuns runs = new PageRuns(kind);
+    private static List<PageRuns.Run> scan(RemoteTask task, Mapping m, PageRuns runs) throws CryoException {
         for (long at = m.start(); at < m.end(); at += SCAN_CHUNK) {
             long to = Math.min(m.end(), at + SCAN_CHUNK);
             runs.add(task.pagemap(at, to), at);
@@ -278,6 +283,11 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         }
         if (mapProt != finalProt) {
             task.syscall("mprotect(" + describe(v) + ")", Syscall.MPROTECT, start, len, finalProt);
+        }
+        for (GuardRun g : v.getGuardsList()) { // before mlock: a locked range takes no guard
+            task.syscall(String.format("madvise(%x-%x of %s, MADV_GUARD_INSTALL)", g.getStart(),
+                    g.getStart() + g.getLength(), describe(v)), Syscall.MADVISE, g.getStart(), g.getLength(),
+                    MADV_GUARD_INSTALL);
         }
         applyVmFlags(task, v, kind);
         if (kind == MappingKind.ANON_PRIVATE && v.getName().startsWith("[anon:") && v.getName().endsWith("]")) {

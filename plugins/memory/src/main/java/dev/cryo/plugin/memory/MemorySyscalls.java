@@ -46,6 +46,8 @@ final class MemorySyscalls {
     static final long PM_PRESENT = 1L << 63;
     static final long PM_SWAPPED = 1L << 62;
     static final long PM_FILE = 1L << 61;
+    /** Kernel 6.14+: the page is a guard region (MADV_GUARD_INSTALL); such an entry also has {@link #PM_SWAPPED}. */
+    static final long PM_GUARD = 1L << 58;
 
     private MemorySyscalls() {
     }
