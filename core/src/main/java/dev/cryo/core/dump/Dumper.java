@@ -173,6 +173,7 @@ public final class Dumper {
                 p.prepareInjection();
             }
             TreeLayout.check(tree);
+            CloneSharing.check(tree);
             stats.end();
             stats.counts().setProcesses(tree.processes.size()).setThreads(tasks);
             FileLockDump.collect(tree, config);
