@@ -40,7 +40,8 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  * object's identity so that restore maps one memfd everywhere.
  *
  * <p>Refused at dump: a file mapping whose file was deleted, {@code memory/DELETED_FILE}; a MAP_PRIVATE mapping of
- * a memfd, {@code memory/PRIVATE_MEMFD}; SysV shared memory, {@code memory/SYSV_SHM}.
+ * a memfd, {@code memory/PRIVATE_MEMFD}; SysV shared memory, {@code memory/SYSV_SHM}; hugetlb memory,
+ * {@code memory/HUGETLB}.
  *
  * <p>What the kernel holds is dumped as it is, as CRIU does: pages of a mapping without PROT_READ are saved like any
  * other (the {@link dev.cryo.api.PageSink} reads what process_vm_readv cannot through {@code /proc/PID/mem}, never
@@ -93,6 +94,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         RemoteTask task = ctx.task();
         SmapsUsage usage = SmapsUsage.read(task.procDir().resolve("smaps"));
         for (Mapping m : mappings) {
+            checkNotHugetlb(task.pid(), task.comm(), m);
             MappingKind kind = MappingKind.of(m);
             VmaEntry.Builder b = VmaEntry.newBuilder()
                     .setStart(m.start()).setEnd(m.end()).setProt(m.prot()).setShared(m.shared())
@@ -134,6 +136,20 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     private static void addGuards(VmaEntry.Builder b, List<PageRuns.Run> guards) {
         for (PageRuns.Run g : guards) {
             b.addGuards(GuardRun.newBuilder().setStart(g.start()).setLength(g.length()));
+        }
+    }
+
+    /**
+     * Refuses hugetlb memory (MAP_HUGETLB, {@code /anon_hugepage}, hugetlbfs files; smaps {@code ht}): its pages come
+     * from the reserved huge page pool and would have to be mapped again from it with their page size.
+     */
+    static void checkNotHugetlb(Pid pid, String comm, Mapping m) throws CryoException {
+        if (m.vmFlags().contains("ht")) {
+            throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/HUGETLB",
+                    String.format("dump refused: pid %s \"%s\" maps %x-%x %s; hugetlb memory is not supported", pid,
+                            comm, m.start(), m.end(), m.name().isEmpty() ? "(MAP_HUGETLB)" : m.name()),
+                    "use transparent huge pages (madvise MADV_HUGEPAGE) instead of MAP_HUGETLB/hugetlbfs, or unmap "
+                            + "the hugetlb memory before dumping");
         }
     }
 
