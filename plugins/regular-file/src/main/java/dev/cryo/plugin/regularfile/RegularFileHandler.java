@@ -29,7 +29,8 @@ import static dev.cryo.plugin.regularfile.FileSyscalls.*;
  * The {@code regular-file} handler: fds on regular files, directories (opendir) and well-known character
  * devices, reopened by path at restore with the dumped flags and position.
  *
- * <p>Dump: {@link #probe} claims regular files, directories and the character devices {@code /dev/null},
+ * <p>Dump: {@link #probe} claims regular files, directories, O_PATH fds on symbolic links (reopened with
+ * O_PATH|O_NOFOLLOW) and the character devices {@code /dev/null},
  * {@code /dev/zero}, {@code /dev/full}, {@code /dev/random}, {@code /dev/urandom}, {@code /dev/console},
  * {@code /dev/tty*} and {@code /dev/pts/N}; {@link #collect} refuses an unlinked file
  * ({@code regular-file/DELETED_FILE}) and a terminal ({@code regular-file/TTY}: reopened by path it could belong to
@@ -64,10 +65,15 @@ public final class RegularFileHandler implements FdHandler {
 
     @Override
     public boolean probe(FdInfo fd) {
-        if (fd.isRegular() || fd.isDirectory()) {
+        if (fd.isRegular() || fd.isDirectory() || isSymlinkPath(fd)) {
             return true;
         }
         return fd.isCharDevice() && isKnownCharDevice(stripDeleted(fd.link()));
+    }
+
+    /** An O_PATH|O_NOFOLLOW fd on a symbolic link itself (the only way to hold one). */
+    static boolean isSymlinkPath(FdInfo fd) {
+        return (fd.mode() & FdInfo.S_IFMT) == OpenFlags.S_IFLNK && (fd.flags() & OpenFlags.O_PATH) != 0;
     }
 
     static boolean isKnownCharDevice(String path) {
@@ -100,7 +106,7 @@ public final class RegularFileHandler implements FdHandler {
     private static void check(String who, RegularFileEntry e, boolean skipSizeCheck) throws CryoException {
         Optional<FileCheck.FileState> now;
         try {
-            now = FileCheck.FileState.of(Path.of(e.getPath()));
+            now = FileCheck.FileState.of(Path.of(e.getPath()), (e.getMode() & FdInfo.S_IFMT) == OpenFlags.S_IFLNK);
         } catch (IOException | RuntimeException ex) {
             throw new CryoException(CryoException.Category.KERNEL, "regular-file/STAT_FAILED",
                     "restore failed: stat of " + e.getPath() + " for " + who + " failed: " + ex, null, ex);
@@ -141,6 +147,9 @@ public final class RegularFileHandler implements FdHandler {
 
         boolean cloexec = ctx.cloexec();
         int flags = OpenFlags.forOpen(e.getFlags(), cloexec, e.getCharDevice());
+        if ((e.getMode() & FdInfo.S_IFMT) == OpenFlags.S_IFLNK) {
+            flags |= OpenFlags.O_NOFOLLOW; // the link itself, never what it points to
+        }
         long addr = task.putScratchString(0, e.getPath());
         long opened = task.syscall("openat(" + e.getPath() + ", 0" + Integer.toOctalString(flags) + ") for fd "
                 + target, Syscall.OPENAT, AT_FDCWD, addr, flags, 0);
