@@ -3,7 +3,7 @@
  * attributes; on SIGUSR2 every one of them checks itself (the threads and the child on request, through a shared
  * page) and main prints one `VERDICT PASS|FAIL` for all.
  *
- *   main     child subreaper, THP disabled, oom_score_adj 321, nice 7, timer slack 123456, personality
+ *   main     child subreaper, THP disabled, KSM for all memory (PR_SET_MEMORY_MERGE), oom_score_adj 321, nice 7, timer slack 123456, personality
  *            ADDR_NO_RANDOMIZE, CAP_SYS_BOOT dropped from the bounding set, CAP_NET_ADMIN dropped from effective;
  *            reverse: no parent-death signal, no no_new_privs, securebits 0, no ambient capability
  *   idle     (thread) SCHED_IDLE, timer slack 777777, CAP_CHOWN also dropped from effective (this thread only)
@@ -11,7 +11,7 @@
  *   child    uid 1000/1001/1002 fsuid 1000, gid 2000/2001/2002 fsgid 2000, groups 4242 4343, permitted
  *            NET_RAW KILL NET_BIND_SERVICE, effective NET_RAW KILL, inheritable and ambient NET_RAW, securebits
  *            KEEP_CAPS, parent-death signal SIGUSR1, no_new_privs, SCHED_BATCH nice 3, oom_score_adj 500;
- *            reverse: THP enabled again, not a subreaper
+ *            reverse: THP enabled again, no KSM for all memory, not a subreaper
  * When main dies the child gets SIGUSR1 and prints `PDEATH sig=10`, then exits.
  * With `rootpdeath` main sets a parent-death signal too (a dump must refuse it).
  * Prints `READY pid=<pid> child=<pid> idle=<tid> fifo=<tid>`, `tick N`, `VERDICT PASS|FAIL`.
@@ -29,6 +29,11 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
+
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67
+#define PR_GET_MEMORY_MERGE 68
+#endif
 
 #ifndef SCHED_RESET_ON_FORK
 #define SCHED_RESET_ON_FORK 0x40000000
@@ -109,6 +114,7 @@ static void check_main(struct verdict *v) {
     pid_t tid = (pid_t) syscall(SYS_gettid);
     if (subreaper() != 1) fail(v, "main: not a child subreaper");
     if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) != 1) fail(v, "main: THP disable is %d", prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0));
+    if (prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0) != 1) fail(v, "main: memory merge is %d", prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0));
     if (oom_score_adj() != 321) fail(v, "main: oom_score_adj %d", oom_score_adj());
     if (nice_of(tid) != 7) fail(v, "main: nice %d", nice_of(tid));
     if (sched_getscheduler(0) != SCHED_OTHER) fail(v, "main: policy %d", sched_getscheduler(0));
@@ -175,6 +181,7 @@ static void check_child(struct verdict *v) {
     if (pdeath() != SIGUSR1) fail(v, "child: parent-death signal %d", pdeath());
     if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) fail(v, "child: no_new_privs lost");
     if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) != 0) fail(v, "child: THP disabled (was enabled again)");
+    if (prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0) != 0) fail(v, "child: memory merge is on (was turned off)");
     if (subreaper() != 0) fail(v, "child: became a subreaper");
     if (oom_score_adj() != 500) fail(v, "child: oom_score_adj %d", oom_score_adj());
     if (sched_getscheduler(0) != SCHED_BATCH) fail(v, "child: policy %d", sched_getscheduler(0));
@@ -227,6 +234,7 @@ static void on_pdeath(int sig) {
 static void run_child(void) {
     install(SIGUSR1, on_pdeath);
     if (prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0) != 0) die("THP enable");
+    if (prctl(PR_SET_MEMORY_MERGE, 0, 0, 0, 0) != 0) die("PR_SET_MEMORY_MERGE 0");
     set_oom_score_adj("500");
     struct sched_param sp = {0};
     if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0) die("SCHED_BATCH");
@@ -269,6 +277,7 @@ int main(int argc, char **argv) {
     if (sh == MAP_FAILED) die("mmap");
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) die("subreaper");
     if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) die("THP disable");
+    if (prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0) != 0) die("PR_SET_MEMORY_MERGE 1");
     if (prctl(PR_CAPBSET_DROP, CAP_SYS_BOOT, 0, 0, 0) != 0) die("PR_CAPBSET_DROP");
     pid_t pid = real_getpid();
     pid_t child = fork();

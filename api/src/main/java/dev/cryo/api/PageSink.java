@@ -2,7 +2,8 @@ package dev.cryo.api;
 
 /**
  * The raw pages file of one process during dump. Ranges are read from the task with process_vm_readv in large
- * batches into direct buffers and streamed to the file; a plugin calls {@link #save} per contiguous run of
+ * batches into direct buffers and streamed to the file (pages the task itself cannot read, without PROT_READ, are
+ * read through {@code /proc/PID/mem}, which the tracer may read whatever the protection); a plugin calls {@link #save} per contiguous run of
  * pages it wants kept and records the returned offset.
  *
  * @since 1.0.0

@@ -97,7 +97,11 @@ public enum Syscall {
     /** @since 1.1.0 */
     FCHMODAT,
     /** @since 1.1.0 */
-    FCHOWNAT;
+    FCHOWNAT,
+    /** @since 1.1.0, added with the memory plugin's mlocked mappings */
+    MLOCK2,
+    /** @since 1.1.0, added with the memory plugin's sealed mappings (kernel 6.10+) */
+    MSEAL;
 
     /** @return the name as in the man page, e.g. {@code epoll_ctl} */
     public String callName() {

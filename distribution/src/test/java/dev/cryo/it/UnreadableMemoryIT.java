@@ -1,7 +1,6 @@
 package dev.cryo.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -11,29 +10,63 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A mapping without PROT_READ that holds data cannot be dumped yet (process_vm_readv cannot read it, and a
- * temporary mprotect could not be undone when a dump fails): the dump is refused, naming the mapping, and the
- * process is left exactly as it was — same mappings, same protections, same content.
+ * Memory that process_vm_readv cannot read is dumped as the kernel holds it, as CRIU does ({@code
+ * unreadable_memory.c}, {@code shm_single.c protnone}): PROT_NONE pages holding data (private anonymous, a
+ * copy-on-write page of a private file mapping, shared memory) are read through /proc/PID/mem and come back with
+ * their protection; guard regions (MADV_GUARD_INSTALL) come back as guard regions, still faulting; pages of a file
+ * mapping past the end of its file still raise SIGBUS. The restored programs check all of it themselves. A dump with
+ * {@code -R} leaves the process exactly as it was (same mappings, same protections).
  */
 class UnreadableMemoryIT extends WithTestBed {
+    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
-    void protNoneRegionWithDataIsRefusedAndTheProcessIsLeftAsItWas() throws IOException {
+    void protNoneDataGuardRegionsAndPagesPastEndOfFileComeBackAsTheKernelHeldThem() {
+        Workload w = bed.workloads().start("unreadable_memory");
+        w.awaitNewTicks(2);
+        w.assertVerifyPass();
+        Path image = bed.dumpAndAwaitGone(w);
+
+        long mark = w.log().size();
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        String verdict = r.assertVerifyPass();
+        assertTrue(verdict.contains("verifies=2"), "the restored memory is not the dumped one: " + verdict);
+
+        // the restored process holds the same kinds of memory: dump and restore it once more
+        mark = w.log().size();
+        Path again = bed.dumpAndAwaitGone(r);
+        Cryo.await(rc).assertExit(KILLED);
+        RunningCryo rc2 = bed.cryo().restoreInBackground(again);
+        Workload r2 = bed.awaitRestoredRoot(rc2, w);
+        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        verdict = r2.assertVerifyPass();
+        assertTrue(verdict.contains("verifies=3"), verdict);
+        r2.kill();
+        Cryo.await(rc2).assertExit(KILLED);
+    }
+
+    @Test
+    void protNoneDataNextToSharedMemoryIsDumpedWithoutTouchingTheProcess() throws IOException {
         Workload w = bed.workloads().start("shm_single", "protnone");
-        long protnone = Long.decode(w.ready("protnone"));
         w.awaitNewTicks(2);
         w.assertVerifyPass();
         Path maps = Path.of("/proc", Long.toString(w.pid()), "maps");
         List<String> before = Files.readAllLines(maps);
 
-        Path image = bed.newImageDir();
-        CryoResult r = bed.cryo().dump(w.pid(), image).assertExit(CryoResult.UNSUPPORTED)
-                .assertStderrMentions("memory/UNREADABLE_PAGES", Long.toHexString(protnone), "PROT_READ")
-                .assertStderrNamesPid(w.pid());
-        assertTrue(w.isAlive(), w + " did not survive the refused dump: " + r.describe());
-        assertFalse(Files.exists(image.resolve("inventory.img")), "a refused dump left an inventory in " + image);
-        assertEquals(before, Files.readAllLines(maps), "the refused dump changed the mappings of " + w);
+        bed.cryo().dump(w.pid(), bed.newImageDir(), "-R").assertOk();
+        assertTrue(w.isAlive(), w + " did not survive dump -R");
+        assertEquals(before, Files.readAllLines(maps), "dump -R changed the mappings of " + w);
         w.awaitNewTicks(2);
         w.assertVerifyPass();
+
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        String verdict = r.assertVerifyPass();
+        assertTrue(verdict.contains("verifies=3"), verdict);
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
     }
 }

@@ -20,6 +20,10 @@ import java.nio.ByteBuffer;
  * a buffer the CPU cache still holds is written to the page cache much faster (512 MiB: 0.08 s with 8 MiB
  * batches, 0.2-0.5 s with 32 MiB ones on the development machine), and cryo's memory stays small. The heap never
  * holds page data.
+ *
+ * <p>process_vm_readv stops at the first page the task could not read itself (no PROT_READ); the rest of that batch
+ * is read with one pread of {@code /proc/TID/mem} per range ({@link #readRest}: the kernel reads it with FOLL_FORCE for
+ * the tracer, which CRIU relies on for PROT_NONE memory), so the task's protections are never changed.
  */
 final class BatchedPageSink implements PageSink, AutoCloseable {
     static final int BATCH_BYTES = PageBuffers.MAX_BYTES;
@@ -42,6 +46,8 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
     private int filled;
     private long nextOffset;
     private long savedBytes;
+    /** {@code /proc/TID/mem}, opened at the first range process_vm_readv cannot read; -1 before. */
+    private int memFd = -1;
 
     /**
      * @param buffers    {@value #BUFFERS} slots, shared by the sinks of one dump (one sink at a time)
@@ -92,10 +98,12 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         localIov.putLong(8, filled);
         long n = LibC.INSTANCE.process_vm_readv(tracee.tid(), localIov.address(), 1, remoteIov.address(), iovCount, 0);
         if (n != filled) {
-            String why = n < 0 ? Errors.describe(LibC.errno()) : "short read of " + n + " of " + filled + " bytes";
-            throw new CryoException(Category.KERNEL, "core/MEMORY_READ", "process_vm_readv of " + iovCount
-                    + " page ranges from 0x" + Long.toHexString(remoteIov.getLong(0)) + " of " + tracee.who()
-                    + " failed: " + why);
+            if (n < 0 && LibC.errno() != Errors.EFAULT) {
+                throw new CryoException(Category.KERNEL, "core/MEMORY_READ", "process_vm_readv of " + iovCount
+                        + " page ranges from 0x" + Long.toHexString(remoteIov.getLong(0)) + " of " + tracee.who()
+                        + " failed: " + Errors.describe(LibC.errno()));
+            }
+            readRest(Tracee.address(batch), Math.max(n, 0));
         }
         batch.limit(filled);
         writes[current] = fileWriter.submit(() -> {
@@ -105,6 +113,42 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         current = (current + 1) % BUFFERS;
         iovCount = 0;
         filled = 0;
+    }
+
+    /**
+     * Reads the queued ranges from byte {@code done} of the batch on through {@code /proc/TID/mem}: process_vm_readv
+     * stopped there (a range without PROT_READ). Short or failed reads are errors: the plugin only queues pages
+     * pagemap showed present or swapped.
+     */
+    private void readRest(long local, long done) throws CryoException {
+        LibC c = LibC.INSTANCE;
+        if (memFd < 0) {
+            String path = "/proc/" + tracee.tid() + "/mem";
+            memFd = c.open(path, 0 /* O_RDONLY */ | 02000000 /* O_CLOEXEC */);
+            if (memFd < 0) {
+                throw new CryoException(Category.KERNEL, "core/MEMORY_READ", "open(" + path + ") to read the pages "
+                        + "of " + tracee.who() + " that process_vm_readv cannot read failed: "
+                        + Errors.describe(LibC.errno()));
+            }
+        }
+        long at = 0;
+        for (int i = 0; i < iovCount; i++) {
+            long addr = remoteIov.getLong(i * 16L);
+            long len = remoteIov.getLong(i * 16L + 8);
+            if (at + len > done) {
+                for (long off = Math.max(0, done - at); off < len; ) {
+                    long r = c.pread(memFd, local + at + off, len - off, addr + off);
+                    if (r <= 0) {
+                        String why = r < 0 ? Errors.describe(LibC.errno()) : "end of file";
+                        throw new CryoException(Category.KERNEL, "core/MEMORY_READ", "reading " + (len - off)
+                                + " bytes at 0x" + Long.toHexString(addr + off) + " of " + tracee.who()
+                                + " (process_vm_readv could not) from /proc/" + tracee.tid() + "/mem failed: " + why);
+                    }
+                    off += r;
+                }
+            }
+            at += len;
+        }
     }
 
     /** Waits until the buffer's previous batch is in the file; a write failure surfaces here. */
@@ -160,6 +204,10 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
                 if (writes[i] != null) {
                     writes[i].cancel(false);   // after a failure: nothing more of this file is written
                 }
+            }
+            if (memFd >= 0) {
+                LibC.INSTANCE.close(memFd);
+                memFd = -1;
             }
         }
     }

@@ -244,6 +244,7 @@ public final class Dumper {
             }
             FrozenTree frozen = tree;
             attempt(() -> TreeLayout.check(frozen));
+            attempt(() -> CloneSharing.check(frozen));
             stats.end();
             stats.counts().setProcesses(tree.processes.size()).setThreads(tasks);
             attempt(() -> FileLockDump.collect(frozen, config));

@@ -26,6 +26,7 @@ import java.util.Set;
 final class FdOwners {
     static final int F_GETSIG = 11;
     static final int F_GETOWN_EX = 16;
+    static final int O_PATH = 010000000;
     static final int O_ASYNC = 020000;
     static final int F_OWNER_TID = 0;
     static final int F_OWNER_PID = 1;
@@ -45,6 +46,9 @@ final class FdOwners {
 
     /** @return the owner record of fd {@code fd} of {@code task}, empty when no owner, signal or O_ASYNC is set */
     Optional<FdOwnerEntry> read(LiveTask task, FdInfo fd) throws CryoException {
+        if ((fd.flags() & O_PATH) != 0) {
+            return Optional.empty(); // an O_PATH fd takes no fcntl owner, signal or O_ASYNC (EBADF)
+        }
         int type;
         int owner;
         int signal;

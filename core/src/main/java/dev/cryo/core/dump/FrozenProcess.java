@@ -84,7 +84,7 @@ final class FrozenProcess {
     }
 
     /**
-     * Prepares injection: reads the layout, finds a syscall instruction in the vdso, maps cryo's scratch area.
+     * Prepares injection: reads the layout, finds a syscall instruction (in the vdso, else in another executable mapping), maps cryo's scratch area.
      * The layout is read before the scratch area exists, so the scratch area is never dumped.
      */
     void prepareInjection() throws CryoException {
@@ -93,7 +93,7 @@ final class FrozenProcess {
         }
         stat = ProcFs.stat(pid);
         maps = ProcFs.maps(pid);
-        long insn = SyscallSite.findInVdso(leader().tracee, maps);
+        long insn = SyscallSite.find(leader().tracee, maps);
         for (FrozenThread t : threads) {
             t.tracee.setSyscallInsn(insn);
         }

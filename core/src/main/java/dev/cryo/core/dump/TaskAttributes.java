@@ -24,7 +24,8 @@ import java.util.Map;
  * {@code TaskAttributesRestore} and {@code CredentialsRestore}):
  * <ul>
  * <li>per process: child subreaper ({@code prctl(PR_GET_CHILD_SUBREAPER)}, injected), THP disable
- * ({@code prctl(PR_GET_THP_DISABLE)}, injected: it is a flag of the mm), {@code /proc/PID/oom_score_adj};</li>
+ * ({@code prctl(PR_GET_THP_DISABLE)}, injected: it is a flag of the mm), {@code /proc/PID/oom_score_adj}, KSM for
+ * every mapping ({@code prctl(PR_SET_MEMORY_MERGE)}: {@code ksm_merge_any} of {@code /proc/PID/ksm_stat});</li>
  * <li>per thread, where the kernel keeps them: credentials and capability sets ({@code /proc/PID/task/TID/status}),
  * securebits, parent-death signal and timer slack ({@code prctl}, injected into that thread), scheduling policy,
  * priority and nice ({@code sched_getattr(TID)} from cryo), no_new_privs, personality.</li>
@@ -45,7 +46,20 @@ final class TaskAttributes {
         long thp = leader.injectChecked("prctl(PR_GET_THP_DISABLE)", Sys.PRCTL, Sys.PR_GET_THP_DISABLE, 0, 0, 0, 0);
         int oom = Integer.parseInt(ProcFs.readTrimmed(ProcFs.dir(p.pid).resolve("oom_score_adj")));
         return ProcessAttrsEntry.newBuilder().setChildSubreaper(readInt(p, scratch) != 0).setThpDisable((int) thp)
-                .setOomScoreAdj(oom).build();
+                .setOomScoreAdj(oom).setMemoryMerge(mergeAny(p.pid)).build();
+    }
+
+    /** @return whether the process asked KSM for all its memory; {@code false} on a kernel without KSM */
+    static boolean mergeAny(int pid) {
+        try {
+            return parseMergeAny(java.nio.file.Files.readString(ProcFs.dir(pid).resolve("ksm_stat")));
+        } catch (java.io.IOException e) {
+            return false; // no ksm_stat: CONFIG_KSM is off, nothing can have been asked
+        }
+    }
+
+    static boolean parseMergeAny(String ksmStat) {
+        return ksmStat.lines().anyMatch(l -> l.replace(" ", "").equals("ksm_merge_any:yes"));
     }
 
     static ThreadAttrsEntry thread(FrozenProcess p, Tracee t, long scratch) throws CryoException {

@@ -12,15 +12,56 @@ public final class SyscallSite {
     private SyscallSite() {
     }
 
-    /** @return the address of a {@code 0f 05} in the task's {@code [vdso]} */
-    public static long findInVdso(Tracee tracee, List<Mapping> maps) throws CryoException {
+    /** Bytes of an executable mapping read at a time while looking for a syscall instruction. */
+    static final int CHUNK = 64 * 1024;
+
+    /**
+     * @return the address of a {@code 0f 05} in the task's {@code [vdso]}, or, when the program unmapped its vdso,
+     *         in another executable mapping it holds (file mappings first: libc's text has hundreds). The bytes need
+     *         not start an instruction of the program: cryo points {@code rip} at them. Nothing is written.
+     */
+    public static long find(Tracee tracee, List<Mapping> maps) throws CryoException {
         for (Mapping m : maps) {
             if (m.name().equals("[vdso]")) {
                 return m.start() + offsetInVdso(tracee, m);
             }
         }
-        throw new CryoException(Category.KERNEL, "core/NO_VDSO", tracee.who() + " has no [vdso] mapping; cryo"
-                + " needs it to run system calls inside the process");
+        List<Mapping> exec = new java.util.ArrayList<>();
+        for (Mapping m : maps) {
+            if ((m.prot() & (Mapping.PROT_EXEC | Mapping.PROT_READ)) == (Mapping.PROT_EXEC | Mapping.PROT_READ)
+                    && !m.kernelSpecial()) {
+                exec.add(m);
+            }
+        }
+        exec.sort(java.util.Comparator.comparing(m -> !m.fileBacked()));
+        ByteBuffer b = ByteBuffer.allocateDirect(CHUNK);
+        for (Mapping m : exec) {
+            // chunks overlap by one byte so that an instruction across a chunk boundary is found
+            for (long at = m.start(); at < m.end() - 1; at += CHUNK - 1) {
+                int len = (int) Math.min(CHUNK, m.end() - at);
+                b.clear().limit(len);
+                if (tracee.readMemory(at, Tracee.address(b), len) != len) {
+                    break; // unreadable (e.g. execute-only): try the next mapping
+                }
+                int i = indexOfSyscall(b, len);
+                if (i >= 0) {
+                    return at + i;
+                }
+            }
+        }
+        throw new CryoException(Category.UNSUPPORTED, "core/NO_SYSCALL_INSN", "dump refused: " + tracee.who()
+                + " has no [vdso] mapping and no readable executable mapping holding a syscall instruction (0f 05);"
+                + " cryo needs one to run system calls inside the process", "dump the process before it unmaps its"
+                + " vdso");
+    }
+
+    static int indexOfSyscall(ByteBuffer b, int len) {
+        for (int i = 0; i + 1 < len; i++) {
+            if (b.get(i) == 0x0f && b.get(i + 1) == 0x05) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** @return the offset of the first {@code 0f 05} inside the vdso mapping {@code vdso} */

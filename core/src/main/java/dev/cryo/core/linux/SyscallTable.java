@@ -99,6 +99,8 @@ public final class SyscallTable {
             case PPOLL -> 271;
             case FCHMODAT -> 268;
             case FCHOWNAT -> 260;
+            case MLOCK2 -> 325;
+            case MSEAL -> 462;
         };
     }
 

@@ -88,7 +88,10 @@ final class ProcessRebuilder {
         moveKernelAreas();
     }
 
-    /** Moves [vvar], [vvar_vclock], [vdso] to their dumped addresses (glibc caches pointers into the vdso). */
+    /**
+     * Moves [vvar], [vvar_vclock], [vdso] to their dumped addresses (glibc caches pointers into the vdso); one the
+     * process did not have at dump is unmapped.
+     */
     private void moveKernelAreas() throws CryoException {
         List<Mapping> current = ProcFs.mapsOnly(pid);
         MmEntry mm = core.getMm();
@@ -102,7 +105,13 @@ final class ProcessRebuilder {
             if (to == null && from == null) {
                 continue;
             }
-            if (to == null || from == null || from.length() != to.getEnd() - to.getStart()) {
+            if (to == null) {
+                // the program had unmapped it (a process without [vdso]): so has the restored one; cryo injects
+                // through its scratch area's syscall instruction meanwhile
+                task.syscall("munmap(" + name + ", absent at dump)", Sys.MUNMAP, from.start(), from.length());
+                continue;
+            }
+            if (from == null || from.length() != to.getEnd() - to.getStart()) {
                 throw new CryoException(Category.CONFLICT, "core/KERNEL_AREAS", "cannot restore pid " + pid + ": "
                         + name + " is " + (from == null ? "absent" : from.length() + " bytes") + " here but "
                         + (to == null ? "was absent" : (to.getEnd() - to.getStart()) + " bytes") + " at dump",
@@ -296,9 +305,10 @@ final class ProcessRebuilder {
         // while the scratch area and the threads' injection sites still exist
         InterruptedCalls calls = InterruptedCalls.rebuild(task, threads, core.getThreadsList(), data);
         SpecialVmaEntry vdso = core.getMm().getSpecialsList().stream().filter(v -> v.getName().equals("[vdso]"))
-                .findFirst().orElseThrow(() -> new CryoException(Category.IMAGE, "core/NO_VDSO",
-                        "the image of pid " + pid + " records no [vdso]"));
-        tracee.setSyscallInsn(vdso.getStart() + creator.vdsoSyscallOffset());
+                .findFirst().orElse(null);
+        // without a vdso (unmapped by the program) the scratch area unmaps itself: the single-step trap comes at the
+        // syscall's exit, before any instruction is fetched from the unmapped page
+        tracee.setSyscallInsn(vdso != null ? vdso.getStart() + creator.vdsoSyscallOffset() : creator.scratchCode());
         task.syscall("munmap(scratch)", Sys.MUNMAP, creator.scratchCode(), ProcessCreator.SCRATCH_SIZE);
 
         for (ThreadCoreEntry thread : core.getThreadsList()) {

@@ -32,7 +32,7 @@ final class TaskAttributesRestore {
     private TaskAttributesRestore() {
     }
 
-    /** Child subreaper and THP disable (prctl in the process), oom_score_adj (written by cryo). */
+    /** Child subreaper, THP disable and KSM for every mapping (prctl in the process), oom_score_adj (written by cryo). */
     static void process(LiveTask task, ProcessAttrsEntry a) throws CryoException {
         if (a.getChildSubreaper()) {
             task.syscall("prctl(PR_SET_CHILD_SUBREAPER, 1)", Sys.PRCTL, Sys.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -40,6 +40,9 @@ final class TaskAttributesRestore {
         if (a.getThpDisable() != 0) {
             task.syscall("prctl(PR_SET_THP_DISABLE, 1, " + (a.getThpDisable() & ~1) + ")", Sys.PRCTL,
                     Sys.PR_SET_THP_DISABLE, 1, a.getThpDisable() & ~1, 0, 0);
+        }
+        if (a.getMemoryMerge()) {
+            task.syscall("prctl(PR_SET_MEMORY_MERGE, 1)", Sys.PRCTL, Sys.PR_SET_MEMORY_MERGE, 1, 0, 0, 0);
         }
         Path oom = task.procDir().resolve("oom_score_adj");
         try {

@@ -43,4 +43,13 @@ class TaskAttributesTest {
         assertEquals(java.util.List.of(4242, 4343), c.getGroupsList());
         assertEquals(0, TaskAttributes.creds(Map.of("Uid", "0 0 0 0", "Gid", "0 0 0 0")).getGroupsCount());
     }
+
+    @Test
+    void ksmMergeAnyFromKsmStat() {
+        String off = "ksm_rmap_items 0\nksm_zero_pages 0\nksm_merging_pages 0\nksm_process_profit 0\n"
+                + "ksm_merge_any: no\nksm_mergeable: no\n";
+        assertFalse(TaskAttributes.parseMergeAny(off));
+        assertTrue(TaskAttributes.parseMergeAny(off.replace("ksm_merge_any: no", "ksm_merge_any: yes")));
+        assertFalse(TaskAttributes.parseMergeAny("ksm_rmap_items 0\n"), "a kernel before 6.6 prints no such line");
+    }
 }

@@ -76,4 +76,27 @@ class ProcFsParseTest {
         assertEquals(Set.of("rd", "mr", "mw", "me", "dw", "sd"), f.get(0x55d0c0a00000L));
         assertTrue(f.get(0x7ffd8a1e0000L).contains("gd"));
     }
+
+    /** Lines as kernel 6.18 prints them: droppable (dp), guard regions (gu), sealed (sl), locked on fault, KSM. */
+    @Test
+    void smapsVmFlagsOfKernel618() {
+        Map<Long, Set<String>> f = ProcFs.parseSmapsFlags("""
+                7fbdcf86d000-7fbdcf871000 rw-p 00000000 00:00 0
+                Locked:               16 kB
+                VmFlags: rd wr mr mw me lo lf ac
+                7fbdcf871000-7fbdcf875000 rw-p 00000000 00:00 0
+                VmFlags: rd wr mr mw me gu ac sl
+                7fbdcf879000-7fbdcf87d000 rw-p 00000000 00:00 0
+                VmFlags: rd wr mr mw me nr wf dd dp
+                7fbdcf885000-7fbdcf889000 rw-p 00000000 00:00 0
+                VmFlags: rd wr mr mw me ac mg
+                ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
+                VmFlags: ex
+                """);
+        assertEquals(Set.of("rd", "wr", "mr", "mw", "me", "lo", "lf", "ac"), f.get(0x7fbdcf86d000L));
+        assertEquals(Set.of("rd", "wr", "mr", "mw", "me", "gu", "ac", "sl"), f.get(0x7fbdcf871000L));
+        assertEquals(Set.of("rd", "wr", "mr", "mw", "me", "nr", "wf", "dd", "dp"), f.get(0x7fbdcf879000L));
+        assertTrue(f.get(0x7fbdcf885000L).contains("mg"));
+        assertEquals(Set.of("ex"), f.get(0xffffffffff600000L));
+    }
 }

@@ -84,9 +84,12 @@ public enum MappingKind {
     /**
      * Whether the page described by one {@code /proc/PID/pagemap} entry is saved.
      *
-     * @param entry bit 63 present, 62 swapped, 61 file page or shared anonymous
+     * @param entry bit 63 present, 62 swapped, 61 file page or shared anonymous, 58 guard region (never kept)
      */
     public boolean keeps(long entry) {
+        if ((entry & MemorySyscalls.PM_GUARD) != 0) {
+            return false; // a guard marker: no data, it faults (see PageRuns#guards)
+        }
         boolean inMemory = (entry & (MemorySyscalls.PM_PRESENT | MemorySyscalls.PM_SWAPPED)) != 0;
         return switch (this) {
             case ANON_PRIVATE, ANON_SHARED -> inMemory;

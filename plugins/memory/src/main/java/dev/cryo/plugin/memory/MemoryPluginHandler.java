@@ -12,6 +12,7 @@ import dev.cryo.api.MemoryHandler;
 import dev.cryo.api.MemoryRestoreContext;
 import dev.cryo.api.Pid;
 import dev.cryo.api.RemoteTask;
+import dev.cryo.plugin.memory.proto.GuardRun;
 import dev.cryo.plugin.memory.proto.PageRun;
 import dev.cryo.plugin.memory.proto.VmaEntry;
 import org.pf4j.Extension;
@@ -41,23 +42,28 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  * <p>MAP_SHARED mappings of regular files that were unlinked (ghost files) are saved and recreated with
  * {@link GhostMappings}, as one file with the {@code regular-file} plugin's fds on it.
  *
- * <p>Refused at dump: a MAP_PRIVATE mapping of a file that was deleted, {@code memory/DELETED_FILE}; a MAP_PRIVATE mapping of
- * a memfd, {@code memory/PRIVATE_MEMFD}; SysV shared memory, {@code memory/SYSV_SHM}; a mapping without PROT_READ
- * that holds pages to save, {@code memory/UNREADABLE_PAGES} — process_vm_readv cannot read it, and a temporary
- * mprotect cannot be undone safely because {@link dev.cryo.api.PageSink#save} may read after this call returns and
- * no plugin hook runs when a dump fails. Mappings without PROT_READ and without pages (guard pages, PROT_NONE
- * reservations — the usual case) are recorded as layout only.
+ * <p>Refused at dump: a MAP_PRIVATE mapping of a file that was deleted, {@code memory/DELETED_FILE}; a MAP_PRIVATE
+ * mapping of a memfd, {@code memory/PRIVATE_MEMFD}; SysV shared memory, {@code memory/SYSV_SHM}; hugetlb memory,
+ * {@code memory/HUGETLB}.
+ *
+ * <p>What the kernel holds is dumped as it is, as CRIU does: pages of a mapping without PROT_READ are saved like any
+ * other (the {@link dev.cryo.api.PageSink} reads what process_vm_readv cannot through {@code /proc/PID/mem}, never
+ * changing the protection); guard regions (MADV_GUARD_INSTALL, pagemap bit 58, smaps {@code gu}) are recorded as
+ * {@code GuardRun}s without data; pages of a file mapping past the end of its file are never present and are
+ * simply not saved (they raise SIGBUS again after restore, the mapping having its dumped length).
  *
  * <h2>Restore</h2>
  * Every file mapping is checked first with {@link MappedFileCheck} (nothing injected yet when that fails). Then
  * per mapping: one {@code mmap} with MAP_FIXED_NOREPLACE at the dumped address (RW added only when pages are to be
- * written), page contents, one {@code mprotect} only when the final protection differs. Consecutive mappings of
+ * written), page contents, one {@code mprotect} only when the final protection differs, MADV_GUARD_INSTALL per
+ * guard run. Consecutive mappings of
  * one file share one {@code openat}. Shared memory is mapped from one memfd per object ({@link SharedMemoryRestore});
  * after restore such mappings show as {@code /memfd:cryo-shmem (deleted)} (or the memfd's own name), which a later
- * dump handles the same way. VmFlags reapplied with {@code madvise}: {@code dc} (DONTFORK) and {@code wf}
- * (WIPEONFORK) strictly; {@code hg}, {@code nh}, {@code dd} as hints whose failure is ignored (they change
- * performance or core dumps, not what the program sees). {@code nr} becomes MAP_NORESERVE, {@code gd}
- * MAP_GROWSDOWN. {@code [anon:NAME]} is renamed with {@code PR_SET_VMA} (cosmetic; failure ignored).
+ * dump handles the same way. The smaps VmFlags recorded at dump are given back as {@link VmaFlags} says: MAP_NORESERVE,
+ * MAP_GROWSDOWN and MAP_DROPPABLE at mmap (droppable memory keeps its saved data until the kernel drops it); madvise
+ * DONTFORK and WIPEONFORK strictly, HUGEPAGE, NOHUGEPAGE, DONTDUMP, MERGEABLE, SEQUENTIAL and RANDOM as hints; then
+ * mlock2 and, last, mseal.
+ * {@code [anon:NAME]} is renamed with {@code PR_SET_VMA} (cosmetic; failure ignored).
  *
  * <p>Lifetime and threading: the tracer thread only, per the SPI. One instance serves one command (a dump or a
  * restore) and keeps the shared-memory state across its processes; it is also this plugin's
@@ -93,15 +99,20 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         RemoteTask task = ctx.task();
         SmapsUsage usage = SmapsUsage.read(task.procDir().resolve("smaps"));
         for (Mapping m : mappings) {
+            checkNotHugetlb(task.pid(), task.comm(), m);
             MappingKind kind = MappingKind.of(m);
             VmaEntry.Builder b = VmaEntry.newBuilder()
                     .setStart(m.start()).setEnd(m.end()).setProt(m.prot()).setShared(m.shared())
                     .setGrowsDown(m.vmFlags().contains("gd")).setName(m.name()).setKind(kind.proto())
                     .addAllVmFlags(m.vmFlags().stream().sorted().toList());
+            boolean guarded = m.vmFlags().contains(VmaFlags.GUARDED);
             if (kind == MappingKind.ANON_SHARED) {
                 checkNotSysV(task.pid(), task.comm(), m);
                 // the object's pages may sit in other processes' page tables only: no smaps/pagemap shortcut
                 shared.dump(task, ctx.pages(), m, b);
+                if (guarded) {
+                    addGuards(b, scan(task, m, PageRuns.guards()));
+                }
                 ctx.records().write(b.build());
                 continue;
             }
@@ -116,11 +127,13 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
                 b.setPath(m.name()).setFileOffset(m.offset()).setDev(m.dev()).setInode(m.inode())
                         .setFileSize(fileSize(task, m));
             }
+            if (guarded) {
+                // smaps counts no guard page as resident: scan even when it reports nothing
+                addGuards(b, scan(task, m, PageRuns.guards()));
+            }
             if (kind.savesPages() && usage.mayHavePages(m.start())) {
-                List<PageRuns.Run> runs = scan(task, m, kind);
-                if (!runs.isEmpty() && (m.prot() & PROT_READ) == 0) {
-                    throw unreadable(task, m, runs);
-                }
+                // pages without PROT_READ too: the sink reads what process_vm_readv cannot through /proc/PID/mem
+                List<PageRuns.Run> runs = scan(task, m, new PageRuns(kind));
                 for (PageRuns.Run run : runs) {
                     long offset = ctx.pages().save(run.start(), run.length());
                     b.addPages(PageRun.newBuilder().setStart(run.start()).setLength(run.length())
@@ -131,14 +144,24 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         }
     }
 
-    /** The refusal of a mapping without PROT_READ that holds pages to save. */
-    static CryoException unreadable(RemoteTask task, Mapping m, List<PageRuns.Run> runs) {
-        long bytes = runs.stream().mapToLong(PageRuns.Run::length).sum();
-        return new CryoException(CryoException.Category.UNSUPPORTED, "memory/UNREADABLE_PAGES",
-                "dump refused: pid " + task.pid() + " \"" + task.comm() + "\" mapping " + m + " holds "
-                        + bytes / PAGE_SIZE + " pages with data but is not readable (no PROT_READ); such pages "
-                        + "cannot be saved yet",
-                "make the mapping readable (mprotect PROT_READ) before dumping, or dump while it holds no data");
+    private static void addGuards(VmaEntry.Builder b, List<PageRuns.Run> guards) {
+        for (PageRuns.Run g : guards) {
+            b.addGuards(GuardRun.newBuilder().setStart(g.start()).setLength(g.length()));
+        }
+    }
+
+    /**
+     * Refuses hugetlb memory (MAP_HUGETLB, {@code /anon_hugepage}, hugetlbfs files; smaps {@code ht}): its pages come
+     * from the reserved huge page pool and would have to be mapped again from it with their page size.
+     */
+    static void checkNotHugetlb(Pid pid, String comm, Mapping m) throws CryoException {
+        if (m.vmFlags().contains("ht")) {
+            throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/HUGETLB",
+                    String.format("dump refused: pid %s \"%s\" maps %x-%x %s; hugetlb memory is not supported", pid,
+                            comm, m.start(), m.end(), m.name().isEmpty() ? "(MAP_HUGETLB)" : m.name()),
+                    "use transparent huge pages (madvise MADV_HUGEPAGE) instead of MAP_HUGETLB/hugetlbfs, or unmap "
+                            + "the hugetlb memory before dumping");
+        }
     }
 
     /** Refuses SysV shared memory: the segment (key, shmid, permissions) would have to be recreated. */
@@ -186,8 +209,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         }
     }
 
-    private static List<PageRuns.Run> scan(RemoteTask task, Mapping m, MappingKind kind) throws CryoException {
-        PageRuns runs = new PageRuns(kind);
+    private static List<PageRuns.Run> scan(RemoteTask task, Mapping m, PageRuns runs) throws CryoException {
         for (long at = m.start(); at < m.end(); at += SCAN_CHUNK) {
             long to = Math.min(m.end(), at + SCAN_CHUNK);
             runs.add(task.pagemap(at, to), at);
@@ -275,13 +297,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         int finalProt = v.getProt();
         boolean hasPages = v.getPagesCount() > 0;
         int mapProt = hasPages ? finalProt | PROT_READ | PROT_WRITE : finalProt;
-        long flags = MAP_FIXED_NOREPLACE | (v.getShared() ? MAP_SHARED : MAP_PRIVATE);
-        if (v.getGrowsDown()) {
-            flags |= MAP_GROWSDOWN;
-        }
-        if (v.getVmFlagsList().contains("nr")) {
-            flags |= MAP_NORESERVE;
-        }
+        long flags = MAP_FIXED_NOREPLACE | VmaFlags.mapFlags(v.getVmFlagsList(), v.getShared());
         long fd = -1;
         long offset = 0;
         if (kind.fileBacked()) {
@@ -313,34 +329,44 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         if (mapProt != finalProt) {
             task.syscall("mprotect(" + describe(v) + ")", Syscall.MPROTECT, start, len, finalProt);
         }
+        for (GuardRun g : v.getGuardsList()) { // before mlock: a locked range takes no guard
+            task.syscall(String.format("madvise(%x-%x of %s, MADV_GUARD_INSTALL)", g.getStart(),
+                    g.getStart() + g.getLength(), describe(v)), Syscall.MADVISE, g.getStart(), g.getLength(),
+                    MADV_GUARD_INSTALL);
+        }
         applyVmFlags(task, v, kind);
         if (kind == MappingKind.ANON_PRIVATE && v.getName().startsWith("[anon:") && v.getName().endsWith("]")) {
             String name = v.getName().substring("[anon:".length(), v.getName().length() - 1);
             long addr = task.putScratchString(0, name);
             task.syscallRaw(Syscall.PRCTL, PR_SET_VMA, PR_SET_VMA_ANON_NAME, start, len, addr);
         }
+        lockAndSeal(task, v);
     }
 
     private static void applyVmFlags(RemoteTask task, VmaEntry v, MappingKind kind) throws CryoException {
         long start = v.getStart();
         long len = v.getEnd() - v.getStart();
-        List<String> f = v.getVmFlagsList();
-        if (f.contains("dc")) {
-            task.syscall("madvise(" + describe(v) + ", MADV_DONTFORK)", Syscall.MADVISE, start, len, MADV_DONTFORK);
+        for (VmaFlags.Advice a : VmaFlags.advices(v.getVmFlagsList(), kind)) {
+            if (a.strict()) {
+                task.syscall("madvise(" + describe(v) + ", " + a.name() + ")", Syscall.MADVISE, start, len,
+                        a.advice());
+            } else {
+                task.syscallRaw(Syscall.MADVISE, start, len, a.advice());
+            }
         }
-        if (f.contains("wf") && kind == MappingKind.ANON_PRIVATE) {
-            task.syscall("madvise(" + describe(v) + ", MADV_WIPEONFORK)", Syscall.MADVISE, start, len,
-                    MADV_WIPEONFORK);
+    }
+
+    /** mlock and mseal: after everything else was done to the mapping (a sealed one cannot be changed). */
+    private static void lockAndSeal(RemoteTask task, VmaEntry v) throws CryoException {
+        long start = v.getStart();
+        long len = v.getEnd() - v.getStart();
+        long lock = VmaFlags.mlockFlags(v.getVmFlagsList());
+        if (lock >= 0) {
+            task.syscall("mlock2(" + describe(v) + (lock != 0 ? ", MLOCK_ONFAULT)" : ")"), Syscall.MLOCK2, start, len,
+                    lock);
         }
-        // hints: a kernel without THP must not make the restore fail
-        if (f.contains("hg")) {
-            task.syscallRaw(Syscall.MADVISE, start, len, MADV_HUGEPAGE);
-        }
-        if (f.contains("nh")) {
-            task.syscallRaw(Syscall.MADVISE, start, len, MADV_NOHUGEPAGE);
-        }
-        if (f.contains("dd") && !kind.fileBacked()) {
-            task.syscallRaw(Syscall.MADVISE, start, len, MADV_DONTDUMP);
+        if (v.getVmFlagsList().contains(VmaFlags.SEALED)) {
+            task.syscall("mseal(" + describe(v) + ")", Syscall.MSEAL, start, len, 0);
         }
     }
 

@@ -14,6 +14,8 @@ final class MemorySyscalls {
 
     static final long MAP_SHARED = 0x01;
     static final long MAP_PRIVATE = 0x02;
+    /** A mapping type of its own (kernel 6.11+): private anonymous memory the kernel may drop under pressure. */
+    static final long MAP_DROPPABLE = 0x08;
     static final long MAP_ANONYMOUS = 0x20;
     static final long MAP_GROWSDOWN = 0x0100;
     static final long MAP_NORESERVE = 0x4000;
@@ -24,11 +26,18 @@ final class MemorySyscalls {
     static final long O_RDWR = 2;
     static final long O_CLOEXEC = 02000000;
 
+    static final int MADV_RANDOM = 1;
+    static final int MADV_SEQUENTIAL = 2;
     static final int MADV_DONTFORK = 10;
+    static final int MADV_MERGEABLE = 12;
     static final int MADV_HUGEPAGE = 14;
     static final int MADV_NOHUGEPAGE = 15;
     static final int MADV_DONTDUMP = 16;
     static final int MADV_WIPEONFORK = 18;
+    /** Kernel 6.13+: the pages of the range fault with SIGSEGV until MADV_GUARD_REMOVE. */
+    static final int MADV_GUARD_INSTALL = 102;
+
+    static final long MLOCK_ONFAULT = 1;
 
     static final long PR_SET_VMA = 0x53564d41;
     static final long PR_SET_VMA_ANON_NAME = 0;
@@ -37,6 +46,8 @@ final class MemorySyscalls {
     static final long PM_PRESENT = 1L << 63;
     static final long PM_SWAPPED = 1L << 62;
     static final long PM_FILE = 1L << 61;
+    /** Kernel 6.14+: the page is a guard region (MADV_GUARD_INSTALL); such an entry also has {@link #PM_SWAPPED}. */
+    static final long PM_GUARD = 1L << 58;
 
     private MemorySyscalls() {
     }

@@ -16,13 +16,22 @@ public final class PageRuns {
         }
     }
 
-    private final MappingKind kind;
+    private final java.util.function.LongPredicate keep;
     private final List<Run> runs = new ArrayList<>();
     private long runStart = -1;
     private long runEnd = -1;
 
     public PageRuns(MappingKind kind) {
-        this.kind = kind;
+        this.keep = kind::keeps;
+    }
+
+    private PageRuns(java.util.function.LongPredicate keep) {
+        this.keep = keep;
+    }
+
+    /** @return runs of the guard-region pages (pagemap bit 58): no data, reinstalled with MADV_GUARD_INSTALL */
+    public static PageRuns guards() {
+        return new PageRuns(e -> (e & MemorySyscalls.PM_GUARD) != 0);
     }
 
     /** The runs of one mapping whose pagemap was read in one piece starting at address {@code start}. */
@@ -39,7 +48,7 @@ public final class PageRuns {
     public void add(long[] entries, long chunkStart) {
         long page = MemorySyscalls.PAGE_SIZE;
         for (int i = 0; i < entries.length; i++) {
-            if (kind.keeps(entries[i])) {
+            if (keep.test(entries[i])) {
                 addPage(chunkStart + i * page);
             }
         }

@@ -61,8 +61,7 @@ final class SharedMemoryDump {
      * Fills the shmem fields of {@code b} for the shared mapping {@code m} and saves the object pages it is the first
      * to cover.
      *
-     * @throws CryoException UNSUPPORTED {@code memory/UNREADABLE_PAGES} when those pages hold data but the mapping
-     *                       has no PROT_READ; KERNEL when the object cannot be read
+     * @throws CryoException KERNEL when the object cannot be read
      */
     void dump(RemoteTask task, PageSink sink, Mapping m, VmaEntry.Builder b) throws CryoException {
         ShmemKey key = ShmemKey.of(m);
@@ -90,9 +89,6 @@ final class SharedMemoryDump {
             for (ObjectRanges.Range r : todo) {
                 List<PageRuns.Run> runs = ShmemContent.nonZeroRuns(reader, m.start(), m.offset(), r.from(), r.to(),
                         buffer);
-                if (!runs.isEmpty() && !readable) {
-                    throw MemoryPluginHandler.unreadable(task, m, runs);
-                }
                 for (PageRuns.Run run : runs) {
                     long offset = sink.save(run.start(), run.length());
                     b.addPages(PageRun.newBuilder().setStart(run.start()).setLength(run.length())

@@ -26,6 +26,21 @@ class PageRunsTest {
             PM_PRESENT | PFN,            // 7 anonymous page, last
     };
 
+    /** A guard marker as kernel 6.18 shows it: "swapped" plus bit 58, with the marker in the low bits. */
+    static final long GUARD = 0x440000000000009fL;
+
+    @Test
+    void guardPagesAreNeverSavedButCollectedApart() {
+        long[] entries = {PM_PRESENT | PFN, GUARD, GUARD, 0, PM_PRESENT | PFN, GUARD};
+        for (MappingKind k : MappingKind.values()) {
+            assertEquals(k == MappingKind.FILE_SHARED ? List.of() : List.of(run(0, 1), run(4, 1)),
+                    PageRuns.compute(entries, BASE, k), k.toString());
+        }
+        PageRuns guards = PageRuns.guards();
+        guards.add(entries, BASE);
+        assertEquals(List.of(run(1, 2), run(5, 1)), guards.finish());
+    }
+
     @Test
     void anonymousPrivateKeepsPresentAndSwappedPages() {
         assertEquals(List.of(run(0, 1), run(2, 4), run(7, 1)), PageRuns.compute(MIXED, BASE, MappingKind.ANON_PRIVATE));

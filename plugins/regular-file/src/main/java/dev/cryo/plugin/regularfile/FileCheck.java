@@ -21,10 +21,17 @@ public final class FileCheck {
     public record FileState(int mode, long size) {
         /** @return the state of {@code path} (following symlinks), empty when it does not exist */
         public static Optional<FileState> of(Path path) throws IOException {
-            if (!Files.exists(path)) {
+            return of(path, false);
+        }
+
+        /** @return the state of {@code path} itself when {@code noFollow} (a symlink is a symlink), else followed */
+        public static Optional<FileState> of(Path path, boolean noFollow) throws IOException {
+            java.nio.file.LinkOption[] how = noFollow ? new java.nio.file.LinkOption[]{
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS} : new java.nio.file.LinkOption[0];
+            if (!Files.exists(path, how)) {
                 return Optional.empty();
             }
-            Map<String, Object> a = Files.readAttributes(path, "unix:mode,size");
+            Map<String, Object> a = Files.readAttributes(path, "unix:mode,size", how);
             return Optional.of(new FileState((Integer) a.get("mode"), (Long) a.get("size")));
         }
     }
@@ -71,6 +78,7 @@ public final class FileCheck {
             case FdInfo.S_IFCHR -> "character device";
             case FdInfo.S_IFIFO -> "fifo";
             case FdInfo.S_IFSOCK -> "socket";
+            case OpenFlags.S_IFLNK -> "symbolic link";
             default -> "file of type 0" + Integer.toOctalString(type);
         };
     }

@@ -22,6 +22,8 @@ public final class OpenFlags {
     public static final int O_NOATIME = 01000000;
     public static final int O_CLOEXEC = 02000000;
     public static final int O_PATH = 010000000;
+    /** File type of a symbolic link (st_mode); an fd on one is always O_PATH|O_NOFOLLOW. */
+    public static final int S_IFLNK = 0120000;
 
     /** Flags that act only at open time (or are fd flags) and must not be replayed: O_TRUNC would empty the file. */
     static final int OPEN_TIME_ONLY = O_CLOEXEC | O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY;
@@ -41,6 +43,9 @@ public final class OpenFlags {
      */
     public static int forOpen(int recorded, boolean cloexec, boolean charDevice) {
         int f = recorded & ~OPEN_TIME_ONLY;
+        if ((f & O_PATH) != 0) {
+            f &= O_PATH | O_NOFOLLOW | O_DIRECTORY; // what the kernel keeps of an O_PATH open (fdinfo shows more)
+        }
         if (cloexec) {
             f |= O_CLOEXEC;
         }

@@ -33,7 +33,8 @@ import static dev.cryo.plugin.regularfile.FileSyscalls.*;
  * The {@code regular-file} handler: fds on regular files, directories (opendir) and well-known character
  * devices, reopened by path at restore with the dumped flags and position.
  *
- * <p>Dump: {@link #probe} claims regular files, directories and the character devices {@code /dev/null},
+ * <p>Dump: {@link #probe} claims regular files, directories, O_PATH fds on symbolic links (reopened with
+ * O_PATH|O_NOFOLLOW) and the character devices {@code /dev/null},
  * {@code /dev/zero}, {@code /dev/full}, {@code /dev/random}, {@code /dev/urandom}, {@code /dev/console},
  * {@code /dev/tty*} and {@code /dev/pts/N}; {@link #collect} refuses a terminal ({@code regular-file/TTY}: reopened
  * by path it could belong to another session at restore), an unlinked directory or device
@@ -83,10 +84,15 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
 
     @Override
     public boolean probe(FdInfo fd) {
-        if (fd.isRegular() || fd.isDirectory()) {
+        if (fd.isRegular() || fd.isDirectory() || isSymlinkPath(fd)) {
             return true;
         }
         return fd.isCharDevice() && isKnownCharDevice(stripDeleted(fd.link()));
+    }
+
+    /** An O_PATH|O_NOFOLLOW fd on a symbolic link itself (the only way to hold one). */
+    static boolean isSymlinkPath(FdInfo fd) {
+        return (fd.mode() & FdInfo.S_IFMT) == OpenFlags.S_IFLNK && (fd.flags() & OpenFlags.O_PATH) != 0;
     }
 
     static boolean isKnownCharDevice(String path) {
@@ -172,7 +178,7 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
     private static void check(String who, RegularFileEntry e, boolean skipSizeCheck) throws CryoException {
         Optional<FileCheck.FileState> now;
         try {
-            now = FileCheck.FileState.of(Path.of(e.getPath()));
+            now = FileCheck.FileState.of(Path.of(e.getPath()), (e.getMode() & FdInfo.S_IFMT) == OpenFlags.S_IFLNK);
         } catch (IOException | RuntimeException ex) {
             throw new CryoException(CryoException.Category.KERNEL, "regular-file/STAT_FAILED",
                     "restore failed: stat of " + e.getPath() + " for " + who + " failed: " + ex, null, ex);
@@ -225,6 +231,9 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
 
         boolean cloexec = ctx.cloexec();
         int flags = OpenFlags.forOpen(e.getFlags(), cloexec, e.getCharDevice());
+        if ((e.getMode() & FdInfo.S_IFMT) == OpenFlags.S_IFLNK) {
+            flags |= OpenFlags.O_NOFOLLOW; // the link itself, never what it points to
+        }
         long addr = task.putScratchString(0, path);
         long opened = task.syscall("openat(" + path + ", 0" + Integer.toOctalString(flags) + ") for fd "
                 + target, Syscall.OPENAT, AT_FDCWD, addr, flags, 0);

@@ -34,4 +34,11 @@ class OpenFlagsTest {
         assertFalse(needsSeek(O_RDWR, true, 100));
         assertFalse(needsSeek(O_PATH, false, 100));
     }
+
+    @Test
+    void anOpathOpenKeepsOnlyWhatTheKernelKeeps() {
+        // fdinfo of open("link", O_PATH|O_NOFOLLOW|O_CLOEXEC): 012400000
+        assertEquals(O_PATH | O_NOFOLLOW | O_CLOEXEC, forOpen(recorded(012400000), true, false));
+        assertEquals(O_PATH | O_DIRECTORY, forOpen(O_PATH | O_DIRECTORY | O_LARGEFILE, false, false));
+    }
 }

@@ -1,0 +1,51 @@
+package dev.cryo.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A process that unmapped its [vdso] ({@code no_vdso.c}): cryo injects through a syscall instruction of another
+ * executable mapping (libc's text), writing nothing into the process; {@code dump -R} leaves its mappings as they
+ * were; the restored process has no [vdso] either, its memory intact, and dumps and restores again.
+ */
+class NoVdsoIT extends WithTestBed {
+    private static final int KILLED = 128 + ProcessControl.SIGKILL;
+
+    @Test
+    void aProcessWithoutVdsoIsDumpedAndRestoredWithoutOne() throws IOException {
+        Workload w = bed.workloads().start("no_vdso");
+        w.awaitNewTicks(2);
+        w.assertVerifyPass();
+        Path maps = Path.of("/proc", Long.toString(w.pid()), "maps");
+        List<String> before = Files.readAllLines(maps);
+        bed.cryo().dump(w.pid(), bed.newImageDir(), "-R").assertOk();
+        assertEquals(before, Files.readAllLines(maps), "dump -R changed the mappings of " + w);
+        w.awaitNewTicks(2);
+        w.assertVerifyPass();
+
+        Path image = bed.dumpAndAwaitGone(w);
+        long mark = w.log().size();
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        String verdict = r.assertVerifyPass();
+        assertTrue(verdict.contains("verifies=3"), verdict);
+
+        mark = w.log().size();
+        Path again = bed.dumpAndAwaitGone(r);
+        Cryo.await(rc).assertExit(KILLED);
+        RunningCryo rc2 = bed.cryo().restoreInBackground(again);
+        Workload r2 = bed.awaitRestoredRoot(rc2, w);
+        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        verdict = r2.assertVerifyPass();
+        assertTrue(verdict.contains("verifies=4"), verdict);
+        r2.kill();
+        Cryo.await(rc2).assertExit(KILLED);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.cryo.it;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * O_PATH fds ({@code opath_fds.c}): one on a symbolic link itself (O_PATH|O_NOFOLLOW) comes back on the link, not on
+ * what it points to, and one on the followed link comes back on the target file; the restored program checks type,
+ * link content, inode and flags itself.
+ */
+class OpathIT extends WithTestBed {
+    private static final int KILLED = 128 + ProcessControl.SIGKILL;
+
+    @Test
+    void anOpathFdOnASymlinkStaysOnTheLink() {
+        Workload w = bed.workloads().start("opath_fds");
+        w.assertVerifyPass();
+        java.nio.file.Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        r.assertVerifyPass();
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+}
