@@ -9,7 +9,8 @@
  *     the block was lost;
  *   - a child process blocks SIGTERM and waits in read(2) on a command pipe (an -ERESTARTSYS restart) with a
  *     small heap of its own.
- * Every process records its open fds (readlink of /proc/self/fd/N) at start. On SIGUSR2 the main thread checks its
+ * Every process records its open fds (readlink of /proc/self/fd/N) at start (a pipe is compared by kind: a
+ * restore gives it a new inode). On SIGUSR2 the main thread checks its
  * heap checksum, both masks, that the second thread still advances and never saw EINTR, its fds, that it is not
  * traced (TracerPid 0); it asks the child over the pipe, which checks the same of itself; then prints
  * `VERDICT PASS|FAIL`. Prints `READY pid=<pid> child=<pid> thread=<tid> heapsum=<hex>`.
@@ -54,6 +55,13 @@ static void list_fds(struct fdset *s) {
     closedir(d);
 }
 
+/* Same path; for a pipe or socket ("pipe:[ino]"), the same kind: a restore makes new inodes. */
+static int same_file(const char *a, const char *b) {
+    const char *ka = strstr(a, ":["), *kb = strstr(b, ":[");
+    if (ka && kb) return ka - a == kb - b && strncmp(a, b, (size_t) (ka - a)) == 0;
+    return strcmp(a, b) == 0;
+}
+
 static void check_fds(struct verdict *v, const char *who, const struct fdset *before) {
     struct fdset now;
     list_fds(&now);
@@ -63,7 +71,7 @@ static void check_fds(struct verdict *v, const char *who, const struct fdset *be
         for (int j = 0; j < now.n; j++) {
             if (now.fd[j] == before->fd[i]) {
                 found = 1;
-                if (strcmp(now.target[j], before->target[i]) != 0)
+                if (!same_file(now.target[j], before->target[i]))
                     fail(v, "%s fd %d is %s, was %s", who, before->fd[i], now.target[j], before->target[i]);
             }
         }
