@@ -33,11 +33,15 @@ JNIEXPORT jint JNICALL FN(errno0)(JNIEnv *env, jclass cls) {
 }
 
 JNIEXPORT jint JNICALL FN(abiVersion)(JNIEnv *env, jclass cls) {
-    return 1;
+    return 2;
 }
 
 JNIEXPORT jlong JNICALL FN(address)(JNIEnv *env, jclass cls, jobject buffer) {
     return (jlong) (*env)->GetDirectBufferAddress(env, buffer);
+}
+
+JNIEXPORT jobject JNICALL FN(wrap)(JNIEnv *env, jclass cls, jlong address, jlong length) {
+    return (*env)->NewDirectByteBuffer(env, (void *) address, length);
 }
 
 JNIEXPORT jlong JNICALL FN(ptrace)(JNIEnv *env, jobject self, jint request, jint pid, jlong addr, jlong data) {

@@ -7,6 +7,7 @@ import dev.cryo.core.KernelCheck;
 import dev.cryo.core.PipelineStats;
 import dev.cryo.core.config.CryoConfig;
 import dev.cryo.core.dump.Dumper;
+import dev.cryo.core.image.ImageVerifier;
 import dev.cryo.core.image.proto.StatsEntry;
 import dev.cryo.core.linux.KernelProbe;
 import picocli.CommandLine.Command;
@@ -37,7 +38,10 @@ import java.util.Map;
                     + "lets the tree run on exactly as before. It lists EVERY reason a dump would be refused, each "
                     + "with the pid, the fd or object and the fix, and exits 3; or says that a dump would succeed, "
                     + "with the command line to use, and exits 0. Give the options you mean to dump with "
-                    + "(--ext-unix-sk, --external, --file-locks...): they are checked too."})
+                    + "(--ext-unix-sk, --external, --file-locks...): they are checked too.",
+            "",
+            "With --images -D DIR: check every file of the image in DIR (inventory, record checksums, the checksum of "
+                    + "every page) without restoring it; exits 0 when intact, else 6."})
 final class CheckCommand extends CryoSubcommand {
     @picocli.CommandLine.Mixin
     OutputOption output;
@@ -53,8 +57,22 @@ final class CheckCommand extends CryoSubcommand {
     @Option(names = "--file-locks", description = "As on dump: the file locks the tree holds will be recorded.")
     boolean fileLocks;
 
+    @Option(names = "--images", description = "Check the image given with -D instead of the kernel: every file "
+            + "(inventory, record checksums, the checksum of every page) without restoring it; exits 0 when intact, "
+            + "else 6.")
+    boolean images;
+
+    @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR", description = "Image directory (with --images).")
+    Path dir;
+
     @Override
     public Integer call() throws CryoException {
+        if (dir != null && !images) {
+            throw usage("cli/MISSING_OPTION", "-D " + dir + " given without --images", "cryo check --images -D " + dir);
+        }
+        if (images) {
+            return checkImages();
+        }
         CryoConfig config = loadConfig();
         if (config.value("tree").isEmpty()) {
             return kernel();
@@ -186,5 +204,22 @@ final class CheckCommand extends CryoSubcommand {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    private Integer checkImages() throws CryoException {
+        if (dir == null) {
+            throw usage("cli/MISSING_OPTION", "--images needs the image directory", "cryo check --images -D DIR");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        Path image = path(dir.toString());
+        List<ImageVerifier.FileCheck> checks = ImageVerifier.verify(image, c -> {
+            out.printf("OK      %-24s %s%n", c.file(), c.describe());
+            out.flush();
+        });
+        long pages = checks.stream().filter(c -> !c.type().hasRecords()).mapToLong(ImageVerifier.FileCheck::count)
+                .sum();
+        out.printf("image %s is intact: %d files, %d pages%n", image, checks.size(), pages);
+        out.flush();
+        return ExitCodes.OK;
     }
 }

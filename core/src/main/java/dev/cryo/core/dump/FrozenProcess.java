@@ -2,6 +2,7 @@ package dev.cryo.core.dump;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.Mapping;
+import dev.cryo.core.linux.HealingTrampoline;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.LiveTask;
 import dev.cryo.core.linux.ProcFs;
@@ -13,10 +14,12 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * One process of a frozen tree: every thread seized and stopped, every signal blocked while cryo works, and what
- * must be undone to let it go exactly as it was (cryo's scratch mapping, registers, signal masks).
+ * One process of a frozen tree: every thread seized and stopped, parked on a {@link HealingTrampoline} (every signal
+ * blocked) while cryo injects calls, and what must be undone to let it go exactly as it was (cryo's scratch mapping,
+ * registers, signal masks). Should cryo die at any point, every thread gets its own context back by itself.
  */
 final class FrozenProcess {
     private static final Logger LOG = LoggerFactory.getLogger(FrozenProcess.class);
@@ -41,6 +44,12 @@ final class FrozenProcess {
     ProcFs.Stat stat;
     List<Mapping> maps;
     long scratch;
+    /** Bytes of the scratch mapping: {@link #SCRATCH_SIZE} of data, then one trampoline per thread. */
+    long scratchSize;
+    /** Where the leader parks in the vdso's padding while the scratch mapping does not exist; 0: no room. */
+    private long vdsoSlot;
+    /** Whether the vdso's padding holds a trampoline. */
+    private boolean vdsoDirty;
     LiveTask task;
     /** Locks the process holds, filled by {@link FileLockDump} (only with --file-locks). */
     final List<dev.cryo.core.image.proto.FileLockEntry> fileLocks = new ArrayList<>();
@@ -74,18 +83,26 @@ final class FrozenProcess {
         return threads.get(0);
     }
 
-    /** Records the thread's state at the stop and blocks its signals (a timer firing now stays pending). */
+    /**
+     * Records the thread's state at the stop. Its signal mask is left as it is until the thread is parked (see
+     * {@link #prepareInjection}): cryo never leaves a thread with signals blocked that would not give them back by
+     * itself.
+     */
     void addStopped(Tracee t) throws CryoException {
         long[] regs = t.getRegs();
         long mask = t.getSigmask();
         threads.add(new FrozenThread(t, regs, mask));
         t.setSavedRegs(regs);
-        t.setSigmask(-1L);
+        t.setSavedMask(mask);
     }
 
     /**
-     * Prepares injection: reads the layout, finds a syscall instruction (in the vdso, else in another executable mapping), maps cryo's scratch area.
-     * The layout is read before the scratch area exists, so the scratch area is never dumped.
+     * Prepares injection so that the process survives cryo's death at any instant (see {@link HealingTrampoline}):
+     * reads the layout, finds a syscall instruction (in the vdso, else in another executable mapping), parks the
+     * leader on a trampoline in its vdso's padding, maps cryo's scratch area through it, parks every thread on its
+     * own trampoline in the scratch area (the leader moves there before the vdso copy is wiped). Without a vdso the
+     * first and last calls go through the syscall instruction found, unprotected (logged). The layout is read before
+     * the scratch area exists, so the scratch area is never dumped.
      */
     void prepareInjection() throws CryoException {
         if (isZombie()) {
@@ -93,16 +110,54 @@ final class FrozenProcess {
         }
         stat = ProcFs.stat(pid);
         maps = ProcFs.maps(pid);
-        long insn = SyscallSite.find(leader().tracee, maps);
+        Tracee leader = leader().tracee;
+        long insn = SyscallSite.find(leader, maps);
         for (FrozenThread t : threads) {
             t.tracee.setSyscallInsn(insn);
         }
-        scratch = leader().tracee.injectChecked("mmap(scratch)", Sys.MMAP, 0, SCRATCH_SIZE,
-                Sys.PROT_READ | Sys.PROT_WRITE | Sys.PROT_EXEC, Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS, -1, 0);
-        // the last bytes hold the batch executor (many injected calls in one stop), the rest is scratch data
-        leader().tracee.installBatchCode(scratch + SCRATCH_SIZE - Tracee.BATCH_CODE_SIZE);
-        task = new LiveTask(leader().tracee, pid, comm);
-        task.setScratch(scratch, SCRATCH_SIZE - Tracee.BATCH_CODE_SIZE);
+        Optional<Mapping> vdso = maps.stream().filter(m -> m.name().equals("[vdso]")).findFirst();
+        vdsoSlot = vdso.isPresent() ? SyscallSite.healingSlotInVdso(leader, vdso.get()) : 0;
+        long size = SCRATCH_SIZE + ((long) threads.size() * HealingTrampoline.SIZE + 4095 & ~4095L);
+        long[] mmap = {0, size, Sys.PROT_READ | Sys.PROT_WRITE | Sys.PROT_EXEC, Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS,
+                -1, 0};
+        if (vdsoSlot != 0) {
+            leader.park(vdsoSlot);
+            vdsoDirty = true;
+            scratch = leader.injectChecked("mmap(scratch)", Sys.MMAP, mmap);
+        } else {
+            if (vdso.isPresent()) {
+                LOG.warn("the [vdso] of {} has no room for cryo's healing trampoline: were cryo killed during its"
+                        + " first or last injected call, the process could die", who());
+            } else {
+                LOG.info("{} has no [vdso] for cryo's healing trampoline: were cryo killed during its first or last"
+                        + " injected call, the process could die", who());
+            }
+            leader.setSigmask(-1L);
+            try {
+                scratch = leader.injectChecked("mmap(scratch)", Sys.MMAP, mmap);
+            } finally {
+                leader.unpark();
+            }
+        }
+        scratchSize = size;
+        for (int i = 0; i < threads.size(); i++) {
+            threads.get(i).tracee.park(scratch + SCRATCH_SIZE + (long) i * HealingTrampoline.SIZE);
+        }
+        wipeVdsoSlot();
+        task = new LiveTask(leader, pid, comm);
+        task.setScratch(scratch, SCRATCH_SIZE);
+    }
+
+    /** Removes the trampoline from the vdso's padding; no thread may be parked there. Never throws. */
+    private void wipeVdsoSlot() {
+        if (vdsoDirty) {
+            try {
+                leader().tracee.forceWrite(vdsoSlot, new byte[HealingTrampoline.SIZE], "zeros over the trampoline");
+                vdsoDirty = false;
+            } catch (CryoException e) {
+                LOG.warn("could not wipe cryo's trampoline from the [vdso] padding of {}: {}", who(), e.getMessage());
+            }
+        }
     }
 
     /**
@@ -132,22 +187,34 @@ final class FrozenProcess {
      * thread does after the detach is to stop; it runs no instruction of its own before a SIGCONT.
      */
     void release(boolean stop) {
-        if (scratch > 0) {
-            try {
-                leader().tracee.injectAlways(Sys.MUNMAP, scratch, SCRATCH_SIZE);
-            } catch (CryoException | RuntimeException e) {
-                LOG.warn("could not remove cryo's scratch mapping from {}: {}", who(), e.getMessage());
-            }
-            scratch = 0;
+        // every thread but the leader first: from here they run on their own registers, not the scratch mapping
+        for (int i = threads.size() - 1; i > 0; i--) {
+            unpark(threads.get(i));
         }
-        for (FrozenThread t : threads) {
-            try {
-                t.tracee.setRegs(t.regs);
-                t.tracee.setSigmask(t.sigmask);
-            } catch (CryoException e) {
-                LOG.warn("could not restore the registers of thread {} of {}: {}", t.tracee.tid(), who(),
-                        e.getMessage());
+        if (!threads.isEmpty()) {
+            Tracee leader = leader().tracee;
+            if (scratch > 0) {
+                try {
+                    // the last call must not run from the mapping it removes: back to the vdso's padding
+                    if (vdsoSlot != 0) {
+                        leader.park(vdsoSlot);
+                        vdsoDirty = true;
+                    } else {
+                        leader.unpark();
+                        leader.setSigmask(-1L);
+                    }
+                    long r = leader.injectAlways(Sys.MUNMAP, scratch, scratchSize);
+                    if (r < 0) {
+                        LOG.warn("could not remove cryo's scratch mapping from {}: munmap failed: {}", who(),
+                                dev.cryo.core.linux.Errors.describe((int) -r));
+                    }
+                } catch (CryoException | RuntimeException e) {
+                    LOG.warn("could not remove cryo's scratch mapping from {}: {}", who(), e.getMessage());
+                }
+                scratch = 0;
             }
+            unpark(leader());
+            wipeVdsoSlot();
         }
         if (stop && !threads.isEmpty()) {
             LibC.INSTANCE.kill(pid, Sys.SIGSTOP);
@@ -156,5 +223,15 @@ final class FrozenProcess {
             t.tracee.detachQuietly();
         }
         threads.clear();
+    }
+
+    /** Gives a thread its own mask and registers back. Never throws. */
+    private void unpark(FrozenThread t) {
+        try {
+            t.tracee.unpark();
+        } catch (CryoException e) {
+            LOG.warn("could not restore the registers of thread {} of {}: {}", t.tracee.tid(), who(),
+                    e.getMessage());
+        }
     }
 }

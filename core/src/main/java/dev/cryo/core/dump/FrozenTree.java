@@ -23,8 +23,13 @@ import java.util.Set;
  */
 final class FrozenTree {
     private static final int MAX_ROUNDS = 100;
-    /** Seccomp suspended while cryo holds a task, when the kernel allows it (see {@link Tracee#canSuspendSeccomp}). */
-    private static final int SEIZE_OPTIONS = Tracee.canSuspendSeccomp() ? Sys.PTRACE_O_SUSPEND_SECCOMP : 0;
+    /**
+     * Syscall stops marked (injection drives a parked task with PTRACE_SYSCALL), seccomp suspended while cryo holds a
+     * task when the kernel allows it (see {@link Tracee#canSuspendSeccomp}). Never PTRACE_O_EXITKILL: a task of a
+     * dumped tree must outlive cryo.
+     */
+    private static final int SEIZE_OPTIONS = Sys.PTRACE_O_TRACESYSGOOD
+            | (Tracee.canSuspendSeccomp() ? Sys.PTRACE_O_SUSPEND_SECCOMP : 0);
 
     /** Processes parents first (breadth-first from the root). */
     final List<FrozenProcess> processes = new ArrayList<>();

@@ -14,14 +14,18 @@ import java.util.regex.Pattern;
  * <pre>
  * record file:  "CRYO" | u32 version | u32 file type | frame*
  *   frame:      u32 length | u32 crc32c(payload) | payload (one serialized protobuf message, length bytes)
- * pages file:   4096-byte header | raw page data (whole pages, appended in large chunks)
+ * pages file:   4096-byte header | raw page data (whole pages, appended in large chunks) | crc table
  *   header:     "CRYO" | u32 version | u32 type PAGES | u32 header size (4096) | u32 page size (4096)
- *               | u32 reserved (0) | u64 data size (all ones until the writer closed) | u32 crc32c(bytes 0..32)
+ *               | u32 flags | u64 data size (all ones until the writer closed) | u32 crc32c(bytes 0..32)
  *               | zeros
+ *   flags:      bit 0 ({@link #PAGES_FLAG_CRC}): a crc table follows the data (0 in images of older cryos)
+ *   crc table:  u32 crc32c per page of data, in order (data size / 4096 entries)
  * </pre>
  *
  * The inventory additionally records each file's size, so a file cut at a frame boundary is caught too.
- * Page data carries no checksum (as in CRIU): checking it would cost a second pass over every page.
+ * Page data is checksummed per page (CRC32C, which the JDK computes with the CPU's crc32 instruction): the writer
+ * computes it on the pages writer thread while the next batch is read, the restore checks each window of pages it
+ * maps before copying it into the task, and the check names the page's offset.
  */
 public final class ImageFormat {
     /** The image format version this cryo writes and reads. */
@@ -44,6 +48,9 @@ public final class ImageFormat {
     static final long DATA_SIZE_UNSET = -1L;
     static final int PAGES_HEADER_CRC_OFFSET = 32;
     static final int PAGES_DATA_SIZE_OFFSET = 24;
+    static final int PAGES_FLAGS_OFFSET = 20;
+    /** Pages header flag: a table of one crc32c per page follows the data. */
+    static final int PAGES_FLAG_CRC = 1;
 
     private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*\\.img");
 

@@ -14,7 +14,9 @@ import java.util.zip.CRC32C;
 /**
  * Reads raw page data from a {@code pages-N.img} file with positional {@link FileChannel} reads into the
  * caller's (direct) buffers. Obtained from {@link ImageDir#pagesReader}; the header is checked on open,
- * including that the file holds as much data as the header says.
+ * including that the file holds as much data as the header says. Every read is checked against the file's table of
+ * page checksums ({@link #verify}, also for callers that map the file themselves); {@link #verifyAll} checks the
+ * whole file. A pages file of an older cryo has no table: {@link #checksummed()} is false and nothing is checked.
  *
  * <p>Thread-safe: reads are positional and may run concurrently.
  */
@@ -22,11 +24,14 @@ public final class PagesReader implements AutoCloseable {
     private final Path file;
     private final FileChannel channel;
     private final long dataSize;
+    /** One crc32c per page (little endian), read from the end of the file; null when the file has none. */
+    private final ByteBuffer crcs;
 
-    private PagesReader(Path file, FileChannel channel, long dataSize) {
+    private PagesReader(Path file, FileChannel channel, long dataSize, ByteBuffer crcs) {
         this.file = file;
         this.channel = channel;
         this.dataSize = dataSize;
+        this.crcs = crcs;
     }
 
     static PagesReader open(Path file) throws CryoException {
@@ -78,16 +83,32 @@ public final class PagesReader implements AutoCloseable {
                 throw ImageErrors.corrupt(file, "pages header declares " + dataSize + " bytes of data, not a whole "
                         + "number of pages");
             }
-            long expected = ImageFormat.PAGES_HEADER_BYTES + dataSize;
+            int flags = h.getInt(ImageFormat.PAGES_FLAGS_OFFSET);
+            if ((flags & ~ImageFormat.PAGES_FLAG_CRC) != 0) {
+                throw ImageErrors.corrupt(file, "pages header has unknown flags 0x" + Integer.toHexString(flags));
+            }
+            long table = (flags & ImageFormat.PAGES_FLAG_CRC) != 0 ? dataSize / ImageFormat.PAGE_SIZE * 4 : 0;
+            long expected = ImageFormat.PAGES_HEADER_BYTES + dataSize + table;
+            String declared = "the header declares " + dataSize + " bytes of page data" + (table > 0 ? " and "
+                    + table + " bytes of checksums" : "") + " (" + expected + " bytes of file), but the file is "
+                    + fileSize + " bytes";
             if (fileSize < expected) {
-                throw ImageErrors.truncated(file, "the header declares " + dataSize + " bytes of page data ("
-                        + expected + " bytes of file), but the file is " + fileSize + " bytes");
+                throw ImageErrors.truncated(file, declared);
             }
             if (fileSize > expected) {
-                throw ImageErrors.corrupt(file, "the header declares " + dataSize + " bytes of page data ("
-                        + expected + " bytes of file), but the file is " + fileSize + " bytes");
+                throw ImageErrors.corrupt(file, declared);
             }
-            return new PagesReader(file, channel, dataSize);
+            ByteBuffer crcs = null;
+            if (table > 0) {
+                // read, not mapped: a file cut short later must fail a read, not fault the JVM
+                crcs = ByteBuffer.allocateDirect((int) table).order(ByteOrder.LITTLE_ENDIAN);
+                while (crcs.hasRemaining()) {
+                    if (channel.read(crcs, ImageFormat.PAGES_HEADER_BYTES + dataSize + crcs.position()) < 0) {
+                        throw ImageErrors.truncated(file, declared);
+                    }
+                }
+            }
+            return new PagesReader(file, channel, dataSize, crcs);
         } catch (IOException e) {
             closeQuietly(channel);
             throw ImageErrors.io("read", file, e);
@@ -105,6 +126,64 @@ public final class PagesReader implements AutoCloseable {
     /** @return the file name inside the image directory */
     public String fileName() {
         return file.getFileName().toString();
+    }
+
+    /** @return whether the file has a table of page checksums (images of older cryos do not) */
+    public boolean checksummed() {
+        return crcs != null;
+    }
+
+    /**
+     * Checks the pages in {@code data} (position to limit, left unchanged), stored at data offset {@code dataOffset},
+     * against the file's checksums. Nothing to check in a file without a table.
+     *
+     * @throws CryoException IMAGE {@code core/IMAGE_CORRUPT} naming the file and the offset of the first page whose
+     *                       crc32c differs
+     */
+    public void verify(long dataOffset, ByteBuffer data) throws CryoException {
+        if (crcs == null) {
+            return;
+        }
+        int length = data.remaining();
+        if (((dataOffset | length) & (ImageFormat.PAGE_SIZE - 1)) != 0) {
+            throw ImageErrors.internal("core/PAGES_UNALIGNED", "checksum check of " + length + " bytes at data offset "
+                    + dataOffset + " of " + file + ": not whole pages");
+        }
+        checkRange(dataOffset, length);
+        CRC32C crc = new CRC32C();
+        ByteBuffer page = data.duplicate();
+        for (int p = data.position(); p < data.limit(); p += ImageFormat.PAGE_SIZE) {
+            page.limit(p + ImageFormat.PAGE_SIZE).position(p);
+            crc.reset();
+            crc.update(page);
+            long at = dataOffset + (p - data.position());
+            int stored = crcs.getInt((int) (at / ImageFormat.PAGE_SIZE * 4));
+            if (stored != (int) crc.getValue()) {
+                throw ImageErrors.corrupt(file, "page data checksum mismatch at data offset " + at + " (file offset "
+                        + (ImageFormat.PAGES_HEADER_BYTES + at) + ", page " + at / ImageFormat.PAGE_SIZE
+                        + "): stored crc32c 0x" + Integer.toHexString(stored) + ", computed 0x"
+                        + Long.toHexString(crc.getValue()));
+            }
+        }
+    }
+
+    /**
+     * Reads and checks every page of the file, 1 MiB at a time.
+     *
+     * @return the number of pages checked (0 for a file without checksums)
+     */
+    public long verifyAll() throws CryoException {
+        if (crcs == null) {
+            return 0;
+        }
+        ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);
+        for (long at = 0; at < dataSize; at += b.capacity()) {
+            b.clear().limit((int) Math.min(b.capacity(), dataSize - at));
+            readUnchecked(at, b);
+            b.flip();
+            verify(at, b);
+        }
+        return dataSize / ImageFormat.PAGE_SIZE;
     }
 
     /** @return the file (data starts {@link ImageFormat#PAGES_HEADER_BYTES} bytes in) */
@@ -130,6 +209,24 @@ public final class PagesReader implements AutoCloseable {
      *                       when the data ends before {@code dst} is full
      */
     public void read(long dataOffset, ByteBuffer dst) throws CryoException {
+        int start = dst.position();
+        readUnchecked(dataOffset, dst);
+        if (crcs == null) {
+            return;
+        }
+        long first = dataOffset & -ImageFormat.PAGE_SIZE;
+        long end = (dataOffset + (dst.position() - start) + ImageFormat.PAGE_SIZE - 1) & -ImageFormat.PAGE_SIZE;
+        if (first == dataOffset && end == dataOffset + (dst.position() - start)) {
+            verify(dataOffset, dst.duplicate().limit(dst.position()).position(start));
+        } else {
+            // a read that is not whole pages: check the pages around it
+            ByteBuffer whole = ByteBuffer.allocateDirect((int) (end - first));
+            readUnchecked(first, whole);
+            verify(first, whole.flip());
+        }
+    }
+
+    private void readUnchecked(long dataOffset, ByteBuffer dst) throws CryoException {
         int length = dst.remaining();
         if (dataOffset < 0 || dataOffset + length > dataSize) {
             throw truncated(dataOffset, length);

@@ -19,8 +19,10 @@ import java.util.zip.CRC32C;
  * process_vm_readv, never one per page. Every append is a whole number of {@link ImageFormat#PAGE_SIZE pages},
  * so data offsets stay page-aligned.
  *
- * <p>{@link #close()} records the data size in the header (and fsyncs when the image was created with
- * {@code fsync}); a pages file whose writer never closed is refused on restore. Thread-safe: appends are serialised.
+ * <p>Each appended page's CRC32C is computed here (on the appending thread: the pages writer thread of a dump)
+ * and kept; {@link #close()} writes the table after the data, then records the data size in the header (and fsyncs
+ * when the image was created with {@code fsync}); a pages file whose writer never closed is refused on restore.
+ * Thread-safe: appends are serialised.
  */
 public final class PagesWriter implements AutoCloseable {
     private final Path file;
@@ -29,6 +31,9 @@ public final class PagesWriter implements AutoCloseable {
     private final boolean sync;
     private long dataSize;
     private boolean closed;
+    /** One crc32c per page appended so far, little endian; written after the data at close. */
+    private ByteBuffer crcs = ByteBuffer.allocateDirect(16 << 10).order(ByteOrder.LITTLE_ENDIAN);
+    private final CRC32C crc = new CRC32C();
 
     PagesWriter(Path file, FileChannel channel, Consumer<PagesWriter> onClose, boolean sync) throws CryoException {
         this.file = file;
@@ -57,6 +62,7 @@ public final class PagesWriter implements AutoCloseable {
         }
         long at = dataSize;
         long position = ImageFormat.PAGES_HEADER_BYTES + at;
+        checksum(src);
         try {
             while (src.hasRemaining()) {
                 position += channel.write(src, position);
@@ -66,6 +72,25 @@ public final class PagesWriter implements AutoCloseable {
         }
         dataSize += length;
         return at;
+    }
+
+    /** Adds the crc32c of every page of {@code src} (position to limit, left unchanged) to the table. */
+    private void checksum(ByteBuffer src) {
+        int pages = src.remaining() / ImageFormat.PAGE_SIZE;
+        if (crcs.remaining() < pages * 4) {
+            ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(crcs.capacity() * 2, crcs.position() + pages * 4))
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            crcs.flip();
+            bigger.put(crcs);
+            crcs = bigger;
+        }
+        ByteBuffer page = src.duplicate();
+        for (int i = 0, p = src.position(); i < pages; i++, p += ImageFormat.PAGE_SIZE) {
+            page.limit(p + ImageFormat.PAGE_SIZE).position(p);
+            crc.reset();
+            crc.update(page);
+            crcs.putInt((int) crc.getValue());
+        }
     }
 
     /** @return bytes of page data appended so far */
@@ -78,16 +103,16 @@ public final class PagesWriter implements AutoCloseable {
         return file.getFileName().toString();
     }
 
-    /** @return bytes of the file, header included */
+    /** @return bytes of the file once closed: header, data and crc table */
     public synchronized long size() {
-        return ImageFormat.PAGES_HEADER_BYTES + dataSize;
+        return ImageFormat.PAGES_HEADER_BYTES + dataSize + dataSize / ImageFormat.PAGE_SIZE * 4;
     }
 
     synchronized boolean isClosed() {
         return closed;
     }
 
-    /** Records the data size in the header, fsyncs (when asked at creation) and closes. Idempotent. */
+    /** Writes the crc table, records the data size in the header, fsyncs (when asked at creation), closes. Idempotent. */
     @Override
     public void close() throws CryoException {
         synchronized (this) {
@@ -96,6 +121,15 @@ public final class PagesWriter implements AutoCloseable {
             }
             closed = true;
             try (channel) {
+                crcs.flip();
+                long position = ImageFormat.PAGES_HEADER_BYTES + dataSize;
+                try {
+                    while (crcs.hasRemaining()) {
+                        position += channel.write(crcs, position);
+                    }
+                } catch (IOException e) {
+                    throw ImageErrors.io("pwrite", file, e);
+                }
                 writeHeader(dataSize);
                 if (sync) {
                     channel.force(false);
@@ -120,7 +154,8 @@ public final class PagesWriter implements AutoCloseable {
     private void writeHeader(long size) throws CryoException {
         ByteBuffer h = ByteBuffer.allocateDirect(ImageFormat.PAGES_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         h.putInt(ImageFormat.MAGIC_INT).putInt(ImageFormat.FORMAT_VERSION).putInt(FileType.PAGES.code())
-                .putInt(ImageFormat.PAGES_HEADER_BYTES).putInt(ImageFormat.PAGE_SIZE).putInt(0).putLong(size);
+                .putInt(ImageFormat.PAGES_HEADER_BYTES).putInt(ImageFormat.PAGE_SIZE).putInt(ImageFormat.PAGES_FLAG_CRC)
+                .putLong(size);
         CRC32C crc = new CRC32C();
         crc.update(h.duplicate().flip());
         h.putInt((int) crc.getValue());

@@ -25,7 +25,7 @@ public final class LibC {
     /** System property naming the JNI library, overriding {@code <cryo.home>/lib/libcryo-linux.so}. */
     public static final String PROPERTY = "cryo.native";
     public static final String FILE_NAME = "libcryo-linux.so";
-    private static final int ABI_VERSION = 1;
+    private static final int ABI_VERSION = 2;
 
     private static final Throwable UNAVAILABILITY_CAUSE = load();
 
@@ -90,6 +90,12 @@ public final class LibC {
 
     /** @return the native address of a direct buffer's storage */
     public static native long address(ByteBuffer direct);
+
+    /**
+     * @return a direct buffer over {@code length} bytes of native memory at {@code address} (no copy); valid while
+     * that memory is (e.g. until the mapping is unmapped: never use the buffer after)
+     */
+    public static native ByteBuffer wrap(long address, long length);
 
     /** @return errno of the last failed call on this thread */
     public static int errno() {

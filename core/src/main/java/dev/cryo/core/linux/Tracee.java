@@ -14,7 +14,12 @@ import static dev.cryo.core.linux.Sys.*;
  * {@code rip} = an address holding {@code 0f 05} ({@link #setSyscallInsn}), {@code orig_rax} = -1 (no restart
  * fix-up), single-steps over it and reads {@code rax}. The registers saved at the stop are put back lazily: the
  * next injection sets every register anyway, so they are written back only before the task's registers are read,
- * set otherwise, or the task is resumed or detached — one PTRACE_SETREGSET less per injected call.
+ * set otherwise, or the task is resumed or detached — one PTRACE_SETREGSET less per injected call. That is the
+ * restore's way (its tasks die with cryo: PTRACE_O_EXITKILL).
+ *
+ * <p>A dumped task must outlive cryo instead: once {@link #park parked} on a {@link HealingTrampoline}, injection
+ * goes through the trampoline with PTRACE_SYSCALL (never PTRACE_SINGLESTEP, whose trap flag outlives the tracer),
+ * and the task is left, between calls, on the trampoline's restore path — see {@link HealingTrampoline}.
  */
 public final class Tracee {
     private static final LibC C = LibC.INSTANCE;
@@ -37,6 +42,10 @@ public final class Tracee {
     /** The signal of the group stop (job control) the task was seen in, 0 if none. */
     private int groupStopSig;
     private boolean seccompSuspended;
+    /** The signal mask the task had at the stop, given back by {@link #unpark}. */
+    private long savedMask;
+    /** Where the task is parked (its {@link HealingTrampoline} instance), 0 when it is not. */
+    private long parkedAt;
 
     public Tracee(int tid, String name) {
         this.tid = tid;
@@ -475,6 +484,9 @@ public final class Tracee {
 
     /** Like {@link #inject} even when cryo was asked to stop: for undoing cryo's own traces on the way out. */
     public long injectAlways(long nr, long... a) throws CryoException {
+        if (parkedAt != 0) {
+            return injectParked(nr, a);
+        }
         prepareInjection(nr, a);
         int s = singleStep(nr);
         if (stopSig(s) != SIGTRAP || event(s) != 0) {
@@ -569,6 +581,9 @@ public final class Tracee {
     }
 
     private void prepareInjection(long nr, long[] a) throws CryoException {
+        if (parkedAt != 0) {
+            throw new IllegalStateException("single-step injection into parked " + who());
+        }
         if (syscallInsn == 0 || savedRegs == null) {
             throw new IllegalStateException("injection not prepared for " + who());
         }
@@ -600,6 +615,117 @@ public final class Tracee {
     private CryoException injectionStop(long nr, int s) {
         return new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "injected syscall " + nr + " in " + who()
                 + " ended in an unexpected stop: " + describeStatus(s));
+    }
+
+    // ------------------------------------------------------------------ parking (dump)
+
+    /** The signal mask to give back at {@link #unpark} (normally the one read at the stop). */
+    public void setSavedMask(long mask) {
+        this.savedMask = mask;
+    }
+
+    /** @return where the task is parked, 0 when it runs on its own registers */
+    public long parkedAt() {
+        return parkedAt;
+    }
+
+    /**
+     * Parks the task on a {@link HealingTrampoline} instance at {@code at}, in an executable mapping of its process:
+     * writes the instance (holding the saved registers and mask) through /proc/TID/mem — so a read-only mapping
+     * such as the vdso does too —, points the task at its restore path, then blocks every signal. From the register
+     * write on, the task heals itself if cryo dies. A parked task may move to another instance: the new one is
+     * written and used before the caller may remove the old one. Injected calls then go through it.
+     */
+    public void park(long at) throws CryoException {
+        if (savedRegs == null) {
+            throw new IllegalStateException("no saved registers to park " + who());
+        }
+        forceWrite(at, HealingTrampoline.instance(savedRegs, savedMask), "healing trampoline");
+        long[] r = savedRegs.clone();
+        r[Regs.RIP] = at + HealingTrampoline.R;
+        r[Regs.ORIG_RAX] = -1;
+        writeRegs(r);
+        boolean first = parkedAt == 0;
+        parkedAt = at;
+        if (first) {
+            setSigmask(-1L);
+        }
+    }
+
+    /**
+     * Gives the task its own signal mask, then its own registers (each step leaves a task that would heal itself),
+     * as saved at the stop: an interrupted call restarts when the task resumes, as it would have without cryo.
+     */
+    public void unpark() throws CryoException {
+        setSigmask(savedMask);
+        writeRegs(savedRegs);
+        parkedAt = 0;
+    }
+
+    /**
+     * Writes {@code bytes} at {@code address} through /proc/TID/mem, which (unlike process_vm_writev) writes into a
+     * mapping the task may not write, as a debugger sets a breakpoint: a private copy of the page is made.
+     */
+    public void forceWrite(long address, byte[] bytes, String what) throws CryoException {
+        try (java.io.RandomAccessFile mem = new java.io.RandomAccessFile("/proc/" + tid + "/mem", "rw")) {
+            mem.seek(address);
+            mem.write(bytes);
+        } catch (java.io.IOException e) {
+            throw new CryoException(Category.KERNEL, "core/MEMORY_WRITE", "writing " + bytes.length + " bytes of "
+                    + what + " at 0x" + Long.toHexString(address) + " of " + who() + " through /proc/" + tid
+                    + "/mem failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * One call through the parked task's trampoline: {@code rip} = its {@code syscall}, PTRACE_SYSCALL to the
+     * syscall-entry stop, then to the syscall-exit stop, where the task is on the restore path again with the
+     * result in {@code rax}. Job-control stops before the call are noted and passed over as in {@link #singleStep}.
+     */
+    private long injectParked(long nr, long[] a) throws CryoException {
+        long[] r = savedRegs.clone();
+        r[Regs.RAX] = nr;
+        r[Regs.ORIG_RAX] = -1;
+        r[Regs.RIP] = parkedAt + HealingTrampoline.T;
+        r[Regs.RDI] = a.length > 0 ? a[0] : 0;
+        r[Regs.RSI] = a.length > 1 ? a[1] : 0;
+        r[Regs.RDX] = a.length > 2 ? a[2] : 0;
+        r[Regs.R10] = a.length > 3 ? a[3] : 0;
+        r[Regs.R8] = a.length > 4 ? a[4] : 0;
+        r[Regs.R9] = a.length > 5 ? a[5] : 0;
+        writeRegs(r);
+        injected++;
+        boolean entered = false;
+        int deliver = 0;
+        for (int stops = 0; stops < 16; stops++) {
+            ptrace(PTRACE_SYSCALL, 0, deliver, "PTRACE_SYSCALL");
+            deliver = 0;
+            int s = waitStop();
+            if (stopSig(s) == (SIGTRAP | 0x80) && event(s) == 0) {
+                if (!entered) {
+                    entered = true;
+                    continue;
+                }
+                long[] now = readRegs();
+                if (now[Regs.RIP] != parkedAt + HealingTrampoline.R) {
+                    throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "injected syscall " + nr
+                            + " in " + who() + " returned at rip 0x" + Long.toHexString(now[Regs.RIP])
+                            + " instead of the trampoline's 0x" + Long.toHexString(parkedAt + HealingTrampoline.R));
+                }
+                return now[Regs.RAX];
+            }
+            if (!entered && event(s) == PTRACE_EVENT_STOP) {
+                noteTrap(s);
+                continue;
+            }
+            if (!entered && event(s) == 0 && stopSig(s) == SIGSTOP) {
+                deliver = SIGSTOP;   // queued before the seize: it stops the group as it would have
+                continue;
+            }
+            throw injectionStop(nr, s);
+        }
+        throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "injected syscall " + nr + " in " + who()
+                + " did not complete through 16 stops");
     }
 
     // ------------------------------------------------------------------ batches of injected calls
@@ -658,7 +784,7 @@ public final class Tracee {
      */
     public long[] injectBatch(long table, long[][] calls) throws CryoException {
         long[] results = new long[calls.length];
-        if (batchCode == 0 || calls.length < 2) {
+        if (batchCode == 0 || calls.length < 2 || parkedAt != 0) {
             for (int i = 0; i < calls.length; i++) {
                 results[i] = inject(calls[i][0], java.util.Arrays.copyOfRange(calls[i], 1, calls[i].length));
             }

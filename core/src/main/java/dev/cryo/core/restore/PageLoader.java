@@ -15,7 +15,8 @@ import dev.cryo.core.linux.Tracee;
  * {@link PageSource} that moves page data from the pages file into the task with one copy: runs are queued as
  * they are asked for, and a batch — up to {@value #MAX_IOV} runs stored back to back in the file, at most
  * {@link #WINDOW} bytes — is written with a single process_vm_writev straight from the file mapped read-only
- * into cryo (MAP_POPULATE from the page cache, unmapped right after: cryo's memory stays bounded by one window).
+ * into cryo (MAP_POPULATE from the page cache, unmapped right after: cryo's memory stays bounded by one window),
+ * once the window's pages match the file's checksums ({@link PagesReader#verify}).
  * A process with 10,000 one-page mappings costs ten system calls here instead of 20,000. A large batch is split in
  * two halves written at once by the tracer thread and a helper thread: the copy into the task (and the task's
  * page faults, which allocate and zero its memory — most of the cost) then runs on two cores.
@@ -119,6 +120,7 @@ final class PageLoader implements PageSource, AutoCloseable {
                     + firstOffset + ", " + span + " bytes) failed: " + Errors.describe(LibC.errno()));
         }
         try {
+            reader.verify(firstOffset, LibC.wrap(base, span));
             long at = base;
             for (int i = 0; i < count; i++) {
                 localIov.putLong(i * 16L, at);

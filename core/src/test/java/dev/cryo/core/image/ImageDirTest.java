@@ -18,6 +18,8 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -146,7 +148,7 @@ class ImageDirTest {
             assertEquals(15 * 4096, p.dataSize());
         }
         assertEquals(List.of(0L, 4096L, 3 * 4096L, 6 * 4096L, 10 * 4096L), offsets);
-        assertEquals(4096 + 15 * 4096, Files.size(image.path().resolve("pages-1.img")));
+        assertEquals(4096 + 15 * 4096 + 15 * 4, Files.size(image.path().resolve("pages-1.img")), "header, data, crcs");
         try (PagesReader r = image.pagesReader("pages-1.img")) {
             assertEquals(15 * 4096, r.dataSize());
             for (int i = 0; i < 5; i++) {
@@ -329,7 +331,7 @@ class ImageDirTest {
                     () -> r.read(2 * 4096, ByteBuffer.allocateDirect(2 * 4096)));
             assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
             assertTrue(e.getMessage().contains("data offset 8192"), e.getMessage());
-            assertTrue(e.getMessage().contains("file size " + (4 * 4096)), e.getMessage());
+            assertTrue(e.getMessage().contains("file size " + (4 * 4096 + 3 * 4)), e.getMessage());
         }
         truncate(file, 4096 + 2 * 4096 + 100);
         CryoException e = expectImageError("core/IMAGE_TRUNCATED", () -> ImageDir.open(dir));
@@ -342,6 +344,53 @@ class ImageDirTest {
             fail("opened a truncated pages file");
         } catch (CryoException ex) {
             assertEquals("core/IMAGE_TRUNCATED", ex.code());
+        }
+    }
+
+    @Test
+    void flippedPageByteIsDetectedWithItsOffset() throws Exception {
+        Path dir = writeImage(tmp.resolve("img"));
+        Path file = dir.resolve("pages-100.img");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            ch.read(b, 4096 + 2 * 4096 + 77);
+            b.put(0, (byte) (b.get(0) ^ 0x10)).rewind();
+            ch.write(b, 4096 + 2 * 4096 + 77);
+        }
+        try (PagesReader r = ImageDir.open(dir).pagesReader("pages-100.img")) {
+            assertTrue(r.checksummed());
+            r.read(0, ByteBuffer.allocateDirect(2 * 4096)); // the pages before are fine
+            CryoException e = expectImageError("core/IMAGE_CORRUPT", () -> r.read(4096, ByteBuffer.allocateDirect(2 * 4096)));
+            assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+            assertTrue(e.getMessage().contains("data offset 8192 (file offset 12288, page 2)"), e.getMessage());
+            // a read of a few bytes checks the page around them
+            expectImageError("core/IMAGE_CORRUPT", () -> r.read(2 * 4096 + 10, ByteBuffer.allocate(5)));
+            e = expectImageError("core/IMAGE_CORRUPT", r::verifyAll);
+            assertTrue(e.getMessage().contains("data offset 8192"), e.getMessage());
+        }
+    }
+
+    @Test
+    void pagesFileOfAnOlderCryoHasNoChecksumsAndStillReads() throws Exception {
+        Path dir = writeImage(tmp.resolve("img"));
+        Path file = dir.resolve("pages-100.img");
+        // the format before checksums: flags 0, no table after the data (header crc recomputed)
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.truncate(4096 + 3 * 4096);
+            ByteBuffer h = ByteBuffer.allocate(36).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(h, 0);
+            h.putInt(20, 0);
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(h.array(), 0, 32);
+            h.putInt(32, (int) crc.getValue()).rewind();
+            ch.write(h, 0);
+        }
+        try (PagesReader r = PagesReader.open(file)) {
+            assertFalse(r.checksummed());
+            assertEquals(0, r.verifyAll());
+            ByteBuffer got = ByteBuffer.allocateDirect(3 * 4096);
+            r.read(0, got);
+            assertFalse(got.hasRemaining());
         }
     }
 
