@@ -57,6 +57,9 @@ final class CheckCommand extends CryoSubcommand {
     @Option(names = "--file-locks", description = "As on dump: the file locks the tree holds will be recorded.")
     boolean fileLocks;
 
+    @Option(names = {"-j", "--shell-job"}, description = "As on dump: fds on the tree's terminal are accepted.")
+    boolean shellJob;
+
     @Option(names = "--images", description = "Check the image given with -D instead of the kernel: every file "
             + "(inventory, record checksums, the checksum of every page) without restoring it; exits 0 when intact, "
             + "else 6.")

@@ -53,6 +53,10 @@ final class DumpCommand extends CryoSubcommand {
             description = "Declare a resource outside the tree that the tree may reference (repeatable).")
     List<String> external;
 
+    @Option(names = {"-j", "--shell-job"},
+            description = "Accept fds on the terminal the tree runs on (a job started from a shell); restore it with -j too, and it gets the terminal cryo restore runs on.")
+    boolean shellJob;
+
     @Option(names = "--file-locks",
             description = "Record the file locks (flock, POSIX fcntl, OFD) the tree holds, to be re-taken on restore; without it a tree holding a lock is refused. Pass it on restore too.")
     boolean fileLocks;

@@ -60,6 +60,10 @@ final class RestoreCommand extends CryoSubcommand {
             description = "Give the restored tree cryo's fd N in place of the dumped resource RES (repeatable).")
     List<String> inheritFd;
 
+    @Option(names = {"-j", "--shell-job"},
+            description = "Give the restored tree the terminal cryo runs on (its stdin, stdout or stderr) in place of the terminal it had at dump (dumped with -j).")
+    boolean shellJob;
+
     @Option(names = "--file-locks",
             description = "Re-take the file locks recorded by `dump --file-locks` in the restored processes; an image holding locks is refused without it.")
     boolean fileLocks;

@@ -56,6 +56,8 @@ public final class ConfigKeys {
     public static final String PIDFILE = "pidfile";
     public static final String OVERWRITE_IMAGES = "overwrite-images";
     public static final String FSYNC = "fsync";
+    /** CRIU's {@code -j}: the tree's terminal fds are the terminal cryo runs on (read by the regular-file plugin). */
+    public static final String SHELL_JOB = "shell-job";
 
     private static final Pattern PLUGIN_IDS = Pattern.compile("[A-Za-z0-9._/-]+(\\s*,\\s*[A-Za-z0-9._/-]+)*");
 
@@ -83,6 +85,9 @@ public final class ConfigKeys {
                 "dump: allow writing into a non-empty image directory");
         add("file-locks", Shape.FLAG, false, null, "", null,
                 "dump: record the file locks (flock, POSIX, OFD) the tree holds; restore: re-take them");
+        add(SHELL_JOB, Shape.FLAG, false, null, "", null,
+                "dump: accept fds on the terminal the tree runs on; restore: give the tree the terminal cryo restore"
+                        + " runs on in their place (-j, as CRIU's --shell-job)");
         add(FSYNC, Shape.FLAG, false, null, "", null,
                 "dump: fsync every image file and the directory before the dump completes (off: as CRIU, the page"
                         + " cache writes the image back later)");

@@ -21,6 +21,7 @@ import dev.cryo.plugin.regularfile.proto.RegularFileEntry;
 import org.pf4j.Extension;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -66,6 +67,8 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
     /** The kind written into images; also the plugin id. */
     public static final String KIND = "regular-file";
     static final String SKIP_SIZE_CHECK = "skip-file-size-check";
+    /** Core's option (CRIU's -j): accept terminals at dump, give the tree cryo's terminal at restore. */
+    static final String SHELL_JOB = "shell-job";
     static final String DELETED = GhostFiles.DELETED;
     static final String MEMFD_PREFIX = "/memfd:";
 
@@ -104,10 +107,14 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
         RemoteTask task = ctx.task();
         String path = stripDeleted(fd.link());
         if (fd.isCharDevice() && (TTYS.matcher(path).matches() || path.equals("/dev/tty"))) {
+            if (ctx.config().isSet(SHELL_JOB)) {
+                return entryOf(task.pid(), task.comm(), fd).toBuilder().setTerminal(true).build();
+            }
             throw new CryoException(CryoException.Category.UNSUPPORTED, "regular-file/TTY", "dump refused: pid "
                     + task.pid() + " \"" + task.comm() + "\" fd " + fd.fd() + " is the terminal " + path + "; reopened"
                     + " by path on restore it could belong to another session by then, so terminals are not dumped",
-                    "start the program detached from the terminal, e.g. `setsid PROG </dev/null >LOG 2>&1 &`");
+                    "pass -j (--shell-job) on dump and restore: the restored tree gets the terminal cryo restore runs"
+                            + " on; or start the program detached, e.g. `setsid PROG </dev/null >LOG 2>&1 &`");
         }
         if (fd.isRegular() && GhostFiles.isDeleted(fd.link()) && !path.startsWith(MEMFD_PREFIX)) {
             long limit = GhostLimit.parse(ctx.config().value(GhostLimit.OPTION).orElse(GhostLimit.DEFAULT));
@@ -167,7 +174,9 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
         for (RestoreCheckContext.FdRecord r : ctx.fdRecords()) {
             RegularFileEntry e = r.unpack(RegularFileEntry.class);
             String who = "pid " + r.pid() + " \"" + r.comm() + "\" fd " + r.fd();
-            if (e.getGhost()) {
+            if (e.getTerminal()) {
+                ownTerminal(who, e, ctx.config().isSet(SHELL_JOB));
+            } else if (e.getGhost()) {
                 GhostFileRestore.check(who, e);
             } else {
                 check(who, e, skip);
@@ -223,7 +232,9 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
         String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + target;
 
         String path = e.getPath();
-        if (e.getGhost()) {
+        if (e.getTerminal()) {
+            path = ownTerminal(who, e, ctx.config().isSet(SHELL_JOB));
+        } else if (e.getGhost()) {
             path = ghostRestore.prepare(who, e, ctx.objects()).toString();
         } else {
             check(who, e, ctx.config().isSet(SKIP_SIZE_CHECK)); // again: the file may have changed since checkRestore
@@ -247,6 +258,36 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
                     target, e.getPos(), SEEK_SET);
         }
         return RestoreOutcome.DONE;
+    }
+
+    /**
+     * The terminal a --shell-job restore gives the tree in place of the one it had: the one on cryo's own stdin,
+     * stdout or stderr (the first that is a terminal), as CRIU does.
+     *
+     * @return its path, e.g. {@code /dev/pts/4}
+     * @throws CryoException without --shell-job, or when cryo runs without a terminal
+     */
+    static String ownTerminal(String who, RegularFileEntry e, boolean shellJob) throws CryoException {
+        if (!shellJob) {
+            throw new CryoException(CryoException.Category.USAGE, "regular-file/TTY", "restore refused: " + who
+                    + " was the terminal " + e.getPath() + " (dumped with --shell-job)",
+                    "pass -j (--shell-job) to cryo restore too: the restored tree then gets the terminal cryo restore"
+                            + " runs on");
+        }
+        for (int fd = 0; fd <= 2; fd++) {
+            try {
+                String link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+                if (TTYS.matcher(link).matches() || link.equals("/dev/console")) {
+                    return link;
+                }
+            } catch (IOException | RuntimeException ex) {
+                // not open, or not a link: try the next
+            }
+        }
+        throw new CryoException(CryoException.Category.USAGE, "regular-file/NO_TERMINAL", "restore refused: " + who
+                + " was the terminal " + e.getPath() + " (dumped with --shell-job), and cryo restore runs without a"
+                + " terminal on its stdin, stdout or stderr to give it",
+                "run cryo restore -j from a terminal (or under `script`), or dump without -j");
     }
 
     private static String stripDeleted(String link) {
