@@ -38,7 +38,7 @@ import java.util.Map;
                     + "lets the tree run on exactly as before. It lists EVERY reason a dump would be refused, each "
                     + "with the pid, the fd or object and the fix, and exits 3; or says that a dump would succeed, "
                     + "with the command line to use, and exits 0. Give the options you mean to dump with "
-                    + "(--ext-unix-sk, --external, --file-locks...): they are checked too.",
+                    + "(--external, --file-locks, plugin options...): they are checked too.",
             "",
             "With --images -D DIR: check every file of the image in DIR (inventory, record checksums, the checksum of "
                     + "every page) without restoring it; exits 0 when intact, else 6."})

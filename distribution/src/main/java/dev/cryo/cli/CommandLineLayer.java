@@ -42,7 +42,7 @@ final class CommandLineLayer {
                     continue;
                 }
                 for (String value : values) {
-                    // `--ext-unix-sk` alone: picocli records the empty fallback value; it is a bare flag
+                    // a flag-or-value option given alone: picocli records the empty fallback value; it is a bare flag
                     entries.add(new ConfigEntry(key, value.isEmpty() ? Optional.empty() : Optional.of(value), SOURCE));
                 }
             }
