@@ -104,7 +104,7 @@ median() {
 
 # stats IMG FILE: prints "name us" lines (phases, total, frozen) of stats FILE (stats-dump.img...) of image IMG
 stats() {
-    [ -s "$1.show" ] || "$cryo" show "$1" >"$1.show"
+    [ -s "$1.show" ] || "$cryo" show --json -D "$1" >"$1.show"
     awk -v file="$2" '
         /^# / { on = index($0, "# " file " ") == 1; next }
         !on { next }
