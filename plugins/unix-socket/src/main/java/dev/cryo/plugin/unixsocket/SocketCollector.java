@@ -8,6 +8,7 @@ import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdHolder;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.HostKernel;
+import dev.cryo.api.LocalFd;
 import dev.cryo.api.ObjectId;
 import dev.cryo.api.RemoteTask;
 import dev.cryo.plugin.unixsocket.proto.QueuedPacket;
@@ -61,14 +62,23 @@ final class SocketCollector {
         ctx.holds(ours);
         UnixSocketEntry e = entries.get(ino);
         if (e == null) {
-            e = record(task, fd.fd().value(), d, holder);
+            // the socket's options and queue are read in cryo on a duplicate of the fd (the same socket): one
+            // pidfd_getfd instead of a dozen injected calls per socket (issue 13)
+            try (LocalFd local = task.pullFd(fd.fd())) {
+                e = record(task, ctx.kernel().self(), local.value(), d, holder);
+            }
             entries.put(ino, e);
             declare(ctx, e, d, holder);
         }
         return e;
     }
 
-    private UnixSocketEntry record(RemoteTask task, int fd, SockDiag.Socket d, String holder) throws CryoException {
+    /**
+     * @param task the task holding the socket (for its cwd)
+     * @param io   where the socket calls run: cryo itself ({@link HostKernel#self()}), on {@code fd}, its duplicate
+     */
+    private UnixSocketEntry record(RemoteTask task, RemoteTask io, int fd, SockDiag.Socket d, String holder)
+            throws CryoException {
         String who = holder + " (unix socket ino " + d.ino() + ")";
         UnixSocketEntry.Builder b = UnixSocketEntry.newBuilder().setIno(d.ino()).setType(d.type())
                 .setState(d.state()).setName(ByteString.copyFrom(d.name().bytes())).setShutdown(d.shutdown())
@@ -120,18 +130,18 @@ final class SocketCollector {
                 }
             }
         }
-        b.setSndbuf(QueuePeeker.getIntOption(task, fd, SO_SNDBUF, who))
-                .setRcvbuf(QueuePeeker.getIntOption(task, fd, SO_RCVBUF, who))
-                .setPasscred(QueuePeeker.getIntOption(task, fd, SO_PASSCRED, who) != 0)
-                .setPasssec(QueuePeeker.getIntOption(task, fd, SO_PASSSEC, who) != 0);
-        int peekOff = QueuePeeker.getIntOption(task, fd, SO_PEEK_OFF, who);
+        b.setSndbuf(QueuePeeker.getIntOption(io, fd, SO_SNDBUF, who))
+                .setRcvbuf(QueuePeeker.getIntOption(io, fd, SO_RCVBUF, who))
+                .setPasscred(QueuePeeker.getIntOption(io, fd, SO_PASSCRED, who) != 0)
+                .setPasssec(QueuePeeker.getIntOption(io, fd, SO_PASSSEC, who) != 0);
+        int peekOff = QueuePeeker.getIntOption(io, fd, SO_PEEK_OFF, who);
         b.setPeekOff(peekOff);
         // an unconnected stream/seqpacket socket has no queue (and recvmsg refuses it: EINVAL, ENOTCONN); a pending
         // error (a peer closed with unread data: ECONNRESET) is consumed by any receive that finds no data, so it is
         // seen with poll first and the queue read only as far as it goes
         boolean queue = d.state() != TCP_LISTEN && (d.type() == SOCK_DGRAM || d.state() == TCP_ESTABLISHED);
         long limit = -1;
-        if (d.state() != TCP_LISTEN && QueuePeeker.pendingError(task, fd, who)) {
+        if (d.state() != TCP_LISTEN && QueuePeeker.pendingError(io, fd, who)) {
             b.setPendingError(ECONNRESET);
             if (d.type() == SOCK_DGRAM || d.peer() != 0 || (d.type() == SOCK_SEQPACKET && d.rqueue() > 0)) {
                 String why = d.rqueue() > 0 && d.type() != SOCK_STREAM
@@ -147,7 +157,7 @@ final class SocketCollector {
             queue = limit > 0;
         }
         if (queue) {
-            List<QueuedPacket> q = QueuePeeker.peek(task, fd, d.type(), peekOff, d.shutdown(), limit, who);
+            List<QueuedPacket> q = QueuePeeker.peek(io, fd, d.type(), peekOff, d.shutdown(), limit, who);
             long bytes = 0;
             for (QueuedPacket p : q) {
                 bytes += p.getData().size();
