@@ -182,19 +182,29 @@ public final class PipeHandler implements FdHandler {
                 p.packet = true;
             }
         }
-        if (p.capacity == 0) {
-            p.capacity = (int) task.syscall("fcntl(" + who + " " + fd.link() + ", F_GETPIPE_SZ)", Syscall.FCNTL, n,
-                    F_GETPIPE_SZ);
-        }
-        if (!p.dataSaved && PipeEnd.READ.givenBy(fd.flags())) {
-            saveData(task, n, who, p);
+        boolean save = !p.dataSaved && PipeEnd.READ.givenBy(fd.flags());
+        if (p.capacity == 0 || save) {
+            // on a duplicate of the fd in cryo (the same pipe): one pidfd_getfd instead of injected calls (issue 13)
+            RemoteTask self = ctx.kernel().self();
+            try (LocalFd local = task.pullFd(fd.fd())) {
+                if (p.capacity == 0) {
+                    p.capacity = (int) self.syscall("fcntl(" + who + " " + fd.link() + ", F_GETPIPE_SZ)",
+                            Syscall.FCNTL, local.value(), F_GETPIPE_SZ);
+                }
+                if (save) {
+                    saveData(self, local.value(), who, p);
+                }
+            }
         }
         p.holders.add(PipeHolder.newBuilder().setPid(task.pid().value()).setComm(task.comm()).setFd(n)
                 .setAccess(access).build());
         return PipeFdEntry.newBuilder().setInode(ino).setFifo(fifo).setAccess(access).setFlags(fd.flags()).build();
     }
 
-    /** Copies the buffered bytes out of the pipe through a temporary pipe, leaving them in place. */
+    /**
+     * Copies the buffered bytes out of the pipe through a temporary pipe, leaving them in place; {@code task} is where
+     * the calls run (cryo itself, on a duplicate {@code readFd} of the read end).
+     */
     private static void saveData(RemoteTask task, int readFd, String who, DumpedPipe p) throws CryoException {
         String what = who + " (" + p.link + ")";
         int count = bytesBuffered(task, readFd, what);
