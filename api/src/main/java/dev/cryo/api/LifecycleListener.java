@@ -6,8 +6,8 @@ import org.pf4j.ExtensionPoint;
  * Observes the pipelines, like CRIU's action scripts. Every method is called once per dump or restore, on the
  * tracer thread, in {@link #priority()} order; all default to doing nothing.
  *
- * <p>An exception from {@code preDump}, {@code preRestore} or {@code postRestore} aborts the operation (dump: tree
- * resumed, image removed; restore: created processes killed — {@code postRestore} runs while they are still
+ * <p>An exception from {@code preDump}, {@code postFreeze}, {@code preRestore} or {@code postRestore} aborts the
+ * operation (dump: tree resumed, image removed; restore: created processes killed — {@code postRestore} runs while they are still
  * stopped). An exception from {@code postDump} or {@code postResume} is reported as a failure of the operation, but
  * what has been done is not undone: the image is complete (after a failing {@code postDump} the tree is resumed,
  * not killed), the restored processes run.
@@ -18,6 +18,16 @@ public interface LifecycleListener extends ExtensionPoint, Ordered {
 
     /** Before the tree is frozen. */
     default void preDump(LifecycleEvent event) throws CryoException {
+    }
+
+    /**
+     * After every thread of the tree is frozen, before anything is read from it (CRIU's {@code network-lock} point:
+     * a listener can cut the tree off from the outside here; {@link #onFailure} and {@link #postDump} are where it
+     * lets go again). In a dry run ({@link LifecycleEvent#dryRun()}) called too, and must take no lasting action.
+     *
+     * @since 1.1.0
+     */
+    default void postFreeze(LifecycleEvent event) throws CryoException {
     }
 
     /** After the image is complete (inventory written), before the tree is killed, resumed or left stopped. */

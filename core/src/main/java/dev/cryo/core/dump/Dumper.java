@@ -239,6 +239,9 @@ public final class Dumper {
             int tasks = tree.processes.stream().mapToInt(p -> p.threads.size()).sum();
             LOG.info("froze {} processes, {} threads under pid {} in {} us", tree.processes.size(), tasks, rootPid,
                     (System.nanoTime() - t0) / 1000);
+            for (LifecycleListener l : plugins.lifecycleListeners()) {
+                l.postFreeze(event);
+            }
             for (FrozenProcess p : tree.processes) {
                 p.prepareInjection();
             }
