@@ -106,11 +106,7 @@ int main(int argc, char **argv) {
 
     unsigned long counter = 0, verifies = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (thread_mode) {
             if (fcntl(sh->fd, F_GETFD) >= 0 && same_file(sh->fd, "thread-only")) {

@@ -137,11 +137,7 @@ int main(int argc, char **argv) {
     say("READY pid=%d", (int) pid);
     unsigned long counter = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (real_getpid() != pid) fail(&v, "pid changed");
         verify(&v, pid);

@@ -22,11 +22,7 @@ int main(int argc, char **argv) {
     say("READY pid=%d huge=%p", (int) real_getpid(), huge);
     unsigned long counter = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         for (size_t i = 0; i < HUGE; i += 4096) {
             if (huge[i] != (unsigned char) (i >> 12)) {

@@ -183,11 +183,7 @@ int main(int argc, char **argv) {
     *cell = 1;
     unsigned long counter = 0, verifies = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
 
         check_all(&v, 0);

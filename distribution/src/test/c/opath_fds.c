@@ -31,11 +31,7 @@ int main(int argc, char **argv) {
     say("READY pid=%d lfd=%d ffd=%d", (int) real_getpid(), lfd, ffd);
     unsigned long counter = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         struct stat st;
         char buf[64] = {0};

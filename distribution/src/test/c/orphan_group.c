@@ -71,11 +71,7 @@ int main(int argc, char **argv) {
     say("READY pid=%d group=%d live=%d zombie=%d", (int) pid, (int) g, (int) m1, (int) m2);
     unsigned long counter = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (real_getpid() != pid) fail(&v, "pid changed");
         if (getpgid(m1) != g) fail(&v, "live member %d is in group %d, not %d", (int) m1, (int) getpgid(m1), (int) g);

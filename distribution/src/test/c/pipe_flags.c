@@ -205,11 +205,7 @@ int main(int argc, char **argv) {
     say("READY pid=%d child=%d", (int) parent, (int) child);
     unsigned long counter = 0, counter_at_verify = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (real_getpid() != parent) fail(&v, "pid changed");
         if (counter <= counter_at_verify) fail(&v, "counter did not advance");

@@ -130,11 +130,7 @@ int main(int argc, char **argv) {
     say("READY pid=%d worker=%d", (int) pid, (int) worker_tid);
     unsigned long counter = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (real_getpid() != pid) fail(&v, "pid changed");
         unsigned long p0 = periodic_hits, t0 = thread_hits;

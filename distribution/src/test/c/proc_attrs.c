@@ -310,11 +310,7 @@ int main(int argc, char **argv) {
     say("READY pid=%d child=%d idle=%d fifo=%d", (int) pid, (int) child, (int) idle_tid, (int) fifo_tid);
     unsigned long counter = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (real_getpid() != pid) fail(&v, "pid changed");
         check_main(&v);

@@ -89,11 +89,7 @@ int main(int argc, char **argv) {
     unsigned long counter = 0;
     uint64_t request = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (real_getpid() != parent) fail(&v, "pid changed");
         int st;

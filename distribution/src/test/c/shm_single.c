@@ -78,11 +78,7 @@ int main(int argc, char **argv) {
     volatile uint64_t *anon_cell = (volatile uint64_t *) (anon + ANON_CELL_PAGE * PAGE);
     volatile uint64_t *memfd_cell = (volatile uint64_t *) (view1 + MEMFD_CELL);
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
 
         for (size_t i = 0; i < ANON_PAGES * PAGE; i++) {

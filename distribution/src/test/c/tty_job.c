@@ -46,11 +46,7 @@ int main(int argc, char **argv) {
     say("READY pid=%d tty=%s", (int) real_getpid(), name ? name : "?");
     unsigned long counter = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         verify(&v);
         char detail[128];

@@ -203,11 +203,7 @@ int main(int argc, char **argv) {
     pid_t pid = real_getpid();
     unsigned long counter = 0, counter_at_verify = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         verifications++;
         struct verdict v = {0};
         if (real_getpid() != pid) fail(&v, "pid changed");

@@ -191,11 +191,7 @@ static int run_tree(void) {
     unsigned long counter = 0;
     int first = 1;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (first) {
             expect_stream(&v, s[0], "child->parent stream", "from-child");
@@ -287,11 +283,7 @@ int main(int argc, char **argv) {
     unsigned long counter = 0, at_verify = 0;
     int first = 1;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (first) {
             first = 0;

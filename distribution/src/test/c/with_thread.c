@@ -35,11 +35,7 @@ int main(int argc, char **argv) {
     say("READY pid=%d tid2=%d", (int) pid, (int) worker_tid);
     unsigned long counter = 0, counter_at_verify = 0, worker_at_verify = 0;
     for (;;) {
-        counter++;
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (real_getpid() != pid) fail(&v, "pid changed");
         if (counter <= counter_at_verify) fail(&v, "main counter did not advance");

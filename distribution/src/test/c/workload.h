@@ -104,6 +104,19 @@ static void sleep_ms(unsigned ms) {
     }
 }
 
+/*
+ * One turn of a workload's main loop: counts, prints `tick N`, sleeps about 100 ms; returns 1 (and clears the
+ * request) when a verification was asked for (SIGUSR2), else 0. Usage: `for (;;) { if (!tick(&counter)) continue; ...`.
+ */
+static int tick(unsigned long *counter) {
+    (*counter)++;
+    say("tick %lu", *counter);
+    sleep_ms(100);
+    if (!wl_verify_requested) return 0;
+    wl_verify_requested = 0;
+    return 1;
+}
+
 static pid_t real_getpid(void) {
     return (pid_t) syscall(SYS_getpid);
 }

@@ -1,8 +1,6 @@
 package dev.cryo.it;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,31 +12,11 @@ import org.junit.jupiter.api.Test;
  * refuses mprotect. It is restored twice (a restored process must dump as well as the original).
  */
 class MemoryFlagsIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
-
     @Test
     void madviseLockSealAndDroppableStateComesBackOnlyWhereItWas() {
         Workload w = bed.workloads().start("memory_flags");
         w.awaitNewTicks(2);
         w.assertVerifyPass();
-        Path image = bed.dumpAndAwaitGone(w);
-
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        String verdict = r.assertVerifyPass();
-        assertTrue(verdict.contains("verifies=2"), "the restored memory is not the dumped one: " + verdict);
-
-        mark = w.log().size();
-        Path again = bed.dumpAndAwaitGone(r);
-        Cryo.await(rc).assertExit(KILLED);
-        RunningCryo rc2 = bed.cryo().restoreInBackground(again);
-        Workload r2 = bed.awaitRestoredRoot(rc2, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        verdict = r2.assertVerifyPass();
-        assertTrue(verdict.contains("verifies=3"), verdict);
-        r2.kill();
-        Cryo.await(rc2).assertExit(KILLED);
+        bed.dumpAndRestoreTwice(w, 2);
     }
 }

@@ -1,7 +1,6 @@
 package dev.cryo.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,7 +14,6 @@ import org.junit.jupiter.api.Test;
  * were; the restored process has no [vdso] either, its memory intact, and dumps and restores again.
  */
 class NoVdsoIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void aProcessWithoutVdsoIsDumpedAndRestoredWithoutOne() throws IOException {
@@ -29,23 +27,6 @@ class NoVdsoIT extends WithTestBed {
         w.awaitNewTicks(2);
         w.assertVerifyPass();
 
-        Path image = bed.dumpAndAwaitGone(w);
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        String verdict = r.assertVerifyPass();
-        assertTrue(verdict.contains("verifies=3"), verdict);
-
-        mark = w.log().size();
-        Path again = bed.dumpAndAwaitGone(r);
-        Cryo.await(rc).assertExit(KILLED);
-        RunningCryo rc2 = bed.cryo().restoreInBackground(again);
-        Workload r2 = bed.awaitRestoredRoot(rc2, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        verdict = r2.assertVerifyPass();
-        assertTrue(verdict.contains("verifies=4"), verdict);
-        r2.kill();
-        Cryo.await(rc2).assertExit(KILLED);
+        bed.dumpAndRestoreTwice(w, 3);
     }
 }

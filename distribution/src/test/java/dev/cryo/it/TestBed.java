@@ -130,6 +130,32 @@ public final class TestBed implements AutoCloseable {
         return restored;
     }
 
+    /**
+     * Dumps {@code w} (killed), restores it and has it check itself, then dumps and restores the restored process once
+     * more (a restored process must dump as well as the original) and has it check itself again; kills it at the end.
+     * The workload's verdict counts its checks ({@code verifies=N}): {@code verifies} after the first restore,
+     * {@code verifies + 1} after the second.
+     */
+    public void dumpAndRestoreTwice(Workload w, int verifies) {
+        RunningCryo rc = null;
+        Workload current = w;
+        for (int round = 0; round < 2; round++) {
+            Path image = dumpAndAwaitGone(current);
+            if (rc != null) {
+                Cryo.await(rc).assertExit(128 + ProcessControl.SIGKILL);
+            }
+            long mark = w.log().size();
+            rc = cryo.restoreInBackground(image);
+            current = awaitRestoredRoot(rc, w);
+            w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+            String verdict = current.assertVerifyPass();
+            assertTrue(verdict.contains("verifies=" + (verifies + round)),
+                    "restore " + (round + 1) + ": the restored state is not the dumped one: " + verdict);
+        }
+        current.kill();
+        Cryo.await(rc).assertExit(128 + ProcessControl.SIGKILL);
+    }
+
     /** Waits until the original's pid runs a process with the original's name again; fails at once if cryo exits. */
     public Workload awaitRestoredRoot(RunningCryo rc, Workload original) {
         long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();

@@ -25,26 +25,7 @@ class UnreadableMemoryIT extends WithTestBed {
         Workload w = bed.workloads().start("unreadable_memory");
         w.awaitNewTicks(2);
         w.assertVerifyPass();
-        Path image = bed.dumpAndAwaitGone(w);
-
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        String verdict = r.assertVerifyPass();
-        assertTrue(verdict.contains("verifies=2"), "the restored memory is not the dumped one: " + verdict);
-
-        // the restored process holds the same kinds of memory: dump and restore it once more
-        mark = w.log().size();
-        Path again = bed.dumpAndAwaitGone(r);
-        Cryo.await(rc).assertExit(KILLED);
-        RunningCryo rc2 = bed.cryo().restoreInBackground(again);
-        Workload r2 = bed.awaitRestoredRoot(rc2, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        verdict = r2.assertVerifyPass();
-        assertTrue(verdict.contains("verifies=3"), verdict);
-        r2.kill();
-        Cryo.await(rc2).assertExit(KILLED);
+        bed.dumpAndRestoreTwice(w, 2);
     }
 
     @Test
