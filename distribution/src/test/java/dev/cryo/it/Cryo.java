@@ -26,6 +26,8 @@ public final class Cryo {
     private final Path dist;
     private final Path outDir;
     private final Workloads tracker;
+    private final java.util.Map<String, String> environment = new java.util.TreeMap<>();
+    private Path launcher;
     private int seq;
 
     /**
@@ -58,12 +60,28 @@ public final class Cryo {
         return p;
     }
 
+    /** Sets {@code name=value} in the environment of the commands this runner starts from now on (null: unset). */
+    public Cryo environment(String name, String value) {
+        if (value == null) {
+            environment.remove(name);
+        } else {
+            environment.put(name, value);
+        }
+        return this;
+    }
+
     public Path dist() {
         return dist;
     }
 
     public Path executable() {
-        return dist.resolve("bin").resolve("cryo");
+        return launcher != null ? launcher : dist.resolve("bin").resolve("cryo");
+    }
+
+    /** Runs cryo through {@code launcher} (e.g. a symlink to {@code bin/cryo}) from now on. */
+    public Cryo launchedThrough(Path launcher) {
+        this.launcher = launcher;
+        return this;
     }
 
     /** Runs {@code cryo args...} in the foreground and returns its result; fails the test after {@link #TIMEOUT}. */
@@ -92,6 +110,7 @@ public final class Cryo {
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile());
         pb.environment().remove("CRYO_CONFIG");
+        pb.environment().putAll(environment);
         try {
             Files.createDirectories(outDir);
             Process p = ProcessControl.registerJdkChild(pb.start());

@@ -50,6 +50,11 @@ public final class TestBed implements AutoCloseable {
      * @return the image directory
      */
     public Path dumpAndAwaitGone(Workload w, String... extra) {
+        return dumpAndAwaitGone(cryo, w, extra);
+    }
+
+    /** As {@link #dumpAndAwaitGone(Workload, String...)} with another distribution or launcher. */
+    public Path dumpAndAwaitGone(Cryo cryo, Workload w, String... extra) {
         Path dir = newImageDir();
         java.util.List<Long> descendants = descendantsOf(w.pid());
         cryo.dump(w.pid(), dir, extra).assertOk();

@@ -35,10 +35,13 @@ import java.util.Set;
  * a line or after a blank starts a comment; blank lines are ignored; a value may be quoted with {@code "} or
  * {@code '}. Files are UTF-8.
  *
+ * <p>Run as root, every file is checked by {@link FileTrust} before it is read: one that another user could
+ * change is refused ({@code core/UNSAFE_FILE}).
+ *
  * <p>Called once per command, on the CLI's thread. Errors are {@link CryoException}s naming the file and line:
  * {@code core/UNKNOWN_OPTION}, {@code core/BAD_OPTION} (a value missing, unexpected or malformed) of category
- * PLUGIN_CONFIG (USAGE for the command line), {@code core/CONFIG_NOT_FOUND} and
- * {@code core/CONFIG_UNREADABLE}.
+ * PLUGIN_CONFIG (USAGE for the command line), {@code core/CONFIG_NOT_FOUND}, {@code core/CONFIG_UNREADABLE} and
+ * {@code core/UNSAFE_FILE}.
  */
 public final class ConfigLoader {
     /** The system-wide file of the chain. */
@@ -80,9 +83,10 @@ public final class ConfigLoader {
         List<ConfigEntry> chain = new ArrayList<>();
         List<Path> files = new ArrayList<>();
         Set<Path> seen = new HashSet<>();
+        Reader reader = new Reader(chain, files, seen, options, FileTrust.of(env));
 
-        readOptional(home.resolve("conf").resolve("cryo.conf"), chain, files, seen, options);
-        readOptional(systemFile, chain, files, seen, options);
+        reader.readOptional(home.resolve("conf").resolve("cryo.conf"));
+        reader.readOptional(systemFile);
 
         String fromEnv = env.get(ENV_VAR);
         if (fromEnv != null && !fromEnv.isBlank()) {
@@ -92,7 +96,7 @@ public final class ConfigLoader {
                         "$" + ENV_VAR + " names " + p + ", which does not exist",
                         "create " + p + " or unset " + ENV_VAR);
             }
-            read(p, chain, files, seen, options);
+            reader.read(p);
         }
         if (explicitFile.isPresent()) {
             Path p = explicitFile.get();
@@ -100,7 +104,7 @@ public final class ConfigLoader {
                 throw new CryoException(Category.USAGE, "core/CONFIG_NOT_FOUND",
                         "--config " + p + ": no such file", "give --config an existing file");
             }
-            read(p, chain, files, seen, options);
+            reader.read(p);
         }
         for (ConfigEntry e : commandLine) {
             validate(e, options);
@@ -247,30 +251,33 @@ public final class ConfigLoader {
         }
     }
 
-    private static void readOptional(Path file, List<ConfigEntry> chain, List<Path> files, Set<Path> seen,
-                                     OptionSet options) throws CryoException {
-        if (Files.exists(file)) {
-            read(file, chain, files, seen, options);
+    /** Reads the files of one chain, each once, each checked by {@link FileTrust} first. */
+    private record Reader(List<ConfigEntry> chain, List<Path> files, Set<Path> seen, OptionSet options,
+                          FileTrust trust) {
+        void readOptional(Path file) throws CryoException {
+            if (Files.exists(file)) {
+                read(file);
+            }
         }
-    }
 
-    private static void read(Path file, List<ConfigEntry> chain, List<Path> files, Set<Path> seen,
-                             OptionSet options) throws CryoException {
-        if (Files.isDirectory(file)) {
-            throw new CryoException(Category.PLUGIN_CONFIG, "core/CONFIG_UNREADABLE",
-                    "configuration file " + file + " is a directory", "name a file, not a directory");
+        void read(Path file) throws CryoException {
+            if (Files.isDirectory(file)) {
+                throw new CryoException(Category.PLUGIN_CONFIG, "core/CONFIG_UNREADABLE",
+                        "configuration file " + file + " is a directory", "name a file, not a directory");
+            }
+            Path identity;
+            try {
+                identity = file.toRealPath();
+            } catch (IOException e) {
+                identity = file.toAbsolutePath().normalize();
+            }
+            if (!seen.add(identity)) {
+                return;
+            }
+            trust.check(file, "configuration file");
+            chain.addAll(parse(file, options));
+            files.add(file);
         }
-        Path identity;
-        try {
-            identity = file.toRealPath();
-        } catch (IOException e) {
-            identity = file.toAbsolutePath().normalize();
-        }
-        if (!seen.add(identity)) {
-            return;
-        }
-        chain.addAll(parse(file, options));
-        files.add(file);
     }
 
     private static String stripComment(String line) {

@@ -12,6 +12,7 @@ import dev.cryo.api.Spi;
 import dev.cryo.core.config.ConfigEntry;
 import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.config.CryoConfig;
+import dev.cryo.core.config.FileTrust;
 import org.pf4j.Extension;
 import org.pf4j.LegacyExtensionFinder;
 import org.pf4j.ManifestPluginDescriptorFinder;
@@ -43,8 +44,6 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * The plugins of one cryo command, loaded with PF4J from the distribution's {@code plugins/} directory only.
@@ -62,7 +61,8 @@ import java.util.zip.ZipFile;
  * {@link CryoException}s of category PLUGIN_CONFIG naming the plugin, its file and the fix; codes
  * {@code core/PLUGINS_DIR_MISSING}, {@code core/PLUGIN_LOAD}, {@code core/PLUGIN_REQUIRES},
  * {@code core/PLUGIN_EMPTY}, {@code core/PLUGIN_NOT_FOUND}, {@code core/PLUGIN_DUPLICATE},
- * {@code core/DUPLICATE_KIND}.
+ * {@code core/DUPLICATE_KIND}, and, run as root, {@code core/UNSAFE_FILE} for a plugin directory or jar another user
+ * could change ({@link FileTrust}).
  *
  * <p>Options: {@link #declaredOptions} reads every plugin's {@link PluginOption}s from its class files without
  * running its code; {@link #start} refuses a configuration that sets an option of a disabled plugin
@@ -350,8 +350,13 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         return new PluginHost(dir, manager, infos, disabledFinal, ext);
     }
 
-    /** Reads the descriptor of every {@code *.jar} in {@code dir}, by file name; an unreadable one is an error. */
+    /**
+     * Reads the descriptor of every {@code *.jar} in {@code dir}, by file name; an unreadable one is an error, and
+     * so is (run as root) an unsafe directory or jar ({@link FileTrust}), enabled or not: its class files are read.
+     */
     private static Map<String, Found> discover(Path dir) throws CryoException {
+        FileTrust trust = FileTrust.current();
+        trust.check(dir, "plugin directory");
         List<Path> jars;
         try (Stream<Path> s = Files.list(dir)) {
             jars = s.filter(p -> p.getFileName().toString().endsWith(".jar"))
@@ -365,6 +370,7 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         ManifestPluginDescriptorFinder finder = new ManifestPluginDescriptorFinder();
         Map<String, Found> found = new TreeMap<>();
         for (Path jar : jars) {
+            trust.check(jar, "plugin jar");
             PluginDescriptor d;
             try {
                 d = finder.find(jar);
