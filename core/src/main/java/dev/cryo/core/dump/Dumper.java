@@ -231,7 +231,11 @@ public final class Dumper {
         stats.counts().setFsync(fsync);
         FrozenTree tree = null;
         boolean complete = false;
+        SpaceCheck space = null;
         try {
+            if (!dryRun()) {
+                space = SpaceCheck.before(rootPid, image.path()); // before the tree stops
+            }
             long t0 = System.nanoTime();
             stats.begin("freeze");
             stats.frozen();
@@ -341,6 +345,9 @@ public final class Dumper {
                     image.discard();
                 } catch (CryoException discardFailure) {
                     e.addSuppressed(discardFailure);
+                }
+                if (space != null && SpaceCheck.isNoSpace(e)) {
+                    throw space.noSpace(e);
                 }
             }
             throw e;
