@@ -7,6 +7,7 @@ import dev.cryo.core.plugin.PluginInfo;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import dev.cryo.core.dump.Dumper;
+import dev.cryo.core.image.DamagedImage;
 import dev.cryo.core.image.ImageDir;
 import dev.cryo.core.image.ImageRenderer;
 import dev.cryo.core.linux.LibC;
@@ -94,7 +95,19 @@ public final class Cryo implements AutoCloseable {
      */
     public RestoredTree restore(RestoreRequest request) throws CryoException {
         LibC.require();
-        return new Restorer(plugins, config, home).restore(request);
+        try {
+            return new Restorer(plugins, config, home).restore(request);
+        } catch (RuntimeException e) {
+            throw damaged(e, "restoring", request.imageDir());
+        }
+    }
+
+    /** A value error reading an image is a damaged image ({@link DamagedImage}); anything else is a bug. */
+    private static RuntimeException damaged(RuntimeException e, String what, Path imageDir) throws CryoException {
+        if (DamagedImage.isValueError(e)) {
+            throw DamagedImage.of(imageDir, what, e);
+        }
+        return e;
     }
 
     /** @return every plugin found in the plugin directory, enabled or not */
@@ -104,7 +117,7 @@ public final class Cryo implements AutoCloseable {
 
     /** Writes every record of the image as JSON to {@code out}; pages are summarised. */
     public void show(Path imageDir, Appendable out) throws CryoException {
-        ImageRenderer.render(ImageDir.open(imageDir), recordTypes(), out);
+        show(imageDir, out, name -> true);
     }
 
     /**
@@ -112,12 +125,20 @@ public final class Cryo implements AutoCloseable {
      */
     public void show(Path imageDir, Appendable out, java.util.function.Predicate<String> include)
             throws CryoException {
-        ImageRenderer.render(ImageDir.open(imageDir), recordTypes(), out, include);
+        try {
+            ImageRenderer.render(ImageDir.open(imageDir), recordTypes(), out, include);
+        } catch (RuntimeException e) {
+            throw damaged(e, "showing", imageDir);
+        }
     }
 
     /** Writes the readable summary of the image ({@code cryo show}): the tree, maps and fds of {@code pids} (all if empty). */
     public void summary(Path imageDir, java.util.Set<Integer> pids, Appendable out) throws CryoException {
-        dev.cryo.core.image.ImageSummary.render(ImageDir.open(imageDir), recordTypes(), pids, out);
+        try {
+            dev.cryo.core.image.ImageSummary.render(ImageDir.open(imageDir), recordTypes(), pids, out);
+        } catch (RuntimeException e) {
+            throw damaged(e, "showing", imageDir);
+        }
     }
 
     private List<Descriptor> recordTypes() {

@@ -196,7 +196,8 @@ public final class PagesReader implements AutoCloseable {
      *                       {@code length} bytes at data offset {@code dataOffset} are not all in the file
      */
     public void checkRange(long dataOffset, long length) throws CryoException {
-        if (dataOffset < 0 || length < 0 || dataOffset + length > dataSize) {
+        // subtracted, not added: offsets and lengths come from records, and a huge one must not overflow past the check
+        if (dataOffset < 0 || length < 0 || dataOffset > dataSize || length > dataSize - dataOffset) {
             throw truncated(dataOffset, length);
         }
     }
@@ -228,7 +229,7 @@ public final class PagesReader implements AutoCloseable {
 
     private void readUnchecked(long dataOffset, ByteBuffer dst) throws CryoException {
         int length = dst.remaining();
-        if (dataOffset < 0 || dataOffset + length > dataSize) {
+        if (dataOffset < 0 || dataOffset > dataSize || length > dataSize - dataOffset) {
             throw truncated(dataOffset, length);
         }
         long position = ImageFormat.PAGES_HEADER_BYTES + dataOffset;

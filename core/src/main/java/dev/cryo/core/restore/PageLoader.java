@@ -72,13 +72,13 @@ final class PageLoader implements PageSource, AutoCloseable {
 
     @Override
     public void load(long address, long length, long offset) throws CryoException {
-        if (offset < 0 || length < 0 || offset + length > reader.dataSize()) {
-            reader.checkRange(offset, length); // throws IMAGE core/IMAGE_TRUNCATED naming the file
-        }
+        reader.checkRange(offset, length); // throws IMAGE core/IMAGE_TRUNCATED naming the file
         if (((address | length | offset) & (ImageFormat.PAGE_SIZE - 1)) != 0) {
-            throw new CryoException(Category.INTERNAL, "core/PAGES_UNALIGNED", "page load of " + length
+            // the three come from the image's records: a damaged image, not a bug of cryo
+            throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", "corrupt image: page load of " + length
                     + " bytes at 0x" + Long.toHexString(address) + " from offset " + offset + " of "
-                    + reader.fileName() + " into " + tracee.who() + " is not page aligned");
+                    + reader.fileName() + " into " + tracee.who() + " is not page aligned",
+                    "the image is damaged; dump the tree again");
         }
         loadedBytes += length;
         while (length > 0) {

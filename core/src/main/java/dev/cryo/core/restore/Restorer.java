@@ -110,7 +110,9 @@ public final class Restorer {
         InventoryEntry inventory = image.inventory();
         checkPlugins(inventory, request.imageDir());
         List<ProcessImage> procs = new ArrayList<>();
+        java.util.Set<Integer> seenIds = new java.util.HashSet<>();
         for (PstreeEntry proc : image.readAll(ImageFileNames.PSTREE, FileType.PSTREE, PstreeEntry.parser())) {
+            checkIds(image, proc, seenIds);
             Pid pid = Pid.of(proc.getPid());
             if (proc.getZombie()) {
                 procs.add(new ProcessImage(proc, null, List.of(), List.of()));
@@ -120,6 +122,16 @@ public final class Restorer {
                     single(image, ImageFileNames.core(pid), FileType.CORE, CoreEntry.parser()),
                     image.readAll(ImageFileNames.fdinfo(pid), FileType.FDINFO, FdinfoEntry.parser()),
                     image.readAll(ImageFileNames.mm(pid), FileType.MM, Envelope.parser())));
+        }
+        for (ProcessImage p : procs) {
+            for (FdinfoEntry e : p.fds()) {
+                if (e.getFd() < 0) {
+                    throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", "corrupt image: "
+                            + image.path().resolve(ImageFileNames.fdinfo(Pid.of(p.pid()))) + " records fd "
+                            + Integer.toUnsignedString(e.getFd()) + ", not an fd number",
+                            "the image is damaged; dump the tree again");
+                }
+            }
         }
         if (procs.isEmpty()) {
             throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", request.imageDir().resolve(
@@ -155,6 +167,28 @@ public final class Restorer {
             tellFailure(told, event, new CryoException(Category.INTERNAL, "core/INTERNAL", "restore failed: " + bug,
                     null, bug));
             throw bug;
+        }
+    }
+
+    /** The pids and tids of one pstree record: each one a possible pid, and none twice in the image. */
+    private static void checkIds(ImageDir image, PstreeEntry proc, java.util.Set<Integer> seen) throws CryoException {
+        List<Integer> ids = new ArrayList<>();
+        ids.add(proc.getPid());
+        ids.addAll(proc.getThreadsList().stream().filter(t -> t != proc.getPid()).toList());
+        for (int id : ids) {
+            // PID_MAX_LIMIT (2^22) is the largest pid any kernel hands out
+            if (id <= 0 || id > (1 << 22) || !seen.add(id)) {
+                throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", "corrupt image: "
+                        + image.path().resolve(ImageFileNames.PSTREE) + " records " + (id == proc.getPid() ? "pid "
+                        : "thread ") + Integer.toUnsignedString(id) + (id <= 0 || id > (1 << 22)
+                        ? ", not a possible pid" : " twice"), "the image is damaged; dump the tree again");
+            }
+        }
+        if (proc.getPpid() < 0 || proc.getPgid() < 0 || proc.getSid() < 0) {
+            throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", "corrupt image: "
+                    + image.path().resolve(ImageFileNames.PSTREE) + " records pid " + proc.getPid() + " with ppid "
+                    + proc.getPpid() + ", pgid " + proc.getPgid() + ", sid " + proc.getSid(),
+                    "the image is damaged; dump the tree again");
         }
     }
 

@@ -321,6 +321,18 @@ class ImageDirTest {
     }
 
     @Test
+    void hugeOffsetsAndLengthsFromRecordsCannotOverflowPastTheRangeCheck() throws Exception {
+        Path dir = writeImage(tmp.resolve("img"));
+        try (PagesReader r = ImageDir.open(dir).pagesReader("pages-100.img")) {
+            expectImageError("core/IMAGE_TRUNCATED", () -> r.checkRange(Long.MAX_VALUE - 4095, 8192));
+            expectImageError("core/IMAGE_TRUNCATED", () -> r.checkRange(4096, Long.MAX_VALUE));
+            expectImageError("core/IMAGE_TRUNCATED",
+                    () -> r.read(Long.MAX_VALUE & -4096L, ByteBuffer.allocateDirect(4096)));
+            r.checkRange(0, r.dataSize());
+        }
+    }
+
+    @Test
     void truncatedPagesFileIsDetected() throws Exception {
         Path dir = writeImage(tmp.resolve("img"));
         Path file = dir.resolve("pages-100.img");
