@@ -10,6 +10,8 @@
 #define CRYO_WORKLOAD_H
 
 #define _GNU_SOURCE
+/* every workload uses only some of these helpers */
+#pragma GCC diagnostic ignored "-Wunused-function"
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>

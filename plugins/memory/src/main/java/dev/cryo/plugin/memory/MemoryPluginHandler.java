@@ -164,14 +164,14 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         }
     }
 
-    /** Refuses SysV shared memory: the segment (key, shmid, permissions) would have to be recreated. */
+    /** Refuses SysV shared memory when the sysv-shm plugin, which runs first and keeps it, is not enabled. */
     static void checkNotSysV(Pid pid, String comm, Mapping m) throws CryoException {
         if (m.name().startsWith("/SYSV")) {
             throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/SYSV_SHM",
                     String.format("dump refused: pid %s \"%s\" has SysV shared memory segment %s (shmid inode %d) "
-                            + "attached at %x-%x; SysV shared memory is not supported yet", pid, comm,
+                            + "attached at %x-%x; the sysv-shm plugin, which keeps SysV shared memory, is not enabled", pid, comm,
                             m.name().replace(MappingKind.DELETED, ""), m.inode(), m.start(), m.end()),
-                    "detach the segment (shmdt) before dumping, or use MAP_SHARED|MAP_ANONYMOUS or a memfd instead");
+                    "enable the sysv-shm plugin (plugins.enabled/plugins.disabled in the config)");
         }
     }
 
