@@ -105,11 +105,7 @@ static void child_loop(unsigned char *a, const unsigned char *b, pid_t parent) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     key_t key = (key_t) (0x43520000 | (getpid() & 0xffff));
     int ida = shmget(IPC_PRIVATE, A_SIZE, IPC_CREAT | 0640);
     if (ida < 0) die("shmget(A)");
