@@ -70,6 +70,11 @@ final class DumpCommand extends CryoSubcommand {
                     + "power loss right after it. Off by default (as CRIU): the page cache writes it back later.")
     boolean fsync;
 
+    @Option(names = "--stats",
+            description = "Print the dump's statistics when it is done: time per phase, frozen time, pages scanned "
+                    + "and written, image bytes (kept in stats-dump.img either way; -v logs them on one line).")
+    boolean stats;
+
     @Override
     public Integer call() throws CryoException {
         CryoConfig config = loadConfig();
@@ -88,6 +93,8 @@ final class DumpCommand extends CryoSubcommand {
             m.put("stats", JsonResult.stats(stats));
             spec.commandLine().getOut().println(Json.write(m));
             spec.commandLine().getOut().flush();
+        } else {
+            printStats(config, stats);
         }
         return ExitCodes.OK;
     }

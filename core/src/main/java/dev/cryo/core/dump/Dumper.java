@@ -85,6 +85,8 @@ public final class Dumper {
     private List<CryoException> problems;
     /** The statistics of the last run (a dry run's counts: what a dump would have written). */
     private StatsEntry lastStats;
+    /** Pages of the mappings handed to the memory handlers so far (CRIU's pages_scanned). */
+    private long pagesScanned;
 
     /** One step of the pipeline that may refuse. */
     private interface Step {
@@ -283,7 +285,7 @@ public final class Dumper {
             dumpObjects(fds.handlers, image);
             if (dryRun()) {
                 stats.end();
-                stats.counts().setPagesBytes(savedBytes);
+                stats.counts().setPagesBytes(savedBytes).setPagesScanned(pagesScanned);
                 for (LifecycleListener l : plugins.lifecycleListeners()) {
                     l.postDump(event);
                 }
@@ -322,7 +324,7 @@ public final class Dumper {
             image.writeInventory(inv.build());
             complete = true;
             stats.end();
-            stats.counts().setPagesBytes(savedBytes);
+            stats.counts().setPagesBytes(savedBytes).setPagesScanned(pagesScanned);
             LOG.debug("dumped {} processes under pid {}: {} MiB of pages in {} ms (kcmp calls: {})",
                     tree.processes.size(), rootPid, savedBytes >> 20, (System.nanoTime() - t0) / 1_000_000,
                     shared.kcmpCalls());
@@ -333,8 +335,9 @@ public final class Dumper {
             finish(request.after(), tree);
             stats.released();
             tree = null;
+            stats.counts().setImageBytes(image.bytes());
             lastStats = stats.finish();
-            writeStats(image, lastStats);
+            PipelineStats.keep(image, ImageFileNames.STATS_DUMP, lastStats, LOG);
         } catch (CryoException | RuntimeException e) {
             if (!complete) {
                 try {
@@ -359,19 +362,6 @@ public final class Dumper {
                 w.write(core);
             }
         });
-    }
-
-    /**
-     * Logs the statistics ({@code -v}) and keeps them in the image. The image is complete and the tree already
-     * released or killed: a statistics file that cannot be written is reported as a warning, not a failed dump.
-     */
-    private static void writeStats(ImageDir image, StatsEntry stats) {
-        LOG.info("{}", PipelineStats.describe(stats));
-        try {
-            image.writeStats(ImageFileNames.STATS_DUMP, stats);
-        } catch (CryoException e) {
-            LOG.warn("dump statistics not kept in the image: {}", e.getMessage());
-        }
     }
 
     private static void finish(DumpRequest.After after, FrozenTree tree) {
@@ -409,6 +399,7 @@ public final class Dumper {
                 continue;
             }
             claimed.computeIfAbsent(owner, k -> new ArrayList<>()).add(m);
+            pagesScanned += m.length() / dev.cryo.core.image.ImageFormat.PAGE_SIZE;
         }
         String pagesName = ImageFileNames.pages(task.pid());
         if (dryRun()) {

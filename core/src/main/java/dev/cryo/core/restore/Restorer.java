@@ -270,8 +270,9 @@ public final class Restorer {
                 l.postResume(event);
             }
         }
+        stats.counts().setImageBytes(image.bytes());
         StatsEntry finished = stats.finish();
-        writeStats(image, finished);
+        PipelineStats.keep(image, ImageFileNames.STATS_RESTORE, finished, LOG);
         return new ChildTree(Pid.of(rootPid), finished);
     }
 
@@ -507,19 +508,6 @@ public final class Restorer {
     }
 
     // ---------------------------------------------------------------- memory
-
-    /**
-     * Logs the statistics ({@code -v}) and keeps them in the image directory. The tree runs already: an image
-     * directory cryo cannot write (read-only media) is reported as a warning, not a failed restore.
-     */
-    private static void writeStats(ImageDir image, StatsEntry stats) {
-        LOG.info("{}", PipelineStats.describe(stats));
-        try {
-            image.writeStats(ImageFileNames.STATS_RESTORE, stats);
-        } catch (CryoException e) {
-            LOG.warn("restore statistics not kept in the image: {}", e.getMessage());
-        }
-    }
 
     /** @return bytes of page data loaded */
     private long restoreMemory(LiveTask task, ImageDir image, int pid, List<Envelope> mm) throws CryoException {
