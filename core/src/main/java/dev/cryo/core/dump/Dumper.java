@@ -87,6 +87,10 @@ public final class Dumper {
     private StatsEntry lastStats;
     /** Pages of the mappings handed to the memory handlers so far (CRIU's pages_scanned). */
     private long pagesScanned;
+    /** In a dry run: the fds and outside references refused, with where they are ({@code cryo graph -t}). */
+    private final List<Refused> refused = new ArrayList<>();
+    /** In a dry run: keep the scratch image (pstree, records, inventory) for the caller instead of deleting it. */
+    private boolean keepScratch;
 
     /** One step of the pipeline that may refuse. */
     private interface Step {
@@ -112,7 +116,17 @@ public final class Dumper {
      * @throws CryoException what stops even a dry run (no such process, a kernel call failing)
      */
     public CheckReport check(Pid root, Path scratch) throws CryoException {
+        return check(root, scratch, false);
+    }
+
+    /**
+     * {@link #check}, and with {@code keep} the scratch directory is left as an image of what a dump would have
+     * written (records, {@code pstree.img}, {@code inventory.img}; no pages) for {@code cryo graph -t}: the caller
+     * deletes it. Refused fds have no record there; {@link CheckReport#refused} says where they are.
+     */
+    public CheckReport check(Pid root, Path scratch, boolean keep) throws CryoException {
         problems = new ArrayList<>();
+        keepScratch = keep;
         try {
             dump(new DumpRequest(root, scratch, DumpRequest.After.LEAVE_RUNNING));
         } catch (CryoException e) {
@@ -121,7 +135,20 @@ public final class Dumper {
             }
             problems.add(e); // a refusal before or during the freeze: the only one that can be known
         }
-        return new CheckReport(root, List.copyOf(problems), Optional.ofNullable(lastStats));
+        return new CheckReport(root, List.copyOf(problems), Optional.ofNullable(lastStats), List.copyOf(refused));
+    }
+
+    /**
+     * A refused fd ({@code to} empty) or a refused reference from the object an fd holds to {@code to}, outside the
+     * tree.
+     *
+     * @param pid     the process holding the fd
+     * @param fd      the fd
+     * @param target  what the fd is on ({@code /proc/PID/fd/N}'s link), or the reference's description
+     * @param to      for a reference: the object outside the tree
+     * @param problem the refusal
+     */
+    public record Refused(int pid, int fd, String target, Optional<ObjectId> to, CryoException problem) {
     }
 
     /**
@@ -130,8 +157,10 @@ public final class Dumper {
      * @param root     the tree's root
      * @param problems every refusal a dump would meet, in pipeline order (processes, then references, then objects)
      * @param stats    what a dump would have written (page bytes counted, not read), when the look completed
+     * @param refused  the refusals that are about one fd or one outside reference, with their place
      */
-    public record CheckReport(Pid root, List<CryoException> problems, Optional<StatsEntry> stats) {
+    public record CheckReport(Pid root, List<CryoException> problems, Optional<StatsEntry> stats,
+                              List<Refused> refused) {
     }
 
     /** @return whether {@code e} is a reason to refuse a dump (collected in a dry run), not a failure of cryo */
@@ -295,33 +324,15 @@ public final class Dumper {
                 tree = null;
                 lastStats = stats.finish();
                 LOG.info("{}", PipelineStats.describe(lastStats));
-                image.discard();
+                if (keepScratch) {
+                    writeTree(frozen, rootPid, usedPlugins, image); // for cryo graph -t
+                } else {
+                    image.discard();
+                }
                 return;
             }
             stats.begin("write");
-            try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
-                for (FrozenProcess p : tree.processes) {
-                    PstreeEntry.Builder e = PstreeEntry.newBuilder().setPid(p.pid).setPpid(p.stat.ppid())
-                            .setPgid(p.stat.pgrp()).setSid(p.stat.session()).setComm(p.comm);
-                    if (p.isZombie()) {
-                        e.setZombie(true).setExitStatus(p.zombieStatus);
-                    }
-                    p.threads.forEach(t -> e.addThreads(t.tracee.tid()));
-                    w.write(e.build());
-                }
-            }
-            InventoryEntry.Builder inv = InventoryEntry.newBuilder()
-                    .setFormatVersion(dev.cryo.core.image.ImageFormat.FORMAT_VERSION)
-                    .setCryoVersion(cryoVersion)
-                    .setSpiVersion(Spi.VERSION)
-                    .setRootPid(rootPid)
-                    .setKernel(kernelRelease())
-                    .setCreatedUnixMs(System.currentTimeMillis());
-            for (String id : usedPlugins) {
-                inv.addPlugins(PluginRef.newBuilder().setId(id)
-                        .setVersion(plugins.plugin(id).map(p -> p.version()).orElse("?")));
-            }
-            image.writeInventory(inv.build());
+            writeTree(tree, rootPid, usedPlugins, image);
             complete = true;
             stats.end();
             stats.counts().setPagesBytes(savedBytes).setPagesScanned(pagesScanned);
@@ -352,6 +363,34 @@ public final class Dumper {
                 tree.release();
             }
         }
+    }
+
+    /** {@code pstree.img} and the inventory, the last files of an image. */
+    private void writeTree(FrozenTree tree, int rootPid, Set<String> usedPlugins, ImageDir image)
+            throws CryoException {
+        try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
+            for (FrozenProcess p : tree.processes) {
+                PstreeEntry.Builder e = PstreeEntry.newBuilder().setPid(p.pid).setPpid(p.stat.ppid())
+                        .setPgid(p.stat.pgrp()).setSid(p.stat.session()).setComm(p.comm);
+                if (p.isZombie()) {
+                    e.setZombie(true).setExitStatus(p.zombieStatus);
+                }
+                p.threads.forEach(t -> e.addThreads(t.tracee.tid()));
+                w.write(e.build());
+            }
+        }
+        InventoryEntry.Builder inv = InventoryEntry.newBuilder()
+                .setFormatVersion(dev.cryo.core.image.ImageFormat.FORMAT_VERSION)
+                .setCryoVersion(cryoVersion)
+                .setSpiVersion(Spi.VERSION)
+                .setRootPid(rootPid)
+                .setKernel(kernelRelease())
+                .setCreatedUnixMs(System.currentTimeMillis());
+        for (String id : usedPlugins) {
+            inv.addPlugins(PluginRef.newBuilder().setId(id)
+                    .setVersion(plugins.plugin(id).map(p -> p.version()).orElse("?")));
+        }
+        image.writeInventory(inv.build());
     }
 
     /** The core state of {@code p} (registers, signals, credentials...) into {@code core-PID.img}. */
@@ -495,7 +534,11 @@ public final class Dumper {
         FdInfos infos = new FdInfos(kernel);
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
             for (int n : numbers) {
-                attempt(() -> collectFd(task, n, infos, w, usedPlugins, c, shared, owners));
+                int before = dryRun() ? problems.size() : 0;
+                if (!attempt(() -> collectFd(task, n, infos, w, usedPlugins, c, shared, owners))) {
+                    refused.add(new Refused(pid, n, ProcFs.fdLink(pid, n).orElse("?"), Optional.empty(),
+                            problems.get(before)));
+                }
             }
         }
         return numbers.size();
@@ -581,7 +624,11 @@ public final class Dumper {
                     external = image.writer(ImageFileNames.EXTERNAL, FileType.EXTERNAL);
                 }
                 RecordWriter writer = external;
-                attempt(() -> resolveOutside(r, writer, usedPlugins));
+                int before = dryRun() ? problems.size() : 0;
+                if (!attempt(() -> resolveOutside(r, writer, usedPlugins))) {
+                    refused.add(new Refused(r.holder().value(), r.fd().value(), r.description(),
+                            Optional.of(r.to()), problems.get(before)));
+                }
             }
         } finally {
             if (external != null) {

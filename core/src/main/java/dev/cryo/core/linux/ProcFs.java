@@ -297,6 +297,16 @@ public final class ProcFs {
         return out;
     }
 
+    /** @return what fd {@code fd} of {@code pid} is on ({@code /proc/PID/fd/N}'s link); empty when it is gone */
+    public static java.util.Optional<String> fdLink(int pid, int fd) {
+        try {
+            return java.util.Optional.of(Files.readSymbolicLink(dir(pid).resolve("fd").resolve(Integer.toString(fd)))
+                    .toString());
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     public static String readLink(Path p) throws CryoException {
         try {
             return Files.readSymbolicLink(p).toString();
