@@ -24,6 +24,7 @@ public final class Cryo implements AutoCloseable {
     private final CryoHome home;
     private final CryoConfig config;
     private final PluginHost plugins;
+    private Progress progress = Progress.NONE;
 
     private Cryo(CryoHome home, CryoConfig config, PluginHost plugins) {
         this.home = home;
@@ -38,6 +39,12 @@ public final class Cryo implements AutoCloseable {
         List<String> disabled = host.disabledPlugins().stream().map(PluginHost.DisabledPlugin::info)
                 .filter(java.util.Objects::nonNull).map(PluginInfo::id).toList();
         return new Cryo(home, config.withDisabledPlugins(disabled), host);
+    }
+
+    /** Sets the display that hears of the next dump's or restore's progress ({@link Progress#NONE} by default). */
+    public Cryo progress(Progress p) {
+        progress = p;
+        return this;
     }
 
     public CryoHome home() {
@@ -59,7 +66,7 @@ public final class Cryo implements AutoCloseable {
      */
     public dev.cryo.core.image.proto.StatsEntry dump(DumpRequest request) throws CryoException {
         LibC.require();
-        Dumper dumper = new Dumper(plugins, config, version());
+        Dumper dumper = new Dumper(plugins, config, version()).progress(progress);
         dumper.dump(request);
         return dumper.lastStats().orElse(dev.cryo.core.image.proto.StatsEntry.getDefaultInstance());
     }
@@ -84,7 +91,7 @@ public final class Cryo implements AutoCloseable {
      */
     public RestoredTree restore(RestoreRequest request) throws CryoException {
         LibC.require();
-        return new Restorer(plugins, config, home).restore(request);
+        return new Restorer(plugins, config, home).progress(progress).restore(request);
     }
 
     /** {@code cryo graph -D DIR}: the image as a Graphviz DOT graph ({@link dev.cryo.core.image.ImageGraph}). */

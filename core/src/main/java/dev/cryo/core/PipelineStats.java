@@ -29,17 +29,30 @@ public final class PipelineStats {
     private long frozenNs;
     private long phaseStartNs;
     private String phase;
+    private Progress progress = Progress.NONE;
+    /** The phase {@link #progress} was last told of (phases alternate per process: told once per change). */
+    private String lastTold;
 
     /** @param command {@code dump} or {@code restore}; the clock starts now */
     public PipelineStats(String command) {
         this.command = command;
     }
 
-    /** Ends the phase running, if any, and starts {@code name}. */
+    /** Ends the phase running, if any, and starts {@code name}; {@code progress} hears of each new phase. */
     public void begin(String name) {
         end();
+        if (!name.equals(lastTold)) {
+            progress.phase(name);
+            lastTold = name;
+        }
         phase = name;
         phaseStartNs = System.nanoTime();
+    }
+
+    /** The display that hears of the phases; {@link Progress#NONE} by default. */
+    public PipelineStats progress(Progress p) {
+        progress = p;
+        return this;
     }
 
     /** Ends the phase running, if any, adding its time. */

@@ -22,7 +22,7 @@ final class CommandLineLayer {
      * {@code cryo plugins} lists.
      */
     private static final Set<String> NOT_CONFIG = Set.of("help", "version", "verbose", "log-file", "config", "options", "output", "json", "pid", "file",
-            "out", "format");
+            "out", "format", "quiet");
 
     private CommandLineLayer() {
     }

@@ -54,6 +54,11 @@ abstract class CryoSubcommand implements Callable<Integer> {
         return Cryo.start(home, config);
     }
 
+    /** @return the progress line of {@code command} on stderr, or nothing (not a terminal, --quiet, --output json) */
+    final dev.cryo.core.Progress progress(String command) {
+        return ProgressDisplay.of(command, Invocation.of(spec.root().commandLine().getParseResult()));
+    }
+
     /** With {@code --stats} (and text output): the pipeline's statistics on stdout, one figure a line. */
     final void printStats(Config config, dev.cryo.core.image.proto.StatsEntry stats) {
         if (config.isSet(dev.cryo.core.config.ConfigKeys.STATS) && !OutputFormat.json()) {

@@ -81,7 +81,7 @@ final class DumpCommand extends CryoSubcommand {
         DumpRequest request = request(config); // usage errors before any plugin loads
         StatsEntry stats;
         try (Cryo cryo = startEngine(config)) {
-            stats = cryo.dump(request);
+            stats = cryo.progress(progress("dump")).dump(request);
             LoggerFactory.getLogger(DumpCommand.class).info("dumped tree {} into {} ({})",
                     request.root(), request.imageDir(), request.after());
         }

@@ -78,7 +78,7 @@ final class RestoreCommand extends CryoSubcommand {
         CryoConfig config = loadConfig();
         RestoreRequest request = request(config); // usage errors before any plugin loads
         try (Cryo cryo = startEngine(config)) {
-            RestoredTree tree = cryo.restore(request);
+            RestoredTree tree = cryo.progress(progress("restore")).restore(request);
             printStats(config, tree.stats());
             Pid root = tree.root();
             if (request.pidFile().isPresent()) {

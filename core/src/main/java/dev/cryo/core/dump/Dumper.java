@@ -26,6 +26,7 @@ import dev.cryo.api.Spi;
 import dev.cryo.api.TargetFd;
 import dev.cryo.core.DumpRequest;
 import dev.cryo.core.PipelineStats;
+import dev.cryo.core.Progress;
 import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.image.EnvelopeSink;
 import dev.cryo.core.image.Envelopes;
@@ -89,6 +90,7 @@ public final class Dumper {
     private long pagesScanned;
     /** In a dry run: the fds and outside references refused, with where they are ({@code cryo graph -t}). */
     private final List<Refused> refused = new ArrayList<>();
+    private Progress progress = Progress.NONE;
     /** In a dry run: keep the scratch image (pstree, records, inventory) for the caller instead of deleting it. */
     private boolean keepScratch;
 
@@ -192,6 +194,12 @@ public final class Dumper {
         return Optional.ofNullable(lastStats);
     }
 
+    /** Sets the display that hears of the dump's phases and page bytes ({@link Progress#NONE} by default). */
+    public Dumper progress(Progress p) {
+        progress = p;
+        return this;
+    }
+
     /** Runs the dump on a fresh tracer thread. */
     public void dump(DumpRequest request) throws CryoException {
         try (TracerThread tracer = new TracerThread("cryo-tracer")) {
@@ -201,6 +209,7 @@ public final class Dumper {
             }), 10);
         } finally {
             pagesWriterThread.shutdownNow();
+            progress.finished();
         }
     }
 
@@ -242,7 +251,7 @@ public final class Dumper {
     }
 
     private void runPipeline(DumpRequest request) throws CryoException {
-        PipelineStats stats = new PipelineStats(dryRun() ? "check" : "dump");
+        PipelineStats stats = new PipelineStats(dryRun() ? "check" : "dump").progress(progress);
         int rootPid = request.root().value();
         String comm = ProcessChecks.checkDumpable(rootPid);
         try {
@@ -268,6 +277,9 @@ public final class Dumper {
             stats.frozen();
             tree = FrozenTree.freeze(rootPid, comm);
             int tasks = tree.processes.stream().mapToInt(p -> p.threads.size()).sum();
+            if (progress != Progress.NONE) {
+                progress.total(tree.processes.stream().mapToLong(p -> ProcFs.anonymousBytes(p.pid)).sum());
+            }
             LOG.info("froze {} processes, {} threads under pid {} in {} us", tree.processes.size(), tasks, rootPid,
                     (System.nanoTime() - t0) / 1000);
             for (LifecycleListener l : plugins.lifecycleListeners()) {
@@ -347,6 +359,7 @@ public final class Dumper {
             stats.released();
             tree = null;
             stats.counts().setImageBytes(image.bytes());
+            progress.total(savedBytes); // done: the estimate gives way to what was saved (100%)
             lastStats = stats.finish();
             PipelineStats.keep(image, ImageFileNames.STATS_DUMP, lastStats, LOG);
         } catch (CryoException | RuntimeException e) {
@@ -448,7 +461,7 @@ public final class Dumper {
         try (var pagesWriter = image.pagesWriter(pagesName);
              RecordWriter mm = image.writer(ImageFileNames.mm(task.pid()), FileType.MM);
              BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName, pageBuffers,
-                     pagesWriterThread)) {
+                     pagesWriterThread, progress::advance)) {
             for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
                 MemoryHandler h = e.getKey();
                 usedPlugins.add(plugins.pluginIdOf(h));
