@@ -25,6 +25,7 @@ public final class Cryo implements AutoCloseable {
     private final CryoHome home;
     private final CryoConfig config;
     private final PluginHost plugins;
+    private Progress progress = Progress.NONE;
 
     private Cryo(CryoHome home, CryoConfig config, PluginHost plugins) {
         this.home = home;
@@ -39,6 +40,12 @@ public final class Cryo implements AutoCloseable {
         List<String> disabled = host.disabledPlugins().stream().map(PluginHost.DisabledPlugin::info)
                 .filter(java.util.Objects::nonNull).map(PluginInfo::id).toList();
         return new Cryo(home, config.withDisabledPlugins(disabled), host);
+    }
+
+    /** Sets the display that hears of the next dump's or restore's progress ({@link Progress#NONE} by default). */
+    public Cryo progress(Progress p) {
+        progress = p;
+        return this;
     }
 
     public CryoHome home() {
@@ -60,7 +67,7 @@ public final class Cryo implements AutoCloseable {
      */
     public dev.cryo.core.image.proto.StatsEntry dump(DumpRequest request) throws CryoException {
         LibC.require();
-        Dumper dumper = new Dumper(plugins, config, version());
+        Dumper dumper = new Dumper(plugins, config, version()).progress(progress);
         dumper.dump(request);
         return dumper.lastStats().orElse(dev.cryo.core.image.proto.StatsEntry.getDefaultInstance());
     }
@@ -71,21 +78,11 @@ public final class Cryo implements AutoCloseable {
      */
     public Dumper.CheckReport check(dev.cryo.api.Pid root) throws CryoException {
         LibC.require();
-        Path scratch;
-        try {
-            scratch = java.nio.file.Files.createTempDirectory("cryo-check-");
-        } catch (java.io.IOException e) {
-            throw new CryoException(CryoException.Category.KERNEL, "core/CHECK_SCRATCH",
-                    "cannot create a scratch directory for the dry run: " + e, "set TMPDIR to a writable directory");
-        }
+        Path scratch = scratchDir();
         try {
             return new Dumper(plugins, config, version()).check(root, scratch);
         } finally {
-            try {
-                java.nio.file.Files.deleteIfExists(scratch);
-            } catch (java.io.IOException e) {
-                // discard() removed its files; an empty directory left in TMPDIR is harmless
-            }
+            deleteScratch(scratch); // discard() removed its files
         }
     }
 
@@ -96,7 +93,7 @@ public final class Cryo implements AutoCloseable {
     public RestoredTree restore(RestoreRequest request) throws CryoException {
         LibC.require();
         try {
-            return new Restorer(plugins, config, home).restore(request);
+            return new Restorer(plugins, config, home).progress(progress).restore(request);
         } catch (RuntimeException e) {
             throw damaged(e, "restoring", request.imageDir());
         }
@@ -108,6 +105,64 @@ public final class Cryo implements AutoCloseable {
             throw DamagedImage.of(imageDir, what, e);
         }
         return e;
+    }
+
+    /** {@code cryo graph -D DIR}: the image as a Graphviz DOT graph ({@link dev.cryo.core.image.ImageGraph}). */
+    public String graph(Path imageDir) throws CryoException {
+        ImageDir image = ImageDir.open(imageDir);
+        return dev.cryo.core.image.ImageGraph.dot(image, recordTypes(), List.of(), "image " + imageDir + ": tree of pid "
+                + image.inventory().getRootPid());
+    }
+
+    /**
+     * {@code cryo graph -t PID}: the live tree as a DOT graph, from the dry run of {@link #check} (the tree stopped
+     * as briefly as for a check and left running as it was), its refusals marked.
+     *
+     * @return the graph and the dry run's report
+     * @throws CryoException a refusal found before the tree could be looked at (no graph then), or a failure
+     */
+    public java.util.Map.Entry<String, Dumper.CheckReport> graph(dev.cryo.api.Pid root) throws CryoException {
+        LibC.require();
+        Path scratch = scratchDir();
+        try {
+            Dumper.CheckReport report = new Dumper(plugins, config, version()).check(root, scratch, true);
+            if (!java.nio.file.Files.exists(scratch.resolve(ImageDir.INVENTORY_FILE))) {
+                throw report.problems().get(0); // refused before the look (e.g. a kernel thread as root)
+            }
+            List<dev.cryo.core.image.ImageGraph.Refusal> refusals = new ArrayList<>();
+            for (Dumper.Refused r : report.refused()) {
+                refusals.add(new dev.cryo.core.image.ImageGraph.Refusal(r.pid(), r.fd(), r.target(),
+                        r.to().map(dev.cryo.api.ObjectId::kind), r.to().map(dev.cryo.api.ObjectId::id).orElse(0L),
+                        r.problem().code()));
+            }
+            String dot = dev.cryo.core.image.ImageGraph.dot(ImageDir.open(scratch), recordTypes(), refusals,
+                    "live tree of pid " + root + (report.problems().isEmpty() ? ""
+                            : ": a dump would be refused (red; cryo check -t " + root + ")"));
+            return java.util.Map.entry(dot, report);
+        } finally {
+            deleteScratch(scratch);
+        }
+    }
+
+    private static Path scratchDir() throws CryoException {
+        try {
+            return java.nio.file.Files.createTempDirectory("cryo-check-");
+        } catch (java.io.IOException e) {
+            throw new CryoException(CryoException.Category.KERNEL, "core/CHECK_SCRATCH",
+                    "cannot create a scratch directory for the dry run: " + e, "set TMPDIR to a writable directory");
+        }
+    }
+
+    /** Deletes a dry run's scratch directory and what it holds (records only: no pages, no subdirectories). */
+    private static void deleteScratch(Path scratch) {
+        try (var files = java.nio.file.Files.list(scratch)) {
+            for (Path f : files.toList()) {
+                java.nio.file.Files.deleteIfExists(f);
+            }
+            java.nio.file.Files.deleteIfExists(scratch);
+        } catch (java.io.IOException e) {
+            // a few small files left in TMPDIR are harmless
+        }
     }
 
     /** @return every plugin found in the plugin directory, enabled or not */

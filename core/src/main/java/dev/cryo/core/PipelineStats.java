@@ -1,9 +1,13 @@
 package dev.cryo.core;
 
+import dev.cryo.api.CryoException;
+import dev.cryo.core.image.ImageDir;
+import dev.cryo.core.image.ImageFormat;
 import dev.cryo.core.image.proto.PhaseTime;
 import dev.cryo.core.image.proto.StatsEntry;
 
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -25,17 +29,30 @@ public final class PipelineStats {
     private long frozenNs;
     private long phaseStartNs;
     private String phase;
+    private Progress progress = Progress.NONE;
+    /** The phase {@link #progress} was last told of (phases alternate per process: told once per change). */
+    private String lastTold;
 
     /** @param command {@code dump} or {@code restore}; the clock starts now */
     public PipelineStats(String command) {
         this.command = command;
     }
 
-    /** Ends the phase running, if any, and starts {@code name}. */
+    /** Ends the phase running, if any, and starts {@code name}; {@code progress} hears of each new phase. */
     public void begin(String name) {
         end();
+        if (!name.equals(lastTold)) {
+            progress.phase(name);
+            lastTold = name;
+        }
         phase = name;
         phaseStartNs = System.nanoTime();
+    }
+
+    /** The display that hears of the phases; {@link Progress#NONE} by default. */
+    public PipelineStats progress(Progress p) {
+        progress = p;
+        return this;
     }
 
     /** Ends the phase running, if any, adding its time. */
@@ -68,10 +85,11 @@ public final class PipelineStats {
         return counts;
     }
 
-    /** Ends the phase running and @return the statistics so far */
+    /** Ends the phase running and @return the statistics so far ({@code pages_written} from the page bytes) */
     public StatsEntry finish() {
         end();
         StatsEntry.Builder b = counts.clone().setCommand(command).setStartUnixMs(startUnixMs)
+                .setPagesWritten(counts.getPagesBytes() / ImageFormat.PAGE_SIZE)
                 .setTotalUs((System.nanoTime() - startNs) / 1000).setStartupUs(startupUs)
                 .setFrozenUs(frozenNs / 1000).clearPhases();
         phasesNs.forEach((name, ns) -> b.addPhases(PhaseTime.newBuilder().setName(name).setUs(ns / 1000)));
@@ -94,10 +112,85 @@ public final class PipelineStats {
         sb.append("; ").append(s.getProcesses()).append(s.getProcesses() == 1 ? " process, " : " processes, ")
                 .append(s.getThreads()).append(" threads, ").append(s.getMappings()).append(" mappings, ")
                 .append(s.getFds()).append(" fds, ").append(mib(s.getPagesBytes())).append(" of pages");
+        if (s.getPagesScanned() > 0 || s.getPagesWritten() > 0) {
+            sb.append(", pages ").append(s.getCommand().equals("restore") ? "loaded " : "scanned ")
+                    .append(s.getCommand().equals("restore") ? s.getPagesWritten() : s.getPagesScanned());
+            if (!s.getCommand().equals("restore")) {
+                sb.append(", written ").append(s.getPagesWritten());
+            }
+        }
+        if (s.getImageBytes() > 0) {
+            sb.append(", image ").append(mib(s.getImageBytes()));
+        }
         if (s.getFsync()) {
             sb.append(", fsync");
         }
         return sb.toString();
+    }
+
+    /**
+     * @return the statistics as {@code --stats} prints them, one figure a line, e.g.
+     *         <pre>
+     * dump statistics
+     *   freeze          0.4 ms
+     *   ...
+     *   total            31 ms
+     *   frozen           29 ms
+     *   pages scanned    6012
+     *   pages written     230 (920 KiB)
+     *   image bytes    958464 (936 KiB)
+     *         </pre>
+     */
+    public static String report(StatsEntry s) {
+        StringBuilder sb = new StringBuilder(s.getCommand()).append(" statistics\n");
+        if (s.getStartupUs() > 0) {
+            line(sb, "startup", ms(s.getStartupUs()));
+        }
+        for (PhaseTime p : s.getPhasesList()) {
+            line(sb, p.getName(), ms(p.getUs()));
+        }
+        line(sb, "total", ms(s.getTotalUs()));
+        if (s.getFrozenUs() > 0) {
+            line(sb, "frozen", ms(s.getFrozenUs()));
+        }
+        line(sb, "processes", Integer.toString(s.getProcesses()));
+        line(sb, "threads", Integer.toString(s.getThreads()));
+        line(sb, "mappings", Integer.toString(s.getMappings()));
+        line(sb, "fds", Integer.toString(s.getFds()));
+        boolean restore = s.getCommand().equals("restore");
+        if (!restore) {
+            line(sb, "pages scanned", Long.toString(s.getPagesScanned()));
+        }
+        line(sb, restore ? "pages loaded" : "pages written",
+                s.getPagesWritten() + " (" + mib(s.getPagesBytes()) + ")");
+        if (s.getImageBytes() > 0) {
+            line(sb, restore ? "image read" : "image bytes", s.getImageBytes() + " (" + mib(s.getImageBytes()) + ")");
+        }
+        if (s.getFsync()) {
+            line(sb, "fsync", "yes");
+        }
+        return sb.toString();
+    }
+
+    /** One figure, its number right-aligned and its unit or comment after it. */
+    private static void line(StringBuilder sb, String name, String value) {
+        int sp = value.indexOf(' ');
+        String number = sp < 0 ? value : value.substring(0, sp);
+        String rest = sp < 0 ? "" : value.substring(sp);
+        sb.append(String.format(Locale.ROOT, "  %-14s %10s%s", name, number, rest)).append('\n');
+    }
+
+    /**
+     * Logs the statistics ({@code -v}) and keeps them in {@code image} as {@code fileName}. The pipeline is over (the
+     * image complete, the tree released): a file that cannot be written is a warning, not a failure.
+     */
+    public static void keep(ImageDir image, String fileName, StatsEntry stats, org.slf4j.Logger log) {
+        log.info("{}", describe(stats));
+        try {
+            image.writeStats(fileName, stats);
+        } catch (CryoException e) {
+            log.warn("{} statistics not kept in the image: {}", stats.getCommand(), e.getMessage());
+        }
     }
 
     /** @return {@code 0.4 ms} below 10 ms, {@code 31 ms} above */

@@ -21,7 +21,8 @@ final class CommandLineLayer {
      * Options that are about this invocation, not settings: help, version, logging, which config file, what
      * {@code cryo plugins} lists.
      */
-    private static final Set<String> NOT_CONFIG = Set.of("help", "version", "verbose", "log-file", "config", "options", "output", "json", "pid", "file");
+    private static final Set<String> NOT_CONFIG = Set.of("help", "version", "verbose", "log-file", "config", "options", "output", "json", "pid", "file",
+            "out", "format", "quiet");
 
     private CommandLineLayer() {
     }

@@ -115,6 +115,7 @@ public final class CryoCli implements Runnable {
         SUBCOMMANDS.put("check", CheckCommand::new);
         SUBCOMMANDS.put("plugins", PluginsCommand::new);
         SUBCOMMANDS.put("show", ShowCommand::new);
+        SUBCOMMANDS.put("graph", GraphCommand::new);
         SUBCOMMANDS.put("help", CommandLine.HelpCommand::new);
     }
 

@@ -54,6 +54,19 @@ abstract class CryoSubcommand implements Callable<Integer> {
         return Cryo.start(home, config);
     }
 
+    /** @return the progress line of {@code command} on stderr, or nothing (not a terminal, --quiet, --output json) */
+    final dev.cryo.core.Progress progress(String command) {
+        return ProgressDisplay.of(command, Invocation.of(spec.root().commandLine().getParseResult()));
+    }
+
+    /** With {@code --stats} (and text output): the pipeline's statistics on stdout, one figure a line. */
+    final void printStats(Config config, dev.cryo.core.image.proto.StatsEntry stats) {
+        if (config.isSet(dev.cryo.core.config.ConfigKeys.STATS) && !OutputFormat.json()) {
+            spec.commandLine().getOut().print(dev.cryo.core.PipelineStats.report(stats));
+            spec.commandLine().getOut().flush();
+        }
+    }
+
     // ---- typed values of the effective config; every message names the option and its config key ----
 
     /** A usage error raised after parsing, printed like {@link UsageErrors}'s (code {@code cli/<what>}). */

@@ -70,13 +70,18 @@ final class DumpCommand extends CryoSubcommand {
                     + "power loss right after it. Off by default (as CRIU): the page cache writes it back later.")
     boolean fsync;
 
+    @Option(names = "--stats",
+            description = "Print the dump's statistics when it is done: time per phase, frozen time, pages scanned "
+                    + "and written, image bytes (kept in stats-dump.img either way; -v logs them on one line).")
+    boolean stats;
+
     @Override
     public Integer call() throws CryoException {
         CryoConfig config = loadConfig();
         DumpRequest request = request(config); // usage errors before any plugin loads
         StatsEntry stats;
         try (Cryo cryo = startEngine(config)) {
-            stats = cryo.dump(request);
+            stats = cryo.progress(progress("dump")).dump(request);
             LoggerFactory.getLogger(DumpCommand.class).info("dumped tree {} into {} ({})",
                     request.root(), request.imageDir(), request.after());
         }
@@ -88,6 +93,8 @@ final class DumpCommand extends CryoSubcommand {
             m.put("stats", JsonResult.stats(stats));
             spec.commandLine().getOut().println(Json.write(m));
             spec.commandLine().getOut().flush();
+        } else {
+            printStats(config, stats);
         }
         return ExitCodes.OK;
     }

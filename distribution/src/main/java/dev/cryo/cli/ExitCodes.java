@@ -49,6 +49,7 @@ final class ExitCodes implements IExecutionExceptionHandler {
             "restore", List.of(0, 1, 2, 3, 4, 5, 6, 7, 70),
             "check", List.of(0, 2, 3, 4, 5, 8, 70),
             "show", List.of(0, 2, 5, 6, 70),
+            "graph", List.of(0, 2, 3, 4, 5, 6, 8, 70),
             "plugins", List.of(0, 2, 5, 70),
             "help", List.of(0, 2));
 
@@ -62,6 +63,8 @@ final class ExitCodes implements IExecutionExceptionHandler {
             String meaning = ALL.get(code);
             if (command.equals("check") && code == 3) {
                 meaning = "with -t: a dump of the tree would be refused (every reason is listed)";
+            } else if (command.equals("graph") && code == 3) {
+                meaning = "with -t: the tree could not be looked at (e.g. its root is a kernel thread)";
             } else if (command.equals("check") && code == 4) {
                 meaning = "a kernel feature cryo needs is missing, or a kernel call was not permitted";
             }

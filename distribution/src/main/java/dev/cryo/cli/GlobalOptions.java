@@ -15,6 +15,10 @@ public final class GlobalOptions {
             description = "More output; repeat for more: -v info (and stack traces of errors), -vv debug, -vvv trace.")
     boolean[] verbose = new boolean[0];
 
+    @Option(names = {"-q", "--quiet"},
+            description = "No progress line on stderr (shown on a terminal for a dump or restore that takes more than a second).")
+    boolean quiet;
+
     @Option(names = {"-o", "--log-file"}, paramLabel = "FILE",
             description = "Write the log to FILE instead of stderr (errors are still printed on stderr).")
     Path logFile;

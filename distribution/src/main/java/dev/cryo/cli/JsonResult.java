@@ -48,7 +48,8 @@ final class JsonResult {
     }
 
     /**
-     * @return the statistics of a pipeline: counts, {@code pagesBytes}, {@code totalUs}, {@code startupUs},
+     * @return the statistics of a pipeline: counts, {@code pagesBytes}, {@code pagesScanned} (dump),
+     *         {@code pagesWritten} (restore: pages loaded), {@code imageBytes}, {@code totalUs}, {@code startupUs},
      *         {@code frozenUs} (dump, check) and {@code phasesUs} (phase name to microseconds, pipeline order)
      */
     static Map<String, Object> stats(StatsEntry s) {
@@ -58,6 +59,9 @@ final class JsonResult {
         m.put("mappings", s.getMappings());
         m.put("fds", s.getFds());
         m.put("pagesBytes", s.getPagesBytes());
+        m.put("pagesScanned", s.getPagesScanned());
+        m.put("pagesWritten", s.getPagesWritten());
+        m.put("imageBytes", s.getImageBytes());
         m.put("totalUs", s.getTotalUs());
         m.put("startupUs", s.getStartupUs());
         m.put("frozenUs", s.getFrozenUs());

@@ -53,12 +53,13 @@ final class PluginOptions {
             if (k.plugin().isEmpty()) {
                 continue;
             }
-            // `check -t` runs the dump's pipeline dry: it takes every dump option
+            // `check -t` and `graph -t` run the dump's pipeline dry: they take every dump option
             Set<String> commands = new java.util.LinkedHashSet<>();
             for (PluginOption.Command c : k.commands()) {
                 commands.add(c.name().toLowerCase(java.util.Locale.ROOT));
                 if (c == PluginOption.Command.DUMP) {
                     commands.add("check");
+                    commands.add("graph");
                 }
             }
             for (String c : commands) {
@@ -95,7 +96,7 @@ final class PluginOptions {
 
     /** @return whether {@code args} runs a subcommand that takes plugin options (or asks for help on one) */
     static boolean needed(String[] args) {
-        Set<String> subs = Set.of("dump", "restore", "check", "help", "plugins");
+        Set<String> subs = Set.of("dump", "restore", "check", "graph", "help", "plugins");
         for (String a : args) {
             if (subs.contains(a)) {
                 return true;

@@ -68,12 +68,18 @@ final class RestoreCommand extends CryoSubcommand {
             description = "Re-take the file locks recorded by `dump --file-locks` in the restored processes; an image holding locks is refused without it.")
     boolean fileLocks;
 
+    @Option(names = "--stats",
+            description = "Print the restore's statistics once the tree runs: time per phase, pages loaded, image "
+                    + "bytes read (kept in stats-restore.img either way; -v logs them on one line).")
+    boolean stats;
+
     @Override
     public Integer call() throws CryoException {
         CryoConfig config = loadConfig();
         RestoreRequest request = request(config); // usage errors before any plugin loads
         try (Cryo cryo = startEngine(config)) {
-            RestoredTree tree = cryo.restore(request);
+            RestoredTree tree = cryo.progress(progress("restore")).restore(request);
+            printStats(config, tree.stats());
             Pid root = tree.root();
             if (request.pidFile().isPresent()) {
                 writePidFile(request.pidFile().get(), root);

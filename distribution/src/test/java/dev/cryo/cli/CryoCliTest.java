@@ -184,19 +184,19 @@ class CryoCliTest {
                 """, "restore", "-R");
         assertUsageError("""
                 unknown command 'frobnicate'
-                Fix: give one of the commands: dump, restore, check, plugins, show, help
+                Fix: give one of the commands: dump, restore, check, plugins, show, graph, help
                 [cli/UNKNOWN_COMMAND]
                 Usage: cryo [OPTIONS] [COMMAND]   (`cryo --help` for more)
                 """, "frobnicate");
         assertUsageError("""
                 unknown command 'dupm'
-                Fix: did you mean `cryo dump`? (the commands: dump, restore, check, plugins, show, help)
+                Fix: did you mean `cryo dump`? (the commands: dump, restore, check, plugins, show, graph, help)
                 [cli/UNKNOWN_COMMAND]
                 Usage: cryo [OPTIONS] [COMMAND]   (`cryo --help` for more)
                 """, "dupm");
         assertUsageError("""
                 no command given
-                Fix: give one of dump, restore, check, plugins, show, help (`cryo --help` explains them)
+                Fix: give one of dump, restore, check, plugins, show, graph, help (`cryo --help` explains them)
                 [cli/MISSING_COMMAND]
                 Usage: cryo [OPTIONS] [COMMAND]   (`cryo --help` for more)
                 """);
@@ -404,10 +404,10 @@ class CryoCliTest {
     void onlyTheNamedSubcommandIsBuiltAndHelpStillSeesThemAll() {
         assertEquals(List.of("dump"), List.copyOf(CryoCli.commandLine(new String[] {"-v", "dump", "-t", "1"})
                 .getSubcommands().keySet()));
-        assertEquals(List.of("dump", "restore", "check", "plugins", "show", "help"),
+        assertEquals(List.of("dump", "restore", "check", "plugins", "show", "graph", "help"),
                 List.copyOf(CryoCli.commandLine(new String[] {"help", "dump"}).getSubcommands().keySet()));
-        assertEquals(6, CryoCli.commandLine(new String[] {"--bogus"}).getSubcommands().size());
-        assertEquals(6, CryoCli.commandLine(new String[] {"-o", "restore", "dump"}).getSubcommands().size());
+        assertEquals(7, CryoCli.commandLine(new String[] {"--bogus"}).getSubcommands().size());
+        assertEquals(7, CryoCli.commandLine(new String[] {"-o", "restore", "dump"}).getSubcommands().size());
         Run help = run(CryoCli.commandLine(new String[] {"help", "restore"}), "help", "restore");
         assertEquals(0, help.status(), help.err());
         assertTrue(help.out().contains("--restore-detached") || help.out().contains("-d"), help.out());

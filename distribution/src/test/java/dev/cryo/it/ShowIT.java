@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Struct;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code cryo show}: the readable summary of an image of {@code with_pipe} (the tree row, a maps-like table whose
  * hex ranges are those of /proc/PID/maps at the dump, the fd table with the pipe), {@code --pid}, {@code --file},
- * {@code --json}, and the positional directory kept for compatibility.
+ * {@code --json} (with its decoded forms: named registers, hex addresses, flag names, zero values shown), and the
+ * positional directory kept for compatibility.
  */
 class ShowIT extends WithTestBed {
     @Test
@@ -62,6 +64,32 @@ class ShowIT extends WithTestBed {
         assertEquals(1, full.records("pstree.img").size());
         String positional = bed.cryo().run("show", image.toString()).assertOk().stdout();
         assertEquals(out.lines().skip(3).toList(), positional.lines().skip(3).toList(), "the same summary");
+
+        // --json decodes what numbers mean, next to them: named registers, hex addresses, flags, zero values shown
+        Struct core = full.core(w.pid());
+        Struct thread = ShowOutput.list(core, "threads").get(0).getStructValue();
+        Struct regs = thread.getFieldsOrThrow("regs").getStructValue();
+        assertEquals(27, regs.getFieldsCount(), ShowOutput.json(regs));
+        long rip = Long.parseUnsignedLong(ShowOutput.list(thread, "gpregs").get(16).getStringValue());
+        assertEquals("0x" + Long.toHexString(rip), ShowOutput.str(regs, "rip"));
+        assertTrue(ShowOutput.str(regs, "rsp").startsWith("0x7ff"), "rsp in the stack: " + ShowOutput.json(regs));
+        Struct cpu = ShowOutput.list(core, "rlimits").get(0).getStructValue();
+        assertTrue(ShowOutput.has(cpu, "resource"), "a zero value is shown: " + ShowOutput.json(cpu));
+        assertEquals("RLIMIT_CPU", ShowOutput.str(cpu, "name"));
+        assertEquals("unlimited", ShowOutput.str(cpu, "cur_text"), ShowOutput.json(cpu));
+        assertTrue(ShowOutput.has(core.getFieldsOrThrow("creds").getStructValue(), "uid"), "root's uid 0 is shown");
+        assertEquals("0" + Long.toOctalString(ShowOutput.num(core, "umask")), ShowOutput.str(core, "umask_octal"));
+        Struct usr2 = full.sigaction(w.pid(), 12).orElseThrow(() -> new AssertionError("no SIGUSR2 handler"));
+        assertTrue(ShowOutput.str(usr2, "flags_names").contains("SA_RESTART"), ShowOutput.json(usr2));
+        assertTrue(ShowOutput.str(usr2, "handler_hex").startsWith("0x"), ShowOutput.json(usr2));
+        Struct readEnd = ShowOutput.fdRecord(full.fd(w.pid(), Long.parseLong(rfd)));
+        assertTrue(ShowOutput.str(readEnd, "flags_names").startsWith("O_RDONLY"), ShowOutput.json(readEnd));
+        assertEquals("cryo.plugin.pipe.PipeFdEntry", ShowOutput.str(readEnd, "@type"));
+        assertEquals("PIPE_ACCESS_READ", ShowOutput.str(readEnd, "access"), "enums by name");
+        Struct stack = full.vmas(w.pid()).stream().filter(v -> ShowOutput.str(v, "name").equals("[stack]"))
+                .findFirst().orElseThrow();
+        assertEquals("PROT_READ|PROT_WRITE", ShowOutput.str(stack, "prot_names"), ShowOutput.json(stack));
+        assertEquals("0x" + Long.toHexString(ShowOutput.vmaStart(stack)), ShowOutput.str(stack, "start_hex"));
 
         CryoResult missing = bed.cryo().run("show");
         missing.assertFailedWithFix(CryoResult.USAGE).assertStderrMentions("-D", "[cli/MISSING_OPTION]");

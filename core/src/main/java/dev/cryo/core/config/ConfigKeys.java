@@ -56,6 +56,8 @@ public final class ConfigKeys {
     public static final String PIDFILE = "pidfile";
     public static final String OVERWRITE_IMAGES = "overwrite-images";
     public static final String FSYNC = "fsync";
+    /** Print the pipeline's statistics when it ends (CRIU's {@code --display-stats}). */
+    public static final String STATS = "stats";
     /** CRIU's {@code -j}: the tree's terminal fds are the terminal cryo runs on (read by the regular-file plugin). */
     public static final String SHELL_JOB = "shell-job";
 
@@ -91,6 +93,9 @@ public final class ConfigKeys {
         add(FSYNC, Shape.FLAG, false, null, "", null,
                 "dump: fsync every image file and the directory before the dump completes (off: as CRIU, the page"
                         + " cache writes the image back later)");
+        add(STATS, Shape.FLAG, false, null, "", null,
+                "dump and restore: print the statistics (per-phase times, frozen time, pages scanned/written, image"
+                        + " bytes) when done; they are kept in stats-dump.img / stats-restore.img either way");
     }
 
     private ConfigKeys() {

@@ -46,6 +46,8 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
     private int filled;
     private long nextOffset;
     private long savedBytes;
+    /** Told the bytes of each batch read from the task (the progress display). */
+    private final java.util.function.LongConsumer onRead;
     /** {@code /proc/TID/mem}, opened at the first range process_vm_readv cannot read; -1 before. */
     private int memFd = -1;
 
@@ -54,7 +56,8 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
      * @param fileWriter the one thread that writes batches to the pages files of a dump (see {@link #writerThread})
      */
     BatchedPageSink(Tracee tracee, PagesWriter writer, String fileName, PageBuffers buffers,
-                    java.util.concurrent.ExecutorService fileWriter) {
+                    java.util.concurrent.ExecutorService fileWriter, java.util.function.LongConsumer onRead) {
+        this.onRead = onRead;
         this.tracee = tracee;
         this.fileWriter = fileWriter;
         this.buffers = buffers;
@@ -106,6 +109,7 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
             readRest(Tracee.address(batch), Math.max(n, 0));
         }
         batch.limit(filled);
+        onRead.accept(filled);
         writes[current] = fileWriter.submit(() -> {
             writer.append(batch);
             return null;

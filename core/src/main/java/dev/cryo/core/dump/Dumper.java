@@ -26,6 +26,7 @@ import dev.cryo.api.Spi;
 import dev.cryo.api.TargetFd;
 import dev.cryo.core.DumpRequest;
 import dev.cryo.core.PipelineStats;
+import dev.cryo.core.Progress;
 import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.image.EnvelopeSink;
 import dev.cryo.core.image.Envelopes;
@@ -85,6 +86,13 @@ public final class Dumper {
     private List<CryoException> problems;
     /** The statistics of the last run (a dry run's counts: what a dump would have written). */
     private StatsEntry lastStats;
+    /** Pages of the mappings handed to the memory handlers so far (CRIU's pages_scanned). */
+    private long pagesScanned;
+    /** In a dry run: the fds and outside references refused, with where they are ({@code cryo graph -t}). */
+    private final List<Refused> refused = new ArrayList<>();
+    private Progress progress = Progress.NONE;
+    /** In a dry run: keep the scratch image (pstree, records, inventory) for the caller instead of deleting it. */
+    private boolean keepScratch;
 
     /** One step of the pipeline that may refuse. */
     private interface Step {
@@ -110,7 +118,17 @@ public final class Dumper {
      * @throws CryoException what stops even a dry run (no such process, a kernel call failing)
      */
     public CheckReport check(Pid root, Path scratch) throws CryoException {
+        return check(root, scratch, false);
+    }
+
+    /**
+     * {@link #check}, and with {@code keep} the scratch directory is left as an image of what a dump would have
+     * written (records, {@code pstree.img}, {@code inventory.img}; no pages) for {@code cryo graph -t}: the caller
+     * deletes it. Refused fds have no record there; {@link CheckReport#refused} says where they are.
+     */
+    public CheckReport check(Pid root, Path scratch, boolean keep) throws CryoException {
         problems = new ArrayList<>();
+        keepScratch = keep;
         try {
             dump(new DumpRequest(root, scratch, DumpRequest.After.LEAVE_RUNNING));
         } catch (CryoException e) {
@@ -119,7 +137,20 @@ public final class Dumper {
             }
             problems.add(e); // a refusal before or during the freeze: the only one that can be known
         }
-        return new CheckReport(root, List.copyOf(problems), Optional.ofNullable(lastStats));
+        return new CheckReport(root, List.copyOf(problems), Optional.ofNullable(lastStats), List.copyOf(refused));
+    }
+
+    /**
+     * A refused fd ({@code to} empty) or a refused reference from the object an fd holds to {@code to}, outside the
+     * tree.
+     *
+     * @param pid     the process holding the fd
+     * @param fd      the fd
+     * @param target  what the fd is on ({@code /proc/PID/fd/N}'s link), or the reference's description
+     * @param to      for a reference: the object outside the tree
+     * @param problem the refusal
+     */
+    public record Refused(int pid, int fd, String target, Optional<ObjectId> to, CryoException problem) {
     }
 
     /**
@@ -128,8 +159,10 @@ public final class Dumper {
      * @param root     the tree's root
      * @param problems every refusal a dump would meet, in pipeline order (processes, then references, then objects)
      * @param stats    what a dump would have written (page bytes counted, not read), when the look completed
+     * @param refused  the refusals that are about one fd or one outside reference, with their place
      */
-    public record CheckReport(Pid root, List<CryoException> problems, Optional<StatsEntry> stats) {
+    public record CheckReport(Pid root, List<CryoException> problems, Optional<StatsEntry> stats,
+                              List<Refused> refused) {
     }
 
     /** @return whether {@code e} is a reason to refuse a dump (collected in a dry run), not a failure of cryo */
@@ -161,6 +194,12 @@ public final class Dumper {
         return Optional.ofNullable(lastStats);
     }
 
+    /** Sets the display that hears of the dump's phases and page bytes ({@link Progress#NONE} by default). */
+    public Dumper progress(Progress p) {
+        progress = p;
+        return this;
+    }
+
     /** Runs the dump on a fresh tracer thread. */
     public void dump(DumpRequest request) throws CryoException {
         try (TracerThread tracer = new TracerThread("cryo-tracer")) {
@@ -170,6 +209,7 @@ public final class Dumper {
             }), 10);
         } finally {
             pagesWriterThread.shutdownNow();
+            progress.finished();
         }
     }
 
@@ -211,7 +251,7 @@ public final class Dumper {
     }
 
     private void runPipeline(DumpRequest request) throws CryoException {
-        PipelineStats stats = new PipelineStats(dryRun() ? "check" : "dump");
+        PipelineStats stats = new PipelineStats(dryRun() ? "check" : "dump").progress(progress);
         int rootPid = request.root().value();
         String comm = ProcessChecks.checkDumpable(rootPid);
         try {
@@ -241,6 +281,9 @@ public final class Dumper {
             stats.frozen();
             tree = FrozenTree.freeze(rootPid, comm);
             int tasks = tree.processes.stream().mapToInt(p -> p.threads.size()).sum();
+            if (progress != Progress.NONE) {
+                progress.total(tree.processes.stream().mapToLong(p -> ProcFs.anonymousBytes(p.pid)).sum());
+            }
             LOG.info("froze {} processes, {} threads under pid {} in {} us", tree.processes.size(), tasks, rootPid,
                     (System.nanoTime() - t0) / 1000);
             for (LifecycleListener l : plugins.lifecycleListeners()) {
@@ -288,7 +331,7 @@ public final class Dumper {
             dumpObjects(fds.handlers, image);
             if (dryRun()) {
                 stats.end();
-                stats.counts().setPagesBytes(savedBytes);
+                stats.counts().setPagesBytes(savedBytes).setPagesScanned(pagesScanned);
                 for (LifecycleListener l : plugins.lifecycleListeners()) {
                     l.postDump(event);
                 }
@@ -298,37 +341,18 @@ public final class Dumper {
                 tree = null;
                 lastStats = stats.finish();
                 LOG.info("{}", PipelineStats.describe(lastStats));
-                image.discard();
+                if (keepScratch) {
+                    writeTree(frozen, rootPid, usedPlugins, image); // for cryo graph -t
+                } else {
+                    image.discard();
+                }
                 return;
             }
             stats.begin("write");
-            try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
-                for (FrozenProcess p : tree.processes) {
-                    PstreeEntry.Builder e = PstreeEntry.newBuilder().setPid(p.pid).setPpid(p.stat.ppid())
-                            .setPgid(p.stat.pgrp()).setSid(p.stat.session()).setComm(p.comm);
-                    if (p.isZombie()) {
-                        e.setZombie(true).setExitStatus(p.zombieStatus);
-                    }
-                    e.setFdTableOf(p.fdTableOf);
-                    p.threads.forEach(t -> e.addThreads(t.tracee.tid()));
-                    w.write(e.build());
-                }
-            }
-            InventoryEntry.Builder inv = InventoryEntry.newBuilder()
-                    .setFormatVersion(dev.cryo.core.image.ImageFormat.FORMAT_VERSION)
-                    .setCryoVersion(cryoVersion)
-                    .setSpiVersion(Spi.VERSION)
-                    .setRootPid(rootPid)
-                    .setKernel(kernelRelease())
-                    .setCreatedUnixMs(System.currentTimeMillis());
-            for (String id : usedPlugins) {
-                inv.addPlugins(PluginRef.newBuilder().setId(id)
-                        .setVersion(plugins.plugin(id).map(p -> p.version()).orElse("?")));
-            }
-            image.writeInventory(inv.build());
+            writeTree(tree, rootPid, usedPlugins, image);
             complete = true;
             stats.end();
-            stats.counts().setPagesBytes(savedBytes);
+            stats.counts().setPagesBytes(savedBytes).setPagesScanned(pagesScanned);
             LOG.debug("dumped {} processes under pid {}: {} MiB of pages in {} ms (kcmp calls: {})",
                     tree.processes.size(), rootPid, savedBytes >> 20, (System.nanoTime() - t0) / 1_000_000,
                     shared.kcmpCalls());
@@ -339,8 +363,10 @@ public final class Dumper {
             finish(request.after(), tree);
             stats.released();
             tree = null;
+            stats.counts().setImageBytes(image.bytes());
+            progress.total(savedBytes); // done: the estimate gives way to what was saved (100%)
             lastStats = stats.finish();
-            writeStats(image, lastStats);
+            PipelineStats.keep(image, ImageFileNames.STATS_DUMP, lastStats, LOG);
         } catch (CryoException | RuntimeException e) {
             if (!complete) {
                 try {
@@ -360,6 +386,35 @@ public final class Dumper {
         }
     }
 
+    /** {@code pstree.img} and the inventory, the last files of an image. */
+    private void writeTree(FrozenTree tree, int rootPid, Set<String> usedPlugins, ImageDir image)
+            throws CryoException {
+        try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
+            for (FrozenProcess p : tree.processes) {
+                PstreeEntry.Builder e = PstreeEntry.newBuilder().setPid(p.pid).setPpid(p.stat.ppid())
+                        .setPgid(p.stat.pgrp()).setSid(p.stat.session()).setComm(p.comm);
+                if (p.isZombie()) {
+                    e.setZombie(true).setExitStatus(p.zombieStatus);
+                }
+                e.setFdTableOf(p.fdTableOf);
+                p.threads.forEach(t -> e.addThreads(t.tracee.tid()));
+                w.write(e.build());
+            }
+        }
+        InventoryEntry.Builder inv = InventoryEntry.newBuilder()
+                .setFormatVersion(dev.cryo.core.image.ImageFormat.FORMAT_VERSION)
+                .setCryoVersion(cryoVersion)
+                .setSpiVersion(Spi.VERSION)
+                .setRootPid(rootPid)
+                .setKernel(kernelRelease())
+                .setCreatedUnixMs(System.currentTimeMillis());
+        for (String id : usedPlugins) {
+            inv.addPlugins(PluginRef.newBuilder().setId(id)
+                    .setVersion(plugins.plugin(id).map(p -> p.version()).orElse("?")));
+        }
+        image.writeInventory(inv.build());
+    }
+
     /** The core state of {@code p} (registers, signals, credentials...) into {@code core-PID.img}. */
     private void collectCore(FrozenProcess p, ImageDir image) throws CryoException {
         attempt(() -> {
@@ -368,19 +423,6 @@ public final class Dumper {
                 w.write(core);
             }
         });
-    }
-
-    /**
-     * Logs the statistics ({@code -v}) and keeps them in the image. The image is complete and the tree already
-     * released or killed: a statistics file that cannot be written is reported as a warning, not a failed dump.
-     */
-    private static void writeStats(ImageDir image, StatsEntry stats) {
-        LOG.info("{}", PipelineStats.describe(stats));
-        try {
-            image.writeStats(ImageFileNames.STATS_DUMP, stats);
-        } catch (CryoException e) {
-            LOG.warn("dump statistics not kept in the image: {}", e.getMessage());
-        }
     }
 
     private static void finish(DumpRequest.After after, FrozenTree tree) {
@@ -418,6 +460,7 @@ public final class Dumper {
                 continue;
             }
             claimed.computeIfAbsent(owner, k -> new ArrayList<>()).add(m);
+            pagesScanned += m.length() / dev.cryo.core.image.ImageFormat.PAGE_SIZE;
         }
         String pagesName = ImageFileNames.pages(task.pid());
         if (dryRun()) {
@@ -427,7 +470,7 @@ public final class Dumper {
         try (var pagesWriter = image.pagesWriter(pagesName);
              RecordWriter mm = image.writer(ImageFileNames.mm(task.pid()), FileType.MM);
              BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName, pageBuffers,
-                     pagesWriterThread)) {
+                     pagesWriterThread, progress::advance)) {
             for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
                 MemoryHandler h = e.getKey();
                 usedPlugins.add(plugins.pluginIdOf(h));
@@ -513,7 +556,11 @@ public final class Dumper {
         FdInfos infos = new FdInfos(kernel);
         try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
             for (int n : numbers) {
-                attempt(() -> collectFd(task, n, infos, w, usedPlugins, c, shared, owners));
+                int before = dryRun() ? problems.size() : 0;
+                if (!attempt(() -> collectFd(task, n, infos, w, usedPlugins, c, shared, owners))) {
+                    refused.add(new Refused(pid, n, ProcFs.fdLink(pid, n).orElse("?"), Optional.empty(),
+                            problems.get(before)));
+                }
             }
         }
         return numbers.size();
@@ -610,7 +657,11 @@ public final class Dumper {
                     external = image.writer(ImageFileNames.EXTERNAL, FileType.EXTERNAL);
                 }
                 RecordWriter writer = external;
-                attempt(() -> resolveOutside(r, writer, usedPlugins));
+                int before = dryRun() ? problems.size() : 0;
+                if (!attempt(() -> resolveOutside(r, writer, usedPlugins))) {
+                    refused.add(new Refused(r.holder().value(), r.fd().value(), r.description(),
+                            Optional.of(r.to()), problems.get(before)));
+                }
             }
         } finally {
             if (external != null) {

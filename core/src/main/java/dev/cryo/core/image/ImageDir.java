@@ -319,6 +319,19 @@ public final class ImageDir {
         return Collections.unmodifiableList(names);
     }
 
+    /** @return the size on disk of the {@link #files()} of the image (statistics files included), in bytes */
+    public synchronized long bytes() {
+        long total = 0;
+        for (String name : files()) {
+            try {
+                total += Files.size(dir.resolve(name));
+            } catch (IOException e) {
+                // a file removed under us: the figure is diagnostics only
+            }
+        }
+        return total;
+    }
+
     /**
      * Writes {@value #INVENTORY_FILE}, the last file of a dump: {@code entry} with {@code format_version},
      * {@code files} and {@code file_details} set from the files this instance created; then fsyncs the file and

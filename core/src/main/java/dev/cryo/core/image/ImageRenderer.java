@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * Renders an image as text for {@code cryo show DIR}: for each file, in {@link ImageDir#files()} order
  * (inventory first), a header line {@code # <file> (<TYPE>, N records)} and then each record as pretty-printed
- * JSON (proto field names). {@code Any} payloads are decoded with the descriptors given (plugins supply theirs)
+ * JSON (proto field names), every field shown (zero values too), with the decoded forms {@link RecordDecoder} adds
+ * (named registers, hex addresses, flag and signal names, octal modes). {@code Any} payloads are decoded with the descriptors given (plugins supply theirs)
  * plus core's; one whose type none declares is shown as a {@code cryo.core.UndecodedAny} carrying its type URL
  * and byte count, never an error. Pages files are summarised ({@code # pages-1.img (PAGES, 8192 bytes, 2 pages)}),
  * never dumped.
@@ -31,13 +32,18 @@ public final class ImageRenderer {
 
     private final JsonFormat.TypeRegistry registry;
     private final JsonFormat.Printer printer;
+    private final RecordDecoder decoder;
+    private final com.google.gson.Gson gson = new com.google.gson.GsonBuilder().setPrettyPrinting()
+            .disableHtmlEscaping().create();
 
     private ImageRenderer(List<Descriptor> types) {
         JsonFormat.TypeRegistry.Builder b = JsonFormat.TypeRegistry.newBuilder();
         b.add(Core.getDescriptor().getMessageTypes());
         b.add(types);
         this.registry = b.build();
-        this.printer = JsonFormat.printer().usingTypeRegistry(registry).preservingProtoFieldNames();
+        this.printer = JsonFormat.printer().usingTypeRegistry(registry).preservingProtoFieldNames()
+                .alwaysPrintFieldsWithNoPresence();
+        this.decoder = new RecordDecoder(registry);
     }
 
     /**
@@ -79,8 +85,11 @@ public final class ImageRenderer {
                 out.append("# ").append(name).append(" (").append(type.name()).append(", ")
                         .append(Integer.toString(records.size())).append(" records)\n");
                 for (Message record : records) {
-                    printer.appendTo(decodeAnys(record), out);
-                    out.append('\n');
+                    Message shown = decodeAnys(record);
+                    com.google.gson.JsonObject json = com.google.gson.JsonParser.parseString(printer.print(shown))
+                            .getAsJsonObject();
+                    decoder.decorate(shown, json, false);
+                    out.append(gson.toJson(json)).append('\n');
                 }
             }
         } catch (IOException e) {

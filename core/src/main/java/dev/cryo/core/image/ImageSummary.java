@@ -4,7 +4,6 @@ import com.google.protobuf.Any;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.DynamicMessage;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.cryo.api.CryoException;
 import dev.cryo.core.PipelineStats;
@@ -40,16 +39,11 @@ import java.util.Set;
  */
 public final class ImageSummary {
     private final ImageDir dir;
-    private final Map<String, Descriptor> types = new HashMap<>();
+    private final PluginRecords records;
 
     private ImageSummary(ImageDir dir, List<Descriptor> recordTypes) {
         this.dir = dir;
-        for (Descriptor d : recordTypes) {
-            types.put(d.getFullName(), d);
-            for (Descriptor other : d.getFile().getMessageTypes()) {
-                types.putIfAbsent(other.getFullName(), other);
-            }
-        }
+        this.records = new PluginRecords(recordTypes);
     }
 
     /**
@@ -206,18 +200,7 @@ public final class ImageSummary {
     }
 
     private Optional<DynamicMessage> decode(Any any) {
-        if (any.getTypeUrl().isEmpty()) {
-            return Optional.empty();
-        }
-        Descriptor d = types.get(any.getTypeUrl().substring(any.getTypeUrl().lastIndexOf('/') + 1));
-        if (d == null) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(DynamicMessage.parseFrom(d, any.getValue()));
-        } catch (InvalidProtocolBufferException e) {
-            return Optional.empty();
-        }
+        return records.decode(any);
     }
 
     static Optional<Long> number(Message m, String field) {

@@ -297,6 +297,33 @@ public final class ProcFs {
         return out;
     }
 
+    /**
+     * @return the process's anonymous memory in bytes ({@code Anonymous:} of {@code /proc/PID/smaps_rollup}): an
+     *         estimate of the page data a dump saves; 0 when unreadable
+     */
+    public static long anonymousBytes(int pid) {
+        try {
+            for (String line : Files.readAllLines(dir(pid).resolve("smaps_rollup"))) {
+                if (line.startsWith("Anonymous:")) {
+                    return Long.parseLong(line.substring(10).replace("kB", "").trim()) << 10;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // an estimate only
+        }
+        return 0;
+    }
+
+    /** @return what fd {@code fd} of {@code pid} is on ({@code /proc/PID/fd/N}'s link); empty when it is gone */
+    public static java.util.Optional<String> fdLink(int pid, int fd) {
+        try {
+            return java.util.Optional.of(Files.readSymbolicLink(dir(pid).resolve("fd").resolve(Integer.toString(fd)))
+                    .toString());
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     public static String readLink(Path p) throws CryoException {
         try {
             return Files.readSymbolicLink(p).toString();

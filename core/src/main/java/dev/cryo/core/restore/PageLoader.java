@@ -50,7 +50,11 @@ final class PageLoader implements PageSource, AutoCloseable {
     private long loadedBytes;
     private int fd = -1;
 
-    PageLoader(Tracee tracee, PagesReader reader) {
+    /** Told the bytes of each batch written into the task (the progress display). */
+    private final java.util.function.LongConsumer onLoaded;
+
+    PageLoader(Tracee tracee, PagesReader reader, java.util.function.LongConsumer onLoaded) {
+        this.onLoaded = onLoaded;
         this.tracee = tracee;
         this.reader = reader;
         tracee.setPendingWrites(new Tracee.PendingWrites() {
@@ -127,6 +131,7 @@ final class PageLoader implements PageSource, AutoCloseable {
                 at += localIov.getLong(i * 16L + 8);
             }
             writeAll(c);
+            onLoaded.accept(span);
         } finally {
             c.munmap(base, span);
             count = 0;

@@ -22,6 +22,7 @@ import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.TargetFd;
 import dev.cryo.core.CryoHome;
 import dev.cryo.core.PipelineStats;
+import dev.cryo.core.Progress;
 import dev.cryo.core.RestoreRequest;
 import dev.cryo.core.RestoredTree;
 import dev.cryo.core.image.EnvelopeSource;
@@ -74,6 +75,7 @@ public final class Restorer {
     private InheritedFds inherited;
     /** Per-phase times and counts of this restore, logged with -v and kept in the image. */
     private PipelineStats stats;
+    private Progress progress = Progress.NONE;
 
     public Restorer(HandlerRegistry plugins, Config config, CryoHome home) {
         this.plugins = plugins;
@@ -81,9 +83,17 @@ public final class Restorer {
         this.home = home;
     }
 
+    /** Sets the display that hears of the restore's phases and page bytes ({@link Progress#NONE} by default). */
+    public Restorer progress(Progress p) {
+        progress = p;
+        return this;
+    }
+
     public RestoredTree restore(RestoreRequest request) throws CryoException {
         try (TracerThread tracer = new TracerThread("cryo-tracer")) {
             return StopRequest.guard(() -> tracer.call(() -> run(request)), 10);
+        } finally {
+            progress.finished();
         }
     }
 
@@ -103,7 +113,7 @@ public final class Restorer {
     }
 
     private RestoredTree run(RestoreRequest request) throws CryoException {
-        stats = new PipelineStats("restore");
+        stats = new PipelineStats("restore").progress(progress);
         stats.begin("read");
         inherited = InheritedFds.parse(config.values("inherit-fd"));
         ImageDir image = ImageDir.open(request.imageDir());
@@ -206,6 +216,9 @@ public final class Restorer {
                                  LifecycleEvent event) throws CryoException {
         int rootPid = procs.get(0).pid();
         Subreaper.become();
+        if (progress != Progress.NONE) {
+            progress.total(pageBytes(image, procs));
+        }
         long t0 = System.nanoTime();
         ProcessCreator creator = new ProcessCreator(home.stub());
         Map<Integer, Tracee> created = new LinkedHashMap<>();
@@ -304,8 +317,10 @@ public final class Restorer {
                 l.postResume(event);
             }
         }
+        stats.counts().setImageBytes(image.bytes());
+        progress.total(stats.counts().getPagesBytes()); // done (100%)
         StatsEntry finished = stats.finish();
-        writeStats(image, finished);
+        PipelineStats.keep(image, ImageFileNames.STATS_RESTORE, finished, LOG);
         return new ChildTree(Pid.of(rootPid), finished);
     }
 
@@ -559,17 +574,18 @@ public final class Restorer {
 
     // ---------------------------------------------------------------- memory
 
-    /**
-     * Logs the statistics ({@code -v}) and keeps them in the image directory. The tree runs already: an image
-     * directory cryo cannot write (read-only media) is reported as a warning, not a failed restore.
-     */
-    private static void writeStats(ImageDir image, StatsEntry stats) {
-        LOG.info("{}", PipelineStats.describe(stats));
-        try {
-            image.writeStats(ImageFileNames.STATS_RESTORE, stats);
-        } catch (CryoException e) {
-            LOG.warn("restore statistics not kept in the image: {}", e.getMessage());
+    /** @return the page data of the image's processes, in bytes (the progress display's total) */
+    private static long pageBytes(ImageDir image, List<ProcessImage> procs) throws CryoException {
+        long total = 0;
+        for (ProcessImage p : procs) {
+            String name = ImageFileNames.pages(Pid.of(p.pid()));
+            if (!p.zombie() && image.exists(name)) {
+                try (var reader = image.pagesReader(name)) {
+                    total += reader.dataSize();
+                }
+            }
         }
+        return total;
     }
 
     /** @return bytes of page data loaded */
@@ -579,7 +595,7 @@ public final class Restorer {
             byKind.computeIfAbsent(e.getKind(), k -> new ArrayList<>()).add(e);
         }
         try (PagesReader pagesReader = image.pagesReader(ImageFileNames.pages(Pid.of(pid)));
-             PageLoader loader = new PageLoader(task.tracee(), pagesReader)) {
+             PageLoader loader = new PageLoader(task.tracee(), pagesReader, progress::advance)) {
             for (Map.Entry<String, List<Envelope>> e : byKind.entrySet()) {
                 String file = ImageFileNames.mm(Pid.of(pid));
                 MemoryHandler h = memoryHandler(e.getKey(), image.path().resolve(file));

@@ -258,7 +258,7 @@ class ConfigLoaderTest {
             assertFalse(k.description().isBlank(), k.name());
             assertTrue(k.plugin().isEmpty(), k.name());
         }
-        assertEquals(14, ConfigKeys.all().size());
+        assertEquals(15, ConfigKeys.all().size());
         assertTrue(ConfigKeys.find("plugins.enabled").orElseThrow().repeatable());
         assertTrue(ConfigKeys.find("inherit-fd").orElseThrow().repeatable());
         assertFalse(ConfigKeys.find("tree").orElseThrow().repeatable());
