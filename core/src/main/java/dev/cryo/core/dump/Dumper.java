@@ -426,6 +426,7 @@ public final class Dumper {
             }
             sink.close();
             saved = sink.savedBytes();
+            LOG.debug("{}: pages {}", task.who(), sink.describeTimes());
         } finally {
             task.close();
         }
