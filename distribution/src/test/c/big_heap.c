@@ -13,11 +13,7 @@ static uint64_t sum(const uint64_t *w, size_t n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s <workdir> <MiB>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 2, 2, "<MiB>");
     size_t words = (size_t) atol(argv[2]) << 17;   /* MiB * 2^20 / 8 */
     uint64_t *heap = malloc(words * sizeof *heap);
     if (!heap) die("malloc");

@@ -83,11 +83,7 @@ static void *run(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s <workdir> <seconds>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 2, 2, "<seconds>");
     seconds = atol(argv[2]);
     int p[2];
     if (pipe(p) != 0) die("pipe");

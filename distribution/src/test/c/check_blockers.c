@@ -23,11 +23,7 @@
 static const char CONTENT[] = "check_blockers deleted file content";
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s <workdir> <tcp-port>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 2, 2, "<tcp-port>");
 
     int p[2];
     if (pipe(p) != 0) die("pipe");

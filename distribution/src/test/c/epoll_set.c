@@ -83,11 +83,7 @@ static void same_registrations(struct verdict *v, const char *before, const char
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s <workdir> [unnamable]\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 99, "[unnamable]");
     install(SIGUSR2, on_verify_signal);
     int p[2], sp[2], q[2];
     if (pipe2(p, O_NONBLOCK) != 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) != 0

@@ -57,11 +57,7 @@ static long long left_ms(int fd) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     install(SIGUSR2, on_verify_signal);
     sigset_t usr1;
     sigemptyset(&usr1);

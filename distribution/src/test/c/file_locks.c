@@ -111,11 +111,7 @@ static void verify(struct verdict *v, pid_t pid) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     install(SIGUSR2, on_verify_signal);
     fd_flock_ex = open_file("flock_ex");
     fd_flock_sh = open_file("flock_sh");

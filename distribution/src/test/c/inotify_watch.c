@@ -38,11 +38,7 @@ static void read_events(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s <workdir> [noread]\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 99, "[noread]");
     int noread = argc == 3 && strcmp(argv[2], "noread") == 0;
     install(SIGUSR2, on_verify_signal);
     touch("a.txt");

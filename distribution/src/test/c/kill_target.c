@@ -162,11 +162,7 @@ static void child_main(int cmd, int answer) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s <workdir> <MiB>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 2, 2, "<MiB>");
     int cmd[2], answer[2];
     if (pipe(cmd) != 0 || pipe(answer) != 0) die("pipe");
     pid_t child = fork();

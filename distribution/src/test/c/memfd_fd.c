@@ -68,11 +68,7 @@ static unsigned long maps_inode(void *addr) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     int buf = memfd_create("app-buf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (buf < 0) die("memfd_create(app-buf)");
     if (ftruncate(buf, BUF_SIZE) != 0) die("ftruncate(app-buf)");

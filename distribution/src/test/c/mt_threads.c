@@ -162,11 +162,7 @@ static int await_progress(int idx, unsigned long want, unsigned ms) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) die("socketpair");
     snprintf(th[T_MAIN].name, sizeof th[T_MAIN].name, "mt_threads");
     for (int i = 1; i <= NCOUNT; i++) snprintf(th[i].name, sizeof th[i].name, "mt-count-%d", i - 1);

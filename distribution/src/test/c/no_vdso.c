@@ -33,11 +33,7 @@ static uint64_t raw_monotonic_ns(void) {
 static unsigned char byte_of(size_t i) { return (unsigned char) (i * 11 + 3); }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     unsigned char *heap = malloc(HEAP_BYTES);
     if (!heap) die("malloc");
     for (size_t i = 0; i < HEAP_BYTES; i++) heap[i] = byte_of(i);

@@ -11,11 +11,7 @@
 #include <sys/stat.h>
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     int t = open("target", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (t < 0 || write(t, "data", 4) != 4) die("target");
     close(t);

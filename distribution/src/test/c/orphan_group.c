@@ -28,11 +28,7 @@ static char state_of(pid_t pid) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) die("subreaper");
     int report_pipe[2];
     if (pipe(report_pipe) != 0) die("pipe");

@@ -122,11 +122,7 @@ static void check(struct verdict *v) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     signal(SIGPIPE, SIG_IGN);
     parent = real_getpid();
     int p[2];

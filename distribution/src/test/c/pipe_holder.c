@@ -39,11 +39,7 @@ static int fill(int wfd, unsigned long n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s <workdir> [pipe|fifo]\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 2, "[pipe|fifo]");
     int fifo = argc == 3 && strcmp(argv[2], "fifo") == 0;
     int rfd, wfd;
     char fifo_path[4096] = "";

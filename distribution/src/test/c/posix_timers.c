@@ -101,11 +101,7 @@ static int timers_listed(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     install(SIGUSR2, on_verify_signal);
     handle(SIGRTMIN + 1, on_periodic);
     handle(SIGUSR1, on_thread_timer);

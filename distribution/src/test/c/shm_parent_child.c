@@ -65,11 +65,7 @@ static void child_loop(unsigned char *shm, pid_t parent) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     unsigned char *shm = mmap(NULL, SHM_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shm == MAP_FAILED) die("mmap(shared anonymous)");
     for (size_t i = 0; i < PAGE; i++) shm[PAGE + i] = parent_byte(i);

@@ -138,11 +138,7 @@ static void check_offset(struct verdict *v, uint64_t req) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     ar = mmap(NULL, sizeof *ar, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (ar == MAP_FAILED) die("mmap(shared anonymous)");
     log_fd = open("shared.log", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);

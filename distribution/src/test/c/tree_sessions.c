@@ -161,11 +161,7 @@ static void check_layout(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s <workdir> [plain|unhandled]\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 2, "[plain|unhandled]");
     with_unhandled = argc == 3 && strcmp(argv[2], "unhandled") == 0;
     if (getsid(0) != real_getpid()) {
         say("SETUP FAIL the root must be a session leader (start it with setsid)");

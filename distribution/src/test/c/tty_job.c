@@ -33,11 +33,7 @@ static void verify(struct verdict *v) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     install(SIGUSR2, on_verify_signal);
     int t = open("/dev/tty", O_RDWR | O_NOCTTY);
     if (t < 0) die("open(/dev/tty)");

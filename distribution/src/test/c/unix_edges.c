@@ -131,11 +131,7 @@ static void check(struct verdict *v) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s <workdir> [dgramerr]\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 2, "[dgramerr]");
     signal(SIGPIPE, SIG_IGN);
     int p[2];
 

@@ -9,11 +9,7 @@
 #include <sys/wait.h>
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     pid_t parent = real_getpid();
     pid_t child = fork();
     if (child < 0) die("fork");

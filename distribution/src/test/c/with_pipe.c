@@ -14,11 +14,7 @@
 #include <sys/wait.h>
 
 int main(int argc, char **argv) {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: %s <workdir> [internal|external]\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 2, "[internal|external]");
     int external = argc == 3 && strcmp(argv[2], "external") == 0;
     int p[2];
     if (pipe(p) != 0) die("pipe");

@@ -22,11 +22,7 @@ static void *worker(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s <workdir>\n", argv[0]);
-        return 2;
-    }
-    if (chdir(argv[1]) != 0) die("chdir(workdir)");
+    start_in_workdir(argc, argv, 1, 1, "");
     install(SIGUSR2, on_verify_signal);
     pthread_t t;
     if (pthread_create(&t, NULL, worker, NULL) != 0) die("pthread_create");

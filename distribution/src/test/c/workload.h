@@ -10,6 +10,8 @@
 #define CRYO_WORKLOAD_H
 
 #define _GNU_SOURCE
+/* every workload uses only some of these helpers */
+#pragma GCC diagnostic ignored "-Wunused-function"
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -85,6 +87,18 @@ static void install(int sig, void (*handler)(int)) {
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     if (sigaction(sig, &sa, NULL) != 0) die("sigaction");
+}
+
+/*
+ * The start of a workload: checks that it got between min_args and max_args arguments (the first is always the work
+ * directory), else prints `usage: PROG <workdir> ARGS_USAGE` and exits 2; then enters the work directory.
+ */
+static void start_in_workdir(int argc, char **argv, int min_args, int max_args, const char *args_usage) {
+    if (argc - 1 < min_args || argc - 1 > max_args) {
+        fprintf(stderr, "usage: %s <workdir>%s%s\n", argv[0], *args_usage ? " " : "", args_usage);
+        exit(2);
+    }
+    if (chdir(argv[1]) != 0) die("chdir(workdir)");
 }
 
 static uint64_t monotonic_ns(void) {

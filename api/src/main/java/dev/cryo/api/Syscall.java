@@ -101,7 +101,15 @@ public enum Syscall {
     /** @since 1.1.0, added with the memory plugin's mlocked mappings */
     MLOCK2,
     /** @since 1.1.0, added with the memory plugin's sealed mappings (kernel 6.10+) */
-    MSEAL;
+    MSEAL,
+    /** @since 1.1.0, added with the sysv-shm plugin */
+    SHMGET,
+    /** @since 1.1.0, added with the sysv-shm plugin */
+    SHMAT,
+    /** @since 1.1.0, added with the sysv-shm plugin */
+    SHMDT,
+    /** @since 1.1.0, added with the sysv-shm plugin */
+    SHMCTL;
 
     /** @return the name as in the man page, e.g. {@code epoll_ctl} */
     public String callName() {

@@ -22,6 +22,16 @@ public final class ImagePages {
     private ImagePages() {
     }
 
+    /** Flips bits of the byte at {@code at} of {@code file} (damage a test undoes by calling it again). */
+    public static void flip(Path file, long at) throws IOException {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ 0x40);
+        }
+    }
+
     /** @return the pages file of {@code pid}: {@code pages-<pid>.img}, else the only {@code pages-*.img} */
     public static Path pagesFile(Path imageDir, long pid) {
         Path p = imageDir.resolve("pages-" + pid + ".img");

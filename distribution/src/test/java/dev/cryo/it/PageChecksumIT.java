@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -32,7 +31,7 @@ class PageChecksumIT extends WithTestBed {
         long data = (size - ImagePages.HEADER_BYTES) / 4100 * 4096;   // 4096 bytes of data + 4 of crc per page
         long page = data / 4096 / 2;
         long at = ImagePages.HEADER_BYTES + page * 4096 + 1234;
-        flip(pages, at);
+        ImagePages.flip(pages, at);
 
         CryoResult check = bed.cryo().run("check", "--images", "-D", image.toString());
         check.assertExit(CryoResult.IMAGE);
@@ -45,19 +44,10 @@ class PageChecksumIT extends WithTestBed {
                 "checksum mismatch");
         bed.assertNoProcessWithPid(w.pid(), w.comm(), restore);
 
-        flip(pages, at);
+        ImagePages.flip(pages, at);
         bed.cryo().restore(image, "-d", "--skip-file-size-check").assertOk();
         Workload r = bed.workloads().adoptRestored(w);
         r.awaitNewTicks(2);
         assertEquals(true, r.assertVerifyPass().startsWith("VERDICT PASS"));
-    }
-
-    private static void flip(Path file, long at) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.seek(at);
-            int b = f.read();
-            f.seek(at);
-            f.write(b ^ 0x40);
-        }
     }
 }

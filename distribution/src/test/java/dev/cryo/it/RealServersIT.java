@@ -133,7 +133,138 @@ class RealServersIT extends WithTestBed {
         }
     }
 
+    /**
+     * PostgreSQL (Debian's postgresql package): a postmaster and its checkpointer, background writer, WAL writer and
+     * launchers, all running as {@code postgres}, sharing a SysV segment (the sysv-shm plugin) and anonymous shared
+     * memory, with a TCP and a unix listener. A psql session stays connected across the dump and the restore
+     * ({@code --tcp-established}): rows written before are read after on it, and a new connection (a backend forked by
+     * the restored postmaster) writes and reads too.
+     */
+    @Test
+    void postgresKeepsItsRowsAndItsSession() throws Exception {
+        String bin = postgresBin();
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("postgres");
+        for (Path p = dir; p != null && p.startsWith(tmp.getParent()); p = p.getParent()) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x")); // postgres must get in
+        }
+        var postgres = dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
+        Files.setOwner(dir, postgres);
+        Path data = dir.resolve("data");
+        List<String> asPostgres = List.of(Workloads.which("setpriv"), "--reuid=postgres", "--regid=postgres",
+                "--init-groups");
+        runQuietly(concat(asPostgres, bin + "/initdb", "-D", data.toString(), "-A", "trust", "-U", "postgres",
+                "--no-sync"), dir);
+        Workload w = bed.workloads().startCommand("postgres", concat(asPostgres, bin + "/postgres", "-D",
+                data.toString(), "-k", dir.toString(), "-p", Integer.toString(port), "-c",
+                "listen_addresses=127.0.0.1"), dir, "postgres"::equals);
+        try (Psql session = Psql.await(port)) {
+            assertEquals("CREATE TABLE", session.query("CREATE TABLE kept (n int, s text);"));
+            assertEquals("INSERT 0 2", session.query("INSERT INTO kept VALUES (1, 'before'), (2, 'dump');"));
+            int segment = sysvSegmentOf(w.pid());
+            try {
+                Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
+                RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
+                Workload r = bed.awaitRestoredRoot(rc, w);
+                assertEquals("2|before,dump", session.query(
+                        "SELECT count(*), string_agg(s, ',' ORDER BY n) FROM kept;"), "on the session kept open");
+                try (Psql fresh = Psql.await(port)) {
+                    assertEquals("INSERT 0 1", fresh.query("INSERT INTO kept VALUES (3, 'after');"));
+                    assertEquals("3", fresh.query("SELECT count(*) FROM kept;"), "on a new connection");
+                }
+                assertEquals("3", session.query("SELECT count(*) FROM kept;"));
+                r.kill();
+                Cryo.await(rc).assertExit(KILLED);
+            } finally {
+                SysvShmIT.removeWhenUnused(segment);
+            }
+        }
+    }
+
     // ---- helpers ----
+
+    private static String postgresBin() throws IOException {
+        try (var versions = Files.list(Path.of("/usr/lib/postgresql"))) {
+            return versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("postgres")))
+                    .max(java.util.Comparator.naturalOrder()).map(Path::toString)
+                    .orElseThrow(() -> new AssertionError("no /usr/lib/postgresql/*/bin/postgres: .ci/run installs "
+                            + "Debian's postgresql"));
+        }
+    }
+
+    private static List<String> concat(List<String> head, String... tail) {
+        List<String> all = new java.util.ArrayList<>(head);
+        all.addAll(List.of(tail));
+        return all;
+    }
+
+    private static void runQuietly(List<String> cmd, Path dir) throws IOException, InterruptedException {
+        Path log = dir.resolve("setup.log");
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        assertEquals(0, p.waitFor(), cmd + " failed:\n" + Files.readString(log));
+    }
+
+    /** @return the shmid of the SysV segment {@code pid} has attached (postgres's interlock segment) */
+    private static int sysvSegmentOf(long pid) throws IOException {
+        return Files.readAllLines(Path.of("/proc", Long.toString(pid), "maps")).stream()
+                .filter(l -> l.contains("/SYSV")).map(l -> Integer.parseInt(l.trim().split("\\s+")[4])).findFirst()
+                .orElseThrow(() -> new AssertionError("pid " + pid + " has no SysV segment attached"));
+    }
+
+    /** A psql session (Debian's postgresql-client) over TCP, one query per call, unaligned tuples-only output. */
+    static final class Psql implements AutoCloseable {
+        private final Process p;
+        private final BufferedReader out;
+
+        private Psql(Process p) {
+            this.p = p;
+            this.out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        }
+
+        static Psql await(int port) throws IOException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (true) {
+                Psql s = new Psql(ProcessControl.registerJdkChild(new ProcessBuilder(Workloads.which("psql"), "-X",
+                        "-tA", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "postgres")
+                        .redirectErrorStream(true).start()));
+                try {
+                    if ("1".equals(s.query("SELECT 1;"))) {
+                        return s;
+                    }
+                } catch (IOException e) {
+                    // not accepting connections yet
+                }
+                s.close();
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("postgres on port " + port + " accepted no psql session in 30 s");
+                }
+                ProcessControl.sleep(200);
+            }
+        }
+
+        /** Sends one statement; returns the first line psql prints for it (a row, or the command tag). */
+        String query(String sql) throws IOException {
+            p.getOutputStream().write((sql + "\n").getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().flush();
+            String line = out.readLine();
+            if (line == null) {
+                throw new IOException("psql ended");
+            }
+            return line;
+        }
+
+        @Override
+        public void close() {
+            p.destroyForcibly();
+            try {
+                p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 
     private static String sbin(String program) {
         for (String dir : List.of("/usr/sbin", "/usr/bin", "/sbin")) {

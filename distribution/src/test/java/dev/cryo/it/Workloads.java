@@ -103,6 +103,15 @@ public final class Workloads implements AutoCloseable {
      * {@code <workdir>/<name>.log}. Returns once the process has exec'd the command (its comm changed from setsid).
      */
     public Workload startCommand(String name, List<String> command, Path workdir) {
+        return startCommand(name, command, workdir, comm -> !comm.equals("setsid"));
+    }
+
+    /**
+     * Like {@link #startCommand(String, List, Path)}, for a command that execs another ({@code setpriv ... postgres}):
+     * returns once the process's comm is accepted by {@code execd}.
+     */
+    public Workload startCommand(String name, List<String> command, Path workdir,
+                                 java.util.function.Predicate<String> execd) {
         Path logPath = workdir.resolve(name + ".log");
         List<String> cmd = new ArrayList<>();
         cmd.add(which("setsid"));
@@ -123,7 +132,7 @@ public final class Workloads implements AutoCloseable {
         ProcStat st;
         while (true) {
             Optional<ProcStat> s = ProcStat.read(pid);
-            if (s.isPresent() && !s.get().comm().equals("setsid")) {
+            if (s.isPresent() && execd.test(s.get().comm())) {
                 st = s.get();
                 break;
             }

@@ -6,14 +6,22 @@ import dev.cryo.core.linux.Errors;
 import dev.cryo.core.linux.LibC;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Refuses kernel state that tasks of the tree share through {@code clone} flags and that a restore would give each
  * of them separately — silently: cryo creates every process with a fork-like {@code clone3} (own fd table, own
  * filesystem context, own signal handlers, own memory) and every thread with all of them shared.
+ * One fd table shared between processes ({@code CLONE_FILES}) is kept when each sharer is a child of another
+ * sharer (a child sharing its parent's table, several children sharing theirs): the sharers get
+ * {@link FrozenProcess#fdTableOf}, the image records it and the restore creates them with {@code CLONE_FILES}.
+ * Refused:
  * <ul>
- *   <li>between processes: one fd table ({@code CLONE_FILES}), one cwd/root/umask ({@code CLONE_FS}), one
+ *   <li>an fd table shared in any other shape (siblings sharing a table their parent no longer has);</li>
+ *   <li>between processes: one cwd/root/umask ({@code CLONE_FS}), one
  *       signal-handler table ({@code CLONE_SIGHAND} without threads), one address space ({@code CLONE_VM}, e.g. a
  *       {@code vfork} child that has not exec'd yet);</li>
  *   <li>a thread whose fd table or filesystem context is not its process's ({@code unshare(CLONE_FILES)} or
@@ -54,26 +62,20 @@ final class CloneSharing {
             }
         }
         for (Kind k : KINDS) {
-            List<FrozenProcess> sorted = new ArrayList<>(live);
-            try {
-                sorted.sort((a, b) -> kcmp(a.pid, b.pid, k.type));
-            } catch (KcmpFailure e) {
-                throw e.failure;
-            }
-            for (int i = 1; i < sorted.size(); i++) {
-                FrozenProcess a = sorted.get(i - 1);
-                FrozenProcess b = sorted.get(i);
-                if (kcmpChecked(a.pid, b.pid, k.type) == 0) {
-                    FrozenProcess first = a.pid < b.pid ? a : b;
-                    FrozenProcess second = first == a ? b : a;
-                    throw new CryoException(Category.UNSUPPORTED, "core/SHARED_" + k.flag.split(" ")[0]
-                            .substring("CLONE_".length()), "dump refused: " + second.who() + " shares its "
-                            + k.what + " with " + first.who() + " (" + k.flag + "); cryo restores every process with "
-                            + "its own, so " + k.consequence,
-                            "dump when the processes no longer share it (after an exec or unshare(" + k.flag
-                                    .split(" ")[0] + ")), or start them with fork instead of clone(" + k.flag
-                                    .split(" ")[0] + ")");
+            for (List<FrozenProcess> group : sharing(live, k.type)) {
+                if (k.type == KCMP_FILES) {
+                    shareFdTable(group);
+                    continue;
                 }
+                FrozenProcess first = group.get(0);
+                FrozenProcess second = group.get(1);
+                throw new CryoException(Category.UNSUPPORTED, "core/SHARED_" + k.flag.split(" ")[0]
+                        .substring("CLONE_".length()), "dump refused: " + second.who() + " shares its "
+                        + k.what + " with " + first.who() + " (" + k.flag + "); cryo restores every process with "
+                        + "its own, so " + k.consequence,
+                        "dump when the processes no longer share it (after an exec or unshare(" + k.flag
+                                .split(" ")[0] + ")), or start them with fork instead of clone(" + k.flag
+                                .split(" ")[0] + ")");
             }
         }
         for (FrozenProcess p : live) {
@@ -91,6 +93,67 @@ final class CloneSharing {
                                 + "longer runs, or let the program create its threads with " + k.flag);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * @return the groups of processes of {@code live} that share the kernel object of kcmp {@code type}, each with
+     *         at least two members, in pid order
+     */
+    private static List<List<FrozenProcess>> sharing(List<FrozenProcess> live, int type) throws CryoException {
+        List<FrozenProcess> sorted = new ArrayList<>(live);
+        try {
+            sorted.sort((a, b) -> kcmp(a.pid, b.pid, type));
+        } catch (KcmpFailure e) {
+            throw e.failure;
+        }
+        List<List<FrozenProcess>> groups = new ArrayList<>();
+        List<FrozenProcess> run = new ArrayList<>();
+        for (FrozenProcess p : sorted) {
+            if (!run.isEmpty() && kcmpChecked(run.get(0).pid, p.pid, type) != 0) {
+                addGroup(groups, run);
+                run = new ArrayList<>();
+            }
+            run.add(p);
+        }
+        addGroup(groups, run);
+        return groups;
+    }
+
+    private static void addGroup(List<List<FrozenProcess>> groups, List<FrozenProcess> run) {
+        if (run.size() > 1) {
+            run.sort(Comparator.comparingInt(p -> p.pid));
+            groups.add(run);
+        }
+    }
+
+    /**
+     * Keeps one fd table shared by {@code group} when the restore can rebuild it: each member but one (the holder)
+     * is a child of another member, so the restore creates it with {@code CLONE_FILES} from its parent, which
+     * already shares the holder's table, and restores the fds once, in the holder. Any other shape (siblings sharing
+     * a table their parent no longer has) is refused.
+     */
+    private static void shareFdTable(List<FrozenProcess> group) throws CryoException {
+        Set<Integer> pids = new HashSet<>();
+        group.forEach(p -> pids.add(p.pid));
+        List<FrozenProcess> holders = group.stream().filter(p -> !pids.contains(p.stat.ppid())).toList();
+        if (holders.size() != 1) {
+            FrozenProcess a = holders.get(0);
+            FrozenProcess b = holders.get(1);
+            throw new CryoException(Category.UNSUPPORTED, "core/SHARED_FILES", "dump refused: " + b.who()
+                    + " shares its fd table with " + a.who() + " (CLONE_FILES), but neither got it from its parent"
+                    + " (pid " + b.stat.ppid() + " and pid " + a.stat.ppid() + " have tables of their own): cryo"
+                    + " rebuilds a shared fd table only by creating a child with CLONE_FILES from a parent that"
+                    + " shares it; restored apart, a file one of them opens or closes would no longer be seen by the"
+                    + " other", "dump when the processes no longer share it (after an exec or unshare(CLONE_FILES)),"
+                    + " or let the parent keep the table it shares with its children (no unshare(CLONE_FILES) in the"
+                    + " parent)");
+        }
+        FrozenProcess holder = holders.get(0);
+        for (FrozenProcess p : group) {
+            if (p != holder) {
+                p.fdTableOf = holder.pid;
             }
         }
     }

@@ -274,7 +274,8 @@ public final class Dumper {
                 savedBytes += saved[0];
                 stats.begin("fds");
                 long tf = System.nanoTime();
-                int fdCount = collectFds(p.task, image, usedPlugins, fds, shared, owners);
+                int fdCount = p.fdTableOf != 0 ? emptyFdTable(p.task, image)
+                        : collectFds(p.task, image, usedPlugins, fds, shared, owners);
                 stats.end();
                 stats.counts().setMappings(stats.counts().getMappings() + p.maps.size())
                         .setFds(stats.counts().getFds() + fdCount);
@@ -307,6 +308,7 @@ public final class Dumper {
                     if (p.isZombie()) {
                         e.setZombie(true).setExitStatus(p.zombieStatus);
                     }
+                    e.setFdTableOf(p.fdTableOf);
                     p.threads.forEach(t -> e.addThreads(t.tracee.tid()));
                     w.write(e.build());
                 }
@@ -512,6 +514,17 @@ public final class Dumper {
             }
         }
         return numbers.size();
+    }
+
+    /**
+     * The fd records of a process that shares another's fd table ({@link FrozenProcess#fdTableOf}): none, its fds
+     * are that process's and are dumped there once.
+     *
+     * @return 0: no fd is counted twice
+     */
+    private static int emptyFdTable(LiveTask task, ImageDir image) throws CryoException {
+        image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO).close();
+        return 0;
     }
 
     private void collectFd(LiveTask task, int n, FdInfos infos, RecordWriter w, Set<String> usedPlugins, Collected c,

@@ -54,6 +54,12 @@ final class FrozenProcess {
     /** Locks the process holds, filled by {@link FileLockDump} (only with --file-locks). */
     final List<dev.cryo.core.image.proto.FileLockEntry> fileLocks = new ArrayList<>();
 
+    /**
+     * The process whose fd table this one shares ({@code CLONE_FILES}, set by {@link CloneSharing}): its fds are
+     * dumped there, once; 0: its own table.
+     */
+    int fdTableOf;
+
     /** Whether this is the root of the dumped tree (its parent is outside). */
     boolean root;
 

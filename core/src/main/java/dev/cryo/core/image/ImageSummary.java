@@ -122,7 +122,12 @@ public final class ImageSummary {
             out.append('\n');
             mappings(p.getPid(), core, out);
             out.append('\n');
-            fds(p.getPid(), out);
+            if (p.getFdTableOf() != 0) {
+                out.append("  fds: the fd table of pid ").append(Integer.toString(p.getFdTableOf()))
+                        .append(" (shared, CLONE_FILES)\n");
+            } else {
+                fds(p.getPid(), out);
+            }
         }
     }
 

@@ -49,6 +49,7 @@ public final class Sys {
             PR_GET_TID_ADDRESS = 40;
     public static final int RSEQ_FLAG_UNREGISTER = 1;
     public static final int CLONE_PARENT = 0x8000;
+    public static final int CLONE_FILES = 0x400;
 
     public static final int ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514,
             ERESTART_RESTARTBLOCK = 516;

@@ -101,6 +101,10 @@ public final class SyscallTable {
             case FCHOWNAT -> 260;
             case MLOCK2 -> 325;
             case MSEAL -> 462;
+            case SHMGET -> 29;
+            case SHMAT -> 30;
+            case SHMCTL -> 31;
+            case SHMDT -> 67;
         };
     }
 

@@ -124,9 +124,12 @@ final class ProcessCreator implements AutoCloseable {
         return root;
     }
 
-    /** Creates a child of {@code parent} (a process created by this creator) with {@code pid}. */
-    Tracee createChild(Tracee parent, int pid, String comm) throws CryoException {
-        return cloneInto(parent, 0, Sys.SIGCHLD, pid, comm);
+    /**
+     * Creates a child of {@code parent} (a process created by this creator) with {@code pid}; with
+     * {@code shareFdTable} it shares its parent's fd table ({@code CLONE_FILES}), else it gets a copy.
+     */
+    Tracee createChild(Tracee parent, int pid, String comm, boolean shareFdTable) throws CryoException {
+        return cloneInto(parent, shareFdTable ? Sys.CLONE_FILES : 0, Sys.SIGCHLD, pid, comm);
     }
 
     /**

@@ -74,10 +74,15 @@ final class ProcessRebuilder {
         return threads.values();
     }
 
-    /** Blocks every signal while cryo works, closes the stub's fds, unmaps the stub, places the kernel areas. */
+    /**
+     * Blocks every signal while cryo works, closes the stub's fds (not in a process sharing another's fd table: the
+     * holder, rebuilt before it, closed them and restored its fds there), unmaps the stub, places the kernel areas.
+     */
     void prepare() throws CryoException {
         tracee.setSigmask(-1L);
-        task.syscall("close_range(0, ~0)", Sys.CLOSE_RANGE, 0, 0xffffffffL, 0);
+        if (proc.getFdTableOf() == 0) {
+            task.syscall("close_range(0, ~0)", Sys.CLOSE_RANGE, 0, 0xffffffffL, 0);
+        }
         long scratch = creator.scratchCode();
         for (Mapping m : ProcFs.mapsOnly(pid)) {
             if (m.kernelSpecial() || m.start() == scratch) {

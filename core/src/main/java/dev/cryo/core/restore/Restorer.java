@@ -375,7 +375,7 @@ public final class Restorer {
             }
             for (ProcessImage c : procs) {
                 if (c != root && c.proc().getPpid() == p.pid()) {
-                    created.put(c.pid(), creator.createChild(t, c.pid(), c.comm()));
+                    created.put(c.pid(), creator.createChild(t, c.pid(), c.comm(), sharesFdTable(c, p)));
                 }
             }
         }
@@ -416,6 +416,23 @@ public final class Restorer {
                 created.get(p.pid()).injectExit(p.proc().getExitStatus());
             }
         }
+    }
+
+    /**
+     * @return whether {@code child} shares the fd table of {@code parent} (CLONE_FILES): the dump recorded the
+     *         process holding the table, which must be the parent or the process whose table the parent shares
+     */
+    private static boolean sharesFdTable(ProcessImage child, ProcessImage parent) throws CryoException {
+        int holder = child.proc().getFdTableOf();
+        if (holder == 0) {
+            return false;
+        }
+        if (holder != parent.pid() && holder != parent.proc().getFdTableOf()) {
+            throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", "pstree.img: pid " + child.pid()
+                    + " shares the fd table of pid " + holder + ", which its parent " + parent.pid() + " does not"
+                    + " hold or share");
+        }
+        return true;
     }
 
     private static <T extends Message> T single(ImageDir image, String name, FileType type,

@@ -31,6 +31,10 @@ public enum MappingKind {
 
     /** @return the kind of {@code m} as read from /proc/PID/maps */
     public static MappingKind of(Mapping m) {
+        if (HugetlbMemory.isAnonymous(m)) {
+            // /anon_hugepage is a file of the kernel's internal hugetlbfs mount, anonymous memory to the program
+            return m.shared() ? ANON_SHARED : ANON_PRIVATE;
+        }
         if (m.shared() && (isAnonShmemName(m.name()) || m.name().startsWith("/memfd:"))) {
             return ANON_SHARED;
         }

@@ -99,12 +99,14 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         RemoteTask task = ctx.task();
         SmapsUsage usage = SmapsUsage.read(task.procDir().resolve("smaps"));
         for (Mapping m : mappings) {
-            checkNotHugetlb(task.pid(), task.comm(), m);
             MappingKind kind = MappingKind.of(m);
             VmaEntry.Builder b = VmaEntry.newBuilder()
                     .setStart(m.start()).setEnd(m.end()).setProt(m.prot()).setShared(m.shared())
                     .setGrowsDown(m.vmFlags().contains("gd")).setName(m.name()).setKind(kind.proto())
                     .addAllVmFlags(m.vmFlags().stream().sorted().toList());
+            if (HugetlbMemory.is(m)) {
+                b.setHugetlbPageSize(HugetlbMemory.pageSize(task.pid(), task.comm(), m, usage));
+            }
             boolean guarded = m.vmFlags().contains(VmaFlags.GUARDED);
             if (kind == MappingKind.ANON_SHARED) {
                 checkNotSysV(task.pid(), task.comm(), m);
@@ -150,28 +152,14 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         }
     }
 
-    /**
-     * Refuses hugetlb memory (MAP_HUGETLB, {@code /anon_hugepage}, hugetlbfs files; smaps {@code ht}): its pages come
-     * from the reserved huge page pool and would have to be mapped again from it with their page size.
-     */
-    static void checkNotHugetlb(Pid pid, String comm, Mapping m) throws CryoException {
-        if (m.vmFlags().contains("ht")) {
-            throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/HUGETLB",
-                    String.format("dump refused: pid %s \"%s\" maps %x-%x %s; hugetlb memory is not supported", pid,
-                            comm, m.start(), m.end(), m.name().isEmpty() ? "(MAP_HUGETLB)" : m.name()),
-                    "use transparent huge pages (madvise MADV_HUGEPAGE) instead of MAP_HUGETLB/hugetlbfs, or unmap "
-                            + "the hugetlb memory before dumping");
-        }
-    }
-
-    /** Refuses SysV shared memory: the segment (key, shmid, permissions) would have to be recreated. */
+    /** Refuses SysV shared memory when the sysv-shm plugin, which runs first and keeps it, is not enabled. */
     static void checkNotSysV(Pid pid, String comm, Mapping m) throws CryoException {
         if (m.name().startsWith("/SYSV")) {
             throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/SYSV_SHM",
                     String.format("dump refused: pid %s \"%s\" has SysV shared memory segment %s (shmid inode %d) "
-                            + "attached at %x-%x; SysV shared memory is not supported yet", pid, comm,
+                            + "attached at %x-%x; the sysv-shm plugin, which keeps SysV shared memory, is not enabled", pid, comm,
                             m.name().replace(MappingKind.DELETED, ""), m.inode(), m.start(), m.end()),
-                    "detach the segment (shmdt) before dumping, or use MAP_SHARED|MAP_ANONYMOUS or a memfd instead");
+                    "enable the sysv-shm plugin (plugins.enabled/plugins.disabled in the config)");
         }
     }
 
@@ -308,14 +296,18 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
             offset = v.getFileOffset();
         } else if (v.getShmemKey().isEmpty()) {
             flags |= MAP_ANONYMOUS;
+            if (v.getHugetlbPageSize() > 0) {
+                flags |= HugetlbMemory.mapFlags(v.getHugetlbPageSize());
+            }
         }
         String what = "mmap(" + describe(v) + ")";
-        long got;
-        if (kind == MappingKind.ANON_SHARED && !v.getShmemKey().isEmpty()) {
-            got = sharedRestore.map(task, v, mapProt, flags);
-        } else {
-            got = task.syscall(what, Syscall.MMAP, start, len, mapProt, flags, fd, offset);
-        }
+        long mapFlags = flags;
+        long mapFd = fd;
+        long mapOffset = offset;
+        HugetlbMemory.MapCall map = kind == MappingKind.ANON_SHARED && !v.getShmemKey().isEmpty()
+                ? () -> sharedRestore.map(task, v, mapProt, mapFlags)
+                : () -> task.syscall(what, Syscall.MMAP, start, len, mapProt, mapFlags, mapFd, mapOffset);
+        long got = v.getHugetlbPageSize() > 0 ? HugetlbMemory.map(task, v, map) : map.run();
         if (got != start) {
             // a kernel without MAP_FIXED_NOREPLACE (< 4.17) treats it as a hint
             task.syscallRaw(Syscall.MUNMAP, got, len);

@@ -89,7 +89,7 @@ final class SharedMemoryRestore implements AutoCloseable {
             return existing.fd;
         }
         Spec spec = specs.get(key);
-        long fd = create(task, key, spec.name(), spec.size(), what);
+        long fd = create(task, key, spec.name(), spec.size(), 0, what);
         try {
             LocalFd local = task.pullFd(TargetFd.of((int) fd));
             memfds.put(key, new Memfd(local, spec.size()));
@@ -99,11 +99,16 @@ final class SharedMemoryRestore implements AutoCloseable {
         }
     }
 
-    /** memfd_create + ftruncate (+ fchmod) in {@code task}: the fd there, to be closed by the caller. */
-    private long create(RemoteTask task, String key, String name, long size, String what) throws CryoException {
+    /**
+     * memfd_create + ftruncate (+ fchmod) in {@code task}: the fd there, to be closed by the caller.
+     *
+     * @param hugetlbPageSize the huge page size of hugetlb memory (a memfd with MFD_HUGETLB); 0: normal pages
+     */
+    private long create(RemoteTask task, String key, String name, long size, long hugetlbPageSize, String what)
+            throws CryoException {
         Spec spec = specs.get(key);
         String n = spec != null ? spec.name() : name.isEmpty() ? SharedMemoryDump.DEFAULT_MEMFD_NAME : name;
-        long flags = MFD_CLOEXEC;
+        long flags = MFD_CLOEXEC | (hugetlbPageSize > 0 ? HugetlbMemory.memfdFlags(hugetlbPageSize) : 0);
         if (spec != null && spec.seals() != F_SEAL_SEAL) {
             flags |= MFD_ALLOW_SEALING;
         }
@@ -159,7 +164,7 @@ final class SharedMemoryRestore implements AutoCloseable {
         long needed = v.getShmemSize() > 0 ? v.getShmemSize() : v.getFileOffset() + len;
         Memfd existing = memfds.get(v.getShmemKey());
         if (existing == null) {
-            long fd = create(task, v.getShmemKey(), v.getMemfdName(), needed, what);
+            long fd = create(task, v.getShmemKey(), v.getMemfdName(), needed, v.getHugetlbPageSize(), what);
             try {
                 Spec spec = specs.get(v.getShmemKey());
                 needed = spec != null ? Math.max(needed, spec.size()) : needed;

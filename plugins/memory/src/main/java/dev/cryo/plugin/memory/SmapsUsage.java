@@ -10,20 +10,23 @@ import java.util.Map;
 import java.util.OptionalLong;
 
 /**
- * Resident plus swapped size of each mapping from {@code /proc/PID/smaps}. Used only to skip the pagemap scan of
+ * Resident plus swapped size of each mapping from {@code /proc/PID/smaps} (hugetlb pages included), and its page
+ * size ({@code KernelPageSize}, for hugetlb memory). Used only to skip the pagemap scan of
  * mappings that hold no page at all (guard pages, huge PROT_NONE reservations of runtimes) — scanning a 1 TiB
  * reservation page by page would read 2 GiB of pagemap entries for nothing.
  */
 final class SmapsUsage {
     private final Map<Long, Long> kbByStart;
+    private final Map<Long, Long> pageKbByStart;
 
-    private SmapsUsage(Map<Long, Long> kbByStart) {
+    private SmapsUsage(Map<Long, Long> kbByStart, Map<Long, Long> pageKbByStart) {
         this.kbByStart = kbByStart;
+        this.pageKbByStart = pageKbByStart;
     }
 
     /** An instance that knows nothing: every mapping is scanned. */
     static SmapsUsage unknown() {
-        return new SmapsUsage(Map.of());
+        return new SmapsUsage(Map.of(), Map.of());
     }
 
     /**
@@ -40,6 +43,7 @@ final class SmapsUsage {
 
     static SmapsUsage parse(BufferedReader r) throws IOException {
         Map<Long, Long> kb = new HashMap<>();
+        Map<Long, Long> pageKb = new HashMap<>();
         long current = -1;
         String line;
         while ((line = r.readLine()) != null) {
@@ -48,12 +52,24 @@ final class SmapsUsage {
             if (dash > 0 && space > dash && isHex(line, 0, dash)) {
                 current = Long.parseUnsignedLong(line.substring(0, dash), 16);
                 kb.put(current, 0L);
-            } else if (current >= 0 && (line.startsWith("Rss:") || line.startsWith("Swap:"))) {
-                String[] f = line.trim().split("\\s+");
-                kb.merge(current, Long.parseLong(f[1]), Long::sum);
+            } else if (current >= 0 && (line.startsWith("Rss:") || line.startsWith("Swap:")
+                    || line.startsWith("Private_Hugetlb:") || line.startsWith("Shared_Hugetlb:"))) {
+                // hugetlb pages are not in Rss: they count in the *_Hugetlb lines
+                kb.merge(current, value(line), Long::sum);
+            } else if (current >= 0 && line.startsWith("KernelPageSize:")) {
+                pageKb.put(current, value(line));
             }
         }
-        return new SmapsUsage(kb);
+        return new SmapsUsage(kb, pageKb);
+    }
+
+    private static long value(String line) {
+        return Long.parseLong(line.trim().split("\\s+")[1]);
+    }
+
+    /** @return the page size of the mapping starting at {@code start} in bytes (smaps KernelPageSize), 0 when unknown */
+    long kernelPageSize(long start) {
+        return pageKbByStart.getOrDefault(start, 0L) << 10;
     }
 
     /** @return resident + swapped kB of the mapping starting at {@code start}, empty when unknown */

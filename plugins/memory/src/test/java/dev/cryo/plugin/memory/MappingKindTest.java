@@ -83,7 +83,7 @@ class MappingKindTest {
         assertEquals(CryoException.Category.UNSUPPORTED, e.category());
         assertTrue(e.getMessage().contains("pid 812 \"postgres\" has SysV shared memory segment /SYSV0000abcd"),
                 e.getMessage());
-        assertTrue(e.fix().contains("shmdt"), e.fix());
+        assertTrue(e.fix().contains("sysv-shm"), e.fix());
         assertDoesNotThrow(() -> MemoryPluginHandler.checkNotSysV(Pid.of(1), "x", map("rw-s", 5, "/dev/zero (deleted)")));
     }
 }

@@ -55,6 +55,11 @@ final class SocketRebuilder {
     /** Socket-peer-gone partners, temporary listeners and senders: closed at the end of the build. */
     private final List<Integer> scratchFds = new ArrayList<>();
     private final List<Path> unlinkAtEnd = new ArrayList<>();
+    /**
+     * Directories created to bind names under directories gone since the dump (removed or renamed), in creation
+     * order: removed at the end of the build, after the names in them are unlinked, deepest first.
+     */
+    private final List<Path> createdDirs = new ArrayList<>();
 
     SocketRebuilder(List<UnixSocketEntry> entries) {
         for (UnixSocketEntry e : entries) {
@@ -93,11 +98,13 @@ final class SocketRebuilder {
         this.kernel = k;
         this.config = c;
         done = true;
+        boolean complete = false;
         try {
             buildAll();
             for (Map.Entry<Long, Integer> e : tfd.entrySet()) {
                 built.put(e.getKey(), task.pullFd(TargetFd.of(e.getValue())));
             }
+            complete = true;
         } finally {
             for (int fd : tfd.values()) {
                 task.syscallRaw(Syscall.CLOSE, fd);
@@ -115,6 +122,49 @@ final class SocketRebuilder {
             tfd.clear();
             scratchFds.clear();
             unlinkAtEnd.clear();
+            removeCreatedDirs(complete);
+        }
+    }
+
+    /**
+     * Creates the missing directories above {@code path} (the name of {@code e}, which is unlinked at the end of the
+     * build), so that bind can make its name; {@link #removeCreatedDirs} removes exactly these again.
+     */
+    private void createMissingDirs(Path path, UnixSocketEntry e) throws CryoException {
+        java.util.Deque<Path> missing = new java.util.ArrayDeque<>();
+        for (Path d = path.getParent(); d != null && !Files.exists(d, LinkOption.NOFOLLOW_LINKS); d = d.getParent()) {
+            missing.push(d);
+        }
+        for (Path d : missing) {
+            try {
+                Files.createDirectory(d);
+            } catch (IOException ex) {
+                throw new CryoException(Category.KERNEL, "unix-socket/MKDIR", "mkdir(" + d + "), to bind " + who(e)
+                        + " to its name " + path + " under a directory gone since the dump, failed: " + ex);
+            }
+            createdDirs.add(d);
+        }
+    }
+
+    /**
+     * Removes the directories {@link #createMissingDirs} made, deepest first. One that is no longer empty (another
+     * program wrote into it meanwhile) stays; after a complete build that fails the restore naming it, since the
+     * restore would otherwise leave the file system changed.
+     */
+    private void removeCreatedDirs(boolean complete) throws CryoException {
+        List<String> left = new ArrayList<>();
+        for (int i = createdDirs.size() - 1; i >= 0; i--) {
+            try {
+                Files.delete(createdDirs.get(i));
+            } catch (IOException ex) {
+                left.add(createdDirs.get(i) + " (" + ex + ")");
+            }
+        }
+        createdDirs.clear();
+        if (complete && !left.isEmpty()) {
+            throw new CryoException(Category.CONFLICT, "unix-socket/TEMPORARY_DIR", "cannot remove the directories "
+                    + String.join(", ", left) + " created to bind unix sockets under directories gone since the dump",
+                    "remove what was put into them meanwhile, then restore again");
         }
     }
 
@@ -519,6 +569,10 @@ final class SocketRebuilder {
         if (name.isPath()) {
             Path p = resolved(e);
             clearStale(p, e);
+            if (temporary || e.getNameUnlinked()) {
+                // the name is unlinked at the end of the build: the directories it was under may be gone meanwhile
+                createMissingDirs(p, e);
+            }
             if (name.isRelativePath()) {
                 task.syscall("chdir(" + e.getCwd() + ") to bind the relative name " + name, Syscall.CHDIR,
                         task.putScratchString(QueuePeeker.DATA, e.getCwd()));
@@ -532,9 +586,14 @@ final class SocketRebuilder {
             if (r == -98 && name.isAbstract()) {
                 holder = liveHolder(name);
             }
+            Path dir = name.isPath() ? resolved(e).getParent() : null;
+            boolean noDir = r == -2 && dir != null && !Files.isDirectory(dir);
             throw new CryoException(Category.CONFLICT, "unix-socket/BIND", "bind(" + who(e) + ", " + name
-                    + (temporary ? ", temporarily" : "") + ") failed: " + Errno.describe((int) -r) + holder,
-                    r == -98 ? "stop whatever holds " + name + " before restoring" : null);
+                    + (temporary ? ", temporarily" : "") + ") failed: " + Errno.describe((int) -r) + holder
+                    + (noDir ? ": the directory " + dir + " of its name, which held its file at dump, is gone" : ""),
+                    r == -98 ? "stop whatever holds " + name + " before restoring"
+                            : noDir ? "recreate " + dir + " (the socket's file is made again in it), then restore"
+                            + " again" : null);
         }
         if (!temporary && name.isPath() && e.getNameAttrs()) {
             // bind made the file with the restoring process's umask and credentials: owner first (chown clears

@@ -22,7 +22,10 @@
  *   <li><b>Paths</b>: a socket file no live socket is bound to is stale and unlinked before binding again; a path
  *       held by a live socket, or a file that is not a socket, is a conflict naming the path. A relative name is
  *       bound again relative to the holder's cwd at dump. A name whose file had been unlinked at dump is bound and
- *       unlinked again at the end. The socket file's permission bits and owner are recorded at dump and set again
+ *       unlinked again at the end; when the directories it was under are gone too (removed or renamed since), the
+ *       missing ones are created for the bind and exactly those are removed again after the unlink, so the socket
+ *       has its name with nothing on disk, as before. A name still on disk at dump whose directory is gone at
+ *       restore is a bind failure naming the directory. The socket file's permission bits and owner are recorded at dump and set again
  *       after the bind ({@code fchownat}, then {@code fchmodat}: bind itself applies the restoring umask and
  *       credentials).</li>
  *   <li><b>Queues</b>: sent again from the peer (stream, seqpacket, datagram socketpairs), or for a datagram from a
