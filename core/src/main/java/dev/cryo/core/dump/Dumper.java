@@ -214,18 +214,21 @@ public final class Dumper {
     }
 
     /**
-     * Pays, before the tree stops, what the first use of the pipeline's classes costs: the image format's and the
-     * memory handlers' protobuf descriptors (built from their serialized form on first use; every process has
-     * memory), the writer thread. The frozen time of a small tree is mostly such first-use costs otherwise. The fd
-     * and peer handlers' descriptors are not warmed: most dumps use few of them, and warming all of them cost more
-     * than the whole dump of a small process (measured with bench/targets.sh, issue 13).
+     * Pays, before the tree stops, what the first use of the pipeline costs ({@link WarmUp}): the pipeline's classes,
+     * the generated classes of core's records and of the memory handlers' (every process has memory), the writer
+     * thread. The frozen time of a small tree is mostly such first-use costs otherwise. The fd and peer handlers'
+     * records are not warmed: most dumps use few of them, and warming all of them cost more than the whole dump of a
+     * small process (measured with bench/targets.sh, issue 13).
      */
     private void warmUp() throws CryoException {
         FileType.values();
+        WarmUp.pipeline();
+        WarmUp.messagesOf(List.of(dev.cryo.core.image.proto.Core.getDescriptor(),
+                dev.cryo.core.image.proto.Stats.getDescriptor()), Dumper.class.getClassLoader());
         for (MemoryHandler h : plugins.memoryHandlers()) {
-            h.recordTypes();
+            WarmUp.messagesOf(h.recordTypes().stream().map(d -> d.getFile()).distinct().toList(),
+                    h.getClass().getClassLoader());
         }
-        StatsEntry.getDefaultInstance();
         pagesWriterThread.submit(() -> { });
     }
 
@@ -478,6 +481,7 @@ public final class Dumper {
             }
             sink.close();
             saved = sink.savedBytes();
+            LOG.debug("{}: pages {}", task.who(), sink.describeTimes());
         } finally {
             task.close();
         }

@@ -19,8 +19,8 @@ import java.util.zip.CRC32C;
  * process_vm_readv, never one per page. Every append is a whole number of {@link ImageFormat#PAGE_SIZE pages},
  * so data offsets stay page-aligned.
  *
- * <p>Each appended page's CRC32C is computed here (on the appending thread: the pages writer thread of a dump)
- * and kept; {@link #close()} writes the table after the data, then records the data size in the header (and fsyncs
+ * <p>Each appended page's CRC32C is kept: computed by the caller ({@link #append(ByteBuffer, int[])}, with
+ * {@link #checksum}: a dump computes it on whichever of its two threads has time) or here; {@link #close()} writes the table after the data, then records the data size in the header (and fsyncs
  * when the image was created with {@code fsync}); a pages file whose writer never closed is refused on restore.
  * Thread-safe: appends are serialised.
  */
@@ -33,7 +33,6 @@ public final class PagesWriter implements AutoCloseable {
     private boolean closed;
     /** One crc32c per page appended so far, little endian; written after the data at close. */
     private ByteBuffer crcs = ByteBuffer.allocateDirect(16 << 10).order(ByteOrder.LITTLE_ENDIAN);
-    private final CRC32C crc = new CRC32C();
 
     PagesWriter(Path file, FileChannel channel, Consumer<PagesWriter> onClose, boolean sync) throws CryoException {
         this.file = file;
@@ -51,7 +50,19 @@ public final class PagesWriter implements AutoCloseable {
      * @throws CryoException INTERNAL {@code core/PAGES_UNALIGNED} when {@code src} is not whole pages; IMAGE on an
      *                       I/O failure (disk full...)
      */
-    public synchronized long append(ByteBuffer src) throws CryoException {
+    public long append(ByteBuffer src) throws CryoException {
+        int[] pageCrcs = new int[src.remaining() / ImageFormat.PAGE_SIZE];
+        checksum(src, pageCrcs);
+        return append(src, pageCrcs);
+    }
+
+    /**
+     * Appends the remaining bytes of {@code src} like {@link #append(ByteBuffer)}, with the pages' checksums already
+     * computed by {@link #checksum}.
+     *
+     * @param pageCrcs the crc32c of each page of {@code src}, in order (at least as many entries as pages)
+     */
+    public synchronized long append(ByteBuffer src, int[] pageCrcs) throws CryoException {
         if (closed) {
             throw ImageErrors.internal("core/IMAGE_WRITER_CLOSED", "append to " + file + " after close");
         }
@@ -62,7 +73,7 @@ public final class PagesWriter implements AutoCloseable {
         }
         long at = dataSize;
         long position = ImageFormat.PAGES_HEADER_BYTES + at;
-        checksum(src);
+        keep(pageCrcs, length / ImageFormat.PAGE_SIZE);
         try {
             while (src.hasRemaining()) {
                 position += channel.write(src, position);
@@ -74,9 +85,8 @@ public final class PagesWriter implements AutoCloseable {
         return at;
     }
 
-    /** Adds the crc32c of every page of {@code src} (position to limit, left unchanged) to the table. */
-    private void checksum(ByteBuffer src) {
-        int pages = src.remaining() / ImageFormat.PAGE_SIZE;
+    /** Adds the first {@code pages} entries of {@code pageCrcs} to the table. */
+    private void keep(int[] pageCrcs, int pages) {
         if (crcs.remaining() < pages * 4) {
             ByteBuffer bigger = ByteBuffer.allocateDirect(Math.max(crcs.capacity() * 2, crcs.position() + pages * 4))
                     .order(ByteOrder.LITTLE_ENDIAN);
@@ -84,12 +94,24 @@ public final class PagesWriter implements AutoCloseable {
             bigger.put(crcs);
             crcs = bigger;
         }
+        for (int i = 0; i < pages; i++) {
+            crcs.putInt(pageCrcs[i]);
+        }
+    }
+
+    /**
+     * Computes the crc32c of every page of {@code src} (position to limit, left unchanged) into {@code out}. Any
+     * thread; the caller of {@link #append(ByteBuffer, int[])} picks the one with spare time.
+     */
+    public static void checksum(ByteBuffer src, int[] out) {
+        CRC32C crc = new CRC32C();
         ByteBuffer page = src.duplicate();
+        int pages = src.remaining() / ImageFormat.PAGE_SIZE;
         for (int i = 0, p = src.position(); i < pages; i++, p += ImageFormat.PAGE_SIZE) {
             page.limit(p + ImageFormat.PAGE_SIZE).position(p);
             crc.reset();
             crc.update(page);
-            crcs.putInt((int) crc.getValue());
+            out[i] = (int) crc.getValue();
         }
     }
 
