@@ -1,0 +1,328 @@
+package dev.cryo.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * More servers nobody wrote for Cryo, from Debian's packages (installed by {@code .ci/run}), each run as its package
+ * runs it, in the foreground, with a client connected across the dump and the restore and checked from outside the
+ * way its clients see it: MariaDB (a SQL session, with {@code --file-locks} for its lock files and InnoDB's files made
+ * with O_TMPFILE), lighttpd and HAProxy (an HTTP keep-alive connection), Mosquitto (an MQTT subscriber that keeps
+ * receiving, a retained message), beanstalkd (a job queued before is reserved after) and rsyslog (log lines over one
+ * TCP connection, before and after, in its file).
+ */
+class PackagedServersIT extends WithTestBed {
+    private static final int KILLED = 128 + ProcessControl.SIGKILL;
+
+    /**
+     * MariaDB with InnoDB's native AIO off (with it, MariaDB holds an io_uring ring, which nothing can checkpoint:
+     * the dump refuses it naming that setting — {@code DumpIT}), its files locked (--file-locks) and a SQL session
+     * kept open across ({@code --tcp-established}); rows written before are read after, on it and on a new one.
+     */
+    @Test
+    void mariadbKeepsItsRowsAndItsSession() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("mariadb");
+        for (Path p = dir; p != null && p.startsWith(tmp.getParent()); p = p.getParent()) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x")); // mysql must get in
+        }
+        Path data = dir.resolve("data");
+        Path scratch = Files.createDirectories(dir.resolve("run")); // socket, logs, and InnoDB's O_TMPFILE files
+        Files.setOwner(scratch, scratch.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("mysql"));
+        run(List.of(Workloads.which("mariadb-install-db"), "--no-defaults", "--user=mysql", "--datadir=" + data,
+                "--tmpdir=" + scratch, "--auth-root-authentication-method=normal", "--skip-test-db"), dir);
+        Workload w = bed.workloads().startCommand("mariadbd", List.of(sbin("mariadbd"), "--no-defaults",
+                "--user=mysql", "--datadir=" + data, "--socket=" + scratch.resolve("mysqld.sock"), "--port=" + port,
+                "--bind-address=127.0.0.1", "--pid-file=" + scratch.resolve("mariadbd.pid"), "--tmpdir=" + scratch,
+                "--innodb-use-native-aio=0", "--log-error=" + scratch.resolve("error.log")), dir);
+        try (SqlSession session = SqlSession.await(port)) {
+            assertEquals("0", session.query("CREATE DATABASE cryo; CREATE TABLE cryo.kept (n INT, s TEXT) "
+                    + "ENGINE=InnoDB; SELECT COUNT(*) FROM cryo.kept;"));
+            assertEquals("2", session.query("INSERT INTO cryo.kept VALUES (1, 'before'), (2, 'dump'); "
+                    + "SELECT ROW_COUNT();"));
+            Path image = bed.dumpAndAwaitGone(w, "--tcp-established", "--file-locks");
+            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--file-locks");
+            Workload r = bed.awaitRestoreDone(rc, w);
+            assertEquals("2\tbefore,dump", session.query(
+                    "SELECT COUNT(*), GROUP_CONCAT(s ORDER BY n) FROM cryo.kept;"), "on the session kept open");
+            try (SqlSession fresh = SqlSession.await(port)) {
+                assertEquals("1", fresh.query("INSERT INTO cryo.kept VALUES (3, 'after'); SELECT ROW_COUNT();"));
+                assertEquals("3", fresh.query("SELECT COUNT(*) FROM cryo.kept;"), "on a new connection");
+            }
+            assertEquals("3", session.query("SELECT COUNT(*) FROM cryo.kept;"));
+            r.kill();
+            Cryo.await(rc).assertExit(KILLED);
+        }
+    }
+
+    @Test
+    void lighttpdServesTheSamePageOnTheSameConnection() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("lighttpd");
+        Files.createDirectories(dir.resolve("html"));
+        Files.writeString(dir.resolve("html/index.html"), "<h1>cryo lighttpd</h1>\n");
+        Files.writeString(dir.resolve("lighttpd.conf"), String.join("\n",
+                "server.document-root = \"" + dir.resolve("html") + "\"", "server.port = " + port,
+                "server.bind = \"127.0.0.1\"", "server.errorlog = \"" + dir.resolve("error.log") + "\"",
+                "server.max-keep-alive-idle = 300", "index-file.names = ( \"index.html\" )", ""));
+        Workload w = bed.workloads().startCommand("lighttpd", List.of(sbin("lighttpd"), "-D", "-f",
+                dir.resolve("lighttpd.conf").toString()), dir);
+        assertServesAcross(w, port, "<h1>cryo lighttpd</h1>\n");
+    }
+
+    @Test
+    void haproxyAnswersOnTheSameConnection() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("haproxy");
+        Files.writeString(dir.resolve("haproxy.cfg"), String.join("\n",
+                "global", "    maxconn 64", "defaults", "    mode http", "    timeout client 300s",
+                "    timeout server 30s", "    timeout connect 5s", "frontend web", "    bind 127.0.0.1:" + port,
+                "    http-request return status 200 content-type text/plain string \"cryo haproxy\"", ""));
+        Workload w = bed.workloads().startCommand("haproxy", List.of(sbin("haproxy"), "-db", "-f",
+                dir.resolve("haproxy.cfg").toString()), dir);
+        assertServesAcross(w, port, "cryo haproxy");
+    }
+
+    /**
+     * Mosquitto: a subscriber ({@code mosquitto_sub}, outside the tree) connected before the dump receives what is
+     * published after the restore, on the same connection; a message retained before is given to a new subscriber.
+     */
+    @Test
+    void mosquittoKeepsItsSubscriberAndItsRetainedMessage() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("mosquitto");
+        Files.writeString(dir.resolve("mosquitto.conf"), String.join("\n", "listener " + port + " 127.0.0.1",
+                "allow_anonymous true", "persistence false", "log_dest stderr", ""));
+        Workload w = bed.workloads().startCommand("mosquitto", List.of(sbin("mosquitto"), "-c",
+                dir.resolve("mosquitto.conf").toString()), dir);
+        awaitListening(port);
+        run(List.of(Workloads.which("mosquitto_pub"), "-h", "127.0.0.1", "-p", Integer.toString(port), "-t",
+                "cryo/retained", "-m", "kept-across-restore", "-r"), dir);
+        try (Lines sub = Lines.of(List.of(Workloads.which("mosquitto_sub"), "-h", "127.0.0.1", "-p",
+                Integer.toString(port), "-t", "cryo/#", "-v"))) {
+            assertEquals("cryo/retained kept-across-restore", sub.next());
+            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
+            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
+            Workload r = bed.awaitRestoreDone(rc, w);
+            run(List.of(Workloads.which("mosquitto_pub"), "-h", "127.0.0.1", "-p", Integer.toString(port), "-t",
+                    "cryo/live", "-m", "after-restore"), dir);
+            assertEquals("cryo/live after-restore", sub.next(), "the subscriber connected before the dump");
+            try (Lines fresh = Lines.of(List.of(Workloads.which("mosquitto_sub"), "-h", "127.0.0.1", "-p",
+                    Integer.toString(port), "-t", "cryo/retained", "-v", "-C", "1"))) {
+                assertEquals("cryo/retained kept-across-restore", fresh.next(), "a new subscriber");
+            }
+            r.kill();
+            Cryo.await(rc).assertExit(KILLED);
+        }
+    }
+
+    /** beanstalkd: a job put before the dump is reserved and deleted after the restore, on the same connection. */
+    @Test
+    void beanstalkdKeepsItsQueuedJob() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("beanstalkd");
+        Workload w = bed.workloads().startCommand("beanstalkd", List.of(Workloads.which("beanstalkd"), "-l",
+                "127.0.0.1", "-p", Integer.toString(port)), dir);
+        try (RealServersIT.LineClient client = RealServersIT.LineClient.await(port)) {
+            String inserted = client.command("put 0 0 120 19\r\nkept-across-restore");
+            assertTrue(inserted.startsWith("INSERTED "), inserted);
+            String id = inserted.substring("INSERTED ".length());
+            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
+            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
+            Workload r = bed.awaitRestoreDone(rc, w);
+            assertEquals("RESERVED " + id + " 19", client.command("reserve-with-timeout 5"),
+                    "on the connection kept open");
+            assertEquals("kept-across-restore", client.line());
+            assertEquals("DELETED", client.command("delete " + id));
+            try (RealServersIT.LineClient fresh = RealServersIT.LineClient.await(port)) {
+                assertTrue(fresh.command("put 0 0 120 3\r\nnew").startsWith("INSERTED "), "on a new connection");
+            }
+            r.kill();
+            Cryo.await(rc).assertExit(KILLED);
+        }
+    }
+
+    /** rsyslog (imtcp into a file): lines sent on one TCP connection before the dump and after the restore. */
+    @Test
+    void rsyslogLogsOnTheSameConnectionAfterRestore() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("rsyslog");
+        Path log = dir.resolve("messages.log");
+        Files.writeString(dir.resolve("rsyslog.conf"), String.join("\n", "module(load=\"imtcp\")",
+                "input(type=\"imtcp\" address=\"127.0.0.1\" port=\"" + port + "\")",
+                "*.* action(type=\"omfile\" file=\"" + log + "\")", ""));
+        Workload w = bed.workloads().startCommand("rsyslogd", List.of(sbin("rsyslogd"), "-n", "-f",
+                dir.resolve("rsyslog.conf").toString(), "-i", dir.resolve("rsyslogd.pid").toString()), dir);
+        awaitListening(port);
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            OutputStream out = s.getOutputStream();
+            out.write("<13>cryo: before-the-dump\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            awaitLogLine(log, "before-the-dump");
+            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
+            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
+            Workload r = bed.awaitRestoreDone(rc, w);
+            out.write("<13>cryo: after-the-restore\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            awaitLogLine(log, "after-the-restore");
+            r.kill();
+            Cryo.await(rc).assertExit(KILLED);
+        }
+    }
+
+    // ---- helpers ----
+
+    /** One page over one keep-alive connection before the dump and after the restore, and over a new one after. */
+    private void assertServesAcross(Workload w, int port, String page) throws Exception {
+        assertEquals(page, InetSocketIT.awaitHttp(port, "/"));
+        try (RealServersIT.KeepAlive client = new RealServersIT.KeepAlive(port)) {
+            assertEquals(page, client.get("/"));
+            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
+            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
+            Workload r = bed.awaitRestoreDone(rc, w);
+            assertEquals(page, client.get("/"), "the same keep-alive connection after restore");
+            assertEquals(page, InetSocketIT.awaitHttp(port, "/"), "a new connection after restore");
+            r.kill();
+            Cryo.await(rc).assertExit(KILLED);
+        }
+    }
+
+    private static void awaitListening(int port) throws IOException {
+        RealServersIT.LineClient.await(port).close();
+    }
+
+    private static void awaitLogLine(Path log, String text) throws IOException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!Files.exists(log) || !Files.readString(log).contains(text)) {
+            assertTrue(System.nanoTime() < deadline, "rsyslog wrote no line with " + text + " into " + log);
+            ProcessControl.sleep(50);
+        }
+    }
+
+    private static String sbin(String program) {
+        return RealServersIT.sbin(program);
+    }
+
+    private static void run(List<String> cmd, Path dir) throws IOException, InterruptedException {
+        RealServersIT.runQuietly(cmd, dir);
+    }
+
+    /** The lines a client program prints (a subscriber), read as they come. */
+    static final class Lines implements AutoCloseable {
+        private final Process p;
+        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+        private Lines(Process p) {
+            this.p = p;
+            Thread t = new Thread(() -> {
+                try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    for (String l = in.readLine(); l != null; l = in.readLine()) {
+                        lines.add(l);
+                    }
+                } catch (IOException e) {
+                    // the process ended
+                }
+            }, "lines of " + p.pid());
+            t.setDaemon(true);
+            t.start();
+        }
+
+        static Lines of(List<String> cmd) throws IOException {
+            return new Lines(ProcessControl.registerJdkChild(new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start()));
+        }
+
+        String next() throws InterruptedException {
+            String l = lines.poll(30, TimeUnit.SECONDS);
+            if (l == null) {
+                throw new AssertionError("no line from " + p.info().commandLine().orElse("pid " + p.pid())
+                        + " in 30 s");
+            }
+            return l;
+        }
+
+        @Override
+        public void close() {
+            p.destroyForcibly();
+            try {
+                p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * A {@code mariadb} client session over TCP (batch mode, no column names, unbuffered): one statement list per
+     * call, which ends with a SELECT; returns the first line it prints.
+     */
+    static final class SqlSession implements AutoCloseable {
+        private final Process p;
+        private final BufferedReader out;
+
+        private SqlSession(Process p) {
+            this.p = p;
+            this.out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        }
+
+        static SqlSession await(int port) throws IOException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (true) {
+                SqlSession s = new SqlSession(ProcessControl.registerJdkChild(new ProcessBuilder(
+                        Workloads.which("mariadb"), "--no-defaults", "-h", "127.0.0.1", "-P", Integer.toString(port),
+                        "-u", "root", "-N", "-B", "-n").redirectErrorStream(true).start()));
+                try {
+                    if ("1".equals(s.query("SELECT 1;"))) {
+                        return s;
+                    }
+                } catch (IOException e) {
+                    // not accepting connections yet
+                }
+                s.close();
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("mariadbd on port " + port + " accepted no session in 60 s");
+                }
+                ProcessControl.sleep(200);
+            }
+        }
+
+        String query(String sql) throws IOException {
+            p.getOutputStream().write((sql + "\n").getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().flush();
+            String line = out.readLine();
+            if (line == null) {
+                throw new IOException("mariadb ended");
+            }
+            return line;
+        }
+
+        @Override
+        public void close() {
+            p.destroyForcibly();
+            try {
+                p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
