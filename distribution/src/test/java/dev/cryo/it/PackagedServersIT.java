@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
  * runs it, in the foreground, with a client connected across the dump and the restore and checked from outside the
  * way its clients see it: MariaDB (a SQL session, with {@code --file-locks} for its lock files and InnoDB's files made
  * with O_TMPFILE), lighttpd and HAProxy (an HTTP keep-alive connection), Mosquitto (an MQTT subscriber that keeps
- * receiving, a retained message), beanstalkd (a job queued before is reserved after) and rsyslog (log lines over one
- * TCP connection, before and after, in its file).
+ * receiving, a retained message), beanstalkd (a job queued before is reserved after), rsyslog (log lines over one
+ * TCP connection, before and after, in its file), Apache httpd, Varnish, unbound (DNS over UDP), etcd (Go) and Squid.
  */
 class PackagedServersIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
@@ -40,9 +40,7 @@ class PackagedServersIT extends WithTestBed {
     void mariadbKeepsItsRowsAndItsSession() throws Exception {
         int port = InetSocketIT.freePort();
         Path dir = bed.workloads().newDir("mariadb");
-        for (Path p = dir; p != null && p.startsWith(tmp.getParent()); p = p.getParent()) {
-            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x")); // mysql must get in
-        }
+        openToOthers(dir);
         Path data = dir.resolve("data");
         Path scratch = Files.createDirectories(dir.resolve("run")); // socket, logs, and InnoDB's O_TMPFILE files
         Files.setOwner(scratch, scratch.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("mysql"));
@@ -188,15 +186,186 @@ class PackagedServersIT extends WithTestBed {
         }
     }
 
+    /** Apache httpd with the event MPM (a master as root, a child of www-data with its worker threads). */
+    @Test
+    void apacheServesTheSamePageOnTheSameConnection() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("apache");
+        openToOthers(dir);
+        Files.createDirectories(dir.resolve("html"));
+        Files.createDirectories(dir.resolve("logs"));
+        Files.writeString(dir.resolve("html/index.html"), "<h1>cryo apache</h1>\n");
+        String modules = "/usr/lib/apache2/modules/";
+        Files.writeString(dir.resolve("httpd.conf"), String.join("\n", "ServerRoot \"" + dir + "\"",
+                "LoadModule mpm_event_module " + modules + "mod_mpm_event.so",
+                "LoadModule authz_core_module " + modules + "mod_authz_core.so",
+                "LoadModule dir_module " + modules + "mod_dir.so", "Listen 127.0.0.1:" + port,
+                "PidFile " + dir.resolve("httpd.pid"), "ErrorLog " + dir.resolve("logs/error.log"),
+                "User www-data", "Group www-data", "ServerName localhost", "KeepAliveTimeout 300",
+                "DocumentRoot \"" + dir.resolve("html") + "\"", "<Directory \"" + dir.resolve("html") + "\">",
+                "  Require all granted", "</Directory>", ""));
+        Workload w = bed.workloads().startCommand("apache2", List.of(sbin("apache2"), "-DFOREGROUND", "-f",
+                dir.resolve("httpd.conf").toString()), dir);
+        assertServesAcross(w, port, "<h1>cryo apache</h1>\n");
+    }
+
+    /** Varnish (a manager and its cache child, 30-odd threads, its shared-memory log) in front of lighttpd. */
+    @Test
+    void varnishServesThroughTheSameConnection() throws Exception {
+        int backend = InetSocketIT.freePort();
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("varnish");
+        openToOthers(dir);
+        Files.createDirectories(dir.resolve("html"));
+        Files.writeString(dir.resolve("html/index.html"), "<h1>cryo varnish</h1>\n");
+        Files.writeString(dir.resolve("lighttpd.conf"), String.join("\n",
+                "server.document-root = \"" + dir.resolve("html") + "\"", "server.port = " + backend,
+                "server.bind = \"127.0.0.1\"", "index-file.names = ( \"index.html\" )", ""));
+        bed.workloads().startCommand("lighttpd", List.of(sbin("lighttpd"), "-D", "-f",
+                dir.resolve("lighttpd.conf").toString()), dir);
+        Files.writeString(dir.resolve("default.vcl"), "vcl 4.1;\nbackend default { .host = \"127.0.0.1\"; .port = \""
+                + backend + "\"; }\n");
+        Workload w = bed.workloads().startCommand("varnishd", List.of(sbin("varnishd"), "-F", "-a", "127.0.0.1:"
+                + port, "-f", dir.resolve("default.vcl").toString(), "-n", dir.resolve("varnish").toString(), "-s",
+                "malloc,32m"), dir);
+        assertServesAcross(w, port, "<h1>cryo varnish</h1>\n", "--file-locks");
+    }
+
+    /** unbound, a DNS resolver over UDP (and TCP): it answers the same local record after the restore. */
+    @Test
+    void unboundAnswersAfterRestore() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("unbound");
+        Files.writeString(dir.resolve("unbound.conf"), String.join("\n", "server:", "  interface: 127.0.0.1",
+                "  port: " + port, "  do-daemonize: no", "  username: \"\"", "  chroot: \"\"", "  use-syslog: no",
+                "  pidfile: \"\"", "  do-ip6: no", "  local-zone: \"cryo.test.\" static",
+                "  local-data: \"www.cryo.test. IN A 10.9.8.7\"", "remote-control:", "  control-enable: no", ""));
+        Workload w = bed.workloads().startCommand("unbound", List.of(sbin("unbound"), "-d", "-c",
+                dir.resolve("unbound.conf").toString()), dir);
+        List<String> dig = List.of(Workloads.which("dig"), "+short", "+tries=1", "+time=2", "@127.0.0.1", "-p",
+                Integer.toString(port), "www.cryo.test");
+        awaitOutput(dig, dir, "10.9.8.7");
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoreDone(rc, w);
+        assertEquals("10.9.8.7", output(dig, dir), "unbound's answer after the restore");
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    /**
+     * etcd, a Go program (the Go runtime's threads, epoll and signals; bbolt's mmapped, locked database): a key put
+     * before the dump is read after the restore, and a new one is put and read.
+     */
+    @Test
+    void etcdKeepsItsKeys() throws Exception {
+        int port = InetSocketIT.freePort();
+        int peer = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("etcd");
+        String url = "http://127.0.0.1:" + port;
+        Workload w = bed.workloads().startCommand("etcd", List.of(Workloads.which("etcd"), "--data-dir",
+                dir.resolve("data").toString(), "--listen-client-urls", url, "--advertise-client-urls", url,
+                "--listen-peer-urls", "http://127.0.0.1:" + peer, "--initial-advertise-peer-urls",
+                "http://127.0.0.1:" + peer, "--initial-cluster", "default=http://127.0.0.1:" + peer), dir);
+        List<String> ctl = List.of(Workloads.which("etcdctl"), "--endpoints=" + url, "--dial-timeout=2s");
+        awaitOutput(concat(ctl, "put", "cryo", "kept-across-restore"), dir, "OK");
+        Path image = bed.dumpAndAwaitGone(w, "--tcp-established", "--file-locks");
+        RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--file-locks");
+        Workload r = bed.awaitRestoreDone(rc, w);
+        assertEquals("cryo\nkept-across-restore", output(concat(ctl, "get", "cryo"), dir));
+        assertEquals("OK", output(concat(ctl, "put", "after", "restore"), dir));
+        assertEquals("after\nrestore", output(concat(ctl, "get", "after"), dir));
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    /** Squid as a forward proxy (its ICMP pinger off: raw ICMP sockets are refused) in front of lighttpd. */
+    @Test
+    void squidProxiesOnTheSameConnection() throws Exception {
+        int backend = InetSocketIT.freePort();
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("squid");
+        openToOthers(dir);
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.setOwner(run, run.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("proxy"));
+        Files.createDirectories(dir.resolve("html"));
+        Files.writeString(dir.resolve("html/index.html"), "<h1>cryo squid</h1>\n");
+        Files.writeString(dir.resolve("lighttpd.conf"), String.join("\n",
+                "server.document-root = \"" + dir.resolve("html") + "\"", "server.port = " + backend,
+                "server.bind = \"127.0.0.1\"", "index-file.names = ( \"index.html\" )", ""));
+        bed.workloads().startCommand("lighttpd", List.of(sbin("lighttpd"), "-D", "-f",
+                dir.resolve("lighttpd.conf").toString()), dir);
+        Files.writeString(dir.resolve("squid.conf"), String.join("\n", "http_port 127.0.0.1:" + port,
+                "http_access allow all", "cache deny all", "pid_filename " + run.resolve("squid.pid"),
+                "access_log none", "cache_log " + run.resolve("cache.log"), "cache_effective_user proxy",
+                "pinger_enable off", "client_persistent_connections on", ""));
+        Workload w = bed.workloads().startCommand("squid", List.of(sbin("squid"), "-N", "-f",
+                dir.resolve("squid.conf").toString()), dir);
+        awaitListening(port);
+        String page = "<h1>cryo squid</h1>\n";
+        try (RealServersIT.KeepAlive client = new RealServersIT.KeepAlive(port)) {
+            String url = "http://127.0.0.1:" + backend + "/";
+            assertEquals(page, client.get(url));
+            Path image = bed.dumpAndAwaitGone(w, "--tcp-established", "--file-locks");
+            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--file-locks");
+            Workload r = bed.awaitRestoreDone(rc, w);
+            assertEquals(page, client.get(url), "the same proxy connection after restore");
+            r.kill();
+            Cryo.await(rc).assertExit(KILLED);
+        }
+    }
+
     // ---- helpers ----
 
+    /** Directories from the test's temporary root down to {@code dir} made 0755: a server's user must get in. */
+    private void openToOthers(Path dir) throws IOException {
+        for (Path p = dir; p != null && p.startsWith(tmp.getParent()); p = p.getParent()) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+
+    private static List<String> concat(List<String> head, String... tail) {
+        List<String> all = new java.util.ArrayList<>(head);
+        all.addAll(List.of(tail));
+        return all;
+    }
+
+    /** @return what {@code cmd} prints (stdout and stderr), trimmed; fails when it exits with a status other than 0 */
+    private static String output(List<String> cmd, Path dir) throws IOException, InterruptedException {
+        Process p = ProcessControl.registerJdkChild(new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start());
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, p.waitFor(), cmd + " failed: " + out);
+        return out;
+    }
+
+    /** Runs {@code cmd} until it prints {@code expected} (a server starting up), for up to 30 s. */
+    private static void awaitOutput(List<String> cmd, Path dir, String expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try {
+                last = output(cmd, dir);
+                if (last.equals(expected)) {
+                    return;
+                }
+            } catch (AssertionError e) {
+                last = e.getMessage();
+            }
+            ProcessControl.sleep(200);
+        }
+        throw new AssertionError(cmd + " did not print " + expected + " within 30 s; last: " + last);
+    }
+
     /** One page over one keep-alive connection before the dump and after the restore, and over a new one after. */
-    private void assertServesAcross(Workload w, int port, String page) throws Exception {
+    private void assertServesAcross(Workload w, int port, String page, String... options) throws Exception {
         assertEquals(page, InetSocketIT.awaitHttp(port, "/"));
+        List<String> opts = concat(List.of("--tcp-established"), options);
         try (RealServersIT.KeepAlive client = new RealServersIT.KeepAlive(port)) {
             assertEquals(page, client.get("/"));
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
+            Path image = bed.dumpAndAwaitGone(w, opts.toArray(String[]::new));
+            RunningCryo rc = bed.cryo().restoreInBackground(image, opts.toArray(String[]::new));
             Workload r = bed.awaitRestoreDone(rc, w);
             assertEquals(page, client.get("/"), "the same keep-alive connection after restore");
             assertEquals(page, InetSocketIT.awaitHttp(port, "/"), "a new connection after restore");
