@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * way its clients see it: MariaDB (a SQL session, with {@code --file-locks} for its lock files and InnoDB's files made
  * with O_TMPFILE), lighttpd and HAProxy (an HTTP keep-alive connection), Mosquitto (an MQTT subscriber that keeps
  * receiving, a retained message), beanstalkd (a job queued before is reserved after), rsyslog (log lines over one
- * TCP connection, before and after, in its file), Apache httpd, Varnish, unbound (DNS over UDP), etcd (Go) and Squid.
+ * TCP connection, before and after, in its file), Apache httpd, Varnish, unbound and dnsmasq (DNS over UDP; dnsmasq
+ * holds a netlink socket), etcd (Go) and Squid.
  */
 class PackagedServersIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
@@ -249,6 +250,25 @@ class PackagedServersIT extends WithTestBed {
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         Workload r = bed.awaitRestoreDone(rc, w);
         assertEquals("10.9.8.7", output(dig, dir), "unbound's answer after the restore");
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    /** dnsmasq, a DNS forwarder watching address changes through a NETLINK_ROUTE socket (the netlink plugin). */
+    @Test
+    void dnsmasqAnswersAfterRestore() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("dnsmasq");
+        Workload w = bed.workloads().startCommand("dnsmasq", List.of(sbin("dnsmasq"), "--keep-in-foreground",
+                "--conf-file=/dev/null", "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces",
+                "--no-resolv", "--no-hosts", "--address=/cryo.test/10.1.2.3", "--user=root", "--pid-file="), dir);
+        List<String> dig = List.of(Workloads.which("dig"), "+short", "+tries=1", "+time=2", "@127.0.0.1", "-p",
+                Integer.toString(port), "www.cryo.test");
+        awaitOutput(dig, dir, "10.1.2.3");
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoreDone(rc, w);
+        assertEquals("10.1.2.3", output(dig, dir), "dnsmasq's answer after the restore");
         r.kill();
         Cryo.await(rc).assertExit(KILLED);
     }
