@@ -254,6 +254,60 @@ class PackagedServersIT extends WithTestBed {
         Cryo.await(rc).assertExit(KILLED);
     }
 
+    /** BIND 9's named, an authoritative server for a zone of its own, over UDP. */
+    @Test
+    void namedAnswersFromItsZoneAfterRestore() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("named");
+        Files.writeString(dir.resolve("named.conf"), "options { directory \"" + dir + "\"; listen-on port " + port
+                + " { 127.0.0.1; }; listen-on-v6 { none; }; pid-file none; recursion no; dnssec-validation no; };\n"
+                + "zone \"cryo.test\" { type master; file \"" + dir.resolve("cryo.test.zone") + "\"; };\n");
+        Files.writeString(dir.resolve("cryo.test.zone"), String.join("\n", "$TTL 300",
+                "@ IN SOA ns.cryo.test. admin.cryo.test. 1 3600 600 86400 300", "@ IN NS ns.cryo.test.",
+                "ns IN A 127.0.0.1", "www IN A 10.5.6.7", ""));
+        Workload w = bed.workloads().startCommand("named", List.of(sbin("named"), "-g", "-u", "root", "-c",
+                dir.resolve("named.conf").toString()), dir);
+        List<String> dig = List.of(Workloads.which("dig"), "+short", "+tries=1", "+time=2", "@127.0.0.1", "-p",
+                Integer.toString(port), "www.cryo.test");
+        awaitOutput(dig, dir, "10.5.6.7");
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoreDone(rc, w);
+        assertEquals("10.5.6.7", output(dig, dir), "named's answer after the restore");
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    /** PHP-FPM (a master and two workers of www-data), asked over FastCGI by {@code cgi-fcgi} to run a script. */
+    @Test
+    void phpFpmRunsAScriptAfterRestore() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("php-fpm");
+        openToOthers(dir);
+        Path script = dir.resolve("index.php");
+        Files.writeString(script, "<?php echo \"cryo php \", 6 * 7, \"\\n\";\n");
+        Files.writeString(dir.resolve("php-fpm.conf"), String.join("\n", "[global]",
+                "pid = " + dir.resolve("php-fpm.pid"), "error_log = " + dir.resolve("php-fpm.log"),
+                "daemonize = no", "[www]", "user = www-data", "group = www-data", "listen = 127.0.0.1:" + port,
+                "pm = static", "pm.max_children = 2", ""));
+        String fpm;
+        try (var bins = Files.list(Path.of("/usr/sbin"))) {
+            fpm = bins.map(Path::toString).filter(b -> b.matches("/usr/sbin/php-fpm[0-9.]+")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no /usr/sbin/php-fpmX.Y: .ci/run installs php-fpm"));
+        }
+        Workload w = bed.workloads().startCommand(Path.of(fpm).getFileName().toString(), List.of(fpm, "-F", "-y",
+                dir.resolve("php-fpm.conf").toString()), dir);
+        List<String> fcgi = List.of(Workloads.which("env"), "SCRIPT_FILENAME=" + script, "REQUEST_METHOD=GET",
+                Workloads.which("cgi-fcgi"), "-bind", "-connect", "127.0.0.1:" + port);
+        awaitOutputEnding(fcgi, dir, "cryo php 42");
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoreDone(rc, w);
+        assertTrue(output(fcgi, dir).endsWith("cryo php 42"), "php-fpm ran the script after the restore");
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
     /** dnsmasq, a DNS forwarder watching address changes through a NETLINK_ROUTE socket (the netlink plugin). */
     @Test
     void dnsmasqAnswersAfterRestore() throws Exception {
@@ -358,6 +412,24 @@ class PackagedServersIT extends WithTestBed {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertEquals(0, p.waitFor(), cmd + " failed: " + out);
         return out;
+    }
+
+    /** Runs {@code cmd} until what it prints ends with {@code expected}, for up to 30 s. */
+    private static void awaitOutputEnding(List<String> cmd, Path dir, String expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try {
+                last = output(cmd, dir);
+                if (last.endsWith(expected)) {
+                    return;
+                }
+            } catch (AssertionError e) {
+                last = e.getMessage();
+            }
+            ProcessControl.sleep(200);
+        }
+        throw new AssertionError(cmd + " did not print " + expected + " within 30 s; last: " + last);
     }
 
     /** Runs {@code cmd} until it prints {@code expected} (a server starting up), for up to 30 s. */
