@@ -308,6 +308,45 @@ class PackagedServersIT extends WithTestBed {
         Cryo.await(rc).assertExit(KILLED);
     }
 
+    /**
+     * OpenSSH's sshd: a session without a terminal (an ssh client outside the tree runs a read loop in bash on the
+     * server) goes on across the dump and the restore — the listener, the session's privilege-separated sshd and its
+     * bash, the TCP connection ({@code --tcp-established}) — and a new login works after.
+     */
+    @Test
+    void sshdKeepsASessionAndLetsANewOneIn() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("sshd");
+        Files.createDirectories(Path.of("/run/sshd"));   // sshd's privilege separation directory
+        run(List.of(Workloads.which("ssh-keygen"), "-q", "-t", "ed25519", "-N", "", "-f",
+                dir.resolve("host").toString()), dir);
+        run(List.of(Workloads.which("ssh-keygen"), "-q", "-t", "ed25519", "-N", "", "-f",
+                dir.resolve("id").toString()), dir);
+        Files.copy(dir.resolve("id.pub"), dir.resolve("authorized_keys"));
+        Files.writeString(dir.resolve("sshd_config"), String.join("\n", "Port " + port, "ListenAddress 127.0.0.1",
+                "HostKey " + dir.resolve("host"), "AuthorizedKeysFile " + dir.resolve("authorized_keys"),
+                "PermitRootLogin prohibit-password", "PidFile " + dir.resolve("sshd.pid"), "UsePAM no",
+                "StrictModes no", ""));
+        Workload w = bed.workloads().startCommand("sshd", List.of(sbin("sshd"), "-D", "-e", "-f",
+                dir.resolve("sshd_config").toString()), dir);
+        awaitListening(port);
+        List<String> ssh = List.of(Workloads.which("ssh"), "-T", "-i", dir.resolve("id").toString(), "-p",
+                Integer.toString(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+                "BatchMode=yes", "-o", "LogLevel=ERROR", "root@127.0.0.1");
+        try (Lines session = Lines.of(concat(ssh, "while read l; do echo \"got $l\"; done"))) {
+            session.send("before");
+            assertEquals("got before", session.next());
+            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
+            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
+            Workload r = bed.awaitRestoreDone(rc, w);
+            session.send("after");
+            assertEquals("got after", session.next(), "the session kept across the restore");
+            assertEquals("fresh", output(concat(ssh, "echo fresh"), dir), "a new login after the restore");
+            r.kill();
+            Cryo.await(rc).assertExit(KILLED);
+        }
+    }
+
     /** dnsmasq, a DNS forwarder watching address changes through a NETLINK_ROUTE socket (the netlink plugin). */
     @Test
     void dnsmasqAnswersAfterRestore() throws Exception {
@@ -486,7 +525,7 @@ class PackagedServersIT extends WithTestBed {
         RealServersIT.runQuietly(cmd, dir);
     }
 
-    /** The lines a client program prints (a subscriber), read as they come. */
+    /** The lines a client program prints (a subscriber, a session), read as they come; lines sent to its stdin. */
     static final class Lines implements AutoCloseable {
         private final Process p;
         private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -509,7 +548,12 @@ class PackagedServersIT extends WithTestBed {
 
         static Lines of(List<String> cmd) throws IOException {
             return new Lines(ProcessControl.registerJdkChild(new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start()));
+                    .start()));
+        }
+
+        void send(String line) throws IOException {
+            p.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().flush();
         }
 
         String next() throws InterruptedException {
