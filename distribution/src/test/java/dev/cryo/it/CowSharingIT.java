@@ -32,12 +32,18 @@ class CowSharingIT extends WithTestBed {
         assertTrue(before.contains("shared_a=16376 private_a=8 shared_b=0"), before);
         Path image = bed.dumpAndAwaitGone(w);
 
-        // the child's record of A says which pages it shared with its parent: all but the 8 it wrote
-        Struct vma = bed.cryo().show(image).vmas(child).stream().filter(v -> ShowOutput.vmaStart(v) == a)
-                .findFirst().orElseThrow(() -> new AssertionError("no VMA at 0x" + Long.toHexString(a)));
+        // the child's record of A (B, mapped next to it, may be one VMA with it) says which pages it shared with its
+        // parent: all of A but the 8 it wrote, nothing of B
+        long aEnd = a + 16384 * PAGE;
+        Struct vma = bed.cryo().show(image).vmas(child).stream()
+                .filter(v -> ShowOutput.vmaStart(v) <= a && ShowOutput.num(v, "end") >= aEnd).findFirst()
+                .orElseThrow(() -> new AssertionError("no VMA holding 0x" + Long.toHexString(a)));
         long sharedBytes = 0;
         for (Value r : ShowOutput.list(vma, "cowRuns")) {
-            sharedBytes += ShowOutput.num(r.getStructValue(), "length");
+            long start = ShowOutput.num(r.getStructValue(), "start");
+            long length = ShowOutput.num(r.getStructValue(), "length");
+            assertTrue(start >= a && start + length <= aEnd, "a run outside A: " + ShowOutput.json(vma));
+            sharedBytes += length;
         }
         assertEquals(16376 * PAGE, sharedBytes, "bytes of A recorded as shared with the parent: "
                 + ShowOutput.json(vma));
