@@ -2,13 +2,13 @@
  * cow_child <workdir>: a parent and its forked child that still share most of their private memory copy-on-write.
  *
  * Before the fork the parent fills two MAP_PRIVATE|MAP_ANONYMOUS regions: A (64 MiB) and B (4 MiB). After the fork
- * the child writes CHILD_WRITES pages of A with its own bytes (those become its private copies) and rewrites every
- * page of B with the very same bytes the parent has (B is then equal but no longer shared). Neither touches A or B
- * again. A MAP_SHARED page is the mailbox: on a request the child checks its own contents of A and B and answers.
+ * the child writes CHILD_WRITES pages of A with its own bytes (those become its private copies), drops CHILD_DROPS
+ * pages of A (MADV_DONTNEED: they read as zeros in the child) and rewrites every page of B with the very same bytes
+ * the parent has (B is then equal but no longer shared). Neither touches A or B again. A MAP_SHARED page is the mailbox: on a request the child checks its own contents of A and B and answers.
  *
  * On SIGUSR2 the parent (as root: pagemap PFNs) checks its own contents, has the child check its own, and compares
  * its pagemap with the child's (/proc/CHILD/pagemap) page by page: each untouched page of A must be the same
- * physical page in both, each page the child wrote must not be, and no page of B may be shared. So a restore that
+ * physical page in both, each page the child wrote or dropped must not be, and no page of B may be shared. So a restore that
  * gives each process its own copy fails, and so does one that shares pages that were not shared.
  * Prints `READY pid=<pid> child=<pid> a=0x.. b=0x..`, `tick N`, and `VERDICT PASS|FAIL` with
  * `shared_a=N private_a=N shared_b=N pss_parent_kb=N pss_child_kb=N rss_parent_kb=N rss_child_kb=N`.
@@ -25,6 +25,8 @@
 #define CHILD_WRITES 8
 
 static const size_t written[CHILD_WRITES] = {0, 1, 100, 4095, 4096, 9999, 16000, A_PAGES - 1};
+#define CHILD_DROPS 2
+static const size_t dropped[CHILD_DROPS] = {200, 12345};
 
 struct mailbox {
     uint64_t request;
@@ -43,6 +45,13 @@ static int child_wrote(size_t page) {
     return 0;
 }
 
+static int child_dropped(size_t page) {
+    for (int i = 0; i < CHILD_DROPS; i++) {
+        if (dropped[i] == page) return 1;
+    }
+    return 0;
+}
+
 static void fill(unsigned char *p, size_t page, unsigned char (*byte_of)(size_t, size_t)) {
     for (size_t i = 0; i < PAGE; i++) p[page * PAGE + i] = byte_of(page, i);
 }
@@ -51,8 +60,9 @@ static void fill(unsigned char *p, size_t page, unsigned char (*byte_of)(size_t,
 static long check_contents(const unsigned char *a, const unsigned char *b, int child, const char **which) {
     for (size_t page = 0; page < A_PAGES; page++) {
         int mine = child && child_wrote(page);
+        int zero = child && child_dropped(page);
         for (size_t i = 0; i < PAGE; i += 61) {
-            unsigned char want = mine ? child_byte(page, i) : parent_byte(page, i);
+            unsigned char want = zero ? 0 : mine ? child_byte(page, i) : parent_byte(page, i);
             if (a[page * PAGE + i] != want) {
                 *which = "A";
                 return (long) page;
@@ -72,6 +82,9 @@ static long check_contents(const unsigned char *a, const unsigned char *b, int c
 
 static void child_loop(unsigned char *a, unsigned char *b, volatile struct mailbox *mb, pid_t parent) {
     for (int i = 0; i < CHILD_WRITES; i++) fill(a, written[i], child_byte);
+    for (int i = 0; i < CHILD_DROPS; i++) {
+        if (madvise(a + dropped[i] * PAGE, PAGE, MADV_DONTNEED) != 0) die("madvise(MADV_DONTNEED)");
+    }
     for (size_t page = 0; page < B_PAGES; page++) fill(b, page, parent_byte);
     __atomic_store_n(&mb->answered, 0, __ATOMIC_RELEASE);
     for (;;) {
@@ -166,6 +179,13 @@ int main(int argc, char **argv) {
             long bad_shared = -1, bad_private = -1, no_pfn = -1;
             for (size_t page = 0; page < A_PAGES; page++) {
                 uint64_t m = mine_a[page], t = theirs_a[page];
+                if (child_dropped(page)) {
+                    /* not present in the child, or its zero page once it has read it: never the parent's page */
+                    if (PRESENT(m) && PRESENT(t) && PFN(m) != 0 && PFN(m) == PFN(t) && bad_shared < 0) {
+                        bad_shared = (long) page;
+                    }
+                    continue;
+                }
                 if (!PRESENT(m) || !PRESENT(t) || PFN(m) == 0 || PFN(t) == 0) {
                     if (no_pfn < 0) no_pfn = (long) page;
                     continue;
@@ -184,7 +204,7 @@ int main(int argc, char **argv) {
                 if (PFN(m) == PFN(t)) shared_b++;
             }
             if (no_pfn >= 0) fail(&v, "page %ld of A+B is not present with a PFN in both (not root?)", no_pfn);
-            if (bad_shared >= 0) fail(&v, "page %ld of A, which the child wrote, is shared with the parent", bad_shared);
+            if (bad_shared >= 0) fail(&v, "page %ld of A, which the child wrote or dropped, is shared with the parent", bad_shared);
             if (bad_private >= 0) fail(&v, "page %ld of A, which nobody wrote since the fork, is not shared", bad_private);
             if (shared_b != 0) fail(&v, "%ld pages of B are shared, though both wrote them after the fork", shared_b);
         }

@@ -42,6 +42,10 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  * <p>MAP_SHARED mappings of regular files that were unlinked (ghost files) are saved and recreated with
  * {@link GhostMappings}, as one file with the {@code regular-file} plugin's fds on it.
  *
+ * <p>Private anonymous pages a child still shares copy-on-write with its parent are recorded as {@code cow_runs}
+ * and shared again at restore, the child inheriting them from its restored parent ({@link CowSharing},
+ * {@link #inheritedRanges}).
+ *
  * <p>Refused at dump: a MAP_PRIVATE mapping of a file that was deleted, {@code memory/DELETED_FILE}; a MAP_PRIVATE
  * mapping of a memfd, {@code memory/PRIVATE_MEMFD}; SysV shared memory, {@code memory/SYSV_SHM}; hugetlb memory,
  * {@code memory/HUGETLB}.
