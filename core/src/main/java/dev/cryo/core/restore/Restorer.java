@@ -232,16 +232,17 @@ public final class Restorer {
         FdOwnerRestore owners = new FdOwnerRestore();
         // copy-on-write sharing: a parent whose child keeps memory inherited from it gets its memory first, and
         // the child is forked from it then (docs/architecture.md, "Restore pipeline")
-        Map<Integer, List<MemoryHandler.Range>> keep = inheritedRanges(image, procs);
+        Map<Integer, List<MemoryHandler.Range>> keep = new java.util.HashMap<>();
         java.util.Set<Integer> memoryFirst = new java.util.HashSet<>();
-        for (ProcessImage p : procs) {
-            if (!p.zombie() && !keep.getOrDefault(p.pid(), List.of()).isEmpty()) {
-                memoryFirst.add(p.proc().getPpid());
-            }
-        }
         Map<Integer, ProcessRebuilder> rebuiltFirst = new java.util.HashMap<>();
         Map<Integer, LiveTask> liveTasks = new java.util.HashMap<>();
         try {
+            keep.putAll(inheritedRanges(image, procs));
+            for (ProcessImage p : procs) {
+                if (!p.zombie() && !keep.getOrDefault(p.pid(), List.of()).isEmpty()) {
+                    memoryFirst.add(p.proc().getPpid());
+                }
+            }
             stats.begin("create");
             createTree(procs, creator, created, p -> {
                 if (p.zombie() || !memoryFirst.contains(p.pid())) {
