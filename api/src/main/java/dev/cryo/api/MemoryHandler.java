@@ -38,5 +38,35 @@ public interface MemoryHandler extends ResourceHandler {
      */
     void restore(MemoryRestoreContext ctx) throws CryoException;
 
+    /**
+     * The address ranges of one process's mappings that this handler would rather find inherited from the process's
+     * parent than map anew: private memory the process still shared copy-on-write with its parent at dump. Called
+     * once per process with records of this kind, before any process exists. When a child has such ranges, core
+     * restores its parent's memory before it forks the child from that parent, and keeps the child's inherited
+     * mappings over these ranges when it clears what else the child inherited; {@link #restore} then finds them
+     * mapped (with the parent's restored contents) and writes only what differs. A range may also be unmapped when
+     * {@link #restore} runs (an older core): a handler must then map and fill it as usual, so the records must hold
+     * every page anyway.
+     *
+     * @param records this handler's records of the process
+     * @return ranges {@code [start, end)} in address order; empty by default
+     * @since 1.2.0
+     */
+    default List<Range> inheritedRanges(ImageSource records) throws CryoException {
+        return List.of();
+    }
 
+    /**
+     * An address range {@code [start, end)}, page aligned.
+     *
+     * @since 1.2.0
+     */
+    record Range(long start, long end) {
+        public Range {
+            if (Long.compareUnsigned(start, end) >= 0) {
+                throw new IllegalArgumentException("empty or inverted range [" + Long.toHexString(start) + ", "
+                        + Long.toHexString(end) + ")");
+            }
+        }
+    }
 }

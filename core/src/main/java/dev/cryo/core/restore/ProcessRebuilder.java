@@ -79,6 +79,15 @@ final class ProcessRebuilder {
      * holder, rebuilt before it, closed them and restored its fds there), unmaps the stub, places the kernel areas.
      */
     void prepare() throws CryoException {
+        prepare(List.of());
+    }
+
+    /**
+     * As {@link #prepare()}, but the parts of what the process inherited that lie in {@code keep} (address order,
+     * not overlapping) stay mapped: a child forked from its parent after the parent's memory was restored keeps the
+     * private memory it shared copy-on-write with the parent at dump ({@link dev.cryo.api.MemoryHandler#inheritedRanges}).
+     */
+    void prepare(List<dev.cryo.api.MemoryHandler.Range> keep) throws CryoException {
         tracee.setSigmask(-1L);
         if (proc.getFdTableOf() == 0) {
             task.syscall("close_range(0, ~0)", Sys.CLOSE_RANGE, 0, 0xffffffffL, 0);
@@ -88,7 +97,20 @@ final class ProcessRebuilder {
             if (m.kernelSpecial() || m.start() == scratch) {
                 continue;
             }
-            task.syscall("munmap(stub " + m + ")", Sys.MUNMAP, m.start(), m.length());
+            long at = m.start();
+            for (dev.cryo.api.MemoryHandler.Range k : keep) {
+                if (k.end() <= at || k.start() >= m.end()) {
+                    continue;
+                }
+                if (k.start() > at) {
+                    task.syscall("munmap(inherited " + m + ")", Sys.MUNMAP, at, k.start() - at);
+                }
+                at = Math.min(k.end(), m.end());
+            }
+            if (at < m.end()) {
+                task.syscall("munmap(" + (keep.isEmpty() ? "stub " : "inherited ") + m + ")", Sys.MUNMAP, at,
+                        m.end() - at);
+            }
         }
         moveKernelAreas();
     }

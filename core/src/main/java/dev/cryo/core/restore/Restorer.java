@@ -230,9 +230,34 @@ public final class Restorer {
                     .setMappings(counts.getMappings() + p.mm().size()).setFds(counts.getFds() + p.fds().size());
         }
         FdOwnerRestore owners = new FdOwnerRestore();
+        // copy-on-write sharing: a parent whose child keeps memory inherited from it gets its memory first, and
+        // the child is forked from it then (docs/architecture.md, "Restore pipeline")
+        Map<Integer, List<MemoryHandler.Range>> keep = new java.util.HashMap<>();
+        java.util.Set<Integer> memoryFirst = new java.util.HashSet<>();
+        Map<Integer, ProcessRebuilder> rebuiltFirst = new java.util.HashMap<>();
+        Map<Integer, LiveTask> liveTasks = new java.util.HashMap<>();
         try {
+            keep.putAll(inheritedRanges(image, procs));
+            for (ProcessImage p : procs) {
+                if (!p.zombie() && !keep.getOrDefault(p.pid(), List.of()).isEmpty()) {
+                    memoryFirst.add(p.proc().getPpid());
+                }
+            }
             stats.begin("create");
-            createTree(procs, creator, created);
+            createTree(procs, creator, created, p -> {
+                if (p.zombie() || !memoryFirst.contains(p.pid())) {
+                    return;
+                }
+                LiveTask task = liveTask(p, created, creator, liveTasks);
+                ProcessRebuilder rebuilder = new ProcessRebuilder(task, creator, p.core(), p.proc());
+                rebuilder.prepare(memoryFirst.contains(p.proc().getPpid()) ? keep.getOrDefault(p.pid(), List.of())
+                        : List.of());
+                stats.begin("memory");
+                counts.setPagesBytes(counts.getPagesBytes() + restoreMemory(task, image, p.pid(), p.mm()));
+                stats.begin("create");
+                rebuiltFirst.put(p.pid(), rebuilder);
+                LOG.debug("pid {}: memory restored before its children are forked", p.pid());
+            });
             LOG.debug("{} processes created at {} ms", created.size(), (System.nanoTime() - t0) / 1_000_000);
             for (ProcessImage p : procs) {
                 if (p.zombie()) {
@@ -240,13 +265,16 @@ public final class Restorer {
                 }
                 int pid = p.pid();
                 stats.begin("state");
-                LiveTask task = new LiveTask(created.get(pid), pid, p.core().getComm());
-                task.setScratch(creator.dataArea(), ProcessCreator.DATA_SIZE);
-                ProcessRebuilder rebuilder = new ProcessRebuilder(task, creator, p.core(), p.proc());
+                LiveTask task = liveTask(p, created, creator, liveTasks);
+                ProcessRebuilder rebuilder = rebuiltFirst.get(pid);
+                if (rebuilder == null) {
+                    rebuilder = new ProcessRebuilder(task, creator, p.core(), p.proc());
+                    rebuilder.prepare(memoryFirst.contains(p.proc().getPpid()) ? keep.getOrDefault(pid, List.of())
+                            : List.of());
+                    stats.begin("memory");
+                    counts.setPagesBytes(counts.getPagesBytes() + restoreMemory(task, image, pid, p.mm()));
+                }
                 rebuilders.add(rebuilder);
-                rebuilder.prepare();
-                stats.begin("memory");
-                counts.setPagesBytes(counts.getPagesBytes() + restoreMemory(task, image, pid, p.mm()));
                 stats.begin("state");
                 rebuilder.restoreMmFields();
                 rebuilder.createThreads();
@@ -322,6 +350,62 @@ public final class Restorer {
         StatsEntry finished = stats.finish();
         PipelineStats.keep(image, ImageFileNames.STATS_RESTORE, finished, LOG);
         return new ChildTree(Pid.of(rootPid), finished);
+    }
+
+    private static LiveTask liveTask(ProcessImage p, Map<Integer, Tracee> created, ProcessCreator creator,
+                                     Map<Integer, LiveTask> tasks) {
+        return tasks.computeIfAbsent(p.pid(), pid -> {
+            LiveTask task = new LiveTask(created.get(pid), pid, p.core().getComm());
+            task.setScratch(creator.dataArea(), ProcessCreator.DATA_SIZE);
+            return task;
+        });
+    }
+
+    /**
+     * @return per process, the ranges its memory handlers would rather find inherited from its parent
+     *         ({@link MemoryHandler#inheritedRanges}), in address order and merged; processes without any are absent
+     */
+    private Map<Integer, List<MemoryHandler.Range>> inheritedRanges(ImageDir image, List<ProcessImage> procs)
+            throws CryoException {
+        Map<Integer, List<MemoryHandler.Range>> out = new java.util.HashMap<>();
+        for (ProcessImage p : procs) {
+            if (p.zombie()) {
+                continue;
+            }
+            Map<String, List<Envelope>> byKind = new LinkedHashMap<>();
+            for (Envelope e : p.mm()) {
+                byKind.computeIfAbsent(e.getKind(), k -> new ArrayList<>()).add(e);
+            }
+            List<MemoryHandler.Range> all = new ArrayList<>();
+            String file = ImageFileNames.mm(Pid.of(p.pid()));
+            for (MemoryHandler h : plugins.memoryHandlers()) {
+                List<Envelope> mine = byKind.get(h.kind());
+                if (mine != null) {
+                    all.addAll(h.inheritedRanges(new EnvelopeSource(h.kind(), file, mine)));
+                }
+            }
+            if (all.isEmpty()) {
+                continue;
+            }
+            all.sort(java.util.Comparator.comparingLong(MemoryHandler.Range::start));
+            List<MemoryHandler.Range> merged = new ArrayList<>();
+            for (MemoryHandler.Range r : all) {
+                MemoryHandler.Range last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+                if (last != null && r.start() <= last.end()) {
+                    merged.set(merged.size() - 1, new MemoryHandler.Range(last.start(), Math.max(last.end(),
+                            r.end())));
+                } else {
+                    merged.add(r);
+                }
+            }
+            out.put(p.pid(), merged);
+        }
+        return out;
+    }
+
+    /** Work done on a process in {@link #createTree} after its setsid, before its children are forked from it. */
+    private interface BeforeChildren {
+        void run(ProcessImage p) throws CryoException;
     }
 
     /**
@@ -403,12 +487,13 @@ public final class Restorer {
     }
 
     /**
-     * Creates every process with its pid, parents before children, each child forked from its (still stub-like)
-     * parent so that ppid is right; a session leader calls setsid() before it forks, so its descendants inherit
+     * Creates every process with its pid, parents before children, each child forked from its parent so that ppid
+     * is right (from a parent still stub-like, or one whose memory {@code beforeChildren} restored: the child then
+     * inherits it copy-on-write); a session leader calls setsid() before it forks, so its descendants inherit
      * the session; then group leaders make their groups and members join them.
      */
-    private void createTree(List<ProcessImage> procs, ProcessCreator creator, Map<Integer, Tracee> created)
-            throws CryoException {
+    private void createTree(List<ProcessImage> procs, ProcessCreator creator, Map<Integer, Tracee> created,
+                            BeforeChildren beforeChildren) throws CryoException {
         List<MmEntry> layouts = new ArrayList<>();
         procs.stream().filter(p -> !p.zombie()).forEach(p -> layouts.add(p.core().getMm()));
         ProcessImage root = procs.get(0);
@@ -422,6 +507,7 @@ public final class Restorer {
             if (p.proc().getSid() == p.pid()) {
                 t.injectChecked("setsid", Sys.SETSID);
             }
+            beforeChildren.run(p);
             for (ProcessImage c : procs) {
                 if (c != root && c.proc().getPpid() == p.pid()) {
                     created.put(c.pid(), creator.createChild(t, c.pid(), c.comm(), sharesFdTable(c, p)));

@@ -42,6 +42,10 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  * <p>MAP_SHARED mappings of regular files that were unlinked (ghost files) are saved and recreated with
  * {@link GhostMappings}, as one file with the {@code regular-file} plugin's fds on it.
  *
+ * <p>Private anonymous pages a child still shares copy-on-write with its parent are recorded as {@code cow_runs}
+ * and shared again at restore, the child inheriting them from its restored parent ({@link CowSharing},
+ * {@link #inheritedRanges}).
+ *
  * <p>Refused at dump: a MAP_PRIVATE mapping of a file that was deleted, {@code memory/DELETED_FILE}; a MAP_PRIVATE
  * mapping of a memfd, {@code memory/PRIVATE_MEMFD}; SysV shared memory, {@code memory/SYSV_SHM}; hugetlb memory,
  * {@code memory/HUGETLB}.
@@ -83,6 +87,8 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     private final SharedMemoryRestore sharedRestore = SharedMemoryRestore.SHARED;
     /** Ghost files recreated so far in this restore. */
     private final GhostMappings ghosts = new GhostMappings();
+    /** Private memory of the processes dumped so far, for their children's copy-on-write sharing. */
+    private final CowSharing cow = new CowSharing();
 
     @Override
     public String kind() {
@@ -98,6 +104,9 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     public void dump(MemoryDumpContext ctx, List<Mapping> mappings) throws CryoException {
         RemoteTask task = ctx.task();
         SmapsUsage usage = SmapsUsage.read(task.procDir().resolve("smaps"));
+        int ppid = ctx.dryRun() ? -1 : cow.parentOf(task);
+        boolean parent = !ctx.dryRun() && CowSharing.hasChildren(task);
+        List<VmaEntry> written = new java.util.ArrayList<>();
         for (Mapping m : mappings) {
             MappingKind kind = MappingKind.of(m);
             VmaEntry.Builder b = VmaEntry.newBuilder()
@@ -115,13 +124,13 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
                 if (guarded) {
                     addGuards(b, scan(task, m, PageRuns.guards()));
                 }
-                ctx.records().write(b.build());
+                write(ctx, written, b);
                 continue;
             }
             if (GhostMappings.isGhost(m)) {
                 GhostMappings.describe(task, m, b);
                 shared.savePages(task, ctx.pages(), m, b);
-                ctx.records().write(b.build());
+                write(ctx, written, b);
                 continue;
             }
             if (kind.fileBacked()) {
@@ -135,15 +144,57 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
             }
             if (kind.savesPages() && usage.mayHavePages(m.start())) {
                 // pages without PROT_READ too: the sink reads what process_vm_readv cannot through /proc/PID/mem
-                List<PageRuns.Run> runs = scan(task, m, new PageRuns(kind));
+                // private anonymous memory: its PFNs are kept for the children (read now, before this process's
+                // pages are: reading pins them, which un-shares a copy-on-write page) and compared with the parent's
+                boolean eligible = kind == MappingKind.ANON_PRIVATE && CowSharing.eligible(b);
+                long[] parentPfns = eligible && ppid > 0 ? cow.twinPfns(ppid, b) : null;
+                boolean pfns = eligible && (parent || parentPfns != null);
+                PageRuns sharedRuns = parentPfns != null ? new PageRuns(kind) : null;
+                List<PageRuns.Run> runs = pfns ? scanShared(task, m, new PageRuns(kind), parentPfns, sharedRuns,
+                        parent)
+                        : scan(task, m, new PageRuns(kind));
+                if (sharedRuns != null) {
+                    CowSharing.addRuns(b, sharedRuns.finish());
+                }
                 for (PageRuns.Run run : runs) {
                     long offset = ctx.pages().save(run.start(), run.length());
                     b.addPages(PageRun.newBuilder().setStart(run.start()).setLength(run.length())
                             .setPagesOffset(offset));
                 }
             }
-            ctx.records().write(b.build());
+            write(ctx, written, b);
         }
+        cow.remember(task.pid().value(), written);
+    }
+
+    private static void write(MemoryDumpContext ctx, List<VmaEntry> written, VmaEntry.Builder b)
+            throws CryoException {
+        VmaEntry v = b.build();
+        ctx.records().write(v);
+        written.add(v);
+    }
+
+    /**
+     * As {@link #scan}, also keeping the mapping's PFNs for the children ({@link CowSharing#keepPfns}) and, given
+     * the parent's PFNs of the same range, adding to {@code shared} the pages that are the parent's own pages.
+     */
+    private List<PageRuns.Run> scanShared(RemoteTask task, Mapping m, PageRuns runs, long[] parentPfns,
+                                          PageRuns shared, boolean keep) throws CryoException {
+        long[] pfns = new long[(int) ((m.end() - m.start()) / MemorySyscalls.PAGE_SIZE)];
+        for (long at = m.start(); at < m.end(); at += SCAN_CHUNK) {
+            long to = Math.min(m.end(), at + SCAN_CHUNK);
+            long[] entries = task.pagemap(at, to);
+            runs.add(entries, at);
+            int from = (int) ((at - m.start()) / MemorySyscalls.PAGE_SIZE);
+            CowSharing.pfns(entries, pfns, from);
+            if (parentPfns != null) {
+                CowSharing.addShared(shared, pfns, parentPfns, from, entries.length, m.start());
+            }
+        }
+        if (keep) {
+            cow.keepPfns(task.pid().value(), m.start(), pfns);
+        }
+        return runs.finish();
     }
 
     private static void addGuards(VmaEntry.Builder b, List<PageRuns.Run> guards) {
@@ -210,11 +261,18 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         RemoteTask task = ctx.task();
         List<VmaEntry> vmas = ctx.records().read(VmaEntry.class);
         checkFiles(task.pid(), vmas, ctx.config());
+        List<CowSharing.MapsLine> maps = CowSharing.ranges(vmas).isEmpty() ? List.of() : CowSharing.maps(task);
         try (FileOpener files = new FileOpener(task)) {
             for (VmaEntry v : vmas) {
-                restoreOne(ctx, files, sharedRestore, ghosts, v);
+                restoreOne(ctx, files, sharedRestore, ghosts, v, maps);
             }
         }
+    }
+
+    /** The mappings with pages shared copy-on-write with the parent at dump ({@link CowSharing}). */
+    @Override
+    public List<Range> inheritedRanges(dev.cryo.api.ImageSource records) throws CryoException {
+        return CowSharing.ranges(records.read(VmaEntry.class));
     }
 
     // ---- LifecycleListener: the shared-memory state spans processes, so it is reset and released per command.
@@ -224,6 +282,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     @Override
     public void preDump(LifecycleEvent event) {
         shared.reset();
+        cow.reset();
     }
 
     @Override
@@ -277,7 +336,8 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     }
 
     private static void restoreOne(MemoryRestoreContext ctx, FileOpener files, SharedMemoryRestore sharedRestore,
-                                   GhostMappings ghosts, VmaEntry v) throws CryoException {
+                                   GhostMappings ghosts, VmaEntry v, List<CowSharing.MapsLine> maps)
+            throws CryoException {
         RemoteTask task = ctx.task();
         MappingKind kind = MappingKind.of(v.getKind());
         long start = v.getStart();
@@ -285,6 +345,17 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         int finalProt = v.getProt();
         boolean hasPages = v.getPagesCount() > 0;
         int mapProt = hasPages ? finalProt | PROT_READ | PROT_WRITE : finalProt;
+        if (v.getCowRunsCount() > 0) {
+            if (CowSharing.inherited(maps, v.getStart(), v.getEnd())) {
+                // forked from the restored parent: its pages are here, shared; only what differs is written
+                CowSharing.restoreInherited(ctx, v, mapProt);
+                finishOne(task, v, kind, mapProt);
+                return;
+            }
+            if (CowSharing.overlaps(maps, v.getStart(), v.getEnd())) {
+                task.syscall("munmap(" + describe(v) + ", not as inherited)", Syscall.MUNMAP, start, len);
+            }
+        }
         long flags = MAP_FIXED_NOREPLACE | VmaFlags.mapFlags(v.getVmFlagsList(), v.getShared());
         long fd = -1;
         long offset = 0;
@@ -318,6 +389,14 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         for (PageRun run : v.getPagesList()) {
             ctx.pages().load(run.getStart(), run.getLength(), run.getPagesOffset());
         }
+        finishOne(task, v, kind, mapProt);
+    }
+
+    /** After the contents: the final protection, guards, advice, name, lock and seal. */
+    private static void finishOne(RemoteTask task, VmaEntry v, MappingKind kind, int mapProt) throws CryoException {
+        long start = v.getStart();
+        long len = v.getEnd() - v.getStart();
+        int finalProt = v.getProt();
         if (mapProt != finalProt) {
             task.syscall("mprotect(" + describe(v) + ")", Syscall.MPROTECT, start, len, finalProt);
         }

@@ -27,6 +27,7 @@ final class MemorySyscalls {
     static final long O_CLOEXEC = 02000000;
 
     static final int MADV_RANDOM = 1;
+    static final int MADV_DONTNEED = 4;
     static final int MADV_SEQUENTIAL = 2;
     static final int MADV_DONTFORK = 10;
     static final int MADV_MERGEABLE = 12;
