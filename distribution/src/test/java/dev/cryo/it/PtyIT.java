@@ -1,0 +1,74 @@
+package dev.cryo.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Struct;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The tty plugin through bin/cryo: {@code pty_pair} holds a pseudo-terminal pair inside its tree (the parent the
+ * master in packet mode, the child — a session leader — the slave as its controlling terminal with marked termios, a
+ * grandchild's group in the foreground). Dumping the child's subtree alone (its master outside) is refused naming
+ * the slave and {@code --shell-job}, and with {@code -j} the slave is the regular-file plugin's terminal as before;
+ * the whole tree is dumped and restored with the same index, and both sides' own checks pass: termios, window size,
+ * packet mode, controlling terminal, foreground group, data both ways.
+ */
+class PtyIT extends WithTestBed {
+    private static final int KILLED = 128 + ProcessControl.SIGKILL;
+
+    @Test
+    void aPairInsideTheTreeComesBackWithItsIndexSettingsAndControllingTerminal() {
+        Workload w = bed.workloads().start("pty_pair");
+        w.awaitNewTicks(2);
+        String before = w.assertVerifyPass();
+        int index = Integer.parseInt(w.ready("index"));
+        long child = Long.parseLong(w.ready("child"));
+        long grandchild = Long.parseLong(w.ready("grandchild"));
+        assertTrue(before.contains("index=" + index), before);
+
+        // the slave alone, its master outside the dumped tree: refused without -j, the tree unharmed
+        CryoResult refused = bed.cryo().dump(child, bed.newImageDir());
+        refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(child)
+                .assertStderrMentions("slave /dev/pts/" + index, "master is outside the dumped tree",
+                        "pid " + w.pid(), "fd 9", "-j (--shell-job)", "tty/EXTERNAL_MASTER");
+        w.assertVerifyPass();
+        // with -j it stays the terminal the regular-file plugin reopens on cryo's own (CRIU's --shell-job)
+        Path shellJob = bed.newImageDir();
+        bed.cryo().dump(child, shellJob, "-j", "-R").assertOk();
+        Struct slave = ShowOutput.fdRecord(bed.cryo().show(shellJob).fd(child, 10));
+        assertEquals("regular-file", ShowOutput.fdKind(bed.cryo().show(shellJob).fd(child, 10)));
+        assertTrue(ShowOutput.bool(slave, "terminal"), ShowOutput.json(slave));
+        w.assertVerifyPass();
+
+        Path image = bed.dumpAndAwaitGone(w);
+        ShowOutput show = bed.cryo().show(image);
+        assertEquals("tty", ShowOutput.fdKind(show.fd(w.pid(), 9)));
+        Struct master = ShowOutput.fdRecord(show.fd(w.pid(), 9));
+        assertTrue(ShowOutput.bool(master, "master"), ShowOutput.json(master));
+        assertEquals(index, ShowOutput.num(master, "index"));
+        Struct ctty = ShowOutput.fdRecord(show.fd(child, 10));
+        assertTrue(ShowOutput.bool(ctty, "ctty"), "the leader's slave fd carries the ctty: " + ShowOutput.json(ctty));
+        assertFalse(ShowOutput.bool(ShowOutput.fdRecord(show.fd(grandchild, 11)), "ctty"));
+        List<Struct> ptys = show.records("tty.img");
+        assertEquals(1, ptys.size(), ptys.toString());
+        Struct pty = ShowOutput.unwrap(ptys.get(0));
+        assertEquals(33, ShowOutput.num(pty, "rows"), ShowOutput.json(pty));
+        assertEquals(101, ShowOutput.num(pty, "cols"));
+        assertTrue(ShowOutput.bool(pty, "packet"));
+        assertEquals(child, ShowOutput.num(pty, "session"));
+        assertEquals(grandchild, ShowOutput.num(pty, "foregroundPgrp"));
+
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        r.awaitNewTicks(2);
+        String after = r.assertVerifyPass();
+        assertTrue(after.contains("index=" + index), "the restored pair has the index it had: " + after);
+        r.assertVerifyPass(); // and again: the data kept flowing both ways
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+}
