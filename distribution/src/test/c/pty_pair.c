@@ -11,6 +11,9 @@
  * controlling terminal is the slave: tcgetsid, /dev/tty opens; foreground group; termios; window size; ttyname)
  * and answers `pong N ok` or `pong N <failures>` through the slave; the parent reads it from the master (packet
  * mode: a TIOCPKT_DATA byte first) and prints `VERDICT PASS index=N ...` or `VERDICT FAIL ...`.
+ * Modes for the refusals: `queued` has the child write a line to the slave that the parent reads only at its next
+ * check (data queued in the pty); `job` has the child fork a job after it took its terminal (a process other than
+ * the session leader with the pty as its controlling terminal).
  */
 #include "workload.h"
 
@@ -84,7 +87,7 @@ static void grandchild_main(const char *path, int to_child) {
  * For each ping the grandchild passes on it checks its side and answers through the slave (a background group may
  * write: TOSTOP is off). Never returns.
  */
-static void child_main(int master, int index, int ready_pipe) {
+static void child_main(int master, int index, int ready_pipe, const char *mode) {
     close(master);
     if (setsid() < 0) die("setsid");
     char path[64];
@@ -116,6 +119,19 @@ static void child_main(int master, int index, int ready_pipe) {
     signal(SIGTTOU, SIG_IGN);
     if (tcsetpgrp(slave, gc) != 0) die("tcsetpgrp");
     signal(SIGTTOU, SIG_DFL);
+    if (strcmp(mode, "job") == 0) {
+        /* a job of the session forked after the leader took its terminal: it inherits it as its ctty */
+        pid_t job = fork();
+        if (job < 0) die("fork job");
+        if (job == 0) {
+            close(ready_pipe);
+            for (;;) pause();
+        }
+    }
+    if (strcmp(mode, "queued") == 0) {
+        /* output the parent does not read before its next check: it waits in the pty */
+        if (write(slave, "unread\n", 7) != 7) die("write unread");
+    }
     char line[64];
     int n = snprintf(line, sizeof line, "%d\n", (int) gc);
     if (write(ready_pipe, line, n) != n) die("write ready pipe");
@@ -158,7 +174,8 @@ static void child_main(int master, int index, int ready_pipe) {
 }
 
 int main(int argc, char **argv) {
-    start_in_workdir(argc, argv, 1, 1, "");
+    start_in_workdir(argc, argv, 1, 2, "[queued|job]");
+    const char *mode = argc > 2 ? argv[2] : "";
     install(SIGUSR2, on_verify_signal);
     int master = posix_openpt(O_RDWR | O_NOCTTY);
     if (master < 0) die("posix_openpt");
@@ -176,7 +193,7 @@ int main(int argc, char **argv) {
     if (child < 0) die("fork");
     if (child == 0) {
         close(p[0]);
-        child_main(master, index, p[1]);
+        child_main(master, index, p[1], mode);
     }
     close(p[1]);
     char line[64] = {0};
@@ -202,7 +219,8 @@ int main(int argc, char **argv) {
         char reply[4096];
         size_t have = 0;
         uint64_t deadline = monotonic_ns() + 5000000000ull;
-        while (!memchr(reply, '\n', have) && monotonic_ns() < deadline) {
+        char *pong = NULL;
+        while (!(pong && strchr(pong, '\n')) && monotonic_ns() < deadline) {
             struct pollfd pf = {.fd = master, .events = POLLIN};
             if (poll(&pf, 1, 200) <= 0) continue;
             char chunk[4096];
@@ -218,8 +236,11 @@ int main(int argc, char **argv) {
             if (len > sizeof reply - 1 - have) len = sizeof reply - 1 - have;
             memcpy(reply + have, chunk + 1, len);
             have += len;
+            reply[have] = 0;
+            pong = strstr(reply, "pong ");
         }
         reply[have] = 0;
+        if (pong) memmove(reply, pong, strlen(pong) + 1); /* what came before (queued mode's line) is dropped */
         char expect[64];
         snprintf(expect, sizeof expect, "pong %lu ok\n", round);
         if (strcmp(reply, expect) != 0) fail(&v, "child answered '%s'", reply);

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * grandchild's group in the foreground). Dumping the child's subtree alone (its master outside) is refused naming
  * the slave and {@code --shell-job}, and with {@code -j} the slave is the regular-file plugin's terminal as before;
  * the whole tree is dumped and restored with the same index, and both sides' own checks pass: termios, window size,
- * packet mode, controlling terminal, foreground group, data both ways.
+ * packet mode, controlling terminal, foreground group, data both ways. Refused, the tree left running: data queued
+ * in the pty, a controlling terminal of a process other than its session's leader, a slave held outside the tree.
  */
 class PtyIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
@@ -70,5 +71,47 @@ class PtyIT extends WithTestBed {
         r.assertVerifyPass(); // and again: the data kept flowing both ways
         r.kill();
         Cryo.await(rc).assertExit(KILLED);
+    }
+
+    /** Data queued in the pty is not kept: refused, and the tree runs on and passes its check (which reads it). */
+    @Test
+    void dataQueuedInThePtyIsRefusedNotLost() {
+        Workload w = bed.workloads().start("pty_pair", "queued");
+        w.awaitNewTicks(2);
+        CryoResult refused = bed.cryo().dump(w.pid(), bed.newImageDir());
+        refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
+                .assertStderrMentions("fd 9", "/dev/pts/" + w.ready("index"), "7 bytes", "tty/QUEUED_DATA");
+        w.assertVerifyPass();
+    }
+
+    /**
+     * A job of the session (forked after its leader took the terminal) has the pty as its controlling terminal: only
+     * a session leader can take one at restore, so the dump is refused naming it; the tree runs on.
+     */
+    @Test
+    void aControllingTerminalOfAProcessOtherThanTheLeaderIsRefused() {
+        Workload w = bed.workloads().start("pty_pair", "job");
+        w.awaitNewTicks(2);
+        long child = Long.parseLong(w.ready("child"));
+        CryoResult refused = bed.cryo().dump(w.pid(), bed.newImageDir());
+        refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrMentions("controlling terminal",
+                "not the leader of its session " + child, "/dev/pts/" + w.ready("index"), "tty/CTTY");
+        w.assertVerifyPass();
+    }
+
+    /** A master whose slave a process outside the tree holds is refused naming that process; the tree runs on. */
+    @Test
+    void aMasterWhoseSlaveIsHeldOutsideTheTreeIsRefused() {
+        Workload w = bed.workloads().start("pty_pair");
+        w.awaitNewTicks(2);
+        String slave = "/dev/pts/" + w.ready("index");
+        Path dir = bed.workloads().newDir("outside");
+        Workload outside = bed.workloads().startCommand("outside", List.of(Workloads.which("sh"), "-c",
+                "exec " + Workloads.which("sleep") + " 1000 <" + slave), dir, comm -> comm.equals("sleep"));
+        CryoResult refused = bed.cryo().dump(w.pid(), bed.newImageDir());
+        refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
+                .assertStderrMentions("pseudo-terminal master of " + slave, "fd 9",
+                        "pid " + outside.pid() + " \"sleep\" fd 0", "tty/EXTERNAL_SLAVE");
+        w.assertVerifyPass();
     }
 }
