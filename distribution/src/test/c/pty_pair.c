@@ -4,7 +4,7 @@
  * no controlling terminal), opens the slave without O_NOCTTY (so it becomes the session's controlling terminal),
  * puts it in raw mode with a few marked settings and makes the grandchild's group the foreground group. The
  * grandchild holds the slave too (O_NOCTTY) and passes what it reads on to the child through a pipe.
- * Prints `READY pid=<parent> child=<pid> grandchild=<pid> index=<N>`, then `tick N`.
+ * Prints `READY pid=<parent> child=<pid> grandchild=<pid> index=<N> job=<pid or 0>`, then `tick N`.
  * On SIGUSR2 the parent checks its side (TIOCGPTN, packet mode, window size and termios seen from the master),
  * writes `ping N\n` to the master; the grandchild reads it from the slave and passes it on; the child checks its
  * side (its
@@ -13,7 +13,8 @@
  * mode: a TIOCPKT_DATA byte first) and prints `VERDICT PASS index=N ...` or `VERDICT FAIL ...`.
  * Modes for the refusals: `queued` has the child write a line to the slave that the parent reads only at its next
  * check (data queued in the pty); `job` has the child fork a job after it took its terminal (a process other than
- * the session leader with the pty as its controlling terminal).
+ * the session leader with the pty as its controlling terminal, which it inherited); `notty` has that job fork a
+ * process that gives the terminal up (TIOCNOTTY): it has none while its parent has one.
  */
 #include "workload.h"
 
@@ -119,21 +120,41 @@ static void child_main(int master, int index, int ready_pipe, const char *mode) 
     signal(SIGTTOU, SIG_IGN);
     if (tcsetpgrp(slave, gc) != 0) die("tcsetpgrp");
     signal(SIGTTOU, SIG_DFL);
-    if (strcmp(mode, "job") == 0) {
+    pid_t job = 0;
+    if (strcmp(mode, "job") == 0 || strcmp(mode, "notty") == 0) {
         /* a job of the session forked after the leader took its terminal: it inherits it as its ctty */
-        pid_t job = fork();
+        int sync[2];
+        if (pipe(sync) != 0) die("pipe sync");
+        job = fork();
         if (job < 0) die("fork job");
         if (job == 0) {
             close(ready_pipe);
+            close(sync[0]);
+            if (strcmp(mode, "notty") == 0) {
+                /* notty: the job forks a process that gives the terminal up (TIOCNOTTY) */
+                pid_t sub = fork();
+                if (sub < 0) die("fork subjob");
+                if (sub == 0) {
+                    if (ioctl(slave, TIOCNOTTY) != 0) die("TIOCNOTTY");
+                    close(sync[1]);
+                    for (;;) pause();
+                }
+            }
+            close(sync[1]); /* the leader reads EOF once the job (and its subjob) are set up */
             for (;;) pause();
         }
+        close(sync[1]);
+        char c;
+        while (read(sync[0], &c, 1) > 0) {
+        }
+        close(sync[0]);
     }
     if (strcmp(mode, "queued") == 0) {
         /* output the parent does not read before its next check: it waits in the pty */
         if (write(slave, "unread\n", 7) != 7) die("write unread");
     }
     char line[64];
-    int n = snprintf(line, sizeof line, "%d\n", (int) gc);
+    int n = snprintf(line, sizeof line, "%d %d\n", (int) gc, (int) job);
     if (write(ready_pipe, line, n) != n) die("write ready pipe");
     close(ready_pipe);
 
@@ -200,8 +221,9 @@ int main(int argc, char **argv) {
     ssize_t got = read(p[0], line, sizeof line - 1);
     if (got <= 0) die("read ready pipe");
     close(p[0]);
-    int gc = atoi(line);
-    say("READY pid=%d child=%d grandchild=%d index=%d", (int) real_getpid(), (int) child, gc, index);
+    int gc = 0, job = 0;
+    if (sscanf(line, "%d %d", &gc, &job) != 2) die("ready pipe");
+    say("READY pid=%d child=%d grandchild=%d index=%d job=%d", (int) real_getpid(), (int) child, gc, index, job);
 
     unsigned long counter = 0, round = 0;
     for (;;) {

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * the slave and {@code --shell-job}, and with {@code -j} the slave is the regular-file plugin's terminal as before;
  * the whole tree is dumped and restored with the same index, and both sides' own checks pass: termios, window size,
  * packet mode, controlling terminal, foreground group, data both ways. Refused, the tree left running: data queued
- * in the pty, a controlling terminal of a process other than its session's leader, a slave held outside the tree.
+ * in the pty, a process that gave up the terminal its parent kept, a slave held outside the tree. A job of the
+ * session (not its leader) gets its inherited controlling terminal back.
  */
 class PtyIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
@@ -45,6 +46,9 @@ class PtyIT extends WithTestBed {
         assertTrue(ShowOutput.bool(slave, "terminal"), ShowOutput.json(slave));
         w.assertVerifyPass();
 
+        long cttyOfChild = ttyNr(child);
+        assertTrue(cttyOfChild != 0, "the child has a controlling terminal");
+        assertEquals(0, ttyNr(grandchild), "the grandchild has none");
         Path image = bed.dumpAndAwaitGone(w);
         ShowOutput show = bed.cryo().show(image);
         assertEquals("tty", ShowOutput.fdKind(show.fd(w.pid(), 9)));
@@ -68,6 +72,8 @@ class PtyIT extends WithTestBed {
         r.awaitNewTicks(2);
         String after = r.assertVerifyPass();
         assertTrue(after.contains("index=" + index), "the restored pair has the index it had: " + after);
+        assertEquals(cttyOfChild, ttyNr(child), "the child has its controlling terminal again");
+        assertEquals(0, ttyNr(grandchild), "the grandchild (forked before the child took it) still has none");
         r.assertVerifyPass(); // and again: the data kept flowing both ways
         r.kill();
         Cryo.await(rc).assertExit(KILLED);
@@ -85,17 +91,42 @@ class PtyIT extends WithTestBed {
     }
 
     /**
-     * A job of the session (forked after its leader took the terminal) has the pty as its controlling terminal: only
-     * a session leader can take one at restore, so the dump is refused naming it; the tree runs on.
+     * A job of the session (forked after its leader took the terminal) inherited the pty as its controlling terminal:
+     * the restored leader takes it while the tree is created, before forking the job, which inherits it again.
      */
     @Test
-    void aControllingTerminalOfAProcessOtherThanTheLeaderIsRefused() {
+    void aJobOfTheSessionInheritsItsControllingTerminalAgain() {
         Workload w = bed.workloads().start("pty_pair", "job");
         w.awaitNewTicks(2);
         long child = Long.parseLong(w.ready("child"));
+        long grandchild = Long.parseLong(w.ready("grandchild"));
+        long job = Long.parseLong(w.ready("job"));
+        long ctty = ttyNr(child);
+        assertEquals(ctty, ttyNr(job), "the job inherited the terminal");
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        r.awaitNewTicks(2);
+        r.assertVerifyPass();
+        assertEquals(ctty, ttyNr(child));
+        assertEquals(ctty, ttyNr(job), "the restored job has its controlling terminal again");
+        assertEquals(0, ttyNr(grandchild));
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    /**
+     * A process that gave its terminal up (TIOCNOTTY) under a parent that kept it would inherit it at restore: the
+     * dump is refused naming it, and the tree runs on.
+     */
+    @Test
+    void aProcessThatGaveItsTerminalUpUnderAParentWithOneIsRefused() {
+        Workload w = bed.workloads().start("pty_pair", "notty");
+        w.awaitNewTicks(2);
+        long job = Long.parseLong(w.ready("job"));
         CryoResult refused = bed.cryo().dump(w.pid(), bed.newImageDir());
-        refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrMentions("controlling terminal",
-                "not the leader of its session " + child, "/dev/pts/" + w.ready("index"), "tty/CTTY");
+        refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrMentions("no controlling terminal",
+                "TIOCNOTTY", "its parent pid " + job, "/dev/pts/" + w.ready("index"), "tty/CTTY");
         w.assertVerifyPass();
     }
 
@@ -113,5 +144,15 @@ class PtyIT extends WithTestBed {
                 .assertStderrMentions("pseudo-terminal master of " + slave, "fd 9",
                         "pid " + outside.pid() + " \"sleep\" fd 0", "tty/EXTERNAL_SLAVE");
         w.assertVerifyPass();
+    }
+
+    /** @return tty_nr of /proc/PID/stat: the controlling terminal's device number, 0 for none */
+    private static long ttyNr(long pid) {
+        try {
+            String stat = ProcStat.readProcFile(Path.of("/proc/" + pid + "/stat"));
+            return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[4]);
+        } catch (java.io.IOException e) {
+            throw new AssertionError("pid " + pid + " is gone", e);
+        }
     }
 }

@@ -238,25 +238,7 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
     public void dumpObjects(ObjectDumpContext ctx) throws CryoException {
         if (tree != null) {
             for (TreePtys.Proc p : tree.procs.values()) {
-                int index = p.cttyIndex();
-                if (index < 0 || !tree.holdsMaster(index)) {
-                    continue;
-                }
-                String who = "pid " + p.pid() + " \"" + p.comm() + "\"";
-                if (p.session() != p.pid()) {
-                    throw new CryoException(Category.UNSUPPORTED, "tty/CTTY", "dump refused: " + who + " has the"
-                            + " slave /dev/pts/" + index + " as its controlling terminal, but is not the leader of its"
-                            + " session " + p.session() + "; cryo gives a restored process its controlling terminal"
-                            + " back only in a session leader (TIOCSCTTY), so " + who + " would lose it",
-                            "dump when only the session leader runs on the terminal (no job of the shell running"
-                                    + " in it), or start the job without a controlling terminal (setsid)");
-                }
-                if (tree.firstSlaveFd(p.pid(), index) < 0) {
-                    throw new CryoException(Category.UNSUPPORTED, "tty/CTTY", "dump refused: " + who + " leads a"
-                            + " session whose controlling terminal is the slave /dev/pts/" + index + ", but holds no"
-                            + " fd on it; cryo restores a controlling terminal through a slave fd of the leader",
-                            "keep an fd on /dev/pts/" + index + " open in pid " + p.pid() + " (e.g. its stdin)");
-                }
+                checkControllingTerminal(p);
             }
         }
         for (PtyEntry.Builder b : dumped.values()) {
@@ -267,11 +249,58 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
         }
     }
 
+    /**
+     * At restore core forks every process of a session from its parent, and the leader takes the recreated pty as its
+     * controlling terminal after forking the children that had none and before the others (which inherit it). So a
+     * process keeps its controlling terminal (or its lack of one) when: it leads its session; or its parent is in the
+     * tree, in its session, and had the same controlling terminal; or, without one, its parent leads the session.
+     */
+    private void checkControllingTerminal(TreePtys.Proc p) throws CryoException {
+        TreePtys.Proc parent = tree.procs.get(p.ppid());
+        String who = "pid " + p.pid() + " \"" + p.comm() + "\"";
+        int index = p.cttyIndex();
+        if (index >= 0 && tree.holdsMaster(index)) {
+            if (p.session() == p.pid()) {
+                PtyEntry.Builder pty = dumped.get(index);
+                int fg = pty == null ? 0 : pty.getForegroundPgrp();
+                if (tree.firstSlaveFd(p.pid(), index) < 0 && fg != 0 && fg != p.pgrp()) {
+                    throw new CryoException(Category.UNSUPPORTED, "tty/CTTY", "dump refused: " + who + " leads a"
+                            + " session whose controlling terminal is the slave /dev/pts/" + index + " with process"
+                            + " group " + fg + " in the foreground, but holds no fd on it; cryo sets the foreground"
+                            + " group again through a slave fd of the leader",
+                            "keep an fd on /dev/pts/" + index + " open in pid " + p.pid() + " (e.g. its stdin)");
+                }
+                return;
+            }
+            if (parent == null || parent.session() != p.session() || parent.cttyIndex() != index) {
+                throw new CryoException(Category.UNSUPPORTED, "tty/CTTY", "dump refused: " + who + " has the slave"
+                        + " /dev/pts/" + index + " as its controlling terminal but is not the leader of its session "
+                        + p.session() + ", and its parent " + (parent == null ? p.ppid() + " is outside the tree"
+                        : "pid " + parent.pid() + " \"" + parent.comm() + "\" did not have that controlling terminal")
+                        + "; a restored process gets a controlling terminal only from its session leader (TIOCSCTTY)"
+                        + " or by inheriting it from its parent, so " + who + " would lose it",
+                        "dump the whole session, from its leader pid " + p.session() + " (or an ancestor) down");
+            }
+            return;
+        }
+        if (index < 0 && parent != null && parent.session() == p.session() && parent.pid() != parent.session()) {
+            int pIndex = parent.cttyIndex();
+            if (pIndex >= 0 && tree.holdsMaster(pIndex)) {
+                throw new CryoException(Category.UNSUPPORTED, "tty/CTTY", "dump refused: " + who + " has no"
+                        + " controlling terminal (it gave it up, TIOCNOTTY), but its parent pid " + parent.pid() + " \""
+                        + parent.comm() + "\" has /dev/pts/" + pIndex + "; restored, it would inherit it",
+                        "dump before the process gives up its terminal, or start it with setsid");
+            }
+        }
+    }
+
     // ---- restore ----
 
     @Override
     public void checkRestore(RestoreCheckContext ctx) throws CryoException {
         images.clear();
+        self = ctx.kernel().self();
+        kernel = ctx.kernel();
         for (PtyEntry e : ctx.objects().read(PtyEntry.class)) {
             images.put(e.getIndex(), e);
             checkFree(e.getIndex(), ctx.kernel());
@@ -297,6 +326,22 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
                     + " /dev/pts/" + index + " of the image is in use on this host" + (holders.isEmpty() ? ""
                     : " (held by " + String.join(", ", holders) + ")") + "; cryo recreates a pair with the index"
                     + " it had", "close that terminal (end its session), then restore again");
+        }
+    }
+
+    /**
+     * Every pair is created before any process exists: core has a session leader take its controlling terminal by
+     * path, {@code /dev/pts/N}, while it creates the tree (when cryo holds the master then), before it forks the
+     * processes that inherit it.
+     */
+    @Override
+    public void preRestore(LifecycleEvent event) throws CryoException {
+        if (self == null) {
+            return; // no records of this kind: checkRestore was not called
+        }
+        TtyIoctls io = new TtyIoctls(self);
+        for (int index : images.keySet()) {
+            pair(index, io, kernel, "pseudo-terminal " + index + " of the image");
         }
     }
 
@@ -403,14 +448,16 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
         }
     }
 
-    /** cryo's own process, kept from the first {@link #restore} for {@link #postRestore}. */
+    /** cryo's own process and the host view, kept from {@link #checkRestore} for the listener methods. */
     private RemoteTask self;
+    private HostKernel kernel;
 
     @Override
     public void finishRestore() {
         pairs.values().forEach(LocalFd::close);
         pairs.clear();
         self = null;
+        kernel = null;
     }
 
     @Override

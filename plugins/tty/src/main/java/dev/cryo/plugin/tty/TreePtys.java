@@ -40,7 +40,7 @@ final class TreePtys {
     }
 
     /** What {@code /proc/PID/stat} says of one process of the tree. */
-    record Proc(int pid, String comm, int session, int pgrp, int ctty) {
+    record Proc(int pid, String comm, int ppid, int session, int pgrp, int ctty) {
         /** @return the pty index of the controlling terminal, or -1 when it is not a unix98 slave */
         int cttyIndex() {
             int major = (ctty >>> 8) & 0xfff;
@@ -145,8 +145,8 @@ final class TreePtys {
         if (f.length < 5) {
             return Optional.empty();
         }
-        return Optional.of(new Proc(pid, s.substring(open + 1, close), Integer.parseInt(f[3]),
-                Integer.parseInt(f[2]), Integer.parseInt(f[4])));
+        return Optional.of(new Proc(pid, s.substring(open + 1, close), Integer.parseInt(f[1]),
+                Integer.parseInt(f[3]), Integer.parseInt(f[2]), Integer.parseInt(f[4])));
     }
 
     boolean holdsMaster(int index) {

@@ -17,16 +17,17 @@ class TreePtysTest {
     @Test
     void ttyNrOfUnix98SlavesGivesTheIndex() {
         // /dev/pts/3: major 136, minor 3 -> 0x8803; /dev/pts/300: major 137, minor 44 -> 0x892c
-        assertEquals(3, new TreePtys.Proc(1, "a", 1, 1, 0x8803).cttyIndex());
-        assertEquals(300, new TreePtys.Proc(1, "a", 1, 1, 0x892c).cttyIndex());
-        assertEquals(-1, new TreePtys.Proc(1, "a", 1, 1, 0x0401).cttyIndex()); // /dev/tty1
-        assertEquals(-1, new TreePtys.Proc(1, "a", 1, 1, 0).cttyIndex());
+        assertEquals(3, new TreePtys.Proc(1, "a", 0, 1, 1, 0x8803).cttyIndex());
+        assertEquals(300, new TreePtys.Proc(1, "a", 0, 1, 1, 0x892c).cttyIndex());
+        assertEquals(-1, new TreePtys.Proc(1, "a", 0, 1, 1, 0x0401).cttyIndex()); // /dev/tty1
+        assertEquals(-1, new TreePtys.Proc(1, "a", 0, 1, 1, 0).cttyIndex());
     }
 
     @Test
     void statWithSpacesAndParenthesesInComm() {
         TreePtys.Proc p = TreePtys.parseStat(42, "42 (tmux: server) (x) S 1 42 42 34819 42 4194560 0").orElseThrow();
         assertEquals("tmux: server) (x", p.comm());
+        assertEquals(1, p.ppid());
         assertEquals(42, p.session());
         assertEquals(42, p.pgrp());
         assertEquals(34819, p.ctty());
