@@ -57,16 +57,18 @@ import static dev.cryo.plugin.tty.TtyIoctls.*;
  * ({@code tty/QUEUED_DATA}); a partial line in canonical mode is not counted by FIONREAD and is lost. Refused too: a
  * master whose slave a process outside the tree holds ({@code tty/EXTERNAL_SLAVE}), a slave whose master is outside
  * without {@code --shell-job} ({@code tty/EXTERNAL_MASTER}), and a controlling terminal the restore could not give
- * back: held by a process that is not its session's leader (only a leader can take one: {@code TIOCSCTTY}), or by a
- * leader that holds no fd on it ({@code tty/CTTY}).
+ * back ({@code tty/CTTY}, {@link #checkControllingTerminal}).
  *
  * <p>Restore: {@link #checkRestore} refuses an index in use on the host ({@code /dev/pts/N} exists,
- * {@code tty/INDEX_TAKEN}) before any process exists. The pair is created in cryo's own process the first time one
- * of its fds is restored: {@code /dev/ptmx} opened again and again until {@code TIOCGPTN} gives the index (the
+ * {@code tty/INDEX_TAKEN}) before any process exists. {@link #preRestore} creates every pair in cryo's own process
+ * before any process exists: {@code /dev/ptmx} opened again and again until {@code TIOCGPTN} gives the index (the
  * kernel hands out the lowest free one; the others are closed), unlocked, termios ({@code TCSETS2}), window size and
- * packet mode set on the master; each open file description of a slave is {@code /dev/pts/N} opened again (always
- * {@code O_NOCTTY}); each fd is installed with {@code pushFd}. In the session leader, through the slave fd recorded
- * with {@code ctty}, {@code TIOCSCTTY} and {@code TIOCSPGRP} are injected. {@link #postRestore} locks the pair again
+ * packet mode set on the master. Holding the master is what tells core that a session leader may take
+ * {@code /dev/pts/N} as its controlling terminal again while it creates the tree (core's
+ * {@code ControllingTerminal}), so that the jobs forked after it inherit it. Each open file description of a slave
+ * is {@code /dev/pts/N} opened again (always {@code O_NOCTTY}); each fd is installed with {@code pushFd}. In the
+ * session leader, through the slave fd recorded with {@code ctty}, {@code TIOCSCTTY} (a no-op when core gave it the
+ * terminal already) and {@code TIOCSPGRP} are injected. {@link #postRestore} locks the pair again
  * and sets exclusive mode where they were set; {@link #finishRestore} closes cryo's copies.
  *
  * <p>Threading: the tracer thread only. One instance serves one command and is also the plugin's
