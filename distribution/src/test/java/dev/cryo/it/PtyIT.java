@@ -146,6 +146,63 @@ class PtyIT extends WithTestBed {
         w.assertVerifyPass();
     }
 
+    /** Holds /dev/pts/INDEX (from the workdir's file "index"): opens /dev/ptmx until it gets that index. */
+    private static final String HOLD_INDEX = """
+            import fcntl, os, struct, sys, time
+            want = int(open(os.path.join(sys.argv[1], "index")).read())
+            TIOCGPTN = 0x80045430
+            held, others = None, []
+            for _ in range(256):
+                fd = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY)
+                n = struct.unpack("I", fcntl.ioctl(fd, TIOCGPTN, b"\\0" * 4))[0]
+                if n == want:
+                    held = fd
+                    break
+                others.append(fd)
+                if n > want:
+                    break
+            for fd in others:
+                os.close(fd)
+            print("READY held=%s" % ("yes" if held is not None else "no"), flush=True)
+            while True:
+                time.sleep(1)
+            """;
+
+    /**
+     * The pty index of the image in use on the host at restore: refused before any process exists, naming the
+     * terminal; restored once it is free again.
+     */
+    @Test
+    void anIndexInUseAtRestoreIsRefusedBeforeAnyProcessExists() throws java.io.IOException {
+        Workload w = bed.workloads().start("pty_pair");
+        w.awaitNewTicks(2);
+        String index = w.ready("index");
+        Path image = bed.dumpAndAwaitGone(w);
+
+        Path holderDir = bed.workloads().newDir("hold-index");
+        java.nio.file.Files.writeString(holderDir.resolve("index"), index);
+        Path script = holderDir.resolve("hold.py");
+        java.nio.file.Files.writeString(script, HOLD_INDEX);
+        Workload holder = bed.workloads().startCommand("hold", List.of(Workloads.python3(), script.toString(),
+                holderDir.toString()), holderDir);
+        holder.awaitReady();
+        if (holder.ready("held").equals("yes")) {
+            CryoResult refused = bed.cryo().restore(image, "-d");
+            refused.assertFailedWithFix(CryoResult.CONFLICT).assertStderrMentions("/dev/pts/" + index, "in use",
+                    "pid " + holder.pid(), "tty/INDEX_TAKEN");
+            bed.assertNoProcessWithPid(w.pid(), "pty_pair", refused);
+        }
+        holder.kill();
+
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        r.awaitNewTicks(2);
+        String verdict = r.assertVerifyPass();
+        assertTrue(verdict.contains("index=" + index), verdict);
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
     /** @return tty_nr of /proc/PID/stat: the controlling terminal's device number, 0 for none */
     private static long ttyNr(long pid) {
         try {

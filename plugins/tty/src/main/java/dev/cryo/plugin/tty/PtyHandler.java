@@ -215,16 +215,7 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
     }
 
     private CryoException externalMaster(HostKernel kernel, String who, int index) throws CryoException {
-        List<String> masters = new ArrayList<>();
-        for (String link : List.of("/dev/ptmx", "/dev/pts/ptmx")) {
-            for (FdHolder h : kernel.holders(link)) {
-                Path info = Path.of("/proc/" + h.pid() + "/fdinfo/" + h.fd());
-                OptionalInt i = TreePtys.masterIndex(info);
-                if (i.isPresent() && i.getAsInt() == index) {
-                    masters.add(h.toString());
-                }
-            }
-        }
+        List<String> masters = masterHolders(kernel, index);
         String holder = masters.isEmpty() ? "a process cryo cannot see (another pid or mount namespace)"
                 : String.join(", ", masters);
         return new CryoException(Category.UNSUPPORTED, "tty/EXTERNAL_MASTER", "dump refused: " + who + " is the"
@@ -233,6 +224,21 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
                 "pass -j (--shell-job) on dump and restore: the restored tree gets the terminal cryo restore runs on;"
                         + " or dump the tree that holds the pseudo-terminal master too; or start the program"
                         + " detached, e.g. `setsid PROG </dev/null >LOG 2>&1 &`");
+    }
+
+    /** @return the fds on the host on the master of pty {@code index} (fdinfo {@code tty-index}), for messages */
+    private static List<String> masterHolders(HostKernel kernel, int index) throws CryoException {
+        List<String> masters = new ArrayList<>();
+        for (String link : List.of("/dev/ptmx", "/dev/pts/ptmx")) {
+            for (FdHolder h : kernel.holders(link)) {
+                Path info = Path.of("/proc/" + h.pid() + "/fdinfo/" + h.fd());
+                OptionalInt i = TreePtys.masterIndex(info);
+                if (i.isPresent() && i.getAsInt() == index) {
+                    masters.add(h + " (master)");
+                }
+            }
+        }
+        return masters;
     }
 
     /** Writes one PtyEntry per pair; refuses controlling terminals the restore could not give back. */
@@ -320,7 +326,7 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
     private static void checkFree(int index, HostKernel kernel) throws CryoException {
         Path slave = Path.of("/dev/pts/" + index);
         if (Files.exists(slave)) {
-            List<String> holders = new ArrayList<>();
+            List<String> holders = masterHolders(kernel, index);
             for (FdHolder h : kernel.holders(slave.toString())) {
                 holders.add(h.toString());
             }
