@@ -87,6 +87,10 @@ class PtyIT extends WithTestBed {
         CryoResult refused = bed.cryo().dump(w.pid(), bed.newImageDir());
         refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
                 .assertStderrMentions("fd 9", "/dev/pts/" + w.ready("index"), "7 bytes", "tty/QUEUED_DATA");
+        // the dry run lists it too; the tree runs on and passes its check
+        CryoResult check = bed.cryo().run("check", "-t", Long.toString(w.pid()));
+        check.assertExit(CryoResult.UNSUPPORTED);
+        assertTrue(check.stdout().contains("[tty/QUEUED_DATA]"), check.describe());
         w.assertVerifyPass();
     }
 
