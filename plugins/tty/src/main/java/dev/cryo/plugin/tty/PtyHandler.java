@@ -19,7 +19,6 @@ import dev.cryo.api.RemoteTask;
 import dev.cryo.api.RestoreCheckContext;
 import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.Syscall;
-import dev.cryo.api.TargetFd;
 import dev.cryo.plugin.tty.proto.PtyEntry;
 import dev.cryo.plugin.tty.proto.PtyFdEntry;
 import org.pf4j.Extension;
@@ -45,8 +44,8 @@ import static dev.cryo.plugin.tty.TtyIoctls.*;
  * also holds its master, or when {@code --shell-job} is not given (to refuse it with this plugin's message). A slave
  * whose master is outside the tree with {@code --shell-job} is declined and stays the {@code regular-file} plugin's
  * (the restored tree gets the terminal {@code cryo restore} runs on). Priority -10: before {@code regular-file},
- * which claims every {@code /dev/pts/N}. The tree's ptys are read from {@code /proc} in {@link #postFreeze}
- * ({@link TreePtys}).
+ * which claims every {@code /dev/pts/N}. The tree's ptys are read from {@code /proc} once it is frozen
+ * ({@link TreePtys}), when the first pty fd is probed (root from {@link #postFreeze}).
  *
  * <p>Dump: per master fd, the index (fdinfo {@code tty-index:}), and on a {@code pidfd_getfd} duplicate in cryo's
  * own process: termios ({@code TCGETS2}), window size ({@code TIOCGWINSZ}), lock ({@code TIOCGPTLCK}), packet mode
@@ -82,6 +81,7 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
     static final String SHELL_JOB = "shell-job";
 
     private TreePtys tree;
+    private int root;
     private boolean shellJob;
     private final Map<Integer, PtyEntry.Builder> dumped = new TreeMap<>();
 
@@ -101,13 +101,24 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
     @Override
     public void preDump(LifecycleEvent event) {
         tree = null;
+        root = 0;
         dumped.clear();
     }
 
+    /** The tree is frozen: remember its root; its ptys are read when the first pty fd is probed (most trees have none). */
     @Override
     public void postFreeze(LifecycleEvent event) {
         shellJob = event.config().isSet(SHELL_JOB);
-        tree = TreePtys.scan(Path.of("/proc"), event.root().value());
+        root = event.root().value();
+        tree = null;
+    }
+
+    /** @return the frozen tree's ptys, read from /proc on first use; null before postFreeze */
+    private TreePtys tree() {
+        if (tree == null && root > 0) {
+            tree = TreePtys.scan(Path.of("/proc"), root);
+        }
+        return tree;
     }
 
     @Override
@@ -116,10 +127,11 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
             return false;
         }
         if (TreePtys.isMasterLink(fd.link())) {
+            tree();
             return true;
         }
         OptionalInt slave = TreePtys.slaveIndex(fd.link());
-        if (slave.isEmpty() || tree == null) {
+        if (slave.isEmpty() || tree() == null) {
             return false;
         }
         return tree.holdsMaster(slave.getAsInt()) || !shellJob;
