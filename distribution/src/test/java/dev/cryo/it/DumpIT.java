@@ -25,7 +25,7 @@ class DumpIT extends WithTestBed {
     private static final int ITIMER_REAL = 0;
     private static final int RLIMIT_NOFILE = 7;
     private static final List<String> PLUGINS = List.of("memory", "regular-file", "pipe", "unix-socket",
-            "external-unix-socket", "event-fd", "epoll", "inotify", "inet-socket", "action-script");
+            "external-unix-socket", "event-fd", "epoll", "inotify", "inet-socket", "tty", "action-script");
 
     @Test
     void dumpOfSingleThreadedWorkloadHoldsItsState() throws IOException {

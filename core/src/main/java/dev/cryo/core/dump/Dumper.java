@@ -395,7 +395,8 @@ public final class Dumper {
         try (RecordWriter w = image.writer(ImageFileNames.PSTREE, FileType.PSTREE)) {
             for (FrozenProcess p : tree.processes) {
                 PstreeEntry.Builder e = PstreeEntry.newBuilder().setPid(p.pid).setPpid(p.stat.ppid())
-                        .setPgid(p.stat.pgrp()).setSid(p.stat.session()).setComm(p.comm);
+                        .setPgid(p.stat.pgrp()).setSid(p.stat.session()).setComm(p.comm)
+                        .setTtyNr((int) p.stat.field(7));
                 if (p.isZombie()) {
                     e.setZombie(true).setExitStatus(p.zombieStatus);
                 }

@@ -189,6 +189,26 @@ final class ProcessCreator implements AutoCloseable {
         return child;
     }
 
+    /**
+     * Makes {@code path} the controlling terminal of {@code leader}, a session leader without one that is still a copy
+     * of the stub: {@code openat(path, O_RDWR)} without O_NOCTTY (the kernel makes a terminal no session has the
+     * opener's), then {@code close}; checks {@code tty_nr} afterwards.
+     */
+    void takeTerminal(Tracee leader, String path, int ttyNr) throws CryoException {
+        byte[] name = (path + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        leader.writeFully(dataArea(), ByteBuffer.allocateDirect(name.length).put(name).flip(), "terminal path");
+        long fd = leader.injectChecked("openat(" + path + ", O_RDWR) to take it as the controlling terminal",
+                Sys.OPENAT, Sys.AT_FDCWD, dataArea(), Sys.O_RDWR | Sys.O_CLOEXEC, 0);
+        leader.injectChecked("close(" + fd + ") of " + path, Sys.CLOSE, fd);
+        long now = ProcFs.stat(leader.tid()).field(7);
+        if (now != ttyNr) {
+            throw new CryoException(Category.KERNEL, "core/CTTY", "restore failed: " + leader.who()
+                    + " did not get " + path + " as its controlling terminal (tty_nr " + now
+                    + ", not " + ttyNr + "): another session has it", "end the session that uses " + path
+                    + ", then restore again");
+        }
+    }
+
     /** Sets the name (comm) of a created task that is still a copy of the stub: prctl(PR_SET_NAME) in it. */
     void setName(Tracee t, String comm) throws CryoException {
         byte[] name = comm.getBytes(java.nio.charset.StandardCharsets.UTF_8);

@@ -490,7 +490,9 @@ public final class Restorer {
      * Creates every process with its pid, parents before children, each child forked from its parent so that ppid
      * is right (from a parent still stub-like, or one whose memory {@code beforeChildren} restored: the child then
      * inherits it copy-on-write); a session leader calls setsid() before it forks, so its descendants inherit
-     * the session; then group leaders make their groups and members join them.
+     * the session; a leader whose controlling terminal is a pseudo-terminal this restore recreated (a plugin holds
+     * its master in cryo's process by now) takes it after forking the children that had none and before the others,
+     * which inherit it ({@link ControllingTerminal}); then group leaders make their groups and members join them.
      */
     private void createTree(List<ProcessImage> procs, ProcessCreator creator, Map<Integer, Tracee> created,
                             BeforeChildren beforeChildren) throws CryoException {
@@ -504,13 +506,22 @@ public final class Restorer {
                 throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", "pstree.img: pid " + p.pid()
                         + " comes before its parent " + p.proc().getPpid());
             }
+            Optional<String> terminal = Optional.empty();
             if (p.proc().getSid() == p.pid()) {
                 t.injectChecked("setsid", Sys.SETSID);
+                terminal = ControllingTerminal.recreated(p.proc().getTtyNr());
             }
             beforeChildren.run(p);
-            for (ProcessImage c : procs) {
-                if (c != root && c.proc().getPpid() == p.pid()) {
-                    created.put(c.pid(), creator.createChild(t, c.pid(), c.comm(), sharesFdTable(c, p)));
+            // a leader's children without a controlling terminal were forked before it took one: fork them first
+            for (boolean withTerminal : new boolean[] {false, true}) {
+                if (withTerminal && terminal.isPresent()) {
+                    creator.takeTerminal(t, terminal.get(), p.proc().getTtyNr());
+                }
+                for (ProcessImage c : procs) {
+                    if (c != root && c.proc().getPpid() == p.pid()
+                            && (c.proc().getTtyNr() != 0 || !terminal.isPresent()) == withTerminal) {
+                        created.put(c.pid(), creator.createChild(t, c.pid(), c.comm(), sharesFdTable(c, p)));
+                    }
                 }
             }
         }
