@@ -51,7 +51,7 @@ class PackagedServersIT extends WithTestBed {
                 "--user=mysql", "--datadir=" + data, "--socket=" + scratch.resolve("mysqld.sock"), "--port=" + port,
                 "--bind-address=127.0.0.1", "--pid-file=" + scratch.resolve("mariadbd.pid"), "--tmpdir=" + scratch,
                 "--innodb-use-native-aio=0", "--log-error=" + scratch.resolve("error.log")), dir);
-        try (SqlSession session = SqlSession.await(port)) {
+        try (SqlClient session = SqlClient.mariadb(port)) {
             assertEquals("0", session.query("CREATE DATABASE cryo; CREATE TABLE cryo.kept (n INT, s TEXT) "
                     + "ENGINE=InnoDB; SELECT COUNT(*) FROM cryo.kept;"));
             assertEquals("2", session.query("INSERT INTO cryo.kept VALUES (1, 'before'), (2, 'dump'); "
@@ -61,7 +61,7 @@ class PackagedServersIT extends WithTestBed {
             Workload r = bed.awaitRestoreDone(rc, w);
             assertEquals("2\tbefore,dump", session.query(
                     "SELECT COUNT(*), GROUP_CONCAT(s ORDER BY n) FROM cryo.kept;"), "on the session kept open");
-            try (SqlSession fresh = SqlSession.await(port)) {
+            try (SqlClient fresh = SqlClient.mariadb(port)) {
                 assertEquals("1", fresh.query("INSERT INTO cryo.kept VALUES (3, 'after'); SELECT ROW_COUNT();"));
                 assertEquals("3", fresh.query("SELECT COUNT(*) FROM cryo.kept;"), "on a new connection");
             }
@@ -453,32 +453,24 @@ class PackagedServersIT extends WithTestBed {
         return out;
     }
 
-    /** Runs {@code cmd} until what it prints ends with {@code expected}, for up to 30 s. */
-    private static void awaitOutputEnding(List<String> cmd, Path dir, String expected) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        String last = "";
-        while (System.nanoTime() < deadline) {
-            try {
-                last = output(cmd, dir);
-                if (last.endsWith(expected)) {
-                    return;
-                }
-            } catch (AssertionError e) {
-                last = e.getMessage();
-            }
-            ProcessControl.sleep(200);
-        }
-        throw new AssertionError(cmd + " did not print " + expected + " within 30 s; last: " + last);
-    }
-
     /** Runs {@code cmd} until it prints {@code expected} (a server starting up), for up to 30 s. */
     private static void awaitOutput(List<String> cmd, Path dir, String expected) throws Exception {
+        awaitOutput(cmd, dir, expected::equals, expected);
+    }
+
+    /** Runs {@code cmd} until what it prints ends with {@code expected}, for up to 30 s. */
+    private static void awaitOutputEnding(List<String> cmd, Path dir, String expected) throws Exception {
+        awaitOutput(cmd, dir, out -> out.endsWith(expected), expected);
+    }
+
+    private static void awaitOutput(List<String> cmd, Path dir, java.util.function.Predicate<String> done,
+                                    String expected) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
             try {
                 last = output(cmd, dir);
-                if (last.equals(expected)) {
+                if (done.test(last)) {
                     return;
                 }
             } catch (AssertionError e) {
@@ -563,61 +555,6 @@ class PackagedServersIT extends WithTestBed {
                         + " in 30 s");
             }
             return l;
-        }
-
-        @Override
-        public void close() {
-            p.destroyForcibly();
-            try {
-                p.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    /**
-     * A {@code mariadb} client session over TCP (batch mode, no column names, unbuffered): one statement list per
-     * call, which ends with a SELECT; returns the first line it prints.
-     */
-    static final class SqlSession implements AutoCloseable {
-        private final Process p;
-        private final BufferedReader out;
-
-        private SqlSession(Process p) {
-            this.p = p;
-            this.out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        }
-
-        static SqlSession await(int port) throws IOException {
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (true) {
-                SqlSession s = new SqlSession(ProcessControl.registerJdkChild(new ProcessBuilder(
-                        Workloads.which("mariadb"), "--no-defaults", "-h", "127.0.0.1", "-P", Integer.toString(port),
-                        "-u", "root", "-N", "-B", "-n").redirectErrorStream(true).start()));
-                try {
-                    if ("1".equals(s.query("SELECT 1;"))) {
-                        return s;
-                    }
-                } catch (IOException e) {
-                    // not accepting connections yet
-                }
-                s.close();
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("mariadbd on port " + port + " accepted no session in 60 s");
-                }
-                ProcessControl.sleep(200);
-            }
-        }
-
-        String query(String sql) throws IOException {
-            p.getOutputStream().write((sql + "\n").getBytes(StandardCharsets.UTF_8));
-            p.getOutputStream().flush();
-            String line = out.readLine();
-            if (line == null) {
-                throw new IOException("mariadb ended");
-            }
-            return line;
         }
 
         @Override

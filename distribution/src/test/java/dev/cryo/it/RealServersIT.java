@@ -156,7 +156,7 @@ class RealServersIT extends WithTestBed {
         Workload w = bed.workloads().startCommand("postgres", concat(asPostgres, bin + "/postgres", "-D",
                 data.toString(), "-k", dir.toString(), "-p", Integer.toString(port), "-c",
                 "listen_addresses=127.0.0.1"), dir, "postgres"::equals);
-        try (Psql session = Psql.await(port)) {
+        try (SqlClient session = SqlClient.psql(port)) {
             assertEquals("CREATE TABLE", session.query("CREATE TABLE kept (n int, s text);"));
             assertEquals("INSERT 0 2", session.query("INSERT INTO kept VALUES (1, 'before'), (2, 'dump');"));
             int segment = sysvSegmentOf(w.pid());
@@ -166,7 +166,7 @@ class RealServersIT extends WithTestBed {
                 Workload r = bed.awaitRestoredRoot(rc, w);
                 assertEquals("2|before,dump", session.query(
                         "SELECT count(*), string_agg(s, ',' ORDER BY n) FROM kept;"), "on the session kept open");
-                try (Psql fresh = Psql.await(port)) {
+                try (SqlClient fresh = SqlClient.psql(port)) {
                     assertEquals("INSERT 0 1", fresh.query("INSERT INTO kept VALUES (3, 'after');"));
                     assertEquals("3", fresh.query("SELECT count(*) FROM kept;"), "on a new connection");
                 }
@@ -209,59 +209,6 @@ class RealServersIT extends WithTestBed {
         return Files.readAllLines(Path.of("/proc", Long.toString(pid), "maps")).stream()
                 .filter(l -> l.contains("/SYSV")).map(l -> Integer.parseInt(l.trim().split("\\s+")[4])).findFirst()
                 .orElseThrow(() -> new AssertionError("pid " + pid + " has no SysV segment attached"));
-    }
-
-    /** A psql session (Debian's postgresql-client) over TCP, one query per call, unaligned tuples-only output. */
-    static final class Psql implements AutoCloseable {
-        private final Process p;
-        private final BufferedReader out;
-
-        private Psql(Process p) {
-            this.p = p;
-            this.out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        }
-
-        static Psql await(int port) throws IOException {
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (true) {
-                Psql s = new Psql(ProcessControl.registerJdkChild(new ProcessBuilder(Workloads.which("psql"), "-X",
-                        "-tA", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres", "postgres")
-                        .redirectErrorStream(true).start()));
-                try {
-                    if ("1".equals(s.query("SELECT 1;"))) {
-                        return s;
-                    }
-                } catch (IOException e) {
-                    // not accepting connections yet
-                }
-                s.close();
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("postgres on port " + port + " accepted no psql session in 30 s");
-                }
-                ProcessControl.sleep(200);
-            }
-        }
-
-        /** Sends one statement; returns the first line psql prints for it (a row, or the command tag). */
-        String query(String sql) throws IOException {
-            p.getOutputStream().write((sql + "\n").getBytes(StandardCharsets.UTF_8));
-            p.getOutputStream().flush();
-            String line = out.readLine();
-            if (line == null) {
-                throw new IOException("psql ended");
-            }
-            return line;
-        }
-
-        @Override
-        public void close() {
-            p.destroyForcibly();
-            try {
-                p.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     static String sbin(String program) {
