@@ -24,6 +24,8 @@ import java.util.Optional;
 final class FrozenProcess {
     private static final Logger LOG = LoggerFactory.getLogger(FrozenProcess.class);
     static final int SCRATCH_SIZE = 2 * 4096;
+    /** Offset of the first trampoline after {@link #SCRATCH_SIZE}: the parked batch executor comes first. */
+    private static final int TRAMPOLINES = Tracee.PARKED_BATCH_CODE_SIZE;
 
     /** One stopped thread and its state at the stop. */
     static final class FrozenThread {
@@ -44,7 +46,10 @@ final class FrozenProcess {
     ProcFs.Stat stat;
     List<Mapping> maps;
     long scratch;
-    /** Bytes of the scratch mapping: {@link #SCRATCH_SIZE} of data, then one trampoline per thread. */
+    /**
+     * Bytes of the scratch mapping: {@link #SCRATCH_SIZE} of data, the batch executor of parked tasks, then one
+     * trampoline per thread.
+     */
     long scratchSize;
     /** Where the leader parks in the vdso's padding while the scratch mapping does not exist; 0: no room. */
     private long vdsoSlot;
@@ -123,7 +128,7 @@ final class FrozenProcess {
         }
         Optional<Mapping> vdso = maps.stream().filter(m -> m.name().equals("[vdso]")).findFirst();
         vdsoSlot = vdso.isPresent() ? SyscallSite.healingSlotInVdso(leader, vdso.get()) : 0;
-        long size = SCRATCH_SIZE + ((long) threads.size() * HealingTrampoline.SIZE + 4095 & ~4095L);
+        long size = SCRATCH_SIZE + ((long) TRAMPOLINES + threads.size() * HealingTrampoline.SIZE + 4095 & ~4095L);
         long[] mmap = {0, size, Sys.PROT_READ | Sys.PROT_WRITE | Sys.PROT_EXEC, Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS,
                 -1, 0};
         if (vdsoSlot != 0) {
@@ -147,7 +152,11 @@ final class FrozenProcess {
         }
         scratchSize = size;
         for (int i = 0; i < threads.size(); i++) {
-            threads.get(i).tracee.park(scratch + SCRATCH_SIZE + (long) i * HealingTrampoline.SIZE);
+            threads.get(i).tracee.park(scratch + SCRATCH_SIZE + TRAMPOLINES + (long) i * HealingTrampoline.SIZE);
+        }
+        leader.installParkedBatchCode(scratch + SCRATCH_SIZE);
+        for (FrozenThread t : threads) {
+            t.tracee.useParkedBatchCode(scratch + SCRATCH_SIZE);
         }
         wipeVdsoSlot();
         task = new LiveTask(leader, pid, comm);
