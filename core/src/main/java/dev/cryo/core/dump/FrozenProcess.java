@@ -155,12 +155,49 @@ final class FrozenProcess {
             threads.get(i).tracee.park(scratch + SCRATCH_SIZE + TRAMPOLINES + (long) i * HealingTrampoline.SIZE);
         }
         leader.installParkedBatchCode(scratch + SCRATCH_SIZE);
+        int sig = batchSignal();
+        LOG.debug("{}: injected batches end on {}", who(), sig == 0 ? "no signal (every signal caught or pending):"
+                + " one stop per call" : "signal " + sig);
+        long maskAt = scratch + SCRATCH_SIZE + Tracee.PARKED_BATCH_CODE_SIZE - 8;
+        if (sig != 0) {
+            java.nio.ByteBuffer mask = java.nio.ByteBuffer.allocateDirect(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putLong(0, ~(1L << (sig - 1)));
+            leader.writeFully(maskAt, mask, "batch signal mask");
+        }
         for (FrozenThread t : threads) {
             t.tracee.useParkedBatchCode(scratch + SCRATCH_SIZE);
+            t.tracee.useBatchSignal(sig, pid, maskAt);
         }
         wipeVdsoSlot();
         task = new LiveTask(leader, pid, comm);
         task.setScratch(scratch, SCRATCH_SIZE);
+    }
+
+    /**
+     * @return a signal a parked batch may end on ({@link Tracee#useBatchSignal}): one without a handler whose default
+     * is to ignore it (SIGURG, SIGWINCH, SIGCHLD), or one set to SIG_IGN, pending in no queue of the process and
+     * blocked by none of its threads (were cryo killed at the stop, the kernel drops it at once); 0 when
+     * there is none (the batch then stops on each of its calls)
+     */
+    private int batchSignal() throws CryoException {
+        java.util.Map<String, String> st = ProcFs.status(pid);
+        long caught = ProcFs.hexField(st, "SigCgt");
+        long ignored = ProcFs.hexField(st, "SigIgn");
+        long pending = ProcFs.hexField(st, "ShdPnd");
+        long blocked = 0;
+        for (FrozenThread t : threads) {
+            pending |= ProcFs.hexField(t.tracee.tid() == pid ? st : ProcFs.taskStatus(pid, t.tracee.tid()), "SigPnd");
+            blocked |= t.sigmask;
+        }
+        long defaultIgnored = 1L << (Sys.SIGURG - 1) | 1L << (Sys.SIGWINCH - 1) | 1L << (Sys.SIGCHLD - 1);
+        long usable = (defaultIgnored & ~caught | ignored) & ~pending & ~blocked & ~(1L << (Sys.SIGKILL - 1))
+                & ~(1L << (Sys.SIGSTOP - 1)) & ~(1L << (Sys.SIGCONT - 1));
+        for (int sig : new int[]{Sys.SIGURG, Sys.SIGWINCH, Sys.SIGCHLD}) {
+            if ((usable & 1L << (sig - 1)) != 0) {
+                return sig;
+            }
+        }
+        return usable == 0 ? 0 : Long.numberOfTrailingZeros(usable) + 1;
     }
 
     /** Removes the trampoline from the vdso's padding; no thread may be parked there. Never throws. */

@@ -867,6 +867,28 @@ public final class Tracee {
         parkedBatchCode = address;
     }
 
+    /** Offset in {@link #PARKED_BATCH_CODE} of the instruction after its {@code syscall}. */
+    private static final int AFTER_BATCH_SYSCALL = 0x32;
+    /** The signal a parked batch ends on (see {@link #useBatchSignal}); 0: none, PTRACE_SYSCALL over every call. */
+    private int batchSignal;
+    private int batchTgid;
+    private long batchMask;
+
+    /**
+     * Lets a parked batch end on one stop instead of two per call: the batch is run with PTRACE_CONT and ends with
+     * {@code rt_sigprocmask(SIG_SETMASK, every signal but sig)} and {@code tgkill(tgid, tid, sig)}, whose delivery
+     * is a signal-delivery stop (a traced task stops for every signal, an ignored one too); cryo then parks the task
+     * again and the signal is discarded with the next resume. {@code sig} must be one the process ignores (no
+     * handler: SIG_IGN, or SIG_DFL of a signal whose default is to ignore it) and none pending: were cryo killed
+     * anywhere in between, the signal is dropped by the kernel as the process would have dropped it, and the task
+     * heals on its trampoline. {@code maskAddress}: 8 bytes of the task's memory holding that mask; 0 sig: none.
+     */
+    public void useBatchSignal(int sig, int tgid, long maskAddress) {
+        batchSignal = sig;
+        batchTgid = tgid;
+        batchMask = maskAddress;
+    }
+
     /**
      * A batch run by a parked task: the table goes into the task, {@code rip} = the parked batch executor, and
      * PTRACE_SYSCALL passes over the entry and exit stop of each call without reading or writing a register, up to
@@ -877,6 +899,9 @@ public final class Tracee {
     private long[] injectBatchParked(long table, long[][] calls) throws CryoException {
         StopRequest.check();
         flushPendingWrites();
+        if (batchSignal != 0) {
+            return injectBatchToSignal(table, calls);
+        }
         int n = calls.length;
         ByteBuffer t = ByteBuffer.allocateDirect(n * BATCH_ENTRY_SIZE).order(java.nio.ByteOrder.nativeOrder());
         for (int i = 0; i < n; i++) {
@@ -932,6 +957,79 @@ public final class Tracee {
         }
         throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
                 + who() + " did not complete through " + (want + 16) + " stops");
+    }
+
+    /**
+     * A parked batch ended by the signal of {@link #useBatchSignal}: one PTRACE_CONT, one stop. At the stop the
+     * task's registers and mask are set back to parked (registers first: each step leaves a task that heals).
+     */
+    private long[] injectBatchToSignal(long table, long[][] calls) throws CryoException {
+        int n = calls.length;
+        int m = n + 2;
+        ByteBuffer t = ByteBuffer.allocateDirect(m * BATCH_ENTRY_SIZE).order(java.nio.ByteOrder.nativeOrder());
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < 7; j++) {
+                t.putLong(i * BATCH_ENTRY_SIZE + j * 8, j < calls[i].length ? calls[i][j] : 0);
+            }
+        }
+        long[][] end = {{RT_SIGPROCMASK, SIG_SETMASK, batchMask, 0, 8}, {TGKILL, batchTgid, tid, batchSignal}};
+        for (int i = 0; i < 2; i++) {
+            for (int j = 0; j < end[i].length; j++) {
+                t.putLong((n + i) * BATCH_ENTRY_SIZE + j * 8, end[i][j]);
+            }
+        }
+        writeFully(table, t, "batch of " + n + " calls");
+        long[] r = savedRegs.clone();
+        r[Regs.RIP] = parkedBatchCode;
+        r[Regs.RDI] = table;
+        r[Regs.RSI] = m;
+        r[Regs.RDX] = parkedAt + HealingTrampoline.T;
+        r[Regs.ORIG_RAX] = -1;
+        writeRegs(r);
+        injected += n;
+        int deliver = 0;
+        for (int stops = 0; stops < 16; stops++) {
+            ptrace(PTRACE_CONT, 0, deliver, "PTRACE_CONT");
+            deliver = 0;
+            int s = waitStop();
+            if (event(s) == 0 && stopSig(s) == batchSignal) {
+                long rip = readRegs()[Regs.RIP];
+                long[] parked = savedRegs.clone();
+                parked[Regs.RIP] = parkedAt + HealingTrampoline.R;
+                parked[Regs.ORIG_RAX] = -1;
+                writeRegs(parked);
+                setSigmask(-1L);
+                if (rip != parkedBatchCode + AFTER_BATCH_SYSCALL) {
+                    throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n
+                            + " injected calls in " + who() + " stopped for signal " + batchSignal + " at rip 0x"
+                            + Long.toHexString(rip) + ", not after its last call");
+                }
+                t.clear();
+                readFully(table, t, "results of a batch of " + n + " calls");
+                long[] results = new long[n];
+                for (int i = 0; i < n; i++) {
+                    results[i] = t.getLong(i * BATCH_ENTRY_SIZE + 56);
+                }
+                if (t.getLong(n * BATCH_ENTRY_SIZE + 56) != 0) {
+                    throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n
+                            + " injected calls in " + who() + ": rt_sigprocmask failed: "
+                            + Errors.describe((int) -t.getLong(n * BATCH_ENTRY_SIZE + 56)));
+                }
+                return results;
+            }
+            if (event(s) == PTRACE_EVENT_STOP) {
+                noteTrap(s);
+                continue;
+            }
+            if (event(s) == 0 && stopSig(s) == SIGSTOP) {
+                deliver = SIGSTOP;   // queued before the seize: it stops the group as it would have
+                continue;
+            }
+            throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
+                    + who() + " ended in an unexpected stop: " + describeStatus(s));
+        }
+        throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
+                + who() + " did not complete through 16 stops");
     }
 
     /**
