@@ -181,14 +181,23 @@ final class FrozenProcess {
      */
     private int batchSignal() throws CryoException {
         java.util.Map<String, String> st = ProcFs.status(pid);
-        long caught = ProcFs.hexField(st, "SigCgt");
-        long ignored = ProcFs.hexField(st, "SigIgn");
         long pending = ProcFs.hexField(st, "ShdPnd");
         long blocked = 0;
         for (FrozenThread t : threads) {
             pending |= ProcFs.hexField(t.tracee.tid() == pid ? st : ProcFs.taskStatus(pid, t.tracee.tid()), "SigPnd");
             blocked |= t.sigmask;
         }
+        return batchSignal(ProcFs.hexField(st, "SigCgt"), ProcFs.hexField(st, "SigIgn"), pending, blocked);
+    }
+
+    /**
+     * @param caught  the signals the process has a handler for (SigCgt), {@code ignored} those set to SIG_IGN
+     *                (SigIgn), {@code pending} those pending in any queue of it, {@code blocked} those any thread
+     *                blocks (bit {@code sig - 1} each)
+     * @return SIGURG, SIGWINCH or SIGCHLD when one is usable (left to its default, which ignores it), else the
+     * lowest usable SIG_IGN signal (never SIGKILL, SIGSTOP, SIGCONT), 0 when none is
+     */
+    static int batchSignal(long caught, long ignored, long pending, long blocked) {
         long defaultIgnored = 1L << (Sys.SIGURG - 1) | 1L << (Sys.SIGWINCH - 1) | 1L << (Sys.SIGCHLD - 1);
         long usable = (defaultIgnored & ~caught | ignored) & ~pending & ~blocked & ~(1L << (Sys.SIGKILL - 1))
                 & ~(1L << (Sys.SIGSTOP - 1)) & ~(1L << (Sys.SIGCONT - 1));
