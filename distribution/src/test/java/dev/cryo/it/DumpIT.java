@@ -107,6 +107,21 @@ class DumpIT extends WithTestBed {
         assertStillRunningAndPasses(w);
     }
 
+    /** An io_uring ring cannot be checkpointed: refused with its own code and a fix, the process unharmed. */
+    @Test
+    void refusesAnIoUringRingNamingHowToRunWithoutIt() {
+        Workload w = bed.workloads().start("io_uring_ring");
+        w.assertVerifyPass();
+        CryoResult r = bed.cryo().dump(w.pid(), bed.newImageDir());
+        r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
+                .assertStderrMentions(w.comm(), "anon_inode:[io_uring]", "io_uring instance", "core/IO_URING",
+                        "--innodb-use-native-aio=0", "kernel.io_uring_disabled");
+        assertTrue(w.isAlive(), w + " was not left running after the refused dump");
+        w.awaitNewTicks(2);
+        w.assertVerifyPass();
+        w.kill();
+    }
+
     @Test
     void secondThreadIsDumpedAndRestored() {
         Workload w = bed.workloads().start("with_thread");

@@ -54,6 +54,24 @@ class GhostFileIT extends WithTestBed {
         Cryo.await(rc2).assertExit(KILLED);
     }
 
+    /**
+     * A file made with {@code O_TMPFILE} (MariaDB's temporary files): made again with O_TMPFILE in its directory, so
+     * it can still be given a name with {@code linkat} (a named copy unlinked after the restore could not), and its
+     * second open file description reopens the same inode.
+     */
+    @Test
+    void anOTmpfileFileComesBackNamelessAndLinkable() {
+        Workload w = bed.workloads().start("tmpfile");
+        w.assertVerifyPass();
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        assertTrue(r.assertVerifyPass().contains("linkable"));
+        assertNoGhostNames(w.workdir());
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
     @Test
     void aGhostOverTheLimitIsRefusedNamingTheOptionAndDumpedWithALargerOne() {
         Workload w = bed.workloads().start("ghost_file", "big");

@@ -20,10 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Real servers on loopback (installed by {@code .ci/run} from Debian's packages), each with a client connection open
  * across the dump and the restore ({@code --tcp-established}): nginx (a master and two workers running as
- * {@code nobody}) serves the same page on the same keep-alive connection and on new ones; redis keeps its keys.
- *
- * <p>Both hold an epoll instance (nginx also eventfds), which the epoll plugin handles; nginx's workers need core to
- * read the rlimits of processes running as another user. Until those land the tests are disabled.
+ * {@code nobody}) serves the same page on the same keep-alive connection and on new ones; redis keeps its keys;
+ * memcached its items and counters; PostgreSQL its rows and its psql session. {@link PackagedServersIT} has more.
  */
 class RealServersIT extends WithTestBed {
     private static final int KILLED = 128 + ProcessControl.SIGKILL;
@@ -198,7 +196,7 @@ class RealServersIT extends WithTestBed {
         return all;
     }
 
-    private static void runQuietly(List<String> cmd, Path dir) throws IOException, InterruptedException {
+    static void runQuietly(List<String> cmd, Path dir) throws IOException, InterruptedException {
         Path log = dir.resolve("setup.log");
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -266,7 +264,7 @@ class RealServersIT extends WithTestBed {
         }
     }
 
-    private static String sbin(String program) {
+    static String sbin(String program) {
         for (String dir : List.of("/usr/sbin", "/usr/bin", "/sbin")) {
             if (Files.isExecutable(Path.of(dir, program))) {
                 return Path.of(dir, program).toString();

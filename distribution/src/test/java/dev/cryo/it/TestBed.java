@@ -182,6 +182,28 @@ public final class TestBed implements AutoCloseable {
     }
 
 
+    /**
+     * As {@link #awaitRestoredRoot}, then until cryo has let the root go (TracerPid 0, which it reaches once every
+     * process is rebuilt): a restored server listens again only then, while its pid exists from the start.
+     */
+    public Workload awaitRestoreDone(RunningCryo rc, Workload original) {
+        Workload r = awaitRestoredRoot(rc, original);
+        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
+        Path status = Path.of("/proc", Long.toString(original.pid()), "status");
+        while (!untraced(status)) {
+            if (!rc.isAlive()) {
+                throw new AssertionError("cryo restore exited before it let " + original + " go: "
+                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("cryo restore did not let " + original + " go within "
+                        + Workload.TIMEOUT.toSeconds() + " s: " + rc.snapshot().describe());
+            }
+            ProcessControl.sleep(10);
+        }
+        return r;
+    }
+
     /** @return every descendant of {@code pid} now (children of all its threads, recursively) */
     public static java.util.List<Long> descendantsOf(long pid) {
         java.util.List<Long> out = new java.util.ArrayList<>();
@@ -202,6 +224,14 @@ public final class TestBed implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    private static boolean untraced(Path status) {
+        try {
+            return readProc(status).contains("\nTracerPid:\t0\n");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static String readProc(Path p) throws java.io.IOException {

@@ -431,6 +431,23 @@ public final class Dumper {
         });
     }
 
+    /**
+     * The refusal of a mapping no memory plugin claims. The ring of an io_uring instance gets its own: no plugin can
+     * checkpoint one (CRIU cannot either), so the fix is to run the program without io_uring.
+     */
+    static CryoException unsupportedMapping(LiveTask task, Mapping m) {
+        if (m.name().equals("anon_inode:[io_uring]")) {
+            return new CryoException(Category.UNSUPPORTED, "core/IO_URING", "dump refused: mapping " + m + " of "
+                    + task.who() + " is the ring of an io_uring instance; requests in flight in the kernel cannot be"
+                    + " checkpointed (by cryo or CRIU)",
+                    "start the program with io_uring off: its own setting (MariaDB: --innodb-use-native-aio=0; "
+                            + "QEMU: aio=threads) or, for every new program, `sysctl kernel.io_uring_disabled=2`");
+        }
+        return new CryoException(Category.UNSUPPORTED, "core/UNSUPPORTED_MAPPING", "dump refused: mapping " + m
+                + " of " + task.who() + " is handled by no enabled memory plugin",
+                "enable a plugin that provides a MemoryHandler (`cryo plugins` lists them, with their state)");
+    }
+
     private static void finish(DumpRequest.After after, FrozenTree tree) {
         switch (after) {
             case KILL -> tree.kill();
@@ -458,10 +475,7 @@ public final class Dumper {
             }
             if (owner == null) {
                 attempt(() -> {
-                    throw new CryoException(Category.UNSUPPORTED, "core/UNSUPPORTED_MAPPING", "dump refused: mapping "
-                            + m + " of " + task.who() + " is handled by no enabled memory plugin",
-                            "enable a plugin that provides a MemoryHandler (`cryo plugins` lists them, with their"
-                                    + " state)");
+                    throw unsupportedMapping(task, m);
                 });
                 continue;
             }

@@ -3,6 +3,8 @@ package dev.cryo.plugin.regularfile;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.GhostFiles;
 import dev.cryo.api.ImageSource;
+import dev.cryo.api.RemoteTask;
+import dev.cryo.api.Syscall;
 import dev.cryo.plugin.regularfile.proto.GhostFileEntry;
 import dev.cryo.plugin.regularfile.proto.RegularFileEntry;
 
@@ -23,11 +25,21 @@ import java.util.Set;
  * {@link GhostFiles#restorePath}, with its size, owner, permissions and content, for every fd of every process to
  * open; {@link #unlinkAll} removes the names once every process is rebuilt.
  *
+ * <p>A file opened with {@code O_TMPFILE} never had a name, and the kernel lets it be given one with {@code linkat}
+ * (unless it was opened with {@code O_EXCL}, which fdinfo does not show). A named copy unlinked later could not be
+ * linked, so such a file is made again the way the program made it: {@link #createTmpfile} replays
+ * {@code openat(dir, O_TMPFILE…)} in the first holder, fills the new inode through {@code /proc/PID/fd/N}, and every
+ * other holder opens that magic link ({@link #tmpfileHolder}).
+ *
  * <p>Lifetime: one instance per restore. Tracer thread only.
  */
 final class GhostFileRestore {
     private Map<String, List<GhostFileEntry>> table;
     private final Set<Path> prepared = new LinkedHashSet<>();
+    /** dev:inode of an O_TMPFILE file made in this restore → the {@code /proc/PID/fd/N} link of its first holder */
+    private final Map<String, Path> tmpfiles = new HashMap<>();
+    /** dev:inode of the files an fd of the image opened with O_TMPFILE (noted by the restore check) */
+    private final Set<String> tmpfileInodes = new java.util.HashSet<>();
 
     /**
      * Refuses, before any process exists, a ghost whose directory is gone or whose temporary name is taken.
@@ -57,33 +69,13 @@ final class GhostFileRestore {
         if (prepared.contains(ghost)) {
             return ghost;
         }
-        if (table == null) {
-            table = new HashMap<>();
-            for (GhostFileEntry g : objects.read(GhostFileEntry.class)) {
-                table.computeIfAbsent(GhostFileDump.key(g.getDev(), g.getInode()), k -> new ArrayList<>()).add(g);
-            }
-        }
-        List<GhostFileEntry> chunks = table.get(GhostFileDump.key(e.getDev(), e.getInode()));
-        if (chunks == null) {
-            throw new CryoException(CryoException.Category.IMAGE, "regular-file/GHOST_CONTENT_MISSING",
-                    "restore failed: " + who + " was open on the deleted file " + e.getPath() + " (inode "
-                            + e.getInode() + "), but regular-file.img holds no content for it",
-                    "the image is incomplete or corrupt; dump again");
-        }
+        List<GhostFileEntry> chunks = contentOf(who, e, objects);
         GhostFileEntry head = chunks.get(0);
         prepared.add(ghost);
         try {
             GhostFiles.create(ghost, head.getSize(), head.getMode(), head.getUid(), head.getGid());
             // written even when another plugin created it first: its part is the same content at dump
-            try (FileChannel ch = FileChannel.open(ghost, StandardOpenOption.WRITE)) {
-                for (GhostFileEntry c : chunks) {
-                    var buf = c.getData().asReadOnlyByteBuffer();
-                    long at = c.getOffset();
-                    while (buf.hasRemaining()) {
-                        at += ch.write(buf, at);
-                    }
-                }
-            }
+            fill(ghost, chunks);
         } catch (java.nio.file.FileAlreadyExistsException ex) {
             throw new CryoException(CryoException.Category.CONFLICT, "regular-file/GHOST_EXISTS",
                     "restore refused: " + who + " was open on the deleted file " + e.getPath() + ", to be recreated "
@@ -97,12 +89,100 @@ final class GhostFileRestore {
         return ghost;
     }
 
+    /** Notes, while checking the records, an fd opened with O_TMPFILE: every fd on its inode is restored as such. */
+    void noteTmpfile(RegularFileEntry e) {
+        if (OpenFlags.isTmpfile(e.getFlags())) {
+            tmpfileInodes.add(GhostFileDump.key(e.getDev(), e.getInode()));
+        }
+    }
+
+    /** @return whether {@code e}'s file was made with O_TMPFILE, seen on this fd or another fd on its inode */
+    boolean isTmpfile(RegularFileEntry e) {
+        return OpenFlags.isTmpfile(e.getFlags()) || tmpfileInodes.contains(GhostFileDump.key(e.getDev(), e.getInode()));
+    }
+
+    /**
+     * @return the {@code /proc/PID/fd/N} link through which another holder opens the O_TMPFILE file of {@code e},
+     *         or empty when this restore has not made it yet
+     */
+    java.util.Optional<Path> tmpfileHolder(RegularFileEntry e) {
+        return java.util.Optional.ofNullable(tmpfiles.get(GhostFileDump.key(e.getDev(), e.getInode())));
+    }
+
+    /**
+     * Makes the O_TMPFILE file of {@code e} again as fd {@code target} of {@code task}: {@code openat} of its
+     * directory with the recorded flags (O_TMPFILE included), then size, owner, permissions and content set from
+     * here through the new fd's {@code /proc} link. The caller moves the fd to {@code target} and seeks.
+     *
+     * @return the fd {@code openat} returned in {@code task}
+     */
+    long createTmpfile(String who, RemoteTask task, RegularFileEntry e, int flags, ImageSource objects)
+            throws CryoException {
+        List<GhostFileEntry> chunks = contentOf(who, e, objects);
+        GhostFileEntry head = chunks.get(0);
+        String dir = java.util.Objects.requireNonNullElse(Path.of(e.getPath()).getParent(), Path.of("/")).toString();
+        long addr = task.putScratchString(0, dir);
+        long fd = task.syscall("openat(" + dir + ", O_TMPFILE 0" + Integer.toOctalString(flags) + ") for " + who,
+                Syscall.OPENAT, FileSyscalls.AT_FDCWD, addr, flags, head.getMode() & 07777);
+        Path link = task.procDir().resolve("fd").resolve(Long.toString(fd));
+        try {
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(link.toFile(), "rw")) {
+                f.setLength(head.getSize());
+            }
+            Files.setAttribute(link, "unix:uid", head.getUid());
+            Files.setAttribute(link, "unix:gid", head.getGid());
+            Files.setAttribute(link, "unix:mode", head.getMode() & 07777);
+            fill(link, chunks);
+        } catch (IOException | RuntimeException ex) {
+            throw new CryoException(CryoException.Category.KERNEL, "regular-file/GHOST_CREATE",
+                    "restore failed: filling the O_TMPFILE file made again in " + dir + " for " + who + " through "
+                            + link + " failed: " + ex, null, ex);
+        }
+        return fd;
+    }
+
+    /** Records that fd {@code fd} of {@code task} holds the O_TMPFILE file of {@code e}, for its other holders. */
+    void tmpfileMade(RemoteTask task, RegularFileEntry e, int fd) {
+        tmpfiles.put(GhostFileDump.key(e.getDev(), e.getInode()),
+                Path.of("/proc", task.pid().toString(), "fd", Integer.toString(fd)));
+    }
+
+    private List<GhostFileEntry> contentOf(String who, RegularFileEntry e, ImageSource objects) throws CryoException {
+        if (table == null) {
+            table = new HashMap<>();
+            for (GhostFileEntry g : objects.read(GhostFileEntry.class)) {
+                table.computeIfAbsent(GhostFileDump.key(g.getDev(), g.getInode()), k -> new ArrayList<>()).add(g);
+            }
+        }
+        List<GhostFileEntry> chunks = table.get(GhostFileDump.key(e.getDev(), e.getInode()));
+        if (chunks == null) {
+            throw new CryoException(CryoException.Category.IMAGE, "regular-file/GHOST_CONTENT_MISSING",
+                    "restore failed: " + who + " was open on the deleted file " + e.getPath() + " (inode "
+                            + e.getInode() + "), but regular-file.img holds no content for it",
+                    "the image is incomplete or corrupt; dump again");
+        }
+        return chunks;
+    }
+
+    private static void fill(Path file, List<GhostFileEntry> chunks) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            for (GhostFileEntry c : chunks) {
+                var buf = c.getData().asReadOnlyByteBuffer();
+                long at = c.getOffset();
+                while (buf.hasRemaining()) {
+                    at += ch.write(buf, at);
+                }
+            }
+        }
+    }
+
     /** Unlinks every recreated file; the processes keep them open. Never throws. */
     void unlinkAll() {
         for (Path p : prepared) {
             GhostFiles.unlink(p);
         }
         prepared.clear();
+        tmpfiles.clear();
         table = null;
     }
 }

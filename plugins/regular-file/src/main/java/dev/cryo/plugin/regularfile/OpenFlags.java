@@ -22,6 +22,8 @@ public final class OpenFlags {
     public static final int O_NOATIME = 01000000;
     public static final int O_CLOEXEC = 02000000;
     public static final int O_PATH = 010000000;
+    /** {@code O_TMPFILE} as fdinfo shows a file opened with it: {@code __O_TMPFILE | O_DIRECTORY}. */
+    public static final int O_TMPFILE = 020000000 | O_DIRECTORY;
     /** File type of a symbolic link (st_mode); an fd on one is always O_PATH|O_NOFOLLOW. */
     public static final int S_IFLNK = 0120000;
 
@@ -53,6 +55,19 @@ public final class OpenFlags {
             f |= O_NOCTTY;
         }
         return f;
+    }
+
+    /** @return whether the file was made by {@code open(dir, O_TMPFILE)}: an inode that never had a name */
+    public static boolean isTmpfile(int recorded) {
+        return (recorded & O_TMPFILE) == O_TMPFILE;
+    }
+
+    /**
+     * @return the flags to reopen an existing file (e.g. through {@code /proc/PID/fd/N}) that was opened with
+     *         {@code O_TMPFILE}: {@link #forOpen} without {@code O_TMPFILE}, which would make another new file
+     */
+    public static int forReopen(int recorded, boolean cloexec) {
+        return forOpen(recorded & ~O_TMPFILE, cloexec, false);
     }
 
     /**

@@ -178,6 +178,7 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
                 ownTerminal(who, e, ctx.config().isSet(SHELL_JOB));
             } else if (e.getGhost()) {
                 GhostFileRestore.check(who, e);
+                ghostRestore.noteTmpfile(e);
             } else {
                 check(who, e, skip);
             }
@@ -231,27 +232,51 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
         int target = ctx.fd().value();
         String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + target;
 
+        boolean cloexec = ctx.cloexec();
+        int flags = OpenFlags.forOpen(e.getFlags(), cloexec, e.getCharDevice());
         String path = e.getPath();
+        boolean newTmpfile = false;
         if (e.getTerminal()) {
             path = ownTerminal(who, e, ctx.config().isSet(SHELL_JOB));
+        } else if (e.getGhost() && ghostRestore.isTmpfile(e)) {
+            Optional<Path> holder = ghostRestore.tmpfileHolder(e);
+            newTmpfile = holder.isEmpty();
+            if (holder.isPresent()) {
+                path = holder.get().toString();
+                flags = OpenFlags.forReopen(e.getFlags(), cloexec);
+            }
         } else if (e.getGhost()) {
             path = ghostRestore.prepare(who, e, ctx.objects()).toString();
         } else {
             check(who, e, ctx.config().isSet(SKIP_SIZE_CHECK)); // again: the file may have changed since checkRestore
         }
-
-        boolean cloexec = ctx.cloexec();
-        int flags = OpenFlags.forOpen(e.getFlags(), cloexec, e.getCharDevice());
         if ((e.getMode() & FdInfo.S_IFMT) == OpenFlags.S_IFLNK) {
             flags |= OpenFlags.O_NOFOLLOW; // the link itself, never what it points to
         }
-        long addr = task.putScratchString(0, path);
-        long opened = task.syscall("openat(" + path + ", 0" + Integer.toOctalString(flags) + ") for fd "
-                + target, Syscall.OPENAT, AT_FDCWD, addr, flags, 0);
+        long opened;
+        if (newTmpfile && OpenFlags.isTmpfile(flags) && (flags & OpenFlags.O_ACCMODE) != OpenFlags.O_RDONLY) {
+            opened = ghostRestore.createTmpfile(who, task, e, flags, ctx.objects()); // as the program made it
+        } else if (newTmpfile) {
+            // a reopen (or a read-only fd) of a file made with O_TMPFILE: made read-write, then reopened as it was
+            long made = ghostRestore.createTmpfile(who, task, e, OpenFlags.O_TMPFILE | OpenFlags.O_RDWR
+                    | OpenFlags.O_CLOEXEC, ctx.objects());
+            String link = "/proc/" + task.pid() + "/fd/" + made;
+            flags = OpenFlags.forReopen(e.getFlags(), cloexec);
+            opened = task.syscall("openat(" + link + ", 0" + Integer.toOctalString(flags) + ") for fd " + target,
+                    Syscall.OPENAT, AT_FDCWD, task.putScratchString(0, link), flags, 0);
+            task.syscall("close(" + made + ") after reopening it as fd " + opened, Syscall.CLOSE, made);
+        } else {
+            long addr = task.putScratchString(0, path);
+            opened = task.syscall("openat(" + path + ", 0" + Integer.toOctalString(flags) + ") for fd " + target,
+                    Syscall.OPENAT, AT_FDCWD, addr, flags, 0);
+        }
         if (opened != target) {
             task.syscall("dup3(" + opened + ", " + target + ") for " + e.getPath(), Syscall.DUP3, opened, target,
                     cloexec ? OpenFlags.O_CLOEXEC : 0);
             task.syscall("close(" + opened + ") after dup3 to fd " + target, Syscall.CLOSE, opened);
+        }
+        if (newTmpfile) {
+            ghostRestore.tmpfileMade(task, e, target);
         }
         if (OpenFlags.needsSeek(e.getFlags(), e.getCharDevice(), e.getPos())) {
             task.syscall("lseek(fd " + target + " " + e.getPath() + ", " + e.getPos() + ", SEEK_SET)", Syscall.LSEEK,

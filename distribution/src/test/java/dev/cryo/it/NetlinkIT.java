@@ -1,0 +1,40 @@
+package dev.cryo.it;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Netlink sockets (the {@code netlink} plugin, {@code netlink_sockets.c}): a bound NETLINK_ROUTE socket with groups
+ * below and above 32 and options, an unbound NETLINK_GENERIC one and one connected to the kernel come back with the
+ * same port ids, groups and options, and the restored process still hears of an address it adds. Unread messages are
+ * refused, the process unharmed. dnsmasq ({@code PackagedServersIT}) is the real program.
+ */
+class NetlinkIT extends WithTestBed {
+    private static final int KILLED = 128 + ProcessControl.SIGKILL;
+
+    @Test
+    void netlinkSocketsComeBackWithTheirPortIdsGroupsAndOptions() {
+        Workload w = bed.workloads().start("netlink_sockets");
+        w.assertVerifyPass();
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        assertTrue(r.assertVerifyPass().contains("notifications"));
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    @Test
+    void unreadNetlinkMessagesAreRefused() {
+        Workload w = bed.workloads().start("netlink_sockets", "unread");
+        CryoResult r = bed.cryo().dump(w.pid(), bed.newImageDir());
+        r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
+                .assertStderrMentions(w.comm(), "fd 3", "NETLINK_ROUTE", "not read", "netlink/UNREAD");
+        assertTrue(w.isAlive(), w + " was not left running after the refused dump");
+        w.awaitNewTicks(2);
+        w.assertVerifyPass();
+        w.kill();
+    }
+}
