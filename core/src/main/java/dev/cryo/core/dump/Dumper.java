@@ -658,7 +658,8 @@ public final class Dumper {
      * namespace: the most common refusal then answers at once, and the tree is never stopped for it. The fds are read
      * while the tree runs: the pipeline judges every fd again once the tree is frozen and stays the authority (an fd
      * opened meanwhile is refused there); a process or fd gone meanwhile is skipped here. Not in a dry run, which
-     * reports every refusal in pipeline order.
+     * reports every refusal in pipeline order. An io_uring fd is left to the pipeline, whose refusal of its ring
+     * (core/IO_URING) says how to run the program without it.
      */
     private void refuseUnhandledFdsEarly(int rootPid) throws CryoException {
         // its own view of the host: the pipeline's (cached /proc/net tables) must be read once the tree is frozen
@@ -687,6 +688,9 @@ public final class Dumper {
                     continue; // closed meanwhile
                 }
                 ProcessChecks.checkFd(who, n, fd.link());
+                if (fd.link().equals("anon_inode:[io_uring]")) {
+                    continue; // its ring's mapping is refused by the pipeline with its own code and fix
+                }
                 boolean claimed = false;
                 for (FdHandler h : plugins.fdHandlers()) {
                     if (h.probe(fd)) {
