@@ -32,7 +32,7 @@ big=${BIG_MIB:-512}
 huge=${HUGE_MIB:-2048}
 src=distribution/src/bench
 
-for w in bigmem fd_holder many_mappings pipe_ring netlink_holder vm_read pipes8 sockets100; do
+for w in bigmem fd_holder many_mappings pipe_ring pidfd_holder vm_read pipes8 sockets100; do
     gcc -O2 -Wall -o "$work/$w" "$src/$w.c"
 done
 gcc -O2 -Wall -static -o "$work/sleeper" "$src/bigmem.c"   # bigmem 0: a tiny static sleeping process
@@ -179,11 +179,11 @@ for round in $(seq "$runs"); do
     stop
 
     # --- a refused dump answers fast and leaves the tree as it was
-    start "$work/netlink_holder"
+    start "$work/pidfd_holder"
     cp "/proc/$ROOT/maps" "$work/maps.before"
     EXPECT_FAILURE=1 timed "$cryo" dump -t "$ROOT" -D "$work/img-refused"
     record refused "$NS"
-    [ "$RC" = 3 ] || { echo "$0: the dump of a netlink socket exited with $RC, not 3 (unsupported)" >&2; exit 1; }
+    [ "$RC" = 3 ] || { echo "$0: the dump of a pidfd exited with $RC, not 3 (unsupported)" >&2; exit 1; }
     state=$(awk '{ print $3 }' "/proc/$ROOT/stat")
     tracer=$(awk '/^TracerPid:/ { print $2 }' "/proc/$ROOT/status")
     if [ "$state" = t ] || [ "$state" = T ] || [ "$tracer" != 0 ]; then
@@ -266,7 +266,7 @@ row "restore -d $big MiB" "$(s "$(median big.restore)")" "$(s "$(median cat)")" 
 row "  its page phase" "$(s "$(median big.restore_page)")" "$(s "$(median cat)")" "$(ratio "$(median big.restore_page)" "$(median cat)")" ""
 row "frozen time, dump -R of a sleeping process" "$(ms "$(median frozen)")" "" "" "<= 30 ms"
 row "frozen time, dump -R of $big MiB" "$(ms "$(median big.frozen)")" "" "" "proportional to memory"
-row "refused dump (a netlink socket), tree unharmed" "$(s "$(median refused)")" "$(s "$h")" "$(ratio "$(median refused)" "$h")" "<= 0.30 s"
+row "refused dump (a pidfd), tree unharmed" "$(s "$(median refused)")" "$(s "$h")" "$(ratio "$(median refused)" "$h")" "<= 0.30 s"
 row "peak RSS dumping $huge MiB" "$(mib "$(median huge.dump_kb)")" "$(mib "$(median hello_kb)")" "" "<= 128 MiB (floor: JVM hello world)"
 row "dump of 10,000 fds" "$(s "$(median fds.10000.dump)")" "$(s "$h")" "$(ratio "$(median fds.10000.dump)" "$h")" "<= 1 s"
 row "restore -d of 10,000 mappings" "$(s "$(median maps.10000.restore)")" "$(s "$h")" "$(ratio "$(median maps.10000.restore)" "$h")" "<= 1 s"
