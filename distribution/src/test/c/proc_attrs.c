@@ -5,7 +5,9 @@
  *
  *   main     child subreaper, THP disabled, KSM for all memory (PR_SET_MEMORY_MERGE), oom_score_adj 321, nice 7, timer slack 123456, personality
  *            ADDR_NO_RANDOMIZE, CAP_SYS_BOOT dropped from the bounding set, CAP_NET_ADMIN dropped from effective;
- *            reverse: no parent-death signal, no no_new_privs, securebits 0, no ambient capability
+ *            reverse: no parent-death signal, no no_new_privs, securebits 0, no ambient capability; handlers
+ *            for SIGURG, SIGWINCH and SIGCHLD (every signal cryo could end an injected batch on is caught: its
+ *            batches take the slower way; the child keeps them default, the fast way) kept
  *   idle     (thread) SCHED_IDLE, timer slack 777777, CAP_CHOWN also dropped from effective (this thread only)
  *   fifo     (thread) SCHED_FIFO priority 3 with SCHED_RESET_ON_FORK; reverse: CAP_CHOWN still effective
  *   child    uid 1000/1001/1002 fsuid 1000, gid 2000/2001/2002 fsgid 2000, groups 4242 4343, permitted
@@ -110,8 +112,17 @@ static int nice_of(pid_t tid) {
     return getpriority(PRIO_PROCESS, (id_t) tid);
 }
 
+static volatile sig_atomic_t quiet_count;
+static void on_quiet(int sig) { (void) sig; quiet_count++; }
+static const int quiet_sigs[] = {SIGURG, SIGWINCH, SIGCHLD};
+
 static void check_main(struct verdict *v) {
     pid_t tid = (pid_t) syscall(SYS_gettid);
+    for (size_t i = 0; i < sizeof quiet_sigs / sizeof quiet_sigs[0]; i++) {
+        struct sigaction sa;
+        if (sigaction(quiet_sigs[i], NULL, &sa) != 0 || sa.sa_handler != on_quiet || !(sa.sa_flags & SA_RESTART))
+            fail(v, "main: handler of signal %d lost", quiet_sigs[i]);
+    }
     if (subreaper() != 1) fail(v, "main: not a child subreaper");
     if (prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) != 1) fail(v, "main: THP disable is %d", prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0));
     if (prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0) != 1) fail(v, "main: memory merge is %d", prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0));
@@ -282,6 +293,7 @@ int main(int argc, char **argv) {
         run_child();
         _exit(1);
     }
+    for (size_t i = 0; i < sizeof quiet_sigs / sizeof quiet_sigs[0]; i++) install(quiet_sigs[i], on_quiet);
     if (argc > 2 && strcmp(argv[2], "rootpdeath") == 0) {
         main_pdeath = SIGTERM;
         if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0) die("pdeath");

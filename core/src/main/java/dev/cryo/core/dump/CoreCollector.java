@@ -63,18 +63,21 @@ final class CoreCollector {
         for (byte[] si : p.leader().tracee.peekPendingSignals(true)) {
             core.addSharedPending(ByteString.copyFrom(si));
         }
-        core.setDumpable((int) task.syscall("prctl(PR_GET_DUMPABLE)", Sys.PRCTL, Sys.PR_GET_DUMPABLE, 0, 0, 0, 0) + 1);
-        collectSigactions(task, core, scratch);
-        collectItimers(task, core, scratch);
+        long[] results = processQueries(task, scratch);
+        core.setDumpable((int) results[Q_DUMPABLE] + 1);
+        ByteBuffer answers = ByteBuffer.allocateDirect(EXTRA + 4 * 32 + 8).order(ByteOrder.LITTLE_ENDIAN);
+        task.readMemory(scratch, answers);
+        collectSigactions(answers, core);
+        collectItimers(answers, core);
         collectPosixTimers(task, core, scratch);
         core.setCreds(creds(status));
         for (RlimitEntry r : Rlimits.read(task)) {
             core.addRlimits(r);
         }
-        core.setMm(mm(task, stat, p.maps));
+        core.setMm(mm(task, stat, p.maps, results[Q_BRK]));
         core.addAllFileLocks(p.fileLocks);
         core.setStopSigno(p.stopSig());
-        core.setAttrs(TaskAttributes.process(p, scratch));
+        core.setAttrs(TaskAttributes.process(p, answers.getInt(EXTRA + 3 * 32) != 0, results[Q_THP]));
         return core.build();
     }
 
@@ -95,20 +98,26 @@ final class CoreCollector {
         for (byte[] si : t.peekPendingSignals(false)) {
             thread.addPending(ByteString.copyFrom(si));
         }
-        // clear_child_tid is readable only by the thread itself: ask it
-        long r = t.injectChecked("prctl(PR_GET_TID_ADDRESS)", Sys.PRCTL, Sys.PR_GET_TID_ADDRESS, scratch, 0, 0, 0);
-        ByteBuffer b = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
+        // what only the thread itself can tell, asked in one batch (one stop): clear_child_tid, the alternate signal
+        // stack (per thread: Go and Rust rely on it), securebits, the parent-death signal, the timer slack
+        String[] what = {"prctl(PR_GET_TID_ADDRESS)", "sigaltstack(NULL, &old)", "prctl(PR_GET_SECUREBITS)",
+            "prctl(PR_GET_PDEATHSIG)", "prctl(PR_GET_TIMERSLACK)"};
+        long[][] calls = {
+            {Sys.PRCTL, Sys.PR_GET_TID_ADDRESS, scratch, 0, 0, 0},
+            {Sys.SIGALTSTACK, 0, scratch + 8},
+            {Sys.PRCTL, Sys.PR_GET_SECUREBITS, 0, 0, 0, 0},
+            {Sys.PRCTL, Sys.PR_GET_PDEATHSIG, scratch + 32, 0, 0, 0},
+            {Sys.PRCTL, Sys.PR_GET_TIMERSLACK, 0, 0, 0, 0},
+        };
+        long[] r = t.injectBatchChecked(scratch + 64, what, calls);
+        ByteBuffer b = ByteBuffer.allocateDirect(40).order(ByteOrder.LITTLE_ENDIAN);
         p.task.readMemory(scratch, b);
-        thread.setClearChildTid(r == 0 ? b.getLong(0) : 0);
+        thread.setClearChildTid(b.getLong(0));
         long[] robust = RobustList.of(t.tid());
         thread.setRobustList(robust[0]).setRobustListLen(robust[1]);
-        // the alternate signal stack is per thread (Go and Rust rely on it)
-        t.injectChecked("sigaltstack(NULL, &old)", Sys.SIGALTSTACK, 0, scratch);
-        ByteBuffer ss = ByteBuffer.allocateDirect(24).order(ByteOrder.LITTLE_ENDIAN);
-        p.task.readMemory(scratch, ss);
-        thread.setAltstackSp(ss.getLong(0)).setAltstackFlags(ss.getInt(8) & ~1 /* SS_ONSTACK */)
-                .setAltstackSize(ss.getLong(16));
-        thread.setAttrs(TaskAttributes.thread(p, t, scratch));
+        thread.setAltstackSp(b.getLong(8)).setAltstackFlags(b.getInt(16) & ~1 /* SS_ONSTACK */)
+                .setAltstackSize(b.getLong(24));
+        thread.setAttrs(TaskAttributes.thread(p, t, r[2], b.getInt(32), r[4]));
         return thread.build();
     }
 
@@ -121,20 +130,50 @@ final class CoreCollector {
         }
     }
 
-    /** The 62 rt_sigaction calls run as one batch (one stop): each writes its old action to its own slot. */
-    private static void collectSigactions(LiveTask task, CoreEntry.Builder core, long scratch) throws CryoException {
-        String[] what = new String[62];
-        long[][] calls = new long[62][];
-        long table = scratch + 66L * SIGACTION_SIZE;   // after the 65 slots of 32 bytes, 64-byte aligned
-        for (int sig = 1, i = 0; sig <= 64; sig++) {
+    /** Index in {@link #processQueries}' results of the dumpable flag, the program break and the THP flag. */
+    private static final int Q_DUMPABLE = 62;
+    private static final int Q_BRK = 66;
+    private static final int Q_THP = 68;
+    /**
+     * Offset in the scratch area of the answers after the 65 sigaction slots and the batch table: 3 itimers (32 bytes
+     * each), then the child-subreaper flag (4 bytes).
+     */
+    private static final int EXTRA = 66 * SIGACTION_SIZE + 72 * Tracee.BATCH_ENTRY_SIZE;
+
+    /**
+     * What only the process can tell, asked of its leader in one batch (one stop): the 62 rt_sigaction (each writes
+     * its old action to its own 32-byte slot, at {@code sig * 32}), the dumpable flag, the 3 itimers and the child
+     * subreaper flag (written at {@link #EXTRA}), the program break and the THP flag.
+     *
+     * @return the results of the calls, in that order
+     */
+    private static long[] processQueries(LiveTask task, long scratch) throws CryoException {
+        String[] what = new String[69];
+        long[][] calls = new long[69][];
+        int i = 0;
+        for (int sig = 1; sig <= 64; sig++) {
             if (sig != Sys.SIGKILL && sig != Sys.SIGSTOP) {
                 what[i] = "rt_sigaction(" + sig + ", NULL, &old)";
                 calls[i++] = new long[]{Sys.RT_SIGACTION, sig, 0, scratch + (long) sig * SIGACTION_SIZE, 8};
             }
         }
-        task.tracee().injectBatchChecked(table, what, calls);
-        ByteBuffer b = ByteBuffer.allocateDirect(65 * SIGACTION_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        task.readMemory(scratch, b);
+        what[i] = "prctl(PR_GET_DUMPABLE)";
+        calls[i++] = new long[]{Sys.PRCTL, Sys.PR_GET_DUMPABLE, 0, 0, 0, 0};
+        for (int which = 0; which < 3; which++) {
+            what[i] = "getitimer(" + which + ")";
+            calls[i++] = new long[]{Sys.GETITIMER, which, scratch + EXTRA + which * 32L};
+        }
+        what[i] = "brk(0)";
+        calls[i++] = new long[]{Sys.BRK, 0};
+        what[i] = "prctl(PR_GET_CHILD_SUBREAPER)";
+        calls[i++] = new long[]{Sys.PRCTL, Sys.PR_GET_CHILD_SUBREAPER, scratch + EXTRA + 3 * 32L, 0, 0, 0};
+        what[i] = "prctl(PR_GET_THP_DISABLE)";
+        calls[i++] = new long[]{Sys.PRCTL, Sys.PR_GET_THP_DISABLE, 0, 0, 0, 0};
+        // after the 65 slots of 32 bytes, 64-byte aligned
+        return task.tracee().injectBatchChecked(scratch + 66L * SIGACTION_SIZE, what, calls);
+    }
+
+    private static void collectSigactions(ByteBuffer b, CoreEntry.Builder core) {
         for (int sig = 1; sig <= 64; sig++) {
             if (sig == Sys.SIGKILL || sig == Sys.SIGSTOP) {
                 continue;
@@ -151,15 +190,16 @@ final class CoreCollector {
         }
     }
 
-    private static void collectItimers(LiveTask task, CoreEntry.Builder core, long scratch) throws CryoException {
-        ByteBuffer b = ByteBuffer.allocateDirect(32).order(ByteOrder.LITTLE_ENDIAN);
+    private static void collectItimers(ByteBuffer answers, CoreEntry.Builder core) {
         for (int which = 0; which < 3; which++) {
-            task.syscall("getitimer(" + which + ")", Sys.GETITIMER, which, scratch);
-            b.clear();
-            task.readMemory(scratch, b);
-            if (b.getLong(0) != 0 || b.getLong(8) != 0 || b.getLong(16) != 0 || b.getLong(24) != 0) {
-                core.addItimers(ItimerEntry.newBuilder().setWhich(which).setIntervalSec(b.getLong(0))
-                        .setIntervalUsec(b.getLong(8)).setValueSec(b.getLong(16)).setValueUsec(b.getLong(24)));
+            int at = EXTRA + which * 32;
+            long isec = answers.getLong(at);
+            long iusec = answers.getLong(at + 8);
+            long vsec = answers.getLong(at + 16);
+            long vusec = answers.getLong(at + 24);
+            if (isec != 0 || iusec != 0 || vsec != 0 || vusec != 0) {
+                core.addItimers(ItimerEntry.newBuilder().setWhich(which).setIntervalSec(isec)
+                        .setIntervalUsec(iusec).setValueSec(vsec).setValueUsec(vusec));
             }
         }
     }
@@ -196,8 +236,7 @@ final class CoreCollector {
         return c.build();
     }
 
-    private static MmEntry mm(LiveTask task, ProcFs.Stat stat, List<Mapping> maps) throws CryoException {
-        long brk = task.syscall("brk(0)", Sys.BRK, 0);
+    private static MmEntry mm(LiveTask task, ProcFs.Stat stat, List<Mapping> maps, long brk) throws CryoException {
         MmEntry.Builder mm = MmEntry.newBuilder()
                 .setStartCode(stat.field(26)).setEndCode(stat.field(27)).setStartStack(stat.field(28))
                 .setStartData(stat.field(45)).setEndData(stat.field(46)).setStartBrk(stat.field(47)).setBrk(brk)

@@ -267,6 +267,9 @@ public final class Dumper {
             told.add(l);
             l.preDump(event);
         }
+        if (!dryRun()) {
+            refuseUnhandledFdsEarly(rootPid);
+        }
         warmUp();
         boolean fsync = config.isSet(ConfigKeys.FSYNC);
         ImageDir image = ImageDir.create(request.imageDir(), dryRun() || config.isSet("overwrite-images"),
@@ -651,7 +654,63 @@ public final class Dumper {
         w.write(e.build());
     }
 
+    /**
+     * Refuses, before anything is warmed, created or frozen, an fd that no enabled plugin claims or that is a
+     * namespace: the most common refusal then answers at once, and the tree is never stopped for it. The fds are read
+     * while the tree runs: the pipeline judges every fd again once the tree is frozen and stays the authority (an fd
+     * opened meanwhile is refused there); a process or fd gone meanwhile is skipped here. Not in a dry run, which
+     * reports every refusal in pipeline order. An io_uring fd is left to the pipeline, whose refusal of its ring
+     * (core/IO_URING) says how to run the program without it.
+     */
+    private void refuseUnhandledFdsEarly(int rootPid) throws CryoException {
+        // its own view of the host: the pipeline's (cached /proc/net tables) must be read once the tree is frozen
+        FdInfos infos = new FdInfos(new dev.cryo.core.linux.HostView());
+        java.util.ArrayDeque<Integer> queue = new java.util.ArrayDeque<>(List.of(rootPid));
+        Set<Integer> seen = new java.util.HashSet<>();
+        while (!queue.isEmpty()) {
+            int pid = queue.poll();
+            if (!seen.add(pid)) {
+                continue;
+            }
+            String who;
+            List<Integer> numbers;
+            try {
+                who = "pid " + pid + " \"" + ProcFs.stat(pid).comm() + "\"";
+                numbers = ProcFs.fds(pid);
+                queue.addAll(ProcFs.children(pid));
+            } catch (CryoException e) {
+                continue; // gone or a zombie: the freeze tells
+            }
+            for (int n : numbers) {
+                FdInfo fd;
+                try {
+                    fd = infos.read(pid, n);
+                } catch (CryoException e) {
+                    continue; // closed meanwhile
+                }
+                ProcessChecks.checkFd(who, n, fd.link());
+                if (fd.link().equals("anon_inode:[io_uring]")) {
+                    continue; // its ring's mapping is refused by the pipeline with its own code and fix
+                }
+                boolean claimed = false;
+                for (FdHandler h : plugins.fdHandlers()) {
+                    if (h.probe(fd)) {
+                        claimed = true;
+                        break;
+                    }
+                }
+                if (!claimed) {
+                    throw unsupportedFd(who, fd);
+                }
+            }
+        }
+    }
+
     private CryoException unsupportedFd(LiveTask task, FdInfo fd) {
+        return unsupportedFd(task.who(), fd);
+    }
+
+    private CryoException unsupportedFd(String who, FdInfo fd) {
         Optional<FdHolder> inherited = Optional.empty();
         if (starterPid > 0) {
             try {
@@ -660,7 +719,7 @@ public final class Dumper {
                 LOG.debug("cannot tell whether fd {} was inherited: {}", fd.fd(), e.toString());
             }
         }
-        return UnhandledFd.refusal(task.who(), fd, kernel, inherited, plugins.disabledPlugins());
+        return UnhandledFd.refusal(who, fd, kernel, inherited, plugins.disabledPlugins());
     }
 
     private void checkClosure(Collected c, ImageDir image, Set<String> usedPlugins) throws CryoException {

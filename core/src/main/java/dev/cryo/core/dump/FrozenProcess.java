@@ -24,6 +24,8 @@ import java.util.Optional;
 final class FrozenProcess {
     private static final Logger LOG = LoggerFactory.getLogger(FrozenProcess.class);
     static final int SCRATCH_SIZE = 2 * 4096;
+    /** Offset of the first trampoline after {@link #SCRATCH_SIZE}: the parked batch executor comes first. */
+    private static final int TRAMPOLINES = Tracee.PARKED_BATCH_CODE_SIZE;
 
     /** One stopped thread and its state at the stop. */
     static final class FrozenThread {
@@ -44,7 +46,10 @@ final class FrozenProcess {
     ProcFs.Stat stat;
     List<Mapping> maps;
     long scratch;
-    /** Bytes of the scratch mapping: {@link #SCRATCH_SIZE} of data, then one trampoline per thread. */
+    /**
+     * Bytes of the scratch mapping: {@link #SCRATCH_SIZE} of data, the batch executor of parked tasks, then one
+     * trampoline per thread.
+     */
     long scratchSize;
     /** Where the leader parks in the vdso's padding while the scratch mapping does not exist; 0: no room. */
     private long vdsoSlot;
@@ -123,7 +128,7 @@ final class FrozenProcess {
         }
         Optional<Mapping> vdso = maps.stream().filter(m -> m.name().equals("[vdso]")).findFirst();
         vdsoSlot = vdso.isPresent() ? SyscallSite.healingSlotInVdso(leader, vdso.get()) : 0;
-        long size = SCRATCH_SIZE + ((long) threads.size() * HealingTrampoline.SIZE + 4095 & ~4095L);
+        long size = SCRATCH_SIZE + ((long) TRAMPOLINES + threads.size() * HealingTrampoline.SIZE + 4095 & ~4095L);
         long[] mmap = {0, size, Sys.PROT_READ | Sys.PROT_WRITE | Sys.PROT_EXEC, Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS,
                 -1, 0};
         if (vdsoSlot != 0) {
@@ -147,11 +152,61 @@ final class FrozenProcess {
         }
         scratchSize = size;
         for (int i = 0; i < threads.size(); i++) {
-            threads.get(i).tracee.park(scratch + SCRATCH_SIZE + (long) i * HealingTrampoline.SIZE);
+            threads.get(i).tracee.park(scratch + SCRATCH_SIZE + TRAMPOLINES + (long) i * HealingTrampoline.SIZE);
+        }
+        leader.installParkedBatchCode(scratch + SCRATCH_SIZE);
+        int sig = batchSignal();
+        LOG.debug("{}: injected batches end on {}", who(), sig == 0 ? "no signal (every signal caught or pending):"
+                + " one stop per call" : "signal " + sig);
+        long maskAt = scratch + SCRATCH_SIZE + Tracee.PARKED_BATCH_CODE_SIZE - 8;
+        if (sig != 0) {
+            java.nio.ByteBuffer mask = java.nio.ByteBuffer.allocateDirect(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .putLong(0, ~(1L << (sig - 1)));
+            leader.writeFully(maskAt, mask, "batch signal mask");
+        }
+        for (FrozenThread t : threads) {
+            t.tracee.useParkedBatchCode(scratch + SCRATCH_SIZE);
+            t.tracee.useBatchSignal(sig, pid, maskAt);
         }
         wipeVdsoSlot();
         task = new LiveTask(leader, pid, comm);
         task.setScratch(scratch, SCRATCH_SIZE);
+    }
+
+    /**
+     * @return a signal a parked batch may end on ({@link Tracee#useBatchSignal}): one without a handler whose default
+     * is to ignore it (SIGURG, SIGWINCH, SIGCHLD), or one set to SIG_IGN, pending in no queue of the process and
+     * blocked by none of its threads (were cryo killed at the stop, the kernel drops it at once); 0 when
+     * there is none (the batch then stops on each of its calls)
+     */
+    private int batchSignal() throws CryoException {
+        java.util.Map<String, String> st = ProcFs.status(pid);
+        long pending = ProcFs.hexField(st, "ShdPnd");
+        long blocked = 0;
+        for (FrozenThread t : threads) {
+            pending |= ProcFs.hexField(t.tracee.tid() == pid ? st : ProcFs.taskStatus(pid, t.tracee.tid()), "SigPnd");
+            blocked |= t.sigmask;
+        }
+        return batchSignal(ProcFs.hexField(st, "SigCgt"), ProcFs.hexField(st, "SigIgn"), pending, blocked);
+    }
+
+    /**
+     * @param caught  the signals the process has a handler for (SigCgt), {@code ignored} those set to SIG_IGN
+     *                (SigIgn), {@code pending} those pending in any queue of it, {@code blocked} those any thread
+     *                blocks (bit {@code sig - 1} each)
+     * @return SIGURG, SIGWINCH or SIGCHLD when one is usable (left to its default, which ignores it), else the
+     * lowest usable SIG_IGN signal (never SIGKILL, SIGSTOP, SIGCONT), 0 when none is
+     */
+    static int batchSignal(long caught, long ignored, long pending, long blocked) {
+        long defaultIgnored = 1L << (Sys.SIGURG - 1) | 1L << (Sys.SIGWINCH - 1) | 1L << (Sys.SIGCHLD - 1);
+        long usable = (defaultIgnored & ~caught | ignored) & ~pending & ~blocked & ~(1L << (Sys.SIGKILL - 1))
+                & ~(1L << (Sys.SIGSTOP - 1)) & ~(1L << (Sys.SIGCONT - 1));
+        for (int sig : new int[]{Sys.SIGURG, Sys.SIGWINCH, Sys.SIGCHLD}) {
+            if ((usable & 1L << (sig - 1)) != 0) {
+                return sig;
+            }
+        }
+        return usable == 0 ? 0 : Long.numberOfTrailingZeros(usable) + 1;
     }
 
     /** Removes the trampoline from the vdso's padding; no thread may be parked there. Never throws. */

@@ -40,12 +40,13 @@ final class TaskAttributes {
     private TaskAttributes() {
     }
 
-    static ProcessAttrsEntry process(FrozenProcess p, long scratch) throws CryoException {
-        Tracee leader = p.leader().tracee;
-        leader.injectChecked("prctl(PR_GET_CHILD_SUBREAPER)", Sys.PRCTL, Sys.PR_GET_CHILD_SUBREAPER, scratch, 0, 0, 0);
-        long thp = leader.injectChecked("prctl(PR_GET_THP_DISABLE)", Sys.PRCTL, Sys.PR_GET_THP_DISABLE, 0, 0, 0, 0);
+    /**
+     * @param subreaper what {@code prctl(PR_GET_CHILD_SUBREAPER)} answered in the process
+     * @param thp       what {@code prctl(PR_GET_THP_DISABLE)} answered in the process
+     */
+    static ProcessAttrsEntry process(FrozenProcess p, boolean subreaper, long thp) throws CryoException {
         int oom = Integer.parseInt(ProcFs.readTrimmed(ProcFs.dir(p.pid).resolve("oom_score_adj")));
-        return ProcessAttrsEntry.newBuilder().setChildSubreaper(readInt(p, scratch) != 0).setThpDisable((int) thp)
+        return ProcessAttrsEntry.newBuilder().setChildSubreaper(subreaper).setThpDisable((int) thp)
                 .setOomScoreAdj(oom).setMemoryMerge(mergeAny(p.pid)).build();
     }
 
@@ -62,12 +63,14 @@ final class TaskAttributes {
         return ksmStat.lines().anyMatch(l -> l.replace(" ", "").equals("ksm_merge_any:yes"));
     }
 
-    static ThreadAttrsEntry thread(FrozenProcess p, Tracee t, long scratch) throws CryoException {
+    /**
+     * @param secbits what {@code prctl(PR_GET_SECUREBITS)} answered in the thread, {@code pdeath}
+     *                {@code PR_GET_PDEATHSIG}, {@code slack} {@code PR_GET_TIMERSLACK}
+     */
+    static ThreadAttrsEntry thread(FrozenProcess p, Tracee t, long secbits, int pdeath, long slack)
+            throws CryoException {
         int tid = t.tid();
         Map<String, String> status = ProcFs.taskStatus(p.pid, tid);
-        long secbits = t.injectChecked("prctl(PR_GET_SECUREBITS)", Sys.PRCTL, Sys.PR_GET_SECUREBITS, 0, 0, 0, 0);
-        t.injectChecked("prctl(PR_GET_PDEATHSIG)", Sys.PRCTL, Sys.PR_GET_PDEATHSIG, scratch, 0, 0, 0);
-        int pdeath = readInt(p, scratch);
         if (pdeath != 0 && p.root) {
             throw new CryoException(Category.UNSUPPORTED, "core/ROOT_PDEATHSIG", "dump refused: " + (tid == p.pid
                     ? p.who() : "thread " + tid + " of " + p.who()) + ", the root of the tree, has a parent-death"
@@ -76,7 +79,6 @@ final class TaskAttributes {
                     + " exits", "dump the tree from the parent (-t " + p.stat.ppid() + "), or have the program clear"
                     + " its parent-death signal");
         }
-        long slack = t.injectChecked("prctl(PR_GET_TIMERSLACK)", Sys.PRCTL, Sys.PR_GET_TIMERSLACK, 0, 0, 0, 0);
         CapsEntry caps = CapsEntry.newBuilder()
                 .setInheritable(ProcFs.hexField(status, "CapInh")).setPermitted(ProcFs.hexField(status, "CapPrm"))
                 .setEffective(ProcFs.hexField(status, "CapEff")).setBounding(ProcFs.hexField(status, "CapBnd"))
@@ -166,11 +168,5 @@ final class TaskAttributes {
         return SchedEntry.newBuilder().setPolicy(buf.getInt(4)).setFlags(buf.getLong(8)).setNice(buf.getInt(16))
                 .setPriority(buf.getInt(20)).setRuntime(buf.getLong(24)).setDeadline(buf.getLong(32))
                 .setPeriod(buf.getLong(40)).setUtilMin(buf.getInt(48)).setUtilMax(buf.getInt(52)).build();
-    }
-
-    private static int readInt(FrozenProcess p, long scratch) throws CryoException {
-        ByteBuffer b = ByteBuffer.allocateDirect(4).order(ByteOrder.LITTLE_ENDIAN);
-        p.task.readMemory(scratch, b);
-        return b.getInt(0);
     }
 }

@@ -10,7 +10,7 @@ public final class Sys {
             GETTID = 186, SET_TID_ADDRESS = 218, EXIT_GROUP = 231, OPENAT = 257, SET_ROBUST_LIST = 273,
             GET_ROBUST_LIST = 274, DUP3 = 292, RT_TGSIGQUEUEINFO = 297, PRLIMIT64 = 302, RSEQ = 334, PIDFD_OPEN = 434,
             CLONE3 = 435, CLOSE_RANGE = 436, PIDFD_GETFD = 438, MREMAP = 25, SIGALTSTACK = 131, FLOCK = 73,
-            RESTART_SYSCALL = 219;
+            RESTART_SYSCALL = 219, TGKILL = 234;
     public static final int F_SETLK = 6, F_OFD_SETLK = 37, F_RDLCK = 0, F_WRLCK = 1, SEEK_SET = 0;
     public static final int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4;
 
@@ -28,7 +28,9 @@ public final class Sys {
     public static final int NT_PRSTATUS = 1, NT_X86_XSTATE = 0x202;
     public static final int WALL = 0x40000000, WNOHANG = 1;
 
-    public static final int SIGHUP = 1, SIGKILL = 9, SIGTRAP = 5, SIGSTOP = 19, SIGCONT = 18, SIGCHLD = 17;
+    public static final int SIGHUP = 1, SIGKILL = 9, SIGTRAP = 5, SIGSTOP = 19, SIGCONT = 18, SIGCHLD = 17,
+            SIGURG = 23, SIGWINCH = 28;
+    public static final int SIG_SETMASK = 2;
 
     public static final int PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
     public static final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_POPULATE = 0x8000,

@@ -783,6 +783,9 @@ public final class Tracee {
      * @return the raw result of each call ({@code -errno} on failure)
      */
     public long[] injectBatch(long table, long[][] calls) throws CryoException {
+        if (parkedAt != 0 && parkedBatchCode != 0 && calls.length >= 2) {
+            return injectBatchParked(table, calls);
+        }
         long[] results = new long[calls.length];
         if (batchCode == 0 || calls.length < 2 || parkedAt != 0) {
             for (int i = 0; i < calls.length; i++) {
@@ -822,6 +825,211 @@ public final class Tracee {
             results[i] = t.getLong(i * BATCH_ENTRY_SIZE + 56);
         }
         return results;
+    }
+
+    /**
+     * The batch executor of a parked task (see {@link HealingTrampoline}), x86-64 and position independent: for each
+     * of RSI 64-byte entries at RDI, laid out as for {@link #BATCH_CODE}, {@code result = syscall(nr, a1..a6)}; then
+     * {@code rax = getpid} and a jump to RDX, the {@code syscall} of the task's trampoline, whose restore path follows.
+     * No trap anywhere: a task released mid-batch (cryo killed) runs the rest of the batch — queries only —, the final
+     * {@code getpid}, then heals. Assembled from: {@code mov r12,rdi; mov r13,rsi; mov r14,rdx; 1: test r13,r13;
+     * jz 2f; mov rax,[r12]; mov rdi,[r12+8]; mov rsi,[r12+16]; mov rdx,[r12+24]; mov r10,[r12+32]; mov r8,[r12+40];
+     * mov r9,[r12+48]; syscall; mov [r12+56],rax; add r12,64; dec r13; jmp 1b; 2: mov eax,39; jmp r14}.
+     */
+    private static final byte[] PARKED_BATCH_CODE = {
+        0x49, (byte) 0x89, (byte) 0xfc, 0x49, (byte) 0x89, (byte) 0xf5, 0x49, (byte) 0x89, (byte) 0xd6, 0x4d,
+        (byte) 0x85, (byte) 0xed, 0x74, 0x32,
+        0x49, (byte) 0x8b, 0x04, 0x24, 0x49, (byte) 0x8b, 0x7c, 0x24, 0x08, 0x49, (byte) 0x8b, 0x74, 0x24, 0x10,
+        0x49, (byte) 0x8b, 0x54, 0x24, 0x18, 0x4d, (byte) 0x8b, 0x54, 0x24, 0x20, 0x4d, (byte) 0x8b, 0x44, 0x24,
+        0x28, 0x4d, (byte) 0x8b, 0x4c, 0x24, 0x30, 0x0f, 0x05, 0x49, (byte) 0x89, 0x44, 0x24, 0x38, 0x49,
+        (byte) 0x83, (byte) 0xc4, 0x40, 0x49, (byte) 0xff, (byte) 0xcd, (byte) 0xeb, (byte) 0xc9,
+        (byte) 0xb8, 0x27, 0x00, 0x00, 0x00, 0x41, (byte) 0xff, (byte) 0xe6,
+    };
+    /** Bytes an executable area needs to hold the batch executor of parked tasks. */
+    public static final int PARKED_BATCH_CODE_SIZE = 128;
+
+    /** Where the batch executor of parked tasks is in the task; 0: none, a parked task's calls go one by one. */
+    private long parkedBatchCode;
+
+    /**
+     * Writes the batch executor of parked tasks at {@code address} (in an executable and writable mapping of the
+     * task, {@link #PARKED_BATCH_CODE_SIZE} bytes): from then on {@link #injectBatch} runs a parked task's batch in
+     * one go. The other threads of the process use it with {@link #useParkedBatchCode}.
+     */
+    public void installParkedBatchCode(long address) throws CryoException {
+        ByteBuffer b = ByteBuffer.allocateDirect(PARKED_BATCH_CODE.length).put(PARKED_BATCH_CODE).flip();
+        writeFully(address, b, "batch code");
+        parkedBatchCode = address;
+    }
+
+    /** Uses the batch executor of parked tasks already at {@code address} (written for another thread); 0: none. */
+    public void useParkedBatchCode(long address) {
+        parkedBatchCode = address;
+    }
+
+    /** Offset in {@link #PARKED_BATCH_CODE} of the instruction after its {@code syscall}. */
+    private static final int AFTER_BATCH_SYSCALL = 0x32;
+    /** The signal a parked batch ends on (see {@link #useBatchSignal}); 0: none, PTRACE_SYSCALL over every call. */
+    private int batchSignal;
+    private int batchTgid;
+    private long batchMask;
+
+    /**
+     * Lets a parked batch end on one stop instead of two per call: the batch is run with PTRACE_CONT and ends with
+     * {@code rt_sigprocmask(SIG_SETMASK, every signal but sig)} and {@code tgkill(tgid, tid, sig)}, whose delivery
+     * is a signal-delivery stop (a traced task stops for every signal, an ignored one too); cryo then parks the task
+     * again and the signal is discarded with the next resume. {@code sig} must be one the process ignores (no
+     * handler: SIG_IGN, or SIG_DFL of a signal whose default is to ignore it) and none pending: were cryo killed
+     * anywhere in between, the signal is dropped by the kernel as the process would have dropped it, and the task
+     * heals on its trampoline. {@code maskAddress}: 8 bytes of the task's memory holding that mask; 0 sig: none.
+     */
+    public void useBatchSignal(int sig, int tgid, long maskAddress) {
+        batchSignal = sig;
+        batchTgid = tgid;
+        batchMask = maskAddress;
+    }
+
+    /**
+     * A batch run by a parked task: the table goes into the task, {@code rip} = the parked batch executor, and
+     * PTRACE_SYSCALL passes over the entry and exit stop of each call without reading or writing a register, up to
+     * the exit stop of the final {@code getpid} on the trampoline's {@code syscall}, where the task is parked again
+     * (rip on the restore path). Job-control stops between calls are noted and passed over as in
+     * {@link #injectParked}.
+     */
+    private long[] injectBatchParked(long table, long[][] calls) throws CryoException {
+        StopRequest.check();
+        flushPendingWrites();
+        if (batchSignal != 0) {
+            return injectBatchToSignal(table, calls);
+        }
+        int n = calls.length;
+        ByteBuffer t = ByteBuffer.allocateDirect(n * BATCH_ENTRY_SIZE).order(java.nio.ByteOrder.nativeOrder());
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < 7; j++) {
+                t.putLong(i * BATCH_ENTRY_SIZE + j * 8, j < calls[i].length ? calls[i][j] : 0);
+            }
+        }
+        writeFully(table, t, "batch of " + n + " calls");
+        long[] r = savedRegs.clone();
+        r[Regs.RIP] = parkedBatchCode;
+        r[Regs.RDI] = table;
+        r[Regs.RSI] = n;
+        r[Regs.RDX] = parkedAt + HealingTrampoline.T;
+        r[Regs.ORIG_RAX] = -1;
+        writeRegs(r);
+        injected += n;
+        int want = 2 * (n + 1);
+        int seen = 0;
+        int deliver = 0;
+        for (int stops = 0; stops < want + 16; stops++) {
+            ptrace(PTRACE_SYSCALL, 0, deliver, "PTRACE_SYSCALL");
+            deliver = 0;
+            int s = waitStop();
+            if (stopSig(s) == (SIGTRAP | 0x80) && event(s) == 0) {
+                if (++seen < want) {
+                    continue;
+                }
+                long[] now = readRegs();
+                if (now[Regs.RIP] != parkedAt + HealingTrampoline.R) {
+                    throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n
+                            + " injected calls in " + who() + " returned at rip 0x" + Long.toHexString(now[Regs.RIP])
+                            + " instead of the trampoline's 0x" + Long.toHexString(parkedAt + HealingTrampoline.R));
+                }
+                t.clear();
+                readFully(table, t, "results of a batch of " + n + " calls");
+                long[] results = new long[n];
+                for (int i = 0; i < n; i++) {
+                    results[i] = t.getLong(i * BATCH_ENTRY_SIZE + 56);
+                }
+                return results;
+            }
+            boolean between = seen % 2 == 0;   // not inside a call
+            if (between && event(s) == PTRACE_EVENT_STOP) {
+                noteTrap(s);
+                continue;
+            }
+            if (between && event(s) == 0 && stopSig(s) == SIGSTOP) {
+                deliver = SIGSTOP;   // queued before the seize: it stops the group as it would have
+                continue;
+            }
+            throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
+                    + who() + " ended in an unexpected stop: " + describeStatus(s));
+        }
+        throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
+                + who() + " did not complete through " + (want + 16) + " stops");
+    }
+
+    /**
+     * A parked batch ended by the signal of {@link #useBatchSignal}: one PTRACE_CONT, one stop. At the stop the
+     * task's registers and mask are set back to parked (registers first: each step leaves a task that heals).
+     */
+    private long[] injectBatchToSignal(long table, long[][] calls) throws CryoException {
+        int n = calls.length;
+        int m = n + 2;
+        ByteBuffer t = ByteBuffer.allocateDirect(m * BATCH_ENTRY_SIZE).order(java.nio.ByteOrder.nativeOrder());
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < 7; j++) {
+                t.putLong(i * BATCH_ENTRY_SIZE + j * 8, j < calls[i].length ? calls[i][j] : 0);
+            }
+        }
+        long[][] end = {{RT_SIGPROCMASK, SIG_SETMASK, batchMask, 0, 8}, {TGKILL, batchTgid, tid, batchSignal}};
+        for (int i = 0; i < 2; i++) {
+            for (int j = 0; j < end[i].length; j++) {
+                t.putLong((n + i) * BATCH_ENTRY_SIZE + j * 8, end[i][j]);
+            }
+        }
+        writeFully(table, t, "batch of " + n + " calls");
+        long[] r = savedRegs.clone();
+        r[Regs.RIP] = parkedBatchCode;
+        r[Regs.RDI] = table;
+        r[Regs.RSI] = m;
+        r[Regs.RDX] = parkedAt + HealingTrampoline.T;
+        r[Regs.ORIG_RAX] = -1;
+        writeRegs(r);
+        injected += n;
+        int deliver = 0;
+        for (int stops = 0; stops < 16; stops++) {
+            ptrace(PTRACE_CONT, 0, deliver, "PTRACE_CONT");
+            deliver = 0;
+            int s = waitStop();
+            if (event(s) == 0 && stopSig(s) == batchSignal) {
+                long rip = readRegs()[Regs.RIP];
+                long[] parked = savedRegs.clone();
+                parked[Regs.RIP] = parkedAt + HealingTrampoline.R;
+                parked[Regs.ORIG_RAX] = -1;
+                writeRegs(parked);
+                setSigmask(-1L);
+                if (rip != parkedBatchCode + AFTER_BATCH_SYSCALL) {
+                    throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n
+                            + " injected calls in " + who() + " stopped for signal " + batchSignal + " at rip 0x"
+                            + Long.toHexString(rip) + ", not after its last call");
+                }
+                t.clear();
+                readFully(table, t, "results of a batch of " + n + " calls");
+                long[] results = new long[n];
+                for (int i = 0; i < n; i++) {
+                    results[i] = t.getLong(i * BATCH_ENTRY_SIZE + 56);
+                }
+                if (t.getLong(n * BATCH_ENTRY_SIZE + 56) != 0) {
+                    throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n
+                            + " injected calls in " + who() + ": rt_sigprocmask failed: "
+                            + Errors.describe((int) -t.getLong(n * BATCH_ENTRY_SIZE + 56)));
+                }
+                return results;
+            }
+            if (event(s) == PTRACE_EVENT_STOP) {
+                noteTrap(s);
+                continue;
+            }
+            if (event(s) == 0 && stopSig(s) == SIGSTOP) {
+                deliver = SIGSTOP;   // queued before the seize: it stops the group as it would have
+                continue;
+            }
+            throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
+                    + who() + " ended in an unexpected stop: " + describeStatus(s));
+        }
+        throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
+                + who() + " did not complete through 16 stops");
     }
 
     /**

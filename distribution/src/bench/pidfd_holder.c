@@ -1,13 +1,12 @@
 /*
- * netlink_holder: a workload of bench/targets.sh. Holds a netlink socket, which no cryo plugin handles, so that a
- * dump of it is refused; creates READYFILE, then sleeps until killed.
+ * pidfd_holder: a workload of bench/targets.sh. Holds a pidfd of itself (anon_inode:[pidfd]), which no bundled cryo
+ * plugin handles, so that a dump of it is refused; creates READYFILE, then sleeps until killed.
  *
- *   usage: netlink_holder READYFILE
+ *   usage: pidfd_holder READYFILE
  */
 #include <fcntl.h>
-#include <linux/netlink.h>
 #include <stdio.h>
-#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
@@ -15,8 +14,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s READYFILE\n", argv[0]);
         return 2;
     }
-    if (socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE) < 0) {
-        perror("socket(AF_NETLINK)");
+    if (syscall(SYS_pidfd_open, getpid(), 0) < 0) {
+        perror("pidfd_open");
         return 1;
     }
     int ready = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
