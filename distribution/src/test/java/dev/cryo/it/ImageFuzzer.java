@@ -16,11 +16,11 @@ import java.util.stream.Stream;
 
 /**
  * Image fuzzing: real images of several workloads (dumped here, the originals killed), each copy mutated once
- * ({@link ImageMutator}), then {@code cryo show} and {@code cryo restore -d} run on it with a bounded heap
- * ({@code CRYO_JAVA_OPTS=-Xmx}{@value #HEAP}). Every run must end within 30 s, exit non-zero with one readable error
- * ({@code [code]} line, no Java stack trace, no OutOfMemoryError, not an internal error) — or succeed: a
- * {@code show} may, and a restore may when the mutation hit slack, in which case the restored process must pass its
- * own check. After every restore no process may be left behind: a failed restore's leftovers are a bad outcome,
+ * ({@link ImageMutator}), then {@code cryo show}, {@code cryo show --json} and {@code cryo restore -d} run on it with
+ * a bounded heap ({@code CRYO_JAVA_OPTS=-Xmx}{@value #HEAP}). Every run must end within 30 s, exit non-zero with one
+ * readable error ({@code [code]} line, no Java stack trace, no OutOfMemoryError, not an internal error) — or succeed:
+ * a {@code show} may, a {@code show --json} may when its records parse as JSON and match each file's header count,
+ * and a restore may when the mutation hit slack, in which case the restored process must pass its own check. After every restore no process may be left behind: a failed restore's leftovers are a bad outcome,
  * a successful one's tree is killed and reaped. A restore that succeeds with a wrong process is a bad outcome for a
  * mutation that left a checksum stale (it got past the checksums), and is only counted ("undetectable") for a
  * semantic mutation whose checksums were recomputed.
@@ -44,6 +44,7 @@ final class ImageFuzzer {
         int cleanFailures;
         int correctRestores;
         int showOk;
+        int showJsonOk;
         int undetectable;
         final List<String> bad = new ArrayList<>();
         final Map<String, Integer> codes = new LinkedHashMap<>();
@@ -52,7 +53,8 @@ final class ImageFuzzer {
         public String toString() {
             return "mutations tried: " + tried + ", clean failures: " + cleanFailures + ", correct restores: "
                     + correctRestores + ", undetectable (checksums recomputed, restored but wrong): " + undetectable
-                    + ", bad outcomes: " + bad.size() + " (show succeeded on " + showOk + "); error codes: " + codes;
+                    + ", bad outcomes: " + bad.size() + " (show succeeded on " + showOk + ", show --json on " + showJsonOk
+                    + "); error codes: " + codes;
         }
     }
 
@@ -112,6 +114,18 @@ final class ImageFuzzer {
         if (show.exit() == 0) {
             s.showOk++;
         }
+        CryoResult json = bounded("show", "--json", "-D", image.toString());
+        String jsonProblem = problem(json, true);
+        if (jsonProblem == null && json.exit() == 0) {
+            jsonProblem = unparsable(json.stdout());
+        }
+        if (jsonProblem != null) {
+            bad(s, m, "show --json: " + jsonProblem, json);
+            return;
+        }
+        if (json.exit() == 0) {
+            s.showJsonOk++;
+        }
         CryoResult restore = bounded("restore", "-D", image.toString(), "-d", "--skip-file-size-check");
         String problem = problem(restore, false);
         if (problem != null) {
@@ -143,6 +157,17 @@ final class ImageFuzzer {
             s.undetectable++;
         } else {
             bad(s, m, "restore succeeded past stale checksums, and the process is wrong: " + verdict, restore);
+        }
+    }
+
+    /** @return why a successful {@code show --json}'s output is not what it promises (JSON records whose count
+     *      matches each file's header), or null */
+    private static String unparsable(String stdout) {
+        try {
+            ShowOutput.parse(stdout);
+            return null;
+        } catch (AssertionError | RuntimeException e) {
+            return "exit 0 but the output does not parse: " + e.getMessage().lines().findFirst().orElse("");
         }
     }
 
