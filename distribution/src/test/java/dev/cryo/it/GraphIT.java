@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * socketpairs, and of a live tree ({@code -t}) holding four things a dump refuses, parsed here (processes, children,
  * fds to the pipes and sockets they share, socket peers, outside peers in orange, refusals in red) and rendered by
  * Graphviz's {@code dot -Tsvg} without a warning; {@code --format svg} and {@code --out FILE.svg}. The live tree runs
- * on unharmed (it checks itself after).
+ * on unharmed (it checks itself after). The pipeline's DOT is also compared with {@code golden/graph-pipe-chain.dot}
+ * (pids and pipe inodes normalized, see {@link Golden}).
  */
 class GraphIT extends WithTestBed {
     @Test
@@ -52,6 +53,8 @@ class GraphIT extends WithTestBed {
         }
         assertTrue(g.marked("red").isEmpty() && g.marked("darkorange").isEmpty(), r.stdout());
         assertTrue(render(r.stdout()).contains("pipe_tree"));
+        Golden.assertMatches("graph-pipe-chain.dot", Golden.normalize(r.stdout(), tree,
+                java.util.Map.of(bed.root().toString(), "<testdir>")));
 
         // SVG through Graphviz: on stdout with --format svg, into a file named .svg with --out
         String svg = bed.cryo().run("graph", "-D", image.toString(), "--format", "svg").assertOk().stdout();

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Statistics as CRIU keeps them: {@code dump --stats} prints the time per phase, the frozen time, pages scanned and
  * written and the image's bytes; {@code stats-dump.img} keeps them (checked by {@code check --images}, shown by
- * {@code show}); {@code restore --stats} prints and keeps its own; an image without them still restores.
+ * {@code show}); {@code restore --stats} prints and keeps its own; an image without them still restores. What a person
+ * sees is compared with golden files (numbers and pids normalized, see {@link Golden}): the {@code --stats} block, the
+ * {@code -v} line and {@code show}'s statistics section.
  */
 class StatsIT extends WithTestBed {
     private static final Pattern FIGURE = Pattern.compile("^  (\\S+(?: \\S+)?)\\s+(\\d+(?:\\.\\d+)?)(.*)$");
@@ -26,10 +28,15 @@ class StatsIT extends WithTestBed {
     void dumpAndRestorePrintKeepAndShowTheirStatistics() throws IOException {
         Workload w = bed.workloads().start("st_workload");
         Path image = bed.newImageDir();
-        CryoResult dump = bed.cryo().dump(w.pid(), image, "--stats").assertOk();
+        CryoResult dump = bed.cryo().dump(w.pid(), image, "--stats", "-v").assertOk();
         w.awaitGone(java.time.Duration.ofSeconds(10));
         w.kill(); // reaps it
         Map<String, String> d = figures(dump.stdout(), "dump statistics");
+        List<Long> pids = List.of(w.pid());
+        Golden.assertMatches("dump-stats.txt", Golden.normalize(block(dump.stdout(), "dump statistics"), pids));
+        Golden.assertMatches("dump-stats-v.txt", Golden.normalize(dump.stderr().lines()
+                .filter(l -> l.contains(" dump: ")).findFirst()
+                .orElseThrow(() -> new AssertionError("-v logs no statistics line:\n" + dump.describe())) + "\n", pids));
         for (String phase : List.of("freeze", "core", "memory", "fds", "objects", "write", "release", "total",
                 "frozen")) {
             assertTrue(d.containsKey(phase) && d.get(phase).endsWith("ms"), phase + ": " + dump.describe());
@@ -76,8 +83,9 @@ class StatsIT extends WithTestBed {
         assertTrue(rs.containsKey("memory") && rs.containsKey("total"), restore.describe());
         assertEquals(written, Long.parseLong(rs.get("pages loaded").split(" ")[0]), restore.describe());
         assertTrue(Files.size(image.resolve("stats-restore.img")) > 0);
-        assertTrue(bed.cryo().run("show", "-D", image.toString()).assertOk().stdout().lines()
-                .anyMatch(l -> l.startsWith("restore: ")), "show lists the restore's statistics");
+        String both = bed.cryo().run("show", "-D", image.toString()).assertOk().stdout();
+        assertTrue(both.lines().anyMatch(l -> l.startsWith("restore: ")), "show lists the restore's statistics");
+        Golden.assertMatches("show-stats.txt", Golden.normalize(statsSection(both), pids));
 
         // an image without statistics files restores as well (the log grew since: its size is not checked);
         // without --stats nothing is printed
@@ -92,6 +100,21 @@ class StatsIT extends WithTestBed {
         r2.kill();
         CryoResult quiet = Cryo.await(again);
         assertFalse(quiet.stdout().contains("statistics"), quiet.describe());
+    }
+
+    /** @return the lines of {@code title} and the indented figures under it, as printed */
+    static String block(String out, String title) {
+        List<String> lines = out.lines().dropWhile(l -> !l.equals(title)).takeWhile(l -> l.equals(title)
+                || l.startsWith("  ")).toList();
+        assertFalse(lines.isEmpty(), "no '" + title + "' block in:\n" + out);
+        return String.join("\n", lines) + "\n";
+    }
+
+    /** @return the statistics lines of {@code cryo show}'s summary: {@code dump: ...} and {@code restore: ...} */
+    static String statsSection(String summary) {
+        List<String> lines = summary.lines().filter(l -> l.startsWith("dump: ") || l.startsWith("restore: ")).toList();
+        assertFalse(lines.isEmpty(), "no statistics in show:\n" + summary);
+        return String.join("\n", lines) + "\n";
     }
 
     /** @return the figures under {@code title}: name to value with its unit ({@code 0.4 ms}, {@code 230 (920 KiB)}) */
