@@ -72,13 +72,7 @@ class StatsIT extends WithTestBed {
         assertEquals(1, full.records("stats-dump.img").size(), "stats-dump.img in show --json");
 
         // restore --stats: its own figures, kept next to the dump's
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image, "--stats");
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        r.assertVerifyPass();
-        r.kill();
-        CryoResult restore = Cryo.await(rc);
+        CryoResult restore = restoreAndVerify(w, image, "--stats");
         Map<String, String> rs = figures(restore.stdout(), "restore statistics");
         assertTrue(rs.containsKey("memory") && rs.containsKey("total"), restore.describe());
         assertEquals(written, Long.parseLong(rs.get("pages loaded").split(" ")[0]), restore.describe());
@@ -92,14 +86,16 @@ class StatsIT extends WithTestBed {
         Files.delete(image.resolve("stats-dump.img"));
         Files.delete(image.resolve("stats-restore.img"));
         bed.cryo().run("check", "--images", "-D", image.toString()).assertOk();
-        mark = w.log().size();
-        RunningCryo again = bed.cryo().restoreInBackground(image, "--skip-file-size-check");
-        Workload r2 = bed.awaitRestoredRoot(again, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        r2.assertVerifyPass();
-        r2.kill();
-        CryoResult quiet = Cryo.await(again);
+        CryoResult quiet = restoreAndVerify(w, image, "--skip-file-size-check");
         assertFalse(quiet.stdout().contains("statistics"), quiet.describe());
+    }
+
+    /** Restores {@code w}'s image, has the restored process tick twice and pass its check, kills it; @return cryo's run */
+    private CryoResult restoreAndVerify(Workload w, Path image, String... extra) {
+        TestBed.Restored r = bed.restoreAndAwaitWithCryo(w, image, 2, extra);
+        r.workload().assertVerifyPass();
+        r.workload().kill();
+        return Cryo.await(r.cryo());
     }
 
     /** @return the lines of {@code title} and the indented figures under it, as printed */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +33,7 @@ class ThreadsIT extends WithTestBed {
         Path image = bed.dumpAndAwaitGone(w);
         long mark = w.log().size();
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestored(rc, w);
+        Workload r = bed.awaitRestoredRoot(rc, w);
         w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
 
         assertEquals(before, threads(w.pid()), "threads (tid -> name) after restore");
@@ -51,7 +50,7 @@ class ThreadsIT extends WithTestBed {
         ProcessControl.reapOrphans();
         mark = w.log().size();
         RunningCryo rc2 = bed.cryo().restoreInBackground(again);
-        Workload r2 = awaitRestored(rc2, w);
+        Workload r2 = bed.awaitRestoredRoot(rc2, w);
         w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
         assertEquals(before, threads(w.pid()), "threads (tid -> name) after the second restore");
         String v3 = r2.assertVerifyPass();
@@ -69,24 +68,5 @@ class ThreadsIT extends WithTestBed {
             }
         }
         return m;
-    }
-
-    private Workload awaitRestored(RunningCryo rc, Workload original) {
-        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
-        while (true) {
-            var st = ProcStat.read(original.pid());
-            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
-                return bed.workloads().adoptRestored(original);
-            }
-            if (!rc.isAlive()) {
-                throw new AssertionError("cryo restore exited before " + original + " appeared: "
-                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds()
-                        + " s: " + rc.snapshot().describe());
-            }
-            ProcessControl.sleep(10);
-        }
     }
 }
