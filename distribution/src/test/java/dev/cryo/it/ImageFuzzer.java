@@ -23,7 +23,9 @@ import java.util.stream.Stream;
  * and a restore may when the mutation hit slack, in which case the restored process must pass its own check. After every restore no process may be left behind: a failed restore's leftovers are a bad outcome,
  * a successful one's tree is killed and reaped. A restore that succeeds with a wrong process is a bad outcome for a
  * mutation that left a checksum stale (it got past the checksums), and is only counted ("undetectable") for a
- * semantic mutation whose checksums were recomputed.
+ * mutation after which every checksum matches: records swapped, duplicated or dropped with the inventory fixed (e.g.
+ * the record of fd 1 dropped: a valid image of a process without a stdout), or values changed with the checksums
+ * recomputed.
  *
  * <p>Used by {@code FuzzIT} (a small fixed-seed sample) and by {@code bench/fuzz.sh} through {@link #main}.
  */
@@ -52,7 +54,7 @@ final class ImageFuzzer {
         @Override
         public String toString() {
             return "mutations tried: " + tried + ", clean failures: " + cleanFailures + ", correct restores: "
-                    + correctRestores + ", undetectable (checksums recomputed, restored but wrong): " + undetectable
+                    + correctRestores + ", undetectable (every checksum right, restored but wrong): " + undetectable
                     + ", bad outcomes: " + bad.size() + " (show succeeded on " + showOk + ", show --json on " + showJsonOk
                     + "); error codes: " + codes;
         }

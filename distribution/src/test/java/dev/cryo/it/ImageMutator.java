@@ -29,7 +29,7 @@ import java.util.zip.CRC32C;
  *       set to a huge or boundary value, a length-delimited field repeated many times, a nested length field set
  *       huge, a pages header's data size set huge.</li>
  * </ul>
- * A semantic mutation is invisible to any checksum: restoring it may give a process that is wrong, which cryo
+ * A structural or semantic mutation is invisible to any checksum: restoring it may give a process that is wrong, which cryo
  * cannot know; it must still never crash cryo, hang, or leave a half-restored process.
  */
 final class ImageMutator {
@@ -37,7 +37,10 @@ final class ImageMutator {
     private static final long[] BOUNDARY = {0, 1, -1L, 0x7fffffffL, 0x80000000L, 0xffffffffL, 1L << 40, 1L << 62,
         Long.MAX_VALUE, Long.MIN_VALUE, 0xfffffffffffff000L};
 
-    /** What was done, for the report; {@code checksummed}: every checksum was made to match (semantic). */
+    /**
+     * What was done, for the report; {@code checksummed}: every checksum matches (a structural mutation with the
+     * inventory fixed, or a semantic one with the checksums recomputed), so no reader can tell it from a real image.
+     */
     record Mutation(String kind, String file, String detail, boolean checksummed) {
         @Override
         public String toString() {
@@ -135,7 +138,7 @@ final class ImageMutator {
         list.set(i, list.get(j));
         list.set(j, t);
         write(image, file, b, list);
-        return new Mutation("swap-records", name(file), i + "<->" + j + " of " + frames.size(), false);
+        return new Mutation("swap-records", name(file), i + "<->" + j + " of " + frames.size(), true);
     }
 
     private Mutation duplicateFrame(Path image, Path file, byte[] b) throws IOException {
@@ -161,7 +164,7 @@ final class ImageMutator {
         }
         write(image, file, b, list);
         return new Mutation(duplicate ? "duplicate-record" : "drop-record", name(file), p.index() + " of " + count,
-                false);
+                true);
     }
 
     /** A varint somewhere in one record (descending into nested messages) set to a boundary or random value. */
