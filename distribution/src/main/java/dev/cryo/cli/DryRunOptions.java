@@ -16,6 +16,7 @@ final class DryRunOptions {
     @Option(names = "--file-locks", description = "With -t, as on dump: the file locks the tree holds are accepted.")
     boolean fileLocks;
 
-    @Option(names = {"-j", "--shell-job"}, description = "With -t, as on dump: fds on the tree's terminal are accepted.")
+    @Option(names = {"-j", "--shell-job"},
+            description = "With -t, as on dump: fds on the tree's terminal are accepted.")
     boolean shellJob;
 }

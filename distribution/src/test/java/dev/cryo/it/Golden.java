@@ -22,11 +22,13 @@ import java.util.regex.Pattern;
  *
  * <p>Normalizing, in this order: the strings the test names (its temporary directory); the cut first component of a
  * path shortened to its tail ({@code ...123/work/x} becomes {@code .../work/x}); the pids the test names, in order
- * ({@code <pid1>}, ...; also inside graph node names like {@code p1234}); kernel object ids in {@code pipe:[N]},
- * {@code socket:[N]} and graph object nodes ({@code o:pipe:N}, {@code o:regular-file:DEV.INO}), numbered by first
- * appearance ({@code <ino1>}, ...); a progress bar {@code [===>  ]}, whose width follows the terminal's ({@code [<bar>]}); hex addresses ({@code 0x<hex>}); durations {@code H:MM:SS}; every other number
- * ({@code N}), a right-aligned number keeping its end column (the padding before it grows by what it lost); and
- * size units ({@code B}/{@code KiB}/{@code MiB}/{@code GiB}, which follow a size's magnitude) as {@code <unit>}.
+ * ({@code <pid1>}, ...; also inside graph node names like {@code p1234}); kernel object ids in {@code pipe:[N]}, {@code
+ * socket:[N]} and graph object nodes ({@code o:pipe:N}, {@code o:regular-file:DEV.INO}), numbered by first appearance
+ * ({@code <ino1>}, ...); a progress bar {@code [===>  ]}, whose width follows the terminal's ({@code [<bar>]}); hex
+ * addresses ({@code 0x<hex>}); durations {@code H:MM:SS}; every other number ({@code N}), a right-aligned number
+ * keeping its end column (the padding before it grows by what it lost); and size units ({@code B}/{@code KiB}/{@code
+ * MiB}/{@code GiB}, which follow a size's magnitude) as {@code <unit>}. A progress line's rate or ETA not known yet
+ * ({@code ?}) counts as a number.
  */
 final class Golden {
     private static final Pattern OBJECT = Pattern.compile("((?:pipe|socket):\\[|o:[a-z-]+:)(\\d+(?:\\.\\d+)?)");
@@ -35,6 +37,8 @@ final class Golden {
     private static final Pattern HEX = Pattern.compile("0x[0-9a-f]+");
     private static final Pattern CLOCK = Pattern.compile("\\b\\d+:\\d\\d:\\d\\d\\b");
     private static final Pattern NUMBER = Pattern.compile("( *)(?<![\\w.])(\\d+(?:\\.\\d+)?)(?![\\w.])");
+    private static final Pattern UNKNOWN_RATE = Pattern.compile("\\?(?= [KMG]?i?B/s)");
+    private static final Pattern UNKNOWN_ETA = Pattern.compile("(?<=/ )\\?(?=\\))");
     private static final Pattern UNIT = Pattern.compile("(?<=N )(B|KiB|MiB|GiB)\\b");
 
     private Golden() {
@@ -74,6 +78,8 @@ final class Golden {
             int pad = m.group(1).length();
             return " ".repeat(pad >= 2 ? pad + m.group(2).length() - 1 : pad) + "N";
         });
+        s = UNKNOWN_RATE.matcher(s).replaceAll("N");
+        s = UNKNOWN_ETA.matcher(s).replaceAll("H:MM:SS");
         return UNIT.matcher(s).replaceAll("<unit>");
     }
 

@@ -15,17 +15,17 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Image fuzzing: real images of several workloads (dumped here, the originals killed), each copy mutated once
- * ({@link ImageMutator}), then {@code cryo show}, {@code cryo show --json} and {@code cryo restore -d} run on it with
- * a bounded heap ({@code CRYO_JAVA_OPTS=-Xmx}{@value #HEAP}). Every run must end within 30 s, exit non-zero with one
- * readable error ({@code [code]} line, no Java stack trace, no OutOfMemoryError, not an internal error) — or succeed:
- * a {@code show} may, a {@code show --json} may when its records parse as JSON and match each file's header count,
- * and a restore may when the mutation hit slack, in which case the restored process must pass its own check. After every restore no process may be left behind: a failed restore's leftovers are a bad outcome,
- * a successful one's tree is killed and reaped. A restore that succeeds with a wrong process is a bad outcome for a
- * mutation that left a checksum stale (it got past the checksums), and is only counted ("undetectable") for a
- * mutation after which every checksum matches: records swapped, duplicated or dropped with the inventory fixed (e.g.
- * the record of fd 1 dropped: a valid image of a process without a stdout), or values changed with the checksums
- * recomputed.
+ * Image fuzzing: real images of several workloads (dumped here, the originals killed), each copy mutated once ({@link
+ * ImageMutator}), then {@code cryo show}, {@code cryo show --json} and {@code cryo restore -d} run on it with a bounded
+ * heap ({@code CRYO_JAVA_OPTS=-Xmx}{@value #HEAP}). Every run must end within 30 s, exit non-zero with one readable
+ * error ({@code [code]} line, no Java stack trace, no OutOfMemoryError, not an internal error) — or succeed: a {@code
+ * show} may, a {@code show --json} may when its records parse as JSON and match each file's header count, and a restore
+ * may when the mutation hit slack, in which case the restored process must pass its own check. After every restore no
+ * process may be left behind: a failed restore's leftovers are a bad outcome, a successful one's tree is killed and
+ * reaped. A restore that succeeds with a wrong process is a bad outcome for a mutation that left a checksum stale (it
+ * got past the checksums), and is only counted ("undetectable") for a mutation after which every checksum matches:
+ * records swapped, duplicated or dropped with the inventory fixed (e.g. the record of fd 1 dropped: a valid image of a
+ * process without a stdout), or values changed with the checksums recomputed.
  *
  * <p>Used by {@code FuzzIT} (a small fixed-seed sample) and by {@code bench/fuzz.sh} through {@link #main}.
  */
@@ -55,8 +55,8 @@ final class ImageFuzzer {
         public String toString() {
             return "mutations tried: " + tried + ", clean failures: " + cleanFailures + ", correct restores: "
                     + correctRestores + ", undetectable (every checksum right, restored but wrong): " + undetectable
-                    + ", bad outcomes: " + bad.size() + " (show succeeded on " + showOk + ", show --json on " + showJsonOk
-                    + "); error codes: " + codes;
+                    + ", bad outcomes: " + bad.size() + " (show succeeded on " + showOk + ", show --json on "
+                    + showJsonOk + "); error codes: " + codes;
         }
     }
 

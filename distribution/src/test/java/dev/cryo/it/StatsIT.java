@@ -36,7 +36,8 @@ class StatsIT extends WithTestBed {
         Golden.assertMatches("dump-stats.txt", Golden.normalize(block(dump.stdout(), "dump statistics"), pids));
         Golden.assertMatches("dump-stats-v.txt", Golden.normalize(dump.stderr().lines()
                 .filter(l -> l.contains(" dump: ")).findFirst()
-                .orElseThrow(() -> new AssertionError("-v logs no statistics line:\n" + dump.describe())) + "\n", pids));
+                .orElseThrow(() -> new AssertionError("-v logs no statistics line:\n" + dump.describe())) + "\n",
+                pids));
         for (String phase : List.of("freeze", "core", "memory", "fds", "objects", "write", "release", "total",
                 "frozen")) {
             assertTrue(d.containsKey(phase) && d.get(phase).endsWith("ms"), phase + ": " + dump.describe());
@@ -90,7 +91,7 @@ class StatsIT extends WithTestBed {
         assertFalse(quiet.stdout().contains("statistics"), quiet.describe());
     }
 
-    /** Restores {@code w}'s image, has the restored process tick twice and pass its check, kills it; @return cryo's run */
+    /** Restores {@code w}'s image: the process ticks twice, passes its check, is killed. @return cryo's run */
     private CryoResult restoreAndVerify(Workload w, Path image, String... extra) {
         TestBed.Restored r = bed.restoreAndAwaitWithCryo(w, image, 2, extra);
         r.workload().assertVerifyPass();

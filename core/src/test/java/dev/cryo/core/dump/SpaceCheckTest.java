@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The pure parts of {@link SpaceCheck}: finding ENOSPC anywhere in a failure, and the walk both it and the estimate use. */
+/** The pure parts of {@link SpaceCheck}: finding ENOSPC anywhere in a failure, the walk it shares with the estimate. */
 class SpaceCheckTest {
     @Test
     void noSpaceIsFoundAsACauseOrSuppressedAtAnyDepth() {
