@@ -31,10 +31,9 @@ class ThreadsIT extends WithTestBed {
         assertEquals(tids, List.copyOf(before.keySet()), "/proc task list vs READY");
 
         Path image = bed.dumpAndAwaitGone(w);
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        Workload r = restored.workload();
+        RunningCryo rc = restored.cryo();
 
         assertEquals(before, threads(w.pid()), "threads (tid -> name) after restore");
         String v1 = r.assertVerifyPass();
@@ -48,10 +47,9 @@ class ThreadsIT extends WithTestBed {
         // cryo restore returns when the root is reaped; the tree's other processes, killed by the dump at the same
         // moment and reparented to that cryo, may not be reaped by it yet: they come to this JVM when it exits
         ProcessControl.reapOrphans();
-        mark = w.log().size();
-        RunningCryo rc2 = bed.cryo().restoreInBackground(again);
-        Workload r2 = bed.awaitRestoredRoot(rc2, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        TestBed.Restored restored2 = bed.restoreAndAwaitWithCryo(w, again, 2);
+        Workload r2 = restored2.workload();
+        RunningCryo rc2 = restored2.cryo();
         assertEquals(before, threads(w.pid()), "threads (tid -> name) after the second restore");
         String v3 = r2.assertVerifyPass();
         assertTrue(v3.contains("generation=4 ping=4"), v3);
