@@ -128,6 +128,8 @@ final class ImageFuzzer {
         if (json.exit() == 0) {
             s.showJsonOk++;
         }
+        // on a shared machine another program may have taken the image's pid meanwhile: that one is not a leftover
+        java.util.Optional<ProcStat> stranger = ProcStat.read(base.original().pid()).filter(st -> !st.isZombie());
         CryoResult restore = bounded("restore", "-D", image.toString(), "-d", "--skip-file-size-check");
         String problem = problem(restore, false);
         if (problem != null) {
@@ -135,7 +137,7 @@ final class ImageFuzzer {
             return;
         }
         if (restore.exit() != 0) {
-            String left = leftBehind(base);
+            String left = leftBehind(base, stranger);
             if (left != null) {
                 bad(s, m, "restore failed but left " + left, restore);
                 return;
@@ -209,11 +211,15 @@ final class ImageFuzzer {
         }
     }
 
-    /** @return a description of a process left at one of the image's pids or under this JVM, or null */
-    private String leftBehind(Base base) {
+    /**
+     * @param stranger the process that held the image's pid before the restore (not cryo's), if any
+     * @return a description of a process left at one of the image's pids or under this JVM, or null
+     */
+    private String leftBehind(Base base, java.util.Optional<ProcStat> stranger) {
         for (int i = 0; i < 50; i++) {
             ProcessControl.reapOrphans();
-            if (ProcStat.read(base.original().pid()).filter(st -> !st.isZombie()).isEmpty()
+            if (ProcStat.read(base.original().pid()).filter(st -> !st.isZombie())
+                    .filter(st -> stranger.map(s -> s.startTime() != st.startTime()).orElse(true)).isEmpty()
                     && liveOrphans().isEmpty()) {
                 return null;
             }
