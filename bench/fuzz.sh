@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Image fuzzing: real images of four workloads mutated N times; every `cryo show` and `cryo restore -d` of a mutated
-# image must end within 30 s with one readable error (or a correct restore), no Java stack trace, no process left
-# behind, within a 96 MiB heap.
+# Image fuzzing: real images of four workloads mutated N times; every `cryo show`, `cryo show --json` and
+# `cryo restore -d` of a mutated image must end within 30 s with one readable error (or a correct output: a restored
+# process that passes its check, JSON that parses), no Java stack trace, no process left behind, within a 96 MiB heap.
 #
 #   bench/fuzz.sh [N] [SEED]      (defaults 1000 and the time; needs root, a built distribution with its test classes:
 #                                  ./mvnw -B -q -DskipTests package)

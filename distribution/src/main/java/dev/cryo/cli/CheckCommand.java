@@ -50,15 +50,8 @@ final class CheckCommand extends CryoSubcommand {
             description = "Dry-run a dump of the tree rooted at PID instead of checking the kernel.")
     Integer tree;
 
-    @Option(names = "--external", paramLabel = "RES",
-            description = "As on dump: a resource outside the tree the tree may reference (repeatable).")
-    List<String> external;
-
-    @Option(names = "--file-locks", description = "As on dump: the file locks the tree holds will be recorded.")
-    boolean fileLocks;
-
-    @Option(names = {"-j", "--shell-job"}, description = "As on dump: fds on the tree's terminal are accepted.")
-    boolean shellJob;
+    @picocli.CommandLine.Mixin
+    DryRunOptions dryRun;
 
     @Option(names = "--images", description = "Check the image given with -D instead of the kernel: every file "
             + "(inventory, record checksums, the checksum of every page) without restoring it; exits 0 when intact, "

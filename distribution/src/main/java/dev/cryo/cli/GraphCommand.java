@@ -54,15 +54,8 @@ final class GraphCommand extends CryoSubcommand {
             description = "dot (default, or FILE's extension) or svg (needs Graphviz's `dot` on the PATH).")
     Format format;
 
-    @Option(names = "--external", paramLabel = "RES",
-            description = "With -t, as on dump: a resource outside the tree the tree may reference (repeatable).")
-    List<String> external;
-
-    @Option(names = "--file-locks", description = "With -t, as on dump: the file locks the tree holds are accepted.")
-    boolean fileLocks;
-
-    @Option(names = {"-j", "--shell-job"}, description = "With -t, as on dump: fds on the tree's terminal are accepted.")
-    boolean shellJob;
+    @picocli.CommandLine.Mixin
+    DryRunOptions dryRun;
 
     @Override
     public Integer call() throws CryoException {

@@ -5,6 +5,7 @@ import dev.cryo.core.Cryo;
 import dev.cryo.core.plugin.PluginInfo;
 import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.config.OptionSet;
+import dev.cryo.core.image.ImageSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -86,7 +87,7 @@ final class PluginsCommand extends CryoSubcommand {
                 String.join(",", k.commands().stream().map(c -> c.name().toLowerCase(java.util.Locale.ROOT)).toList()),
                 k.defaultValue().orElse("-"), k.description()});
         }
-        return align(rows);
+        return ImageSummary.Tables.align(rows);
     }
 
     /** @return the plugins as an aligned text table with a header line */
@@ -98,23 +99,7 @@ final class PluginsCommand extends CryoSubcommand {
                 p.extensionPoints().isEmpty() ? "-" : String.join(", ", p.extensionPoints()),
                 String.valueOf(p.path())});
         }
-        return align(rows);
+        return ImageSummary.Tables.align(rows);
     }
 
-    private static String align(List<String[]> rows) {
-        int[] width = new int[rows.get(0).length];
-        for (String[] row : rows) {
-            for (int i = 0; i < row.length; i++) {
-                width[i] = Math.max(width[i], row[i].length());
-            }
-        }
-        StringBuilder sb = new StringBuilder();
-        for (String[] row : rows) {
-            for (int i = 0; i < row.length; i++) {
-                sb.append(i == row.length - 1 ? row[i] : String.format("%-" + (width[i] + 2) + "s", row[i]));
-            }
-            sb.append(System.lineSeparator());
-        }
-        return sb.toString();
-    }
 }

@@ -2,6 +2,7 @@ package dev.cryo.cli;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.core.config.ConfigKeys;
 import picocli.CommandLine;
 import picocli.CommandLine.MissingParameterException;
 import picocli.CommandLine.Model.ArgSpec;
@@ -164,7 +165,7 @@ final class UsageErrors implements CommandLine.IParameterExceptionHandler {
         int bestDistance = Integer.MAX_VALUE;
         for (String c : candidates) {
             String lc = c.toLowerCase(Locale.ROOT);
-            int d = lc.startsWith(w) && w.length() >= 4 ? 1 : distance(w, lc);
+            int d = lc.startsWith(w) && w.length() >= 4 ? 1 : ConfigKeys.distance(w, lc);
             if (d < bestDistance || d == bestDistance && best != null && c.length() > best.length()) {
                 best = c;
                 bestDistance = d;
@@ -173,26 +174,6 @@ final class UsageErrors implements CommandLine.IParameterExceptionHandler {
         int allowed = Math.max(2, w.replaceFirst("^-+", "").length() / 3);
         return bestDistance <= allowed && best != null && !(w.length() <= 2 && bestDistance > 1)
                 ? Optional.of(best) : Optional.empty();
-    }
-
-    /** Levenshtein distance. */
-    static int distance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
     }
 
     /** @return {@code Usage: cryo dump [OPTIONS]  (cryo dump --help for all)} */

@@ -9,8 +9,6 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,78 +24,72 @@ import org.junit.jupiter.api.Test;
 class CheckIT extends WithTestBed {
     @Test
     void listsEveryBlockerAndHarmsNothing() throws IOException {
-        try (ServerSocket server = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Workload w = bed.workloads().start("check_blockers", Integer.toString(server.getLocalPort()));
-            long child = Long.parseLong(w.ready("child"));
-            long helper = Long.parseLong(w.ready("helper"));
-            bed.workloads().trackForeignPid(child);
-            bed.workloads().trackForeignPid(helper);
-            try (Socket accepted = server.accept()) {
-                w.assertVerifyPass();
-                List<String> locksBefore = nftTables(); // a dead cryo's lock may be there; none may be added
-
-                CryoResult r = bed.cryo().run("check", "-t", Long.toString(w.pid()));
-                r.assertExit(CryoResult.UNSUPPORTED);
-                String out = r.stdout();
-                assertTrue(out.startsWith("pid " + w.pid() + " \"check_blockers\": a dump would be refused, 4 problems"),
-                        r.describe());
-                for (String expected : List.of("[regular-file/GHOST_TOO_BIG]", "[pipe/EXTERNAL_PIPE]",
-                        "[inet-socket/ESTABLISHED]", "[core/NAMESPACE_FD]")) {
-                    assertTrue(out.contains(expected), expected + " missing:\n" + out);
-                }
-                assertTrue(out.contains("pid " + child), "the namespace fd is the child's:\n" + out);
-                assertTrue(out.contains("fd 9"), out);
-                assertTrue(out.contains("fd 7"), out);
-                assertTrue(out.contains("pipe:[" + w.ready("pipe") + "]"), out);
-                assertTrue(out.contains("pid " + helper), "the pipe's outside holder is named:\n" + out);
-                assertEquals(4, out.lines().filter(l -> l.strip().startsWith("Fix: ")).count(), "a fix each:\n" + out);
-                assertEquals("", r.stderr().strip(), "nothing on stderr: " + r.describe());
-
-                // harmless: the tree runs on, every resource intact, the connection open
-                assertTrue(w.isAlive());
-                w.awaitNewTicks(3);
-                w.assertVerifyPass();
-                assertEquals('v', accepted.getInputStream().read(), "the byte the workload sent after the check");
-
-                // the options that take some of them over are checked too
-                CryoResult withOptions = bed.cryo().run("check", "-t", Long.toString(w.pid()), "--tcp-established",
-                        "--external", "pipe:[" + w.ready("pipe") + "]", "--external", "pipe:[1]");
-                withOptions.assertExit(CryoResult.UNSUPPORTED);
-                String out2 = withOptions.stdout();
-                assertFalse(out2.contains("[inet-socket/ESTABLISHED]"), out2);
-                assertFalse(out2.contains("[pipe/EXTERNAL_PIPE]"), out2);
-                assertTrue(out2.contains("--external pipe:[1] matches nothing"), out2);
-                assertEquals(1, out2.split("\\[core/EXTERNAL_UNMATCHED]", -1).length - 1,
-                        "only the value that names nothing:\n" + out2);
-                assertTrue(out2.contains("[core/NAMESPACE_FD]"), out2);
-                List<String> newLocks = nftTables().stream().filter(t -> t.contains("cryo_lock"))
-                        .filter(t -> !locksBefore.contains(t)).toList();
-                assertTrue(newLocks.isEmpty(), "a dry run takes no network lock: " + newLocks);
-                w.awaitNewTicks(2);
-                w.assertVerifyPass();
-                assertEquals('v', accepted.getInputStream().read());
-
-                // the same as JSON, parsed
-                CryoResult json = bed.cryo().run("check", "-t", Long.toString(w.pid()), "--output", "json");
-                json.assertExit(CryoResult.UNSUPPORTED);
-                Struct result = parse(json.stdout());
-                assertEquals("check", result.getFieldsOrThrow("command").getStringValue());
-                assertFalse(result.getFieldsOrThrow("ok").getBoolValue());
-                assertEquals(3, (int) result.getFieldsOrThrow("exitCode").getNumberValue());
-                assertEquals(w.pid(), (long) result.getFieldsOrThrow("root").getNumberValue());
-                List<Value> problems = result.getFieldsOrThrow("problems").getListValue().getValuesList();
-                assertEquals(4, problems.size(), json.stdout());
-                for (Value p : problems) {
-                    Struct s = p.getStructValue();
-                    assertFalse(s.getFieldsOrThrow("code").getStringValue().isEmpty(), json.stdout());
-                    assertFalse(s.getFieldsOrThrow("fix").getStringValue().isEmpty(), json.stdout());
-                    assertEquals("UNSUPPORTED", s.getFieldsOrThrow("category").getStringValue());
-                }
-                Struct stats = result.getFieldsOrThrow("stats").getStructValue();
-                assertEquals(2, (int) stats.getFieldsOrThrow("processes").getNumberValue(), json.stdout());
-                assertTrue(stats.getFieldsOrThrow("pagesBytes").getNumberValue() > 0, json.stdout());
-                w.assertVerifyPass();
+        try (BlockedTree t = BlockedTree.start(bed)) {
+            Workload w = t.w();
+            long child = t.child();
+            long helper = t.helper();
+            List<String> locksBefore = nftTables(); // a dead cryo's lock may be there; none may be added
+            CryoResult r = bed.cryo().run("check", "-t", Long.toString(w.pid()));
+            r.assertExit(CryoResult.UNSUPPORTED);
+            String out = r.stdout();
+            assertTrue(out.startsWith("pid " + w.pid() + " \"check_blockers\": a dump would be refused, 4 problems"),
+                    r.describe());
+            for (String expected : List.of("[regular-file/GHOST_TOO_BIG]", "[pipe/EXTERNAL_PIPE]",
+                    "[inet-socket/ESTABLISHED]", "[core/NAMESPACE_FD]")) {
+                assertTrue(out.contains(expected), expected + " missing:\n" + out);
             }
+            assertTrue(out.contains("pid " + child), "the namespace fd is the child's:\n" + out);
+            assertTrue(out.contains("fd 9"), out);
+            assertTrue(out.contains("fd 7"), out);
+            assertTrue(out.contains("pipe:[" + w.ready("pipe") + "]"), out);
+            assertTrue(out.contains("pid " + helper), "the pipe's outside holder is named:\n" + out);
+            assertEquals(4, out.lines().filter(l -> l.strip().startsWith("Fix: ")).count(), "a fix each:\n" + out);
+            assertEquals("", r.stderr().strip(), "nothing on stderr: " + r.describe());
+
+            // harmless: the tree runs on, every resource intact, the connection open
+            assertTrue(w.isAlive());
+            w.awaitNewTicks(3);
+            w.assertVerifyPass();
+            assertEquals('v', t.nextByte(), "the byte the workload sent after the check");
+
+            // the options that take some of them over are checked too
+            CryoResult withOptions = bed.cryo().run("check", "-t", Long.toString(w.pid()), "--tcp-established",
+                    "--external", "pipe:[" + w.ready("pipe") + "]", "--external", "pipe:[1]");
+            withOptions.assertExit(CryoResult.UNSUPPORTED);
+            String out2 = withOptions.stdout();
+            assertFalse(out2.contains("[inet-socket/ESTABLISHED]"), out2);
+            assertFalse(out2.contains("[pipe/EXTERNAL_PIPE]"), out2);
+            assertTrue(out2.contains("--external pipe:[1] matches nothing"), out2);
+            assertEquals(1, out2.split("\\[core/EXTERNAL_UNMATCHED]", -1).length - 1,
+                    "only the value that names nothing:\n" + out2);
+            assertTrue(out2.contains("[core/NAMESPACE_FD]"), out2);
+            List<String> newLocks = nftTables().stream().filter(table -> table.contains("cryo_lock"))
+                    .filter(table -> !locksBefore.contains(table)).toList();
+            assertTrue(newLocks.isEmpty(), "a dry run takes no network lock: " + newLocks);
+            w.awaitNewTicks(2);
+            w.assertVerifyPass();
+            assertEquals('v', t.nextByte());
+
+            // the same as JSON, parsed
+            CryoResult json = bed.cryo().run("check", "-t", Long.toString(w.pid()), "--output", "json");
+            json.assertExit(CryoResult.UNSUPPORTED);
+            Struct result = parse(json.stdout());
+            assertEquals("check", result.getFieldsOrThrow("command").getStringValue());
+            assertFalse(result.getFieldsOrThrow("ok").getBoolValue());
+            assertEquals(3, (int) result.getFieldsOrThrow("exitCode").getNumberValue());
+            assertEquals(w.pid(), (long) result.getFieldsOrThrow("root").getNumberValue());
+            List<Value> problems = result.getFieldsOrThrow("problems").getListValue().getValuesList();
+            assertEquals(4, problems.size(), json.stdout());
+            for (Value p : problems) {
+                Struct s = p.getStructValue();
+                assertFalse(s.getFieldsOrThrow("code").getStringValue().isEmpty(), json.stdout());
+                assertFalse(s.getFieldsOrThrow("fix").getStringValue().isEmpty(), json.stdout());
+                assertEquals("UNSUPPORTED", s.getFieldsOrThrow("category").getStringValue());
+            }
+            Struct stats = result.getFieldsOrThrow("stats").getStructValue();
+            assertEquals(2, (int) stats.getFieldsOrThrow("processes").getNumberValue(), json.stdout());
+            assertTrue(stats.getFieldsOrThrow("pagesBytes").getNumberValue() > 0, json.stdout());
+            w.assertVerifyPass();
         }
     }
 

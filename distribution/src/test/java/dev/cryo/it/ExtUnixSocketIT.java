@@ -50,12 +50,12 @@ class ExtUnixSocketIT extends WithTestBed {
 
         Path image = bed.dumpAndAwaitGone(cl, "--ext-unix-sk");
         Struct ext = single(bed.cryo().show(image).records("external.img"));
-        assertEquals("DGRAM_CONNECTED", str(ext, "connection"), ShowOutput.json(ext));
-        assertEquals(srv.ready("ino"), str(ext, "peer_ino"));
-        assertEquals(sock.toString(), str(ext, "peer_name_text"));
-        assertEquals(Long.toString(srv.pid()), str(ext, "peer_owner_pid"));
-        assertEquals(Long.toString(cl.pid()), str(ext, "holder_pid"));
-        assertFalse(str(ext, "peer_path_ino").isEmpty() || str(ext, "peer_path_ino").equals("0"), "path inode: "
+        assertEquals("DGRAM_CONNECTED", ShowOutput.text(ext, "connection"), ShowOutput.json(ext));
+        assertEquals(srv.ready("ino"), ShowOutput.text(ext, "peer_ino"));
+        assertEquals(sock.toString(), ShowOutput.text(ext, "peer_name_text"));
+        assertEquals(Long.toString(srv.pid()), ShowOutput.text(ext, "peer_owner_pid"));
+        assertEquals(Long.toString(cl.pid()), ShowOutput.text(ext, "holder_pid"));
+        assertFalse(ShowOutput.text(ext, "peer_path_ino").isEmpty() || ShowOutput.text(ext, "peer_path_ino").equals("0"), "path inode: "
                 + ShowOutput.json(ext));
         long lastBeforeDump = lastTick(cl.log());
 
@@ -81,9 +81,9 @@ class ExtUnixSocketIT extends WithTestBed {
 
         Path image = bed.dumpAndAwaitGone(cl, "--ext-unix-sk=" + peerIno);   // the accepted connection's inode
         Struct ext = single(bed.cryo().show(image).records("external.img"));
-        assertEquals("STREAM_ACCEPTED", str(ext, "connection"), ShowOutput.json(ext));
-        assertEquals(peerIno, str(ext, "peer_ino"));
-        assertEquals(srv.ready("ino"), str(ext, "listener_ino"));
+        assertEquals("STREAM_ACCEPTED", ShowOutput.text(ext, "connection"), ShowOutput.json(ext));
+        assertEquals(peerIno, ShowOutput.text(ext, "peer_ino"));
+        assertEquals(srv.ready("ino"), ShowOutput.text(ext, "listener_ino"));
         srv.log().awaitPrefix(0, "closed 1 ", Workload.TIMEOUT);          // the old connection ended at the kill
 
         Workload r = bed.restoreAndAwait(cl, image, 5, "--ext-unix-sk");
@@ -305,20 +305,5 @@ class ExtUnixSocketIT extends WithTestBed {
         assertEquals(1, envelopes.size(), "records: " + envelopes);
         Value v = envelopes.get(0).getFieldsOrDefault("record", null);
         return v == null ? envelopes.get(0) : v.getStructValue();
-    }
-
-    /** A field as text, whether `cryo show` printed it snake_case or camelCase, number or string; "" when absent. */
-    private static String str(Struct s, String snake) {
-        String camel = Pattern.compile("_([a-z])").matcher(snake).replaceAll(m -> m.group(1).toUpperCase());
-        Value v = s.getFieldsOrDefault(snake, s.getFieldsOrDefault(camel, null));
-        if (v == null) {
-            return "";
-        }
-        return switch (v.getKindCase()) {
-            case NUMBER_VALUE -> Long.toString((long) v.getNumberValue());
-            case STRING_VALUE -> v.getStringValue();
-            case BOOL_VALUE -> Boolean.toString(v.getBoolValue());
-            default -> v.toString();
-        };
     }
 }

@@ -7,10 +7,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A small fixed-seed sample of {@link ImageFuzzer}: images of four workloads, {@value #MUTATIONS} mutations, each
- * shown and restored with a bounded heap; no bad outcome (a hang, a stack trace, an internal error, an error without
- * its code line, a process left behind, a wrong process restored past stale checksums). {@code bench/fuzz.sh N SEED}
- * runs thousands.
+ * A small fixed-seed sample of {@link ImageFuzzer}: images of four workloads, {@value #MUTATIONS} mutations, each shown
+ * (summary and --json) and restored with a bounded heap; no bad outcome (a hang, a stack trace, an internal error, an
+ * error without its code line, a process left behind, a wrong process restored past stale checksums). {@code
+ * bench/fuzz.sh N SEED} runs thousands.
  */
 class FuzzIT extends WithTestBed {
     static final int MUTATIONS = Integer.getInteger("fuzz.mutations", 30);

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * socketpairs, and of a live tree ({@code -t}) holding four things a dump refuses, parsed here (processes, children,
  * fds to the pipes and sockets they share, socket peers, outside peers in orange, refusals in red) and rendered by
  * Graphviz's {@code dot -Tsvg} without a warning; {@code --format svg} and {@code --out FILE.svg}. The live tree runs
- * on unharmed (it checks itself after).
+ * on unharmed (it checks itself after). The pipeline's DOT is also compared with {@code golden/graph-pipe-chain.dot}
+ * (pids and pipe inodes normalized, see {@link Golden}).
  */
 class GraphIT extends WithTestBed {
     @Test
@@ -52,6 +51,8 @@ class GraphIT extends WithTestBed {
         }
         assertTrue(g.marked("red").isEmpty() && g.marked("darkorange").isEmpty(), r.stdout());
         assertTrue(render(r.stdout()).contains("pipe_tree"));
+        Golden.assertMatches("graph-pipe-chain.dot", Golden.normalize(r.stdout(), tree,
+                java.util.Map.of(bed.root().toString(), "<testdir>")));
 
         // SVG through Graphviz: on stdout with --format svg, into a file named .svg with --out
         String svg = bed.cryo().run("graph", "-D", image.toString(), "--format", "svg").assertOk().stdout();
@@ -83,54 +84,49 @@ class GraphIT extends WithTestBed {
 
     @Test
     void liveTreeMarksWhatADumpWouldRefuseAndHarmsNothing() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Workload w = bed.workloads().start("check_blockers", Integer.toString(server.getLocalPort()));
-            long child = Long.parseLong(w.ready("child"));
-            long helper = Long.parseLong(w.ready("helper"));
-            bed.workloads().trackForeignPid(child);
-            bed.workloads().trackForeignPid(helper);
-            try (Socket accepted = server.accept()) {
-                w.assertVerifyPass();
-                CryoResult r = bed.cryo().run("graph", "-t", Long.toString(w.pid())).assertOk();
-                assertTrue(r.stderr().contains("would be refused (4 reasons, drawn in red)"), r.describe());
-                Dot g = Dot.parse(r.stdout());
-                assertTrue(g.label("p" + child).startsWith(child + "\ncheck_blockers"), r.stdout());
-                assertEquals(1, g.edges("child").size(), r.stdout());
-                List<String> red = g.marked("red");
-                for (String code : List.of("[regular-file/GHOST_TOO_BIG]", "[pipe/EXTERNAL_PIPE]",
-                        "[inet-socket/ESTABLISHED]", "[core/NAMESPACE_FD]")) {
-                    assertEquals(1, red.stream().filter(n -> g.label(n).contains(code)).count(), code + ":\n"
-                            + r.stdout());
-                }
-                assertTrue(g.edgesTo("x:" + child + ":9").stream().anyMatch(e -> e.from().equals("p" + child)
-                        && e.label().equals("fd 9")), "the child's namespace fd:\n" + r.stdout());
-                assertTrue(g.edgesTo("x:" + w.pid() + ":7").stream().anyMatch(e -> e.label().equals("fd 7")),
-                        "the root's deleted file:\n" + r.stdout());
-                String pipe = "o:pipe:" + w.ready("pipe");
-                assertTrue(g.nodes.containsKey(pipe), r.stdout());
-                assertTrue(g.marked("darkorange").stream().anyMatch(n -> g.label(n).contains("pid " + helper)),
-                        "the pipe's outside holder:\n" + r.stdout());
-                render(r.stdout());
-
-                // harmless: the tree runs on with every resource
-                w.awaitNewTicks(3);
-                w.assertVerifyPass();
-                assertEquals('v', accepted.getInputStream().read(), "the byte the workload sent after the graph");
-
-                // with the options that take the pipe and the connection over: outside peers, not refusals
-                CryoResult o = bed.cryo().run("graph", "-t", Long.toString(w.pid()), "--external",
-                        "pipe:[" + w.ready("pipe") + "]", "--tcp-established").assertOk();
-                Dot g2 = Dot.parse(o.stdout());
-                assertEquals(2, g2.marked("red").size(), "the deleted file and the namespace fd:\n" + o.stdout());
-                List<String> orange = g2.marked("darkorange");
-                assertTrue(orange.stream().anyMatch(n -> g2.label(n).contains("remote\n127.0.0.1:"
-                        + server.getLocalPort())), "the TCP peer:\n" + o.stdout());
-                assertTrue(orange.stream().anyMatch(n -> g2.label(n).startsWith("external (")
-                        && g2.label(n).contains("pid " + helper)), "the external pipe:\n" + o.stdout());
-                render(o.stdout());
-                w.awaitNewTicks(2);
-                w.assertVerifyPass();
+        try (BlockedTree t = BlockedTree.start(bed)) {
+            Workload w = t.w();
+            long child = t.child();
+            long helper = t.helper();
+            CryoResult r = bed.cryo().run("graph", "-t", Long.toString(w.pid())).assertOk();
+            assertTrue(r.stderr().contains("would be refused (4 reasons, drawn in red)"), r.describe());
+            Dot g = Dot.parse(r.stdout());
+            assertTrue(g.label("p" + child).startsWith(child + "\ncheck_blockers"), r.stdout());
+            assertEquals(1, g.edges("child").size(), r.stdout());
+            List<String> red = g.marked("red");
+            for (String code : List.of("[regular-file/GHOST_TOO_BIG]", "[pipe/EXTERNAL_PIPE]",
+                    "[inet-socket/ESTABLISHED]", "[core/NAMESPACE_FD]")) {
+                assertEquals(1, red.stream().filter(n -> g.label(n).contains(code)).count(), code + ":\n"
+                        + r.stdout());
             }
+            assertTrue(g.edgesTo("x:" + child + ":9").stream().anyMatch(e -> e.from().equals("p" + child)
+                    && e.label().equals("fd 9")), "the child's namespace fd:\n" + r.stdout());
+            assertTrue(g.edgesTo("x:" + w.pid() + ":7").stream().anyMatch(e -> e.label().equals("fd 7")),
+                    "the root's deleted file:\n" + r.stdout());
+            String pipe = "o:pipe:" + w.ready("pipe");
+            assertTrue(g.nodes.containsKey(pipe), r.stdout());
+            assertTrue(g.marked("darkorange").stream().anyMatch(n -> g.label(n).contains("pid " + helper)),
+                    "the pipe's outside holder:\n" + r.stdout());
+            render(r.stdout());
+
+            // harmless: the tree runs on with every resource
+            w.awaitNewTicks(3);
+            w.assertVerifyPass();
+            assertEquals('v', t.nextByte(), "the byte the workload sent after the graph");
+
+            // with the options that take the pipe and the connection over: outside peers, not refusals
+            CryoResult o = bed.cryo().run("graph", "-t", Long.toString(w.pid()), "--external",
+                    "pipe:[" + w.ready("pipe") + "]", "--tcp-established").assertOk();
+            Dot g2 = Dot.parse(o.stdout());
+            assertEquals(2, g2.marked("red").size(), "the deleted file and the namespace fd:\n" + o.stdout());
+            List<String> orange = g2.marked("darkorange");
+            assertTrue(orange.stream().anyMatch(n -> g2.label(n).contains("remote\n127.0.0.1:"
+                    + t.server().getLocalPort())), "the TCP peer:\n" + o.stdout());
+            assertTrue(orange.stream().anyMatch(n -> g2.label(n).startsWith("external (")
+                    && g2.label(n).contains("pid " + helper)), "the external pipe:\n" + o.stdout());
+            render(o.stdout());
+            w.awaitNewTicks(2);
+            w.assertVerifyPass();
         }
     }
 

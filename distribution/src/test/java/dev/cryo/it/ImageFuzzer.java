@@ -15,15 +15,17 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Image fuzzing: real images of several workloads (dumped here, the originals killed), each copy mutated once
- * ({@link ImageMutator}), then {@code cryo show} and {@code cryo restore -d} run on it with a bounded heap
- * ({@code CRYO_JAVA_OPTS=-Xmx}{@value #HEAP}). Every run must end within 30 s, exit non-zero with one readable error
- * ({@code [code]} line, no Java stack trace, no OutOfMemoryError, not an internal error) — or succeed: a
- * {@code show} may, and a restore may when the mutation hit slack, in which case the restored process must pass its
- * own check. After every restore no process may be left behind: a failed restore's leftovers are a bad outcome,
- * a successful one's tree is killed and reaped. A restore that succeeds with a wrong process is a bad outcome for a
- * mutation that left a checksum stale (it got past the checksums), and is only counted ("undetectable") for a
- * semantic mutation whose checksums were recomputed.
+ * Image fuzzing: real images of several workloads (dumped here, the originals killed), each copy mutated once ({@link
+ * ImageMutator}), then {@code cryo show}, {@code cryo show --json} and {@code cryo restore -d} run on it with a bounded
+ * heap ({@code CRYO_JAVA_OPTS=-Xmx}{@value #HEAP}). Every run must end within 30 s, exit non-zero with one readable
+ * error ({@code [code]} line, no Java stack trace, no OutOfMemoryError, not an internal error) — or succeed: a {@code
+ * show} may, a {@code show --json} may when its records parse as JSON and match each file's header count, and a restore
+ * may when the mutation hit slack, in which case the restored process must pass its own check. After every restore no
+ * process may be left behind: a failed restore's leftovers are a bad outcome, a successful one's tree is killed and
+ * reaped. A restore that succeeds with a wrong process is a bad outcome for a mutation that left a checksum stale (it
+ * got past the checksums), and is only counted ("undetectable") for a mutation after which every checksum matches:
+ * records swapped, duplicated or dropped with the inventory fixed (e.g. the record of fd 1 dropped: a valid image of a
+ * process without a stdout), or values changed with the checksums recomputed.
  *
  * <p>Used by {@code FuzzIT} (a small fixed-seed sample) and by {@code bench/fuzz.sh} through {@link #main}.
  */
@@ -44,6 +46,7 @@ final class ImageFuzzer {
         int cleanFailures;
         int correctRestores;
         int showOk;
+        int showJsonOk;
         int undetectable;
         final List<String> bad = new ArrayList<>();
         final Map<String, Integer> codes = new LinkedHashMap<>();
@@ -51,8 +54,9 @@ final class ImageFuzzer {
         @Override
         public String toString() {
             return "mutations tried: " + tried + ", clean failures: " + cleanFailures + ", correct restores: "
-                    + correctRestores + ", undetectable (checksums recomputed, restored but wrong): " + undetectable
-                    + ", bad outcomes: " + bad.size() + " (show succeeded on " + showOk + "); error codes: " + codes;
+                    + correctRestores + ", undetectable (every checksum right, restored but wrong): " + undetectable
+                    + ", bad outcomes: " + bad.size() + " (show succeeded on " + showOk + ", show --json on "
+                    + showJsonOk + "); error codes: " + codes;
         }
     }
 
@@ -112,6 +116,20 @@ final class ImageFuzzer {
         if (show.exit() == 0) {
             s.showOk++;
         }
+        CryoResult json = bounded("show", "--json", "-D", image.toString());
+        String jsonProblem = problem(json, true);
+        if (jsonProblem == null && json.exit() == 0) {
+            jsonProblem = unparsable(json.stdout());
+        }
+        if (jsonProblem != null) {
+            bad(s, m, "show --json: " + jsonProblem, json);
+            return;
+        }
+        if (json.exit() == 0) {
+            s.showJsonOk++;
+        }
+        // on a shared machine another program may have taken the image's pid meanwhile: that one is not a leftover
+        java.util.Optional<ProcStat> stranger = ProcStat.read(base.original().pid()).filter(st -> !st.isZombie());
         CryoResult restore = bounded("restore", "-D", image.toString(), "-d", "--skip-file-size-check");
         String problem = problem(restore, false);
         if (problem != null) {
@@ -119,7 +137,7 @@ final class ImageFuzzer {
             return;
         }
         if (restore.exit() != 0) {
-            String left = leftBehind(base);
+            String left = leftBehind(base, stranger);
             if (left != null) {
                 bad(s, m, "restore failed but left " + left, restore);
                 return;
@@ -143,6 +161,17 @@ final class ImageFuzzer {
             s.undetectable++;
         } else {
             bad(s, m, "restore succeeded past stale checksums, and the process is wrong: " + verdict, restore);
+        }
+    }
+
+    /** @return why a successful {@code show --json}'s output is not what it promises (JSON records whose count
+     *      matches each file's header), or null */
+    private static String unparsable(String stdout) {
+        try {
+            ShowOutput.parse(stdout);
+            return null;
+        } catch (AssertionError | RuntimeException e) {
+            return "exit 0 but the output does not parse: " + e.getMessage().lines().findFirst().orElse("");
         }
     }
 
@@ -182,11 +211,15 @@ final class ImageFuzzer {
         }
     }
 
-    /** @return a description of a process left at one of the image's pids or under this JVM, or null */
-    private String leftBehind(Base base) {
+    /**
+     * @param stranger the process that held the image's pid before the restore (not cryo's), if any
+     * @return a description of a process left at one of the image's pids or under this JVM, or null
+     */
+    private String leftBehind(Base base, java.util.Optional<ProcStat> stranger) {
         for (int i = 0; i < 50; i++) {
             ProcessControl.reapOrphans();
-            if (ProcStat.read(base.original().pid()).filter(st -> !st.isZombie()).isEmpty()
+            if (ProcStat.read(base.original().pid()).filter(st -> !st.isZombie())
+                    .filter(st -> stranger.map(s -> s.startTime() != st.startTime()).orElse(true)).isEmpty()
                     && liveOrphans().isEmpty()) {
                 return null;
             }

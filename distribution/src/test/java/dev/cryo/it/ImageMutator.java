@@ -29,15 +29,18 @@ import java.util.zip.CRC32C;
  *       set to a huge or boundary value, a length-delimited field repeated many times, a nested length field set
  *       huge, a pages header's data size set huge.</li>
  * </ul>
- * A semantic mutation is invisible to any checksum: restoring it may give a process that is wrong, which cryo
- * cannot know; it must still never crash cryo, hang, or leave a half-restored process.
+ * A structural or semantic mutation is invisible to any checksum: restoring it may give a process that is wrong,
+ * which cryo cannot know; it must still never crash cryo, hang, or leave a half-restored process.
  */
 final class ImageMutator {
     private static final int HEADER = 12;
     private static final long[] BOUNDARY = {0, 1, -1L, 0x7fffffffL, 0x80000000L, 0xffffffffL, 1L << 40, 1L << 62,
         Long.MAX_VALUE, Long.MIN_VALUE, 0xfffffffffffff000L};
 
-    /** What was done, for the report; {@code checksummed}: every checksum was made to match (semantic). */
+    /**
+     * What was done, for the report; {@code checksummed}: every checksum matches (a structural mutation with the
+     * inventory fixed, or a semantic one with the checksums recomputed), so no reader can tell it from a real image.
+     */
     record Mutation(String kind, String file, String detail, boolean checksummed) {
         @Override
         public String toString() {
@@ -135,7 +138,7 @@ final class ImageMutator {
         list.set(i, list.get(j));
         list.set(j, t);
         write(image, file, b, list);
-        return new Mutation("swap-records", name(file), i + "<->" + j + " of " + frames.size(), false);
+        return new Mutation("swap-records", name(file), i + "<->" + j + " of " + frames.size(), true);
     }
 
     private Mutation duplicateFrame(Path image, Path file, byte[] b) throws IOException {
@@ -161,7 +164,7 @@ final class ImageMutator {
         }
         write(image, file, b, list);
         return new Mutation(duplicate ? "duplicate-record" : "drop-record", name(file), p.index() + " of " + count,
-                false);
+                true);
     }
 
     /** A varint somewhere in one record (descending into nested messages) set to a boundary or random value. */
@@ -172,7 +175,7 @@ final class ImageMutator {
         }
         int i = p.index();
         List<byte[]> list = p.frames();
-        ByteString payload = ByteString.copyFrom(list.get(i), 8, list.get(i).length - 8);
+        ByteString payload = p.payload();
         long value = random.nextInt(3) == 0 ? random.nextLong() : BOUNDARY[random.nextInt(BOUNDARY.length)];
         StringBuilder path = new StringBuilder();
         ByteString changed = editVarint(payload, value, path, 0);
@@ -189,9 +192,7 @@ final class ImageMutator {
         if (p == null) {
             return bitFlips(file, b);
         }
-        int i = p.index();
-        List<byte[]> list = p.frames();
-        UnknownFieldSet set = parse(ByteString.copyFrom(list.get(i), 8, list.get(i).length - 8));
+        UnknownFieldSet set = parse(p.payload());
         List<Integer> delimited = set == null ? List.of() : set.asMap().entrySet().stream()
                 .filter(e -> !e.getValue().getLengthDelimitedList().isEmpty()).map(e -> e.getKey()).toList();
         if (delimited.isEmpty()) {
@@ -209,7 +210,7 @@ final class ImageMutator {
                 more.addLengthDelimited(element);
             }
             out = UnknownFieldSet.newBuilder(set).addField(field, more.build()).build().toByteString();
-            detail = "record " + i + " field " + field + " repeated " + times + " more times";
+            detail = "record " + p.index() + " field " + field + " repeated " + times + " more times";
         } else {
             // a length prefix that claims far more than follows: the field's own bytes with a huge varint length
             ByteString rest = set.toByteString();
@@ -219,10 +220,11 @@ final class ImageMutator {
             writeVarint(o, claimed);
             o.write(element.toByteArray(), 0, element.size());
             out = rest.concat(o.toByteString());
-            detail = "record " + i + " field " + field + " length " + claimed + " (" + element.size() + " follow)";
+            detail = "record " + p.index() + " field " + field + " length " + claimed + " (" + element.size()
+                    + " follow)";
         }
-        list.set(i, frame(out));
-        write(image, file, b, list);
+        p.frames().set(p.index(), frame(out));
+        write(image, file, b, p.frames());
         return new Mutation("length-field", name(file), detail, true);
     }
 
@@ -245,6 +247,11 @@ final class ImageMutator {
 
     /** The frames of a record file as bytes (header and payload), and one of them picked at random. */
     private record Picked(List<byte[]> frames, int index) {
+        /** @return the picked frame's payload (after its length and checksum) */
+        ByteString payload() {
+            byte[] f = frames.get(index);
+            return ByteString.copyFrom(f, 8, f.length - 8);
+        }
     }
 
     /** @return the file's frames with one picked, or null when it has none */

@@ -27,10 +27,9 @@ class PosixTimersIT extends WithTestBed {
         w.assertVerifyPass();
 
         Path image = bed.dumpAndAwaitGone(w);
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        Workload r = restored.workload();
+        RunningCryo rc = restored.cryo();
         assertEquals(before, timers(w.pid()), "/proc/PID/timers after restore");
         r.assertVerifyPass();
         r.assertVerifyPass();

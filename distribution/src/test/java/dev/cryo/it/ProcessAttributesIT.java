@@ -25,10 +25,9 @@ class ProcessAttributesIT extends WithTestBed {
         w.assertVerifyPass();
 
         Path image = bed.dumpAndAwaitGone(w);
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        Workload r = restored.workload();
+        RunningCryo rc = restored.cryo();
         bed.workloads().trackForeignPid(child);
         r.assertVerifyPass();
 

@@ -31,10 +31,9 @@ class ProcessEdgesIT extends WithTestBed {
         assertEquals('Z', zombieBefore.state());
 
         Path image = bed.dumpAndAwaitGone(w);
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        Workload r = restored.workload();
+        RunningCryo rc = restored.cryo();
         bed.workloads().trackForeignPid(live);
         for (ProcStat before : List.of(liveBefore, zombieBefore)) {
             ProcStat after = ProcStat.read(before.pid()).orElseThrow();

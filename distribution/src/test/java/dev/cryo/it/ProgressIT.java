@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * ({@code script -qec}: stderr is a pty) shows {@code dump NN% [...] done/total MiB (elapsed / ETA) MiB/s phase},
  * as does the restore; none with stderr not a terminal, with {@code --quiet}, or with {@code --output json} (whose
  * stdout stays one JSON object). The restored workload passes its check. The line's one-second delay is set to 0
- * ({@code -Dcryo.progress.delay-ms=0}) so that the test does not depend on how fast this machine dumps.
+ * ({@code -Dcryo.progress.delay-ms=0}) so that the test does not depend on how fast this machine dumps. The last line
+ * of each is compared with a golden file (numbers and the bar normalized, see {@link Golden}).
  */
 class ProgressIT extends WithTestBed {
     /** One progress line; the rate is "?" while unknown (a restore shorter than a second). */
@@ -55,6 +56,7 @@ class ProgressIT extends WithTestBed {
         assertTrue(last.startsWith("dump 100%"), "ends at 100%:\n" + dump);
         long mib = Long.parseLong(last.replaceFirst(".*\\] +(\\d+)/.*", "$1"));
         assertTrue(mib >= 500 && mib < 600, "the 512 MiB of heap: " + last);
+        Golden.assertMatches("progress-dump.txt", Golden.normalize(last + "\n", List.of(w.pid())));
         w.awaitGone(Duration.ofSeconds(10));
         w.kill();
 
@@ -62,6 +64,8 @@ class ProgressIT extends WithTestBed {
         List<String> rlines = progressLines(restore);
         assertFalse(rlines.isEmpty(), restore);
         assertTrue(rlines.stream().allMatch(l -> l.startsWith("restore ")), restore);
+        Golden.assertMatches("progress-restore.txt", Golden.normalize(rlines.get(rlines.size() - 1) + "\n",
+                List.of(w.pid())));
         Workload r = bed.workloads().adoptRestored(w);
         r.assertVerifyPass();
         r.kill();

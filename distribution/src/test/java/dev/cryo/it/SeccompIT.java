@@ -36,10 +36,9 @@ class SeccompIT extends WithTestBed {
         w.assertVerifyPass();
 
         Path image = bed.dumpAndAwaitGone(w);
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        Workload r = restored.workload();
+        RunningCryo rc = restored.cryo();
         children.forEach(bed.workloads()::trackForeignPid);
         assertEquals("1", seccompOf(strict), "Seccomp of the restored strict child");
         assertEquals("2", seccompOf(mixed), "Seccomp of the restored mixed child");

@@ -328,6 +328,24 @@ public final class ShowOutput {
         return v == null ? "" : v.hasStringValue() ? v.getStringValue() : v.toString();
     }
 
+    /**
+     * @return a field as text, whichever spelling {@code cryo show} used ({@code snake} or its lowerCamelCase) and
+     *         whether a number, string or bool: numbers as whole numbers; absent = ""
+     */
+    public static String text(Struct s, String snake) {
+        String camel = Pattern.compile("_([a-z])").matcher(snake).replaceAll(m -> m.group(1).toUpperCase());
+        Value v = s.getFieldsOrDefault(snake, s.getFieldsOrDefault(camel, null));
+        if (v == null) {
+            return "";
+        }
+        return switch (v.getKindCase()) {
+            case NUMBER_VALUE -> Long.toString((long) v.getNumberValue());
+            case STRING_VALUE -> v.getStringValue();
+            case BOOL_VALUE -> Boolean.toString(v.getBoolValue());
+            default -> v.toString();
+        };
+    }
+
     /** @return a bool field; absent = false */
     public static boolean bool(Struct s, String field) {
         Value v = field(s, field);

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Statistics as CRIU keeps them: {@code dump --stats} prints the time per phase, the frozen time, pages scanned and
  * written and the image's bytes; {@code stats-dump.img} keeps them (checked by {@code check --images}, shown by
- * {@code show}); {@code restore --stats} prints and keeps its own; an image without them still restores.
+ * {@code show}); {@code restore --stats} prints and keeps its own; an image without them still restores. What a person
+ * sees is compared with golden files (numbers and pids normalized, see {@link Golden}): the {@code --stats} block, the
+ * {@code -v} line and {@code show}'s statistics section.
  */
 class StatsIT extends WithTestBed {
     private static final Pattern FIGURE = Pattern.compile("^  (\\S+(?: \\S+)?)\\s+(\\d+(?:\\.\\d+)?)(.*)$");
@@ -26,10 +28,16 @@ class StatsIT extends WithTestBed {
     void dumpAndRestorePrintKeepAndShowTheirStatistics() throws IOException {
         Workload w = bed.workloads().start("st_workload");
         Path image = bed.newImageDir();
-        CryoResult dump = bed.cryo().dump(w.pid(), image, "--stats").assertOk();
+        CryoResult dump = bed.cryo().dump(w.pid(), image, "--stats", "-v").assertOk();
         w.awaitGone(java.time.Duration.ofSeconds(10));
         w.kill(); // reaps it
         Map<String, String> d = figures(dump.stdout(), "dump statistics");
+        List<Long> pids = List.of(w.pid());
+        Golden.assertMatches("dump-stats.txt", Golden.normalize(block(dump.stdout(), "dump statistics"), pids));
+        Golden.assertMatches("dump-stats-v.txt", Golden.normalize(dump.stderr().lines()
+                .filter(l -> l.contains(" dump: ")).findFirst()
+                .orElseThrow(() -> new AssertionError("-v logs no statistics line:\n" + dump.describe())) + "\n",
+                pids));
         for (String phase : List.of("freeze", "core", "memory", "fds", "objects", "write", "release", "total",
                 "frozen")) {
             assertTrue(d.containsKey(phase) && d.get(phase).endsWith("ms"), phase + ": " + dump.describe());
@@ -65,33 +73,45 @@ class StatsIT extends WithTestBed {
         assertEquals(1, full.records("stats-dump.img").size(), "stats-dump.img in show --json");
 
         // restore --stats: its own figures, kept next to the dump's
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image, "--stats");
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        r.assertVerifyPass();
-        r.kill();
-        CryoResult restore = Cryo.await(rc);
+        CryoResult restore = restoreAndVerify(w, image, "--stats");
         Map<String, String> rs = figures(restore.stdout(), "restore statistics");
         assertTrue(rs.containsKey("memory") && rs.containsKey("total"), restore.describe());
         assertEquals(written, Long.parseLong(rs.get("pages loaded").split(" ")[0]), restore.describe());
         assertTrue(Files.size(image.resolve("stats-restore.img")) > 0);
-        assertTrue(bed.cryo().run("show", "-D", image.toString()).assertOk().stdout().lines()
-                .anyMatch(l -> l.startsWith("restore: ")), "show lists the restore's statistics");
+        String both = bed.cryo().run("show", "-D", image.toString()).assertOk().stdout();
+        assertTrue(both.lines().anyMatch(l -> l.startsWith("restore: ")), "show lists the restore's statistics");
+        Golden.assertMatches("show-stats.txt", Golden.normalize(statsSection(both), pids));
 
         // an image without statistics files restores as well (the log grew since: its size is not checked);
         // without --stats nothing is printed
         Files.delete(image.resolve("stats-dump.img"));
         Files.delete(image.resolve("stats-restore.img"));
         bed.cryo().run("check", "--images", "-D", image.toString()).assertOk();
-        mark = w.log().size();
-        RunningCryo again = bed.cryo().restoreInBackground(image, "--skip-file-size-check");
-        Workload r2 = bed.awaitRestoredRoot(again, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        r2.assertVerifyPass();
-        r2.kill();
-        CryoResult quiet = Cryo.await(again);
+        CryoResult quiet = restoreAndVerify(w, image, "--skip-file-size-check");
         assertFalse(quiet.stdout().contains("statistics"), quiet.describe());
+    }
+
+    /** Restores {@code w}'s image: the process ticks twice, passes its check, is killed. @return cryo's run */
+    private CryoResult restoreAndVerify(Workload w, Path image, String... extra) {
+        TestBed.Restored r = bed.restoreAndAwaitWithCryo(w, image, 2, extra);
+        r.workload().assertVerifyPass();
+        r.workload().kill();
+        return Cryo.await(r.cryo());
+    }
+
+    /** @return the lines of {@code title} and the indented figures under it, as printed */
+    static String block(String out, String title) {
+        List<String> lines = out.lines().dropWhile(l -> !l.equals(title)).takeWhile(l -> l.equals(title)
+                || l.startsWith("  ")).toList();
+        assertFalse(lines.isEmpty(), "no '" + title + "' block in:\n" + out);
+        return String.join("\n", lines) + "\n";
+    }
+
+    /** @return the statistics lines of {@code cryo show}'s summary: {@code dump: ...} and {@code restore: ...} */
+    static String statsSection(String summary) {
+        List<String> lines = summary.lines().filter(l -> l.startsWith("dump: ") || l.startsWith("restore: ")).toList();
+        assertFalse(lines.isEmpty(), "no statistics in show:\n" + summary);
+        return String.join("\n", lines) + "\n";
     }
 
     /** @return the figures under {@code title}: name to value with its unit ({@code 0.4 ms}, {@code 230 (920 KiB)}) */

@@ -128,11 +128,20 @@ public final class TestBed implements AutoCloseable {
      * the original's name again and has logged {@code ticks} new lines; fails at once if cryo exits.
      */
     public Workload restoreAndAwait(Workload original, Path image, int ticks, String... extra) {
+        return restoreAndAwaitWithCryo(original, image, ticks, extra).workload();
+    }
+
+    /** A restored root and the {@code cryo restore} that made it (without -d, still waiting for the root to exit). */
+    public record Restored(Workload workload, RunningCryo cryo) {
+    }
+
+    /** {@link #restoreAndAwait}, and @return also the running {@code cryo restore} (for its output once it ends) */
+    public Restored restoreAndAwaitWithCryo(Workload original, Path image, int ticks, String... extra) {
         long mark = original.log().size();
         RunningCryo rc = cryo.restoreInBackground(image, extra);
         Workload restored = awaitRestoredRoot(rc, original);
         original.log().awaitTicks(mark, ticks, Workload.TIMEOUT);
-        return restored;
+        return new Restored(restored, rc);
     }
 
     /**

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -32,10 +31,9 @@ class ThreadsIT extends WithTestBed {
         assertEquals(tids, List.copyOf(before.keySet()), "/proc task list vs READY");
 
         Path image = bed.dumpAndAwaitGone(w);
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestored(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        Workload r = restored.workload();
+        RunningCryo rc = restored.cryo();
 
         assertEquals(before, threads(w.pid()), "threads (tid -> name) after restore");
         String v1 = r.assertVerifyPass();
@@ -49,10 +47,9 @@ class ThreadsIT extends WithTestBed {
         // cryo restore returns when the root is reaped; the tree's other processes, killed by the dump at the same
         // moment and reparented to that cryo, may not be reaped by it yet: they come to this JVM when it exits
         ProcessControl.reapOrphans();
-        mark = w.log().size();
-        RunningCryo rc2 = bed.cryo().restoreInBackground(again);
-        Workload r2 = awaitRestored(rc2, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        TestBed.Restored restored2 = bed.restoreAndAwaitWithCryo(w, again, 2);
+        Workload r2 = restored2.workload();
+        RunningCryo rc2 = restored2.cryo();
         assertEquals(before, threads(w.pid()), "threads (tid -> name) after the second restore");
         String v3 = r2.assertVerifyPass();
         assertTrue(v3.contains("generation=4 ping=4"), v3);
@@ -69,24 +66,5 @@ class ThreadsIT extends WithTestBed {
             }
         }
         return m;
-    }
-
-    private Workload awaitRestored(RunningCryo rc, Workload original) {
-        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
-        while (true) {
-            var st = ProcStat.read(original.pid());
-            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
-                return bed.workloads().adoptRestored(original);
-            }
-            if (!rc.isAlive()) {
-                throw new AssertionError("cryo restore exited before " + original + " appeared: "
-                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds()
-                        + " s: " + rc.snapshot().describe());
-            }
-            ProcessControl.sleep(10);
-        }
     }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -113,7 +112,7 @@ class TreeIT extends WithTestBed {
 
         Path image = bed.dumpAndAwaitGone(bash);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestored(rc, bash);
+        Workload r = bed.awaitRestoredRoot(rc, bash);
         sleeps.forEach(bed.workloads()::trackForeignPid);
         // bash shows its name while cryo still rebuilds the tree: a signal before the resume would hit a stopped
         // process (and fail the restore)
@@ -232,7 +231,7 @@ class TreeIT extends WithTestBed {
     private Restored restore(Workload original, Path image, int ticks) {
         long mark = original.log().size();
         RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = awaitRestored(rc, original);
+        Workload r = bed.awaitRestoredRoot(rc, original);
         original.log().awaitTicks(mark, ticks, Workload.TIMEOUT);
         return new Restored(r, rc);
     }
@@ -365,26 +364,6 @@ class TreeIT extends WithTestBed {
             }
             assertTrue(System.nanoTime() < deadline, "pid " + parent + " has children " + kids + ", expected " + n
                     + " named " + comm);
-            ProcessControl.sleep(10);
-        }
-    }
-
-    /** Waits until the original's pid runs a process with the original's name; fails at once if cryo exits. */
-    private Workload awaitRestored(RunningCryo rc, Workload original) {
-        long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
-        while (true) {
-            var st = ProcStat.read(original.pid());
-            if (st.isPresent() && !st.get().isZombie() && st.get().comm().equals(original.comm())) {
-                return bed.workloads().adoptRestored(original);
-            }
-            if (!rc.isAlive()) {
-                throw new AssertionError("cryo restore exited before " + original + " appeared: "
-                        + rc.awaitExit(Duration.ofSeconds(1)).describe());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no restored " + original + " within " + Workload.TIMEOUT.toSeconds()
-                        + " s: " + rc.snapshot().describe());
-            }
             ProcessControl.sleep(10);
         }
     }

@@ -30,10 +30,9 @@ class UnixSocketIT extends WithTestBed {
         w.awaitNewTicks(2);
         Path image = bed.dumpAndAwaitGone(w);
 
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        Workload r = restored.workload();
+        RunningCryo rc = restored.cryo();
         String first = r.assertVerifyPass();       // queues, boundaries, senders, names, options, pending, new client
         assertTrue(first.contains("pid=" + w.pid() + " "), first);
         r.assertVerifyPass();                      // the pairs keep working: fresh round trips
@@ -47,11 +46,10 @@ class UnixSocketIT extends WithTestBed {
         w.awaitNewTicks(2);
         Path image = bed.dumpAndAwaitGone(w);
         for (int i = 0; i < 2; i++) {
-            long mark = w.log().size();
             // the log the workload appends to grew since the dump
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--skip-file-size-check");
-            Workload r = bed.awaitRestoredRoot(rc, w);
-            w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+            TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2, "--skip-file-size-check");
+            Workload r = restored.workload();
+            RunningCryo rc = restored.cryo();
             r.assertVerifyPass();                  // the second restore found stale srv.sock/dg.sock files and rebound
             r.kill();
             Cryo.await(rc).assertExit(KILLED);
@@ -68,19 +66,19 @@ class UnixSocketIT extends WithTestBed {
         ShowOutput show = bed.cryo().show(image);
         List<Struct> sockets = show.records("unix-socket.img").stream().map(UnixSocketIT::record).toList();
         assertEquals(18, sockets.size(), "sockets in unix-socket.img: " + sockets);
-        Map<String, Long> byState = sockets.stream().collect(Collectors.groupingBy(s -> str(s, "state_name"),
+        Map<String, Long> byState = sockets.stream().collect(Collectors.groupingBy(s -> ShowOutput.text(s, "state_name"),
                 Collectors.counting()));
         assertEquals(2L, byState.get("listening"), "listeners: " + byState);
         assertEquals(1L, byState.get("pending"), "pending clients: " + byState);
-        Struct listener = sockets.stream().filter(s -> str(s, "name_text").equals(w.workdir() + "/srv.sock")
-                && str(s, "state_name").equals("listening")).findFirst().orElseThrow(() ->
+        Struct listener = sockets.stream().filter(s -> ShowOutput.text(s, "name_text").equals(w.workdir() + "/srv.sock")
+                && ShowOutput.text(s, "state_name").equals("listening")).findFirst().orElseThrow(() ->
                 new AssertionError("no listener at srv.sock in " + sockets));
-        assertEquals("stream", str(listener, "type_name"));
-        long listenerIno = Long.parseLong(str(listener, "ino"));
+        assertEquals("stream", ShowOutput.text(listener, "type_name"));
+        long listenerIno = Long.parseLong(ShowOutput.text(listener, "ino"));
         Struct fd = ShowOutput.fdRecord(show.fd(w.pid(), srv));
-        assertEquals(listenerIno, Long.parseLong(str(fd, "ino")), "fd " + srv + " record " + ShowOutput.json(fd));
-        assertTrue(sockets.stream().anyMatch(s -> str(s, "type_name").equals("dgram")
-                && str(s, "queued_records").equals("3") && str(s, "queued_bytes").equals("10013")),
+        assertEquals(listenerIno, Long.parseLong(ShowOutput.text(fd, "ino")), "fd " + srv + " record " + ShowOutput.json(fd));
+        assertTrue(sockets.stream().anyMatch(s -> ShowOutput.text(s, "type_name").equals("dgram")
+                && ShowOutput.text(s, "queued_records").equals("3") && ShowOutput.text(s, "queued_bytes").equals("10013")),
                 "the dgram end with d1 + 10000 bytes + dgram-three queued: " + sockets);
     }
 
@@ -112,10 +110,9 @@ class UnixSocketIT extends WithTestBed {
         long child = Long.parseLong(w.ready("child"));
         w.awaitNewTicks(2);
         Path image = bed.dumpAndAwaitGone(w);
-        long mark = w.log().size();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
+        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        Workload r = restored.workload();
+        RunningCryo rc = restored.cryo();
         assertTrue(ProcStat.read(child).isPresent(), "restored child " + child);
         r.assertVerifyPass();
         r.assertVerifyPass();
@@ -129,21 +126,4 @@ class UnixSocketIT extends WithTestBed {
         Value v = envelope.getFieldsOrDefault("record", null);
         return v == null ? envelope : v.getStructValue();
     }
-
-    /** A field as text, whether `cryo show` printed it snake_case or camelCase, number or string; "" when absent. */
-    private static String str(Struct s, String snake) {
-        String camel = java.util.regex.Pattern.compile("_([a-z])").matcher(snake).replaceAll(m -> m.group(1)
-                .toUpperCase());
-        Value v = s.getFieldsOrDefault(snake, s.getFieldsOrDefault(camel, null));
-        if (v == null) {
-            return "";
-        }
-        return switch (v.getKindCase()) {
-            case NUMBER_VALUE -> Long.toString((long) v.getNumberValue());
-            case STRING_VALUE -> v.getStringValue();
-            case BOOL_VALUE -> Boolean.toString(v.getBoolValue());
-            default -> v.toString();
-        };
-    }
-
 }

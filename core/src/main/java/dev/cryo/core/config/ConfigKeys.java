@@ -117,8 +117,8 @@ public final class ConfigKeys {
         return Optional.ofNullable(KEYS.get(name));
     }
 
-    /** Levenshtein distance, for "did you mean" hints. */
-    static int distance(String a, String b) {
+    /** Levenshtein distance, for "did you mean" hints (of config keys here, of options and commands in the CLI). */
+    public static int distance(String a, String b) {
         int[] prev = new int[b.length() + 1];
         int[] cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {

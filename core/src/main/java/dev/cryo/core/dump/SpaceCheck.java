@@ -9,9 +9,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Room for an image: the size a dump will write, estimated before the tree is frozen, against the free space of the
@@ -63,20 +67,8 @@ final class SpaceCheck {
     /** @return the estimated image size of the tree under {@code rootPid}, in bytes */
     static long estimate(int rootPid) {
         long pages = 0;
-        Set<Integer> seen = new HashSet<>();
-        Deque<Integer> todo = new ArrayDeque<>();
-        todo.add(rootPid);
-        while (!todo.isEmpty()) {
-            int pid = todo.poll();
-            if (!seen.add(pid)) {
-                continue;
-            }
+        for (int pid : reachable(rootPid, SpaceCheck::childrenOrNone)) {
             pages += processBytes(pid);
-            try {
-                todo.addAll(ProcFs.children(pid));
-            } catch (CryoException e) {
-                // gone meanwhile: the freeze will say so
-            }
         }
         return pages + pages / 1024 + RECORD_SLACK;
     }
@@ -98,24 +90,37 @@ final class SpaceCheck {
 
     /** @return whether {@code t} or anything it was caused by (or suppressed) is a write that met ENOSPC */
     static boolean isNoSpace(Throwable t) {
-        Set<Throwable> seen = new HashSet<>();
-        Deque<Throwable> todo = new ArrayDeque<>();
-        todo.add(t);
-        while (!todo.isEmpty()) {
-            Throwable x = todo.poll();
-            if (!seen.add(x)) {
-                continue;
-            }
-            if (x instanceof CryoException c && c.errnoValue() == Errno.ENOSPC.number()
-                    || x instanceof IOException && String.valueOf(x.getMessage()).contains(Errno.ENOSPC.text())) {
-                return true;
-            }
+        return reachable(t, x -> {
+            List<Throwable> next = new ArrayList<>(List.of(x.getSuppressed()));
             if (x.getCause() != null) {
-                todo.add(x.getCause());
+                next.add(0, x.getCause());
             }
-            todo.addAll(java.util.List.of(x.getSuppressed()));
+            return next;
+        }).stream().anyMatch(x -> x instanceof CryoException c && c.errnoValue() == Errno.ENOSPC.number()
+                || x instanceof IOException && String.valueOf(x.getMessage()).contains(Errno.ENOSPC.text()));
+    }
+
+    /** @return {@code start} and everything reachable from it through {@code next}, each once, breadth first */
+    static <T> List<T> reachable(T start, Function<T, Collection<? extends T>> next) {
+        Set<T> seen = new LinkedHashSet<>();
+        Deque<T> todo = new ArrayDeque<>();
+        todo.add(start);
+        while (!todo.isEmpty()) {
+            T x = todo.poll();
+            if (seen.add(x)) {
+                todo.addAll(next.apply(x));
+            }
         }
-        return false;
+        return new ArrayList<>(seen);
+    }
+
+    /** @return the children of {@code pid}, none when it is gone meanwhile (the freeze will say so) */
+    private static List<Integer> childrenOrNone(int pid) {
+        try {
+            return ProcFs.children(pid);
+        } catch (CryoException e) {
+            return List.of();
+        }
     }
 
     /** The refusal for a write that met ENOSPC in the middle of the dump; the caller has released the tree. */

@@ -33,6 +33,9 @@ public final class ImageRenderer {
     private final JsonFormat.TypeRegistry registry;
     private final JsonFormat.Printer printer;
     private final RecordDecoder decoder;
+    /** Heap a record's JSON rendering takes, as a multiple of its encoded size (an estimate with a margin). */
+    static final int JSON_HEAP_FACTOR = 16;
+
     private final com.google.gson.Gson gson = new com.google.gson.GsonBuilder().setPrettyPrinting()
             .disableHtmlEscaping().create();
 
@@ -84,17 +87,35 @@ public final class ImageRenderer {
                         type.recordType().orElseThrow().getParserForType());
                 out.append("# ").append(name).append(" (").append(type.name()).append(", ")
                         .append(Integer.toString(records.size())).append(" records)\n");
-                for (Message record : records) {
-                    Message shown = decodeAnys(record);
+                for (int i = 0; i < records.size(); i++) {
+                    Message shown = decodeAnys(records.get(i));
+                    checkHeap(dir, name, i, shown, Runtime.getRuntime().maxMemory());
                     com.google.gson.JsonObject json = com.google.gson.JsonParser.parseString(printer.print(shown))
                             .getAsJsonObject();
                     decoder.decorate(shown, json, false);
-                    out.append(gson.toJson(json)).append('\n');
+                    gson.toJson(json, out); // streamed: no second copy of the text
+                    out.append('\n');
                 }
             }
         } catch (IOException e) {
             throw new CryoException(CryoException.Category.INTERNAL, "core/SHOW_OUTPUT",
                     "writing the rendering of " + dir.path() + " failed: " + e.getMessage(), null, e);
+        }
+    }
+
+    /**
+     * Refuses, with a clean error, a record whose JSON rendering would not fit in {@code maxHeap}: its text, the tree
+     * it is decorated in and the record itself take about {@value #JSON_HEAP_FACTOR} times its encoded size (a core
+     * record with thousands of threads, or a damaged one claiming so), and the rest of the heap is needed too.
+     */
+    static void checkHeap(ImageDir dir, String name, int index, Message record, long maxHeap) throws CryoException {
+        long need = (long) record.getSerializedSize() * JSON_HEAP_FACTOR;
+        if (need > maxHeap / 2) {
+            throw new CryoException(CryoException.Category.IMAGE, "core/RECORD_TOO_LARGE", "record " + index + " of "
+                    + dir.path().resolve(name) + " is " + record.getSerializedSize() + " bytes: showing it as JSON "
+                    + "needs about " + (need >> 20) + " MiB of heap, and cryo has " + (maxHeap >> 20) + " MiB",
+                    "give cryo more heap (e.g. CRYO_JAVA_OPTS=-Xmx" + Math.max(1, (need * 2 >> 30) + 1) + "g), or read "
+                            + "the image with `cryo show` without --json");
         }
     }
 

@@ -258,12 +258,13 @@ public final class ImageSummary {
         return sb.toString();
     }
 
-    /** Aligned text tables, two spaces between columns, the last column not padded. */
-    static final class Tables {
+    /** Aligned text tables, two spaces between columns, the last column not padded (also `cryo plugins`'). */
+    public static final class Tables {
         private Tables() {
         }
 
-        static String align(List<String[]> rows) {
+        /** @return the rows (the first one a header, if any) as lines of aligned columns, each ending in a newline */
+        public static String align(List<String[]> rows) {
             int[] width = new int[rows.get(0).length];
             for (String[] row : rows) {
                 for (int i = 0; i < row.length; i++) {

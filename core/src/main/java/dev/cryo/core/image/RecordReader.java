@@ -30,9 +30,13 @@ import java.util.zip.CRC32C;
  * {@code core/IMAGE_CORRUPT} for a checksum mismatch, an impossible length or a payload that does not parse;
  * {@code core/IMAGE_TRUNCATED} when the file ends inside a frame (when the inventory recorded the file's size
  * and it matches, the same condition can only be a corrupt length field and is reported as corrupt);
- * {@code core/IMAGE_VERSION} for another format version.
+ * {@code core/IMAGE_VERSION} for another format version; {@code core/RECORD_TOO_LARGE} for a record this JVM's heap
+ * cannot hold ({@value #HEAP_FACTOR} times its length; the fix: more heap), instead of an OutOfMemoryError.
  */
 public final class RecordReader implements AutoCloseable {
+    /** Heap reading a record takes, as a multiple of its length: the payload, the parsed record, a margin. */
+    static final int HEAP_FACTOR = 4;
+
     private final Path file;
     private final FileType type;
     private final FileChannel channel;
@@ -135,6 +139,15 @@ public final class RecordReader implements AutoCloseable {
         long payloadOffset = frameOffset + ImageFormat.FRAME_HEADER_BYTES;
         if (payloadOffset + length > fileSize) {
             throw pastEnd(frameOffset, length + " bytes of payload");
+        }
+        long heap = Runtime.getRuntime().maxMemory();
+        if (length * HEAP_FACTOR > heap) {
+            // the payload, the record parsed from it and what reads it next would not fit: a clean refusal, not an
+            // OutOfMemoryError
+            throw new CryoException(CryoException.Category.IMAGE, "core/RECORD_TOO_LARGE", "record " + index + " of "
+                    + file + " is " + length + " bytes: reading it needs about " + (length * HEAP_FACTOR >> 20)
+                    + " MiB of heap, and cryo has " + (heap >> 20) + " MiB",
+                    "give cryo more heap (e.g. CRYO_JAVA_OPTS=-Xmx" + ((length * HEAP_FACTOR * 2 >> 30) + 1) + "g)");
         }
         byte[] payload = new byte[(int) length];
         if (readFully(payload, 0, payload.length) < payload.length) {

@@ -88,4 +88,17 @@ class ImageRendererTest {
         assertEquals(2, text.split("\"device\": \"/dev/dri/card0\"", -1).length - 1, text);
         assertFalse(text.contains("UndecodedAny"), text);
     }
+
+    @Test
+    void aRecordWhoseJsonWouldNotFitTheHeapIsRefusedCleanly() throws Exception {
+        ImageDir dir = ImageDir.open(image());
+        PstreeEntry big = PstreeEntry.newBuilder().setPid(42).setComm("x".repeat(1 << 20)).build();
+        ImageRenderer.checkHeap(dir, "pstree.img", 0, big, 1L << 30); // 1 MiB in a 1 GiB heap: fine
+        dev.cryo.api.CryoException e = org.junit.jupiter.api.Assertions.assertThrows(dev.cryo.api.CryoException.class,
+                () -> ImageRenderer.checkHeap(dir, "pstree.img", 3, big, 16L << 20));
+        assertEquals("core/RECORD_TOO_LARGE", e.code());
+        assertEquals(dev.cryo.api.CryoException.Category.IMAGE, e.category());
+        assertTrue(e.getMessage().contains("record 3 of ") && e.getMessage().contains("pstree.img"), e.getMessage());
+        assertTrue(e.fix().contains("CRYO_JAVA_OPTS=-Xmx"), e.fix());
+    }
 }
