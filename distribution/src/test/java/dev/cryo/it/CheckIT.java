@@ -95,28 +95,22 @@ class CheckIT extends WithTestBed {
 
     @Test
     void aDumpIsRefusedBeforeAnythingStops() throws IOException {
-        try (ServerSocket server = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Workload w = bed.workloads().start("check_blockers", Integer.toString(server.getLocalPort()));
-            long child = Long.parseLong(w.ready("child"));
-            bed.workloads().trackForeignPid(child);
-            bed.workloads().trackForeignPid(Long.parseLong(w.ready("helper")));
-            try (Socket accepted = server.accept()) {
-                w.assertVerifyPass();
-                assertEquals('v', accepted.getInputStream().read());
-                // the child's namespace fd is seen while the tree runs (the root's ghost file, pipe and connection
-                // are claimed by plugins, which would refuse them later, once the tree is frozen)
-                Path image = bed.newImageDir();
-                CryoResult dump = bed.cryo().run("-v", "dump", "-t", Long.toString(w.pid()), "-D", image.toString());
-                dump.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(child)
-                        .assertStderrMentions("fd 9", "[core/NAMESPACE_FD]");
-                assertFalse(dump.stderr().contains("froze "), "refused before the freeze:\n" + dump.describe());
-                assertFalse(Files.exists(image), "a refused dump left " + image);
-                assertTrue(nftTables().stream().noneMatch(t -> t.contains("cryo_lock_" + w.pid() + "_")),
-                        "no network lock taken: " + nftTables());
-                w.awaitNewTicks(2);
-                w.assertVerifyPass();
-                assertEquals('v', accepted.getInputStream().read(), "the connection is still open");
-            }
+        try (BlockedTree t = BlockedTree.start(bed)) {
+            Workload w = t.w();
+            assertEquals('v', t.nextByte());
+            // the child's namespace fd is seen while the tree runs (the root's ghost file, pipe and connection
+            // are claimed by plugins, which would refuse them later, once the tree is frozen)
+            Path image = bed.newImageDir();
+            CryoResult dump = bed.cryo().run("-v", "dump", "-t", Long.toString(w.pid()), "-D", image.toString());
+            dump.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(t.child())
+                    .assertStderrMentions("fd 9", "[core/NAMESPACE_FD]");
+            assertFalse(dump.stderr().contains("froze "), "refused before the freeze:\n" + dump.describe());
+            assertFalse(Files.exists(image), "a refused dump left " + image);
+            assertTrue(nftTables().stream().noneMatch(l -> l.contains("cryo_lock_" + w.pid() + "_")),
+                    "no network lock taken: " + nftTables());
+            w.awaitNewTicks(2);
+            w.assertVerifyPass();
+            assertEquals('v', t.nextByte(), "the connection is still open");
         }
     }
 
