@@ -120,7 +120,9 @@ class CryoCliTest {
     void versionPrintsTheProjectVersion() {
         Run r = run("--version");
         assertEquals(0, r.status());
-        assertTrue(r.out().matches("cryo \\d+\\.\\d+\\.\\d+\\S* \\(plugin SPI 1\\.1\\.0\\)\\R"), r.out());
+        assertTrue(r.out().matches("cryo \\d+\\.\\d+\\.\\d+\\S* \\(plugin SPI "
+                + java.util.regex.Pattern.quote(dev.cryo.api.Spi.VERSION) + "\\)\\R"), r.out());
+        assertTrue(dev.cryo.api.Spi.VERSION.matches("1\\.\\d+\\.\\d+"), dev.cryo.api.Spi.VERSION);
         assertFalse(r.out().contains("${"), r.out());
     }
 
