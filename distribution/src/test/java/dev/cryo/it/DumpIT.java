@@ -145,6 +145,25 @@ class DumpIT extends WithTestBed {
         restored.assertVerifyPass();
     }
 
+    /**
+     * The child's pstree record dropped, every checksum redone (no frame check can tell): the restore refuses the
+     * image because the child's core file is listed by no pstree record, instead of restoring the parent alone.
+     */
+    @Test
+    void anImageWhosePstreeLostAProcessIsRefused() throws IOException {
+        Workload w = bed.workloads().start("with_child");
+        long child = Long.parseLong(w.ready("child"));
+        bed.workloads().trackForeignPid(child);
+        w.assertVerifyPass();
+        Path image = bed.dumpAndAwaitGone(w);
+        assertTrue(ProcessControl.reap(child, java.time.Duration.ofSeconds(10)), "child " + child + " not reaped");
+        ImageMutator.dropRecord(image, image.resolve("pstree.img"), 1);
+        CryoResult r = bed.cryo().restore(image);
+        r.assertExit(CryoResult.IMAGE).assertStderrMentions("core-" + child + ".img", "pstree.img",
+                "core/IMAGE_CORRUPT");
+        assertFalse(ProcStat.read(w.pid()).isPresent(), "a refused restore created pid " + w.pid());
+    }
+
     @Test
     void refusesMissingPid() {
         long pid = TestBed.unusedPid();

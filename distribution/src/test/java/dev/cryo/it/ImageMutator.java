@@ -167,6 +167,14 @@ final class ImageMutator {
                 true);
     }
 
+    /** Drops record {@code index} of {@code file} (every checksum still right, the inventory's size fixed). */
+    static void dropRecord(Path image, Path file, int index) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        List<byte[]> list = new java.util.ArrayList<>(frameBytes(b, frames(b)));
+        list.remove(index);
+        write(image, file, b, list);
+    }
+
     /** A varint somewhere in one record (descending into nested messages) set to a boundary or random value. */
     private Mutation varintField(Path image, Path file, byte[] b) throws IOException {
         Picked p = pick(b);

@@ -133,6 +133,7 @@ public final class Restorer {
                     image.readAll(ImageFileNames.fdinfo(pid), FileType.FDINFO, FdinfoEntry.parser()),
                     image.readAll(ImageFileNames.mm(pid), FileType.MM, Envelope.parser())));
         }
+        checkEveryCoreListed(image, procs);
         for (ProcessImage p : procs) {
             for (FdinfoEntry e : p.fds()) {
                 if (e.getFd() < 0) {
@@ -177,6 +178,29 @@ public final class Restorer {
             tellFailure(told, event, new CryoException(Category.INTERNAL, "core/INTERNAL", "restore failed: " + bug,
                     null, bug));
             throw bug;
+        }
+    }
+
+    /**
+     * Every {@code core-PID.img} of the image belongs to a live process of {@code pstree.img}: a process whose pstree
+     * record was lost (its checksums redone, so no frame check sees it) would otherwise be silently left out.
+     */
+    private static void checkEveryCoreListed(ImageDir image, List<ProcessImage> procs) throws CryoException {
+        java.util.Set<Integer> live = new java.util.HashSet<>();
+        procs.stream().filter(p -> !p.zombie()).forEach(p -> live.add(p.pid()));
+        java.util.regex.Pattern core = java.util.regex.Pattern.compile("core-([0-9]{1,9})\\.img");
+        try (var files = java.nio.file.Files.list(image.path())) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                var m = core.matcher(f.getFileName().toString());
+                if (m.matches() && !live.contains(Integer.parseInt(m.group(1)))) {
+                    throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", "corrupt image: " + f
+                            + " holds a process that " + image.path().resolve(ImageFileNames.PSTREE)
+                            + " does not list as a live process", "the image is damaged; dump the tree again");
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new CryoException(Category.IMAGE, "core/IMAGE_DIR_READ", "listing " + image.path() + " failed: "
+                    + e, "check the directory's permissions");
         }
     }
 
