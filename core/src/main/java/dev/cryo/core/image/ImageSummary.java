@@ -38,6 +38,9 @@ import java.util.Set;
  * <p>Called once per {@code cryo show}, on the caller's thread.
  */
 public final class ImageSummary {
+    /** Rows of a process's mappings table at most: above the kernel's default vm.max_map_count (65530). */
+    static final int MAX_MAPPING_ROWS = 70_000;
+
     private final ImageDir dir;
     private final PluginRecords records;
 
@@ -136,7 +139,7 @@ public final class ImageSummary {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"START", "END", "PERM", "SIZE", "SAVED", "NAME"});
         List<SpecialVmaEntry> layout = core == null ? List.of() : core.getMm().getLayoutList();
-        for (SpecialVmaEntry v : layout) {
+        for (SpecialVmaEntry v : layout.subList(0, Math.min(layout.size(), MAX_MAPPING_ROWS))) {
             DynamicMessage rec = byStart.get(v.getStart());
             String perm = "----";
             String saved = "-";
@@ -159,6 +162,12 @@ public final class ImageSummary {
         }
         out.append("  mappings (").append(Integer.toString(layout.size())).append(")\n");
         out.append(indent(Tables.align(rows)));
+        if (layout.size() > MAX_MAPPING_ROWS) {
+            // more than a process can have (vm.max_map_count is 65530 by default): a damaged image, most likely;
+            // the table stays bounded, whatever the record holds
+            out.append("  ... ").append(Integer.toString(layout.size() - MAX_MAPPING_ROWS))
+                    .append(" more mappings not shown (`cryo show --json` lists them all)\n");
+        }
     }
 
     private void fds(int pid, Appendable out) throws CryoException, IOException {
