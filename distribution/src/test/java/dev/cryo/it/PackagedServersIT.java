@@ -243,15 +243,7 @@ class PackagedServersIT extends WithTestBed {
                 "  local-data: \"www.cryo.test. IN A 10.9.8.7\"", "remote-control:", "  control-enable: no", ""));
         Workload w = bed.workloads().startCommand("unbound", List.of(sbin("unbound"), "-d", "-c",
                 dir.resolve("unbound.conf").toString()), dir);
-        List<String> dig = List.of(Workloads.which("dig"), "+short", "+tries=1", "+time=2", "@127.0.0.1", "-p",
-                Integer.toString(port), "www.cryo.test");
-        awaitOutput(dig, dir, "10.9.8.7");
-        Path image = bed.dumpAndAwaitGone(w);
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoreDone(rc, w);
-        assertEquals("10.9.8.7", output(dig, dir), "unbound's answer after the restore");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        assertAnswersAcross(w, dir, dig(port), "10.9.8.7");
     }
 
     /** BIND 9's named, an authoritative server for a zone of its own, over UDP. */
@@ -267,15 +259,7 @@ class PackagedServersIT extends WithTestBed {
                 "ns IN A 127.0.0.1", "www IN A 10.5.6.7", ""));
         Workload w = bed.workloads().startCommand("named", List.of(sbin("named"), "-g", "-u", "root", "-c",
                 dir.resolve("named.conf").toString()), dir);
-        List<String> dig = List.of(Workloads.which("dig"), "+short", "+tries=1", "+time=2", "@127.0.0.1", "-p",
-                Integer.toString(port), "www.cryo.test");
-        awaitOutput(dig, dir, "10.5.6.7");
-        Path image = bed.dumpAndAwaitGone(w);
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoreDone(rc, w);
-        assertEquals("10.5.6.7", output(dig, dir), "named's answer after the restore");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        assertAnswersAcross(w, dir, dig(port), "10.5.6.7");
     }
 
     /** PHP-FPM (a master and two workers of www-data), asked over FastCGI by {@code cgi-fcgi} to run a script. */
@@ -299,13 +283,7 @@ class PackagedServersIT extends WithTestBed {
                 dir.resolve("php-fpm.conf").toString()), dir);
         List<String> fcgi = List.of(Workloads.which("env"), "SCRIPT_FILENAME=" + script, "REQUEST_METHOD=GET",
                 Workloads.which("cgi-fcgi"), "-bind", "-connect", "127.0.0.1:" + port);
-        awaitOutputEnding(fcgi, dir, "cryo php 42");
-        Path image = bed.dumpAndAwaitGone(w);
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoreDone(rc, w);
-        assertTrue(output(fcgi, dir).endsWith("cryo php 42"), "php-fpm ran the script after the restore");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        assertAnswersAcross(w, dir, fcgi, "cryo php 42");
     }
 
     /**
@@ -355,15 +333,7 @@ class PackagedServersIT extends WithTestBed {
         Workload w = bed.workloads().startCommand("dnsmasq", List.of(sbin("dnsmasq"), "--keep-in-foreground",
                 "--conf-file=/dev/null", "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces",
                 "--no-resolv", "--no-hosts", "--address=/cryo.test/10.1.2.3", "--user=root", "--pid-file="), dir);
-        List<String> dig = List.of(Workloads.which("dig"), "+short", "+tries=1", "+time=2", "@127.0.0.1", "-p",
-                Integer.toString(port), "www.cryo.test");
-        awaitOutput(dig, dir, "10.1.2.3");
-        Path image = bed.dumpAndAwaitGone(w);
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoreDone(rc, w);
-        assertEquals("10.1.2.3", output(dig, dir), "dnsmasq's answer after the restore");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        assertAnswersAcross(w, dir, dig(port), "10.1.2.3");
     }
 
     /**
@@ -495,6 +465,27 @@ class PackagedServersIT extends WithTestBed {
             r.kill();
             Cryo.await(rc).assertExit(KILLED);
         }
+    }
+
+    /**
+     * Runs {@code client} until its output ends with {@code answer} (the server is up), dumps {@code w}, restores
+     * it, and runs {@code client} once more: the same answer, from outside.
+     */
+    private void assertAnswersAcross(Workload w, Path dir, List<String> client, String answer) throws Exception {
+        awaitOutputEnding(client, dir, answer);
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoreDone(rc, w);
+        String out = output(client, dir);
+        assertTrue(out.endsWith(answer), w.comm() + "'s answer after the restore: " + out);
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    /** {@code dig} asking 127.0.0.1:port for www.cryo.test's A record, once, within 2 s. */
+    private static List<String> dig(int port) {
+        return List.of(Workloads.which("dig"), "+short", "+tries=1", "+time=2", "@127.0.0.1", "-p",
+                Integer.toString(port), "www.cryo.test");
     }
 
     private static void awaitListening(int port) throws IOException {
