@@ -38,8 +38,40 @@ public final class GhostFiles {
     private static final int NAME_MAX = 255;
     /** The ghost files this process created and has not unlinked yet. */
     private static final Set<Path> CREATED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Ghost files made again without a name (O_TMPFILE): restore path → the {@code /proc/PID/fd/N} holding it. */
+    private static final java.util.Map<Path, Path> NAMELESS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private GhostFiles() {
+    }
+
+    /**
+     * Records that the ghost file of {@code restorePath} was made again without a name (a file the program made
+     * with O_TMPFILE, so that it stays linkable) and is open at {@code link}, a {@code /proc/PID/fd/N} of a task
+     * being restored: another plugin that needs the same file (a mapping of it) opens {@code link} instead of
+     * creating it at {@code restorePath}.
+     *
+     * @since 1.2.0
+     */
+    public static void madeNameless(Path restorePath, Path link) {
+        NAMELESS.put(restorePath, link);
+    }
+
+    /**
+     * @return the {@code /proc/PID/fd/N} through which the nameless ghost of {@code restorePath} is open, when one
+     *         was made in this restore ({@link #madeNameless})
+     * @since 1.2.0
+     */
+    public static java.util.Optional<Path> namelessLink(Path restorePath) {
+        return java.util.Optional.ofNullable(NAMELESS.get(restorePath));
+    }
+
+    /**
+     * Forgets the nameless ghost of {@code restorePath} (the restore is over). Never throws.
+     *
+     * @since 1.2.0
+     */
+    public static void forgetNameless(Path restorePath) {
+        NAMELESS.remove(restorePath);
     }
 
     /** @return whether a {@code /proc/PID/fd/N} link or a maps path names an unlinked file */

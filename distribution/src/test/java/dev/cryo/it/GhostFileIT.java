@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Unlinked files held open ("ghost files", {@code ghost_file.c}): a parent and its forked child hold one unlinked
@@ -67,6 +69,36 @@ class GhostFileIT extends WithTestBed {
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         Workload r = bed.awaitRestoredRoot(rc, w);
         assertTrue(r.assertVerifyPass().contains("linkable"));
+        assertNoGhostNames(w.workdir());
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
+    }
+
+    /**
+     * An O_TMPFILE file held as fds by a parent and mapped MAP_SHARED by its child (which holds no fd): after the
+     * restore the child's mapping and the parent's fds are still one file (the child's answers, written through its
+     * mapping, are read through the parent's fd), and the parent's file is still linkable. In {@code maps} mode one
+     * process maps it and holds it: still one file.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"child-maps", "maps"})
+    void anOTmpfileFileMappedAndHeldStaysOneFile(String mode) {
+        Workload w = bed.workloads().start("tmpfile", mode);
+        long child = Long.parseLong(w.ready("child"));
+        if (child > 0) {
+            bed.workloads().trackForeignPid(child);
+        }
+        w.assertVerifyPass();
+        Path image = bed.dumpAndAwaitGone(w);
+        if (child > 0) {
+            assertTrue(ProcessControl.reap(child, java.time.Duration.ofSeconds(10)), "child " + child + " not reaped");
+        }
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        if (child > 0) {
+            bed.workloads().trackForeignPid(child);
+        }
+        r.assertVerifyPass();
         assertNoGhostNames(w.workdir());
         r.kill();
         Cryo.await(rc).assertExit(KILLED);

@@ -95,6 +95,10 @@ final class GhostMappings {
     /** @return the recreated file of {@code v}, created with its size, mode and owner unless it exists already */
     Path prepare(Pid pid, VmaEntry v) throws CryoException {
         Path ghost = GhostFiles.restorePath(v.getPath(), v.getInode());
+        java.util.Optional<Path> nameless = GhostFiles.namelessLink(ghost);
+        if (nameless.isPresent() && !created.contains(ghost)) {
+            return nameless.get(); // made without a name (O_TMPFILE) by the regular-file plugin: the same file
+        }
         if (created.add(ghost)) {
             try {
                 GhostFiles.create(ghost, v.getFileSize(), v.getGhostMode(), v.getGhostUid(), v.getGhostGid());

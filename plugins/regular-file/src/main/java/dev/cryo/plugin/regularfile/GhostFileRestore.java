@@ -40,6 +40,8 @@ final class GhostFileRestore {
     private final Map<String, Path> tmpfiles = new HashMap<>();
     /** dev:inode of the files an fd of the image opened with O_TMPFILE (noted by the restore check) */
     private final Set<String> tmpfileInodes = new java.util.HashSet<>();
+    /** Restore paths registered with {@link GhostFiles#madeNameless}, forgotten by {@link #unlinkAll}. */
+    private final Set<Path> nameless = new LinkedHashSet<>();
 
     /**
      * Refuses, before any process exists, a ghost whose directory is gone or whose temporary name is taken.
@@ -143,8 +145,11 @@ final class GhostFileRestore {
 
     /** Records that fd {@code fd} of {@code task} holds the O_TMPFILE file of {@code e}, for its other holders. */
     void tmpfileMade(RemoteTask task, RegularFileEntry e, int fd) {
-        tmpfiles.put(GhostFileDump.key(e.getDev(), e.getInode()),
-                Path.of("/proc", task.pid().toString(), "fd", Integer.toString(fd)));
+        Path link = Path.of("/proc", task.pid().toString(), "fd", Integer.toString(fd));
+        tmpfiles.put(GhostFileDump.key(e.getDev(), e.getInode()), link);
+        Path named = GhostFiles.restorePath(e.getPath(), e.getInode());
+        GhostFiles.madeNameless(named, link); // a mapping of it restored later opens the same file
+        nameless.add(named);
     }
 
     private List<GhostFileEntry> contentOf(String who, RegularFileEntry e, ImageSource objects) throws CryoException {
@@ -183,6 +188,8 @@ final class GhostFileRestore {
         }
         prepared.clear();
         tmpfiles.clear();
+        nameless.forEach(GhostFiles::forgetNameless);
+        nameless.clear();
         table = null;
     }
 }

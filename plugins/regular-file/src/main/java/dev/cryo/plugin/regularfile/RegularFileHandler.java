@@ -238,7 +238,9 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
         boolean newTmpfile = false;
         if (e.getTerminal()) {
             path = ownTerminal(who, e, ctx.config().isSet(SHELL_JOB));
-        } else if (e.getGhost() && ghostRestore.isTmpfile(e)) {
+        } else if (e.getGhost() && ghostRestore.isTmpfile(e) && !Files.exists(GhostFiles.restorePath(e.getPath(),
+                e.getInode()), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            // (when a mapping of it was restored first, the memory plugin made it with a name: that one is used)
             Optional<Path> holder = ghostRestore.tmpfileHolder(e);
             newTmpfile = holder.isEmpty();
             if (holder.isPresent()) {
@@ -247,6 +249,9 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
             }
         } else if (e.getGhost()) {
             path = ghostRestore.prepare(who, e, ctx.objects()).toString();
+            if (OpenFlags.isTmpfile(e.getFlags())) {
+                flags = OpenFlags.forReopen(e.getFlags(), cloexec); // the named copy, not a new O_TMPFILE file
+            }
         } else {
             check(who, e, ctx.config().isSet(SKIP_SIZE_CHECK)); // again: the file may have changed since checkRestore
         }
