@@ -235,6 +235,15 @@ public final class TestBed implements AutoCloseable {
         return out;
     }
 
+    /**
+     * @return whether {@code pid} exists, is no zombie and no tracer holds it: a restore let it go (the resume
+     *         detaches children first, so a released root means a released tree)
+     */
+    public static boolean released(long pid) {
+        return ProcStat.read(pid).filter(s -> !s.isZombie()).isPresent()
+                && untraced(Path.of("/proc", Long.toString(pid), "status"));
+    }
+
     private static boolean untraced(Path status) {
         try {
             return readProc(status).contains("\nTracerPid:\t0\n");
