@@ -21,6 +21,24 @@ class CowSharingIT extends WithTestBed {
     private static final long PAGE = 4096;
     private static final Pattern PSS = Pattern.compile("pss_parent_kb=(\\d+) pss_child_kb=(\\d+)");
 
+    /**
+     * A dump must not break the sharing in the tree it reads: after {@code dump -R} the running parent and child
+     * still share every page they shared (process_vm_readv's pins would give each page its own copy; the pages of a
+     * process with its parent or child in the tree are read through /proc/PID/mem).
+     */
+    @Test
+    void aDumpLeavesTheRunningTreesPagesShared() {
+        Workload w = bed.workloads().start("cow_child");
+        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        w.awaitNewTicks(2);
+        assertTrue(w.assertVerifyPass().contains("shared_a=16374 private_a=8 shared_b=0"));
+        bed.cryo().dump(w.pid(), bed.newImageDir(), "-R").assertOk();
+        w.awaitNewTicks(2);
+        String after = w.assertVerifyPass();
+        assertTrue(after.contains("shared_a=16374 private_a=8 shared_b=0"), "after dump -R: " + after);
+        w.kill();
+    }
+
     @Test
     void pagesSharedCopyOnWriteAtDumpAreSharedAgainAfterRestore() {
         Workload w = bed.workloads().start("cow_child");

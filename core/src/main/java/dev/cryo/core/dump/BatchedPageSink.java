@@ -68,6 +68,13 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
     private final java.util.function.LongConsumer onRead;
     /** {@code /proc/TID/mem}, opened at the first range process_vm_readv cannot read; -1 before. */
     private int memFd = -1;
+    /**
+     * Read every page through {@code /proc/TID/mem}, not process_vm_readv: process_vm_readv pins the pages it reads,
+     * and the kernel gives a pinned copy-on-write page its own copy (FOLL_PIN unshares), so a process that still
+     * shares pages with its parent or child since a fork would leave the dump using more memory; {@code
+     * /proc/TID/mem} reads without pinning.
+     */
+    private boolean keepCopyOnWrite;
 
     /**
      * @param buffers    {@value #BUFFERS} slots, shared by the sinks of one dump (one sink at a time)
@@ -81,6 +88,12 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         this.buffers = buffers;
         this.writer = writer;
         this.fileName = fileName;
+    }
+
+    /** Reads every page through {@code /proc/TID/mem} (see {@link #keepCopyOnWrite}); before the first save. */
+    BatchedPageSink keepCopyOnWrite(boolean keep) {
+        this.keepCopyOnWrite = keep;
+        return this;
     }
 
     @Override
@@ -119,7 +132,8 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         ByteBuffer batch = buffers.get(current, filled);
         localIov.putLong(0, Tracee.address(batch));
         localIov.putLong(8, filled);
-        long n = LibC.INSTANCE.process_vm_readv(tracee.tid(), localIov.address(), 1, remoteIov.address(), iovCount, 0);
+        long n = keepCopyOnWrite ? 0
+                : LibC.INSTANCE.process_vm_readv(tracee.tid(), localIov.address(), 1, remoteIov.address(), iovCount, 0);
         if (n != filled) {
             if (n < 0 && LibC.errno() != Errors.EFAULT) {
                 throw new CryoException(Category.KERNEL, "core/MEMORY_READ", "process_vm_readv of " + iovCount
@@ -200,7 +214,8 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
                         String why = r < 0 ? Errors.describe(LibC.errno()) : "end of file";
                         throw new CryoException(Category.KERNEL, "core/MEMORY_READ", "reading " + (len - off)
                                 + " bytes at 0x" + Long.toHexString(addr + off) + " of " + tracee.who()
-                                + " (process_vm_readv could not) from /proc/" + tracee.tid() + "/mem failed: " + why);
+                                + (keepCopyOnWrite ? "" : " (process_vm_readv could not)") + " from /proc/"
+                                + tracee.tid() + "/mem failed: " + why);
                     }
                     off += r;
                 }

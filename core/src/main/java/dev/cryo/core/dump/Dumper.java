@@ -320,7 +320,8 @@ public final class Dumper {
                 stats.begin("memory");
                 long tm = System.nanoTime();
                 long[] saved = {0};
-                attempt(() -> saved[0] = dumpMemory(p.task, p.maps, image, usedPlugins));
+                boolean forked = forkRelated(tree, p);
+                attempt(() -> saved[0] = dumpMemory(p.task, p.maps, image, usedPlugins, forked));
                 savedBytes += saved[0];
                 stats.begin("fds");
                 long tf = System.nanoTime();
@@ -459,8 +460,21 @@ public final class Dumper {
 
     // ---------------------------------------------------------------- memory
 
-    private long dumpMemory(LiveTask task, List<Mapping> maps, ImageDir image, Set<String> usedPlugins)
-            throws CryoException {
+    /**
+     * @return whether {@code p} has its parent or a child in the tree: then pages may still be shared copy-on-write
+     *         between them since a fork, and the dump reads them without unsharing them ({@link BatchedPageSink})
+     */
+    private static boolean forkRelated(FrozenTree tree, FrozenProcess p) {
+        for (FrozenProcess q : tree.processes) {
+            if (q != p && !q.isZombie() && (q.stat.ppid() == p.pid || p.stat.ppid() == q.pid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private long dumpMemory(LiveTask task, List<Mapping> maps, ImageDir image, Set<String> usedPlugins,
+                            boolean forkRelated) throws CryoException {
         int pid = task.pid().value();
         Map<MemoryHandler, List<Mapping>> claimed = new LinkedHashMap<>();
         for (Mapping m : maps) {
@@ -491,7 +505,7 @@ public final class Dumper {
         try (var pagesWriter = image.pagesWriter(pagesName);
              RecordWriter mm = image.writer(ImageFileNames.mm(task.pid()), FileType.MM);
              BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName, pageBuffers,
-                     pagesWriterThread, progress::advance)) {
+                     pagesWriterThread, progress::advance).keepCopyOnWrite(forkRelated)) {
             for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
                 MemoryHandler h = e.getKey();
                 usedPlugins.add(plugins.pluginIdOf(h));
