@@ -189,18 +189,14 @@ public final class Restorer {
         java.util.Set<Integer> live = new java.util.HashSet<>();
         procs.stream().filter(p -> !p.zombie()).forEach(p -> live.add(p.pid()));
         java.util.regex.Pattern core = java.util.regex.Pattern.compile("core-([0-9]{1,9})\\.img");
-        try (var files = java.nio.file.Files.list(image.path())) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                var m = core.matcher(f.getFileName().toString());
-                if (m.matches() && !live.contains(Integer.parseInt(m.group(1)))) {
-                    throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", "corrupt image: " + f
-                            + " holds a process that " + image.path().resolve(ImageFileNames.PSTREE)
-                            + " does not list as a live process", "the image is damaged; dump the tree again");
-                }
+        for (String f : image.files()) {   // the files the inventory lists
+            var m = core.matcher(f);
+            if (m.matches() && !live.contains(Integer.parseInt(m.group(1)))) {
+                throw new CryoException(Category.IMAGE, "core/IMAGE_CORRUPT", "corrupt image: "
+                        + image.path().resolve(f) + " holds a process that "
+                        + image.path().resolve(ImageFileNames.PSTREE) + " does not list as a live process",
+                        "the image is damaged; dump the tree again");
             }
-        } catch (java.io.IOException e) {
-            throw new CryoException(Category.IMAGE, "core/IMAGE_DIR_READ", "listing " + image.path() + " failed: "
-                    + e, "check the directory's permissions");
         }
     }
 
