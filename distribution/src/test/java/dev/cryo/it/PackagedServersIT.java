@@ -12,7 +12,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -400,17 +399,8 @@ class PackagedServersIT extends WithTestBed {
 
     // ---- helpers ----
 
-    /** Directories from the test's temporary root down to {@code dir} made 0755: a server's user must get in. */
-    private void openToOthers(Path dir) throws IOException {
-        for (Path p = dir; p != null && p.startsWith(tmp.getParent()); p = p.getParent()) {
-            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
-    }
-
     private static List<String> concat(List<String> head, String... tail) {
-        List<String> all = new java.util.ArrayList<>(head);
-        all.addAll(List.of(tail));
-        return all;
+        return RealServersIT.concat(head, tail);
     }
 
     /** @return what {@code cmd} prints (stdout and stderr), trimmed; fails when it exits with a status other than 0 */
@@ -550,12 +540,7 @@ class PackagedServersIT extends WithTestBed {
 
         @Override
         public void close() {
-            p.destroyForcibly();
-            try {
-                p.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            ProcessControl.destroyAndWait(p);
         }
     }
 }

@@ -170,6 +170,16 @@ public final class ProcessControl {
         }
     }
 
+    /** Kills a JDK-started client process and waits for it. */
+    static void destroyAndWait(Process p) {
+        p.destroyForcibly();
+        try {
+            p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);

@@ -12,7 +12,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -31,9 +30,7 @@ class RealServersIT extends WithTestBed {
     void nginxWithAnOpenClientServesTheSamePageAfterRestore() throws Exception {
         int port = InetSocketIT.freePort();
         Path dir = bed.workloads().newDir("nginx");
-        for (Path p = dir; p != null && p.startsWith(tmp.getParent()); p = p.getParent()) {
-            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x")); // workers run as nobody
-        }
+        openToOthers(dir); // workers run as nobody
         Files.createDirectories(dir.resolve("html"));
         Files.createDirectories(dir.resolve("tmp"));
         Files.writeString(dir.resolve("html/index.html"), "<h1>cryo nginx</h1>\n");
@@ -143,9 +140,7 @@ class RealServersIT extends WithTestBed {
         String bin = postgresBin();
         int port = InetSocketIT.freePort();
         Path dir = bed.workloads().newDir("postgres");
-        for (Path p = dir; p != null && p.startsWith(tmp.getParent()); p = p.getParent()) {
-            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x")); // postgres must get in
-        }
+        openToOthers(dir);
         var postgres = dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
         Files.setOwner(dir, postgres);
         Path data = dir.resolve("data");
@@ -190,7 +185,7 @@ class RealServersIT extends WithTestBed {
         }
     }
 
-    private static List<String> concat(List<String> head, String... tail) {
+    static List<String> concat(List<String> head, String... tail) {
         List<String> all = new java.util.ArrayList<>(head);
         all.addAll(List.of(tail));
         return all;

@@ -69,11 +69,6 @@ final class SqlClient implements AutoCloseable {
 
     @Override
     public void close() {
-        p.destroyForcibly();
-        try {
-            p.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ProcessControl.destroyAndWait(p);
     }
 }

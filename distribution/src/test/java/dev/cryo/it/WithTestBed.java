@@ -4,7 +4,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * What every integration test class shares: a fresh {@link TestBed} per test in its own temporary directory, closed
@@ -23,5 +26,15 @@ abstract class WithTestBed {
     @AfterEach
     void closeBed() {
         bed.close();
+    }
+
+    /**
+     * Makes the directories from the test's temporary root down to {@code dir} 0755: a server that runs as another
+     * user (nobody, postgres, mysql, www-data) must get in.
+     */
+    protected void openToOthers(Path dir) throws IOException {
+        for (Path p = dir; p != null && p.startsWith(tmp.getParent()); p = p.getParent()) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
     }
 }
