@@ -59,19 +59,36 @@ public final class CryoCli implements Runnable {
             System.out.println(VersionProvider.line());
             return;
         }
-        CommandLine cl = commandLine(args);
-        OutputFormat.prescan(args);
+        StartupPrefetch prefetch = null;
         if (PluginOptions.needed(args)) {
             // reading the plugins' options creates loggers: set logging up first from a scan of -v/-o
             LogSetup.configure(prescanVerbosity(args), prescanLogFile(args));
+            prefetch = StartupPrefetch.start(subcommand(args), CryoSubcommand.home());
+        }
+        CommandLine cl = commandLine(args);
+        OutputFormat.prescan(args);
+        if (prefetch != null) {
             try {
-                PluginOptions.install(cl, CryoSubcommand.home());
+                PluginOptions.install(cl, CryoSubcommand.home(), prefetch.declaredOptions());
             } catch (dev.cryo.api.CryoException e) {
                 ErrorOutput.print(cl, e, false);
                 System.exit(e.category().exitCode());
             }
         }
         System.exit(cl.execute(args));
+    }
+
+    /** @return the first word of {@code args} naming a subcommand (before a {@code --}), or null */
+    static String subcommand(String[] args) {
+        for (String a : args) {
+            if (a.equals("--")) {
+                break;
+            }
+            if (SUBCOMMANDS.containsKey(a)) {
+                return a;
+            }
+        }
+        return null;
     }
 
     /** @return the number of {@code -v} before a {@code --} (for logging set up before parsing) */

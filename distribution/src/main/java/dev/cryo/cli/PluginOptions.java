@@ -42,7 +42,16 @@ final class PluginOptions {
         if (!home.exists()) {
             return;
         }
-        install(root, OptionSet.withPlugins(PluginHost.declaredOptions(home.pluginsDir())));
+        install(root, home, PluginHost.declaredOptions(home.pluginsDir()));
+    }
+
+    /** As {@link #install(CommandLine, CryoHome)}, with the declarations already read from {@code home}'s plugins. */
+    static void install(CommandLine root, CryoHome home, Map<String, List<PluginOption>> declared)
+            throws CryoException {
+        if (!home.exists()) {
+            return;
+        }
+        install(root, OptionSet.withPlugins(declared));
     }
 
     /** Adds the plugin options of {@code options} to the subcommands and makes it the invocation's option set. */

@@ -27,6 +27,7 @@ import dev.cryo.api.TargetFd;
 import dev.cryo.core.DumpRequest;
 import dev.cryo.core.PipelineStats;
 import dev.cryo.core.Progress;
+import dev.cryo.core.WarmUp;
 import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.image.EnvelopeSink;
 import dev.cryo.core.image.Envelopes;
@@ -222,9 +223,7 @@ public final class Dumper {
      */
     private void warmUp() throws CryoException {
         FileType.values();
-        WarmUp.pipeline();
-        WarmUp.messagesOf(List.of(dev.cryo.core.image.proto.Core.getDescriptor(),
-                dev.cryo.core.image.proto.Stats.getDescriptor()), Dumper.class.getClassLoader());
+        WarmUp.dump();
         for (MemoryHandler h : plugins.memoryHandlers()) {
             WarmUp.messagesOf(h.recordTypes().stream().map(d -> d.getFile()).distinct().toList(),
                     h.getClass().getClassLoader());
@@ -681,6 +680,10 @@ public final class Dumper {
         FdInfos infos = new FdInfos(new dev.cryo.core.linux.HostView());
         java.util.ArrayDeque<Integer> queue = new java.util.ArrayDeque<>(List.of(rootPid));
         Set<Integer> seen = new java.util.HashSet<>();
+        // an fd of the same link and file type as one a handler claimed is taken as claimed without reading its
+        // fdinfo (a process holding 10,000 fds of /dev/null: readlink + stat each, one fdinfo): a guess that can
+        // only let an fd through, never refuse one — the frozen pipeline reads every fd in full and refuses it then
+        Set<String> claimedShapes = new java.util.HashSet<>();
         while (!queue.isEmpty()) {
             int pid = queue.poll();
             if (!seen.add(pid)) {
@@ -696,6 +699,10 @@ public final class Dumper {
                 continue; // gone or a zombie: the freeze tells
             }
             for (int n : numbers) {
+                String shape = infos.shape(pid, n);
+                if (shape == null || claimedShapes.contains(shape)) {
+                    continue; // closed meanwhile, or like one claimed
+                }
                 FdInfo fd;
                 try {
                     fd = infos.read(pid, n);
@@ -716,6 +723,7 @@ public final class Dumper {
                 if (!claimed) {
                     throw unsupportedFd(who, fd);
                 }
+                claimedShapes.add(shape);
             }
         }
     }

@@ -58,6 +58,20 @@ final class FdInfos {
                 ((int) stat[0] & FdInfo.S_IFMT) == FdInfo.S_IFSOCK ? host.socketFamily(stat[2], java.nio.file.Path.of(p)) : "");
     }
 
+    /**
+     * @return what decides whether a handler claims the fd in practice — its link and its file type — from a readlink
+     *     and a stat, without reading its fdinfo (see {@link Dumper}'s early check); null when the fd is gone
+     */
+    String shape(int pid, int fd) {
+        LibC c = LibC.INSTANCE;
+        String p = "/proc/" + pid + "/fd/" + fd;
+        byte[] target = c.readlink(p);
+        if (target == null || c.stat(p, false, stat) != 0) {
+            return null;
+        }
+        return ((int) stat[0] & FdInfo.S_IFMT) + " " + new String(target, FILE_NAMES);
+    }
+
     /** @return the number after {@code key} at the start of a line of {@code text[0..n)} in {@code radix}, 0 if none */
     static long field(byte[] text, int n, String key, int radix) {
         int k = key.length();

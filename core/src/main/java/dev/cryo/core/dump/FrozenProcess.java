@@ -248,6 +248,9 @@ final class FrozenProcess {
      * thread does after the detach is to stop; it runs no instruction of its own before a SIGCONT.
      */
     void release(boolean stop) {
+        if (task != null) {
+            task.close(); // cryo's own fds on the process (pidfd, pagemap)
+        }
         // every thread but the leader first: from here they run on their own registers, not the scratch mapping
         for (int i = threads.size() - 1; i > 0; i--) {
             unpark(threads.get(i));

@@ -25,6 +25,7 @@ public final class LiveTask implements RemoteTask {
     private long scratch;
     private int scratchSize;
     private int pagemapFd = -1;
+    private int pidfd = -1;
     private NativeMemory pagemapBuffer;
 
     public LiveTask(Tracee tracee, int tgid, String comm) {
@@ -98,6 +99,32 @@ public final class LiveTask implements RemoteTask {
         return tracee.inject(SyscallTable.number(call), args);
     }
 
+    /** In batches of as many calls as the scratch area holds tables of ({@link Tracee#injectBatch}). */
+    @Override
+    public long[] syscallBatchRaw(java.util.List<Call> calls) throws CryoException {
+        long[] results = new long[calls.size()];
+        int per = scratch == 0 ? 1 : Math.max(1, scratchSize / Tracee.BATCH_ENTRY_SIZE);
+        for (int from = 0; from < results.length; from += per) {
+            int n = Math.min(per, results.length - from);
+            if (n == 1 || scratch == 0) {
+                for (int i = from; i < from + n; i++) {
+                    results[i] = syscallRaw(calls.get(i).call(), calls.get(i).args());
+                }
+                continue;
+            }
+            long[][] table = new long[n][];
+            for (int i = 0; i < n; i++) {
+                Call c = calls.get(from + i);
+                long[] entry = new long[1 + c.args().length];
+                entry[0] = SyscallTable.number(c.call());
+                System.arraycopy(c.args(), 0, entry, 1, c.args().length);
+                table[i] = entry;
+            }
+            System.arraycopy(tracee.injectBatch(scratch, table), 0, results, from, n);
+        }
+        return results;
+    }
+
     @Override
     @SuppressWarnings("deprecation")
     public long syscall(String what, int nr, long... args) throws CryoException {
@@ -124,7 +151,18 @@ public final class LiveTask implements RemoteTask {
 
     @Override
     public LocalFd pullFd(TargetFd fd) throws CryoException {
-        return pullFd(tgid, fd.value());
+        if (pidfd < 0) {
+            long r = C.syscall(Sys.PIDFD_OPEN, tgid, 0, 0, 0, 0, 0);
+            if (r < 0) {
+                throw Errors.failure("pidfd_open(" + tgid + ")", LibC.errno());
+            }
+            pidfd = (int) r; // kept until close(): a dump pulls every fd of the process (issue 13)
+        }
+        long local = C.syscall(Sys.PIDFD_GETFD, pidfd, fd.value(), 0, 0, 0, 0);
+        if (local < 0) {
+            throw Errors.failure("pidfd_getfd(fd " + fd.value() + " of pid " + tgid + ")", LibC.errno());
+        }
+        return new NativeFd((int) local);
     }
 
     /** Duplicates fd {@code fd} of process {@code pid} into cryo (pidfd_getfd): the same open file description. */
@@ -204,11 +242,18 @@ public final class LiveTask implements RemoteTask {
         return out;
     }
 
-    /** Closes what this view opened in cryo ({@code /proc/PID/pagemap}). Idempotent. */
+    /**
+     * Closes what this view opened in cryo ({@code /proc/PID/pagemap}, the pidfd {@link #pullFd(TargetFd)} keeps);
+     * idempotent, and the view stays usable (they are opened again when needed).
+     */
     public void close() {
         if (pagemapFd >= 0) {
             C.close(pagemapFd);
             pagemapFd = -1;
+        }
+        if (pidfd >= 0) {
+            C.close(pidfd);
+            pidfd = -1;
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.cryo.api.Config;
 import dev.cryo.api.LifecycleEvent;
 import dev.cryo.api.LifecycleListener;
 import dev.cryo.api.CryoException;
+import dev.cryo.api.Errno;
 import dev.cryo.api.Mapping;
 import dev.cryo.api.MemoryDumpContext;
 import dev.cryo.api.MemoryHandler;
@@ -263,10 +264,97 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         checkFiles(task.pid(), vmas, ctx.config());
         List<CowSharing.MapsLine> maps = CowSharing.ranges(vmas).isEmpty() ? List.of() : CowSharing.maps(task);
         try (FileOpener files = new FileOpener(task)) {
+            List<VmaEntry> plain = new java.util.ArrayList<>();
             for (VmaEntry v : vmas) {
+                if (plainAnonymous(v)) {
+                    plain.add(v);
+                    continue;
+                }
+                restorePlain(ctx, plain);
                 restoreOne(ctx, files, sharedRestore, ghosts, v, maps);
             }
+            restorePlain(ctx, plain);
         }
+    }
+
+    /**
+     * A private anonymous mapping with nothing special about how it is made (no copy-on-write runs, no hugetlb page
+     * size, not a ghost): its mmap and its finishing calls take no pointer, so a run of them is restored with batched
+     * calls ({@link RemoteTask#syscallBatchRaw}: a process with 10,000 mappings stops tens of times, not tens of
+     * thousands, issue 13).
+     */
+    private static boolean plainAnonymous(VmaEntry v) {
+        return MappingKind.of(v.getKind()) == MappingKind.ANON_PRIVATE && v.getCowRunsCount() == 0
+                && v.getHugetlbPageSize() == 0 && !v.getGhost() && !namedAnonymous(v);
+    }
+
+    private static boolean namedAnonymous(VmaEntry v) {
+        return v.getName().startsWith("[anon:") && v.getName().endsWith("]");
+    }
+
+    /**
+     * Restores {@code run} (plain anonymous mappings, in image order) and empties it: every mmap in one batch, then
+     * the pages, then every finishing call (protection, guards, advice, lock, seal) in a second batch, in the order
+     * {@link #finishOne} makes them. Each call is checked as {@link RemoteTask#syscall} would, naming the mapping.
+     */
+    private static void restorePlain(MemoryRestoreContext ctx, List<VmaEntry> run) throws CryoException {
+        if (run.isEmpty()) {
+            return;
+        }
+        RemoteTask task = ctx.task();
+        List<RemoteTask.Call> maps = new java.util.ArrayList<>(run.size());
+        List<String> whats = new java.util.ArrayList<>(run.size());
+        for (VmaEntry v : run) {
+            long flags = MAP_FIXED_NOREPLACE | VmaFlags.mapFlags(v.getVmFlagsList(), v.getShared()) | MAP_ANONYMOUS;
+            maps.add(new RemoteTask.Call(Syscall.MMAP, v.getStart(), v.getEnd() - v.getStart(), mapProt(v), flags,
+                    -1, 0));
+            whats.add("mmap(" + describe(v) + ")");
+        }
+        long[] got = task.syscallBatchRaw(maps);
+        for (int i = 0; i < got.length; i++) {
+            VmaEntry v = run.get(i);
+            if (got[i] < 0 && got[i] > -4096) {
+                // the mappings of the batch that were made are left to the failed restore, which kills the process
+                throw failed(task, whats.get(i), got[i]);
+            }
+            if (got[i] != v.getStart()) {
+                task.syscallRaw(Syscall.MUNMAP, got[i], v.getEnd() - v.getStart());
+                throw new CryoException(CryoException.Category.KERNEL, "memory/MAP_MISPLACED",
+                        String.format("restore failed: %s in pid %s placed the mapping at %x instead of %x "
+                                + "(kernel without MAP_FIXED_NOREPLACE?)", whats.get(i), task.pid(), got[i],
+                                v.getStart()));
+            }
+        }
+        for (VmaEntry v : run) {
+            for (PageRun r : v.getPagesList()) {
+                ctx.pages().load(r.getStart(), r.getLength(), r.getPagesOffset());
+            }
+        }
+        List<RemoteTask.Call> finish = new java.util.ArrayList<>();
+        List<String> finishWhats = new java.util.ArrayList<>();
+        List<Boolean> strict = new java.util.ArrayList<>();
+        for (VmaEntry v : run) {
+            finishCalls(v, MappingKind.ANON_PRIVATE, mapProt(v), finish, finishWhats, strict);
+        }
+        long[] r = task.syscallBatchRaw(finish);
+        for (int i = 0; i < r.length; i++) {
+            if (strict.get(i) && r[i] < 0 && r[i] > -4096) {
+                throw failed(task, finishWhats.get(i), r[i]);
+            }
+        }
+        run.clear();
+    }
+
+    /** The protection a mapping is made with: writable while its pages are loaded. */
+    private static int mapProt(VmaEntry v) {
+        return v.getPagesCount() > 0 ? v.getProt() | PROT_READ | PROT_WRITE : v.getProt();
+    }
+
+    /** The failure {@link RemoteTask#syscall} reports, for a call of a batch. */
+    private static CryoException failed(RemoteTask task, String what, long result) {
+        int errno = (int) -result;
+        return new CryoException(CryoException.Category.KERNEL, "memory/SYSCALL_FAILED", what + " in pid "
+                + task.pid() + " \"" + task.comm() + "\" failed: " + Errno.describe(errno), null, errno, null);
     }
 
     /** The mappings with pages shared copy-on-write with the parent at dump ({@link CowSharing}). */
@@ -394,51 +482,82 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
 
     /** After the contents: the final protection, guards, advice, name, lock and seal. */
     private static void finishOne(RemoteTask task, VmaEntry v, MappingKind kind, int mapProt) throws CryoException {
+        List<RemoteTask.Call> calls = new java.util.ArrayList<>();
+        List<String> whats = new java.util.ArrayList<>();
+        List<Boolean> strict = new java.util.ArrayList<>();
+        finishCalls(v, kind, mapProt, calls, whats, strict);
+        // one by one: a call's failure stops the ones after it, as the calls of a mapping always did; the name (a
+        // pointer into the scratch area) comes after the advice and before lock and seal
+        int beforeLock = calls.size() - lockAndSealCount(v);
+        for (int i = 0; i < calls.size(); i++) {
+            if (i == beforeLock) {
+                nameAnonymous(task, v, kind);
+            }
+            RemoteTask.Call c = calls.get(i);
+            if (strict.get(i)) {
+                task.syscall(whats.get(i), c.call(), c.args());
+            } else {
+                task.syscallRaw(c.call(), c.args());
+            }
+        }
+        if (beforeLock == calls.size()) {
+            nameAnonymous(task, v, kind);
+        }
+    }
+
+    private static void nameAnonymous(RemoteTask task, VmaEntry v, MappingKind kind) throws CryoException {
+        if (kind == MappingKind.ANON_PRIVATE && namedAnonymous(v)) {
+            String name = v.getName().substring("[anon:".length(), v.getName().length() - 1);
+            long addr = task.putScratchString(0, name);
+            task.syscallRaw(Syscall.PRCTL, PR_SET_VMA, PR_SET_VMA_ANON_NAME, v.getStart(), v.getEnd() - v.getStart(),
+                    addr);
+        }
+    }
+
+    /**
+     * The calls that finish a mapping after its contents, in order — final protection, guards (before mlock: a locked
+     * range takes no guard), advice, then mlock and mseal (a sealed mapping cannot be changed) — without the name of a
+     * named anonymous mapping, which takes a pointer ({@link #finishOne} makes it). {@code strict}: a failure fails
+     * the restore (best-effort advice is not).
+     */
+    private static void finishCalls(VmaEntry v, MappingKind kind, int mapProt, List<RemoteTask.Call> calls,
+                                    List<String> whats, List<Boolean> strict) {
         long start = v.getStart();
         long len = v.getEnd() - v.getStart();
         int finalProt = v.getProt();
         if (mapProt != finalProt) {
-            task.syscall("mprotect(" + describe(v) + ")", Syscall.MPROTECT, start, len, finalProt);
+            add(calls, whats, strict, "mprotect(" + describe(v) + ")", true, Syscall.MPROTECT, start, len, finalProt);
         }
-        for (GuardRun g : v.getGuardsList()) { // before mlock: a locked range takes no guard
-            task.syscall(String.format("madvise(%x-%x of %s, MADV_GUARD_INSTALL)", g.getStart(),
-                    g.getStart() + g.getLength(), describe(v)), Syscall.MADVISE, g.getStart(), g.getLength(),
+        for (GuardRun g : v.getGuardsList()) {
+            add(calls, whats, strict, String.format("madvise(%x-%x of %s, MADV_GUARD_INSTALL)", g.getStart(),
+                    g.getStart() + g.getLength(), describe(v)), true, Syscall.MADVISE, g.getStart(), g.getLength(),
                     MADV_GUARD_INSTALL);
         }
-        applyVmFlags(task, v, kind);
-        if (kind == MappingKind.ANON_PRIVATE && v.getName().startsWith("[anon:") && v.getName().endsWith("]")) {
-            String name = v.getName().substring("[anon:".length(), v.getName().length() - 1);
-            long addr = task.putScratchString(0, name);
-            task.syscallRaw(Syscall.PRCTL, PR_SET_VMA, PR_SET_VMA_ANON_NAME, start, len, addr);
-        }
-        lockAndSeal(task, v);
-    }
-
-    private static void applyVmFlags(RemoteTask task, VmaEntry v, MappingKind kind) throws CryoException {
-        long start = v.getStart();
-        long len = v.getEnd() - v.getStart();
         for (VmaFlags.Advice a : VmaFlags.advices(v.getVmFlagsList(), kind)) {
-            if (a.strict()) {
-                task.syscall("madvise(" + describe(v) + ", " + a.name() + ")", Syscall.MADVISE, start, len,
-                        a.advice());
-            } else {
-                task.syscallRaw(Syscall.MADVISE, start, len, a.advice());
-            }
+            add(calls, whats, strict, "madvise(" + describe(v) + ", " + a.name() + ")", a.strict(), Syscall.MADVISE,
+                    start, len, a.advice());
         }
-    }
-
-    /** mlock and mseal: after everything else was done to the mapping (a sealed one cannot be changed). */
-    private static void lockAndSeal(RemoteTask task, VmaEntry v) throws CryoException {
-        long start = v.getStart();
-        long len = v.getEnd() - v.getStart();
         long lock = VmaFlags.mlockFlags(v.getVmFlagsList());
         if (lock >= 0) {
-            task.syscall("mlock2(" + describe(v) + (lock != 0 ? ", MLOCK_ONFAULT)" : ")"), Syscall.MLOCK2, start, len,
-                    lock);
+            add(calls, whats, strict, "mlock2(" + describe(v) + (lock != 0 ? ", MLOCK_ONFAULT)" : ")"), true,
+                    Syscall.MLOCK2, start, len, lock);
         }
         if (v.getVmFlagsList().contains(VmaFlags.SEALED)) {
-            task.syscall("mseal(" + describe(v) + ")", Syscall.MSEAL, start, len, 0);
+            add(calls, whats, strict, "mseal(" + describe(v) + ")", true, Syscall.MSEAL, start, len, 0);
         }
+    }
+
+    /** How many of {@link #finishCalls}' calls are mlock and mseal (the last ones). */
+    private static int lockAndSealCount(VmaEntry v) {
+        return (VmaFlags.mlockFlags(v.getVmFlagsList()) >= 0 ? 1 : 0)
+                + (v.getVmFlagsList().contains(VmaFlags.SEALED) ? 1 : 0);
+    }
+
+    private static void add(List<RemoteTask.Call> calls, List<String> whats, List<Boolean> strict, String what,
+                            boolean isStrict, Syscall call, long... args) {
+        calls.add(new RemoteTask.Call(call, args));
+        whats.add(what);
+        strict.add(isStrict);
     }
 
     /** {@code 7f00-7f10 r-xp /usr/lib/libc.so.6}, for messages. */
