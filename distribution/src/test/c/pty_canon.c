@@ -1,0 +1,136 @@
+/*
+ * pty_canon <workdir>: a pseudo-terminal pair held inside the tree with data queued both ways. The parent holds the
+ * master (fd 9, no packet mode) and plays the terminal; the child — a session leader with the slave (fd 10) as its
+ * controlling terminal in the default cooked mode (ICANON, ECHO, ICRNL, ONLCR) — reads lines and answers
+ * `got[LINE]` for each. At start the child writes `hello\n`, which the parent does not read (the master's input
+ * queue holds `hello\r\n`), then the parent types `partial` without a newline: a partial canonical line in the
+ * slave's input queue, echoed into the master's queue. Prints `READY pid=<parent> child=<pid> index=<N>`, then
+ * `tick N`.
+ * On SIGUSR2 the parent types the rest of a line and reads the master until the answer: the first round types
+ * ` line\r`, and everything the master gave since the start must be exactly
+ * `hello\r\npartial line\r\ngot[partial line]\r\n` (nothing lost, nothing echoed twice); later rounds type
+ * `ping N\r` and expect `ping N\r\ngot[ping N]\r\n`. `VERDICT PASS index=N round=N` or `VERDICT FAIL ...`.
+ */
+#include "workload.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+
+static void child_main(int index, int ready_pipe) {
+    if (setsid() < 0) die("setsid");
+    char path[64];
+    snprintf(path, sizeof path, "/dev/pts/%d", index);
+    int slave = open(path, O_RDWR); /* no O_NOCTTY: our controlling terminal */
+    if (slave < 0) die("open slave");
+    if (slave != 10 && (dup2(slave, 10) != 10 || close(slave) != 0)) die("dup2 slave");
+    slave = 10;
+    if (write(slave, "hello\n", 6) != 6) die("write hello");
+    if (write(ready_pipe, "r", 1) != 1) die("write ready pipe");
+    close(ready_pipe);
+    char line[512];
+    for (;;) {
+        ssize_t r = read(slave, line, sizeof line - 1);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR) continue;
+            say("CHILD read(slave) ended: %s", r == 0 ? "EOF" : strerror(errno));
+            _exit(1);
+        }
+        if (line[r - 1] == '\n') r--;
+        line[r] = 0;
+        char reply[600];
+        int m = snprintf(reply, sizeof reply, "got[%s]\n", line);
+        if (write(slave, reply, m) != m) say("CHILD write(slave): %s", strerror(errno));
+    }
+}
+
+/* Types `s` into the master. */
+static void type(int master, const char *s) {
+    size_t n = strlen(s);
+    if (write(master, s, n) != (ssize_t) n) die("write(master)");
+}
+
+int main(int argc, char **argv) {
+    start_in_workdir(argc, argv, 1, 1, "");
+    install(SIGUSR2, on_verify_signal);
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0) die("posix_openpt");
+    if (master != 9 && (dup2(master, 9) != 9 || close(master) != 0)) die("dup2 master");
+    master = 9;
+    if (grantpt(master) != 0 || unlockpt(master) != 0) die("grantpt/unlockpt");
+    unsigned idx;
+    if (ioctl(master, TIOCGPTN, &idx) != 0) die("TIOCGPTN");
+    int p[2];
+    if (pipe(p) != 0) die("pipe");
+    pid_t child = fork();
+    if (child < 0) die("fork");
+    if (child == 0) {
+        close(p[0]);
+        close(master);
+        child_main((int) idx, p[1]);
+    }
+    close(p[1]);
+    char c;
+    if (read(p[0], &c, 1) != 1) die("read ready pipe");
+    close(p[0]);
+    sleep_ms(100); /* the child is in read(2) by now; the partial line waits in its queue either way */
+    type(master, "partial");
+    sleep_ms(100);
+    say("READY pid=%d child=%d index=%u", (int) real_getpid(), (int) child, idx);
+
+    static char transcript[65536];
+    size_t have = 0, checked = 0;
+    unsigned long counter = 0, round = 0;
+    for (;;) {
+        if (!tick(&counter)) continue;
+        struct verdict v = {0};
+        round++;
+        char typed[64], expect[256];
+        if (round == 1) {
+            snprintf(typed, sizeof typed, " line\r");
+            snprintf(expect, sizeof expect, "hello\r\npartial line\r\ngot[partial line]\r\n");
+        } else {
+            snprintf(typed, sizeof typed, "ping %lu\r", round);
+            snprintf(expect, sizeof expect, "ping %lu\r\ngot[ping %lu]\r\n", round, round);
+        }
+        type(master, typed);
+        size_t want = checked + strlen(expect);
+        uint64_t deadline = monotonic_ns() + 5000000000ull;
+        while (have < want && monotonic_ns() < deadline) {
+            struct pollfd pf = {.fd = master, .events = POLLIN};
+            if (poll(&pf, 1, 200) <= 0) continue;
+            ssize_t r = read(master, transcript + have, sizeof transcript - 1 - have);
+            if (r <= 0) {
+                if (r < 0 && errno == EINTR) continue;
+                fail(&v, "read(master): %s", r == 0 ? "EOF" : strerror(errno));
+                break;
+            }
+            have += (size_t) r;
+        }
+        /* anything more (a second echo) would come right after: give it a moment */
+        struct pollfd pf = {.fd = master, .events = POLLIN};
+        if (poll(&pf, 1, 300) > 0) {
+            ssize_t r = read(master, transcript + have, sizeof transcript - 1 - have);
+            if (r > 0) have += (size_t) r;
+        }
+        transcript[have] = 0;
+        if (strcmp(transcript + checked, expect) != 0) {
+            char shown[600];
+            size_t j = 0;
+            for (size_t i = checked; i < have && j < sizeof shown - 5; i++) {
+                unsigned char ch = (unsigned char) transcript[i];
+                if (ch == '\r') { shown[j++] = '\\'; shown[j++] = 'r'; }
+                else if (ch == '\n') { shown[j++] = '\\'; shown[j++] = 'n'; }
+                else if (ch < 32 || ch > 126) shown[j++] = '?';
+                else shown[j++] = (char) ch;
+            }
+            shown[j] = 0;
+            fail(&v, "round %lu: the terminal showed '%s'", round, shown);
+        }
+        checked = have;
+        char detail[128];
+        snprintf(detail, sizeof detail, "index=%u round=%lu", idx, round);
+        report(&v, detail);
+    }
+}
