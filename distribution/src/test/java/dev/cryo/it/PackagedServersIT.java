@@ -331,6 +331,9 @@ class PackagedServersIT extends WithTestBed {
             session.sendPartial("echo par");
             Thread.sleep(300); // through the connection into the terminal
             Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
+            com.google.protobuf.Struct pty = ShowOutput.unwrap(bed.cryo().show(image).records("tty.img").get(0));
+            assertEquals(java.util.Base64.getEncoder().encodeToString("echo par".getBytes(StandardCharsets.UTF_8)),
+                    ShowOutput.str(pty, "input"), "the partial line was in the terminal: " + ShowOutput.json(pty));
             RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
             Workload r = bed.awaitRestoreDone(rc, w);
             session.send("tial");
@@ -582,8 +585,13 @@ class PackagedServersIT extends WithTestBed {
             p.getOutputStream().flush();
         }
 
-        /** @return the next line that matches {@code regex} whole (lines before it are skipped) */
+        /**
+         * @return the next line that matches {@code regex} whole after any shell prompts {@code "$ "} (the prompt a
+         *         terminal session prints may come before a command's output on its line), without them; lines
+         *         before it are skipped
+         */
         String nextMatching(String regex) throws InterruptedException {
+            java.util.regex.Pattern line = java.util.regex.Pattern.compile("(?:\\$ )*(" + regex + ")");
             List<String> skipped = new java.util.ArrayList<>();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (System.nanoTime() < deadline) {
@@ -591,8 +599,9 @@ class PackagedServersIT extends WithTestBed {
                 if (l == null) {
                     continue;
                 }
-                if (l.matches(regex)) {
-                    return l;
+                java.util.regex.Matcher m = line.matcher(l);
+                if (m.matches()) {
+                    return m.group(1);
                 }
                 skipped.add(l);
             }
