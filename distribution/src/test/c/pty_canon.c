@@ -54,11 +54,7 @@ static void type(int master, const char *s) {
 int main(int argc, char **argv) {
     start_in_workdir(argc, argv, 1, 1, "");
     install(SIGUSR2, on_verify_signal);
-    int master = posix_openpt(O_RDWR | O_NOCTTY);
-    if (master < 0) die("posix_openpt");
-    if (master != 9 && (dup2(master, 9) != 9 || close(master) != 0)) die("dup2 master");
-    master = 9;
-    if (grantpt(master) != 0 || unlockpt(master) != 0) die("grantpt/unlockpt");
+    int master = open_pty_master_at(9);
     unsigned idx;
     if (ioctl(master, TIOCGPTN, &idx) != 0) die("TIOCGPTN");
     int p[2];
