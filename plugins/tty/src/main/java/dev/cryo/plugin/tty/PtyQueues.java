@@ -55,6 +55,8 @@ final class PtyQueues {
     static final int VINTR = 0, VERASE = 2, VKILL = 3, VEOF = 4, VTIME = 5, VMIN = 6, VSTART = 8, VSTOP = 9,
             VEOL = 11, VREPRINT = 12, VWERASE = 14, VLNEXT = 15, VEOL2 = 16;
     private static final int EAGAIN = 11;
+    /** The line discipline's buffer (N_TTY_BUF_SIZE): at most this many lines wait. */
+    private static final int N_TTY_BUF = 4096;
 
     /** One complete line of the slave's input in canonical mode: its bytes as read, and whether VEOF ended it. */
     record Line(byte[] data, boolean eof) {
@@ -66,10 +68,11 @@ final class PtyQueues {
             return lines.isEmpty() && input.length == 0 && output.length == 0;
         }
 
+        /** @return the input bytes, as FIONREAD counts them in canonical mode (without the VEOF marks) */
         int inputBytes() {
             int n = input.length;
             for (Line l : lines) {
-                n += l.data().length + (l.eof() ? 1 : 0);
+                n += l.data().length;
             }
             return n;
         }
@@ -145,19 +148,15 @@ final class PtyQueues {
             boolean drained = false;
             boolean done = false;
             try {
-                int taken = 0;
-                while (taken < lines) {
+                // one read per line until none is complete (EAGAIN); FIONREAD does not count the VEOF marks, so
+                // it bounds the bytes, not the reads (an empty line ended by VEOF reads as 0 bytes)
+                for (int reads = 0; reads <= lines + N_TTY_BUF; reads++) {
                     byte[] line = readOnce(slave, pts);
                     if (line == null) {
                         break;
                     }
                     boolean eof = line.length == 0 || !delimiter(line[line.length - 1], termios);
-                    if (taken + line.length + (eof ? 1 : 0) > lines) {
-                        partial.writeBytes(line); // cannot be: FIONREAD counts whole lines; kept as input anyway
-                        break;
-                    }
                     complete.add(new Line(line, eof));
-                    taken += line.length + (eof ? 1 : 0);
                 }
                 byte[] drain = termios.clone();
                 setL(drain, le32(termios, 12) & ~ICANON);
