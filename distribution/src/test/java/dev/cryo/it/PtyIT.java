@@ -99,9 +99,9 @@ class PtyIT extends WithTestBed {
     }
 
     /**
-     * Data queued both ways is kept ({@code pty_canon}: the slave in cooked mode holds the partial line `partial`,
-     * typed without a newline, which FIONREAD does not count; the master holds `hello\r\n` and the echo of
-     * `partial`). A dump that leaves the tree running takes the queues and puts them back: the tree then finishes the
+     * Data queued both ways is kept ({@code pty_canon}: the slave in cooked mode holds the lines `l1\n`, `l2^D`,
+     * `^D` and the partial line `partial`, typed without a newline, which FIONREAD does not count; the master holds
+     * `hello\r\n` and the echo of what was typed). A dump that leaves the tree running takes the queues and puts them back: the tree then finishes the
      * line and sees exactly what it would have. Dumped and restored, the restored program reads `partial line` and
      * the terminal shows each byte once (no second echo of `partial`).
      */
@@ -114,8 +114,9 @@ class PtyIT extends WithTestBed {
         Struct pty = ShowOutput.unwrap(bed.cryo().show(leftRunning).records("tty.img").get(0));
         assertEquals(java.util.Base64.getEncoder().encodeToString("partial".getBytes()),
                 ShowOutput.str(pty, "input"), ShowOutput.json(pty));
-        assertEquals(java.util.Base64.getEncoder().encodeToString("hello\r\npartial".getBytes()),
+        assertEquals(java.util.Base64.getEncoder().encodeToString("hello\r\nl1\r\nl2partial".getBytes()),
                 ShowOutput.str(pty, "output"), ShowOutput.json(pty));
+        assertEquals(3, ShowOutput.list(pty, "inputLines").size(), "l1, l2^D and ^D: " + ShowOutput.json(pty));
         String verdict = kept.assertVerifyPass(); // the dump put both queues back as they were
         assertTrue(verdict.contains("round=1"), verdict);
         kept.assertVerifyPass();
@@ -128,7 +129,7 @@ class PtyIT extends WithTestBed {
         Workload r = bed.awaitRestoredRoot(rc, w);
         r.awaitNewTicks(2);
         verdict = r.assertVerifyPass();
-        assertTrue(verdict.contains("round=1"), "the restored program read the partial line: " + verdict);
+        assertTrue(verdict.contains("round=1"), "the restored program read its lines and the partial one: " + verdict);
         r.assertVerifyPass();
         r.kill();
         Cryo.await(rc).assertExit(KILLED);
