@@ -198,11 +198,7 @@ int main(int argc, char **argv) {
     start_in_workdir(argc, argv, 1, 2, "[queued|job]");
     const char *mode = argc > 2 ? argv[2] : "";
     install(SIGUSR2, on_verify_signal);
-    int master = posix_openpt(O_RDWR | O_NOCTTY);
-    if (master < 0) die("posix_openpt");
-    if (master != 9 && (dup2(master, 9) != 9 || close(master) != 0)) die("dup2 master");
-    master = 9;
-    if (grantpt(master) != 0 || unlockpt(master) != 0) die("grantpt/unlockpt");
+    int master = open_pty_master_at(9);
     int index = index_of(master);
     struct winsize ws = {.ws_row = ROWS, .ws_col = COLS, .ws_xpixel = 0, .ws_ypixel = 0};
     if (ioctl(master, TIOCSWINSZ, &ws) != 0) die("TIOCSWINSZ");

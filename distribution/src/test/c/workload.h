@@ -13,6 +13,7 @@
 /* every workload uses only some of these helpers */
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -133,6 +134,15 @@ static int tick(unsigned long *counter) {
 
 static pid_t real_getpid(void) {
     return (pid_t) syscall(SYS_getpid);
+}
+
+/* Opens a pseudo-terminal master (posix_openpt, O_NOCTTY) at fd `at`, granted and unlocked; dies on failure. */
+static int open_pty_master_at(int at) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0) die("posix_openpt");
+    if (master != at && (dup2(master, at) != at || close(master) != 0)) die("dup2 master");
+    if (grantpt(at) != 0 || unlockpt(at) != 0) die("grantpt/unlockpt");
+    return at;
 }
 
 #endif

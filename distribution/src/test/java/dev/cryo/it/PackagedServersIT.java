@@ -294,6 +294,63 @@ class PackagedServersIT extends WithTestBed {
     void sshdKeepsASessionAndLetsANewOneIn() throws Exception {
         int port = InetSocketIT.freePort();
         Path dir = bed.workloads().newDir("sshd");
+        Workload w = startSshd(dir, port);
+        List<String> ssh = sshClient(dir, port, "-T");
+        try (Lines session = Lines.of(concat(ssh, "while read l; do echo \"got $l\"; done"))) {
+            session.send("before");
+            assertEquals("got before", session.next());
+            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
+            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
+            Workload r = bed.awaitRestoreDone(rc, w);
+            session.send("after");
+            assertEquals("got after", session.next(), "the session kept across the restore");
+            assertEquals("fresh", output(concat(ssh, "echo fresh"), dir), "a new login after the restore");
+            r.kill();
+            Cryo.await(rc).assertExit(KILLED);
+        }
+    }
+
+    /**
+     * OpenSSH's sshd with a terminal session ({@code ssh -tt}): an interactive bash on the pseudo-terminal sshd
+     * allocated (bash without line editing, so the terminal is in cooked mode and echoes). A partial line, typed and
+     * not ended, waits in the terminal across the dump and the restore (the tty plugin keeps queued data); finished
+     * after the restore, it runs. The same shell (same {@code $$}) answers commands, and a new login works.
+     */
+    @Test
+    void sshdKeepsATerminalSessionWithAPartialLine() throws Exception {
+        int port = InetSocketIT.freePort();
+        Path dir = bed.workloads().newDir("sshd-tty");
+        Workload w = startSshd(dir, port);
+        List<String> ssh = sshClient(dir, port, "-tt");
+        try (Lines session = Lines.of(concat(ssh, "env PS1='$ ' TERM=dumb " + Workloads.which("bash")
+                + " --norc --noprofile --noediting -i"))) {
+            session.send("echo pid=$$");
+            String pid = session.nextMatching("pid=[0-9]+");
+            session.send("echo $((6*7))");
+            assertEquals("42", session.nextMatching("[0-9]+"));
+            session.sendPartial("echo par");
+            Thread.sleep(300); // through the connection into the terminal
+            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
+            com.google.protobuf.Struct pty = ShowOutput.unwrap(bed.cryo().show(image).records("tty.img").get(0));
+            assertEquals(java.util.Base64.getEncoder().encodeToString("echo par".getBytes(StandardCharsets.UTF_8)),
+                    ShowOutput.str(pty, "input"), "the partial line was in the terminal: " + ShowOutput.json(pty));
+            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
+            Workload r = bed.awaitRestoreDone(rc, w);
+            session.send("tial");
+            assertEquals("partial", session.nextMatching("partial"), "the partial line kept across the restore");
+            session.send("echo $((6*7))");
+            assertEquals("42", session.nextMatching("[0-9]+"), "the shell runs commands after the restore");
+            session.send("echo pid=$$");
+            assertEquals(pid, session.nextMatching("pid=[0-9]+"), "the same shell");
+            assertEquals("fresh", output(concat(sshClient(dir, port, "-T"), "echo fresh"), dir),
+                    "a new login after the restore");
+            r.kill();
+            Cryo.await(rc).assertExit(KILLED);
+        }
+    }
+
+    /** sshd on 127.0.0.1:{@code port}, its host key and root's authorized key (file {@code id}) in {@code dir}. */
+    private Workload startSshd(Path dir, int port) throws Exception {
         Files.createDirectories(Path.of("/run/sshd"));   // sshd's privilege separation directory
         run(List.of(Workloads.which("ssh-keygen"), "-q", "-t", "ed25519", "-N", "", "-f",
                 dir.resolve("host").toString()), dir);
@@ -307,21 +364,14 @@ class PackagedServersIT extends WithTestBed {
         Workload w = bed.workloads().startCommand("sshd", List.of(sbin("sshd"), "-D", "-e", "-f",
                 dir.resolve("sshd_config").toString()), dir);
         awaitListening(port);
-        List<String> ssh = List.of(Workloads.which("ssh"), "-T", "-i", dir.resolve("id").toString(), "-p",
+        return w;
+    }
+
+    /** The ssh client command for root@127.0.0.1:{@code port} with the key {@code id} of {@code dir}. */
+    private static List<String> sshClient(Path dir, int port, String ttyOption) {
+        return List.of(Workloads.which("ssh"), ttyOption, "-i", dir.resolve("id").toString(), "-p",
                 Integer.toString(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
                 "BatchMode=yes", "-o", "LogLevel=ERROR", "root@127.0.0.1");
-        try (Lines session = Lines.of(concat(ssh, "while read l; do echo \"got $l\"; done"))) {
-            session.send("before");
-            assertEquals("got before", session.next());
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            session.send("after");
-            assertEquals("got after", session.next(), "the session kept across the restore");
-            assertEquals("fresh", output(concat(ssh, "echo fresh"), dir), "a new login after the restore");
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
-        }
     }
 
     /** dnsmasq, a DNS forwarder watching address changes through a NETLINK_ROUTE socket (the netlink plugin). */
@@ -527,6 +577,36 @@ class PackagedServersIT extends WithTestBed {
         void send(String line) throws IOException {
             p.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
             p.getOutputStream().flush();
+        }
+
+        /** Writes {@code text} without a newline. */
+        void sendPartial(String text) throws IOException {
+            p.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().flush();
+        }
+
+        /**
+         * @return the next line that matches {@code regex} whole after any shell prompts {@code "$ "} (the prompt a
+         *         terminal session prints may come before a command's output on its line), without them; lines
+         *         before it are skipped
+         */
+        String nextMatching(String regex) throws InterruptedException {
+            java.util.regex.Pattern line = java.util.regex.Pattern.compile("(?:\\$ )*(" + regex + ")");
+            List<String> skipped = new java.util.ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                String l = lines.poll(1, TimeUnit.SECONDS);
+                if (l == null) {
+                    continue;
+                }
+                java.util.regex.Matcher m = line.matcher(l);
+                if (m.matches()) {
+                    return m.group(1);
+                }
+                skipped.add(l);
+            }
+            throw new AssertionError("no line matching " + regex + " from " + p.info().commandLine()
+                    .orElse("pid " + p.pid()) + " in 30 s; got " + skipped);
         }
 
         String next() throws InterruptedException {

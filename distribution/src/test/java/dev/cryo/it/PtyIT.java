@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
  * grandchild's group in the foreground). Dumping the child's subtree alone (its master outside) is refused naming
  * the slave and {@code --shell-job}, and with {@code -j} the slave is the regular-file plugin's terminal as before;
  * the whole tree is dumped and restored with the same index, and both sides' own checks pass: termios, window size,
- * packet mode, controlling terminal, foreground group, data both ways. Refused, the tree left running: data queued
- * in the pty, a process that gave up the terminal its parent kept, a slave held outside the tree. A job of the
+ * packet mode, controlling terminal, foreground group, data both ways. Data queued both ways, a partial canonical
+ * line among it, is kept and put back (at dump too). Refused, the tree left running: output queued for a master in
+ * packet mode, a process that gave up the terminal its parent kept, a slave held outside the tree. A job of the
  * session (not its leader) gets its inherited controlling terminal back.
  */
 class PtyIT extends WithTestBed {
@@ -79,7 +80,10 @@ class PtyIT extends WithTestBed {
         Cryo.await(rc).assertExit(KILLED);
     }
 
-    /** Data queued in the pty is not kept: refused, and the tree runs on and passes its check (which reads it). */
+    /**
+     * Output queued for a master in packet mode is not kept (a read would take the status byte): refused, and the
+     * tree runs on and passes its check (which reads it).
+     */
     @Test
     void dataQueuedInThePtyIsRefusedNotLost() {
         Workload w = bed.workloads().start("pty_pair", "queued");
@@ -92,6 +96,45 @@ class PtyIT extends WithTestBed {
         check.assertExit(CryoResult.UNSUPPORTED);
         assertTrue(check.stdout().contains("[tty/QUEUED_DATA]"), check.describe());
         w.assertVerifyPass();
+    }
+
+    /**
+     * Data queued both ways is kept ({@code pty_canon}: the slave in cooked mode holds the lines `l1\n`, `l2^D`,
+     * `^D` and the partial line `partial`, typed without a newline, which FIONREAD does not count; the master holds
+     * `hello\r\n` and the echo of what was typed). A dump that leaves the tree running takes the queues and puts them back: the tree then finishes the
+     * line and sees exactly what it would have. Dumped and restored, the restored program reads `partial line` and
+     * the terminal shows each byte once (no second echo of `partial`).
+     */
+    @Test
+    void dataQueuedBothWaysAndAPartialLineAreKeptAndPutBack() {
+        Workload kept = bed.workloads().start("pty_canon");
+        kept.awaitNewTicks(2);
+        // the dry run takes the queues too, and puts them back: the dump after it finds them whole
+        bed.cryo().run("check", "-t", Long.toString(kept.pid())).assertOk();
+        Path leftRunning = bed.newImageDir();
+        bed.cryo().dump(kept.pid(), leftRunning, "-R").assertOk();
+        Struct pty = ShowOutput.unwrap(bed.cryo().show(leftRunning).records("tty.img").get(0));
+        assertEquals(java.util.Base64.getEncoder().encodeToString("partial".getBytes()),
+                ShowOutput.str(pty, "input"), ShowOutput.json(pty));
+        assertEquals(java.util.Base64.getEncoder().encodeToString("hello\r\nl1\r\nl2partial".getBytes()),
+                ShowOutput.str(pty, "output"), ShowOutput.json(pty));
+        assertEquals(3, ShowOutput.list(pty, "inputLines").size(), "l1, l2^D and ^D: " + ShowOutput.json(pty));
+        String verdict = kept.assertVerifyPass(); // the dump put both queues back as they were
+        assertTrue(verdict.contains("round=1"), verdict);
+        kept.assertVerifyPass();
+        kept.kill();
+
+        Workload w = bed.workloads().start("pty_canon");
+        w.awaitNewTicks(2);
+        Path image = bed.dumpAndAwaitGone(w);
+        RunningCryo rc = bed.cryo().restoreInBackground(image);
+        Workload r = bed.awaitRestoredRoot(rc, w);
+        r.awaitNewTicks(2);
+        verdict = r.assertVerifyPass();
+        assertTrue(verdict.contains("round=1"), "the restored program read its lines and the partial one: " + verdict);
+        r.assertVerifyPass();
+        r.kill();
+        Cryo.await(rc).assertExit(KILLED);
     }
 
     /**

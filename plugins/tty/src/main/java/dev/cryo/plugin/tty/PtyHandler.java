@@ -21,6 +21,7 @@ import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.Syscall;
 import dev.cryo.plugin.tty.proto.PtyEntry;
 import dev.cryo.plugin.tty.proto.PtyFdEntry;
+import dev.cryo.plugin.tty.proto.PtyInputLine;
 import org.pf4j.Extension;
 
 import java.nio.ByteBuffer;
@@ -31,6 +32,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.HashSet;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 
@@ -51,9 +54,9 @@ import static dev.cryo.plugin.tty.TtyIoctls.*;
  * own process: termios ({@code TCGETS2}), window size ({@code TIOCGWINSZ}), lock ({@code TIOCGPTLCK}), packet mode
  * ({@code TIOCGPKT}), the foreground group ({@code TIOCGPGRP}); per slave fd, exclusive mode ({@code TIOCGEXCL}).
  * The session that has the slave as its controlling terminal is the one whose processes' {@code tty_nr} names it.
- * Data queued in the pty (FIONREAD on the master: output the master has not read; on a slave: input its reader has
- * not read) is not kept — CRIU does not keep it either — so a non-empty queue refuses the dump
- * ({@code tty/QUEUED_DATA}); a partial line in canonical mode is not counted by FIONREAD and is lost. Refused too: a
+ * Data queued in the pty (output the master has not read; input, including a partial canonical line, the program
+ * on the slave has not read) is taken and put straight back, and kept in the image ({@link PtyQueues}); refused
+ * ({@code tty/QUEUED_DATA}) only where it cannot be kept (packet mode). Refused too: a
  * master whose slave a process outside the tree holds ({@code tty/EXTERNAL_SLAVE}), a slave whose master is outside
  * without {@code --shell-job} ({@code tty/EXTERNAL_MASTER}), and a controlling terminal the restore could not give
  * back ({@code tty/CTTY}, {@link #checkControllingTerminal}).
@@ -62,7 +65,7 @@ import static dev.cryo.plugin.tty.TtyIoctls.*;
  * {@code tty/INDEX_TAKEN}) before any process exists. {@link #preRestore} creates every pair in cryo's own process
  * before any process exists: {@code /dev/ptmx} opened again and again until {@code TIOCGPTN} gives the index (the
  * kernel hands out the lowest free one; the others are closed), unlocked, termios ({@code TCSETS2}), window size and
- * packet mode set on the master. Holding the master is what tells core that a session leader may take
+ * packet mode set on the master, the queued data put back. Holding the master is what tells core that a session leader may take
  * {@code /dev/pts/N} as its controlling terminal again while it creates the tree (core's
  * {@code ControllingTerminal}), so that the jobs forked after it inherit it. Each open file description of a slave
  * is {@code /dev/pts/N} opened again (always {@code O_NOCTTY}); each fd is installed with {@code pushFd}. In the
@@ -84,9 +87,12 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
     private int root;
     private boolean shellJob;
     private final Map<Integer, PtyEntry.Builder> dumped = new TreeMap<>();
+    private final Set<Integer> queuesTaken = new HashSet<>();
 
     private final Map<Integer, PtyEntry> images = new LinkedHashMap<>();
     private final Map<Integer, LocalFd> pairs = new LinkedHashMap<>();
+    /** Slave fds cryo opened to put the queued input back, kept until the restored processes hold theirs. */
+    private final List<LocalFd> peers = new ArrayList<>();
 
     @Override
     public String kind() {
@@ -103,6 +109,7 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
         tree = null;
         root = 0;
         dumped.clear();
+        queuesTaken.clear();
     }
 
     /** The tree is frozen: remember its root; its ptys are read when the first pty fd is probed (most trees have none). */
@@ -155,10 +162,6 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
         }
         try (LocalFd local = task.pullFd(fd.fd())) {
             TtyIoctls io = new TtyIoctls(ctx.kernel().self());
-            int queued = io.getInt("ioctl(" + fd.link() + ", FIONREAD) of " + who, local, FIONREAD);
-            if (queued > 0) {
-                throw queued(who, index, queued, "typed into the terminal and not yet read by the program on it");
-            }
             boolean exclusive = io.getInt("ioctl(" + fd.link() + ", TIOCGEXCL) of " + who, local, TIOCGEXCL) != 0;
             if (exclusive) {
                 pty(index).setExclusive(true);
@@ -192,15 +195,19 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
                                 who.indexOf(" fd")) + " and " + outside.get(0).substring(0, outside.get(0)
                                 .indexOf(" fd")) + "), or end the program on /dev/pts/" + index + " first");
             }
-            int queued = io.getInt("ioctl(/dev/ptmx, FIONREAD) of " + who, local, FIONREAD);
-            if (queued > 0) {
-                throw queued(who, index, queued, "written by the program on the terminal and not yet read from the"
-                        + " master");
-            }
             byte[] termios = io.getBytes("ioctl(/dev/ptmx, TCGETS2) of " + who, local, TCGETS2, TERMIOS2_SIZE);
             byte[] ws = io.getBytes("ioctl(/dev/ptmx, TIOCGWINSZ) of " + who, local, TIOCGWINSZ, 8);
             boolean locked = io.getInt("ioctl(/dev/ptmx, TIOCGPTLCK) of " + who, local, TIOCGPTLCK) != 0;
             boolean packet = io.getInt("ioctl(/dev/ptmx, TIOCGPKT) of " + who, local, TIOCGPKT) != 0;
+            if (queuesTaken.add(index)) {
+                PtyQueues.Queued q = new PtyQueues(ctx.kernel().self()).take(local, index, termios, packet, locked,
+                        tree.slaves.containsKey(index), who);
+                PtyEntry.Builder e = pty(index);
+                for (PtyQueues.Line l : q.lines()) {
+                    e.addInputLines(PtyInputLine.newBuilder().setData(ByteString.copyFrom(l.data())).setEof(l.eof()));
+                }
+                e.setInput(ByteString.copyFrom(q.input())).setOutput(ByteString.copyFrom(q.output()));
+            }
             int fg = io.getInt("ioctl(/dev/ptmx, TIOCGPGRP) of " + who, local, TIOCGPGRP);
             int session = tree.procs.values().stream().filter(p -> p.cttyIndex() == index)
                     .mapToInt(TreePtys.Proc::session).findFirst().orElse(0);
@@ -215,14 +222,22 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
         }
     }
 
+    private static PtyQueues.Queued queued(PtyEntry pty) {
+        List<PtyQueues.Line> lines = new ArrayList<>();
+        for (PtyInputLine l : pty.getInputLinesList()) {
+            lines.add(new PtyQueues.Line(l.getData().toByteArray(), l.getEof()));
+        }
+        return new PtyQueues.Queued(lines, pty.getInput().toByteArray(), pty.getOutput().toByteArray());
+    }
+
     private PtyEntry.Builder pty(int index) {
         return dumped.computeIfAbsent(index, i -> PtyEntry.newBuilder().setIndex(i));
     }
 
-    private static CryoException queued(String who, int index, int bytes, String what) {
+    static CryoException queued(String who, int index, int bytes, String what) {
         return new CryoException(Category.UNSUPPORTED, "tty/QUEUED_DATA", "dump refused: " + who + " is on the"
-                + " pseudo-terminal /dev/pts/" + index + ", which holds " + bytes + " bytes " + what + "; cryo does"
-                + " not keep the data queued in a pseudo-terminal (nor does CRIU), it would be lost",
+                + " pseudo-terminal /dev/pts/" + index + ", which holds " + bytes + " bytes " + what + "; cryo keeps"
+                + " the data queued in a pseudo-terminal, but not this way: it would be lost or changed",
                 "dump again once the terminal is idle (its programs have read what is pending)");
     }
 
@@ -444,6 +459,13 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
         if (pty.getPacket()) {
             io.setInt("ioctl(/dev/ptmx " + index + ", TIOCPKT, 1)", master, TIOCPKT, 1);
         }
+        PtyQueues.Queued q = queued(pty);
+        if (!q.isEmpty()) {
+            PtyQueues queues = new PtyQueues(self);
+            LocalFd slave = queues.peer(master, "/dev/pts/" + index, false);
+            peers.add(slave);
+            queues.put(master, slave, index, pty.getTermios2().toByteArray(), q, who);
+        }
         return master;
     }
 
@@ -474,6 +496,8 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
 
     @Override
     public void finishRestore() {
+        peers.forEach(LocalFd::close);
+        peers.clear();
         pairs.values().forEach(LocalFd::close);
         pairs.clear();
         self = null;
@@ -482,6 +506,6 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
 
     @Override
     public List<Descriptors.Descriptor> recordTypes() {
-        return List.of(PtyFdEntry.getDescriptor(), PtyEntry.getDescriptor());
+        return List.of(PtyFdEntry.getDescriptor(), PtyEntry.getDescriptor(), PtyInputLine.getDescriptor());
     }
 }
