@@ -64,7 +64,7 @@ public final class EventFdHandler implements FdHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         EventfdEntry e = ctx.record(EventfdEntry.class);
         RemoteTask task = ctx.task();
-        String who = TaskFds.who(task, ctx.fd()) + " (eventfd)";
+        String who = task.describeFd(ctx.fd()) + " (eventfd)";
         long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK) | (e.getSemaphore() ? EFD_SEMAPHORE : 0);
         long fd = task.syscall("eventfd2(0, 0" + Long.toOctalString(flags) + ") for " + who, Syscall.EVENTFD2, 0,
                 flags);
@@ -78,7 +78,7 @@ public final class EventFdHandler implements FdHandler {
             task.syscallRaw(Syscall.CLOSE, fd);
             throw ex;
         }
-        TaskFds.place(task, fd, ctx.fd(), ctx.cloexec(), who);
+        task.placeFd(fd, ctx.fd(), ctx.cloexec(), who);
         return RestoreOutcome.DONE;
     }
 

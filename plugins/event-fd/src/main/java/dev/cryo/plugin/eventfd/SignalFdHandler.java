@@ -56,12 +56,12 @@ public final class SignalFdHandler implements FdHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         SignalfdEntry e = ctx.record(SignalfdEntry.class);
         RemoteTask task = ctx.task();
-        String who = TaskFds.who(task, ctx.fd()) + " (signalfd)";
+        String who = task.describeFd(ctx.fd()) + " (signalfd)";
         long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK);
         long mask = TaskFds.putLongs(task, e.getSigmask());
         long fd = task.syscall("signalfd4(-1, 0x" + Long.toHexString(e.getSigmask()) + ") for " + who,
                 Syscall.SIGNALFD4, -1, mask, 8, flags);
-        TaskFds.place(task, fd, ctx.fd(), ctx.cloexec(), who);
+        task.placeFd(fd, ctx.fd(), ctx.cloexec(), who);
         return RestoreOutcome.DONE;
     }
 

@@ -60,7 +60,7 @@ public final class TimerFdHandler implements FdHandler {
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
         RemoteTask task = ctx.task();
         FdinfoFields f = FdinfoFields.read(task, fd.fd());
-        String who = TaskFds.who(task, fd.fd()) + " (timerfd)";
+        String who = task.describeFd(fd.fd()) + " (timerfd)";
         int clockid = (int) f.decimal("clockid");
         boolean absolute = (f.octal("settime flags") & TFD_TIMER_ABSTIME) != 0;
         long before = absolute ? now(task, clockid, who) : 0;
@@ -109,7 +109,7 @@ public final class TimerFdHandler implements FdHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         TimerfdEntry e = ctx.record(TimerfdEntry.class);
         RemoteTask task = ctx.task();
-        String who = TaskFds.who(task, ctx.fd()) + " (timerfd)";
+        String who = task.describeFd(ctx.fd()) + " (timerfd)";
         long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK);
         long fd = task.syscall("timerfd_create(" + e.getClockid() + ", 0" + Long.toOctalString(flags) + ") for " + who,
                 Syscall.TIMERFD_CREATE, e.getClockid(), flags);
@@ -137,7 +137,7 @@ public final class TimerFdHandler implements FdHandler {
             task.syscallRaw(Syscall.CLOSE, fd);
             throw ex;
         }
-        TaskFds.place(task, fd, ctx.fd(), ctx.cloexec(), who);
+        task.placeFd(fd, ctx.fd(), ctx.cloexec(), who);
         return RestoreOutcome.DONE;
     }
 
