@@ -21,9 +21,7 @@ class EpollIT extends WithTestBed {
 
     @Test
     void everyRegistrationComesBackAndDelivers() {
-        Workload w = bed.workloads().start("epoll_set");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("epoll_set");
 
         Path image = bed.dumpAndAwaitGone(w);
         ShowOutput show = bed.cryo().show(image);

@@ -19,9 +19,7 @@ class EventFdIT extends WithTestBed {
 
     @Test
     void eventfdTimerfdsAndSignalfdComeBackWorking() {
-        Workload w = bed.workloads().start("event_fds");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("event_fds");
 
         Path image = bed.dumpAndAwaitGone(w);
         ShowOutput show = bed.cryo().show(image);

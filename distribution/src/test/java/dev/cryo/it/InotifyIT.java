@@ -22,9 +22,7 @@ class InotifyIT extends WithTestBed {
 
     @Test
     void watchesComeBackWithTheirNumbers() throws IOException {
-        Workload w = bed.workloads().start("inotify_watch");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("inotify_watch");
 
         Path image = bed.dumpAndAwaitGone(w);
         Struct rec = ShowOutput.fdRecord(bed.cryo().show(image).fd(w.pid(), 10));

@@ -235,9 +235,7 @@ class RestoreIT extends WithTestBed {
 
     /** Starts a C workload, lets it tick and verifies it once (so the post-restore verify checks progress). */
     private Workload startAndCheck(String name) {
-        Workload w = bed.workloads().start(name);
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified(name);
         return w;
     }
 

@@ -45,6 +45,17 @@ public final class TestBed implements AutoCloseable {
     }
 
     /**
+     * Starts workload {@code name} (see {@link Workloads#start}) and waits until it runs and passes its own check
+     * once: two ticks, then {@code VERDICT PASS} on SIGUSR2.
+     */
+    public Workload startVerified(String name, String... extraArgs) {
+        Workload w = workloads.start(name, extraArgs);
+        w.awaitNewTicks(2);
+        w.assertVerifyPass();
+        return w;
+    }
+
+    /**
      * Dumps {@code w} (default: kill after dump), asserts success, and waits until the original is gone.
      *
      * @return the image directory

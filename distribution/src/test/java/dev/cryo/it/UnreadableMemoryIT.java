@@ -22,17 +22,13 @@ class UnreadableMemoryIT extends WithTestBed {
 
     @Test
     void protNoneDataGuardRegionsAndPagesPastEndOfFileComeBackAsTheKernelHeldThem() {
-        Workload w = bed.workloads().start("unreadable_memory");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("unreadable_memory");
         bed.dumpAndRestoreTwice(w, 2);
     }
 
     @Test
     void protNoneDataNextToSharedMemoryIsDumpedWithoutTouchingTheProcess() throws IOException {
-        Workload w = bed.workloads().start("shm_single", "protnone");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("shm_single", "protnone");
         Path maps = Path.of("/proc", Long.toString(w.pid()), "maps");
         List<String> before = Files.readAllLines(maps);
 

@@ -4,7 +4,6 @@ import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.FdDumpContext;
-import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.RemoteTask;
@@ -29,18 +28,12 @@ import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
  * {@code dup3} to the dumped number with its FD_CLOEXEC.
  */
 @Extension
-public final class SignalFdHandler implements FdHandler {
+public final class SignalFdHandler extends AnonInodeHandler {
     public static final String KIND = "signalfd";
     static final String LINK = "anon_inode:[signalfd]";
 
-    @Override
-    public String kind() {
-        return KIND;
-    }
-
-    @Override
-    public boolean probe(FdInfo fd) {
-        return fd.link().equals(LINK);
+    public SignalFdHandler() {
+        super(KIND, LINK);
     }
 
     @Override
