@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
  * own fdinfo and calls, and the test checks from outside that the relative timer kept the time it had left.
  */
 class EventFdIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void eventfdTimerfdsAndSignalfdComeBackWorking() {
@@ -54,8 +53,7 @@ class EventFdIT extends WithTestBed {
         r.log().awaitPrefix(mark, "SIGNALFD signo=10", Workload.TIMEOUT);
         r.awaitNewTicks(3); // the periodic timer expires in between: the check compares with the last one
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     private static long number(String line, String key) {

@@ -181,6 +181,15 @@ public final class TestBed implements AutoCloseable {
         Cryo.await(rc).assertExit(128 + ProcessControl.SIGKILL);
     }
 
+    /**
+     * Kills the restored root {@code r} (SIGKILL) and asserts that {@code rc}, the {@code cryo restore} waiting for
+     * it, exits with the root's status, 128 + SIGKILL.
+     */
+    public static void killRestored(Workload r, RunningCryo rc) {
+        r.kill();
+        Cryo.await(rc).assertExit(128 + ProcessControl.SIGKILL);
+    }
+
     /** Waits until the original's pid runs a process with the original's name again; fails at once if cryo exits. */
     public Workload awaitRestoredRoot(RunningCryo rc, Workload original) {
         long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();

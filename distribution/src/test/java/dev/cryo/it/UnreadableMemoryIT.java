@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Test;
  * {@code -R} leaves the process exactly as it was (same mappings, same protections).
  */
 class UnreadableMemoryIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void protNoneDataGuardRegionsAndPagesPastEndOfFileComeBackAsTheKernelHeldThem() {
@@ -43,7 +42,6 @@ class UnreadableMemoryIT extends WithTestBed {
         Workload r = bed.awaitRestoredRoot(rc, w);
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("verifies=3"), verdict);
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 }
