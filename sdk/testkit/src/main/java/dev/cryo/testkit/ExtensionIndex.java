@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -62,6 +63,16 @@ public final class ExtensionIndex {
             extensions.add(constructor.newInstance());
         }
         return extensions;
+    }
+
+    /**
+     * The one extension of a plugin that has one: asserts that the index lists {@code extensionClass} and nothing
+     * else, and returns its instance.
+     */
+    public static <T> T only(Class<T> extensionClass) throws Exception {
+        List<Object> all = extensions(extensionClass);
+        assertEquals(List.of(extensionClass), classes(all), "the extensions " + INDEX + " lists");
+        return extensionClass.cast(all.get(0));
     }
 
     /** The classes of {@code extensions}, in the same order: what a test compares with the classes it expects. */

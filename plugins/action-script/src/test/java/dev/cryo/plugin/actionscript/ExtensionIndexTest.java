@@ -5,8 +5,6 @@ import dev.cryo.api.PluginOption;
 import dev.cryo.testkit.ExtensionIndex;
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,9 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExtensionIndexTest {
     @Test
     void theIndexListsTheListenerWithItsOption() throws Exception {
-        List<Object> extensions = ExtensionIndex.extensions(ActionScriptListener.class);
-        assertEquals(List.of(ActionScriptListener.class), ExtensionIndex.classes(extensions));
-        assertTrue(extensions.get(0) instanceof LifecycleListener);
+        ActionScriptListener extension = ExtensionIndex.only(ActionScriptListener.class);
+        assertTrue(extension instanceof LifecycleListener);
         PluginOption option = ActionScriptListener.class.getAnnotation(PluginOption.class);
         assertNotNull(option, "@PluginOption on " + ActionScriptListener.class);
         assertEquals("action-script", option.name());

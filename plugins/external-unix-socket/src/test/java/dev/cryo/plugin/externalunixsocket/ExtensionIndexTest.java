@@ -4,8 +4,6 @@ import dev.cryo.api.ExternalPeerHandler;
 import dev.cryo.testkit.ExtensionIndex;
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -15,8 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ExtensionIndexTest {
     @Test
     void theIndexListsTheExtension() throws Exception {
-        List<Object> extensions = ExtensionIndex.extensions(ExternalUnixSocketHandler.class);
-        assertEquals(List.of(ExternalUnixSocketHandler.class), ExtensionIndex.classes(extensions));
-        assertEquals("external-unix-socket", ((ExternalPeerHandler) extensions.get(0)).kind());
+        ExternalUnixSocketHandler extension = ExtensionIndex.only(ExternalUnixSocketHandler.class);
+        assertEquals("external-unix-socket", ((ExternalPeerHandler) extension).kind());
     }
 }

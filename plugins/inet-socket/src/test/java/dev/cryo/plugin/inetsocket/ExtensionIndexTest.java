@@ -16,9 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExtensionIndexTest {
     @Test
     void theIndexListsTheExtensionAndItDeclaresCriusOptions() throws Exception {
-        List<Object> extensions = ExtensionIndex.extensions(InetSocketHandler.class);
-        assertEquals(List.of(InetSocketHandler.class), ExtensionIndex.classes(extensions));
-        Object h = extensions.get(0);
+        Object h = ExtensionIndex.only(InetSocketHandler.class);
         assertTrue(h instanceof FdHandler && h instanceof LifecycleListener);
         assertEquals("inet-socket", ((FdHandler) h).kind());
         List<String> options = Arrays.stream(InetSocketHandler.class.getAnnotationsByType(PluginOption.class))

@@ -110,9 +110,8 @@ class InotifyHandlerTest {
 
     @Test
     void theIndexListsTheHandler() throws Exception {
-        List<Object> extensions = ExtensionIndex.extensions(InotifyHandler.class);
-        assertEquals(List.of(InotifyHandler.class), ExtensionIndex.classes(extensions));
-        assertEquals("inotify", ((FdHandler) extensions.get(0)).kind());
+        InotifyHandler extension = ExtensionIndex.only(InotifyHandler.class);
+        assertEquals("inotify", ((FdHandler) extension).kind());
     }
 
     private static InotifyWatchEntry.Builder watch(int wd) {

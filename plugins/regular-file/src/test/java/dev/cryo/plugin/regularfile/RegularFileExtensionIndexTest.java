@@ -13,9 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class RegularFileExtensionIndexTest {
     @Test
     void theHandlerIsListedInTheExtensionIndex() throws Exception {
-        List<Object> extensions = ExtensionIndex.extensions(RegularFileHandler.class);
-        assertEquals(List.of(RegularFileHandler.class), ExtensionIndex.classes(extensions));
-        FdHandler h = (FdHandler) extensions.get(0);
+        FdHandler h = ExtensionIndex.only(RegularFileHandler.class);
         assertEquals("regular-file", h.kind());
         assertEquals(List.of(RegularFileEntry.getDescriptor()), h.recordTypes());
     }

@@ -4,8 +4,6 @@ import dev.cryo.api.ExternalPeerHandler;
 import dev.cryo.testkit.ExtensionIndex;
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,9 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExtensionIndexTest {
     @Test
     void theIndexListsTheExtension() throws Exception {
-        List<Object> extensions = ExtensionIndex.extensions(UnixSocketHandler.class);
-        assertEquals(List.of(UnixSocketHandler.class), ExtensionIndex.classes(extensions));
-        UnixSocketHandler extension = (UnixSocketHandler) extensions.get(0);
+        UnixSocketHandler extension = ExtensionIndex.only(UnixSocketHandler.class);
         assertEquals("unix-socket", extension.kind());
         // one instance serves as FdHandler and as the ExternalPeerHandler that refuses outside peers
         assertTrue(extension instanceof ExternalPeerHandler, extension.getClass() + " implements ExternalPeerHandler");
