@@ -204,16 +204,22 @@ JNIEXPORT jbyteArray JNICALL FN(readlink)(JNIEnv *env, jobject self, jstring pat
     return out;
 }
 
-/* Reads a whole (small, /proc) file into buf: open, read until EOF or buf is full, close. Returns the length or -1. */
-JNIEXPORT jint JNICALL FN(readFile)(JNIEnv *env, jobject self, jstring path, jbyteArray buf) {
+/* open(path, flags | O_CLOEXEC) with a Java string; -1 with last_errno set (ENOMEM when the string cannot be had). */
+static int open_path(JNIEnv *env, jstring path, int flags) {
     const char *p = (*env)->GetStringUTFChars(env, path, NULL);
     if (p == NULL) {
         last_errno = ENOMEM;
         return -1;
     }
-    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    int fd = open(p, flags | O_CLOEXEC);
     KEEP_ERRNO(fd);
     (*env)->ReleaseStringUTFChars(env, path, p);
+    return fd;
+}
+
+/* Reads a whole (small, /proc) file into buf: open, read until EOF or buf is full, close. Returns the length or -1. */
+JNIEXPORT jint JNICALL FN(readFile)(JNIEnv *env, jobject self, jstring path, jbyteArray buf) {
+    int fd = open_path(env, path, O_RDONLY);
     if (fd < 0) {
         return -1;
     }
@@ -242,15 +248,7 @@ JNIEXPORT jint JNICALL FN(readFile)(JNIEnv *env, jobject self, jstring path, jby
 }
 
 JNIEXPORT jint JNICALL FN(open)(JNIEnv *env, jobject self, jstring path, jint flags) {
-    const char *p = (*env)->GetStringUTFChars(env, path, NULL);
-    if (p == NULL) {
-        last_errno = ENOMEM;
-        return -1;
-    }
-    int fd = open(p, flags | O_CLOEXEC);
-    KEEP_ERRNO(fd);
-    (*env)->ReleaseStringUTFChars(env, path, p);
-    return fd;
+    return open_path(env, path, flags);
 }
 
 JNIEXPORT jlong JNICALL FN(mmap)(JNIEnv *env, jobject self, jlong addr, jlong length, jint prot, jint flags, jint fd,

@@ -27,32 +27,7 @@ int main(int argc, char **argv) {
 
     int p[2];
     if (pipe(p) != 0) die("pipe");
-    pid_t mid = fork();
-    if (mid < 0) die("fork(helper)");
-    if (mid == 0) {
-        pid_t h = fork();
-        if (h < 0) _exit(1);
-        if (h > 0) _exit(0);
-        close(p[0]);
-        int32_t me = (int32_t) real_getpid();
-        if (write(p[1], &me, sizeof me) != (ssize_t) sizeof me) _exit(1);
-        for (;;) {
-            if (write(p[1], "x", 1) < 0 && errno != EINTR && errno != EAGAIN) _exit(0);
-            usleep(200000);
-        }
-    }
-    int st;
-    waitpid(mid, &st, 0);
-    close(p[1]);
-    int32_t helper = 0;
-    size_t got = 0;
-    while (got < sizeof helper) {
-        ssize_t r = read(p[0], (char *) &helper + got, sizeof helper - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) die("read(helper pid)");
-        got += (size_t) r;
-    }
-    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    pid_t helper = start_outside_writer(p, 200000);
     struct stat pst;
     if (fstat(p[0], &pst) != 0) die("fstat(pipe)");
 
@@ -94,7 +69,7 @@ int main(int argc, char **argv) {
             if (pread(7, back, sizeof back, 0) != (ssize_t) sizeof back || memcmp(back, CONTENT, sizeof back) != 0)
                 fail(&v, "deleted file content");
             if (kill(child, 0) != 0) fail(&v, "child %d gone", (int) child);
-            if (waitpid(child, &st, WNOHANG) != 0) fail(&v, "child exited");
+            if (waitpid(child, NULL, WNOHANG) != 0) fail(&v, "child exited");
             unsigned long before = drained;
             for (int i = 0; i < 30 && drained == before; i++) {
                 usleep(100000);

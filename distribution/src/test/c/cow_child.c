@@ -166,9 +166,7 @@ int main(int argc, char **argv) {
         if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (real_getpid() != parent) fail(&v, "pid changed");
-        int st;
-        pid_t w = waitpid(child, &st, WNOHANG);
-        if (w != 0) fail(&v, "child %d is gone (waitpid=%d)", (int) child, (int) w);
+        check_child_alive(&v, child);
 
         /* physical pages first: reading the child's memory below must not change its page table */
         long shared_a = 0, private_a = 0, shared_b = 0;

@@ -19,28 +19,16 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-static long ino_of(int fd) {
-    struct stat st;
-    return fstat(fd, &st) == 0 ? (long) st.st_ino : -1;
-}
-
-static socklen_t mkaddr(struct sockaddr_un *a, const char *path) {
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    strncpy(a->sun_path, path, sizeof a->sun_path - 1);
-    return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
-}
-
 static int connect_to(int type, const char *path, const char *own) {
     int s = socket(AF_UNIX, type, 0);
     if (s < 0) die("socket");
     struct sockaddr_un a;
     if (own) {
-        socklen_t ol = mkaddr(&a, own);
+        socklen_t ol = unix_path_addr(&a, own);
         unlink(own);
         if (bind(s, (struct sockaddr *) &a, ol) != 0) die("bind(own name)");
     }
-    socklen_t al = mkaddr(&a, path);
+    socklen_t al = unix_path_addr(&a, path);
     if (connect(s, (struct sockaddr *) &a, al) != 0) die("connect");
     return s;
 }

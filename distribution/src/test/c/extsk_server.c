@@ -19,22 +19,10 @@
 
 #define MAXC 32
 
-static long ino_of(int fd) {
-    struct stat st;
-    return fstat(fd, &st) == 0 ? (long) st.st_ino : -1;
-}
-
-static socklen_t mkaddr(struct sockaddr_un *a, const char *path) {
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    strncpy(a->sun_path, path, sizeof a->sun_path - 1);
-    return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
-}
-
 static _Noreturn void run_dgram(const char *path) {
     int s = socket(AF_UNIX, SOCK_DGRAM, 0);
     struct sockaddr_un a;
-    socklen_t al = mkaddr(&a, path);
+    socklen_t al = unix_path_addr(&a, path);
     unlink(path);
     if (s < 0 || bind(s, (struct sockaddr *) &a, al) != 0) die("bind");
     say("READY pid=%d ino=%ld", (int) real_getpid(), ino_of(s));
@@ -58,7 +46,7 @@ static _Noreturn void run_dgram(const char *path) {
 static _Noreturn void run_stream(const char *path) {
     int l = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un a;
-    socklen_t al = mkaddr(&a, path);
+    socklen_t al = unix_path_addr(&a, path);
     unlink(path);
     if (l < 0 || bind(l, (struct sockaddr *) &a, al) != 0 || listen(l, 8) != 0) die("bind/listen");
     say("READY pid=%d ino=%ld", (int) real_getpid(), ino_of(l));

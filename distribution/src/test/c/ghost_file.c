@@ -120,11 +120,9 @@ int main(int argc, char **argv) {
     install(SIGUSR2, on_verify_signal);
     if (big) {
         say("READY pid=%d size=%zu", (int) real_getpid(), size);
-        for (unsigned long counter = 1;; counter++) {
-            say("tick %lu", counter);
-            sleep_ms(100);
-            if (!wl_verify_requested) continue;
-            wl_verify_requested = 0;
+        unsigned long counter = 0;
+        for (;;) {
+            if (!tick(&counter)) continue;
             struct verdict v = {0};
             check_common(&v, fd_rw, size, 0640, 1234, O_RDWR, "fd_rw");
             check_content_fd(&v, fd_rw, size);
@@ -150,11 +148,9 @@ int main(int argc, char **argv) {
     say("READY pid=%d child=%d map=%p fd_rw=%d fd_ro=%d", (int) parent, (int) child, map, fd_rw, fd_ro);
 
     uint64_t request = 0;
-    for (unsigned long counter = 1;; counter++) {
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+    unsigned long counter = 0;
+    for (;;) {
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         check_common(&v, fd_rw, size, 0640, 1234, O_RDWR, "fd_rw");
         check_common(&v, fd_ro, size, 0640, 77, O_RDONLY, "fd_ro");
@@ -187,20 +183,13 @@ int main(int argc, char **argv) {
                  (unsigned long long) request * 5);
         }
         /* the child reads the request through its mapping and answers through its fd */
-        __atomic_store_n(&mb->request, request, __ATOMIC_RELEASE);
-        uint64_t until = monotonic_ns() + 5000000000ull;
-        while (__atomic_load_n(&mb->answered, __ATOMIC_ACQUIRE) != request && monotonic_ns() < until) {
-            struct timespec ts = {0, 5 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        if (mb->answered != request) {
+        if (!ask_child(&mb->request, &mb->answered, request)) {
             fail(&v, "child did not answer request %llu within 5 s", (unsigned long long) request);
         } else {
             if (mb->answer != answer_for(request)) fail(&v, "child's answer %llu is wrong", (unsigned long long) mb->answer);
             if (!mb->child_ok) fail(&v, "child: its fd is not on the unlinked file of the right size");
         }
-        int st;
-        if (waitpid(child, &st, WNOHANG) != 0) fail(&v, "child %d is gone", (int) child);
+        check_child_alive(&v, child);
         char detail[128];
         snprintf(detail, sizeof detail, "pid=%d child=%d request=%llu", (int) parent, (int) child,
                  (unsigned long long) request);

@@ -29,12 +29,6 @@ struct fdset {
     char target[MAX_FDS][128];
 };
 
-static uint64_t sum(const uint64_t *w, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ w[i]) * 1099511628211ull;
-    return h;
-}
-
 /* The process's fds and what they point at, the directory fd of the listing itself left out. */
 static void list_fds(struct fdset *s) {
     s->n = 0;
@@ -136,7 +130,7 @@ static void child_main(int cmd, int answer) {
     uint64_t *heap = malloc(words * sizeof *heap);
     if (!heap) _exit(3);
     for (size_t i = 0; i < words; i++) heap[i] = i * 0xC2B2AE3D27D4EB4Full;
-    uint64_t expected = sum(heap, words);
+    uint64_t expected = words_sum(heap, words);
     struct fdset fds;
     list_fds(&fds);
     for (;;) {
@@ -152,7 +146,7 @@ static void child_main(int cmd, int answer) {
             continue;
         }
         struct verdict v = {0};
-        if (sum(heap, words) != expected) fail(&v, "child heap changed");
+        if (words_sum(heap, words) != expected) fail(&v, "child heap changed");
         check_mask(&v, "child", &mask);
         check_fds(&v, "child", &fds);
         long t = tracer_of((pid_t) real_getpid());
@@ -175,11 +169,9 @@ int main(int argc, char **argv) {
     close(cmd[0]);
     close(answer[1]);
 
-    size_t words = (size_t) atol(argv[2]) << 17;   /* MiB * 2^20 / 8 */
-    uint64_t *heap = malloc(words * sizeof *heap);
-    if (!heap) die("malloc");
-    for (size_t i = 0; i < words; i++) heap[i] = i * 0x9E3779B97F4A7C15ull;
-    uint64_t expected = sum(heap, words);
+    size_t words;
+    uint64_t *heap = patterned_heap(argv[2], &words);
+    uint64_t expected = words_sum(heap, words);
 
     install(SIGUSR2, on_verify_signal);
     sigemptyset(&thread_mask);
@@ -197,13 +189,11 @@ int main(int argc, char **argv) {
     list_fds(&fds);
     say("READY pid=%d child=%d thread=%d heapsum=%llx", (int) real_getpid(), (int) child, (int) thread_tid,
         (unsigned long long) expected);
-    for (unsigned long counter = 1;; counter++) {
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+    unsigned long counter = 0;
+    for (;;) {
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
-        if (sum(heap, words) != expected) fail(&v, "heap changed");
+        if (words_sum(heap, words) != expected) fail(&v, "heap changed");
         check_mask(&v, "main thread", &mask);
         if (thread_mask_bad) fail(&v, "second thread's signal mask changed");
         if (thread_eintr) fail(&v, "second thread's nanosleep returned EINTR %d times", thread_eintr);

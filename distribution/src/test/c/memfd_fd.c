@@ -97,11 +97,9 @@ int main(int argc, char **argv) {
     install(SIGUSR2, on_verify_signal);
     say("READY pid=%d buf=%d map=%p plain=%d plain_ro=%d", (int) real_getpid(), buf, map, plain, plain_ro);
     uint64_t round = 0;
-    for (unsigned long counter = 1;; counter++) {
-        say("tick %lu", counter);
-        sleep_ms(100);
-        if (!wl_verify_requested) continue;
-        wl_verify_requested = 0;
+    unsigned long counter = 0;
+    for (;;) {
+        if (!tick(&counter)) continue;
         struct verdict v = {0};
         check_fd(&v, buf, "app-buf", BUF_SIZE, 0777, 777, 1, O_RDWR, F_SEAL_SHRINK | F_SEAL_GROW);
         check_fd(&v, plain, "plain", PLAIN_SIZE, 0640, PLAIN_SIZE, 0, O_RDWR, F_SEAL_SEAL);

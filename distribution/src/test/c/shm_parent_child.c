@@ -88,9 +88,7 @@ int main(int argc, char **argv) {
         if (!tick(&counter)) continue;
         struct verdict v = {0};
         if (real_getpid() != parent) fail(&v, "pid changed");
-        int st;
-        pid_t w = waitpid(child, &st, WNOHANG);
-        if (w != 0) fail(&v, "child %d is gone (waitpid=%d)", (int) child, (int) w);
+        check_child_alive(&v, child);
         long bad1 = check_page(shm, 1, parent_byte);
         if (bad1 >= 0) fail(&v, "parent sees its page 1 changed at byte %ld", bad1);
         long bad2 = check_page(shm, 2, child_byte);
@@ -98,13 +96,7 @@ int main(int argc, char **argv) {
 
         request++;
         mb->value = value_for(request);
-        __atomic_store_n(&mb->request, request, __ATOMIC_RELEASE);
-        uint64_t until = monotonic_ns() + 5000000000ull;
-        while (__atomic_load_n(&mb->answered, __ATOMIC_ACQUIRE) != request && monotonic_ns() < until) {
-            struct timespec ts = {0, 5 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        if (mb->answered != request) {
+        if (!ask_child(&mb->request, &mb->answered, request)) {
             fail(&v, "child did not answer request %llu within 5 s (answered %llu)", (unsigned long long) request,
                  (unsigned long long) mb->answered);
         } else {

@@ -142,8 +142,7 @@ int main(int argc, char **argv) {
     for (;;) {
         if (!tick(&counter)) continue;
         struct verdict v = {0};
-        int st;
-        if (waitpid(child, &st, WNOHANG) != 0) fail(&v, "child %d is gone", (int) child);
+        check_child_alive(&v, child);
         check_stat(&v, ida, A_SIZE, 0640, 1, 2);
         check_stat(&v, idb, B_SIZE, 0604, 0, 3);
         int found = shmget(key, 0, 0);

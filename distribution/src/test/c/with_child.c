@@ -24,11 +24,8 @@ int main(int argc, char **argv) {
     for (;;) {
         if (!tick(&counter)) continue;
         struct verdict v = {0};
-        if (real_getpid() != parent) fail(&v, "pid changed");
-        if (counter <= counter_at_verify) fail(&v, "counter did not advance");
-        int st;
-        pid_t w = waitpid(child, &st, WNOHANG);
-        if (w != 0) fail(&v, "child %d is gone (waitpid=%d)", (int) child, (int) w);
+        check_pid_and_counter(&v, parent, counter, counter_at_verify);
+        check_child_alive(&v, child);
         counter_at_verify = counter;
         char detail[128];
         snprintf(detail, sizeof detail, "pid=%d counter=%lu child=%d", (int) parent, counter, (int) child);

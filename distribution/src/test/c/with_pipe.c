@@ -20,35 +20,8 @@ int main(int argc, char **argv) {
     if (pipe(p) != 0) die("pipe");
     pid_t helper = 0;
     if (external) {
-        pid_t mid = fork();
-        if (mid < 0) die("fork");
-        if (mid == 0) {
-            pid_t h = fork();
-            if (h < 0) _exit(1);
-            if (h > 0) _exit(0);
-            close(p[0]);
-            int32_t me = (int32_t) real_getpid();
-            if (write(p[1], &me, sizeof me) != (ssize_t) sizeof me) _exit(1);
-            for (;;) {
-                if (write(p[1], "x", 1) < 0 && errno != EINTR && errno != EAGAIN) _exit(0);
-                sleep(1);
-            }
-        }
-        int st;
-        waitpid(mid, &st, 0);
-        close(p[1]);
+        helper = start_outside_writer(p, 1000000);
         p[1] = -1;
-        /* the helper's first message is its pid */
-        int32_t hp = 0;
-        size_t got = 0;
-        while (got < sizeof hp) {
-            ssize_t r = read(p[0], (char *) &hp + got, sizeof hp - got);
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) die("read(helper pid)");
-            got += (size_t) r;
-        }
-        helper = (pid_t) hp;
-        fcntl(p[0], F_SETFL, O_NONBLOCK);
     }
     install(SIGUSR2, on_verify_signal);
     say("READY pid=%d rfd=%d wfd=%d helper=%d", (int) real_getpid(), p[0], p[1], (int) helper);
@@ -72,8 +45,7 @@ int main(int argc, char **argv) {
         if (!wl_verify_requested) continue;
         wl_verify_requested = 0;
         struct verdict v = {0};
-        if (real_getpid() != pid) fail(&v, "pid changed");
-        if (counter <= counter_at_verify) fail(&v, "counter did not advance");
+        check_pid_and_counter(&v, pid, counter, counter_at_verify);
         if (roundtrip_errors) fail(&v, "%lu pipe round trips failed", roundtrip_errors);
         counter_at_verify = counter;
         char detail[128];

@@ -20,7 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,6 +82,13 @@ static void report(struct verdict *v, const char *detail) {
     else say("VERDICT FAIL %s", v->failures);
 }
 
+/* Fails `v` when `child` (a child of this process) has exited or is no longer this process's child. */
+static void check_child_alive(struct verdict *v, pid_t child) {
+    int st;
+    pid_t w = waitpid(child, &st, WNOHANG);
+    if (w != 0) fail(v, "child %d is gone (waitpid=%d)", (int) child, (int) w);
+}
+
 static void on_verify_signal(int sig) {
     (void) sig;
     wl_verify_requested = 1;
@@ -106,6 +119,36 @@ static uint64_t monotonic_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+/*
+ * Asks a child through shared memory: stores `request` into `*request_cell` (release) and waits up to 5 s until the
+ * child has stored the same value into `*answered_cell`. Returns 1 when it did.
+ */
+static int ask_child(volatile uint64_t *request_cell, volatile uint64_t *answered_cell, uint64_t request) {
+    __atomic_store_n(request_cell, request, __ATOMIC_RELEASE);
+    uint64_t until = monotonic_ns() + 5000000000ull;
+    while (__atomic_load_n(answered_cell, __ATOMIC_ACQUIRE) != request && monotonic_ns() < until) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return *answered_cell == request;
+}
+
+/* A hash of `n` 64-bit words (FNV-1a-like): what a heap held, to compare after a restore. */
+static uint64_t words_sum(const uint64_t *w, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ w[i]) * 1099511628211ull;
+    return h;
+}
+
+/* A heap of `mib` MiB (a decimal string) filled with a fixed pattern; sets `*words` to its length in words. */
+static uint64_t *patterned_heap(const char *mib, size_t *words) {
+    *words = (size_t) atol(mib) << 17;   /* MiB * 2^20 / 8 */
+    uint64_t *heap = malloc(*words * sizeof *heap);
+    if (!heap) die("malloc");
+    for (size_t i = 0; i < *words; i++) heap[i] = i * 0x9E3779B97F4A7C15ull;
+    return heap;
 }
 
 /* Sleeps about `ms` milliseconds (absolute deadline, so signals do not stretch it); returns early on a verify request. */
@@ -143,6 +186,66 @@ static int open_pty_master_at(int at) {
     if (master != at && (dup2(master, at) != at || close(master) != 0)) die("dup2 master");
     if (grantpt(at) != 0 || unlockpt(at) != 0) die("grantpt/unlockpt");
     return at;
+}
+
+/*
+ * Fails `v` when this process no longer has the pid `pid` or its main loop's `counter` did not advance since the
+ * last verification (`counter_at_verify`).
+ */
+static void check_pid_and_counter(struct verdict *v, pid_t pid, unsigned long counter,
+                                  unsigned long counter_at_verify) {
+    if (real_getpid() != pid) fail(v, "pid changed");
+    if (counter <= counter_at_verify) fail(v, "counter did not advance");
+}
+
+/* The inode number of what `fd` refers to (a socket's for a socket), -1 when fstat fails. */
+static long ino_of(int fd) {
+    struct stat st;
+    return fstat(fd, &st) == 0 ? (long) st.st_ino : -1;
+}
+
+/* Fills `a` with the AF_UNIX address of the socket file `path`; returns its length for bind/connect. */
+static socklen_t unix_path_addr(struct sockaddr_un *a, const char *path) {
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    strncpy(a->sun_path, path, sizeof a->sun_path - 1);
+    return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+}
+
+/*
+ * Starts a process outside the workload's tree that holds the write end of pipe `p`: a grandchild (its parent exits
+ * at once and is reaped here, so it is no descendant) that writes its pid (an int32) first, then one byte "x" every
+ * `period_us` microseconds until the pipe is gone. Closes `p[1]` here, makes `p[0]` non-blocking and returns the
+ * writer's pid.
+ */
+static pid_t start_outside_writer(int p[2], unsigned period_us) {
+    pid_t mid = fork();
+    if (mid < 0) die("fork(helper)");
+    if (mid == 0) {
+        pid_t h = fork();
+        if (h < 0) _exit(1);
+        if (h > 0) _exit(0);
+        close(p[0]);
+        int32_t me = (int32_t) real_getpid();
+        if (write(p[1], &me, sizeof me) != (ssize_t) sizeof me) _exit(1);
+        for (;;) {
+            if (write(p[1], "x", 1) < 0 && errno != EINTR && errno != EAGAIN) _exit(0);
+            usleep(period_us);
+        }
+    }
+    int st;
+    waitpid(mid, &st, 0);
+    close(p[1]);
+    int32_t helper = 0;
+    size_t got = 0;
+    while (got < sizeof helper) {
+        ssize_t r = read(p[0], (char *) &helper + got, sizeof helper - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) die("read(helper pid)");
+        got += (size_t) r;
+    }
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    return (pid_t) helper;
 }
 
 #endif

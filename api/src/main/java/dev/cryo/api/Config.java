@@ -1,6 +1,8 @@
 package dev.cryo.api;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -32,5 +34,34 @@ public interface Config {
      */
     default boolean offers(String option) {
         return true;
+    }
+
+    /**
+     * A fixed config, for a plugin's unit tests (and any code that must hand a {@code Config} on): each key with the
+     * values given for it, in order; a key with an empty list was given as a bare flag. {@link #value} is the last
+     * value, {@link #isSet} is whether the key is there, {@link #offers} is always {@code true}. The map is copied.
+     *
+     * @since 1.3.0
+     */
+    static Config of(Map<String, List<String>> values) {
+        Map<String, List<String>> copy = new LinkedHashMap<>();
+        values.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+        return new Config() {
+            @Override
+            public Optional<String> value(String key) {
+                List<String> v = values(key);
+                return v.isEmpty() ? Optional.empty() : Optional.of(v.get(v.size() - 1));
+            }
+
+            @Override
+            public List<String> values(String key) {
+                return copy.getOrDefault(key, List.of());
+            }
+
+            @Override
+            public boolean isSet(String key) {
+                return copy.containsKey(key);
+            }
+        };
     }
 }

@@ -134,6 +134,39 @@ public interface RemoteTask {
     }
 
     /**
+     * How an error message names fd {@code fd} of this task: {@code pid 812 "nginx" fd 5}.
+     *
+     * @since 1.3.0
+     */
+    default String describeFd(TargetFd fd) {
+        return "pid " + pid() + " \"" + comm() + "\" fd " + fd;
+    }
+
+    /**
+     * During restore: moves {@code created}, an fd the handler has just made in this task (with {@code O_CLOEXEC}),
+     * to the dumped number {@code at} with FD_CLOEXEC as dumped: {@code dup3(created, at, cloexec ? O_CLOEXEC : 0)}
+     * and {@code close(created)} (closed also when dup3 fails), or only {@code fcntl(at, F_SETFD)} when the kernel
+     * gave it that number already.
+     *
+     * @param what what the fd is, for error messages ({@code dup3(7, 5) for <what>})
+     * @throws CryoException (KERNEL) when dup3 or fcntl fails
+     * @since 1.3.0
+     */
+    default void placeFd(long created, TargetFd at, boolean cloexec, String what) throws CryoException {
+        if (created == at.value()) {
+            syscall("fcntl(" + at + ", F_SETFD) for " + what, Syscall.FCNTL, at.value(), 2 /* F_SETFD */,
+                    cloexec ? 1 /* FD_CLOEXEC */ : 0);
+            return;
+        }
+        try {
+            syscall("dup3(" + created + ", " + at + ") for " + what, Syscall.DUP3, created, at.value(),
+                    cloexec ? 02000000 /* O_CLOEXEC */ : 0);
+        } finally {
+            syscallRaw(Syscall.CLOSE, created);
+        }
+    }
+
+    /**
      * Duplicates one of the task's fds into cryo ({@code pidfd_getfd}): the same open file description, so do
      * not change its flags or offset.
      */

@@ -67,6 +67,13 @@ abstract class CryoSubcommand implements Callable<Integer> {
         }
     }
 
+    /** With {@code --output json}: adds the pipeline's {@code stats} to {@code result} and prints it on stdout. */
+    final void printJsonResult(java.util.Map<String, Object> result, dev.cryo.core.image.proto.StatsEntry stats) {
+        result.put("stats", JsonResult.stats(stats));
+        spec.commandLine().getOut().println(Json.write(result));
+        spec.commandLine().getOut().flush();
+    }
+
     // ---- typed values of the effective config; every message names the option and its config key ----
 
     /** A usage error raised after parsing, printed like {@link UsageErrors}'s (code {@code cli/<what>}). */

@@ -86,13 +86,9 @@ final class DumpCommand extends CryoSubcommand {
                     request.root(), request.imageDir(), request.after());
         }
         if (OutputFormat.json()) {
-            Map<String, Object> m = JsonResult.success("dump");
-            m.put("root", request.root().value());
-            m.put("imagesDir", request.imageDir().toString());
+            Map<String, Object> m = JsonResult.success("dump", request.root(), request.imageDir());
             m.put("after", request.after().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
-            m.put("stats", JsonResult.stats(stats));
-            spec.commandLine().getOut().println(Json.write(m));
-            spec.commandLine().getOut().flush();
+            printJsonResult(m, stats);
         } else {
             printStats(config, stats);
         }

@@ -1,9 +1,11 @@
 package dev.cryo.cli;
 
 import dev.cryo.api.CryoException;
+import dev.cryo.api.Pid;
 import dev.cryo.core.image.proto.PhaseTime;
 import dev.cryo.core.image.proto.StatsEntry;
 
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -25,6 +27,17 @@ final class JsonResult {
         m.put("command", command);
         m.put("ok", true);
         m.put("exitCode", 0);
+        return m;
+    }
+
+    /**
+     * @return {@code {"command":..,"ok":true,"exitCode":0,"root":PID,"imagesDir":DIR}}: how dump and restore begin
+     *         theirs
+     */
+    static Map<String, Object> success(String command, Pid root, Path imagesDir) {
+        Map<String, Object> m = success(command);
+        m.put("root", root.value());
+        m.put("imagesDir", imagesDir.toString());
         return m;
     }
 

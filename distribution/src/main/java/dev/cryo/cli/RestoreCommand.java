@@ -106,17 +106,13 @@ final class RestoreCommand extends CryoSubcommand {
         if (!OutputFormat.json()) {
             return;
         }
-        java.util.Map<String, Object> m = JsonResult.success("restore");
-        m.put("root", tree.root().value());
-        m.put("imagesDir", request.imageDir().toString());
+        java.util.Map<String, Object> m = JsonResult.success("restore", tree.root(), request.imageDir());
         m.put("detached", request.detached());
         if (rootStatus != null) {
             m.put("exitCode", rootStatus);
             m.put("rootExitStatus", rootStatus);
         }
-        m.put("stats", JsonResult.stats(tree.stats()));
-        spec.commandLine().getOut().println(Json.write(m));
-        spec.commandLine().getOut().flush();
+        printJsonResult(m, tree.stats());
     }
 
     /** Builds the request from the effective config (command line over config files). */

@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Test;
  * wrote them) do not become shared. Prints {@code MEMORY cow-child before: ... after: ...} (Rss/Pss in kB).
  */
 class CowSharingIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
     private static final long PAGE = 4096;
     private static final Pattern PSS = Pattern.compile("pss_parent_kb=(\\d+) pss_child_kb=(\\d+)");
 
@@ -29,7 +28,7 @@ class CowSharingIT extends WithTestBed {
     @Test
     void aDumpLeavesTheRunningTreesPagesShared() {
         Workload w = bed.workloads().start("cow_child");
-        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        bed.workloads().trackChild(w);
         w.awaitNewTicks(2);
         assertTrue(w.assertVerifyPass().contains("shared_a=16374 private_a=8 shared_b=0"));
         bed.cryo().dump(w.pid(), bed.newImageDir(), "-R").assertOk();
@@ -77,8 +76,7 @@ class CowSharingIT extends WithTestBed {
                 + ", after " + after);
         System.out.println("MEMORY cow-child before: " + before.replaceAll(".*?(shared_a)", "$1")
                 + " | after: " + after.replaceAll(".*?(shared_a)", "$1"));
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     private static long pss(String verdict) {

@@ -134,8 +134,7 @@ class DumpIT extends WithTestBed {
     @Test
     void childProcessIsDumpedAndRestored() {
         Workload w = bed.workloads().start("with_child");
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
         // the killed child was reparented to this JVM (a subreaper): reap it, or its zombie keeps the pid
@@ -152,8 +151,7 @@ class DumpIT extends WithTestBed {
     @Test
     void anImageWhosePstreeLostAProcessIsRefused() throws IOException {
         Workload w = bed.workloads().start("with_child");
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
         assertTrue(ProcessControl.reap(child, java.time.Duration.ofSeconds(10)), "child " + child + " not reaped");

@@ -17,13 +17,10 @@ import org.junit.jupiter.api.Test;
  * number that was reused since; after the restore every registration is listed as before and delivers its data.
  */
 class EpollIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void everyRegistrationComesBackAndDelivers() {
-        Workload w = bed.workloads().start("epoll_set");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("epoll_set");
 
         Path image = bed.dumpAndAwaitGone(w);
         ShowOutput show = bed.cryo().show(image);
@@ -42,14 +39,13 @@ class EpollIT extends WithTestBed {
         r.awaitNewTicks(2);
         r.assertVerifyPass();
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
     void aRegistrationNoFdNamesIsRefusedAndTheTreeRunsOn() {
         Workload w = bed.workloads().start("epoll_set", "unnamable");
-        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        bed.workloads().trackChild(w);
         w.awaitNewTicks(2);
         Path image = bed.newImageDir();
         bed.cryo().dump(w.pid(), image).assertFailedWithFix(CryoResult.UNSUPPORTED)

@@ -15,13 +15,10 @@ import org.junit.jupiter.api.Test;
  * own fdinfo and calls, and the test checks from outside that the relative timer kept the time it had left.
  */
 class EventFdIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void eventfdTimerfdsAndSignalfdComeBackWorking() {
-        Workload w = bed.workloads().start("event_fds");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("event_fds");
 
         Path image = bed.dumpAndAwaitGone(w);
         ShowOutput show = bed.cryo().show(image);
@@ -56,8 +53,7 @@ class EventFdIT extends WithTestBed {
         r.log().awaitPrefix(mark, "SIGNALFD signo=10", Workload.TIMEOUT);
         r.awaitNewTicks(3); // the periodic timer expires in between: the check compares with the last one
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     private static long number(String line, String key) {

@@ -12,26 +12,24 @@ import org.junit.jupiter.api.Test;
  * right {@code si_fd}, and that an fd that had none of them has none. An owner outside the tree is refused.
  */
 class FdOwnerIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void ownerSignalAndAsyncAreKeptPerOpenFileDescription() {
         Workload w = bed.workloads().start("fd_owner");
-        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        bed.workloads().trackChild(w);
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         Workload r = bed.awaitRestoredRoot(rc, w);
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("rt=2 io=2 child_io=2"), "one signal per source before and after: " + verdict);
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
     void anOwnerOutsideTheTreeIsRefused() {
         Workload w = bed.workloads().start("fd_owner", "outside");
-        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        bed.workloads().trackChild(w);
         String fd = w.ready("rfd");
         CryoResult r = bed.cryo().dump(w.pid(), bed.newImageDir());
         r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())

@@ -24,7 +24,7 @@ class FdTableIT extends WithTestBed {
     @Test
     void aChildSharingItsParentsFdTableSharesItAfterRestore() {
         Workload w = bed.workloads().start("fd_table");
-        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        bed.workloads().trackChild(w);
         w.assertVerifyPass();
         bed.dumpAndRestoreTwice(w, 2);
     }
@@ -74,8 +74,7 @@ class FdTableIT extends WithTestBed {
     })
     void otherTablesSharedBetweenProcessesAreRefused(String mode, String what, String flag, String code) {
         Workload w = bed.workloads().start("fd_table", mode);
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         w.assertVerifyPass();
         CryoResult r = bed.cryo().dump(w.pid(), bed.newImageDir());
         r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid()).assertStderrNamesPid(child)

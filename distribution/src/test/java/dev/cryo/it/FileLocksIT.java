@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
  * file stayed unlocked). A lock taken by someone else between dump and restore fails the restore, naming the holder.
  */
 class FileLocksIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void everyKindOfLockIsRefusedWithoutTheOptionAndRetakenWithIt() throws IOException {
@@ -45,8 +44,7 @@ class FileLocksIT extends WithTestBed {
         assertEquals(before, locksOf(w.pid()), "the locks /proc/locks shows for pid " + w.pid() + " after restore");
         r.assertVerifyPass();
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test

@@ -26,8 +26,7 @@ class GhostFileIT extends WithTestBed {
     @Test
     void anUnlinkedFileHeldAsFdsAndMappedComesBackAsOneUnlinkedFile() throws IOException {
         Workload w = bed.workloads().start("ghost_file");
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
 
@@ -52,8 +51,7 @@ class GhostFileIT extends WithTestBed {
         verdict = r2.assertVerifyPass();
         assertTrue(verdict.contains("request=3"), verdict);
         assertNoGhostNames(w.workdir());
-        r2.kill();
-        Cryo.await(rc2).assertExit(KILLED);
+        TestBed.killRestored(r2, rc2);
     }
 
     /**
@@ -70,8 +68,7 @@ class GhostFileIT extends WithTestBed {
         Workload r = bed.awaitRestoredRoot(rc, w);
         assertTrue(r.assertVerifyPass().contains("linkable"));
         assertNoGhostNames(w.workdir());
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /**
@@ -100,8 +97,7 @@ class GhostFileIT extends WithTestBed {
         }
         r.assertVerifyPass();
         assertNoGhostNames(w.workdir());
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -121,8 +117,7 @@ class GhostFileIT extends WithTestBed {
         Workload r = bed.awaitRestoredRoot(rc, w);
         assertTrue(r.assertVerifyPass().contains("size=3145728"));
         assertNoGhostNames(w.workdir());
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     private static void assertNoGhostNames(Path dir) {

@@ -47,7 +47,7 @@ class HugetlbIT extends WithTestBed {
     @Test
     void privateAndSharedHugetlbMemoryIsKept() {
         Workload w = bed.workloads().start("hugetlb_memory");
-        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        bed.workloads().trackChild(w);
         w.assertVerifyPass();
         bed.dumpAndRestoreTwice(w, 2);
     }
@@ -60,7 +60,7 @@ class HugetlbIT extends WithTestBed {
         try {
             Path file = mount.resolve("pages");
             Workload w = bed.workloads().start("hugetlb_memory", file.toString());
-            bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+            bed.workloads().trackChild(w);
             w.assertVerifyPass();
             Path image = bed.newImageDir();
             bed.cryo().dump(w.pid(), image).assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
@@ -91,8 +91,7 @@ class HugetlbIT extends WithTestBed {
     @Test
     void aRestoreWithoutFreeHugePagesFailsNamingTheMappingAndTheFix() throws IOException {
         Workload w = bed.workloads().start("hugetlb_memory");
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         String huge = Long.toHexString(Long.decode(w.ready("huge")));
         String shared = Long.toHexString(Long.decode(w.ready("shared")));
         w.assertVerifyPass();

@@ -33,7 +33,6 @@ import org.junit.jupiter.api.Test;
  * holding an established connection (both sides keep running).
  */
 class InetSocketIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void socketsOfEveryKindSurviveRestore() throws Exception {
@@ -57,8 +56,7 @@ class InetSocketIT extends WithTestBed {
         assertEquals("after-restore", udpEcho("127.0.0.1", udp, "after-restore"), "UDP server after restore");
         assertEquals("v6", udpEcho("::1", udp6, "v6"), "IPv6 UDP server after restore");
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -75,8 +73,7 @@ class InetSocketIT extends WithTestBed {
         Workload r = bed.awaitRestoredRoot(rc, w);
         assertEquals(before, awaitHttp(port, "/index.html"), "the restored server serves the same page");
         assertEquals(before, awaitHttp(port, "/index.html"), "and again");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -97,8 +94,7 @@ class InetSocketIT extends WithTestBed {
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         Workload r = bed.awaitRestoredRoot(rc, w);
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test

@@ -18,13 +18,10 @@ import org.junit.jupiter.api.Test;
  * after the restore the same wds watch the same files and deliver events, and a refusal when events wait unread.
  */
 class InotifyIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void watchesComeBackWithTheirNumbers() throws IOException {
-        Workload w = bed.workloads().start("inotify_watch");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("inotify_watch");
 
         Path image = bed.dumpAndAwaitGone(w);
         Struct rec = ShowOutput.fdRecord(bed.cryo().show(image).fd(w.pid(), 10));
@@ -46,8 +43,7 @@ class InotifyIT extends WithTestBed {
         r.log().awaitPrefix(mark, "EVENT wd=4 mask=2", Workload.TIMEOUT);
         assertFalse(r.log().linesFrom(mark).stream().anyMatch(l -> l.contains("mask=8000 ") && !l.contains("wd=4")),
                 "a dummy watch's IN_IGNORED reached the program: " + r.log().linesFrom(mark));
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test

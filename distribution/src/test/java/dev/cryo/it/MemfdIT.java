@@ -34,7 +34,6 @@ class MemfdIT extends WithTestBed {
         RunningCryo rc2 = bed.cryo().restoreInBackground(again);
         Workload r2 = bed.awaitRestoredRoot(rc2, w);
         assertTrue(r2.assertVerifyPass().contains("round=3"));
-        r2.kill();
-        Cryo.await(rc2).assertExit(KILLED);
+        TestBed.killRestored(r2, rc2);
     }
 }

@@ -14,9 +14,7 @@ import org.junit.jupiter.api.Test;
 class MemoryFlagsIT extends WithTestBed {
     @Test
     void madviseLockSealAndDroppableStateComesBackOnlyWhereItWas() {
-        Workload w = bed.workloads().start("memory_flags");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("memory_flags");
         bed.dumpAndRestoreTwice(w, 2);
     }
 }

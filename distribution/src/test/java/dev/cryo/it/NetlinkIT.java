@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Test;
  * refused, the process unharmed. dnsmasq ({@code PackagedServersIT}) is the real program.
  */
 class NetlinkIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void netlinkSocketsComeBackWithTheirPortIdsGroupsAndOptions() {
@@ -22,8 +21,7 @@ class NetlinkIT extends WithTestBed {
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         Workload r = bed.awaitRestoredRoot(rc, w);
         assertTrue(r.assertVerifyPass().contains("notifications"));
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test

@@ -17,9 +17,7 @@ class NoVdsoIT extends WithTestBed {
 
     @Test
     void aProcessWithoutVdsoIsDumpedAndRestoredWithoutOne() throws IOException {
-        Workload w = bed.workloads().start("no_vdso");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("no_vdso");
         Path maps = Path.of("/proc", Long.toString(w.pid()), "maps");
         List<String> before = Files.readAllLines(maps);
         bed.cryo().dump(w.pid(), bed.newImageDir(), "-R").assertOk();

@@ -29,7 +29,6 @@ import org.junit.jupiter.api.Test;
  * holds a netlink socket), etcd (Go) and Squid.
  */
 class PackagedServersIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     /**
      * MariaDB with InnoDB's native AIO off (with it, MariaDB holds an io_uring ring, which nothing can checkpoint:
@@ -65,8 +64,7 @@ class PackagedServersIT extends WithTestBed {
                 assertEquals("3", fresh.query("SELECT COUNT(*) FROM cryo.kept;"), "on a new connection");
             }
             assertEquals("3", session.query("SELECT COUNT(*) FROM cryo.kept;"));
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -126,8 +124,7 @@ class PackagedServersIT extends WithTestBed {
                     Integer.toString(port), "-t", "cryo/retained", "-v", "-C", "1"))) {
                 assertEquals("cryo/retained kept-across-restore", fresh.next(), "a new subscriber");
             }
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -152,8 +149,7 @@ class PackagedServersIT extends WithTestBed {
             try (RealServersIT.LineClient fresh = RealServersIT.LineClient.await(port)) {
                 assertTrue(fresh.command("put 0 0 120 3\r\nnew").startsWith("INSERTED "), "on a new connection");
             }
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -181,8 +177,7 @@ class PackagedServersIT extends WithTestBed {
             out.write("<13>cryo: after-the-restore\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
             awaitLogLine(log, "after-the-restore");
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -305,8 +300,7 @@ class PackagedServersIT extends WithTestBed {
             session.send("after");
             assertEquals("got after", session.next(), "the session kept across the restore");
             assertEquals("fresh", output(concat(ssh, "echo fresh"), dir), "a new login after the restore");
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -344,8 +338,7 @@ class PackagedServersIT extends WithTestBed {
             assertEquals(pid, session.nextMatching("pid=[0-9]+"), "the same shell");
             assertEquals("fresh", output(concat(sshClient(dir, port, "-T"), "echo fresh"), dir),
                     "a new login after the restore");
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -407,8 +400,7 @@ class PackagedServersIT extends WithTestBed {
         assertEquals("cryo\nkept-across-restore", output(concat(ctl, "get", "cryo"), dir));
         assertEquals("OK", output(concat(ctl, "put", "after", "restore"), dir));
         assertEquals("after\nrestore", output(concat(ctl, "get", "after"), dir));
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /** Squid as a forward proxy (its ICMP pinger off: raw ICMP sockets are refused) in front of lighttpd. */
@@ -442,8 +434,7 @@ class PackagedServersIT extends WithTestBed {
             RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--file-locks");
             Workload r = bed.awaitRestoreDone(rc, w);
             assertEquals(page, client.get(url), "the same proxy connection after restore");
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -502,8 +493,7 @@ class PackagedServersIT extends WithTestBed {
             Workload r = bed.awaitRestoreDone(rc, w);
             assertEquals(page, client.get("/"), "the same keep-alive connection after restore");
             assertEquals(page, InetSocketIT.awaitHttp(port, "/"), "a new connection after restore");
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -518,8 +508,7 @@ class PackagedServersIT extends WithTestBed {
         Workload r = bed.awaitRestoreDone(rc, w);
         String out = output(client, dir);
         assertTrue(out.endsWith(answer), w.comm() + "'s answer after the restore: " + out);
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /** {@code dig} asking 127.0.0.1:port for www.cryo.test's A record, once, within 2 s. */

@@ -23,7 +23,6 @@ import org.junit.jupiter.api.Test;
  * other end is outside the tree ({@code --external} + {@code --inherit-fd}, {@code stdio-inherit}).
  */
 class PipeIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
     private static final Duration FAILURE_TIMEOUT = Duration.ofSeconds(60);
 
     @Test
@@ -42,8 +41,7 @@ class PipeIT extends WithTestBed {
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("consumed=200000 verifications=2"), verdict);
         r.assertVerifyPass(); // refilled, read again: the restored pipe keeps working
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -51,14 +49,13 @@ class PipeIT extends WithTestBed {
         // pipe_flags.c: O_NONBLOCK (and O_DIRECT) set on some OFDs of a pipe end and not on others, dup'ed, inherited
         // and reopened ones, in a parent and a child; closed other ends; a FIFO opened twice
         Workload w = bed.workloads().start("pipe_flags");
-        bed.workloads().trackForeignPid(Long.parseLong(w.ready("child")));
+        bed.workloads().trackChild(w);
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         Workload r = bed.awaitRestoredRoot(rc, w);
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -75,8 +72,7 @@ class PipeIT extends WithTestBed {
         RunningCryo rc = bed.cryo().restoreInBackground(image, "--skip-file-size-check");
         Workload r = bed.awaitRestoredRoot(rc, w);
         assertTrue(r.assertVerifyPass().contains("consumed=200000 verifications=2"), "the image has the dump-time state");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -87,8 +83,7 @@ class PipeIT extends WithTestBed {
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         Workload r = bed.awaitRestoredRoot(rc, w);
         assertTrue(r.assertVerifyPass().contains("consumed=200000 verifications=2"));
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -161,8 +156,7 @@ class PipeIT extends WithTestBed {
         } while (drained < drainedAtDump + 1000 && System.nanoTime() < deadline);
         assertTrue(drained >= drainedAtDump + 1000, "the restored workload drained " + (drained - drainedAtDump)
                 + " bytes of the 1000 the test wrote into its inherited pipe");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -193,8 +187,7 @@ class PipeIT extends WithTestBed {
             ProcessControl.sleep(20);
         }
         assertTrue(out.contains("VERDICT PASS"), out);
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     // ---- helpers ----

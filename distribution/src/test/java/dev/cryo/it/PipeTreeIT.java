@@ -18,7 +18,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * writer arrived once, in order.
  */
 class PipeTreeIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     /**
      * pair: parent writes fast, child reads slowly; chain 4: a 4-process pipeline; three: one pipe, 3 holders;
@@ -35,8 +34,7 @@ class PipeTreeIT extends WithTestBed {
         Workload r = bed.awaitRestoredRoot(rc, w);
         w.log().awaitTicks(w.log().size(), 5, Workload.TIMEOUT);
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test

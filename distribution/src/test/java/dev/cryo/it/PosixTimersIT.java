@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
  * si_value to the right thread, the one-shot keeps its remaining time, and the deleted id is still free.
  */
 class PosixTimersIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void timersKeepIdsSettingsAndFireAfterRestore() throws IOException {
@@ -33,8 +32,7 @@ class PosixTimersIT extends WithTestBed {
         assertEquals(before, timers(w.pid()), "/proc/PID/timers after restore");
         r.assertVerifyPass();
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /** /proc/PID/timers with the blocks sorted by id. */

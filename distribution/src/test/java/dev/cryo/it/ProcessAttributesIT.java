@@ -15,13 +15,11 @@ import org.junit.jupiter.api.Test;
  * signal on the tree's root is refused.
  */
 class ProcessAttributesIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void attributesOfEveryProcessAndThreadAreKept() {
         Workload w = bed.workloads().start("proc_attrs");
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         w.assertVerifyPass();
 
         Path image = bed.dumpAndAwaitGone(w);
@@ -33,8 +31,7 @@ class ProcessAttributesIT extends WithTestBed {
 
         // the parent-death signal is delivered when the restored parent dies
         long beforeDeath = w.log().size();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
         String line = w.log().awaitPrefix(beforeDeath, "PDEATH", Workload.TIMEOUT);
         assertEquals("PDEATH sig=" + ProcessControl.SIGUSR1, line.strip());
         assertTrue(ProcessControl.reap(child, Duration.ofSeconds(10)), "the child did not exit after its PDEATH");
@@ -43,8 +40,7 @@ class ProcessAttributesIT extends WithTestBed {
     @Test
     void aParentDeathSignalOnTheRootIsRefused() {
         Workload w = bed.workloads().start("proc_attrs", "rootpdeath");
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         CryoResult r = bed.cryo().dump(w.pid(), bed.newImageDir());
         r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
                 .assertStderrMentions(w.comm(), "PR_SET_PDEATHSIG", "root", "-t " + ProcessControl.selfPid());

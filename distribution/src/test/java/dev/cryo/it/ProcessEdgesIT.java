@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
  * {@code /proc/PID/ns/*} are refused at dump with a message naming the process and the object, leaving it running.
  */
 class ProcessEdgesIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void aGroupWhoseLeaderIsGoneKeepsItsLiveAndZombieMembers() {
@@ -43,8 +42,7 @@ class ProcessEdgesIT extends WithTestBed {
         }
         assertTrue(ProcStat.read(group).isEmpty(), "the group's helper " + group + " is still there");
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test

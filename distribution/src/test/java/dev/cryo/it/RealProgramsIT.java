@@ -24,7 +24,6 @@ import org.junit.jupiter.api.Test;
  * {@code cryo dump} and from the start of {@code cryo restore} to the first answer of the restored program.
  */
 class RealProgramsIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     /** redis-server on a unix socket (epoll, pipes, eventfd-less; 4 threads): keys survive, INCR continues. */
     @Test
@@ -62,8 +61,7 @@ class RealProgramsIT extends WithTestBed {
         try (Resp r = Resp.connect(sock)) {
             assertEquals(":4", r.call("INCR", "counter"), "a second client after the restore");
         }
-        restored.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(restored, rc);
     }
 
     /** python3 asyncio: a unix-socket server and a periodic task on one event loop; both keep working. */
@@ -90,8 +88,7 @@ class RealProgramsIT extends WithTestBed {
         String later = Line.ask(sock, "later");
         assertTrue(field(later, "ticks") >= ticksBefore + 5, "the periodic task goes on: " + before + " / " + later);
         System.out.println("TIMING python3-asyncio dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /** node with setInterval writing a counter: it continues from where it was, no restart. */
@@ -123,8 +120,7 @@ class RealProgramsIT extends WithTestBed {
         long last = r.log().awaitTicks(mark, 10, Workload.TIMEOUT);
         assertTrue(Long.parseLong(Files.readString(counter).trim()) >= last - 1, "the counter file follows");
         System.out.println("TIMING node dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /** tail -f: a line appended after the restore is printed; tail does not die of EINTR (CRIU's tail does). */
@@ -157,8 +153,7 @@ class RealProgramsIT extends WithTestBed {
         assertTrue(r.log().linesFrom(0).stream().noneMatch(l -> l.contains("Interrupted system call")),
                 r.log().tail(5));
         System.out.println("TIMING tail-f dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /**
@@ -201,8 +196,7 @@ class RealProgramsIT extends WithTestBed {
         r.awaitNewTicks(5);
         assertEquals("hits=4", get(port));
         System.out.println("TIMING java-http dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     // ---- helpers ----

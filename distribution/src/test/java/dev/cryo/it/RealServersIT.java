@@ -23,7 +23,6 @@ import org.junit.jupiter.api.Test;
  * memcached its items and counters; PostgreSQL its rows and its psql session. {@link PackagedServersIT} has more.
  */
 class RealServersIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
 
@@ -62,8 +61,7 @@ class RealServersIT extends WithTestBed {
             assertEquals(page, InetSocketIT.awaitHttp(port, "/index.html"), "a new connection after restore");
             System.out.printf("nginx with an open client: dump %d ms, restore (until the master runs) %d ms%n", dumpMs,
                     restoreMs);
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -88,8 +86,7 @@ class RealServersIT extends WithTestBed {
                 assertEquals("$19", fresh.command("GET cryo-key"), "on a new connection");
                 assertEquals("kept-across-restore", fresh.line());
             }
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -123,8 +120,7 @@ class RealServersIT extends WithTestBed {
                 assertEquals("8", fresh.command("incr counter 1"), "on a new connection");
             }
             System.out.println("TIMING memcached dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -166,8 +162,7 @@ class RealServersIT extends WithTestBed {
                     assertEquals("3", fresh.query("SELECT count(*) FROM kept;"), "on a new connection");
                 }
                 assertEquals("3", session.query("SELECT count(*) FROM kept;"));
-                r.kill();
-                Cryo.await(rc).assertExit(KILLED);
+                TestBed.killRestored(r, rc);
             } finally {
                 SysvShmIT.removeWhenUnused(segment);
             }

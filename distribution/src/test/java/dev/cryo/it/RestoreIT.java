@@ -31,14 +31,12 @@ class RestoreIT extends WithTestBed {
     private static final int NANOSLEEP = 35, CLOCK_NANOSLEEP = 230, RESTART_SYSCALL = 219;
 
     private static final Duration FAILURE_TIMEOUT = Duration.ofSeconds(60);
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     /** A restored root and the cryo process waiting for it. */
     private record Restored(RunningCryo cryo, Workload workload) {
         /** Kills the restored workload and asserts cryo exits with 128 + SIGKILL. */
         void killAndAwaitCryo() {
-            workload.kill();
-            Cryo.await(cryo).assertExit(KILLED);
+            TestBed.killRestored(workload, cryo);
         }
     }
 
@@ -84,8 +82,7 @@ class RestoreIT extends WithTestBed {
         r.awaitState('S', Workload.TIMEOUT);
         r.awaitInSyscall(Workload.TIMEOUT, CLOCK_NANOSLEEP, NANOSLEEP, RESTART_SYSCALL); // sleeping again, not exited on EINTR
         rc.assertRunning();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -127,8 +124,7 @@ class RestoreIT extends WithTestBed {
         r.signal(ProcessControl.SIGCONT);
         w.log().awaitTicks(size, 2, Workload.TIMEOUT);
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     // ---- refusals: a non-zero exit of the right category, a clear message, no process left with the pid ----
@@ -235,9 +231,7 @@ class RestoreIT extends WithTestBed {
 
     /** Starts a C workload, lets it tick and verifies it once (so the post-restore verify checks progress). */
     private Workload startAndCheck(String name) {
-        Workload w = bed.workloads().start(name);
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified(name);
         return w;
     }
 

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
  * filters accept a TSYNC), and the parent that had no seccomp still has none.
  */
 class SeccompIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void seccompStateSurvivesDumpAndIsRestored() throws IOException {
@@ -49,8 +48,7 @@ class SeccompIT extends WithTestBed {
         r.signal(ProcessControl.SIGUSR1);
         String probe = w.log().awaitPrefix(beforeProbe, "PROBE", Workload.TIMEOUT);
         assertTrue(probe.startsWith("PROBE PASS"), probe);
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     private static String seccompOf(long pid) throws IOException {

@@ -63,8 +63,7 @@ class SharedMemoryIT extends WithTestBed {
         w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
         String verdict = r2.assertVerifyPass();
         assertTrue(verdict.contains("verifies=3"), verdict);
-        r2.kill();
-        Cryo.await(rc2).assertExit(KILLED);
+        TestBed.killRestored(r2, rc2);
     }
 
     /**
@@ -74,8 +73,7 @@ class SharedMemoryIT extends WithTestBed {
     @Test
     void parentAndChildStillShareAfterRestore() {
         Workload w = bed.workloads().start("shm_parent_child");
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         w.awaitNewTicks(2);
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
@@ -85,8 +83,7 @@ class SharedMemoryIT extends WithTestBed {
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("child=" + child), verdict);
         assertTrue(verdict.contains("request=2"), "the request counter lives in the shared memory: " + verdict);
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     // ---- helpers ----

@@ -43,8 +43,7 @@ class StoppedIT extends WithTestBed {
     @Test
     void stoppedChildOfARunningParentStaysStoppedAlone() throws IOException {
         Workload w = bed.workloads().start("with_child");
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         ProcessControl.kill(child, ProcessControl.SIGSTOP);
         awaitState(child, 'T');
 
@@ -79,8 +78,7 @@ class StoppedIT extends WithTestBed {
     @Test
     void leaveStoppedLeavesATreeStoppedUntracedAndClean() throws IOException {
         Workload w = bed.workloads().start("with_child");
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         w.assertVerifyPass();
         String parentMaps = maps(w.pid());
         String childMaps = maps(child);

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Test;
  * counts, key lookup, contents and protections from both processes.
  */
 class SysvShmIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
     private final List<Integer> segments = new ArrayList<>();
 
     @AfterEach
@@ -78,8 +77,7 @@ class SysvShmIT extends WithTestBed {
 
     private Started start() {
         Workload w = bed.workloads().start("sysv_shm");
-        long child = Long.parseLong(w.ready("child"));
-        bed.workloads().trackForeignPid(child);
+        long child = bed.workloads().trackChild(w);
         int a = Integer.parseInt(w.ready("a"));
         int b = Integer.parseInt(w.ready("b"));
         segments.add(a);
@@ -95,8 +93,7 @@ class SysvShmIT extends WithTestBed {
         bed.workloads().trackForeignPid(s.child);
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("child=" + s.child) && verdict.contains("a=" + s.a + " b=" + s.b), verdict);
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /** Removes segment {@code id} once nothing has it attached (the killed tree's processes may still be exiting). */

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.Test;
  * the lock survives a refused restore and is gone after the restore and after a dump that leaves the tree running.
  */
 class TcpEstablishedIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void anOutsideClientKeepsItsConnectionThroughDumpAndRestore() throws Exception {
@@ -58,8 +57,7 @@ class TcpEstablishedIT extends WithTestBed {
             System.out.printf("established connection: dump %d ms, restore (until the root runs) %d ms, worst"
                     + " round trip %d ms%n", dumpMs, restoreMs, client.worstMillis());
             client.close();
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -124,8 +122,7 @@ class TcpEstablishedIT extends WithTestBed {
             r.signal(ProcessControl.SIGUSR1);
             String line = w.log().awaitPrefix(mark, "GOT", Workload.TIMEOUT);
             assertEquals("GOT 50000 ok", line, "the bytes the client had sent before the dump");
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
         }
     }
 
@@ -141,8 +138,7 @@ class TcpEstablishedIT extends WithTestBed {
         r.assertVerifyPass();    // 40000 and 30000 unread bytes, each exactly once
         r.assertVerifyPass();    // and a fresh round trip
         assertEquals("", lockTables(w.pid()));
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -182,8 +178,7 @@ class TcpEstablishedIT extends WithTestBed {
             next.exchange(5);
             assertNull(next.error());
         }
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     // ---- helpers ----

@@ -45,6 +45,17 @@ public final class TestBed implements AutoCloseable {
     }
 
     /**
+     * Starts workload {@code name} (see {@link Workloads#start}) and waits until it runs and passes its own check
+     * once: two ticks, then {@code VERDICT PASS} on SIGUSR2.
+     */
+    public Workload startVerified(String name, String... extraArgs) {
+        Workload w = workloads.start(name, extraArgs);
+        w.awaitNewTicks(2);
+        w.assertVerifyPass();
+        return w;
+    }
+
+    /**
      * Dumps {@code w} (default: kill after dump), asserts success, and waits until the original is gone.
      *
      * @return the image directory
@@ -167,6 +178,15 @@ public final class TestBed implements AutoCloseable {
                     "restore " + (round + 1) + ": the restored state is not the dumped one: " + verdict);
         }
         current.kill();
+        Cryo.await(rc).assertExit(128 + ProcessControl.SIGKILL);
+    }
+
+    /**
+     * Kills the restored root {@code r} (SIGKILL) and asserts that {@code rc}, the {@code cryo restore} waiting for
+     * it, exits with the root's status, 128 + SIGKILL.
+     */
+    public static void killRestored(Workload r, RunningCryo rc) {
+        r.kill();
         Cryo.await(rc).assertExit(128 + ProcessControl.SIGKILL);
     }
 

@@ -53,8 +53,7 @@ class ThreadsIT extends WithTestBed {
         assertEquals(before, threads(w.pid()), "threads (tid -> name) after the second restore");
         String v3 = r2.assertVerifyPass();
         assertTrue(v3.contains("generation=4 ping=4"), v3);
-        r2.kill();
-        Cryo.await(rc2).assertExit(KILLED);
+        TestBed.killRestored(r2, rc2);
     }
 
     /** @return tid -> comm of every thread of {@code pid}, by tid */

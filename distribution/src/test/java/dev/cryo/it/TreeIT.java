@@ -97,8 +97,7 @@ class TreeIT extends WithTestBed {
             assertTrue(fdFlags(p, Integer.parseInt(w.ready("log_fd"))) % 010000 / 02000 == 1,
                     "pid " + p + " lost O_APPEND on shared.log");
         }
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /** A real shell: {@code bash -c 'sleep 1000 & sleep 1000 & wait'}; its {@code wait} must still work. */
@@ -173,8 +172,7 @@ class TreeIT extends WithTestBed {
             assertTrue(verdict.startsWith("VERDICT PASS"), "round " + round + ": " + verdict);
             assertEquals(w.pid(), ProcStat.read(forker).orElseThrow().ppid(), "round " + round + ": forker's parent");
         }
-        current.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(current, rc);
     }
 
     /** A zombie in the tree is dumped and restored as a zombie: unreaped child of its parent, same wait status. */

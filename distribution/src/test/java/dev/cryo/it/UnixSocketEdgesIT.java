@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
  * consuming (a datagram socket's) is refused and left in place.
  */
 class UnixSocketEdgesIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void unconnectedSocketsPeersGoneAndSocketFilesAreKept() {
@@ -24,8 +23,7 @@ class UnixSocketEdgesIT extends WithTestBed {
         Workload r = bed.awaitRestoredRoot(rc, w);
         String verdict = r.assertVerifyPass(); // reads data, errors and EOFs
         assertTrue(verdict.contains("verification=2"), verdict);
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test

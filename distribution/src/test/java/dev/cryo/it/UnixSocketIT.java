@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Test;
  * talking. The workload must not be verified before the dump: its first verify drains the queues it checks.
  */
 class UnixSocketIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void socketsOfOneProcessSurviveRestore() {
@@ -36,8 +35,7 @@ class UnixSocketIT extends WithTestBed {
         String first = r.assertVerifyPass();       // queues, boundaries, senders, names, options, pending, new client
         assertTrue(first.contains("pid=" + w.pid() + " "), first);
         r.assertVerifyPass();                      // the pairs keep working: fresh round trips
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -51,8 +49,7 @@ class UnixSocketIT extends WithTestBed {
             Workload r = restored.workload();
             RunningCryo rc = restored.cryo();
             r.assertVerifyPass();                  // the second restore found stale srv.sock/dg.sock files and rebound
-            r.kill();
-            Cryo.await(rc).assertExit(KILLED);
+            TestBed.killRestored(r, rc);
             ProcessControl.reapOrphans();
         }
     }
@@ -116,8 +113,7 @@ class UnixSocketIT extends WithTestBed {
         assertTrue(ProcStat.read(child).isPresent(), "restored child " + child);
         r.assertVerifyPass();
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     // ---- helpers ----

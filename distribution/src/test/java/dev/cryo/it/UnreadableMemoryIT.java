@@ -18,21 +18,16 @@ import org.junit.jupiter.api.Test;
  * {@code -R} leaves the process exactly as it was (same mappings, same protections).
  */
 class UnreadableMemoryIT extends WithTestBed {
-    private static final int KILLED = 128 + ProcessControl.SIGKILL;
 
     @Test
     void protNoneDataGuardRegionsAndPagesPastEndOfFileComeBackAsTheKernelHeldThem() {
-        Workload w = bed.workloads().start("unreadable_memory");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("unreadable_memory");
         bed.dumpAndRestoreTwice(w, 2);
     }
 
     @Test
     void protNoneDataNextToSharedMemoryIsDumpedWithoutTouchingTheProcess() throws IOException {
-        Workload w = bed.workloads().start("shm_single", "protnone");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        Workload w = bed.startVerified("shm_single", "protnone");
         Path maps = Path.of("/proc", Long.toString(w.pid()), "maps");
         List<String> before = Files.readAllLines(maps);
 
@@ -47,7 +42,6 @@ class UnreadableMemoryIT extends WithTestBed {
         Workload r = bed.awaitRestoredRoot(rc, w);
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("verifies=3"), verdict);
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 }

@@ -175,6 +175,16 @@ public final class Workloads implements AutoCloseable {
         return adoptRestored(original, original.pid());
     }
 
+    /**
+     * The pid {@code w} printed as {@code child=<pid>} in its READY line, registered (as {@link #trackForeignPid})
+     * to be killed at the end: a child the workload forked, which the test did not start.
+     */
+    public long trackChild(Workload w) {
+        long child = Long.parseLong(w.ready("child"));
+        trackForeignPid(child);
+        return child;
+    }
+
     /** Registers a pid the test did not start (e.g. a helper a workload double-forked) to be killed at the end. */
     public void trackForeignPid(long pid) {
         ProcStat.read(pid).ifPresent(foreignPids::add);

@@ -78,11 +78,7 @@ final class SelfTask implements RemoteTask {
 
     @Override
     public long syscall(String what, Syscall call, long... args) throws CryoException {
-        long r = syscallRaw(call, args);
-        if (r < 0 && r >= -4095) {
-            throw Errors.failure(what + " in cryo's own process", (int) -r);
-        }
-        return r;
+        return checked(what, syscallRaw(call, args));
     }
 
     @Override
@@ -93,7 +89,11 @@ final class SelfTask implements RemoteTask {
     @Override
     @SuppressWarnings("deprecation")
     public long syscall(String what, int nr, long... args) throws CryoException {
-        long r = raw(nr, args);
+        return checked(what, raw(nr, args));
+    }
+
+    /** @return {@code r}, a system call's result, unless it is {@code -errno}: then the failure of {@code what} */
+    private static long checked(String what, long r) throws CryoException {
         if (r < 0 && r >= -4095) {
             throw Errors.failure(what + " in cryo's own process", (int) -r);
         }

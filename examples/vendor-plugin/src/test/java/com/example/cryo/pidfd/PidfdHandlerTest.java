@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -185,20 +186,11 @@ class PidfdHandlerTest {
         return new FdInfo(TargetFd.of(n), PidfdHandler.LINK, 0700, 14, 1234, 0, 0, 0, flags, true, 0, 15);
     }
 
+    /** The flags in {@code set} given, bare. */
     private static Config options(Set<String> set) {
-        return new Config() {
-            public Optional<String> value(String key) {
-                return Optional.empty();
-            }
-
-            public List<String> values(String key) {
-                return List.of();
-            }
-
-            public boolean isSet(String key) {
-                return set.contains(key);
-            }
-        };
+        Map<String, List<String>> flags = new java.util.HashMap<>();
+        set.forEach(k -> flags.put(k, List.of()));
+        return Config.of(flags);
     }
 
     private FdDumpContext dumpContext(Set<String> options) {

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,23 +45,6 @@ class ActionScriptListenerTest {
         return Files.exists(log) ? Files.readAllLines(log) : List.of();
     }
 
-    private static Config config(Map<String, List<String>> values) {
-        return new Config() {
-            public Optional<String> value(String key) {
-                List<String> v = values(key);
-                return v.isEmpty() ? Optional.empty() : Optional.of(v.get(v.size() - 1));
-            }
-
-            public List<String> values(String key) {
-                return values.getOrDefault(key, List.of());
-            }
-
-            public boolean isSet(String key) {
-                return values.containsKey(key);
-            }
-        };
-    }
-
     private LifecycleEvent event(Config c, boolean dry) {
         return new LifecycleEvent(dir.resolve("img"), Pid.of(4242), c, dry);
     }
@@ -70,7 +52,7 @@ class ActionScriptListenerTest {
     @Test
     void aDumpThatKillsTheTreeRunsPreDumpNetworkLockPostDumpAndKeepsTheLock() throws Exception {
         Path s = logger();
-        LifecycleEvent e = event(config(Map.of("action-script", List.of(s.toString()))), false);
+        LifecycleEvent e = event(Config.of(Map.of("action-script", List.of(s.toString()))), false);
         ActionScriptListener l = new ActionScriptListener();
         l.preDump(e);
         l.postFreeze(e);
@@ -82,7 +64,7 @@ class ActionScriptListenerTest {
     @Test
     void aDumpWithLeaveRunningUnlocksAfterPostDump() throws Exception {
         Path s = logger();
-        LifecycleEvent e = event(config(Map.of("action-script", List.of(s.toString()), "leave-running", List.of())),
+        LifecycleEvent e = event(Config.of(Map.of("action-script", List.of(s.toString()), "leave-running", List.of())),
                 false);
         ActionScriptListener l = new ActionScriptListener();
         l.preDump(e);
@@ -95,7 +77,7 @@ class ActionScriptListenerTest {
     @Test
     void aRestoreGivesNoPidToPreRestoreAndUnlocksAfterPostRestore() throws Exception {
         Path s = logger();
-        LifecycleEvent e = event(config(Map.of("action-script", List.of(s.toString()))), false);
+        LifecycleEvent e = event(Config.of(Map.of("action-script", List.of(s.toString()))), false);
         ActionScriptListener l = new ActionScriptListener();
         l.preRestore(e);
         l.postRestore(e);
@@ -109,7 +91,7 @@ class ActionScriptListenerTest {
     void aFailingScriptStopsTheActionNamingScriptActionAndStatus() throws Exception {
         Path bad = script("bad.sh", "[ \"$CRTOOLS_SCRIPT_ACTION\" = network-lock ] && exit 3\nexit 0\n");
         Path s = logger();
-        LifecycleEvent e = event(config(Map.of("action-script", List.of(bad.toString(), s.toString()))), false);
+        LifecycleEvent e = event(Config.of(Map.of("action-script", List.of(bad.toString(), s.toString()))), false);
         ActionScriptListener l = new ActionScriptListener();
         l.preDump(e);
         CryoException x = assertThrows(CryoException.class, () -> l.postFreeze(e));
@@ -124,7 +106,7 @@ class ActionScriptListenerTest {
     @Test
     void aDryRunRunsNothingButRefusesAScriptThatCannotRun() throws Exception {
         Path s = logger();
-        LifecycleEvent e = event(config(Map.of("action-script", List.of(s.toString()))), true);
+        LifecycleEvent e = event(Config.of(Map.of("action-script", List.of(s.toString()))), true);
         ActionScriptListener l = new ActionScriptListener();
         l.preDump(e);
         l.postFreeze(e);
@@ -139,7 +121,7 @@ class ActionScriptListenerTest {
 
     @Test
     void withoutTheOptionNothingRuns() throws Exception {
-        LifecycleEvent e = event(config(Map.of()), false);
+        LifecycleEvent e = event(Config.of(Map.of()), false);
         ActionScriptListener l = new ActionScriptListener();
         l.preDump(e);
         l.postFreeze(e);

@@ -12,7 +12,6 @@ import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.RemoteTask;
 import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.Syscall;
-import dev.cryo.api.TargetFd;
 import dev.cryo.plugin.epoll.proto.EpollEntry;
 import dev.cryo.plugin.epoll.proto.EpollTargetEntry;
 import org.pf4j.Extension;
@@ -89,7 +88,7 @@ public final class EpollHandler implements FdHandler {
         try {
             targets = EpollFdinfo.parse(Files.readString(info), info.toString());
         } catch (IOException e) {
-            throw new CryoException(Category.KERNEL, "epoll/FDINFO", "cannot read " + info + " (" + who(task, fd.fd())
+            throw new CryoException(Category.KERNEL, "epoll/FDINFO", "cannot read " + info + " (" + task.describeFd(fd.fd())
                     + "): " + e.getMessage());
         }
         EpollEntry.Builder b = EpollEntry.newBuilder().setFlags(fd.flags());
@@ -111,7 +110,7 @@ public final class EpollHandler implements FdHandler {
                 }
             }
             if (source < 0) {
-                throw targetNotHeld(who(task, fd.fd()), t);
+                throw targetNotHeld(task.describeFd(fd.fd()), t);
             }
             b.addTargets(EpollTargetEntry.newBuilder().setTfd(t.tfd()).setEvents(t.events()).setData(t.data())
                     .setSourceFd(source).setIno(t.ino()));
@@ -173,7 +172,7 @@ public final class EpollHandler implements FdHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         EpollEntry e = ctx.record(EpollEntry.class);
         RemoteTask task = ctx.task();
-        String who = who(task, ctx.fd());
+        String who = task.describeFd(ctx.fd());
         int top = ctx.fd().value();
         for (EpollTargetEntry t : e.getTargetsList()) {
             if (task.syscallRaw(Syscall.FCNTL, t.getSourceFd(), F_GETFD) < 0) {
@@ -239,10 +238,6 @@ public final class EpollHandler implements FdHandler {
                 task.syscallRaw(Syscall.CLOSE, t.getTfd());
             }
         }
-    }
-
-    private static String who(RemoteTask task, TargetFd fd) {
-        return "pid " + task.pid() + " \"" + task.comm() + "\" fd " + fd;
     }
 
     @Override

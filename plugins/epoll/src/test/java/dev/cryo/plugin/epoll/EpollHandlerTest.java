@@ -6,17 +6,13 @@ import dev.cryo.api.FdInfo;
 import dev.cryo.api.TargetFd;
 import dev.cryo.plugin.epoll.proto.EpollEntry;
 import dev.cryo.plugin.epoll.proto.EpollTargetEntry;
+import dev.cryo.testkit.ExtensionIndex;
 import org.junit.jupiter.api.Test;
-import org.pf4j.Extension;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,14 +87,7 @@ class EpollHandlerTest {
 
     @Test
     void theIndexListsTheHandler() throws Exception {
-        Path classes = Path.of(EpollHandler.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path index = classes.resolve("META-INF/extensions.idx");
-        assertTrue(Files.isRegularFile(index), index + " is missing: pf4j's annotation processor did not run");
-        List<String> names = Files.readAllLines(index, StandardCharsets.UTF_8).stream().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
-        assertEquals(List.of(EpollHandler.class.getName()), names);
-        Class<?> c = Class.forName(names.get(0));
-        assertNotNull(c.getAnnotation(Extension.class));
-        assertEquals("epoll", ((FdHandler) c.getDeclaredConstructor().newInstance()).kind());
+        EpollHandler extension = ExtensionIndex.only(EpollHandler.class);
+        assertEquals("epoll", ((FdHandler) extension).kind());
     }
 }

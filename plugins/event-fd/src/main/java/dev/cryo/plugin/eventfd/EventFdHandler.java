@@ -4,7 +4,6 @@ import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.FdDumpContext;
-import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.RemoteTask;
@@ -31,19 +30,13 @@ import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
  * description: core restores the others as duplicates of the first.
  */
 @Extension
-public final class EventFdHandler implements FdHandler {
+public final class EventFdHandler extends AnonInodeHandler {
     public static final String KIND = "eventfd";
     static final String LINK = "anon_inode:[eventfd]";
     static final int EFD_SEMAPHORE = 1;
 
-    @Override
-    public String kind() {
-        return KIND;
-    }
-
-    @Override
-    public boolean probe(FdInfo fd) {
-        return fd.link().equals(LINK);
+    public EventFdHandler() {
+        super(KIND, LINK);
     }
 
     @Override
@@ -64,22 +57,17 @@ public final class EventFdHandler implements FdHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         EventfdEntry e = ctx.record(EventfdEntry.class);
         RemoteTask task = ctx.task();
-        String who = TaskFds.who(task, ctx.fd()) + " (eventfd)";
+        String who = task.describeFd(ctx.fd()) + " (eventfd)";
         long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK) | (e.getSemaphore() ? EFD_SEMAPHORE : 0);
         long fd = task.syscall("eventfd2(0, 0" + Long.toOctalString(flags) + ") for " + who, Syscall.EVENTFD2, 0,
                 flags);
-        try {
+        return setUpAndPlace(ctx, fd, who, () -> {
             if (e.getCount() != 0) {
                 long buf = TaskFds.putLongs(task, e.getCount());
                 task.syscall("write(eventfd, " + Long.toUnsignedString(e.getCount()) + ") for " + who, Syscall.WRITE,
                         fd, buf, 8);
             }
-        } catch (CryoException ex) {
-            task.syscallRaw(Syscall.CLOSE, fd);
-            throw ex;
-        }
-        TaskFds.place(task, fd, ctx.fd(), ctx.cloexec(), who);
-        return RestoreOutcome.DONE;
+        });
     }
 
     @Override

@@ -4,7 +4,6 @@ import com.google.protobuf.Descriptors;
 import com.google.protobuf.Message;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.FdDumpContext;
-import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.RemoteTask;
@@ -29,18 +28,12 @@ import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
  * {@code dup3} to the dumped number with its FD_CLOEXEC.
  */
 @Extension
-public final class SignalFdHandler implements FdHandler {
+public final class SignalFdHandler extends AnonInodeHandler {
     public static final String KIND = "signalfd";
     static final String LINK = "anon_inode:[signalfd]";
 
-    @Override
-    public String kind() {
-        return KIND;
-    }
-
-    @Override
-    public boolean probe(FdInfo fd) {
-        return fd.link().equals(LINK);
+    public SignalFdHandler() {
+        super(KIND, LINK);
     }
 
     @Override
@@ -56,12 +49,12 @@ public final class SignalFdHandler implements FdHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         SignalfdEntry e = ctx.record(SignalfdEntry.class);
         RemoteTask task = ctx.task();
-        String who = TaskFds.who(task, ctx.fd()) + " (signalfd)";
+        String who = task.describeFd(ctx.fd()) + " (signalfd)";
         long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK);
         long mask = TaskFds.putLongs(task, e.getSigmask());
         long fd = task.syscall("signalfd4(-1, 0x" + Long.toHexString(e.getSigmask()) + ") for " + who,
                 Syscall.SIGNALFD4, -1, mask, 8, flags);
-        TaskFds.place(task, fd, ctx.fd(), ctx.cloexec(), who);
+        task.placeFd(fd, ctx.fd(), ctx.cloexec(), who);
         return RestoreOutcome.DONE;
     }
 

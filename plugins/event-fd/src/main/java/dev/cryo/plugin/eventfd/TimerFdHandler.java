@@ -5,7 +5,6 @@ import com.google.protobuf.Message;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.FdDumpContext;
-import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.RemoteTask;
@@ -38,7 +37,7 @@ import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
  * with {@code event-fd/SET_TICKS}). Then {@code dup3} to the dumped number with its FD_CLOEXEC.
  */
 @Extension
-public final class TimerFdHandler implements FdHandler {
+public final class TimerFdHandler extends AnonInodeHandler {
     public static final String KIND = "timerfd";
     static final String LINK = "anon_inode:[timerfd]";
     static final int TFD_TIMER_ABSTIME = 1;
@@ -46,21 +45,15 @@ public final class TimerFdHandler implements FdHandler {
     static final long TFD_IOC_SET_TICKS = 0x40085400L;
     private static final long NS = 1_000_000_000L;
 
-    @Override
-    public String kind() {
-        return KIND;
-    }
-
-    @Override
-    public boolean probe(FdInfo fd) {
-        return fd.link().equals(LINK);
+    public TimerFdHandler() {
+        super(KIND, LINK);
     }
 
     @Override
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
         RemoteTask task = ctx.task();
         FdinfoFields f = FdinfoFields.read(task, fd.fd());
-        String who = TaskFds.who(task, fd.fd()) + " (timerfd)";
+        String who = task.describeFd(fd.fd()) + " (timerfd)";
         int clockid = (int) f.decimal("clockid");
         boolean absolute = (f.octal("settime flags") & TFD_TIMER_ABSTIME) != 0;
         long before = absolute ? now(task, clockid, who) : 0;
@@ -109,11 +102,11 @@ public final class TimerFdHandler implements FdHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         TimerfdEntry e = ctx.record(TimerfdEntry.class);
         RemoteTask task = ctx.task();
-        String who = TaskFds.who(task, ctx.fd()) + " (timerfd)";
+        String who = task.describeFd(ctx.fd()) + " (timerfd)";
         long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK);
         long fd = task.syscall("timerfd_create(" + e.getClockid() + ", 0" + Long.toOctalString(flags) + ") for " + who,
                 Syscall.TIMERFD_CREATE, e.getClockid(), flags);
-        try {
+        return setUpAndPlace(ctx, fd, who, () -> {
             long value = restoreValue(e);
             if (value != 0 || e.getIntervalNs() != 0 || e.getSettimeFlags() != 0) {
                 long its = TaskFds.putLongs(task, e.getIntervalNs() / NS, e.getIntervalNs() % NS, value / NS,
@@ -133,12 +126,7 @@ public final class TimerFdHandler implements FdHandler {
                             null);
                 }
             }
-        } catch (CryoException ex) {
-            task.syscallRaw(Syscall.CLOSE, fd);
-            throw ex;
-        }
-        TaskFds.place(task, fd, ctx.fd(), ctx.cloexec(), who);
-        return RestoreOutcome.DONE;
+        });
     }
 
     @Override

@@ -1,17 +1,10 @@
 package dev.cryo.plugin.externalunixsocket;
 
 import dev.cryo.api.ExternalPeerHandler;
+import dev.cryo.testkit.ExtensionIndex;
 import org.junit.jupiter.api.Test;
-import org.pf4j.Extension;
-
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * PF4J finds extensions only through META-INF/extensions.idx, written by pf4j's annotation processor; without
@@ -20,18 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExtensionIndexTest {
     @Test
     void theIndexListsTheExtension() throws Exception {
-        Path classes = Path.of(ExternalUnixSocketHandler.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path index = classes.resolve("META-INF/extensions.idx");
-        assertTrue(Files.isRegularFile(index), index + " is missing: pf4j's annotation processor did not run "
-                + "(check annotationProcessorPaths of maven-compiler-plugin)");
-        List<String> names = Files.readAllLines(index, StandardCharsets.UTF_8).stream().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
-        assertEquals(List.of(ExternalUnixSocketHandler.class.getName()), names);
-
-        Class<?> c = Class.forName(names.get(0));
-        assertNotNull(c.getAnnotation(Extension.class), "@Extension");
-        assertTrue(ExternalPeerHandler.class.isAssignableFrom(c), c + " implements ExternalPeerHandler");
-        ExternalPeerHandler extension = (ExternalPeerHandler) c.getDeclaredConstructor().newInstance();
-        assertEquals("external-unix-socket", extension.kind());
+        ExternalUnixSocketHandler extension = ExtensionIndex.only(ExternalUnixSocketHandler.class);
+        assertEquals("external-unix-socket", ((ExternalPeerHandler) extension).kind());
     }
 }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,24 +31,10 @@ class ExternalUnixSocketHandlerTest {
                 type, st, ino, path == null ? "" : " " + path);
     }
 
+    /** {@code --ext-unix-sk[=value]} given ("" for the bare flag) or not (null). */
     private static Config config(String value) {
-        return new Config() {
-            @Override
-            public Optional<String> value(String key) {
-                return key.equals("ext-unix-sk") ? Optional.ofNullable(value).filter(v -> !v.isEmpty())
-                        : Optional.empty();
-            }
-
-            @Override
-            public List<String> values(String key) {
-                return value(key).map(List::of).orElse(List.of());
-            }
-
-            @Override
-            public boolean isSet(String key) {
-                return key.equals("ext-unix-sk") && value != null;
-            }
-        };
+        return Config.of(value == null ? Map.of()
+                : Map.of("ext-unix-sk", value.isEmpty() ? List.of() : List.of(value)));
     }
 
     private static ExternalReference ref(long from, long to) {

@@ -71,7 +71,7 @@ final class InetCollector {
         InetSocketEntry.Builder b = InetSocketEntry.newBuilder().setIno(fd.inode()).setFlags(fd.flags())
                 .setFamily(family).setType(type).setProtocol(protocol).setState(state)
                 .setLocalAddr(ByteString.copyFrom(local.addr())).setLocalPort(local.port()).setLocalScope(local.scope())
-                .setHolder("pid " + task.pid() + " \"" + task.comm() + "\" fd " + fd.fd())
+                .setHolder(task.describeFd(fd.fd()))
                 .setLocalText(local.toString()).setStateName(stateName);
         if (peer != null) {
             b.setPeerAddr(ByteString.copyFrom(peer.addr())).setPeerPort(peer.port()).setPeerScope(peer.scope())

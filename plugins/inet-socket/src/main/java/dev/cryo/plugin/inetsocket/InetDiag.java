@@ -2,6 +2,7 @@ package dev.cryo.plugin.inetsocket;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.HostKernel;
+import dev.cryo.api.SockDiagMessages;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,10 +16,6 @@ import java.util.List;
  * who holds an address a socket of the image must bind.
  */
 final class InetDiag {
-    static final int NETLINK_SOCK_DIAG = 4;
-    static final int SOCK_DIAG_BY_FAMILY = 20;
-    static final int NLM_F_REQUEST = 0x1;
-    static final int NLM_F_DUMP = 0x300;
     static final int INET_DIAG_SHUTDOWN = 8;
     static final int INET_DIAG_SKV6ONLY = 11;
     /** Length of {@code struct inet_diag_msg}; attributes follow. */
@@ -40,14 +37,12 @@ final class InetDiag {
 
     /** Every socket of {@code family} (AF_INET/AF_INET6) and {@code protocol} (IPPROTO_TCP/UDP), all states. */
     static List<Socket> query(HostKernel kernel, int family, int protocol) throws CryoException {
-        return parse(kernel.netlink(NETLINK_SOCK_DIAG, request(family, protocol)), protocol);
+        return parse(kernel.netlink(SockDiagMessages.NETLINK_SOCK_DIAG, request(family, protocol)), protocol);
     }
 
     /** {@code nlmsghdr} + {@code inet_diag_req_v2} asking for every socket of the family and protocol. */
     static byte[] request(int family, int protocol) {
-        ByteBuffer b = ByteBuffer.allocate(16 + 56).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(72).putShort((short) SOCK_DIAG_BY_FAMILY).putShort((short) (NLM_F_REQUEST | NLM_F_DUMP))
-                .putInt(0).putInt(0);
+        ByteBuffer b = SockDiagMessages.dumpRequest(56);
         b.put((byte) family).put((byte) protocol).put((byte) 0).put((byte) 0).putInt(~0); // idiag_ext, all states
         // inet_diag_sockid: all zero (any), cookie INET_DIAG_NOCOOKIE
         b.position(16 + 8 + 40).putInt(-1).putInt(-1);
@@ -68,7 +63,6 @@ final class InetDiag {
                     "malformed NETLINK_SOCK_DIAG reply of " + msg.length + " bytes");
         }
         ByteBuffer b = ByteBuffer.wrap(msg).order(ByteOrder.LITTLE_ENDIAN);
-        int len = Math.min(b.getInt(0), msg.length);
         int p = 16;
         int family = b.get(p) & 0xff;
         int state = b.get(p + 1) & 0xff;
@@ -86,19 +80,13 @@ final class InetDiag {
         long ino = b.getInt(p + 68) & 0xffffffffL;
         int shutdown = -1;
         boolean v6only = false;
-        int off = p + MSG_LEN;
-        while (off + 4 <= len) {
-            int alen = b.getShort(off) & 0xffff;
-            int atype = b.getShort(off + 2) & 0x7fff;
-            if (alen < 4 || off + alen > len) {
-                break;
+        SockDiagMessages.Attributes a = SockDiagMessages.attributes(b, p + MSG_LEN);
+        while (a.next()) {
+            if (a.type() == INET_DIAG_SHUTDOWN && a.length() >= 1) {
+                shutdown = b.get(a.payload()) & 0xff;
+            } else if (a.type() == INET_DIAG_SKV6ONLY && a.length() >= 1) {
+                v6only = b.get(a.payload()) != 0;
             }
-            if (atype == INET_DIAG_SHUTDOWN && alen >= 5) {
-                shutdown = b.get(off + 4) & 0xff;
-            } else if (atype == INET_DIAG_SKV6ONLY && alen >= 5) {
-                v6only = b.get(off + 4) != 0;
-            }
-            off += (alen + 3) & ~3;
         }
         int scope = 0; // compared by address and port only (ifindex is the bound device, not a scope)
         return new Socket(family, protocol, state, new InetAddr(family, src, sport, scope),

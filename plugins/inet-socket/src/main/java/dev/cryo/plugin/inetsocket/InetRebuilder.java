@@ -69,7 +69,7 @@ final class InetRebuilder {
                     task.syscallRaw(Syscall.SHUTDOWN, fd, how == 3 ? 2 : how == SEND_SHUTDOWN ? 1 : 0);
                 }
             }
-            place(task, fd, target, cloexec, who);
+            task.placeFd(fd, target, cloexec, who);
             placed = true;
             setNonblock(task, target, e, who);
         } finally {
@@ -130,17 +130,6 @@ final class InetRebuilder {
         SocketOption reuse = SocketOptions.find(e.getOptionsList(), SOL_SOCKET, SO_REUSEADDR);
         int want = reuse == null ? 0 : SocketOptions.intValue(reuse);
         setInt(t, fd, SOL_SOCKET, SO_REUSEADDR, want, "SO_REUSEADDR " + want + " on " + who);
-    }
-
-    /** Moves {@code fd} to {@code target} with FD_CLOEXEC as recorded. */
-    static void place(RemoteTask task, int fd, TargetFd target, boolean cloexec, String who) throws CryoException {
-        if (fd == target.value()) {
-            task.syscall("fcntl(" + fd + ", F_SETFD) for " + who, Syscall.FCNTL, fd, 2 /* F_SETFD */, cloexec ? 1 : 0);
-            return;
-        }
-        task.syscall("dup3(" + fd + ", " + target + ") for " + who, Syscall.DUP3, fd, target.value(),
-                cloexec ? SOCK_CLOEXEC : 0);
-        task.syscallRaw(Syscall.CLOSE, fd);
     }
 
     static void setNonblock(RemoteTask task, TargetFd target, InetSocketEntry e, String who) throws CryoException {

@@ -13,7 +13,6 @@ import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.RemoteTask;
 import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.Syscall;
-import dev.cryo.api.TargetFd;
 import dev.cryo.plugin.inotify.proto.InotifyEntry;
 import dev.cryo.plugin.inotify.proto.InotifyWatchEntry;
 import org.pf4j.Extension;
@@ -89,7 +88,7 @@ public final class InotifyHandler implements FdHandler {
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
         RemoteTask task = ctx.task();
         int n = fd.fd().value();
-        String who = who(task, fd.fd());
+        String who = task.describeFd(fd.fd());
         Path info = task.procDir().resolve("fdinfo").resolve(Integer.toString(n));
         List<InotifyFdinfo.Watch> watches;
         String mountinfo;
@@ -210,7 +209,7 @@ public final class InotifyHandler implements FdHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         InotifyEntry e = ctx.record(InotifyEntry.class);
         RemoteTask task = ctx.task();
-        String who = who(task, ctx.fd());
+        String who = task.describeFd(ctx.fd());
         long ifd = task.syscall("inotify_init1(IN_NONBLOCK|IN_CLOEXEC) for " + who, Syscall.INOTIFY_INIT1,
                 O_NONBLOCK | O_CLOEXEC);
         long dummy = -1;
@@ -306,10 +305,6 @@ public final class InotifyHandler implements FdHandler {
 
     private static String describe(InotifyWatchEntry w) {
         return w.getPath().isEmpty() ? "inode " + w.getIno() + " on " + w.getMountPath() : w.getPath();
-    }
-
-    private static String who(RemoteTask task, TargetFd fd) {
-        return "pid " + task.pid() + " \"" + task.comm() + "\" fd " + fd;
     }
 
     @Override

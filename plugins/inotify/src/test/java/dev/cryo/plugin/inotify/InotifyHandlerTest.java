@@ -5,12 +5,9 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.FdHandler;
 import dev.cryo.plugin.inotify.proto.InotifyEntry;
 import dev.cryo.plugin.inotify.proto.InotifyWatchEntry;
+import dev.cryo.testkit.ExtensionIndex;
 import org.junit.jupiter.api.Test;
-import org.pf4j.Extension;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -19,7 +16,6 @@ import java.util.Optional;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -114,13 +110,8 @@ class InotifyHandlerTest {
 
     @Test
     void theIndexListsTheHandler() throws Exception {
-        Path classes = Path.of(InotifyHandler.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        List<String> names = Files.readAllLines(classes.resolve("META-INF/extensions.idx"), StandardCharsets.UTF_8)
-                .stream().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
-        assertEquals(List.of(InotifyHandler.class.getName()), names);
-        Class<?> c = Class.forName(names.get(0));
-        assertNotNull(c.getAnnotation(Extension.class));
-        assertEquals("inotify", ((FdHandler) c.getDeclaredConstructor().newInstance()).kind());
+        InotifyHandler extension = ExtensionIndex.only(InotifyHandler.class);
+        assertEquals("inotify", ((FdHandler) extension).kind());
     }
 
     private static InotifyWatchEntry.Builder watch(int wd) {

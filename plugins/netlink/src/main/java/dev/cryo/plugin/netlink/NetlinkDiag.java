@@ -2,6 +2,7 @@ package dev.cryo.plugin.netlink;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.HostKernel;
+import dev.cryo.api.SockDiagMessages;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,11 +16,7 @@ import java.util.Optional;
  * picks its socket by inode.
  */
 final class NetlinkDiag {
-    static final int NETLINK_SOCK_DIAG = 4;
-    static final int SOCK_DIAG_BY_FAMILY = 20;
     static final int AF_NETLINK = 16;
-    static final int NLM_F_REQUEST = 0x1;
-    static final int NLM_F_DUMP = 0x300;
     static final int NDIAG_PROTO_ALL = 0xff;
     static final int NDIAG_SHOW_MEMINFO = 1, NDIAG_SHOW_GROUPS = 2, NDIAG_SHOW_FLAGS = 8;
     static final int NETLINK_DIAG_MEMINFO = 0, NETLINK_DIAG_GROUPS = 1, NETLINK_DIAG_FLAGS = 4;
@@ -49,7 +46,7 @@ final class NetlinkDiag {
 
     /** @return the netlink socket with inode {@code ino}, empty when cryo's network namespace does not list it */
     static Optional<Socket> find(HostKernel kernel, long ino) throws CryoException {
-        for (byte[] m : kernel.netlink(NETLINK_SOCK_DIAG, request())) {
+        for (byte[] m : kernel.netlink(SockDiagMessages.NETLINK_SOCK_DIAG, request())) {
             Socket s = parse(m);
             if (s.ino() == ino) {
                 return Optional.of(s);
@@ -60,9 +57,7 @@ final class NetlinkDiag {
 
     /** {@code nlmsghdr} + {@code netlink_diag_req} asking for every netlink socket with memory, groups and flags. */
     static byte[] request() {
-        ByteBuffer b = ByteBuffer.allocate(16 + 24).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(40).putShort((short) SOCK_DIAG_BY_FAMILY).putShort((short) (NLM_F_REQUEST | NLM_F_DUMP))
-                .putInt(0).putInt(0);
+        ByteBuffer b = SockDiagMessages.dumpRequest(24);
         b.put((byte) AF_NETLINK).put((byte) NDIAG_PROTO_ALL).putShort((short) 0).putInt(0)
                 .putInt(NDIAG_SHOW_MEMINFO | NDIAG_SHOW_GROUPS | NDIAG_SHOW_FLAGS).putInt(-1).putInt(-1);
         return b.array();
@@ -74,7 +69,6 @@ final class NetlinkDiag {
                     "malformed NETLINK_SOCK_DIAG reply of " + msg.length + " bytes");
         }
         ByteBuffer b = ByteBuffer.wrap(msg).order(ByteOrder.LITTLE_ENDIAN);
-        int len = Math.min(b.getInt(0), msg.length);
         int p = 16;
         int type = b.get(p + 1) & 0xff;
         int protocol = b.get(p + 2) & 0xff;
@@ -88,27 +82,22 @@ final class NetlinkDiag {
         long unread = 0;
         int rcvbuf = 0;
         int sndbuf = 0;
-        int off = p + MSG_LEN;
-        while (off + 4 <= len) {
-            int alen = b.getShort(off) & 0xffff;
-            int atype = b.getShort(off + 2) & 0x7fff;
-            if (alen < 4 || off + alen > len) {
-                break;
-            }
-            int n = (alen - 4) / 4;
-            if (atype == NETLINK_DIAG_GROUPS) {
+        SockDiagMessages.Attributes a = SockDiagMessages.attributes(b, p + MSG_LEN);
+        while (a.next()) {
+            int n = a.length() / 4;
+            int at = a.payload();
+            if (a.type() == NETLINK_DIAG_GROUPS) {
                 groups = new int[n];
                 for (int i = 0; i < n; i++) {
-                    groups[i] = b.getInt(off + 4 + 4 * i);
+                    groups[i] = b.getInt(at + 4 * i);
                 }
-            } else if (atype == NETLINK_DIAG_FLAGS && n >= 1) {
-                flags = b.getInt(off + 4);
-            } else if (atype == NETLINK_DIAG_MEMINFO && n > SNDBUF) {
-                unread = b.getInt(off + 4 + 4 * RMEM_ALLOC) & 0xffffffffL;
-                rcvbuf = b.getInt(off + 4 + 4 * RCVBUF);
-                sndbuf = b.getInt(off + 4 + 4 * SNDBUF);
+            } else if (a.type() == NETLINK_DIAG_FLAGS && n >= 1) {
+                flags = b.getInt(at);
+            } else if (a.type() == NETLINK_DIAG_MEMINFO && n > SNDBUF) {
+                unread = b.getInt(at + 4 * RMEM_ALLOC) & 0xffffffffL;
+                rcvbuf = b.getInt(at + 4 * RCVBUF);
+                sndbuf = b.getInt(at + 4 * SNDBUF);
             }
-            off += (alen + 3) & ~3;
         }
         return new Socket(type, protocol, state, portid, dstPortid, dstGroup, ino, groups, flags, unread, rcvbuf,
                 sndbuf);

@@ -54,7 +54,6 @@ public final class NetlinkHandler implements FdHandler {
      */
     static final Map<Integer, Integer> SOL_SOCKET_OPTIONS = Map.of(12, 0, 16, 0, 18, 1, 29, 0, 35, 0, 36, 0, 40, 0);
     static final int SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000, O_NONBLOCK = 04000;
-    static final int F_SETFD = 2, FD_CLOEXEC = 1;
     /** Scratch layout: an int option value at 0, its length at 8, a sockaddr_nl at 16. */
     private static final int OPTVAL = 0, OPTLEN = 8, ADDR = 16;
 
@@ -71,7 +70,7 @@ public final class NetlinkHandler implements FdHandler {
     @Override
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
         RemoteTask task = ctx.task();
-        String who = who(task, fd.fd());
+        String who = task.describeFd(fd.fd());
         java.util.Optional<NetlinkDiag.Socket> listed = NetlinkDiag.find(ctx.kernel(), fd.inode());
         if (listed.isEmpty()) {
             return unbound(task, fd, who);
@@ -151,7 +150,7 @@ public final class NetlinkHandler implements FdHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         NetlinkSocketEntry e = ctx.record(NetlinkSocketEntry.class);
         RemoteTask task = ctx.task();
-        String who = who(task, ctx.fd()) + " (" + NetlinkDiag.protocolName(e.getProtocol()) + " socket)";
+        String who = task.describeFd(ctx.fd()) + " (" + NetlinkDiag.protocolName(e.getProtocol()) + " socket)";
         long type = e.getType() | SOCK_CLOEXEC | ((e.getFlags() & O_NONBLOCK) != 0 ? SOCK_NONBLOCK : 0);
         long fd = task.syscall("socket(AF_NETLINK, " + type + ", " + e.getProtocol() + ") for " + who,
                 Syscall.SOCKET, AF_NETLINK, type, e.getProtocol());
@@ -204,7 +203,7 @@ public final class NetlinkHandler implements FdHandler {
             task.syscallRaw(Syscall.CLOSE, fd);
             throw ex;
         }
-        place(task, fd, ctx.fd(), ctx.cloexec(), who);
+        task.placeFd(fd, ctx.fd(), ctx.cloexec(), who);
         return RestoreOutcome.DONE;
     }
 
@@ -241,26 +240,5 @@ public final class NetlinkHandler implements FdHandler {
 
     private static ByteBuffer le(int v) {
         return ByteBuffer.allocateDirect(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, v);
-    }
-
-    /** Moves {@code created} (made with SOCK_CLOEXEC) to {@code at} with FD_CLOEXEC as dumped. */
-    private static void place(RemoteTask task, long created, TargetFd at, boolean cloexec, String what)
-            throws CryoException {
-        if (created == at.value()) {
-            task.syscall("fcntl(" + at + ", F_SETFD) for " + what, Syscall.FCNTL, at.value(), F_SETFD,
-                    cloexec ? FD_CLOEXEC : 0);
-            return;
-        }
-        try {
-            task.syscall("dup3(" + created + ", " + at + ") for " + what, Syscall.DUP3, created, at.value(),
-                    cloexec ? SOCK_CLOEXEC : 0);
-        } finally {
-            task.syscallRaw(Syscall.CLOSE, created);
-        }
-    }
-
-    /** {@code pid 812 "dnsmasq" fd 3} */
-    static String who(RemoteTask task, TargetFd fd) {
-        return "pid " + task.pid() + " \"" + task.comm() + "\" fd " + fd;
     }
 }

@@ -155,7 +155,7 @@ public final class PipeHandler implements FdHandler {
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
         RemoteTask task = ctx.task();
         int n = fd.fd().value();
-        String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + n;
+        String who = task.describeFd(fd.fd());
         boolean fifo = !fd.link().startsWith("pipe:");
         long ino = fd.inode();
         PipeAccess access = PipeEnd.access(fd.flags());
@@ -324,7 +324,7 @@ public final class PipeHandler implements FdHandler {
         PipeFdEntry e = ctx.record(PipeFdEntry.class);
         PipeEntry p = object(ctx, e.getInode());
         RemoteTask task = ctx.task();
-        String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + ctx.fd();
+        String who = task.describeFd(ctx.fd());
         if (e.getFifo()) {
             restoreFifo(ctx, e, p, who);
         } else {

@@ -74,26 +74,9 @@ class ExternalPipeHandlerTest {
                 TargetFd.of(fd), "(the read end of pipe:[" + inode + "])");
     }
 
-    private static Config config(Map<String, List<String>> values) {
-        return new Config() {
-            public Optional<String> value(String key) {
-                List<String> v = values(key);
-                return v.isEmpty() ? Optional.empty() : Optional.of(v.get(v.size() - 1));
-            }
-
-            public List<String> values(String key) {
-                return values.getOrDefault(key, List.of());
-            }
-
-            public boolean isSet(String key) {
-                return values.containsKey(key);
-            }
-        };
-    }
-
     @Test
     void refusesNamingBothHoldersAndTheFixes() {
-        CryoException e = assertThrows(CryoException.class, () -> handler.accept(writerToReader(1), config(Map.of()), host));
+        CryoException e = assertThrows(CryoException.class, () -> handler.accept(writerToReader(1), Config.of(Map.of()), host));
         assertEquals("pipe/EXTERNAL_PIPE", e.code());
         assertEquals(CryoException.Category.UNSUPPORTED, e.category());
         String m = e.getMessage();
@@ -107,7 +90,7 @@ class ExternalPipeHandlerTest {
     @Test
     void acceptsWhenNamedWithExternal() throws Exception {
         Optional<?> r = handler.accept(writerToReader(1),
-                config(Map.of("external", List.of("pipe:[1]", "pipe:[" + inode + "]"))), host);
+                Config.of(Map.of("external", List.of("pipe:[1]", "pipe:[" + inode + "]"))), host);
         ExternalPipeEntry e = (ExternalPipeEntry) r.orElseThrow();
         assertEquals("external", e.getReason());
         assertEquals(inode, e.getInode());
@@ -116,7 +99,7 @@ class ExternalPipeHandlerTest {
 
     @Test
     void stdioInheritCoversFdsZeroToTwoOnly() throws Exception {
-        Config stdio = config(Map.of("stdio-inherit", List.of()));
+        Config stdio = Config.of(Map.of("stdio-inherit", List.of()));
         assertEquals("stdio-inherit",
                 ((ExternalPipeEntry) handler.accept(writerToReader(1), stdio, host).orElseThrow()).getReason());
         CryoException e = assertThrows(CryoException.class, () -> handler.accept(writerToReader(3), stdio, host));
@@ -128,13 +111,13 @@ class ExternalPipeHandlerTest {
         // the read end of this pipe is held by the reader sleep; ask about a pipe inode nobody holds
         ExternalReference gone = new ExternalReference(PipeEnd.WRITE.of(1), PipeEnd.READ.of(1), Pid.of(writer),
                 "sleep", TargetFd.of(1), "");
-        assertEquals("closed", ((ExternalPipeEntry) handler.accept(gone, config(Map.of()), host).orElseThrow()).getReason());
+        assertEquals("closed", ((ExternalPipeEntry) handler.accept(gone, Config.of(Map.of()), host).orElseThrow()).getReason());
     }
 
     @Test
     void declinesOtherKinds() throws Exception {
         ExternalReference sock = new ExternalReference(new ObjectId("unix-socket", inode),
                 new ObjectId("unix-socket", inode + 1), Pid.of(writer), "sleep", TargetFd.of(1), "");
-        assertTrue(handler.accept(sock, config(Map.of()), host).isEmpty());
+        assertTrue(handler.accept(sock, Config.of(Map.of()), host).isEmpty());
     }
 }

@@ -58,7 +58,7 @@ final class GhostFileDump {
      */
     Owner collect(RemoteTask task, FdInfo fd, long limit) throws CryoException {
         String path = GhostFiles.originalPath(fd.link());
-        String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + fd.fd();
+        String who = task.describeFd(fd.fd());
         Path link = task.procDir().resolve("fd").resolve(Integer.toString(fd.fd().value()));
         Map<String, Object> a;
         try {

@@ -230,7 +230,7 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
         RemoteTask task = ctx.task();
         RegularFileEntry e = ctx.record(RegularFileEntry.class);
         int target = ctx.fd().value();
-        String who = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + target;
+        String who = task.describeFd(ctx.fd());
 
         boolean cloexec = ctx.cloexec();
         int flags = OpenFlags.forOpen(e.getFlags(), cloexec, e.getCharDevice());

@@ -2,6 +2,7 @@ package dev.cryo.plugin.unixsocket;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.HostKernel;
+import dev.cryo.api.SockDiagMessages;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -17,10 +18,6 @@ import java.util.Map;
  * {@link Socket}s by inode. Built once per command (all processes of the tree are frozen meanwhile).
  */
 final class SockDiag {
-    static final int NETLINK_SOCK_DIAG = 4;
-    static final int SOCK_DIAG_BY_FAMILY = 20;
-    static final int NLM_F_REQUEST = 0x1;
-    static final int NLM_F_DUMP = 0x300;
     static final int UDIAG_SHOW_NAME = 0x01, UDIAG_SHOW_VFS = 0x02, UDIAG_SHOW_PEER = 0x04, UDIAG_SHOW_ICONS = 0x08,
             UDIAG_SHOW_RQLEN = 0x10;
     static final int UNIX_DIAG_NAME = 0, UNIX_DIAG_VFS = 1, UNIX_DIAG_PEER = 2, UNIX_DIAG_ICONS = 3,
@@ -45,14 +42,12 @@ final class SockDiag {
     }
 
     static SockDiag query(HostKernel kernel) throws CryoException {
-        return parse(kernel.netlink(NETLINK_SOCK_DIAG, request()));
+        return parse(kernel.netlink(SockDiagMessages.NETLINK_SOCK_DIAG, request()));
     }
 
     /** {@code nlmsghdr} + {@code unix_diag_req} asking for every AF_UNIX socket in every state. */
     static byte[] request() {
-        ByteBuffer b = ByteBuffer.allocate(16 + 24).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(40).putShort((short) SOCK_DIAG_BY_FAMILY).putShort((short) (NLM_F_REQUEST | NLM_F_DUMP))
-                .putInt(0).putInt(0);
+        ByteBuffer b = SockDiagMessages.dumpRequest(24);
         b.put((byte) SocketCalls.AF_UNIX).put((byte) 0).putShort((short) 0)
                 .putInt(~0)   // udiag_states
                 .putInt(0)    // udiag_ino
@@ -77,7 +72,6 @@ final class SockDiag {
         if (msg.length < 32) {
             throw malformed("a reply of " + msg.length + " bytes");
         }
-        int len = Math.min(b.getInt(0), msg.length);
         int type = b.get(17) & 0xff;
         int state = b.get(18) & 0xff;
         long ino = b.getInt(20) & 0xffffffffL;
@@ -85,15 +79,10 @@ final class SockDiag {
         long vfsDev = 0, vfsIno = 0, peer = 0, rq = 0, wq = 0;
         int shutdown = 0;
         List<Long> icons = List.of();
-        int off = 16 + 16;
-        while (off + 4 <= len) {
-            int alen = b.getShort(off) & 0xffff;
-            int atype = b.getShort(off + 2) & 0x7fff;
-            if (alen < 4 || off + alen > len) {
-                throw malformed("rtattr of length " + alen + " at offset " + off + " of socket ino " + ino);
-            }
-            int p = off + 4, plen = alen - 4;
-            switch (atype) {
+        SockDiagMessages.Attributes a = SockDiagMessages.attributes(b, 16 + 16);
+        while (a.next()) {
+            int p = a.payload(), plen = a.length();
+            switch (a.type()) {
                 case UNIX_DIAG_NAME -> {
                     byte[] raw = new byte[plen];
                     System.arraycopy(msg, p, raw, 0, plen);
@@ -119,7 +108,9 @@ final class SockDiag {
                 default -> {
                 }
             }
-            off += (alen + 3) & ~3;
+        }
+        if (a.malformed()) {
+            throw malformed("rtattr of length " + a.rawLength() + " at offset " + a.offset() + " of socket ino " + ino);
         }
         return new Socket(ino, type, state, name, vfsDev, vfsIno, peer, icons, rq, wq, shutdown);
     }

@@ -47,7 +47,7 @@ final class SocketCollector {
         }
         RemoteTask task = ctx.task();
         long ino = fd.inode();
-        String holder = "pid " + task.pid() + " \"" + task.comm() + "\" fd " + fd.fd();
+        String holder = task.describeFd(fd.fd());
         SockDiag.Socket d = diag.get(ino);
         if (d == null) {
             diag = SockDiag.query(ctx.kernel());

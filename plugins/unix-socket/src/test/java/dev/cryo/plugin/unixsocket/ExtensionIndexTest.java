@@ -1,16 +1,10 @@
 package dev.cryo.plugin.unixsocket;
 
-import dev.cryo.api.FdHandler;
+import dev.cryo.api.ExternalPeerHandler;
+import dev.cryo.testkit.ExtensionIndex;
 import org.junit.jupiter.api.Test;
-import org.pf4j.Extension;
-
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -21,20 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExtensionIndexTest {
     @Test
     void theIndexListsTheExtension() throws Exception {
-        Path classes = Path.of(UnixSocketHandler.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path index = classes.resolve("META-INF/extensions.idx");
-        assertTrue(Files.isRegularFile(index), index + " is missing: pf4j's annotation processor did not run "
-                + "(check annotationProcessorPaths of maven-compiler-plugin)");
-        List<String> names = Files.readAllLines(index, StandardCharsets.UTF_8).stream().map(String::strip)
-                .filter(l -> !l.isEmpty() && !l.startsWith("#")).distinct().toList();
-        assertEquals(List.of(UnixSocketHandler.class.getName()), names);
-
-        Class<?> c = Class.forName(names.get(0));
-        assertNotNull(c.getAnnotation(Extension.class), "@Extension");
-        assertTrue(FdHandler.class.isAssignableFrom(c), c + " implements FdHandler");
-        FdHandler extension = (FdHandler) c.getDeclaredConstructor().newInstance();
+        UnixSocketHandler extension = ExtensionIndex.only(UnixSocketHandler.class);
         assertEquals("unix-socket", extension.kind());
         // one instance serves as FdHandler and as the ExternalPeerHandler that refuses outside peers
-        assertTrue(dev.cryo.api.ExternalPeerHandler.class.isAssignableFrom(c), c + " implements ExternalPeerHandler");
+        assertTrue(extension instanceof ExternalPeerHandler, extension.getClass() + " implements ExternalPeerHandler");
     }
 }
