@@ -737,13 +737,29 @@ public final class Tracee {
      * mov rsi,[r12+16]; mov rdx,[r12+24]; mov r10,[r12+32]; mov r8,[r12+40]; mov r9,[r12+48]; syscall;
      * mov [r12+56],rax; add r12,64; dec r13; jmp 1b; 2: int3}.
      */
-    private static final byte[] BATCH_CODE = {
-        0x49, (byte) 0x89, (byte) 0xfc, 0x49, (byte) 0x89, (byte) 0xf5, 0x4d, (byte) 0x85, (byte) 0xed, 0x74, 0x32,
+    /**
+     * The loop both batch executors share: {@code 1: test r13,r13; jz 2f; mov rax,[r12]; mov rdi,[r12+8];
+     * mov rsi,[r12+16]; mov rdx,[r12+24]; mov r10,[r12+32]; mov r8,[r12+40]; mov r9,[r12+48]; syscall;
+     * mov [r12+56],rax; add r12,64; dec r13; jmp 1b; 2:} (the label 2 is the byte after it).
+     */
+    private static final byte[] BATCH_LOOP = {
+        0x4d, (byte) 0x85, (byte) 0xed, 0x74, 0x32,
         0x49, (byte) 0x8b, 0x04, 0x24, 0x49, (byte) 0x8b, 0x7c, 0x24, 0x08, 0x49, (byte) 0x8b, 0x74, 0x24, 0x10,
         0x49, (byte) 0x8b, 0x54, 0x24, 0x18, 0x4d, (byte) 0x8b, 0x54, 0x24, 0x20, 0x4d, (byte) 0x8b, 0x44, 0x24,
         0x28, 0x4d, (byte) 0x8b, 0x4c, 0x24, 0x30, 0x0f, 0x05, 0x49, (byte) 0x89, 0x44, 0x24, 0x38, 0x49,
-        (byte) 0x83, (byte) 0xc4, 0x40, 0x49, (byte) 0xff, (byte) 0xcd, (byte) 0xeb, (byte) 0xc9, (byte) 0xcc,
+        (byte) 0x83, (byte) 0xc4, 0x40, 0x49, (byte) 0xff, (byte) 0xcd, (byte) 0xeb, (byte) 0xc9,
     };
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    private static final byte[] BATCH_CODE = concat(new byte[]{0x49, (byte) 0x89, (byte) 0xfc, 0x49, (byte) 0x89,
+        (byte) 0xf5}, BATCH_LOOP, new byte[]{(byte) 0xcc});
     /** Bytes an executable area needs to hold the batch executor. */
     public static final int BATCH_CODE_SIZE = 64;
     /** Bytes of the task's memory one call of a batch takes in its table. */
@@ -798,12 +814,7 @@ public final class Tracee {
             throw new IllegalStateException("injection not prepared for " + who());
         }
         flushPendingWrites();
-        ByteBuffer t = ByteBuffer.allocateDirect(calls.length * BATCH_ENTRY_SIZE).order(java.nio.ByteOrder.nativeOrder());
-        for (int i = 0; i < calls.length; i++) {
-            for (int j = 0; j < 7; j++) {
-                t.putLong(i * BATCH_ENTRY_SIZE + j * 8, j < calls[i].length ? calls[i][j] : 0);
-            }
-        }
+        ByteBuffer t = batchTable(calls);
         writeFully(table, t, "batch of " + calls.length + " calls");
         long[] r = savedRegs.clone();
         r[Regs.RIP] = batchCode;
@@ -819,12 +830,7 @@ public final class Tracee {
             throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + calls.length
                     + " injected calls in " + who() + " ended in an unexpected stop: " + describeStatus(st));
         }
-        t.clear();
-        readFully(table, t, "results of a batch of " + calls.length + " calls");
-        for (int i = 0; i < calls.length; i++) {
-            results[i] = t.getLong(i * BATCH_ENTRY_SIZE + 56);
-        }
-        return results;
+        return batchResults(table, t, calls.length);
     }
 
     /**
@@ -836,15 +842,9 @@ public final class Tracee {
      * jz 2f; mov rax,[r12]; mov rdi,[r12+8]; mov rsi,[r12+16]; mov rdx,[r12+24]; mov r10,[r12+32]; mov r8,[r12+40];
      * mov r9,[r12+48]; syscall; mov [r12+56],rax; add r12,64; dec r13; jmp 1b; 2: mov eax,39; jmp r14}.
      */
-    private static final byte[] PARKED_BATCH_CODE = {
-        0x49, (byte) 0x89, (byte) 0xfc, 0x49, (byte) 0x89, (byte) 0xf5, 0x49, (byte) 0x89, (byte) 0xd6, 0x4d,
-        (byte) 0x85, (byte) 0xed, 0x74, 0x32,
-        0x49, (byte) 0x8b, 0x04, 0x24, 0x49, (byte) 0x8b, 0x7c, 0x24, 0x08, 0x49, (byte) 0x8b, 0x74, 0x24, 0x10,
-        0x49, (byte) 0x8b, 0x54, 0x24, 0x18, 0x4d, (byte) 0x8b, 0x54, 0x24, 0x20, 0x4d, (byte) 0x8b, 0x44, 0x24,
-        0x28, 0x4d, (byte) 0x8b, 0x4c, 0x24, 0x30, 0x0f, 0x05, 0x49, (byte) 0x89, 0x44, 0x24, 0x38, 0x49,
-        (byte) 0x83, (byte) 0xc4, 0x40, 0x49, (byte) 0xff, (byte) 0xcd, (byte) 0xeb, (byte) 0xc9,
-        (byte) 0xb8, 0x27, 0x00, 0x00, 0x00, 0x41, (byte) 0xff, (byte) 0xe6,
-    };
+    private static final byte[] PARKED_BATCH_CODE = concat(new byte[]{0x49, (byte) 0x89, (byte) 0xfc, 0x49,
+        (byte) 0x89, (byte) 0xf5, 0x49, (byte) 0x89, (byte) 0xd6}, BATCH_LOOP,
+        new byte[]{(byte) 0xb8, 0x27, 0x00, 0x00, 0x00, 0x41, (byte) 0xff, (byte) 0xe6});
     /** Bytes an executable area needs to hold the batch executor of parked tasks. */
     public static final int PARKED_BATCH_CODE_SIZE = 128;
 
@@ -889,6 +889,28 @@ public final class Tracee {
         batchMask = maskAddress;
     }
 
+    /** @return the table of a batch: per call {@code {nr, a1..a6, result}} ({@link #BATCH_ENTRY_SIZE} bytes), 0-filled */
+    private static ByteBuffer batchTable(long[][] calls) {
+        ByteBuffer t = ByteBuffer.allocateDirect(calls.length * BATCH_ENTRY_SIZE).order(java.nio.ByteOrder.nativeOrder());
+        for (int i = 0; i < calls.length; i++) {
+            for (int j = 0; j < 7; j++) {
+                t.putLong(i * BATCH_ENTRY_SIZE + j * 8, j < calls[i].length ? calls[i][j] : 0);
+            }
+        }
+        return t;
+    }
+
+    /** Reads the batch's table {@code t} back from {@code table}; @return the results of its first {@code n} calls */
+    private long[] batchResults(long table, ByteBuffer t, int n) throws CryoException {
+        t.clear();
+        readFully(table, t, "results of a batch of " + n + " calls");
+        long[] results = new long[n];
+        for (int i = 0; i < n; i++) {
+            results[i] = t.getLong(i * BATCH_ENTRY_SIZE + 56);
+        }
+        return results;
+    }
+
     /**
      * A batch run by a parked task: the table goes into the task, {@code rip} = the parked batch executor, and
      * PTRACE_SYSCALL passes over the entry and exit stop of each call without reading or writing a register, up to
@@ -903,12 +925,7 @@ public final class Tracee {
             return injectBatchToSignal(table, calls);
         }
         int n = calls.length;
-        ByteBuffer t = ByteBuffer.allocateDirect(n * BATCH_ENTRY_SIZE).order(java.nio.ByteOrder.nativeOrder());
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < 7; j++) {
-                t.putLong(i * BATCH_ENTRY_SIZE + j * 8, j < calls[i].length ? calls[i][j] : 0);
-            }
-        }
+        ByteBuffer t = batchTable(calls);
         writeFully(table, t, "batch of " + n + " calls");
         long[] r = savedRegs.clone();
         r[Regs.RIP] = parkedBatchCode;
@@ -935,13 +952,7 @@ public final class Tracee {
                             + " injected calls in " + who() + " returned at rip 0x" + Long.toHexString(now[Regs.RIP])
                             + " instead of the trampoline's 0x" + Long.toHexString(parkedAt + HealingTrampoline.R));
                 }
-                t.clear();
-                readFully(table, t, "results of a batch of " + n + " calls");
-                long[] results = new long[n];
-                for (int i = 0; i < n; i++) {
-                    results[i] = t.getLong(i * BATCH_ENTRY_SIZE + 56);
-                }
-                return results;
+                return batchResults(table, t, n);
             }
             boolean between = seen % 2 == 0;   // not inside a call
             if (between && event(s) == PTRACE_EVENT_STOP) {
@@ -966,18 +977,10 @@ public final class Tracee {
     private long[] injectBatchToSignal(long table, long[][] calls) throws CryoException {
         int n = calls.length;
         int m = n + 2;
-        ByteBuffer t = ByteBuffer.allocateDirect(m * BATCH_ENTRY_SIZE).order(java.nio.ByteOrder.nativeOrder());
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < 7; j++) {
-                t.putLong(i * BATCH_ENTRY_SIZE + j * 8, j < calls[i].length ? calls[i][j] : 0);
-            }
-        }
-        long[][] end = {{RT_SIGPROCMASK, SIG_SETMASK, batchMask, 0, 8}, {TGKILL, batchTgid, tid, batchSignal}};
-        for (int i = 0; i < 2; i++) {
-            for (int j = 0; j < end[i].length; j++) {
-                t.putLong((n + i) * BATCH_ENTRY_SIZE + j * 8, end[i][j]);
-            }
-        }
+        long[][] all = java.util.Arrays.copyOf(calls, m);
+        all[n] = new long[]{RT_SIGPROCMASK, SIG_SETMASK, batchMask, 0, 8};
+        all[n + 1] = new long[]{TGKILL, batchTgid, tid, batchSignal};
+        ByteBuffer t = batchTable(all);
         writeFully(table, t, "batch of " + n + " calls");
         long[] r = savedRegs.clone();
         r[Regs.RIP] = parkedBatchCode;
@@ -1004,12 +1007,7 @@ public final class Tracee {
                             + " injected calls in " + who() + " stopped for signal " + batchSignal + " at rip 0x"
                             + Long.toHexString(rip) + ", not after its last call");
                 }
-                t.clear();
-                readFully(table, t, "results of a batch of " + n + " calls");
-                long[] results = new long[n];
-                for (int i = 0; i < n; i++) {
-                    results[i] = t.getLong(i * BATCH_ENTRY_SIZE + 56);
-                }
+                long[] results = batchResults(table, t, n);
                 if (t.getLong(n * BATCH_ENTRY_SIZE + 56) != 0) {
                     throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n
                             + " injected calls in " + who() + ": rt_sigprocmask failed: "
