@@ -47,3 +47,19 @@ reap() {
     done
     return 0
 }
+
+# start_detached OUT CMD...: starts CMD in a session of its own, stdin /dev/null, stdout and stderr to OUT, holding no
+# other fd of this shell's (a pipe to whoever runs the bench would be an fd outside the tree: the dump is refused);
+# prints its pid. Started from a subshell: adopted by the subreaper, not a job bash would report as "Killed".
+start_detached() {
+    local out=$1
+    shift
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+        done
+        setsid "$@" </dev/null >"$out" 2>&1 &
+        echo $!
+    )
+}

@@ -30,15 +30,7 @@ trap cleanup EXIT
 # verdicts: how many VERDICT lines the workload printed so far
 verdicts() { grep -c '^VERDICT' "$out" || true; }
 
-(
-    for fd in /proc/$BASHPID/fd/*; do
-        fd=${fd##*/}
-        [ "$fd" -gt 2 ] && eval "exec $fd>&-"
-    done
-    setsid "$work/st_workload" "$work/wd" </dev/null >"$out" 2>&1 &
-    echo $! >"$work/pid"
-)
-pid=$(cat "$work/pid")
+pid=$(start_detached "$out" "$work/st_workload" "$work/wd")
 until grep -q '^READY' "$out"; do
     kill -0 "$pid" 2>/dev/null || { echo "$0: st_workload died: $(cat "$out")" >&2; exit 1; }
     sleep 0.01

@@ -68,16 +68,7 @@ timed() {
 # ready (it creates the file named by its last argument); sets ROOT and PIDS
 start() {
     rm -f "$work/ready" "$work/pid"
-    # from a subshell: adopted by this shell (a subreaper), not a job bash would report as "Killed"
-    (
-        for fd in /proc/$BASHPID/fd/*; do
-            fd=${fd##*/}
-            [ "$fd" -gt 2 ] && eval "exec $fd>&-"
-        done
-        setsid "$@" "$work/ready" </dev/null >"$work/workload.out" 2>&1 &
-        echo $! >"$work/pid"
-    )
-    ROOT=$(cat "$work/pid")
+    ROOT=$(start_detached "$work/workload.out" "$@" "$work/ready")
     live=("$ROOT")
     while [ ! -e "$work/ready" ]; do
         kill -0 "$ROOT" 2>/dev/null || { echo "$0: $1 died: $(cat "$work/workload.out")" >&2; exit 1; }
