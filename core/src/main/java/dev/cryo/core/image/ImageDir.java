@@ -35,7 +35,9 @@ import java.util.Set;
  *
  * <p>Dump: {@link #create} (directory 0700, files 0600 from their creation), one {@link #writer} or
  * {@link #pagesWriter} per file, close them, then {@link #writeInventory} last — it lists every file with its
- * size, so an image with an inventory is complete. On any failure before that, {@link #discard()} removes what
+ * size, record count and crc32c (of a whole record file; of a pages file's checksum table), so an image with an
+ * inventory is complete, and a record file whose records were swapped, duplicated or dropped is refused by
+ * {@link #reader} (an older cryo's image has no counts and crc32c: not checked). On any failure before that, {@link #discard()} removes what
  * this instance created: a partial image must never pass for a complete one. With {@code fsync} every file and
  * the directory are fsync'd as they are closed (the inventory last); without it (the default, as CRIU) the data
  * is left to the page cache: a power loss soon after a dump can leave an image whose files are short, which
