@@ -293,7 +293,11 @@ final class ImageFuzzer {
     }
 
     private static void bad(Summary s, ImageMutator.Mutation m, String what, CryoResult r) {
-        String line = "BAD " + m + ": " + what + "\n" + r.describe();
+        String out = r.describe();
+        // a run that printed without end (what made it slow, often) is shown by its start and its end
+        String shown = out.length() <= 20_000 ? out : out.substring(0, 10_000) + "\n  [... " + (out.length() - 20_000)
+                + " characters ...]\n" + out.substring(out.length() - 10_000);
+        String line = "BAD " + m + ": " + what + "\n" + shown;
         s.bad.add(line);
         System.out.println(line);
     }

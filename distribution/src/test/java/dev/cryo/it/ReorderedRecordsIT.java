@@ -19,19 +19,19 @@ class ReorderedRecordsIT extends WithTestBed {
     @Test
     void swappedRecordsAreRefused() throws IOException {
         Damaged d = damage((image, fdinfo) -> ImageMutator.swapRecords(image, fdinfo, 0, 3));
-        d.assertRefusedEverywhere("records were reordered or rewritten after the dump");
+        assertRefusedEverywhere(d, "records were reordered or rewritten after the dump");
     }
 
     @Test
     void duplicatedRecordIsRefused() throws IOException {
         Damaged d = damage((image, fdinfo) -> ImageMutator.duplicateRecord(image, fdinfo, 1));
-        d.assertRefusedEverywhere("records, the inventory recorded", "added or duplicated");
+        assertRefusedEverywhere(d, "records, the inventory recorded", "added or duplicated");
     }
 
     @Test
     void droppedRecordIsRefused() throws IOException {
         Damaged d = damage((image, fdinfo) -> ImageMutator.dropRecord(image, fdinfo, 1, false));
-        d.assertRefusedEverywhere("records, the inventory recorded", "dropped after the dump");
+        assertRefusedEverywhere(d, "records, the inventory recorded", "dropped after the dump");
     }
 
     interface Change {
@@ -48,32 +48,24 @@ class ReorderedRecordsIT extends WithTestBed {
         return new Damaged(w, image, fdinfo);
     }
 
-    private final class Damaged {
-        final Workload original;
-        final Path image;
-        final Path fdinfo;
+    /** A damaged image, the workload it came from (gone) and the file changed. */
+    private record Damaged(Workload original, Path image, Path fdinfo) {
+    }
 
-        Damaged(Workload original, Path image, Path fdinfo) {
-            this.original = original;
-            this.image = image;
-            this.fdinfo = fdinfo;
-        }
+    private void assertRefusedEverywhere(Damaged d, String... detail) {
+        CryoResult r = bed.cryo().restore(d.image());
+        refused(d, r, detail);
+        bed.assertNoProcessWithPid(d.original().pid(), d.original().comm(), r);
+        refused(d, bed.cryo().run("show", "-D", d.image().toString()), detail);
+        refused(d, bed.cryo().run("show", "--json", "-D", d.image().toString()), detail);
+        refused(d, bed.cryo().run("check", "--images", "-D", d.image().toString()), detail);
+        refused(d, bed.cryo().run("graph", "-D", d.image().toString()), detail);
+    }
 
-        void assertRefusedEverywhere(String... detail) {
-            CryoResult r = bed.cryo().restore(image);
-            refused(r, detail);
-            bed.assertNoProcessWithPid(original.pid(), original.comm(), r);
-            refused(bed.cryo().run("show", "-D", image.toString()), detail);
-            refused(bed.cryo().run("show", "--json", "-D", image.toString()), detail);
-            refused(bed.cryo().run("check", "--images", "-D", image.toString()), detail);
-            refused(bed.cryo().run("graph", "-D", image.toString()), detail);
-        }
-
-        private void refused(CryoResult r, String... detail) {
-            r.assertExit(CryoResult.IMAGE).assertStderrMentions(fdinfo.toString(), "[core/IMAGE_CORRUPT]")
-                    .assertStderrMentions(detail);
-            assertTrue(!r.stderr().contains("\tat ") && !r.stderr().contains("Exception"),
-                    "a stack trace: " + r.describe());
-        }
+    private static void refused(Damaged d, CryoResult r, String... detail) {
+        r.assertExit(CryoResult.IMAGE).assertStderrMentions(d.fdinfo().toString(), "[core/IMAGE_CORRUPT]")
+                .assertStderrMentions(detail);
+        assertTrue(!r.stderr().contains("\tat ") && !r.stderr().contains("Exception"),
+                "a stack trace: " + r.describe());
     }
 }

@@ -180,7 +180,9 @@ public final class ImageDir {
             throw ImageErrors.version(inventoryPath, inv.getFormatVersion());
         }
         for (ImageFileEntry f : inv.getFileDetailsList()) {
-            image.knownSizes.put(f.getName(), f.getSize());
+            if (image.knownSizes.put(f.getName(), f.getSize()) != null) {
+                throw ImageErrors.corrupt(inventoryPath, "records the details of " + f.getName() + " twice");
+            }
             if (f.hasRecords()) {
                 image.knownRecords.put(f.getName(), f.getRecords());
             }
@@ -188,9 +190,15 @@ public final class ImageDir {
                 image.knownCrcs.put(f.getName(), f.getCrc32C());
             }
         }
+        Set<String> listed = new java.util.HashSet<>();
         for (String name : inv.getFilesList()) {
             if (!ImageFormat.isImageFileName(name) || name.equals(INVENTORY_FILE)) {
                 throw ImageErrors.corrupt(inventoryPath, "lists an invalid file name \"" + name + "\"");
+            }
+            if (!listed.add(name)) {
+                // every reader of the image walks this list: a name repeated thousands of times would make each
+                // read, rendering or check of that file happen thousands of times
+                throw ImageErrors.corrupt(inventoryPath, "lists " + name + " twice");
             }
             if (!Files.isRegularFile(abs.resolve(name))) {
                 throw new CryoException(Category.IMAGE, ImageErrors.INCOMPLETE, "incomplete image " + abs

@@ -127,6 +127,19 @@ class WholeFileChecksumTest {
                 .describe().contains("no whole-file checksum (older cryo)"));
     }
 
+    /** Found by the fuzzer: an inventory listing a file 14,000 times made {@code show --json} render it as often. */
+    @Test
+    void aFileListedTwiceIsRefused() throws Exception {
+        Path dir = image();
+        rewriteInventory(dir, inv -> inv.toBuilder().addFiles("core-100.img").build());
+        CryoException e = expectImageError("core/IMAGE_CORRUPT", () -> ImageDir.open(dir));
+        assertTrue(e.getMessage().contains("lists core-100.img twice"), e.getMessage());
+        rewriteInventory(dir, inv -> inv.toBuilder().clearFiles()
+                .addAllFiles(inv.getFilesList().subList(0, inv.getFilesCount() - 1)).addFileDetails(inv.getFileDetails(0)).build());
+        e = expectImageError("core/IMAGE_CORRUPT", () -> ImageDir.open(dir));
+        assertTrue(e.getMessage().contains("twice"), e.getMessage());
+    }
+
     private static CryoException readFdinfo(Path dir) throws CryoException {
         ImageDir image = ImageDir.open(dir);
         return expectImageError("core/IMAGE_CORRUPT",
