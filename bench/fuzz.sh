@@ -8,7 +8,8 @@
 #
 # Runs dev.cryo.it.ImageFuzzer (distribution/src/test/java; FuzzIT runs a small fixed-seed sample in CI) with the
 # integration tests' class path. Prints progress every 50 mutations, each bad outcome with its mutation and cryo's
-# output, and at the end: mutations tried / clean failures / correct restores / undetectable / bad outcomes.
+# output, and at the end: mutations tried / clean failures / correct restores / undetectable / structural mutations
+# with a stale whole-file checksum refused (records or pages swapped, duplicated or dropped: must be all) / bad outcomes.
 # A benchmark is a command, not a test: it exits 1 only if there was a bad outcome.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."

@@ -145,8 +145,9 @@ class DumpIT extends WithTestBed {
     }
 
     /**
-     * The child's pstree record dropped, every checksum redone (no frame check can tell): the restore refuses the
-     * image because the child's core file is listed by no pstree record, instead of restoring the parent alone.
+     * The child's pstree record dropped, every checksum redone, the inventory's record count and whole-file crc32c
+     * included (no checksum can tell): the restore refuses the image because the child's core file is listed by no
+     * pstree record, instead of restoring the parent alone.
      */
     @Test
     void anImageWhosePstreeLostAProcessIsRefused() throws IOException {
@@ -155,7 +156,7 @@ class DumpIT extends WithTestBed {
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
         assertTrue(ProcessControl.reap(child, java.time.Duration.ofSeconds(10)), "child " + child + " not reaped");
-        ImageMutator.dropRecord(image, image.resolve("pstree.img"), 1);
+        ImageMutator.dropRecord(image, image.resolve("pstree.img"), 1, true);
         CryoResult r = bed.cryo().restore(image);
         r.assertExit(CryoResult.IMAGE).assertStderrMentions("core-" + child + ".img", "pstree.img",
                 "core/IMAGE_CORRUPT");

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A small fixed-seed sample of {@link ImageFuzzer}: images of four workloads, {@value #MUTATIONS} mutations, each shown
  * (summary and --json) and restored with a bounded heap; no bad outcome (a hang, a stack trace, an internal error, an
- * error without its code line, a process left behind, a wrong process restored past stale checksums). {@code
+ * error without its code line, a process left behind, a wrong process restored past stale checksums, records or pages
+ * swapped, duplicated or dropped with a stale whole-file checksum accepted by restore). {@code
  * bench/fuzz.sh N SEED} runs thousands.
  */
 class FuzzIT extends WithTestBed {

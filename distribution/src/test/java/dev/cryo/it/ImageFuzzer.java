@@ -23,9 +23,12 @@ import java.util.stream.Stream;
  * may when the mutation hit slack, in which case the restored process must pass its own check. After every restore no
  * process may be left behind: a failed restore's leftovers are a bad outcome, a successful one's tree is killed and
  * reaped. A restore that succeeds with a wrong process is a bad outcome for a mutation that left a checksum stale (it
- * got past the checksums), and is only counted ("undetectable") for a mutation after which every checksum matches:
- * records swapped, duplicated or dropped with the inventory fixed (e.g. the record of fd 1 dropped: a valid image of a
- * process without a stdout), or values changed with the checksums recomputed.
+ * got past the checksums), and is only counted ("undetectable") for a mutation after which every checksum matches, the
+ * inventory's record counts and whole-file crc32c included: records or pages swapped, duplicated or dropped with the
+ * inventory recomputed ({@code +digest}; e.g. the record of fd 1 dropped: a valid image of a process without a
+ * stdout), or values changed with every checksum recomputed. Records or pages swapped, duplicated or dropped with only
+ * the recorded size fixed are counted apart ("structural, stale digest") and must all be refused: any of them that
+ * {@code restore} accepts is a bad outcome.
  *
  * <p>Used by {@code FuzzIT} (a small fixed-seed sample) and by {@code bench/fuzz.sh} through {@link #main}.
  */
@@ -48,6 +51,8 @@ final class ImageFuzzer {
         int showOk;
         int showJsonOk;
         int undetectable;
+        int structural;
+        int structuralRefused;
         final List<String> bad = new ArrayList<>();
         final Map<String, Integer> codes = new LinkedHashMap<>();
 
@@ -55,6 +60,7 @@ final class ImageFuzzer {
         public String toString() {
             return "mutations tried: " + tried + ", clean failures: " + cleanFailures + ", correct restores: "
                     + correctRestores + ", undetectable (every checksum right, restored but wrong): " + undetectable
+                    + ", structural with stale digest refused: " + structuralRefused + "/" + structural
                     + ", bad outcomes: " + bad.size() + " (show succeeded on " + showOk + ", show --json on "
                     + showJsonOk + "); error codes: " + codes;
         }
@@ -132,6 +138,10 @@ final class ImageFuzzer {
         java.util.Optional<ProcStat> stranger = ProcStat.read(base.original().pid()).filter(st -> !st.isZombie());
         CryoResult restore = bounded("restore", "-D", image.toString(), "-d", "--skip-file-size-check");
         String problem = problem(restore, false);
+        boolean structural = !m.checksummed() && m.kind().matches("(swap|duplicate|drop)-(records?|pages)");
+        if (structural) {
+            s.structural++;
+        }
         if (problem != null) {
             bad(s, m, "restore: " + problem, restore);
             return;
@@ -143,9 +153,19 @@ final class ImageFuzzer {
                 return;
             }
             s.cleanFailures++;
+            if (structural) {
+                s.structuralRefused++;
+            }
             String code = CODE_LINE.matcher(restore.stderr()).results().reduce((a, b) -> b).map(r -> r.group())
                     .orElse("?");
             s.codes.merge(code, 1, Integer::sum);
+            return;
+        }
+        if (structural && !unchanged(base.image(), image, m.file())) {
+            // the inventory's whole-file checksum of this file is stale: restore must have refused it
+            bad(s, m, "restore accepted records or pages swapped, duplicated or dropped (stale whole-file checksum)",
+                    restore);
+            cleanUpRestored(base);
             return;
         }
         String verdict;
@@ -161,6 +181,25 @@ final class ImageFuzzer {
             s.undetectable++;
         } else {
             bad(s, m, "restore succeeded past stale checksums, and the process is wrong: " + verdict, restore);
+        }
+    }
+
+    /** @return whether the mutation left the file as it was (e.g. two equal records swapped) */
+    private static boolean unchanged(Path original, Path mutated, String file) {
+        try {
+            return java.util.Arrays.equals(Files.readAllBytes(original.resolve(file)),
+                    Files.readAllBytes(mutated.resolve(file)));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Kills the tree a restore that should have failed created (its pid is the original's). */
+    private void cleanUpRestored(Base base) {
+        try {
+            bed.workloads().adoptRestored(base.original()).verify();
+        } catch (AssertionError ignored) {
+            // only its end matters here; cleanUp kills what is left
         }
     }
 
@@ -254,7 +293,11 @@ final class ImageFuzzer {
     }
 
     private static void bad(Summary s, ImageMutator.Mutation m, String what, CryoResult r) {
-        String line = "BAD " + m + ": " + what + "\n" + r.describe();
+        String out = r.describe();
+        // a run that printed without end (what made it slow, often) is shown by its start and its end
+        String shown = out.length() <= 20_000 ? out : out.substring(0, 10_000) + "\n  [... " + (out.length() - 20_000)
+                + " characters ...]\n" + out.substring(out.length() - 10_000);
+        String line = "BAD " + m + ": " + what + "\n" + shown;
         s.bad.add(line);
         System.out.println(line);
     }

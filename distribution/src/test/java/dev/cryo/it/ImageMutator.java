@@ -23,23 +23,27 @@ import java.util.zip.CRC32C;
  * (pages files: a 4096-byte header with its own crc32c, page data, a crc32c per page). Mutations:
  * <ul>
  *   <li>raw, checksums left stale: bit flips, random bytes, truncation, a frame length set huge;</li>
- *   <li>structural, every checksum still right: two frames swapped, a frame duplicated or dropped (the inventory's
- *       recorded size fixed);</li>
- *   <li>semantic, checksums recomputed ({@link Mutation#checksummed()}): a varint field of a record (at any depth)
- *       set to a huge or boundary value, a length-delimited field repeated many times, a nested length field set
- *       huge, a pages header's data size set huge.</li>
+ *   <li>structural, every frame (page) checksum still right and the inventory's recorded size fixed: two frames
+ *       swapped, a frame duplicated or dropped, two pages swapped with their checksums; three times in four the
+ *       inventory's record count and whole-file crc32c are left as the dump wrote them (stale: cryo must refuse the
+ *       image), once in four they are recomputed too ({@code +digest}: every checksum right);</li>
+ *   <li>semantic, every checksum recomputed, the inventory's included ({@link Mutation#checksummed()}): a varint
+ *       field of a record (at any depth) set to a huge or boundary value, a length-delimited field repeated many
+ *       times, a nested length field set huge, a pages header's data size set huge.</li>
  * </ul>
- * A structural or semantic mutation is invisible to any checksum: restoring it may give a process that is wrong,
- * which cryo cannot know; it must still never crash cryo, hang, or leave a half-restored process.
+ * A mutation after which every checksum is right is invisible to cryo: restoring it may give a process that is
+ * wrong, which cryo cannot know; it must still never crash cryo, hang, or leave a half-restored process.
  */
 final class ImageMutator {
     private static final int HEADER = 12;
+    private static final int PAGES_HEADER = 4096;
     private static final long[] BOUNDARY = {0, 1, -1L, 0x7fffffffL, 0x80000000L, 0xffffffffL, 1L << 40, 1L << 62,
         Long.MAX_VALUE, Long.MIN_VALUE, 0xfffffffffffff000L};
 
     /**
-     * What was done, for the report; {@code checksummed}: every checksum matches (a structural mutation with the
-     * inventory fixed, or a semantic one with the checksums recomputed), so no reader can tell it from a real image.
+     * What was done, for the report; {@code checksummed}: every checksum matches, the inventory's whole-file ones
+     * included (a structural mutation with them recomputed, or a semantic one), so no reader can tell it from a real
+     * image.
      */
     record Mutation(String kind, String file, String detail, boolean checksummed) {
         @Override
@@ -70,7 +74,7 @@ final class ImageMutator {
             case 1 -> randomBytes(file, bytes);
             case 2 -> truncate(file, bytes);
             case 3 -> pages ? pagesDataSize(image, file, bytes) : hugeFrameLength(file, bytes);
-            case 4 -> pages ? bitFlips(file, bytes) : swapFrames(image, file, bytes);
+            case 4 -> pages ? swapPages(image, file, bytes) : swapFrames(image, file, bytes);
             case 5 -> duplicateFrame(image, file, bytes);
             case 6 -> dropFrame(image, file, bytes);
             case 7, 8 -> varintField(image, file, bytes);
@@ -137,8 +141,44 @@ final class ImageMutator {
         byte[] t = list.get(i);
         list.set(i, list.get(j));
         list.set(j, t);
-        write(image, file, b, list);
-        return new Mutation("swap-records", name(file), i + "<->" + j + " of " + frames.size(), true);
+        boolean digest = digest();
+        write(image, file, b, list, digest);
+        return new Mutation("swap-records" + (digest ? "+digest" : ""), name(file),
+                i + "<->" + j + " of " + frames.size(), digest);
+    }
+
+    /** Two pages swapped together with their entries in the checksum table (every page checksum still right). */
+    private Mutation swapPages(Path image, Path file, byte[] b) throws IOException {
+        ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        long data = b.length < PAGES_HEADER ? 0 : h.getLong(24);
+        long pages = data / 4096;
+        if (pages < 2 || PAGES_HEADER + data + pages * 4 != b.length) {
+            return bitFlips(file, b);
+        }
+        int i = random.nextInt((int) pages);
+        int j = random.nextInt((int) pages - 1);
+        if (j >= i) {
+            j++;
+        }
+        swap(b, PAGES_HEADER + i * 4096, PAGES_HEADER + j * 4096, 4096);
+        int table = PAGES_HEADER + (int) data;
+        swap(b, table + i * 4, table + j * 4, 4);
+        Files.write(file, b);
+        boolean digest = digest();
+        fixInventory(image, file, digest);
+        return new Mutation("swap-pages" + (digest ? "+digest" : ""), name(file), i + "<->" + j + " of " + pages,
+                digest);
+    }
+
+    private static void swap(byte[] b, int i, int j, int len) {
+        byte[] t = java.util.Arrays.copyOfRange(b, i, i + len);
+        System.arraycopy(b, j, b, i, len);
+        System.arraycopy(t, 0, b, j, len);
+    }
+
+    /** @return whether a structural mutation recomputes the inventory's whole-file checksums too (one in four) */
+    private boolean digest() {
+        return random.nextInt(4) == 0;
     }
 
     private Mutation duplicateFrame(Path image, Path file, byte[] b) throws IOException {
@@ -162,17 +202,39 @@ final class ImageMutator {
         } else {
             list.remove(p.index());
         }
-        write(image, file, b, list);
-        return new Mutation(duplicate ? "duplicate-record" : "drop-record", name(file), p.index() + " of " + count,
-                true);
+        boolean digest = digest();
+        write(image, file, b, list, digest);
+        return new Mutation((duplicate ? "duplicate-record" : "drop-record") + (digest ? "+digest" : ""), name(file),
+                p.index() + " of " + count, digest);
     }
 
-    /** Drops record {@code index} of {@code file} (every checksum still right, the inventory's size fixed). */
-    static void dropRecord(Path image, Path file, int index) throws IOException {
+    /**
+     * Drops record {@code index} of {@code file}, every checksum redone (the inventory's size, record count and
+     * whole-file crc32c included when {@code digest}; else only the size, leaving the whole-file checksum stale).
+     */
+    static void dropRecord(Path image, Path file, int index, boolean digest) throws IOException {
         byte[] b = Files.readAllBytes(file);
         List<byte[]> list = new java.util.ArrayList<>(frameBytes(b, frames(b)));
         list.remove(index);
-        write(image, file, b, list);
+        write(image, file, b, list, digest);
+    }
+
+    /** Swaps records {@code i} and {@code j} of {@code file}, the inventory's size fixed, its whole-file crc32c not. */
+    static void swapRecords(Path image, Path file, int i, int j) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        List<byte[]> list = new java.util.ArrayList<>(frameBytes(b, frames(b)));
+        byte[] t = list.get(i);
+        list.set(i, list.get(j));
+        list.set(j, t);
+        write(image, file, b, list, false);
+    }
+
+    /** Inserts a copy of record {@code i} of {@code file} after it, the inventory's size fixed, its crc32c not. */
+    static void duplicateRecord(Path image, Path file, int i) throws IOException {
+        byte[] b = Files.readAllBytes(file);
+        List<byte[]> list = new java.util.ArrayList<>(frameBytes(b, frames(b)));
+        list.add(i + 1, list.get(i));
+        write(image, file, b, list, false);
     }
 
     /** A varint somewhere in one record (descending into nested messages) set to a boundary or random value. */
@@ -191,7 +253,7 @@ final class ImageMutator {
             return bitFlips(file, b);
         }
         list.set(i, frame(changed));
-        write(image, file, b, list);
+        write(image, file, b, list, true);
         return new Mutation("varint-field", name(file), "record " + i + " field " + path + " = " + value, true);
     }
 
@@ -232,7 +294,7 @@ final class ImageMutator {
                     + " follow)";
         }
         p.frames().set(p.index(), frame(out));
-        write(image, file, b, p.frames());
+        write(image, file, b, p.frames(), true);
         return new Mutation("length-field", name(file), detail, true);
     }
 
@@ -303,18 +365,26 @@ final class ImageMutator {
         return out.array();
     }
 
-    /** Writes the header and {@code frames}, and records the new size in the inventory (another file only). */
-    private static void write(Path image, Path file, byte[] original, List<byte[]> frames) throws IOException {
+    /**
+     * Writes the header and {@code frames}, and records the new size in the inventory (another file only), and with
+     * {@code digest} the new record count and whole-file crc32c too.
+     */
+    private static void write(Path image, Path file, byte[] original, List<byte[]> frames, boolean digest)
+            throws IOException {
         ByteString.Output o = ByteString.newOutput();
         o.write(original, 0, HEADER);
         for (byte[] f : frames) {
             o.write(f, 0, f.length);
         }
         Files.write(file, o.toByteString().toByteArray());
-        fixInventorySize(image, file);
+        fixInventory(image, file, digest);
     }
 
-    private static void fixInventorySize(Path image, Path file) throws IOException {
+    /**
+     * Records {@code file}'s size in the inventory and, with {@code digest}, its record count and crc32c (of the whole
+     * file; for a pages file, of its checksum table) as a dump would have; fields the inventory lacks stay unset.
+     */
+    private static void fixInventory(Path image, Path file, boolean digest) throws IOException {
         Path inventory = image.resolve("inventory.img");
         if (file.equals(inventory) || !Files.exists(inventory)) {
             return;
@@ -334,7 +404,24 @@ final class ImageMutator {
         for (int i = 0; i < nb.getFileDetailsCount(); i++) {
             ImageFileEntry d = nb.getFileDetails(i);
             if (d.getName().equals(name(file))) {
-                nb.setFileDetails(i, d.toBuilder().setSize(Files.size(file)));
+                ImageFileEntry.Builder db = d.toBuilder().setSize(Files.size(file));
+                if (digest) {
+                    byte[] content = Files.readAllBytes(file);
+                    CRC32C crc = new CRC32C();
+                    if (name(file).startsWith("pages-")) {
+                        long data = ByteBuffer.wrap(content).order(ByteOrder.LITTLE_ENDIAN).getLong(24);
+                        crc.update(content, PAGES_HEADER + (int) data, content.length - PAGES_HEADER - (int) data);
+                    } else {
+                        crc.update(content);
+                        if (d.hasRecords()) {
+                            db.setRecords(frames(content).size());
+                        }
+                    }
+                    if (d.hasCrc32C()) {
+                        db.setCrc32C((int) crc.getValue());
+                    }
+                }
+                nb.setFileDetails(i, db);
             }
         }
         ByteString.Output o = ByteString.newOutput();

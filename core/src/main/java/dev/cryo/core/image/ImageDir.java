@@ -35,7 +35,9 @@ import java.util.Set;
  *
  * <p>Dump: {@link #create} (directory 0700, files 0600 from their creation), one {@link #writer} or
  * {@link #pagesWriter} per file, close them, then {@link #writeInventory} last — it lists every file with its
- * size, so an image with an inventory is complete. On any failure before that, {@link #discard()} removes what
+ * size, record count and crc32c (of a whole record file; of a pages file's checksum table), so an image with an
+ * inventory is complete, and a record file whose records were swapped, duplicated or dropped is refused by
+ * {@link #reader} (an older cryo's image has no counts and crc32c: not checked). On any failure before that, {@link #discard()} removes what
  * this instance created: a partial image must never pass for a complete one. With {@code fsync} every file and
  * the directory are fsync'd as they are closed (the inventory last); without it (the default, as CRIU) the data
  * is left to the page cache: a power loss soon after a dump can leave an image whose files are short, which
@@ -70,6 +72,12 @@ public final class ImageDir {
     private final Map<String, FileType> createdTypes = new HashMap<>();
     /** Sizes known to be right: recorded by the inventory (open) or by our own closed writers (create). */
     private final Map<String, Long> knownSizes = new HashMap<>();
+    /** Record counts of record files, known like the sizes (absent in images of older cryos). */
+    private final Map<String, Integer> knownRecords = new HashMap<>();
+    /** crc32c of a whole record file, or of a pages file's checksum table; known like the sizes. */
+    private final Map<String, Integer> knownCrcs = new HashMap<>();
+    /** Record files whose whole-file crc32c checked out already (each is read through once). */
+    private final Set<String> crcChecked = new java.util.HashSet<>();
     private InventoryEntry inventory;
     private boolean discarded;
 
@@ -172,11 +180,25 @@ public final class ImageDir {
             throw ImageErrors.version(inventoryPath, inv.getFormatVersion());
         }
         for (ImageFileEntry f : inv.getFileDetailsList()) {
-            image.knownSizes.put(f.getName(), f.getSize());
+            if (image.knownSizes.put(f.getName(), f.getSize()) != null) {
+                throw ImageErrors.corrupt(inventoryPath, "records the details of " + f.getName() + " twice");
+            }
+            if (f.hasRecords()) {
+                image.knownRecords.put(f.getName(), f.getRecords());
+            }
+            if (f.hasCrc32C()) {
+                image.knownCrcs.put(f.getName(), f.getCrc32C());
+            }
         }
+        Set<String> listed = new java.util.HashSet<>();
         for (String name : inv.getFilesList()) {
             if (!ImageFormat.isImageFileName(name) || name.equals(INVENTORY_FILE)) {
                 throw ImageErrors.corrupt(inventoryPath, "lists an invalid file name \"" + name + "\"");
+            }
+            if (!listed.add(name)) {
+                // every reader of the image walks this list: a name repeated thousands of times would make each
+                // read, rendering or check of that file happen thousands of times
+                throw ImageErrors.corrupt(inventoryPath, "lists " + name + " twice");
             }
             if (!Files.isRegularFile(abs.resolve(name))) {
                 throw new CryoException(Category.IMAGE, ImageErrors.INCOMPLETE, "incomplete image " + abs
@@ -245,7 +267,9 @@ public final class ImageDir {
      */
     public synchronized RecordReader reader(String fileName, FileType expected) throws CryoException {
         checkReadable(fileName);
-        return RecordReader.open(dir.resolve(fileName), expected, checkSize(fileName));
+        boolean sizeVerified = checkSize(fileName);
+        checkWholeFile(fileName, expected, sizeVerified);
+        return RecordReader.open(dir.resolve(fileName), expected, sizeVerified);
     }
 
     /** Reads every record of a file: {@link #reader} + {@link RecordReader#readAll} + close. */
@@ -260,7 +284,7 @@ public final class ImageDir {
     public synchronized PagesReader pagesReader(String fileName) throws CryoException {
         checkReadable(fileName);
         checkSize(fileName);
-        return PagesReader.open(dir.resolve(fileName));
+        return PagesReader.open(dir.resolve(fileName), knownCrcs.get(fileName));
     }
 
     /** @return the type a file's header states, checking magic and version */
@@ -356,8 +380,15 @@ public final class ImageDir {
         InventoryEntry.Builder b = entry.toBuilder().setFormatVersion(ImageFormat.FORMAT_VERSION)
                 .clearFiles().addAllFiles(names).clearFileDetails();
         for (String name : names) {
-            b.addFileDetails(ImageFileEntry.newBuilder().setName(name).setType(createdTypes.get(name).code())
-                    .setSize(knownSizes.get(name)));
+            ImageFileEntry.Builder d = ImageFileEntry.newBuilder().setName(name).setType(createdTypes.get(name).code())
+                    .setSize(knownSizes.get(name));
+            if (knownRecords.containsKey(name)) {
+                d.setRecords(knownRecords.get(name));
+            }
+            if (knownCrcs.containsKey(name)) {
+                d.setCrc32C(knownCrcs.get(name));
+            }
+            b.addFileDetails(d);
         }
         InventoryEntry full = b.build();
         FileChannel channel = newFile(INVENTORY_FILE, FileType.INVENTORY);
@@ -492,8 +523,12 @@ public final class ImageDir {
         synchronized (this) {
             if (writer instanceof RecordWriter w) {
                 knownSizes.put(w.fileName(), w.size());
+                knownRecords.put(w.fileName(), w.records());
+                knownCrcs.put(w.fileName(), w.fileCrc());
+                crcChecked.add(w.fileName());
             } else if (writer instanceof PagesWriter w) {
                 knownSizes.put(w.fileName(), w.size());
+                knownCrcs.put(w.fileName(), w.tableCrc());
             }
         }
     }
@@ -598,6 +633,29 @@ public final class ImageDir {
             throw ImageErrors.corrupt(file, "the file is " + actual + " bytes, the inventory recorded " + expected);
         }
         return true;
+    }
+
+    /**
+     * For an image whose inventory recorded the file's record count and crc32c: checks the crc32c of the whole file
+     * once (one sequential read; the file is read through before any of its records is used), so that records
+     * swapped, duplicated or dropped with every frame checksum right are refused. Nothing is checked for an image of
+     * an older cryo (no such fields).
+     */
+    private void checkWholeFile(String fileName, FileType expected, boolean sizeVerified) throws CryoException {
+        Integer crc = knownCrcs.get(fileName);
+        if (crc == null || crcChecked.contains(fileName)) {
+            return;
+        }
+        RecordReader.checkWholeFile(dir.resolve(fileName), expected, sizeVerified, knownRecords.get(fileName), crc);
+        crcChecked.add(fileName);
+    }
+
+    /**
+     * @return whether the inventory recorded the file's whole-file checksum (record files) or its page checksum
+     *         table's (pages files), which every read of it checks; false for images of older cryos
+     */
+    public synchronized boolean wholeFileChecksummed(String fileName) {
+        return knownCrcs.containsKey(fileName);
     }
 
     private void fsyncDir() throws CryoException {

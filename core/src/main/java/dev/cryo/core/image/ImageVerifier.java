@@ -10,17 +10,24 @@ import java.util.function.Consumer;
 /**
  * Checks a whole image without restoring it ({@code cryo check --images -D DIR}): the inventory and the file list
  * and sizes it records ({@link ImageDir#open}), every record of every record file (frame checksums, protobuf
- * parse), every page of every pages file against its checksum ({@link PagesReader#verifyAll}). Plugin records are
+ * parse, the whole file's record count and crc32c the inventory recorded), every page of every pages file against its checksum ({@link PagesReader#verifyAll}). Plugin records are
  * checked as envelopes (checksum and frame); their payloads are the plugins' to read on restore. Caller's thread.
  */
 public final class ImageVerifier {
-    /** What was checked in one file: {@code count} records, or pages ({@code pages}; 0 checksummed: none to check). */
-    public record FileCheck(String file, FileType type, long count, boolean checksummed) {
+    /**
+     * What was checked in one file: {@code count} records, or pages; {@code checksummed}: pages checked against their
+     * checksums (false: an older cryo's file, none to check); {@code wholeFile}: the record count and crc32c of the
+     * whole file (for pages, of their checksum table) checked against the inventory (false for the inventory and
+     * statistics files, which it does not cover, and in an older cryo's image).
+     */
+    public record FileCheck(String file, FileType type, long count, boolean checksummed, boolean wholeFile) {
         public String describe() {
+            String whole = wholeFile || type == FileType.INVENTORY || type == FileType.STATS ? ""
+                    : ", no whole-file checksum (older cryo)";
             if (!type.hasRecords()) {
-                return count + " pages" + (checksummed ? ", crc32c checked" : ", no checksums (older cryo)");
+                return count + " pages" + (checksummed ? ", crc32c checked" : ", no checksums (older cryo)") + whole;
             }
-            return count + (count == 1 ? " record" : " records");
+            return count + (count == 1 ? " record" : " records") + whole;
         }
     }
 
@@ -41,11 +48,12 @@ public final class ImageVerifier {
             if (type.hasRecords()) {
                 List<? extends Message> records = image.readAll(name, type,
                         type.recordType().orElseThrow().getParserForType());
-                check = new FileCheck(name, type, records.size(), true);
+                check = new FileCheck(name, type, records.size(), true, image.wholeFileChecksummed(name));
             } else {
                 try (PagesReader pages = image.pagesReader(name)) {
                     pages.verifyAll();
-                    check = new FileCheck(name, type, pages.dataSize() / ImageFormat.PAGE_SIZE, pages.checksummed());
+                    check = new FileCheck(name, type, pages.dataSize() / ImageFormat.PAGE_SIZE, pages.checksummed(),
+                            image.wholeFileChecksummed(name));
                 }
             }
             checks.add(check);

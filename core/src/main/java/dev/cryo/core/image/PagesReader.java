@@ -34,7 +34,11 @@ public final class PagesReader implements AutoCloseable {
         this.crcs = crcs;
     }
 
-    static PagesReader open(Path file) throws CryoException {
+    /**
+     * @param tableCrc the crc32c of the table of page checksums the inventory recorded, or null (an image of an
+     *                 older cryo): a mismatch means pages swapped, duplicated or dropped together with their checksums
+     */
+    static PagesReader open(Path file, Integer tableCrc) throws CryoException {
         FileChannel channel;
         try {
             channel = FileChannel.open(file, StandardOpenOption.READ);
@@ -106,6 +110,16 @@ public final class PagesReader implements AutoCloseable {
                     if (channel.read(crcs, ImageFormat.PAGES_HEADER_BYTES + dataSize + crcs.position()) < 0) {
                         throw ImageErrors.truncated(file, declared);
                     }
+                }
+            }
+            if (tableCrc != null) {
+                CRC32C t = new CRC32C();
+                t.update(crcs == null ? ByteBuffer.allocate(0) : crcs.duplicate().clear());
+                if ((int) t.getValue() != tableCrc) {
+                    throw ImageErrors.corrupt(file, "its table of " + table / 4 + " page checksums has crc32c 0x"
+                            + Integer.toHexString((int) t.getValue()) + ", the inventory recorded 0x"
+                            + Integer.toHexString(tableCrc) + ": pages were reordered, duplicated or dropped "
+                            + "together with their checksums");
                 }
             }
             return new PagesReader(file, channel, dataSize, crcs);

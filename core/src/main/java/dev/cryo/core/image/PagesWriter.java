@@ -31,6 +31,8 @@ public final class PagesWriter implements AutoCloseable {
     private final boolean sync;
     private long dataSize;
     private boolean closed;
+    /** crc32c of the table of page checksums, once closed; recorded by the inventory. */
+    private int tableCrc;
     /** One crc32c per page appended so far, little endian; written after the data at close. */
     private ByteBuffer crcs = ByteBuffer.allocateDirect(16 << 10).order(ByteOrder.LITTLE_ENDIAN);
 
@@ -130,6 +132,11 @@ public final class PagesWriter implements AutoCloseable {
         return ImageFormat.PAGES_HEADER_BYTES + dataSize + dataSize / ImageFormat.PAGE_SIZE * 4;
     }
 
+    /** @return the crc32c of the table of page checksums (once closed) */
+    synchronized int tableCrc() {
+        return tableCrc;
+    }
+
     synchronized boolean isClosed() {
         return closed;
     }
@@ -144,6 +151,9 @@ public final class PagesWriter implements AutoCloseable {
             closed = true;
             try (channel) {
                 crcs.flip();
+                CRC32C table = new CRC32C();
+                table.update(crcs.duplicate());
+                tableCrc = (int) table.getValue();
                 long position = ImageFormat.PAGES_HEADER_BYTES + dataSize;
                 try {
                     while (crcs.hasRemaining()) {

@@ -100,6 +100,51 @@ public final class RecordReader implements AutoCloseable {
         }
     }
 
+    /**
+     * Checks the crc32c of the whole file (header and every frame, in order) against what the inventory recorded.
+     * On a mismatch the file is read record by record, so that a damaged frame is reported as such (its index,
+     * offset and checksum); if every frame checks out, the records were swapped, duplicated or dropped (or rewritten
+     * with their checksums recomputed): {@code core/IMAGE_CORRUPT} with the record count found and recorded.
+     *
+     * @param records the record count the inventory recorded, or null when it has none
+     */
+    static void checkWholeFile(Path file, FileType expected, boolean sizeVerified, Integer records, int crc)
+            throws CryoException {
+        CRC32C whole = new CRC32C();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024);
+            while (ch.read(buf) >= 0) {
+                whole.update(buf.flip());
+                buf.clear();
+            }
+        } catch (NoSuchFileException e) {
+            throw new CryoException(CryoException.Category.IMAGE, ImageErrors.INCOMPLETE,
+                    "image file " + file + " is missing", "the image is incomplete; dump the tree again", e);
+        } catch (IOException e) {
+            throw ImageErrors.io("read", file, e);
+        }
+        if ((int) whole.getValue() == crc) {
+            return;
+        }
+        int found;
+        try (RecordReader r = open(file, expected, sizeVerified)) {
+            while (r.nextPayload() != null) {
+                // each frame's own checks report a damaged frame first
+            }
+            found = r.recordsRead();
+        }
+        String sums = "the file's crc32c is 0x" + Integer.toHexString((int) whole.getValue())
+                + ", the inventory recorded 0x" + Integer.toHexString(crc);
+        if (records != null && found != records) {
+            throw ImageErrors.corrupt(file, "it holds " + found + (found == 1 ? " record" : " records")
+                    + ", the inventory recorded " + records + " (" + sums + "): records were "
+                    + (found < records ? "dropped" : "added or duplicated") + " after the dump");
+        }
+        throw ImageErrors.corrupt(file, "every record's own checksum is right, but " + sums + " ("
+                + found + (found == 1 ? " record" : " records") + (records != null ? ", as many as recorded" : "")
+                + "): records were reordered or rewritten after the dump");
+    }
+
     /** @return the file's type as its header states it */
     public FileType type() {
         return type;

@@ -35,6 +35,8 @@ public final class RecordWriter implements AutoCloseable {
     private final Consumer<RecordWriter> onClose;
     private final boolean sync;
     private final CRC32C crc = new CRC32C();
+    /** crc32c of every byte written so far (header and frames), recorded by the inventory. */
+    private final CRC32C fileCrc = new CRC32C();
     private final ByteBuffer frameHeader = ByteBuffer.allocate(ImageFormat.FRAME_HEADER_BYTES)
             .order(ByteOrder.LITTLE_ENDIAN);
     private long size;
@@ -54,6 +56,7 @@ public final class RecordWriter implements AutoCloseable {
         ImageFormat.putRecordHeader(header, type);
         try {
             out.write(header.array());
+            fileCrc.update(header.array());
         } catch (IOException e) {
             throw ImageErrors.io("write", file, e);
         }
@@ -92,6 +95,8 @@ public final class RecordWriter implements AutoCloseable {
         } catch (IOException e) {
             throw ImageErrors.io("write", file, e);
         }
+        fileCrc.update(frameHeader.array());
+        fileCrc.update(payload);
         size += ImageFormat.FRAME_HEADER_BYTES + payload.length;
         records++;
     }
@@ -104,6 +109,11 @@ public final class RecordWriter implements AutoCloseable {
     /** @return bytes of the file once flushed, header included */
     public long size() {
         return size;
+    }
+
+    /** @return the crc32c of the whole file as written so far (header and every frame) */
+    public int fileCrc() {
+        return (int) fileCrc.getValue();
     }
 
     /** @return the file name inside the image directory */

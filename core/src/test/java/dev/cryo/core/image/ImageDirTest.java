@@ -349,7 +349,7 @@ class ImageDirTest {
         CryoException e = expectImageError("core/IMAGE_TRUNCATED", () -> ImageDir.open(dir));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         // without the inventory: the header's data size tells
-        e = expectImageError("core/IMAGE_TRUNCATED", () -> PagesReader.open(file).close());
+        e = expectImageError("core/IMAGE_TRUNCATED", () -> PagesReader.open(file, null).close());
         assertTrue(e.getMessage().contains("12288 bytes of page data"), e.getMessage());
         // an ImageDir opened before the truncation checks the size again
         try (PagesReader r = image.pagesReader("pages-100.img")) {
@@ -397,7 +397,7 @@ class ImageDirTest {
             h.putInt(32, (int) crc.getValue()).rewind();
             ch.write(h, 0);
         }
-        try (PagesReader r = PagesReader.open(file)) {
+        try (PagesReader r = PagesReader.open(file, null)) {
             assertFalse(r.checksummed());
             assertEquals(0, r.verifyAll());
             ByteBuffer got = ByteBuffer.allocateDirect(3 * 4096);
@@ -424,9 +424,9 @@ class ImageDirTest {
         ImageDir image = ImageDir.create(tmp.resolve("img"), false);
         PagesWriter p = image.pagesWriter("pages-1.img");
         p.append(pattern(1, 0));
-        expectImageError("core/IMAGE_INCOMPLETE", () -> PagesReader.open(image.path().resolve("pages-1.img")));
+        expectImageError("core/IMAGE_INCOMPLETE", () -> PagesReader.open(image.path().resolve("pages-1.img"), null));
         p.close();
-        PagesReader.open(image.path().resolve("pages-1.img")).close();
+        PagesReader.open(image.path().resolve("pages-1.img"), null).close();
     }
 
     @Test

@@ -101,4 +101,27 @@ class ImageRendererTest {
         assertTrue(e.getMessage().contains("record 3 of ") && e.getMessage().contains("pstree.img"), e.getMessage());
         assertTrue(e.fix().contains("CRYO_JAVA_OPTS=-Xmx"), e.fix());
     }
+
+    /**
+     * Many small values weigh more than their bytes: a core record of 100,000 mappings (2.8 MB) passed the byte
+     * estimate in a 96 MiB heap and ran out of it; 20,000 render within it (measured with {@code cryo show --json}).
+     */
+    @Test
+    void aRecordOfManySmallValuesIsWeighedByItsValues() throws Exception {
+        ImageDir dir = ImageDir.open(image());
+        long heap = 92L << 20; // what -Xmx96m gives
+        ImageRenderer.checkHeap(dir, "core-1.img", 0, withMappings(20_000), heap);
+        dev.cryo.api.CryoException e = org.junit.jupiter.api.Assertions.assertThrows(dev.cryo.api.CryoException.class,
+                () -> ImageRenderer.checkHeap(dir, "core-1.img", 0, withMappings(100_000), heap));
+        assertEquals("core/RECORD_TOO_LARGE", e.code());
+    }
+
+    private static dev.cryo.core.image.proto.CoreEntry withMappings(int n) {
+        dev.cryo.core.image.proto.MmEntry.Builder mm = dev.cryo.core.image.proto.MmEntry.newBuilder();
+        for (int i = 0; i < n; i++) {
+            mm.addLayout(dev.cryo.core.image.proto.SpecialVmaEntry.newBuilder().setStart(0x100000000L + i * 4096L)
+                    .setEnd(0x100000000L + i * 4096L + 4096).setName("[m" + i + "]"));
+        }
+        return dev.cryo.core.image.proto.CoreEntry.newBuilder().setPid(1).setMm(mm).build();
+    }
 }
