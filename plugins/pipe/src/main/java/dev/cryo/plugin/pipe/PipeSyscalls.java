@@ -73,6 +73,10 @@ final class PipeSyscalls {
     static void writeAll(RemoteTask task, int fd, byte[] data, java.util.List<Integer> packets, String what)
             throws CryoException {
         int chunk = task.scratchSize();
+        if (packets.size() > 3 || (packets.isEmpty() && data.length > 3L * chunk)) {
+            writeAllBatched(task, fd, data, packets, what);
+            return;
+        }
         int off = 0;
         int packet = 0;
         while (off < data.length) {
@@ -92,6 +96,52 @@ final class PipeSyscalls {
                         + " at dump", "give a pipe with room for " + data.length + " bytes");
             }
             off += len;
+        }
+    }
+
+    /**
+     * {@link #writeAll} in three stops of the task instead of one per write (issue 13): the data goes into a temporary
+     * mapping (a batch must not point into the scratch area) and the same writes, of the same sizes, run as one batch.
+     * A write that takes less than all fails the restore with the message {@link #writeAll} gives.
+     */
+    private static void writeAllBatched(RemoteTask task, int fd, byte[] data, java.util.List<Integer> packets,
+            String what) throws CryoException {
+        int chunk = task.scratchSize();
+        java.util.List<int[]> writes = new java.util.ArrayList<>();   // {offset, length}
+        int off = 0;
+        int packet = 0;
+        while (off < data.length) {
+            int len = packets.isEmpty() ? Math.min(chunk, data.length - off) : packets.get(packet++);
+            if (len > chunk || off + len > data.length) {
+                throw new CryoException(CryoException.Category.IMAGE, "pipe/BAD_PACKETS", what + ": packet of "
+                        + len + " bytes at offset " + off + " does not fit the " + data.length
+                        + " bytes of data or the scratch area of " + chunk + " bytes");
+            }
+            writes.add(new int[] {off, len});
+            off += len;
+        }
+        long size = Math.max(4096, (data.length + 4095L) & ~4095L);
+        long area = task.syscall("mmap(" + size + ") for " + what, Syscall.MMAP, 0, size, 3 /* PROT_READ|WRITE */,
+                0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+        try {
+            task.writeMemory(area, ByteBuffer.allocateDirect(data.length).put(data).flip());
+            java.util.List<RemoteTask.Call> calls = new java.util.ArrayList<>(writes.size());
+            for (int[] w : writes) {
+                calls.add(new RemoteTask.Call(Syscall.WRITE, fd, area + w[0], w[1]));
+            }
+            long[] n = task.syscallBatchRaw(calls);
+            for (int i = 0; i < n.length; i++) {
+                int len = writes.get(i)[1];
+                if (n[i] != len) {
+                    throw new CryoException(CryoException.Category.CONFLICT, "pipe/DATA_DOES_NOT_FIT", what
+                            + ": write of " + len + " bytes at offset " + writes.get(i)[0] + " of " + data.length
+                            + " returned " + (n[i] < 0 ? Errno.describe((int) -n[i]) : Long.toString(n[i]))
+                            + "; the pipe cannot take the data it held at dump", "give a pipe with room for "
+                            + data.length + " bytes");
+                }
+            }
+        } finally {
+            task.syscallRaw(Syscall.MUNMAP, area, size);
         }
     }
 
