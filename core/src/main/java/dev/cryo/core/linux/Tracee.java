@@ -1056,9 +1056,14 @@ public final class Tracee {
     public long injectChecked(String what, long nr, long... a) throws CryoException {
         long r = inject(nr, a);
         if (r < 0 && r > -4096) {
-            throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED",
-                    what + " in " + who() + " failed: " + Errors.describe((int) -r), null, (int) -r, null);
+            throw failed(what, r);
         }
         return r;
+    }
+
+    /** The failure {@link #injectChecked} throws for call {@code what} that returned {@code r} ({@code -errno}). */
+    public CryoException failed(String what, long r) {
+        return new CryoException(Category.KERNEL, "core/SYSCALL_FAILED",
+                what + " in " + who() + " failed: " + Errors.describe((int) -r), null, (int) -r, null);
     }
 }
