@@ -192,16 +192,35 @@ public final class LiveTask implements RemoteTask {
             syscallRaw(Sys.CLOSE, pidfd);
             pidfd = moved;
         }
+        boolean closed = false;
         try {
             long got = syscall("pidfd_getfd(cryo fd " + fd.value() + ")", Sys.PIDFD_GETFD, pidfd, fd.value(), 0);
+            // the calls after pidfd_getfd take no pointer and do not block: one stop instead of three (issue 13)
+            java.util.List<Call> rest = new java.util.ArrayList<>(3);
+            String what;
             if (got != at.value()) {
-                syscall("dup3(" + got + ", " + at + ")", Sys.DUP3, got, at.value(), cloexec ? Sys.O_CLOEXEC : 0);
-                syscall("close(" + got + ")", Sys.CLOSE, got);
-            } else if (!cloexec) {
-                syscall("fcntl(" + at + ", F_SETFD, 0)", Sys.FCNTL, at.value(), 2 /* F_SETFD */, 0);
+                what = "dup3(" + got + ", " + at + ")";
+                rest.add(new Call(dev.cryo.api.Syscall.DUP3, got, at.value(), cloexec ? Sys.O_CLOEXEC : 0));
+                rest.add(new Call(dev.cryo.api.Syscall.CLOSE, got));
+            } else {
+                what = "fcntl(" + at + ", F_SETFD, 0)";
+                if (!cloexec) {
+                    rest.add(new Call(dev.cryo.api.Syscall.FCNTL, at.value(), 2 /* F_SETFD */, 0));
+                }
+            }
+            rest.add(new Call(dev.cryo.api.Syscall.CLOSE, pidfd));
+            long[] r = syscallBatchRaw(rest);
+            closed = true;
+            if (rest.size() > 1 && r[0] < 0) {
+                throw tracee.failed(what, r[0]);
+            }
+            if (got != at.value() && r[1] < 0) {
+                throw tracee.failed("close(" + got + ")", r[1]);
             }
         } finally {
-            syscallRaw(Sys.CLOSE, pidfd);
+            if (!closed) {
+                syscallRaw(Sys.CLOSE, pidfd);
+            }
         }
     }
 

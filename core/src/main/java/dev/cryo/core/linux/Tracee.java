@@ -39,6 +39,8 @@ public final class Tracee {
     /** Writes into the task's memory still queued, done before the task runs or its memory is read. */
     private PendingWrites pendingWrites;
     private long injected;
+    /** Stops waited for ({@link #waitStop}): the cost of the injections, reported at {@link #detach}. */
+    private long stops;
     /** The signal of the group stop (job control) the task was seen in, 0 if none. */
     private int groupStopSig;
     private boolean seccompSuspended;
@@ -172,6 +174,8 @@ public final class Tracee {
     }
 
     public void detach(int sig) throws CryoException {
+        org.slf4j.LoggerFactory.getLogger(Tracee.class).debug("{}: {} calls injected in {} stops", who(), injected,
+                stops);
         flushPendingWrites();
         settleRegs();
         ptrace(PTRACE_DETACH, 0, sig, "PTRACE_DETACH");
@@ -224,6 +228,7 @@ public final class Tracee {
      * pending by re-queueing it with the next resume of the caller: here it is simply reported.
      */
     public int waitStop() throws CryoException {
+        stops++;
         int s = waitStatus();
         if (!stopped(s)) {
             throw new CryoException(Category.KERNEL, "core/TASK_VANISHED", who() + " " + describeStatus(s)
@@ -1049,9 +1054,14 @@ public final class Tracee {
     public long injectChecked(String what, long nr, long... a) throws CryoException {
         long r = inject(nr, a);
         if (r < 0 && r > -4096) {
-            throw new CryoException(Category.KERNEL, "core/SYSCALL_FAILED",
-                    what + " in " + who() + " failed: " + Errors.describe((int) -r), null, (int) -r, null);
+            throw failed(what, r);
         }
         return r;
+    }
+
+    /** The failure {@link #injectChecked} throws for call {@code what} that returned {@code r} ({@code -errno}). */
+    public CryoException failed(String what, long r) {
+        return new CryoException(Category.KERNEL, "core/SYSCALL_FAILED",
+                what + " in " + who() + " failed: " + Errors.describe((int) -r), null, (int) -r, null);
     }
 }

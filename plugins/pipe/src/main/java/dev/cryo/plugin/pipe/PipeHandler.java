@@ -410,7 +410,8 @@ public final class PipeHandler implements FdHandler {
                     + mine.label + " of pipe:[" + p.getInode() + "], which pipe.img records as closed");
         }
         task.pushFd(end, ctx.fd(), ctx.cloexec());
-        if (both || pipe.given[mine.ordinal()] || (e.getFlags() & O_LARGEFILE) != 0) {
+        boolean own = both || pipe.given[mine.ordinal()] || (e.getFlags() & O_LARGEFILE) != 0;
+        if (own) {
             // another open file description of this end (opened through /proc/PID/fd/N at dump time: only open(2)
             // sets O_LARGEFILE, pipe(2) does not): open one of its own, so its status flags are its own
             reopen(task, ctx.fd().value(), PipeEnd.accessMode(e.getAccess()), ctx.cloexec(),
@@ -418,12 +419,26 @@ public final class PipeHandler implements FdHandler {
         } else {
             pipe.given[mine.ordinal()] = true;
         }
-        setStatusFlags(task, ctx.fd().value(), e.getFlags(), who);
+        // the status flags belong to the open file description: the one pushed is cryo's own, so they are set in cryo
+        // without a stop of the task (issue 13); a reopened one, or a failure (for its message), in the task
+        if (own || !setStatusFlagsInCryo(ctx.kernel().self(), end, e.getFlags())) {
+            setStatusFlags(task, ctx.fd().value(), e.getFlags(), who);
+        }
         if (!both && --pipe.remaining[mine.ordinal()] <= 0 && other == EndState.END_CLOSED) {
             // every description of this end is in place: now the other end goes, as it was gone at dump (the reader
             // sees the data, then EOF; the writer gets EPIPE)
             pipe.closeEnd(mine.other());
         }
+    }
+
+    /** {@link PipeSyscalls#setStatusFlags} on cryo's {@code fd}; @return false when a call failed */
+    private static boolean setStatusFlagsInCryo(RemoteTask self, LocalFd fd, int dumped) throws CryoException {
+        long cur = self.syscallRaw(Syscall.FCNTL, fd.value(), F_GETFL);
+        if (cur < 0) {
+            return false;
+        }
+        long next = (cur & ~SETFL_FLAGS) | (dumped & SETFL_FLAGS);
+        return next == cur || self.syscallRaw(Syscall.FCNTL, fd.value(), F_SETFL, next) == 0;
     }
 
     /**
@@ -465,8 +480,8 @@ public final class PipeHandler implements FdHandler {
             owned.add(w);
             return new LocalFd[] {r, w};
         } finally {
-            task.syscallRaw(Syscall.CLOSE, fds[0]);
-            task.syscallRaw(Syscall.CLOSE, fds[1]);
+            task.syscallBatchRaw(List.of(new RemoteTask.Call(Syscall.CLOSE, fds[0]),
+                    new RemoteTask.Call(Syscall.CLOSE, fds[1])));
         }
     }
 

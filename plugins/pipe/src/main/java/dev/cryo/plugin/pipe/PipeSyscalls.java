@@ -65,33 +65,82 @@ final class PipeSyscalls {
     }
 
     /**
-     * Writes {@code data} into the task's fd {@code fd} (a pipe write end opened O_NONBLOCK) through the scratch
-     * area: one write per packet when {@code packets} is not empty, else in chunks of the scratch size.
+     * Writes {@code data} into the task's fd {@code fd} (a pipe write end opened O_NONBLOCK): one write per packet when
+     * {@code packets} is not empty, else in chunks of the scratch size; through the scratch area, or more than three
+     * writes as one batch ({@link #writeAllBatched}).
      *
      * @throws CryoException (CONFLICT, {@code pipe/DATA_DOES_NOT_FIT}) when the pipe takes less than all of it
      */
     static void writeAll(RemoteTask task, int fd, byte[] data, java.util.List<Integer> packets, String what)
             throws CryoException {
-        int chunk = task.scratchSize();
+        java.util.List<int[]> writes = plan(data.length, packets, task.scratchSize(), what);
+        if (writes.size() > 3) {
+            writeAllBatched(task, fd, data, writes, what);
+            return;
+        }
+        for (int[] w : writes) {
+            ByteBuffer b = ByteBuffer.allocateDirect(w[1]).put(data, w[0], w[1]).flip();
+            task.writeMemory(task.scratchAddress(), b);
+            long n = task.syscallRaw(Syscall.WRITE, fd, task.scratchAddress(), w[1]);
+            if (n != w[1]) {
+                throw doesNotFit(what, w, data.length, n);
+            }
+        }
+    }
+
+    /**
+     * The writes of {@link #writeAll}, {@code {offset, length}} each: one per packet when {@code packets} is not
+     * empty, else chunks of the scratch size {@code chunk}.
+     */
+    private static java.util.List<int[]> plan(int total, java.util.List<Integer> packets, int chunk, String what)
+            throws CryoException {
+        java.util.List<int[]> writes = new java.util.ArrayList<>();
         int off = 0;
         int packet = 0;
-        while (off < data.length) {
-            int len = packets.isEmpty() ? Math.min(chunk, data.length - off) : packets.get(packet++);
-            if (len > chunk || off + len > data.length) {
+        while (off < total) {
+            int len = packets.isEmpty() ? Math.min(chunk, total - off) : packets.get(packet++);
+            if (len > chunk || off + len > total) {
                 throw new CryoException(CryoException.Category.IMAGE, "pipe/BAD_PACKETS", what + ": packet of "
-                        + len + " bytes at offset " + off + " does not fit the " + data.length
+                        + len + " bytes at offset " + off + " does not fit the " + total
                         + " bytes of data or the scratch area of " + chunk + " bytes");
             }
-            ByteBuffer b = ByteBuffer.allocateDirect(len).put(data, off, len).flip();
-            task.writeMemory(task.scratchAddress(), b);
-            long n = task.syscallRaw(Syscall.WRITE, fd, task.scratchAddress(), len);
-            if (n != len) {
-                throw new CryoException(CryoException.Category.CONFLICT, "pipe/DATA_DOES_NOT_FIT", what
-                        + ": write of " + len + " bytes at offset " + off + " of " + data.length + " returned "
-                        + (n < 0 ? Errno.describe((int) -n) : Long.toString(n)) + "; the pipe cannot take the data it held"
-                        + " at dump", "give a pipe with room for " + data.length + " bytes");
-            }
+            writes.add(new int[] {off, len});
             off += len;
+        }
+        return writes;
+    }
+
+    private static CryoException doesNotFit(String what, int[] write, int total, long n) {
+        return new CryoException(CryoException.Category.CONFLICT, "pipe/DATA_DOES_NOT_FIT", what
+                + ": write of " + write[1] + " bytes at offset " + write[0] + " of " + total + " returned "
+                + (n < 0 ? Errno.describe((int) -n) : Long.toString(n)) + "; the pipe cannot take the data it held"
+                + " at dump", "give a pipe with room for " + total + " bytes");
+    }
+
+    /**
+     * {@link #writeAll} in three stops of the task instead of one per write (issue 13): the data goes into a temporary
+     * mapping (a batch must not point into the scratch area) and the same writes, of the same sizes, run as one batch.
+     * A write that takes less than all fails the restore with the message {@link #writeAll} gives.
+     */
+    private static void writeAllBatched(RemoteTask task, int fd, byte[] data, java.util.List<int[]> writes,
+            String what) throws CryoException {
+        long size = Math.max(4096, (data.length + 4095L) & ~4095L);
+        long area = task.syscall("mmap(" + size + ") for " + what, Syscall.MMAP, 0, size, 3 /* PROT_READ|WRITE */,
+                0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+        try {
+            task.writeMemory(area, ByteBuffer.allocateDirect(data.length).put(data).flip());
+            java.util.List<RemoteTask.Call> calls = new java.util.ArrayList<>(writes.size());
+            for (int[] w : writes) {
+                calls.add(new RemoteTask.Call(Syscall.WRITE, fd, area + w[0], w[1]));
+            }
+            long[] n = task.syscallBatchRaw(calls);
+            for (int i = 0; i < n.length; i++) {
+                if (n[i] != writes.get(i)[1]) {
+                    throw doesNotFit(what, writes.get(i), data.length, n[i]);
+                }
+            }
+        } finally {
+            task.syscallRaw(Syscall.MUNMAP, area, size);
         }
     }
 

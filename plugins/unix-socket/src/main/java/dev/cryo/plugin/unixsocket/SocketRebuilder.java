@@ -52,6 +52,12 @@ final class SocketRebuilder {
     private Config config;
     private SockDiag live;
     private final Map<Long, Integer> tfd = new HashMap<>();
+    /** Duplicates in cryo of the task's temporary fds, by number, for the calls made in cryo ({@link #io}). */
+    private final Map<Integer, LocalFd> pulled = new HashMap<>();
+    /** cryo's own process ({@link HostKernel#self()}): option calls on {@link #pulled} duplicates, no stop. */
+    private RemoteTask io;
+    /** Stream/seqpacket sends queued by {@link #fill}, run as one batch by {@link #flushSends}. */
+    private final List<PendingSend> sends = new ArrayList<>();
     /** Socket-peer-gone partners, temporary listeners and senders: closed at the end of the build. */
     private final List<Integer> scratchFds = new ArrayList<>();
     private final List<Path> unlinkAtEnd = new ArrayList<>();
@@ -97,21 +103,31 @@ final class SocketRebuilder {
         this.task = t;
         this.kernel = k;
         this.config = c;
+        this.io = k.self();
         done = true;
         boolean complete = false;
         try {
             buildAll();
             for (Map.Entry<Long, Integer> e : tfd.entrySet()) {
-                built.put(e.getKey(), task.pullFd(TargetFd.of(e.getValue())));
+                LocalFd fd = pulled.remove(e.getValue());
+                built.put(e.getKey(), fd != null ? fd : task.pullFd(TargetFd.of(e.getValue())));
             }
             complete = true;
         } finally {
+            for (LocalFd fd : pulled.values()) {
+                fd.close();
+            }
+            pulled.clear();
+            sends.clear();
+            // the temporary numbers, closed in one batch (no pointer arguments; close does not block here)
+            List<RemoteTask.Call> closes = new ArrayList<>();
             for (int fd : tfd.values()) {
-                task.syscallRaw(Syscall.CLOSE, fd);
+                closes.add(new RemoteTask.Call(Syscall.CLOSE, fd));
             }
             for (int fd : scratchFds) {
-                task.syscallRaw(Syscall.CLOSE, fd);
+                closes.add(new RemoteTask.Call(Syscall.CLOSE, fd));
             }
+            task.syscallBatchRaw(closes);
             for (Path p : unlinkAtEnd) {
                 try {
                     Files.deleteIfExists(p);
@@ -205,7 +221,8 @@ final class SocketRebuilder {
                 bindName(fd, e, false);
             }
         }
-        // 3. connected stream/seqpacket pairs with both ends in the image
+        // 3. connected stream/seqpacket pairs with both ends in the image: the nameless ones first, in one batch
+        socketpairs();
         for (UnixSocketEntry e : table.values()) {
             if (tfd.containsKey(e.getIno()) || e.getType() == SOCK_DGRAM || e.getState() != TCP_ESTABLISHED) {
                 continue;
@@ -241,11 +258,12 @@ final class SocketRebuilder {
                 tfd.put(e.getIno(), pair[0]);
                 scratchFds.add(pair[1]);
                 fill(e, pair[1]);
+                flushSends();
                 if (e.getPendingError() != 0) {
                     // a peer closed with unread data leaves ECONNRESET for the next read: so does the stand-in
                     send(pair[0], new byte[] {0}, null, e.getType() == SOCK_STREAM, e);
                 }
-                task.syscallRaw(Syscall.CLOSE, pair[1]);
+                closeTemporary(pair[1]);
                 scratchFds.remove(Integer.valueOf(pair[1]));
             } else {
                 reconnectExternal(e);
@@ -268,14 +286,25 @@ final class SocketRebuilder {
                 fill(e, sender);
             }
         }
-        // 7. shutdown, datagram connects, options
+        flushSends();
+        // 7. shutdown (one batch; a failed call is made again on its own for its message), datagram connects, options
+        List<RemoteTask.Call> shutdowns = new ArrayList<>();
+        List<String> shutdownWhat = new ArrayList<>();
         for (UnixSocketEntry e : table.values()) {
             int how = e.getShutdown() & (RCV_SHUTDOWN | SEND_SHUTDOWN);
             // a stream socket whose peer is gone got both bits when its stand-in peer was closed
             boolean peerGone = e.getType() != SOCK_DGRAM && e.getPeerIno() == 0;
             if (how != 0 && !peerGone && tfd.containsKey(e.getIno())) {
                 int shut = how == (RCV_SHUTDOWN | SEND_SHUTDOWN) ? 2 : how == SEND_SHUTDOWN ? 1 : 0;
-                task.syscall("shutdown(" + who(e) + ", " + shut + ")", Syscall.SHUTDOWN, tfd.get(e.getIno()), shut);
+                shutdowns.add(new RemoteTask.Call(Syscall.SHUTDOWN, tfd.get(e.getIno()), shut));
+                shutdownWhat.add("shutdown(" + who(e) + ", " + shut + ")");
+            }
+        }
+        long[] shut = task.syscallBatchRaw(shutdowns);
+        for (int i = 0; i < shut.length; i++) {
+            if (shut[i] < 0) {
+                RemoteTask.Call c = shutdowns.get(i);
+                task.syscall(shutdownWhat.get(i), Syscall.SHUTDOWN, c.args());
             }
         }
         for (UnixSocketEntry e : dgramConnects) {
@@ -327,7 +356,7 @@ final class SocketRebuilder {
                 SOCK_CLOEXEC | SOCK_NONBLOCK);
         tfd.put(accepted.getIno(), s);
         if (temporary) {
-            task.syscallRaw(Syscall.CLOSE, listener);
+            closeTemporary(listener);
             if (name.isPath()) {
                 unlinkAtEnd.add(resolved(accepted));
             }
@@ -392,14 +421,97 @@ final class SocketRebuilder {
 
     // ------------------------------------------------------------------ queues
 
-    /** Stream/seqpacket data for {@code e}, sent in order from {@code sender}, its peer. */
+    /**
+     * Stream/seqpacket data for {@code e}, to be sent in order from {@code sender}, its peer, by the next
+     * {@link #flushSends}.
+     */
     private void fill(UnixSocketEntry e, int sender) throws CryoException {
         if (e.getQueueCount() == 0) {
             return;
         }
         forceSndbuf(sender, e.getQueuedBytes(), e);
         for (QueuedPacket p : e.getQueueList()) {
-            send(sender, p.getData().toByteArray(), null, e.getType() == SOCK_STREAM, e);
+            sends.add(new PendingSend(e, sender, p.getData().toByteArray()));
+        }
+    }
+
+    /** One packet {@link #fill} queued: all of {@code data} sent from {@code fd} to the receive queue of {@code e}. */
+    private record PendingSend(UnixSocketEntry e, int fd, byte[] data) {
+    }
+
+    /** Most bytes of queued packets put into the task at once by {@link #flushSends}. */
+    private static final int SEND_AREA = 16 << 20;
+
+    /**
+     * Sends the packets {@link #fill} queued, in batches: the data goes into a temporary mapping of the task (not the
+     * scratch area, which a batch may overwrite), each packet whole in one {@code sendto(MSG_DONTWAIT)}, in order.
+     * After a short or failed send on a socket, every later send on it fails too (its buffer is full, nothing
+     * reads it), so the rest of that socket's packets is sent one call at a time as before, which fails with the
+     * same message when the buffer is really full.
+     */
+    private void flushSends() throws CryoException {
+        if (sends.isEmpty()) {
+            return;
+        }
+        List<PendingSend> all = new ArrayList<>(sends);
+        sends.clear();
+        int from = 0;
+        while (from < all.size()) {
+            int to = from;
+            long bytes = 0;
+            while (to < all.size() && (to == from || bytes + all.get(to).data().length <= SEND_AREA)) {
+                bytes += all.get(to++).data().length;
+            }
+            sendBatch(all.subList(from, to), bytes);
+            from = to;
+        }
+    }
+
+    private void sendBatch(List<PendingSend> batch, long bytes) throws CryoException {
+        long len = Math.max(4096, (bytes + 4095) & ~4095L);
+        long area = task.syscall("mmap(" + len + ") for the receive queues of " + batch.size() + " unix sockets",
+                Syscall.MMAP, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        try {
+            ByteBuffer data = ByteBuffer.allocateDirect((int) bytes);
+            List<RemoteTask.Call> calls = new ArrayList<>(batch.size());
+            long at = area;
+            for (PendingSend p : batch) {
+                data.put(p.data());
+                calls.add(new RemoteTask.Call(Syscall.SENDTO, p.fd(), at, p.data().length,
+                        MSG_DONTWAIT | MSG_NOSIGNAL, 0, 0));
+                at += p.data().length;
+            }
+            if (bytes > 0) {
+                task.writeMemory(area, data.flip());
+            }
+            long[] r = task.syscallBatchRaw(calls);
+            Map<Integer, Integer> firstShort = new HashMap<>();
+            for (int i = 0; i < r.length; i++) {
+                PendingSend p = batch.get(i);
+                Integer first = firstShort.get(p.fd());
+                if (first == null) {
+                    if (r[i] != p.data().length) {
+                        firstShort.put(p.fd(), i);
+                    }
+                } else if (r[i] > 0) {
+                    throw new CryoException(Category.KERNEL, "unix-socket/REFILL", "sendto(" + p.data().length
+                            + " bytes) to put back the receive queue of " + who(p.e()) + " succeeded after an earlier"
+                            + " packet of that queue was sent short: the queue would be out of order");
+                }
+            }
+            for (Map.Entry<Integer, Integer> f : firstShort.entrySet()) {
+                for (int i = f.getValue(); i < r.length; i++) {
+                    PendingSend p = batch.get(i);
+                    if (p.fd() != f.getKey()) {
+                        continue;
+                    }
+                    int sent = i == f.getValue() && r[i] > 0 ? (int) r[i] : 0;
+                    send(p.fd(), java.util.Arrays.copyOfRange(p.data(), sent, p.data().length), null,
+                            p.e().getType() == SOCK_STREAM, p.e());
+                }
+            }
+        } finally {
+            task.syscallRaw(Syscall.MUNMAP, area, len);
         }
     }
 
@@ -444,9 +556,38 @@ final class SocketRebuilder {
 
     private void forceSndbuf(int fd, long queued, UnixSocketEntry e) throws CryoException {
         int want = (int) Math.min(Integer.MAX_VALUE / 4, queued * 2 + (1 << 20));
+        if (setInCryo(fd, SO_SNDBUFFORCE, want)) {
+            return;
+        }
         if (task.syscallRaw(Syscall.SETSOCKOPT, fd, SOL_SOCKET, SO_SNDBUFFORCE, putInt(want), 4) < 0) {
             QueuePeeker.setIntOption(task, fd, SO_SNDBUF, want, "sender for " + who(e));
         }
+    }
+
+    /**
+     * Sets an int option of the task's socket {@code fd} in cryo, on its duplicate: the same socket, no stop of the
+     * task (issue 13).
+     *
+     * @return false when it failed: the caller then makes the call in the task as before, for its fallback or message
+     */
+    /** Closes the task's fd {@code fd} before the end of the build, and cryo's duplicate of it (the number is reused). */
+    private void closeTemporary(int fd) throws CryoException {
+        LocalFd local = pulled.remove(fd);
+        if (local != null) {
+            local.close();
+        }
+        task.syscallRaw(Syscall.CLOSE, fd);
+    }
+
+    private boolean setInCryo(int fd, int opt, int value) throws CryoException {
+        LocalFd local = pulled.get(fd);
+        if (local == null) {
+            local = task.pullFd(TargetFd.of(fd));
+            pulled.put(fd, local);
+        }
+        long s = io.scratchAddress();
+        io.writeMemory(s, QueuePeeker.direct(4).putInt(value).flip());
+        return io.syscallRaw(Syscall.SETSOCKOPT, local.value(), SOL_SOCKET, opt, s, 4) == 0;
     }
 
     private long putInt(int v) throws CryoException {
@@ -508,21 +649,21 @@ final class SocketRebuilder {
             return;
         }
         String who = who(e);
-        if (e.getSndbuf() > 0 && task.syscallRaw(Syscall.SETSOCKOPT, fd, SOL_SOCKET, SO_SNDBUFFORCE,
+        if (e.getSndbuf() > 0 && !setInCryo(fd, SO_SNDBUFFORCE, e.getSndbuf() / 2) && task.syscallRaw(Syscall.SETSOCKOPT, fd, SOL_SOCKET, SO_SNDBUFFORCE,
                 putInt(e.getSndbuf() / 2), 4) < 0) {
             QueuePeeker.setIntOption(task, fd, SO_SNDBUF, e.getSndbuf() / 2, who);
         }
-        if (e.getRcvbuf() > 0 && task.syscallRaw(Syscall.SETSOCKOPT, fd, SOL_SOCKET, SO_RCVBUFFORCE,
+        if (e.getRcvbuf() > 0 && !setInCryo(fd, SO_RCVBUFFORCE, e.getRcvbuf() / 2) && task.syscallRaw(Syscall.SETSOCKOPT, fd, SOL_SOCKET, SO_RCVBUFFORCE,
                 putInt(e.getRcvbuf() / 2), 4) < 0) {
             QueuePeeker.setIntOption(task, fd, SO_RCVBUF, e.getRcvbuf() / 2, who);
         }
-        if (e.getPasscred()) {
+        if (e.getPasscred() && !setInCryo(fd, SO_PASSCRED, 1)) {
             QueuePeeker.setIntOption(task, fd, SO_PASSCRED, 1, who);
         }
-        if (e.getPasssec()) {
+        if (e.getPasssec() && !setInCryo(fd, SO_PASSSEC, 1)) {
             QueuePeeker.setIntOption(task, fd, SO_PASSSEC, 1, who);
         }
-        if (e.getPeekOff() >= 0) {
+        if (e.getPeekOff() >= 0 && !setInCryo(fd, SO_PEEK_OFF, e.getPeekOff())) {
             QueuePeeker.setIntOption(task, fd, SO_PEEK_OFF, e.getPeekOff(), who);
         }
     }
@@ -534,6 +675,60 @@ final class SocketRebuilder {
                 type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         tfd.put(e.getIno(), fd);
         return fd;
+    }
+
+    /**
+     * The nameless connected stream/seqpacket pairs of step 3, made in one batch: each {@code socketpair} writes its
+     * two fds into a temporary mapping of the task (a batch must not point into the scratch area). A failed one is
+     * made again on its own ({@link #socketpair}), which fails with the message it always had.
+     */
+    private void socketpairs() throws CryoException {
+        List<UnixSocketEntry[]> pairs = new ArrayList<>();
+        java.util.Set<Long> taken = new java.util.HashSet<>();
+        for (UnixSocketEntry e : table.values()) {
+            if (tfd.containsKey(e.getIno()) || taken.contains(e.getIno()) || e.getType() == SOCK_DGRAM
+                    || e.getState() != TCP_ESTABLISHED) {
+                continue;
+            }
+            UnixSocketEntry p = table.get(e.getPeerIno());
+            if (p == null || p.getPeerIno() != e.getIno() || name(e).isBound() || name(p).isBound()) {
+                continue;
+            }
+            pairs.add(new UnixSocketEntry[] {e, p});
+            taken.add(e.getIno());
+            taken.add(p.getIno());
+        }
+        if (pairs.size() < 2) {
+            return; // connectPair makes it
+        }
+        long len = ((long) pairs.size() * 8 + 4095) & ~4095L;
+        long area = task.syscall("mmap(" + len + ") for " + pairs.size() + " unix socketpairs", Syscall.MMAP, 0, len,
+                PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        try {
+            List<RemoteTask.Call> calls = new ArrayList<>(pairs.size());
+            for (int i = 0; i < pairs.size(); i++) {
+                calls.add(new RemoteTask.Call(Syscall.SOCKETPAIR, AF_UNIX,
+                        pairs.get(i)[0].getType() | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, area + 8L * i));
+            }
+            long[] r = task.syscallBatchRaw(calls);
+            ByteBuffer fds = QueuePeeker.direct(pairs.size() * 8);
+            task.readMemory(area, fds);
+            fds.flip();
+            for (int pass = 0; pass < 2; pass++) {   // the made ones first: closed at the end whatever follows
+                for (int i = 0; i < pairs.size(); i++) {
+                    if ((r[i] == 0) != (pass == 0)) {
+                        continue;
+                    }
+                    UnixSocketEntry a = pairs.get(i)[0], b = pairs.get(i)[1];
+                    int[] pair = pass == 0 ? new int[] {fds.getInt(8 * i), fds.getInt(8 * i + 4)}
+                            : socketpair(a.getType(), a);
+                    tfd.put(a.getIno(), pair[0]);
+                    tfd.put(b.getIno(), pair[1]);
+                }
+            }
+        } finally {
+            task.syscallRaw(Syscall.MUNMAP, area, len);
+        }
     }
 
     private int[] socketpair(int type, UnixSocketEntry e) throws CryoException {

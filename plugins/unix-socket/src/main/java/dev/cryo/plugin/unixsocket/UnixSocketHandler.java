@@ -150,6 +150,11 @@ public final class UnixSocketHandler implements FdHandler, ExternalPeerHandler, 
                 "fdinfo-" + task.pid() + ".img fd " + ctx.fd());
         task.pushFd(socket, ctx.fd(), ctx.cloexec());
         int nonblock = rec.getFlags() & O_NONBLOCK;
+        // O_NONBLOCK is a flag of the open file description, which cryo's duplicate shares (a socket has only one):
+        // set in cryo, no stop of the task (issue 13); made in the task when that fails, for its message
+        if (ctx.kernel().self().syscallRaw(Syscall.FCNTL, socket.value(), F_SETFL, nonblock) == 0) {
+            return RestoreOutcome.DONE;
+        }
         task.syscall("fcntl(fd " + ctx.fd() + ", F_SETFL, " + (nonblock != 0 ? "O_NONBLOCK" : "0") + ") on unix socket"
                 + " ino " + rec.getIno(), Syscall.FCNTL, ctx.fd().value(), F_SETFL, nonblock);
         return RestoreOutcome.DONE;
