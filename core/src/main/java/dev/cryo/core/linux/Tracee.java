@@ -736,13 +736,6 @@ public final class Tracee {
     // ------------------------------------------------------------------ batches of injected calls
 
     /**
-     * The batch executor, x86-64 and position independent: for each of RSI 64-byte entries at RDI, laid out as
-     * {@code {nr, a1, a2, a3, a4, a5, a6, result}}, {@code result = syscall(nr, a1..a6)}; then {@code int3}.
-     * Assembled from: {@code mov r12,rdi; mov r13,rsi; 1: test r13,r13; jz 2f; mov rax,[r12]; mov rdi,[r12+8];
-     * mov rsi,[r12+16]; mov rdx,[r12+24]; mov r10,[r12+32]; mov r8,[r12+40]; mov r9,[r12+48]; syscall;
-     * mov [r12+56],rax; add r12,64; dec r13; jmp 1b; 2: int3}.
-     */
-    /**
      * The loop both batch executors share: {@code 1: test r13,r13; jz 2f; mov rax,[r12]; mov rdi,[r12+8];
      * mov rsi,[r12+16]; mov rdx,[r12+24]; mov r10,[r12+32]; mov r8,[r12+40]; mov r9,[r12+48]; syscall;
      * mov [r12+56],rax; add r12,64; dec r13; jmp 1b; 2:} (the label 2 is the byte after it).
@@ -763,6 +756,13 @@ public final class Tracee {
         return out.toByteArray();
     }
 
+    /**
+     * The batch executor, x86-64 and position independent: for each of RSI 64-byte entries at RDI, laid out as
+     * {@code {nr, a1, a2, a3, a4, a5, a6, result}}, {@code result = syscall(nr, a1..a6)}; then {@code int3}.
+     * Assembled from: {@code mov r12,rdi; mov r13,rsi; 1: test r13,r13; jz 2f; mov rax,[r12]; mov rdi,[r12+8];
+     * mov rsi,[r12+16]; mov rdx,[r12+24]; mov r10,[r12+32]; mov r8,[r12+40]; mov r9,[r12+48]; syscall;
+     * mov [r12+56],rax; add r12,64; dec r13; jmp 1b; 2: int3}.
+     */
     private static final byte[] BATCH_CODE = concat(new byte[]{0x49, (byte) 0x89, (byte) 0xfc, 0x49, (byte) 0x89,
         (byte) 0xf5}, BATCH_LOOP, new byte[]{(byte) 0xcc});
     /** Bytes an executable area needs to hold the batch executor. */
