@@ -93,6 +93,10 @@ final class ProcessRebuilder {
             task.syscall("close_range(0, ~0)", Sys.CLOSE_RANGE, 0, 0xffffffffL, 0);
         }
         long scratch = creator.scratchCode();
+        // every unmap in one batch (none takes a pointer): a child forked from its restored parent inherits all of
+        // its mappings, tens of stops otherwise (issue 13)
+        List<dev.cryo.api.RemoteTask.Call> unmaps = new java.util.ArrayList<>();
+        List<String> whats = new java.util.ArrayList<>();
         for (Mapping m : ProcFs.mapsOnly(pid)) {
             if (m.kernelSpecial() || m.start() == scratch) {
                 continue;
@@ -103,13 +107,20 @@ final class ProcessRebuilder {
                     continue;
                 }
                 if (k.start() > at) {
-                    task.syscall("munmap(inherited " + m + ")", Sys.MUNMAP, at, k.start() - at);
+                    unmaps.add(new dev.cryo.api.RemoteTask.Call(dev.cryo.api.Syscall.MUNMAP, at, k.start() - at));
+                    whats.add("munmap(inherited " + m + ")");
                 }
                 at = Math.min(k.end(), m.end());
             }
             if (at < m.end()) {
-                task.syscall("munmap(" + (keep.isEmpty() ? "stub " : "inherited ") + m + ")", Sys.MUNMAP, at,
-                        m.end() - at);
+                unmaps.add(new dev.cryo.api.RemoteTask.Call(dev.cryo.api.Syscall.MUNMAP, at, m.end() - at));
+                whats.add("munmap(" + (keep.isEmpty() ? "stub " : "inherited ") + m + ")");
+            }
+        }
+        long[] r = task.syscallBatchRaw(unmaps);
+        for (int i = 0; i < r.length; i++) {
+            if (r[i] < 0 && r[i] > -4096) {
+                throw tracee.failed(whats.get(i), r[i]);
             }
         }
         moveKernelAreas();

@@ -264,28 +264,52 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         checkFiles(task.pid(), vmas, ctx.config());
         List<CowSharing.MapsLine> maps = CowSharing.ranges(vmas).isEmpty() ? List.of() : CowSharing.maps(task);
         try (FileOpener files = new FileOpener(task)) {
-            List<VmaEntry> plain = new java.util.ArrayList<>();
+            List<VmaEntry> run = new java.util.ArrayList<>();
+            String runKey = null;
             for (VmaEntry v : vmas) {
-                if (plainAnonymous(v)) {
-                    plain.add(v);
+                String key = plainKey(v);
+                if (key != null && key.equals(runKey)) {
+                    run.add(v);
                     continue;
                 }
-                restorePlain(ctx, plain);
-                restoreOne(ctx, files, sharedRestore, ghosts, v, maps);
+                restorePlain(ctx, files, run);
+                runKey = key;
+                if (key != null) {
+                    run.add(v);
+                } else {
+                    restoreOne(ctx, files, sharedRestore, ghosts, v, maps);
+                }
             }
-            restorePlain(ctx, plain);
+            restorePlain(ctx, files, run);
         }
     }
 
     /**
-     * A private anonymous mapping with nothing special about how it is made (no copy-on-write runs, no hugetlb page
-     * size, not a ghost): its mmap and its finishing calls take no pointer, so a run of them is restored with batched
-     * calls ({@link RemoteTask#syscallBatchRaw}: a process with 10,000 mappings stops tens of times, not tens of
-     * thousands, issue 13).
+     * Consecutive mappings made the same plain way — private anonymous memory, or one file opened with the same
+     * flags (no copy-on-write runs, no hugetlb page size, not a ghost, no name to set) — take no pointer in their
+     * mmap and finishing calls, so a run of them is restored with batched calls
+     * ({@link RemoteTask#syscallBatchRaw}: a process with 10,000 mappings stops tens of times, not tens of thousands,
+     * issue 13).
+     *
+     * @return what a run shares ({@code ""} for anonymous memory, the open flags and path of a file), null for a
+     *     mapping restored on its own ({@link #restoreOne})
      */
-    private static boolean plainAnonymous(VmaEntry v) {
-        return MappingKind.of(v.getKind()) == MappingKind.ANON_PRIVATE && v.getCowRunsCount() == 0
-                && v.getHugetlbPageSize() == 0 && !v.getGhost() && !namedAnonymous(v);
+    private static String plainKey(VmaEntry v) {
+        if (v.getCowRunsCount() != 0 || v.getHugetlbPageSize() != 0 || v.getGhost() || namedAnonymous(v)) {
+            return null;
+        }
+        MappingKind kind = MappingKind.of(v.getKind());
+        if (kind == MappingKind.ANON_PRIVATE) {
+            return "";
+        }
+        return kind.fileBacked() ? openFlags(v, kind) + " " + v.getPath() : null;
+    }
+
+    /** How a mapped file is opened: read-write for a shared mapping that may write it back, else read-only. */
+    private static long openFlags(VmaEntry v, MappingKind kind) {
+        boolean rdwr = kind == MappingKind.FILE_SHARED
+                && ((v.getProt() & PROT_WRITE) != 0 || v.getVmFlagsList().contains("mw") || v.getPagesCount() > 0);
+        return rdwr ? O_RDWR : O_RDONLY;
     }
 
     private static boolean namedAnonymous(VmaEntry v) {
@@ -293,21 +317,25 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     }
 
     /**
-     * Restores {@code run} (plain anonymous mappings, in image order) and empties it: every mmap in one batch, then
-     * the pages, then every finishing call (protection, guards, advice, lock, seal) in a second batch, in the order
+     * Restores {@code run} (consecutive mappings of one {@link #plainKey}, in image order) and empties it: the file
+     * opened once (kept open by {@code files}), every mmap in one batch, then the pages, then every finishing call (protection, guards, advice, lock, seal) in a second batch, in the order
      * {@link #finishOne} makes them. Each call is checked as {@link RemoteTask#syscall} would, naming the mapping.
      */
-    private static void restorePlain(MemoryRestoreContext ctx, List<VmaEntry> run) throws CryoException {
+    private static void restorePlain(MemoryRestoreContext ctx, FileOpener files, List<VmaEntry> run)
+            throws CryoException {
         if (run.isEmpty()) {
             return;
         }
         RemoteTask task = ctx.task();
+        MappingKind kind = MappingKind.of(run.get(0).getKind());
+        long fd = kind.fileBacked() ? files.open(run.get(0).getPath(), openFlags(run.get(0), kind)) : -1;
         List<RemoteTask.Call> maps = new java.util.ArrayList<>(run.size());
         List<String> whats = new java.util.ArrayList<>(run.size());
         for (VmaEntry v : run) {
-            long flags = MAP_FIXED_NOREPLACE | VmaFlags.mapFlags(v.getVmFlagsList(), v.getShared()) | MAP_ANONYMOUS;
+            long flags = MAP_FIXED_NOREPLACE | VmaFlags.mapFlags(v.getVmFlagsList(), v.getShared())
+                    | (kind.fileBacked() ? 0 : MAP_ANONYMOUS);
             maps.add(new RemoteTask.Call(Syscall.MMAP, v.getStart(), v.getEnd() - v.getStart(), mapProt(v), flags,
-                    -1, 0));
+                    fd, kind.fileBacked() ? v.getFileOffset() : 0));
             whats.add("mmap(" + describe(v) + ")");
         }
         long[] got = task.syscallBatchRaw(maps);
@@ -334,7 +362,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         List<String> finishWhats = new java.util.ArrayList<>();
         List<Boolean> strict = new java.util.ArrayList<>();
         for (VmaEntry v : run) {
-            finishCalls(v, MappingKind.ANON_PRIVATE, mapProt(v), finish, finishWhats, strict);
+            finishCalls(v, MappingKind.of(v.getKind()), mapProt(v), finish, finishWhats, strict);
         }
         long[] r = task.syscallBatchRaw(finish);
         for (int i = 0; i < r.length; i++) {
@@ -448,10 +476,8 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         long fd = -1;
         long offset = 0;
         if (kind.fileBacked()) {
-            boolean rdwr = kind == MappingKind.FILE_SHARED
-                    && ((finalProt & PROT_WRITE) != 0 || v.getVmFlagsList().contains("mw") || hasPages);
             String path = v.getGhost() ? ghosts.prepare(task.pid(), v).toString() : v.getPath();
-            fd = files.open(path, rdwr ? O_RDWR : O_RDONLY);
+            fd = files.open(path, openFlags(v, kind));
             offset = v.getFileOffset();
         } else if (v.getShmemKey().isEmpty()) {
             flags |= MAP_ANONYMOUS;
