@@ -54,17 +54,15 @@ class PackagedServersIT extends WithTestBed {
                     + "ENGINE=InnoDB; SELECT COUNT(*) FROM cryo.kept;"));
             assertEquals("2", session.query("INSERT INTO cryo.kept VALUES (1, 'before'), (2, 'dump'); "
                     + "SELECT ROW_COUNT();"));
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established", "--file-locks");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--file-locks");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            assertEquals("2\tbefore,dump", session.query(
-                    "SELECT COUNT(*), GROUP_CONCAT(s ORDER BY n) FROM cryo.kept;"), "on the session kept open");
-            try (SqlClient fresh = SqlClient.mariadb(port)) {
-                assertEquals("1", fresh.query("INSERT INTO cryo.kept VALUES (3, 'after'); SELECT ROW_COUNT();"));
-                assertEquals("3", fresh.query("SELECT COUNT(*) FROM cryo.kept;"), "on a new connection");
-            }
-            assertEquals("3", session.query("SELECT COUNT(*) FROM cryo.kept;"));
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                assertEquals("2\tbefore,dump", session.query(
+                        "SELECT COUNT(*), GROUP_CONCAT(s ORDER BY n) FROM cryo.kept;"), "on the session kept open");
+                try (SqlClient fresh = SqlClient.mariadb(port)) {
+                    assertEquals("1", fresh.query("INSERT INTO cryo.kept VALUES (3, 'after'); SELECT ROW_COUNT();"));
+                    assertEquals("3", fresh.query("SELECT COUNT(*) FROM cryo.kept;"), "on a new connection");
+                }
+                assertEquals("3", session.query("SELECT COUNT(*) FROM cryo.kept;"));
+            }, "--tcp-established", "--file-locks");
         }
     }
 
@@ -114,17 +112,15 @@ class PackagedServersIT extends WithTestBed {
         try (Lines sub = Lines.of(List.of(Workloads.which("mosquitto_sub"), "-h", "127.0.0.1", "-p",
                 Integer.toString(port), "-t", "cryo/#", "-v"))) {
             assertEquals("cryo/retained kept-across-restore", sub.next());
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            run(List.of(Workloads.which("mosquitto_pub"), "-h", "127.0.0.1", "-p", Integer.toString(port), "-t",
-                    "cryo/live", "-m", "after-restore"), dir);
-            assertEquals("cryo/live after-restore", sub.next(), "the subscriber connected before the dump");
-            try (Lines fresh = Lines.of(List.of(Workloads.which("mosquitto_sub"), "-h", "127.0.0.1", "-p",
-                    Integer.toString(port), "-t", "cryo/retained", "-v", "-C", "1"))) {
-                assertEquals("cryo/retained kept-across-restore", fresh.next(), "a new subscriber");
-            }
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                run(List.of(Workloads.which("mosquitto_pub"), "-h", "127.0.0.1", "-p", Integer.toString(port), "-t",
+                        "cryo/live", "-m", "after-restore"), dir);
+                assertEquals("cryo/live after-restore", sub.next(), "the subscriber connected before the dump");
+                try (Lines fresh = Lines.of(List.of(Workloads.which("mosquitto_sub"), "-h", "127.0.0.1", "-p",
+                        Integer.toString(port), "-t", "cryo/retained", "-v", "-C", "1"))) {
+                    assertEquals("cryo/retained kept-across-restore", fresh.next(), "a new subscriber");
+                }
+            }, "--tcp-established");
         }
     }
 
@@ -139,17 +135,15 @@ class PackagedServersIT extends WithTestBed {
             String inserted = client.command("put 0 0 120 19\r\nkept-across-restore");
             assertTrue(inserted.startsWith("INSERTED "), inserted);
             String id = inserted.substring("INSERTED ".length());
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            assertEquals("RESERVED " + id + " 19", client.command("reserve-with-timeout 5"),
-                    "on the connection kept open");
-            assertEquals("kept-across-restore", client.line());
-            assertEquals("DELETED", client.command("delete " + id));
-            try (RealServersIT.LineClient fresh = RealServersIT.LineClient.await(port)) {
-                assertTrue(fresh.command("put 0 0 120 3\r\nnew").startsWith("INSERTED "), "on a new connection");
-            }
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                assertEquals("RESERVED " + id + " 19", client.command("reserve-with-timeout 5"),
+                        "on the connection kept open");
+                assertEquals("kept-across-restore", client.line());
+                assertEquals("DELETED", client.command("delete " + id));
+                try (RealServersIT.LineClient fresh = RealServersIT.LineClient.await(port)) {
+                    assertTrue(fresh.command("put 0 0 120 3\r\nnew").startsWith("INSERTED "), "on a new connection");
+                }
+            }, "--tcp-established");
         }
     }
 
@@ -171,13 +165,11 @@ class PackagedServersIT extends WithTestBed {
             out.write("<13>cryo: before-the-dump\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
             awaitLogLine(log, "before-the-dump");
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            out.write("<13>cryo: after-the-restore\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            awaitLogLine(log, "after-the-restore");
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                out.write("<13>cryo: after-the-restore\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                awaitLogLine(log, "after-the-restore");
+            }, "--tcp-established");
         }
     }
 
@@ -294,13 +286,11 @@ class PackagedServersIT extends WithTestBed {
         try (Lines session = Lines.of(concat(ssh, "while read l; do echo \"got $l\"; done"))) {
             session.send("before");
             assertEquals("got before", session.next());
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            session.send("after");
-            assertEquals("got after", session.next(), "the session kept across the restore");
-            assertEquals("fresh", output(concat(ssh, "echo fresh"), dir), "a new login after the restore");
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                session.send("after");
+                assertEquals("got after", session.next(), "the session kept across the restore");
+                assertEquals("fresh", output(concat(ssh, "echo fresh"), dir), "a new login after the restore");
+            }, "--tcp-established");
         }
     }
 
@@ -394,13 +384,11 @@ class PackagedServersIT extends WithTestBed {
                 "http://127.0.0.1:" + peer, "--initial-cluster", "default=http://127.0.0.1:" + peer), dir);
         List<String> ctl = List.of(Workloads.which("etcdctl"), "--endpoints=" + url, "--dial-timeout=2s");
         awaitOutput(concat(ctl, "put", "cryo", "kept-across-restore"), dir, "OK");
-        Path image = bed.dumpAndAwaitGone(w, "--tcp-established", "--file-locks");
-        RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--file-locks");
-        Workload r = bed.awaitRestoreDone(rc, w);
-        assertEquals("cryo\nkept-across-restore", output(concat(ctl, "get", "cryo"), dir));
-        assertEquals("OK", output(concat(ctl, "put", "after", "restore"), dir));
-        assertEquals("after\nrestore", output(concat(ctl, "get", "after"), dir));
-        TestBed.killRestored(r, rc);
+        bed.acrossDumpAndRestore(w, r -> {
+            assertEquals("cryo\nkept-across-restore", output(concat(ctl, "get", "cryo"), dir));
+            assertEquals("OK", output(concat(ctl, "put", "after", "restore"), dir));
+            assertEquals("after\nrestore", output(concat(ctl, "get", "after"), dir));
+        }, "--tcp-established", "--file-locks");
     }
 
     /** Squid as a forward proxy (its ICMP pinger off: raw ICMP sockets are refused) in front of lighttpd. */
@@ -430,11 +418,9 @@ class PackagedServersIT extends WithTestBed {
         try (RealServersIT.KeepAlive client = new RealServersIT.KeepAlive(port)) {
             String url = "http://127.0.0.1:" + backend + "/";
             assertEquals(page, client.get(url));
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established", "--file-locks");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--file-locks");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            assertEquals(page, client.get(url), "the same proxy connection after restore");
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                assertEquals(page, client.get(url), "the same proxy connection after restore");
+            }, "--tcp-established", "--file-locks");
         }
     }
 
@@ -488,12 +474,10 @@ class PackagedServersIT extends WithTestBed {
         List<String> opts = concat(List.of("--tcp-established"), options);
         try (RealServersIT.KeepAlive client = new RealServersIT.KeepAlive(port)) {
             assertEquals(page, client.get("/"));
-            Path image = bed.dumpAndAwaitGone(w, opts.toArray(String[]::new));
-            RunningCryo rc = bed.cryo().restoreInBackground(image, opts.toArray(String[]::new));
-            Workload r = bed.awaitRestoreDone(rc, w);
-            assertEquals(page, client.get("/"), "the same keep-alive connection after restore");
-            assertEquals(page, InetSocketIT.awaitHttp(port, "/"), "a new connection after restore");
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                assertEquals(page, client.get("/"), "the same keep-alive connection after restore");
+                assertEquals(page, InetSocketIT.awaitHttp(port, "/"), "a new connection after restore");
+            }, opts.toArray(String[]::new));
         }
     }
 
@@ -503,12 +487,10 @@ class PackagedServersIT extends WithTestBed {
      */
     private void assertAnswersAcross(Workload w, Path dir, List<String> client, String answer) throws Exception {
         awaitOutputEnding(client, dir, answer);
-        Path image = bed.dumpAndAwaitGone(w);
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoreDone(rc, w);
-        String out = output(client, dir);
-        assertTrue(out.endsWith(answer), w.comm() + "'s answer after the restore: " + out);
-        TestBed.killRestored(r, rc);
+        bed.acrossDumpAndRestore(w, r -> {
+            String out = output(client, dir);
+            assertTrue(out.endsWith(answer), w.comm() + "'s answer after the restore: " + out);
+        });
     }
 
     /** {@code dig} asking 127.0.0.1:port for www.cryo.test's A record, once, within 2 s. */

@@ -181,6 +181,24 @@ public final class TestBed implements AutoCloseable {
         Cryo.await(rc).assertExit(128 + ProcessControl.SIGKILL);
     }
 
+    /** A check of a restored root, run by {@link #acrossDumpAndRestore}. */
+    @FunctionalInterface
+    public interface RestoredCheck {
+        void check(Workload restored) throws Exception;
+    }
+
+    /**
+     * Dumps {@code w} (killed) and restores it in the background, both with {@code options}; once cryo has let the
+     * restored root go ({@link #awaitRestoreDone}) runs {@code check} on it, then kills it ({@link #killRestored}).
+     */
+    public void acrossDumpAndRestore(Workload w, RestoredCheck check, String... options) throws Exception {
+        Path image = dumpAndAwaitGone(w, options);
+        RunningCryo rc = cryo.restoreInBackground(image, options);
+        Workload r = awaitRestoreDone(rc, w);
+        check.check(r);
+        killRestored(r, rc);
+    }
+
     /**
      * Kills the restored root {@code r} (SIGKILL) and asserts that {@code rc}, the {@code cryo restore} waiting for
      * it, exits with the root's status, 128 + SIGKILL.
