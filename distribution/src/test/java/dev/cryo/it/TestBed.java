@@ -210,6 +210,16 @@ public final class TestBed implements AutoCloseable {
         return new Restoring(awaitRestoredRoot(rc, original), rc, t1);
     }
 
+    /**
+     * As {@link #startRestore}, then tracks {@code child}, a child of the original restored with its pid (for the
+     * clean-up).
+     */
+    public Restoring startRestoreWithChild(Path image, Workload original, long child) {
+        Restoring restore = startRestore(image, original);
+        workloads.trackForeignPid(child);
+        return restore;
+    }
+
     /** A check of a restored root, run by {@link #acrossDumpAndRestore}. */
     @FunctionalInterface
     public interface RestoredCheck {
