@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s MIB READYFILE\n", argv[0]);
@@ -34,12 +36,9 @@ int main(int argc, char **argv) {
             mem[i] = x;
         }
     }
-    int ready = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (ready < 0) {
-        perror(argv[2]);
+    if (bench_ready(argv[2]) != 0) {
         return 1;
     }
-    close(ready);
     for (;;) {
         struct timespec ts = {1, 0};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {

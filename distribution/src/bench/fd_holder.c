@@ -10,6 +10,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s N READYFILE\n", argv[0]);
@@ -27,13 +29,5 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-    int ready = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (ready < 0) {
-        perror(argv[2]);
-        return 1;
-    }
-    close(ready);
-    for (;;) {
-        pause();
-    }
+    return bench_ready_then_pause(argv[2]);
 }

@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s READYFILE\n", argv[0]);
@@ -18,13 +20,5 @@ int main(int argc, char **argv) {
         perror("pidfd_open");
         return 1;
     }
-    int ready = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (ready < 0) {
-        perror(argv[1]);
-        return 1;
-    }
-    close(ready);
-    for (;;) {
-        pause();
-    }
+    return bench_ready_then_pause(argv[1]);
 }

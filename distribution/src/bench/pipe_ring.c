@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 int main(int argc, char **argv) {
     if (argc != 3 || atoi(argv[1]) < 2) {
         fprintf(stderr, "usage: %s N>=2 READYFILE\n", argv[0]);
@@ -67,13 +69,5 @@ int main(int argc, char **argv) {
     while (read(ready[0], &b, 1) > 0) {
     }
     close(ready[0]);
-    int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        perror(argv[2]);
-        return 1;
-    }
-    close(fd);
-    for (;;) {
-        pause();
-    }
+    return bench_ready_then_pause(argv[2]);
 }

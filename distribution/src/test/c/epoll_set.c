@@ -62,10 +62,7 @@ static int await_data(uint64_t data) {
 static void read_fdinfo(int fd, char *out, size_t len) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-    int f = open(path, O_RDONLY);
-    ssize_t n = f < 0 ? -1 : read(f, out, len - 1);
-    if (f >= 0) close(f);
-    out[n > 0 ? n : 0] = 0;
+    if (read_small_file(path, out, len) < 0) out[0] = 0;
 }
 
 /* Every "tfd: .. events: .. data: .." of `before` is in `now` and both have as many (the kernel's order may differ). */

@@ -29,12 +29,7 @@ static const char *fdinfo(int fd, const char *key, char *out, size_t len) {
     char path[64], buf[4096];
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
     out[0] = 0;
-    int f = open(path, O_RDONLY);
-    if (f < 0) return out;
-    ssize_t n = read(f, buf, sizeof buf - 1);
-    close(f);
-    if (n <= 0) return out;
-    buf[n] = 0;
+    if (read_small_file(path, buf, sizeof buf) < 0) return out;
     size_t kl = strlen(key);
     for (char *line = buf; line && *line; ) {
         char *nl = strchr(line, '\n');

@@ -166,10 +166,7 @@ int main(int argc, char **argv) {
     }
     struct verdict setup = {0};
     check_all(&setup, 1);
-    if (setup.len) {
-        say("SETUP FAIL %s", setup.failures);
-        return 1;
-    }
+    exit_if_setup_failed(&setup);
 
     install(SIGUSR2, on_verify_signal);
     say("READY pid=%d area=%p droppable=%p", (int) real_getpid(), area, droppable);

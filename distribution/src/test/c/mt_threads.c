@@ -120,12 +120,8 @@ static void *reader(void *arg) {
 static int read_comm(pid_t tid, char *out, size_t cap) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int) tid);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, out, cap - 1);
-    close(fd);
-    if (n <= 0) return -1;
-    out[n] = 0;
+    ssize_t n = read_small_file(path, out, cap);
+    if (n < 0) return -1;
     if (out[n - 1] == '\n') out[n - 1] = 0;
     return 0;
 }

@@ -15,16 +15,9 @@
 #include <sys/wait.h>
 
 static char state_of(pid_t pid) {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return '?';
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return '?';
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    return p && p[1] && p[2] ? p[2] : '?';
+    char st;
+    pid_t ppid;
+    return proc_state(pid, &st, &ppid) == 0 ? st : '?';
 }
 
 int main(int argc, char **argv) {

@@ -60,12 +60,7 @@ static long flags_of(const struct slot *s) {
     if (!s->child) return fcntl(s->fd, F_GETFL);
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int) child, s->fd);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return -1;
-    buf[n] = 0;
+    if (read_small_file(path, buf, sizeof buf) < 0) return -1;
     char *f = strstr(buf, "flags:");
     if (!f) return -1;
     return strtol(f + 6, NULL, 8) & ~O_CLOEXEC;

@@ -43,12 +43,6 @@
 
 #define BIT(c) (1ull << (c))
 
-struct check {
-    volatile int request;
-    volatile int answered;
-    char result[1024];
-};
-
 struct shared {
     struct check child, idle, fifo;
 };
@@ -268,15 +262,6 @@ static void run_child(void) {
     serve(&sh->child, check_child);
 }
 
-/* Asks one checker and waits for its answer (up to 5 s). */
-static void ask(struct check *c, const char *who, struct verdict *v) {
-    int req = c->request + 1;
-    __atomic_store_n(&c->request, req, __ATOMIC_SEQ_CST);
-    for (int i = 0; i < 500 && __atomic_load_n(&c->answered, __ATOMIC_SEQ_CST) != req; i++) usleep(10000);
-    if (c->answered != req) fail(v, "%s did not answer", who);
-    else if (strcmp(c->result, "ok") != 0) fail(v, "%s", c->result);
-}
-
 int main(int argc, char **argv) {
     start_in_workdir(argc, argv, 1, 99, "[rootpdeath]");
     install(SIGUSR2, on_verify_signal);
@@ -310,11 +295,8 @@ int main(int argc, char **argv) {
     if (pthread_create(&t2, NULL, fifo_thread, NULL) != 0) die("pthread_create");
     while (!idle_tid || !fifo_tid) usleep(1000);
     struct verdict setup = {0};
-    ask(&sh->child, "child", &setup);
-    if (setup.len) {
-        say("SETUP FAIL %s", setup.failures);
-        return 1;
-    }
+    ask_checker(&sh->child, "child", &setup);
+    exit_if_setup_failed(&setup);
     say("READY pid=%d child=%d idle=%d fifo=%d", (int) pid, (int) child, (int) idle_tid, (int) fifo_tid);
     unsigned long counter = 0;
     for (;;) {
@@ -322,9 +304,9 @@ int main(int argc, char **argv) {
         struct verdict v = {0};
         if (real_getpid() != pid) fail(&v, "pid changed");
         check_main(&v);
-        ask(&sh->idle, "idle thread", &v);
-        ask(&sh->fifo, "fifo thread", &v);
-        ask(&sh->child, "child", &v);
+        ask_checker(&sh->idle, "idle thread", &v);
+        ask_checker(&sh->fifo, "fifo thread", &v);
+        ask_checker(&sh->child, "child", &v);
         char detail[128];
         snprintf(detail, sizeof detail, "pid=%d counter=%lu child=%d", (int) pid, counter, (int) child);
         report(&v, detail);

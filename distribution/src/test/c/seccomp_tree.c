@@ -26,12 +26,6 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-struct check {
-    volatile int request;
-    volatile int answered;
-    char result[1024];
-};
-
 struct shared {
     struct check mixed_main, mixed_thread, shared_main, shared_thread, shared_probe;
     volatile int threads_up;
@@ -191,14 +185,6 @@ static void run_strict(int req, int resp) {
     }
 }
 
-static void ask(struct check *c, const char *who, struct verdict *v) {
-    int req = c->request + 1;
-    __atomic_store_n(&c->request, req, __ATOMIC_SEQ_CST);
-    for (int i = 0; i < 500 && __atomic_load_n(&c->answered, __ATOMIC_SEQ_CST) != req; i++) usleep(10000);
-    if (c->answered != req) fail(v, "%s did not answer", who);
-    else if (strcmp(c->result, "ok") != 0) fail(v, "%s", c->result);
-}
-
 static int req_pipe[2], resp_pipe[2];
 
 /* Sends `c` to the strict child; returns its one-byte answer, or 0 when none came within 5 s. */
@@ -231,12 +217,9 @@ int main(int argc, char **argv) {
     install(SIGUSR2, on_verify_signal);
     install(SIGUSR1, on_probe_signal);
     struct verdict setup = {0};
-    ask(&sh->mixed_main, "mixed main", &setup);
-    ask(&sh->shared_main, "shared main", &setup);
-    if (setup.len) {
-        say("SETUP FAIL %s", setup.failures);
-        return 1;
-    }
+    ask_checker(&sh->mixed_main, "mixed main", &setup);
+    ask_checker(&sh->shared_main, "shared main", &setup);
+    exit_if_setup_failed(&setup);
     say("READY pid=%d strict=%d mixed=%d shared=%d", (int) pid, (int) strict, (int) mixed, (int) shared);
     unsigned long counter = 0;
     for (;;) {
@@ -251,9 +234,9 @@ int main(int argc, char **argv) {
             pid_t w = waitpid(strict, &st, 0);
             if (r != 0) fail(&v, "strict: getppid() was answered ('%c'): strict mode no longer applies", r);
             if (w != strict || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) fail(&v, "strict: not killed by SIGKILL (waitpid %d status 0x%x)", (int) w, st);
-            ask(&sh->shared_probe, "shared probe", &v);
-            ask(&sh->shared_main, "shared main", &v);
-            ask(&sh->shared_thread, "shared thread", &v);
+            ask_checker(&sh->shared_probe, "shared probe", &v);
+            ask_checker(&sh->shared_main, "shared main", &v);
+            ask_checker(&sh->shared_thread, "shared thread", &v);
             if (v.len == 0) say("PROBE PASS strict killed by SIGKILL, TSYNC of a third filter worked");
             else say("PROBE FAIL %s", v.failures);
         }
@@ -266,10 +249,10 @@ int main(int argc, char **argv) {
         if (status_field("NoNewPrivs") != 0) fail(&v, "parent: no_new_privs appeared");
         if (syscall(SYS_uname, &u) != 0) fail(&v, "parent: uname failed: %s", strerror(errno));
         if (ping_strict('p') != 'P') fail(&v, "strict child %d did not answer its ping", (int) strict);
-        ask(&sh->mixed_main, "mixed main", &v);
-        ask(&sh->mixed_thread, "mixed thread", &v);
-        ask(&sh->shared_main, "shared main", &v);
-        ask(&sh->shared_thread, "shared thread", &v);
+        ask_checker(&sh->mixed_main, "mixed main", &v);
+        ask_checker(&sh->mixed_thread, "mixed thread", &v);
+        ask_checker(&sh->shared_main, "shared main", &v);
+        ask_checker(&sh->shared_thread, "shared thread", &v);
         char detail[128];
         snprintf(detail, sizeof detail, "pid=%d counter=%lu", (int) pid, counter);
         report(&v, detail);

@@ -66,20 +66,8 @@ static void steady_loop(pid_t root) {
 }
 
 static char state_of(pid_t pid, pid_t *ppid) {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return '-';
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return '-';
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    char st = '?';
-    int pp = 0;
-    if (p) sscanf(p + 2, "%c %d", &st, &pp);
-    *ppid = pp;
-    return st;
+    char st;
+    return proc_state(pid, &st, ppid) == 0 ? st : '-';
 }
 
 static int advanced(volatile uint64_t *counter, uint64_t from, unsigned ms) {

@@ -82,6 +82,33 @@ static void report(struct verdict *v, const char *detail) {
     else say("VERDICT FAIL %s", v->failures);
 }
 
+/* Ends the workload with `SETUP FAIL <failures>` (status 1) when the setup checks in `setup` found any. */
+static void exit_if_setup_failed(struct verdict *setup) {
+    if (setup->len) {
+        say("SETUP FAIL %s", setup->failures);
+        exit(1);
+    }
+}
+
+/*
+ * A check another thread or process of the workload runs when asked (shared memory): `request` counts the questions,
+ * the checker sets `result` ("ok" or what failed) and then `answered` to the request it answered.
+ */
+struct check {
+    volatile int request;
+    volatile int answered;
+    char result[1024];
+};
+
+/* Asks the checker `c` (named `who`) and waits for its answer (up to 5 s). */
+static void ask_checker(struct check *c, const char *who, struct verdict *v) {
+    int req = c->request + 1;
+    __atomic_store_n(&c->request, req, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 500 && __atomic_load_n(&c->answered, __ATOMIC_SEQ_CST) != req; i++) usleep(10000);
+    if (c->answered != req) fail(v, "%s did not answer", who);
+    else if (strcmp(c->result, "ok") != 0) fail(v, "%s", c->result);
+}
+
 /* Fails `v` when `child` (a child of this process) has exited or is no longer this process's child. */
 static void check_child_alive(struct verdict *v, pid_t child) {
     int st;
@@ -196,6 +223,31 @@ static void check_pid_and_counter(struct verdict *v, pid_t pid, unsigned long co
                                   unsigned long counter_at_verify) {
     if (real_getpid() != pid) fail(v, "pid changed");
     if (counter <= counter_at_verify) fail(v, "counter did not advance");
+}
+
+/* Reads the file `path` (a small /proc file) into `buf`, NUL-terminated: its length, or -1 when it cannot be read. */
+static ssize_t read_small_file(const char *path, char *buf, size_t size) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    return n;
+}
+
+/* The state letter and the parent pid of process PID, from /proc/PID/stat: 0, or -1 when it cannot be read. */
+static int proc_state(pid_t pid, char *state, pid_t *ppid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    if (read_small_file(path, buf, sizeof buf) < 0) return -1;
+    char *p = strrchr(buf, ')');
+    char st = '?';
+    int pp = 0;
+    if (p && p[1] && p[2]) sscanf(p + 2, "%c %d", &st, &pp);
+    *state = st;
+    *ppid = pp;
+    return 0;
 }
 
 /* The inode number of what `fd` refers to (a socket's for a socket), -1 when fstat fails. */

@@ -30,9 +30,9 @@ class GhostFileIT extends WithTestBed {
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
 
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        bed.workloads().trackForeignPid(child);
+        TestBed.Restoring restore = bed.startRestoreWithChild(image, w, child);
+        Workload r = restore.workload();
+        RunningCryo rc = restore.cryo();
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("child=" + child) && verdict.contains("request=2"), verdict);
         assertNoGhostNames(w.workdir());
@@ -45,13 +45,11 @@ class GhostFileIT extends WithTestBed {
         // a restored ghost is a ghost again: dump and restore once more
         Path again = bed.dumpAndAwaitGone(r);
         Cryo.await(rc).assertExit(KILLED);
-        RunningCryo rc2 = bed.cryo().restoreInBackground(again);
-        Workload r2 = bed.awaitRestoredRoot(rc2, w);
-        bed.workloads().trackForeignPid(child);
-        verdict = r2.assertVerifyPass();
+        TestBed.Restoring second = bed.startRestoreWithChild(again, w, child);
+        verdict = second.workload().assertVerifyPass();
         assertTrue(verdict.contains("request=3"), verdict);
         assertNoGhostNames(w.workdir());
-        TestBed.killRestored(r2, rc2);
+        TestBed.killRestored(second.workload(), second.cryo());
     }
 
     /**

@@ -33,11 +33,8 @@ class KillMidDumpIT extends WithTestBed {
         int rounds = Integer.getInteger("cryo.killMidDump.rounds", DEFAULT_ROUNDS);
         long seed = Long.getLong("cryo.killMidDump.seed", System.nanoTime());
         Random random = new Random(seed);
-        Workload w = bed.workloads().start("kill_target", "256");
-        long child = Long.parseLong(w.ready("child"));
-        long thread = Long.parseLong(w.ready("thread"));
-        bed.workloads().trackForeignPid(child);
-        w.assertVerifyPass();
+        KillTarget target = KillTarget.start(bed);
+        Workload w = target.w();
 
         long t0 = System.nanoTime();
         CryoResult full = bed.cryo().run("-v", "dump", "-R", "-t", Long.toString(w.pid()), "-D",
@@ -47,7 +44,7 @@ class KillMidDumpIT extends WithTestBed {
         Matcher m = STATS.matcher(full.stderr());
         assertTrue(m.find(), "no dump statistics in: " + full.describe());
         long frozenMs = Long.parseLong(m.group(1));
-        assertUnharmed(w, child, thread, "after a complete dump -R");
+        assertUnharmed(target, "after a complete dump -R");
 
         int frozenKills = 0;
         for (int round = 1; round <= rounds; round++) {
@@ -67,7 +64,7 @@ class KillMidDumpIT extends WithTestBed {
             CryoResult r = rc.awaitExit(Duration.ofSeconds(30));
             boolean frozen = r.exit() != 0 && r.stderr().contains("froze ");
             frozenKills += frozen ? 1 : 0;
-            assertUnharmed(w, child, thread, "round " + round + " of " + rounds + " (seed " + seed + "): cryo killed "
+            assertUnharmed(target, "round " + round + " of " + rounds + " (seed " + seed + "): cryo killed "
                     + delayMs + " ms after its start (" + (r.exit() == 0 ? "the dump had finished"
                     : frozen ? "the tree was frozen" : "before the freeze") + ")");
         }
@@ -75,8 +72,22 @@ class KillMidDumpIT extends WithTestBed {
                 + "): the test proved nothing");
     }
 
-    private static void assertUnharmed(Workload w, long child, long thread, String when) throws IOException {
-        for (long[] task : new long[][] {{w.pid(), w.pid()}, {w.pid(), thread}, {child, child}}) {
+    /** kill_target (256 MiB) once it passed its own check, its child (tracked) and its second thread. */
+    record KillTarget(Workload w, long child, long thread) {
+        static KillTarget start(TestBed bed) {
+            Workload w = bed.workloads().start("kill_target", "256");
+            long child = Long.parseLong(w.ready("child"));
+            long thread = Long.parseLong(w.ready("thread"));
+            bed.workloads().trackForeignPid(child);
+            w.assertVerifyPass();
+            return new KillTarget(w, child, thread);
+        }
+    }
+
+    private static void assertUnharmed(KillTarget target, String when) throws IOException {
+        Workload w = target.w();
+        long child = target.child();
+        for (long[] task : new long[][] {{w.pid(), w.pid()}, {w.pid(), target.thread()}, {child, child}}) {
             Path status = Path.of("/proc", Long.toString(task[0]), "task", Long.toString(task[1]), "status");
             String s;
             try {

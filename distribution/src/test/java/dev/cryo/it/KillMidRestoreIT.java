@@ -25,14 +25,11 @@ class KillMidRestoreIT extends WithTestBed {
         int rounds = Integer.getInteger("cryo.killMidRestore.rounds", DEFAULT_ROUNDS);
         long seed = Long.getLong("cryo.killMidRestore.seed", System.nanoTime());
         Random random = new Random(seed);
-        Workload w = bed.workloads().start("kill_target", "256");
-        long child = Long.parseLong(w.ready("child"));
-        long thread = Long.parseLong(w.ready("thread"));
-        bed.workloads().trackForeignPid(child);
-        w.assertVerifyPass();
+        KillMidDumpIT.KillTarget target = KillMidDumpIT.KillTarget.start(bed);
+        Workload w = target.w();
         Path image = bed.dumpAndAwaitGone(w);
-        assertTrue(ProcessControl.reap(child, Duration.ofSeconds(10)) || ProcStat.read(child).isEmpty(),
-                "the dumped child " + child + " was not reaped");
+        assertTrue(ProcessControl.reap(target.child(), Duration.ofSeconds(10))
+                || ProcStat.read(target.child()).isEmpty(), "the dumped child " + target.child() + " was not reaped");
 
         // a complete restore: how long it takes, and that the image is good
         long t0 = System.nanoTime();
@@ -40,7 +37,7 @@ class KillMidRestoreIT extends WithTestBed {
         long totalMs = (System.nanoTime() - t0) / 1_000_000;
         Workload r = bed.workloads().adoptRestored(w);
         r.assertVerifyPass();
-        killRestored(r, child);
+        killRestored(r, target.child());
 
         int halfRestored = 0;
         for (int round = 1; round <= rounds; round++) {
@@ -71,11 +68,11 @@ class KillMidRestoreIT extends WithTestBed {
                 // a complete restore, which must work
                 Workload done = bed.workloads().adoptRestored(w);
                 done.assertVerifyPass();
-                killRestored(done, child);
+                killRestored(done, target.child());
                 continue;
             }
             halfRestored += rootExists ? 1 : 0;
-            for (long pid : List.of(w.pid(), child, thread)) {
+            for (long pid : List.of(w.pid(), target.child(), target.thread())) {
                 awaitFree(pid, when);
             }
             awaitNoStub(when);

@@ -45,26 +45,24 @@ class PackagedServersIT extends WithTestBed {
         Files.setOwner(scratch, scratch.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("mysql"));
         run(List.of(Workloads.which("mariadb-install-db"), "--no-defaults", "--user=mysql", "--datadir=" + data,
                 "--tmpdir=" + scratch, "--auth-root-authentication-method=normal", "--skip-test-db"), dir);
-        Workload w = bed.workloads().startCommand("mariadbd", List.of(sbin("mariadbd"), "--no-defaults",
-                "--user=mysql", "--datadir=" + data, "--socket=" + scratch.resolve("mysqld.sock"), "--port=" + port,
-                "--bind-address=127.0.0.1", "--pid-file=" + scratch.resolve("mariadbd.pid"), "--tmpdir=" + scratch,
-                "--innodb-use-native-aio=0", "--log-error=" + scratch.resolve("error.log")), dir);
+        Workload w = startSbin("mariadbd", dir, "--no-defaults", "--user=mysql", "--datadir=" + data,
+                "--socket=" + scratch.resolve("mysqld.sock"), "--port=" + port, "--bind-address=127.0.0.1",
+                "--pid-file=" + scratch.resolve("mariadbd.pid"), "--tmpdir=" + scratch, "--innodb-use-native-aio=0",
+                "--log-error=" + scratch.resolve("error.log"));
         try (SqlClient session = SqlClient.mariadb(port)) {
             assertEquals("0", session.query("CREATE DATABASE cryo; CREATE TABLE cryo.kept (n INT, s TEXT) "
                     + "ENGINE=InnoDB; SELECT COUNT(*) FROM cryo.kept;"));
             assertEquals("2", session.query("INSERT INTO cryo.kept VALUES (1, 'before'), (2, 'dump'); "
                     + "SELECT ROW_COUNT();"));
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established", "--file-locks");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--file-locks");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            assertEquals("2\tbefore,dump", session.query(
-                    "SELECT COUNT(*), GROUP_CONCAT(s ORDER BY n) FROM cryo.kept;"), "on the session kept open");
-            try (SqlClient fresh = SqlClient.mariadb(port)) {
-                assertEquals("1", fresh.query("INSERT INTO cryo.kept VALUES (3, 'after'); SELECT ROW_COUNT();"));
-                assertEquals("3", fresh.query("SELECT COUNT(*) FROM cryo.kept;"), "on a new connection");
-            }
-            assertEquals("3", session.query("SELECT COUNT(*) FROM cryo.kept;"));
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                assertEquals("2\tbefore,dump", session.query(
+                        "SELECT COUNT(*), GROUP_CONCAT(s ORDER BY n) FROM cryo.kept;"), "on the session kept open");
+                try (SqlClient fresh = SqlClient.mariadb(port)) {
+                    assertEquals("1", fresh.query("INSERT INTO cryo.kept VALUES (3, 'after'); SELECT ROW_COUNT();"));
+                    assertEquals("3", fresh.query("SELECT COUNT(*) FROM cryo.kept;"), "on a new connection");
+                }
+                assertEquals("3", session.query("SELECT COUNT(*) FROM cryo.kept;"));
+            }, "--tcp-established", "--file-locks");
         }
     }
 
@@ -72,14 +70,8 @@ class PackagedServersIT extends WithTestBed {
     void lighttpdServesTheSamePageOnTheSameConnection() throws Exception {
         int port = InetSocketIT.freePort();
         Path dir = bed.workloads().newDir("lighttpd");
-        Files.createDirectories(dir.resolve("html"));
-        Files.writeString(dir.resolve("html/index.html"), "<h1>cryo lighttpd</h1>\n");
-        Files.writeString(dir.resolve("lighttpd.conf"), String.join("\n",
-                "server.document-root = \"" + dir.resolve("html") + "\"", "server.port = " + port,
-                "server.bind = \"127.0.0.1\"", "server.errorlog = \"" + dir.resolve("error.log") + "\"",
-                "server.max-keep-alive-idle = 300", "index-file.names = ( \"index.html\" )", ""));
-        Workload w = bed.workloads().startCommand("lighttpd", List.of(sbin("lighttpd"), "-D", "-f",
-                dir.resolve("lighttpd.conf").toString()), dir);
+        Workload w = startLighttpd(dir, port, "<h1>cryo lighttpd</h1>\n",
+                "server.errorlog = \"" + dir.resolve("error.log") + "\"", "server.max-keep-alive-idle = 300");
         assertServesAcross(w, port, "<h1>cryo lighttpd</h1>\n");
     }
 
@@ -91,8 +83,7 @@ class PackagedServersIT extends WithTestBed {
                 "global", "    maxconn 64", "defaults", "    mode http", "    timeout client 300s",
                 "    timeout server 30s", "    timeout connect 5s", "frontend web", "    bind 127.0.0.1:" + port,
                 "    http-request return status 200 content-type text/plain string \"cryo haproxy\"", ""));
-        Workload w = bed.workloads().startCommand("haproxy", List.of(sbin("haproxy"), "-db", "-f",
-                dir.resolve("haproxy.cfg").toString()), dir);
+        Workload w = startSbin("haproxy", dir, "-db", "-f", dir.resolve("haproxy.cfg").toString());
         assertServesAcross(w, port, "cryo haproxy");
     }
 
@@ -106,25 +97,22 @@ class PackagedServersIT extends WithTestBed {
         Path dir = bed.workloads().newDir("mosquitto");
         Files.writeString(dir.resolve("mosquitto.conf"), String.join("\n", "listener " + port + " 127.0.0.1",
                 "allow_anonymous true", "persistence false", "log_dest stderr", ""));
-        Workload w = bed.workloads().startCommand("mosquitto", List.of(sbin("mosquitto"), "-c",
-                dir.resolve("mosquitto.conf").toString()), dir);
+        Workload w = startSbin("mosquitto", dir, "-c", dir.resolve("mosquitto.conf").toString());
         awaitListening(port);
         run(List.of(Workloads.which("mosquitto_pub"), "-h", "127.0.0.1", "-p", Integer.toString(port), "-t",
                 "cryo/retained", "-m", "kept-across-restore", "-r"), dir);
         try (Lines sub = Lines.of(List.of(Workloads.which("mosquitto_sub"), "-h", "127.0.0.1", "-p",
                 Integer.toString(port), "-t", "cryo/#", "-v"))) {
             assertEquals("cryo/retained kept-across-restore", sub.next());
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            run(List.of(Workloads.which("mosquitto_pub"), "-h", "127.0.0.1", "-p", Integer.toString(port), "-t",
-                    "cryo/live", "-m", "after-restore"), dir);
-            assertEquals("cryo/live after-restore", sub.next(), "the subscriber connected before the dump");
-            try (Lines fresh = Lines.of(List.of(Workloads.which("mosquitto_sub"), "-h", "127.0.0.1", "-p",
-                    Integer.toString(port), "-t", "cryo/retained", "-v", "-C", "1"))) {
-                assertEquals("cryo/retained kept-across-restore", fresh.next(), "a new subscriber");
-            }
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                run(List.of(Workloads.which("mosquitto_pub"), "-h", "127.0.0.1", "-p", Integer.toString(port), "-t",
+                        "cryo/live", "-m", "after-restore"), dir);
+                assertEquals("cryo/live after-restore", sub.next(), "the subscriber connected before the dump");
+                try (Lines fresh = Lines.of(List.of(Workloads.which("mosquitto_sub"), "-h", "127.0.0.1", "-p",
+                        Integer.toString(port), "-t", "cryo/retained", "-v", "-C", "1"))) {
+                    assertEquals("cryo/retained kept-across-restore", fresh.next(), "a new subscriber");
+                }
+            }, "--tcp-established");
         }
     }
 
@@ -139,17 +127,15 @@ class PackagedServersIT extends WithTestBed {
             String inserted = client.command("put 0 0 120 19\r\nkept-across-restore");
             assertTrue(inserted.startsWith("INSERTED "), inserted);
             String id = inserted.substring("INSERTED ".length());
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            assertEquals("RESERVED " + id + " 19", client.command("reserve-with-timeout 5"),
-                    "on the connection kept open");
-            assertEquals("kept-across-restore", client.line());
-            assertEquals("DELETED", client.command("delete " + id));
-            try (RealServersIT.LineClient fresh = RealServersIT.LineClient.await(port)) {
-                assertTrue(fresh.command("put 0 0 120 3\r\nnew").startsWith("INSERTED "), "on a new connection");
-            }
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                assertEquals("RESERVED " + id + " 19", client.command("reserve-with-timeout 5"),
+                        "on the connection kept open");
+                assertEquals("kept-across-restore", client.line());
+                assertEquals("DELETED", client.command("delete " + id));
+                try (RealServersIT.LineClient fresh = RealServersIT.LineClient.await(port)) {
+                    assertTrue(fresh.command("put 0 0 120 3\r\nnew").startsWith("INSERTED "), "on a new connection");
+                }
+            }, "--tcp-established");
         }
     }
 
@@ -162,8 +148,8 @@ class PackagedServersIT extends WithTestBed {
         Files.writeString(dir.resolve("rsyslog.conf"), String.join("\n", "module(load=\"imtcp\")",
                 "input(type=\"imtcp\" address=\"127.0.0.1\" port=\"" + port + "\")",
                 "*.* action(type=\"omfile\" file=\"" + log + "\")", ""));
-        Workload w = bed.workloads().startCommand("rsyslogd", List.of(sbin("rsyslogd"), "-n", "-f",
-                dir.resolve("rsyslog.conf").toString(), "-i", dir.resolve("rsyslogd.pid").toString()), dir);
+        Workload w = startSbin("rsyslogd", dir, "-n", "-f", dir.resolve("rsyslog.conf").toString(), "-i",
+                dir.resolve("rsyslogd.pid").toString());
         awaitListening(port);
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
@@ -171,13 +157,11 @@ class PackagedServersIT extends WithTestBed {
             out.write("<13>cryo: before-the-dump\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
             awaitLogLine(log, "before-the-dump");
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            out.write("<13>cryo: after-the-restore\n".getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            awaitLogLine(log, "after-the-restore");
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                out.write("<13>cryo: after-the-restore\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                awaitLogLine(log, "after-the-restore");
+            }, "--tcp-established");
         }
     }
 
@@ -199,8 +183,7 @@ class PackagedServersIT extends WithTestBed {
                 "User www-data", "Group www-data", "ServerName localhost", "KeepAliveTimeout 300",
                 "DocumentRoot \"" + dir.resolve("html") + "\"", "<Directory \"" + dir.resolve("html") + "\">",
                 "  Require all granted", "</Directory>", ""));
-        Workload w = bed.workloads().startCommand("apache2", List.of(sbin("apache2"), "-DFOREGROUND", "-f",
-                dir.resolve("httpd.conf").toString()), dir);
+        Workload w = startSbin("apache2", dir, "-DFOREGROUND", "-f", dir.resolve("httpd.conf").toString());
         assertServesAcross(w, port, "<h1>cryo apache</h1>\n");
     }
 
@@ -211,18 +194,11 @@ class PackagedServersIT extends WithTestBed {
         int port = InetSocketIT.freePort();
         Path dir = bed.workloads().newDir("varnish");
         openToOthers(dir);
-        Files.createDirectories(dir.resolve("html"));
-        Files.writeString(dir.resolve("html/index.html"), "<h1>cryo varnish</h1>\n");
-        Files.writeString(dir.resolve("lighttpd.conf"), String.join("\n",
-                "server.document-root = \"" + dir.resolve("html") + "\"", "server.port = " + backend,
-                "server.bind = \"127.0.0.1\"", "index-file.names = ( \"index.html\" )", ""));
-        bed.workloads().startCommand("lighttpd", List.of(sbin("lighttpd"), "-D", "-f",
-                dir.resolve("lighttpd.conf").toString()), dir);
+        startLighttpd(dir, backend, "<h1>cryo varnish</h1>\n");
         Files.writeString(dir.resolve("default.vcl"), "vcl 4.1;\nbackend default { .host = \"127.0.0.1\"; .port = \""
                 + backend + "\"; }\n");
-        Workload w = bed.workloads().startCommand("varnishd", List.of(sbin("varnishd"), "-F", "-a", "127.0.0.1:"
-                + port, "-f", dir.resolve("default.vcl").toString(), "-n", dir.resolve("varnish").toString(), "-s",
-                "malloc,32m"), dir);
+        Workload w = startSbin("varnishd", dir, "-F", "-a", "127.0.0.1:" + port, "-f",
+                dir.resolve("default.vcl").toString(), "-n", dir.resolve("varnish").toString(), "-s", "malloc,32m");
         assertServesAcross(w, port, "<h1>cryo varnish</h1>\n", "--file-locks");
     }
 
@@ -235,8 +211,7 @@ class PackagedServersIT extends WithTestBed {
                 "  port: " + port, "  do-daemonize: no", "  username: \"\"", "  chroot: \"\"", "  use-syslog: no",
                 "  pidfile: \"\"", "  do-ip6: no", "  local-zone: \"cryo.test.\" static",
                 "  local-data: \"www.cryo.test. IN A 10.9.8.7\"", "remote-control:", "  control-enable: no", ""));
-        Workload w = bed.workloads().startCommand("unbound", List.of(sbin("unbound"), "-d", "-c",
-                dir.resolve("unbound.conf").toString()), dir);
+        Workload w = startSbin("unbound", dir, "-d", "-c", dir.resolve("unbound.conf").toString());
         assertAnswersAcross(w, dir, dig(port), "10.9.8.7");
     }
 
@@ -251,8 +226,7 @@ class PackagedServersIT extends WithTestBed {
         Files.writeString(dir.resolve("cryo.test.zone"), String.join("\n", "$TTL 300",
                 "@ IN SOA ns.cryo.test. admin.cryo.test. 1 3600 600 86400 300", "@ IN NS ns.cryo.test.",
                 "ns IN A 127.0.0.1", "www IN A 10.5.6.7", ""));
-        Workload w = bed.workloads().startCommand("named", List.of(sbin("named"), "-g", "-u", "root", "-c",
-                dir.resolve("named.conf").toString()), dir);
+        Workload w = startSbin("named", dir, "-g", "-u", "root", "-c", dir.resolve("named.conf").toString());
         assertAnswersAcross(w, dir, dig(port), "10.5.6.7");
     }
 
@@ -294,13 +268,11 @@ class PackagedServersIT extends WithTestBed {
         try (Lines session = Lines.of(concat(ssh, "while read l; do echo \"got $l\"; done"))) {
             session.send("before");
             assertEquals("got before", session.next());
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            session.send("after");
-            assertEquals("got after", session.next(), "the session kept across the restore");
-            assertEquals("fresh", output(concat(ssh, "echo fresh"), dir), "a new login after the restore");
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                session.send("after");
+                assertEquals("got after", session.next(), "the session kept across the restore");
+                assertEquals("fresh", output(concat(ssh, "echo fresh"), dir), "a new login after the restore");
+            }, "--tcp-established");
         }
     }
 
@@ -354,8 +326,7 @@ class PackagedServersIT extends WithTestBed {
                 "HostKey " + dir.resolve("host"), "AuthorizedKeysFile " + dir.resolve("authorized_keys"),
                 "PermitRootLogin prohibit-password", "PidFile " + dir.resolve("sshd.pid"), "UsePAM no",
                 "StrictModes no", ""));
-        Workload w = bed.workloads().startCommand("sshd", List.of(sbin("sshd"), "-D", "-e", "-f",
-                dir.resolve("sshd_config").toString()), dir);
+        Workload w = startSbin("sshd", dir, "-D", "-e", "-f", dir.resolve("sshd_config").toString());
         awaitListening(port);
         return w;
     }
@@ -372,9 +343,9 @@ class PackagedServersIT extends WithTestBed {
     void dnsmasqAnswersAfterRestore() throws Exception {
         int port = InetSocketIT.freePort();
         Path dir = bed.workloads().newDir("dnsmasq");
-        Workload w = bed.workloads().startCommand("dnsmasq", List.of(sbin("dnsmasq"), "--keep-in-foreground",
-                "--conf-file=/dev/null", "--port=" + port, "--listen-address=127.0.0.1", "--bind-interfaces",
-                "--no-resolv", "--no-hosts", "--address=/cryo.test/10.1.2.3", "--user=root", "--pid-file="), dir);
+        Workload w = startSbin("dnsmasq", dir, "--keep-in-foreground", "--conf-file=/dev/null", "--port=" + port,
+                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                "--address=/cryo.test/10.1.2.3", "--user=root", "--pid-file=");
         assertAnswersAcross(w, dir, dig(port), "10.1.2.3");
     }
 
@@ -394,13 +365,11 @@ class PackagedServersIT extends WithTestBed {
                 "http://127.0.0.1:" + peer, "--initial-cluster", "default=http://127.0.0.1:" + peer), dir);
         List<String> ctl = List.of(Workloads.which("etcdctl"), "--endpoints=" + url, "--dial-timeout=2s");
         awaitOutput(concat(ctl, "put", "cryo", "kept-across-restore"), dir, "OK");
-        Path image = bed.dumpAndAwaitGone(w, "--tcp-established", "--file-locks");
-        RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--file-locks");
-        Workload r = bed.awaitRestoreDone(rc, w);
-        assertEquals("cryo\nkept-across-restore", output(concat(ctl, "get", "cryo"), dir));
-        assertEquals("OK", output(concat(ctl, "put", "after", "restore"), dir));
-        assertEquals("after\nrestore", output(concat(ctl, "get", "after"), dir));
-        TestBed.killRestored(r, rc);
+        bed.acrossDumpAndRestore(w, r -> {
+            assertEquals("cryo\nkept-across-restore", output(concat(ctl, "get", "cryo"), dir));
+            assertEquals("OK", output(concat(ctl, "put", "after", "restore"), dir));
+            assertEquals("after\nrestore", output(concat(ctl, "get", "after"), dir));
+        }, "--tcp-established", "--file-locks");
     }
 
     /** Squid as a forward proxy (its ICMP pinger off: raw ICMP sockets are refused) in front of lighttpd. */
@@ -412,29 +381,20 @@ class PackagedServersIT extends WithTestBed {
         openToOthers(dir);
         Path run = Files.createDirectories(dir.resolve("run"));
         Files.setOwner(run, run.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("proxy"));
-        Files.createDirectories(dir.resolve("html"));
-        Files.writeString(dir.resolve("html/index.html"), "<h1>cryo squid</h1>\n");
-        Files.writeString(dir.resolve("lighttpd.conf"), String.join("\n",
-                "server.document-root = \"" + dir.resolve("html") + "\"", "server.port = " + backend,
-                "server.bind = \"127.0.0.1\"", "index-file.names = ( \"index.html\" )", ""));
-        bed.workloads().startCommand("lighttpd", List.of(sbin("lighttpd"), "-D", "-f",
-                dir.resolve("lighttpd.conf").toString()), dir);
+        startLighttpd(dir, backend, "<h1>cryo squid</h1>\n");
         Files.writeString(dir.resolve("squid.conf"), String.join("\n", "http_port 127.0.0.1:" + port,
                 "http_access allow all", "cache deny all", "pid_filename " + run.resolve("squid.pid"),
                 "access_log none", "cache_log " + run.resolve("cache.log"), "cache_effective_user proxy",
                 "pinger_enable off", "client_persistent_connections on", ""));
-        Workload w = bed.workloads().startCommand("squid", List.of(sbin("squid"), "-N", "-f",
-                dir.resolve("squid.conf").toString()), dir);
+        Workload w = startSbin("squid", dir, "-N", "-f", dir.resolve("squid.conf").toString());
         awaitListening(port);
         String page = "<h1>cryo squid</h1>\n";
         try (RealServersIT.KeepAlive client = new RealServersIT.KeepAlive(port)) {
             String url = "http://127.0.0.1:" + backend + "/";
             assertEquals(page, client.get(url));
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established", "--file-locks");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--file-locks");
-            Workload r = bed.awaitRestoreDone(rc, w);
-            assertEquals(page, client.get(url), "the same proxy connection after restore");
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                assertEquals(page, client.get(url), "the same proxy connection after restore");
+            }, "--tcp-established", "--file-locks");
         }
     }
 
@@ -488,12 +448,10 @@ class PackagedServersIT extends WithTestBed {
         List<String> opts = concat(List.of("--tcp-established"), options);
         try (RealServersIT.KeepAlive client = new RealServersIT.KeepAlive(port)) {
             assertEquals(page, client.get("/"));
-            Path image = bed.dumpAndAwaitGone(w, opts.toArray(String[]::new));
-            RunningCryo rc = bed.cryo().restoreInBackground(image, opts.toArray(String[]::new));
-            Workload r = bed.awaitRestoreDone(rc, w);
-            assertEquals(page, client.get("/"), "the same keep-alive connection after restore");
-            assertEquals(page, InetSocketIT.awaitHttp(port, "/"), "a new connection after restore");
-            TestBed.killRestored(r, rc);
+            bed.acrossDumpAndRestore(w, r -> {
+                assertEquals(page, client.get("/"), "the same keep-alive connection after restore");
+                assertEquals(page, InetSocketIT.awaitHttp(port, "/"), "a new connection after restore");
+            }, opts.toArray(String[]::new));
         }
     }
 
@@ -503,12 +461,10 @@ class PackagedServersIT extends WithTestBed {
      */
     private void assertAnswersAcross(Workload w, Path dir, List<String> client, String answer) throws Exception {
         awaitOutputEnding(client, dir, answer);
-        Path image = bed.dumpAndAwaitGone(w);
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoreDone(rc, w);
-        String out = output(client, dir);
-        assertTrue(out.endsWith(answer), w.comm() + "'s answer after the restore: " + out);
-        TestBed.killRestored(r, rc);
+        bed.acrossDumpAndRestore(w, r -> {
+            String out = output(client, dir);
+            assertTrue(out.endsWith(answer), w.comm() + "'s answer after the restore: " + out);
+        });
     }
 
     /** {@code dig} asking 127.0.0.1:port for www.cryo.test's A record, once, within 2 s. */
@@ -527,6 +483,25 @@ class PackagedServersIT extends WithTestBed {
             assertTrue(System.nanoTime() < deadline, "rsyslog wrote no line with " + text + " into " + log);
             ProcessControl.sleep(50);
         }
+    }
+
+    /**
+     * lighttpd in the foreground on 127.0.0.1:{@code port}, serving {@code page} as {@code index.html} of
+     * {@code dir}/html, its configuration {@code dir}/lighttpd.conf with the lines {@code more} added.
+     */
+    private Workload startLighttpd(Path dir, int port, String page, String... more) throws IOException {
+        Files.createDirectories(dir.resolve("html"));
+        Files.writeString(dir.resolve("html/index.html"), page);
+        List<String> conf = concat(List.of("server.document-root = \"" + dir.resolve("html") + "\"",
+                "server.port = " + port, "server.bind = \"127.0.0.1\"", "index-file.names = ( \"index.html\" )"),
+                more);
+        Files.writeString(dir.resolve("lighttpd.conf"), String.join("\n", conf) + "\n");
+        return startSbin("lighttpd", dir, "-D", "-f", dir.resolve("lighttpd.conf").toString());
+    }
+
+    /** Starts {@code /usr/sbin/PROGRAM ARGS} in {@code dir}, in the foreground as its package runs it. */
+    private Workload startSbin(String program, Path dir, String... args) {
+        return bed.workloads().startCommand(program, concat(List.of(sbin(program)), args), dir);
     }
 
     private static String sbin(String program) {

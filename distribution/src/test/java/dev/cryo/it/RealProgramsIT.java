@@ -41,27 +41,24 @@ class RealProgramsIT extends WithTestBed {
             assertEquals(":2", r.call("INCR", "counter"));
         }
 
-        long t0 = System.nanoTime();
-        Path image = bed.dumpAndAwaitGone(w);
-        long dumpMs = (System.nanoTime() - t0) / 1_000_000;
+        TestBed.TimedDump dump = bed.timedDump(w);
 
-        long t1 = System.nanoTime();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload restored = bed.awaitRestoredRoot(rc, w);
+        TestBed.Restoring restore = bed.startRestore(dump.image(), w);
+        Workload restored = restore.workload();
         try (Resp r = Resp.connect(sock)) {
             assertEquals("$26 hello from before the dump", r.call("GET", "greeting"));
-            long restoreMs = (System.nanoTime() - t1) / 1_000_000;
+            long restoreMs = restore.elapsedMs();
             assertEquals("$100000 " + "x".repeat(100_000), r.call("GET", "big"));
             assertEquals(":3", r.call("INCR", "counter"), "INCR continues");
             assertEquals("+OK", r.call("SET", "after", "restore"));
             assertEquals("$7 restore", r.call("GET", "after"));
             assertTrue(r.call("INFO", "server").contains("process_id:" + w.pid()), "same pid");
-            System.out.println("TIMING redis-server dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
+            System.out.println("TIMING redis-server dump=" + dump.ms() + "ms restore=" + restoreMs + "ms");
         }
         try (Resp r = Resp.connect(sock)) {
             assertEquals(":4", r.call("INCR", "counter"), "a second client after the restore");
         }
-        TestBed.killRestored(restored, rc);
+        TestBed.killRestored(restored, restore.cryo());
     }
 
     /** python3 asyncio: a unix-socket server and a periodic task on one event loop; both keep working. */
@@ -74,21 +71,17 @@ class RealProgramsIT extends WithTestBed {
         assertTrue(before.startsWith("pid=" + w.pid() + " ") && before.contains("served=1 echo=before"), before);
         long ticksBefore = field(before, "ticks");
 
-        long t0 = System.nanoTime();
-        Path image = bed.dumpAndAwaitGone(w);
-        long dumpMs = (System.nanoTime() - t0) / 1_000_000;
-        long t1 = System.nanoTime();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
+        TestBed.TimedDump dump = bed.timedDump(w);
+        TestBed.Restoring restore = bed.startRestore(dump.image(), w);
+        Workload r = restore.workload();
         String after = Line.ask(sock, "after");
-        long restoreMs = (System.nanoTime() - t1) / 1_000_000;
+        long restoreMs = restore.elapsedMs();
         assertTrue(after.startsWith("pid=" + w.pid() + " ") && after.contains("served=2 echo=after"),
                 "the server kept its state: " + after);
         r.awaitNewTicks(5);
         String later = Line.ask(sock, "later");
         assertTrue(field(later, "ticks") >= ticksBefore + 5, "the periodic task goes on: " + before + " / " + later);
-        System.out.println("TIMING python3-asyncio dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
-        TestBed.killRestored(r, rc);
+        reportAndKill("python3-asyncio", dump, restore, restoreMs);
     }
 
     /** node with setInterval writing a counter: it continues from where it was, no restart. */
@@ -103,24 +96,20 @@ class RealProgramsIT extends WithTestBed {
         w.awaitNewTicks(5);
         Path counter = dir.resolve("counter");
 
-        long t0 = System.nanoTime();
-        Path image = bed.dumpAndAwaitGone(w);
-        long dumpMs = (System.nanoTime() - t0) / 1_000_000;
+        TestBed.TimedDump dump = bed.timedDump(w);
         // the log, not the counter file: the dump may catch writeFileSync between its truncate and its write
         long atDump = w.log().linesFrom(0).stream().filter(l -> l.startsWith("tick "))
                 .mapToLong(l -> Long.parseLong(l.substring(5).trim())).max().orElse(0);
-        long t1 = System.nanoTime();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
+        TestBed.Restoring restore = bed.startRestore(dump.image(), w);
+        Workload r = restore.workload();
         long mark = r.log().size();
         long first = r.log().awaitTicks(mark, 1, Workload.TIMEOUT);
-        long restoreMs = (System.nanoTime() - t1) / 1_000_000;
+        long restoreMs = restore.elapsedMs();
         assertTrue(first > atDump && first <= atDump + 3, "the counter was " + atDump + " at the dump and the restored"
                 + " node went on with " + first + " (a restarted program starts again at 1)");
         long last = r.log().awaitTicks(mark, 10, Workload.TIMEOUT);
         assertTrue(Long.parseLong(Files.readString(counter).trim()) >= last - 1, "the counter file follows");
-        System.out.println("TIMING node dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
-        TestBed.killRestored(r, rc);
+        reportAndKill("node", dump, restore, restoreMs);
     }
 
     /** tail -f: a line appended after the restore is printed; tail does not die of EINTR (CRIU's tail does). */
@@ -136,14 +125,11 @@ class RealProgramsIT extends WithTestBed {
         w.log().awaitPrefix(0, "appended before the dump", Workload.TIMEOUT);
         awaitSleeping(w);
 
-        long t0 = System.nanoTime();
-        Path image = bed.dumpAndAwaitGone(w);
-        long dumpMs = (System.nanoTime() - t0) / 1_000_000;
-        long t1 = System.nanoTime();
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
+        TestBed.TimedDump dump = bed.timedDump(w);
+        TestBed.Restoring restore = bed.startRestore(dump.image(), w);
+        Workload r = restore.workload();
         awaitSleeping(r);
-        long restoreMs = (System.nanoTime() - t1) / 1_000_000;
+        long restoreMs = restore.elapsedMs();
         long mark = r.log().size();
         Files.writeString(file, "appended after the restore\n", StandardOpenOption.APPEND);
         r.log().awaitPrefix(mark, "appended after the restore", Workload.TIMEOUT);
@@ -152,8 +138,7 @@ class RealProgramsIT extends WithTestBed {
         assertTrue(r.isAlive(), "tail died: " + r.log().tail(5));
         assertTrue(r.log().linesFrom(0).stream().noneMatch(l -> l.contains("Interrupted system call")),
                 r.log().tail(5));
-        System.out.println("TIMING tail-f dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
-        TestBed.killRestored(r, rc);
+        reportAndKill("tail-f", dump, restore, restoreMs);
     }
 
     /**
@@ -182,21 +167,26 @@ class RealProgramsIT extends WithTestBed {
         String lock = hsperfdataLock(w.pid());
         awaitNoConnection(port);
 
-        long t0 = System.nanoTime();
-        Path image = bed.dumpAndAwaitGone(w, "--file-locks");
-        long dumpMs = (System.nanoTime() - t0) / 1_000_000;
+        TestBed.TimedDump dump = bed.timedDump(w, "--file-locks");
         // any JVM started now deletes the file of a dead pid: the restore recreates it from the image
         Files.deleteIfExists(Path.of("/tmp/hsperfdata_root/" + w.pid()));
-        long t1 = System.nanoTime();
-        RunningCryo rc = bed.cryo().restoreInBackground(image, "--file-locks");
-        Workload r = bed.awaitRestoredRoot(rc, w);
+        TestBed.Restoring restore = bed.startRestore(dump.image(), w, "--file-locks");
+        Workload r = restore.workload();
         assertEquals("hits=3", get(port), "the restored JVM answers with its counter");
-        long restoreMs = (System.nanoTime() - t1) / 1_000_000;
+        long restoreMs = restore.elapsedMs();
         assertEquals(lock, hsperfdataLock(w.pid()), "the restored JVM holds its hsperfdata lock again");
         r.awaitNewTicks(5);
         assertEquals("hits=4", get(port));
-        System.out.println("TIMING java-http dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
-        TestBed.killRestored(r, rc);
+        reportAndKill("java-http", dump, restore, restoreMs);
+    }
+
+    /**
+     * Prints {@code TIMING <program> dump=<ms> restore=<ms>} ({@code restoreMs}: until the restored program first
+     * answered) and kills the restored root ({@link TestBed#killRestored}).
+     */
+    static void reportAndKill(String program, TestBed.TimedDump dump, TestBed.Restoring restore, long restoreMs) {
+        System.out.println("TIMING " + program + " dump=" + dump.ms() + "ms restore=" + restoreMs + "ms");
+        TestBed.killRestored(restore.workload(), restore.cryo());
     }
 
     // ---- helpers ----

@@ -50,18 +50,16 @@ class RealServersIT extends WithTestBed {
         awaitWorkers(w.pid(), 2);
         try (KeepAlive client = new KeepAlive(port)) {
             assertEquals(page, client.get("/index.html"));
-            long t0 = System.nanoTime();
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            long dumpMs = (System.nanoTime() - t0) / 1_000_000;
-            t0 = System.nanoTime();
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--skip-file-size-check");
-            Workload r = bed.awaitRestoredRoot(rc, w);
-            long restoreMs = (System.nanoTime() - t0) / 1_000_000;
+            TestBed.TimedDump dump = bed.timedDump(w, "--tcp-established");
+            TestBed.Restoring restore = bed.startRestore(dump.image(), w, "--tcp-established",
+                    "--skip-file-size-check");
+            Workload r = restore.workload();
+            long restoreMs = restore.elapsedMs();
             assertEquals(page, client.get("/index.html"), "the same keep-alive connection after restore");
             assertEquals(page, InetSocketIT.awaitHttp(port, "/index.html"), "a new connection after restore");
-            System.out.printf("nginx with an open client: dump %d ms, restore (until the master runs) %d ms%n", dumpMs,
-                    restoreMs);
-            TestBed.killRestored(r, rc);
+            System.out.printf("nginx with an open client: dump %d ms, restore (until the master runs) %d ms%n",
+                    dump.ms(), restoreMs);
+            TestBed.killRestored(r, restore.cryo());
         }
     }
 
@@ -78,15 +76,15 @@ class RealServersIT extends WithTestBed {
             assertEquals("$19", client.command("GET cryo-key"));
             assertEquals("kept-across-restore", client.line());
             Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established", "--skip-file-size-check");
-            Workload r = bed.awaitRestoredRoot(rc, w);
+            TestBed.Restoring restore = bed.startRestore(image, w, "--tcp-established", "--skip-file-size-check");
+            Workload r = restore.workload();
             assertEquals("$19", client.command("GET cryo-key"), "on the connection open across the restore");
             assertEquals("kept-across-restore", client.line());
             try (LineClient fresh = LineClient.await(port)) {
                 assertEquals("$19", fresh.command("GET cryo-key"), "on a new connection");
                 assertEquals("kept-across-restore", fresh.line());
             }
-            TestBed.killRestored(r, rc);
+            TestBed.killRestored(r, restore.cryo());
         }
     }
 
@@ -105,22 +103,18 @@ class RealServersIT extends WithTestBed {
             assertEquals("STORED", client.command("set cryo-item 0 0 19\r\nkept-across-restore"));
             assertEquals("STORED", client.command("set counter 0 0 1\r\n5"));
             assertEquals("6", client.command("incr counter 1"));
-            long t0 = System.nanoTime();
-            Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-            long dumpMs = (System.nanoTime() - t0) / 1_000_000;
-            long t1 = System.nanoTime();
-            RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-            Workload r = bed.awaitRestoredRoot(rc, w);
+            TestBed.TimedDump dump = bed.timedDump(w, "--tcp-established");
+            TestBed.Restoring restore = bed.startRestore(dump.image(), w, "--tcp-established");
+            Workload r = restore.workload();
             assertEquals("VALUE cryo-item 0 19", client.command("get cryo-item"), "on the connection kept open");
-            long restoreMs = (System.nanoTime() - t1) / 1_000_000;
+            long restoreMs = restore.elapsedMs();
             assertEquals("kept-across-restore", client.line());
             assertEquals("END", client.line());
             assertEquals("7", client.command("incr counter 1"));
             try (LineClient fresh = LineClient.await(port)) {
                 assertEquals("8", fresh.command("incr counter 1"), "on a new connection");
             }
-            System.out.println("TIMING memcached dump=" + dumpMs + "ms restore=" + restoreMs + "ms");
-            TestBed.killRestored(r, rc);
+            RealProgramsIT.reportAndKill("memcached", dump, restore, restoreMs);
         }
     }
 
@@ -153,8 +147,8 @@ class RealServersIT extends WithTestBed {
             int segment = sysvSegmentOf(w.pid());
             try {
                 Path image = bed.dumpAndAwaitGone(w, "--tcp-established");
-                RunningCryo rc = bed.cryo().restoreInBackground(image, "--tcp-established");
-                Workload r = bed.awaitRestoredRoot(rc, w);
+                TestBed.Restoring restore = bed.startRestore(image, w, "--tcp-established");
+                Workload r = restore.workload();
                 assertEquals("2|before,dump", session.query(
                         "SELECT count(*), string_agg(s, ',' ORDER BY n) FROM kept;"), "on the session kept open");
                 try (SqlClient fresh = SqlClient.psql(port)) {
@@ -162,7 +156,7 @@ class RealServersIT extends WithTestBed {
                     assertEquals("3", fresh.query("SELECT count(*) FROM kept;"), "on a new connection");
                 }
                 assertEquals("3", session.query("SELECT count(*) FROM kept;"));
-                TestBed.killRestored(r, rc);
+                TestBed.killRestored(r, restore.cryo());
             } finally {
                 SysvShmIT.removeWhenUnused(segment);
             }

@@ -77,13 +77,11 @@ class SharedMemoryIT extends WithTestBed {
         w.awaitNewTicks(2);
         w.assertVerifyPass();
         Path image = bed.dumpAndAwaitGone(w);
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        bed.workloads().trackForeignPid(child);
-        String verdict = r.assertVerifyPass();
+        TestBed.Restoring restore = bed.startRestoreWithChild(image, w, child);
+        String verdict = restore.workload().assertVerifyPass();
         assertTrue(verdict.contains("child=" + child), verdict);
         assertTrue(verdict.contains("request=2"), "the request counter lives in the shared memory: " + verdict);
-        TestBed.killRestored(r, rc);
+        TestBed.killRestored(restore.workload(), restore.cryo());
     }
 
     // ---- helpers ----

@@ -33,11 +33,7 @@ class StoppedIT extends WithTestBed {
         bed.cryo().restore(image, "-d").assertOk();
         Workload r = bed.workloads().adoptRestored(w);
         assertStoppedUntraced(r);
-
-        long mark = w.log().size();
-        r.signal(ProcessControl.SIGCONT);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        r.assertVerifyPass();
+        assertRunsOnAfterSigcont(w, r);
     }
 
     @Test
@@ -64,15 +60,7 @@ class StoppedIT extends WithTestBed {
     void leaveStoppedLeavesASingleProcessStoppedUntracedAndClean() throws IOException {
         Workload w = bed.workloads().start("with_thread");
         w.assertVerifyPass();
-        String maps = maps(w.pid());
-        bed.cryo().dump(w.pid(), bed.newImageDir(), "-s").assertOk();
-        assertStoppedUntraced(w);
-        assertEquals(maps, maps(w.pid()), "mappings after dump -s (cryo's scratch area must be gone)");
-
-        long mark = w.log().size();
-        w.signal(ProcessControl.SIGCONT);
-        w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        w.assertVerifyPass();
+        assertDumpLeavesStoppedAndClean(w, "-s", "mappings after dump -s (cryo's scratch area must be gone)");
     }
 
     @Test
@@ -104,15 +92,27 @@ class StoppedIT extends WithTestBed {
         Workload w = bed.workloads().start("with_thread");
         w.signal(ProcessControl.SIGSTOP);
         w.awaitState('T', STATE_WAIT);
-        String maps = maps(w.pid());
-        bed.cryo().dump(w.pid(), bed.newImageDir(), "-R").assertOk();
-        assertStoppedUntraced(w);
-        assertEquals(maps, maps(w.pid()), "mappings after dump -R of a stopped process");
+        assertDumpLeavesStoppedAndClean(w, "-R", "mappings after dump -R of a stopped process");
+    }
 
+    /**
+     * Dumps {@code w} with {@code flag} (it stays behind), asserts it is left stopped, untraced and with the mappings
+     * it had ({@code what} names them), then that it runs on after SIGCONT.
+     */
+    private void assertDumpLeavesStoppedAndClean(Workload w, String flag, String what) throws IOException {
+        String maps = maps(w.pid());
+        bed.cryo().dump(w.pid(), bed.newImageDir(), flag).assertOk();
+        assertStoppedUntraced(w);
+        assertEquals(maps, maps(w.pid()), what);
+        assertRunsOnAfterSigcont(w, w);
+    }
+
+    /** Sends SIGCONT to {@code r} (the process writing {@code w}'s log): two more ticks, then a passing verify. */
+    private static void assertRunsOnAfterSigcont(Workload w, Workload r) throws IOException {
         long mark = w.log().size();
-        w.signal(ProcessControl.SIGCONT);
+        r.signal(ProcessControl.SIGCONT);
         w.log().awaitTicks(mark, 2, Workload.TIMEOUT);
-        w.assertVerifyPass();
+        r.assertVerifyPass();
     }
 
     /** Every thread of {@code w} in state T and TracerPid 0. */

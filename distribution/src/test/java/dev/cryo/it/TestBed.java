@@ -181,6 +181,63 @@ public final class TestBed implements AutoCloseable {
         Cryo.await(rc).assertExit(128 + ProcessControl.SIGKILL);
     }
 
+    /** An image dumped by {@link #timedDump} and the wall time the dump took. */
+    public record TimedDump(Path image, long ms) {
+    }
+
+    /** Dumps {@code w} as {@link #dumpAndAwaitGone(Workload, String...)} does, timed (for the TIMING lines). */
+    public TimedDump timedDump(Workload w, String... options) {
+        long t0 = System.nanoTime();
+        Path image = dumpAndAwaitGone(w, options);
+        return new TimedDump(image, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** A restore started by {@link #startRestore}: the restored root, the running cryo, and when it started. */
+    public record Restoring(Workload workload, RunningCryo cryo, long startNanos) {
+        /** @return milliseconds since the restore started */
+        public long elapsedMs() {
+            return (System.nanoTime() - startNanos) / 1_000_000;
+        }
+    }
+
+    /**
+     * Restores {@code image} without -d in the background and waits until the original's pid runs a process with
+     * the original's name again ({@link #awaitRestoredRoot}).
+     */
+    public Restoring startRestore(Path image, Workload original, String... options) {
+        long t1 = System.nanoTime();
+        RunningCryo rc = cryo.restoreInBackground(image, options);
+        return new Restoring(awaitRestoredRoot(rc, original), rc, t1);
+    }
+
+    /**
+     * As {@link #startRestore}, then tracks {@code child}, a child of the original restored with its pid (for the
+     * clean-up).
+     */
+    public Restoring startRestoreWithChild(Path image, Workload original, long child) {
+        Restoring restore = startRestore(image, original);
+        workloads.trackForeignPid(child);
+        return restore;
+    }
+
+    /** A check of a restored root, run by {@link #acrossDumpAndRestore}. */
+    @FunctionalInterface
+    public interface RestoredCheck {
+        void check(Workload restored) throws Exception;
+    }
+
+    /**
+     * Dumps {@code w} (killed) and restores it in the background, both with {@code options}; once cryo has let the
+     * restored root go ({@link #awaitRestoreDone}) runs {@code check} on it, then kills it ({@link #killRestored}).
+     */
+    public void acrossDumpAndRestore(Workload w, RestoredCheck check, String... options) throws Exception {
+        Path image = dumpAndAwaitGone(w, options);
+        RunningCryo rc = cryo.restoreInBackground(image, options);
+        Workload r = awaitRestoreDone(rc, w);
+        check.check(r);
+        killRestored(r, rc);
+    }
+
     /**
      * Kills the restored root {@code r} (SIGKILL) and asserts that {@code rc}, the {@code cryo restore} waiting for
      * it, exits with the root's status, 128 + SIGKILL.

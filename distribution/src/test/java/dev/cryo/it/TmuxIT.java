@@ -24,27 +24,19 @@ class TmuxIT extends WithTestBed {
         String bash = program("bash");
         Path dir = bed.workloads().newDir("tmux");
         Path sock = dir.resolve("tmux.sock");
-        run(List.of(tmux, "-S", sock.toString(), "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30",
-                bash + " --norc --noprofile -i"), dir);
-        long server = Long.parseLong(tmuxOut(tmux, sock, dir, "display-message", "-p", "#{pid}").strip());
-        bed.workloads().trackForeignPid(server);
+        long server = startServer(tmux, bash, sock, dir);
         List<Long> tree = TestBed.descendantsOf(server);
         tree.forEach(bed.workloads()::trackForeignPid);
         assertEquals(1, tree.size(), "the server runs one pane: " + tree);
         long shell = tree.get(0);
 
-        run(List.of(tmux, "-S", sock.toString(), "send-keys", "echo before-$((6*7))", "Enter"), dir);
+        tmuxOut(tmux, sock, dir, "send-keys", "echo before-$((6*7))", "Enter");
         awaitScreen(tmux, sock, dir, "before-42");
         awaitIdle(server, shell);
 
         long t0 = System.nanoTime();
-        Path image = bed.newImageDir();
-        bed.cryo().dump(server, image).assertOk();
+        Path image = dumpAndAwaitGone(server, List.of(server, shell));
         long dumpMs = (System.nanoTime() - t0) / 1_000_000;
-        for (long pid : List.of(server, shell)) {
-            assertTrue(ProcessControl.reap(pid, Workload.TIMEOUT) || ProcStat.read(pid).isEmpty(),
-                    "dumped pid " + pid + " is gone");
-        }
 
         long t1 = System.nanoTime();
         bed.cryo().restore(image, "-d").assertOk();
@@ -53,7 +45,7 @@ class TmuxIT extends WithTestBed {
         bed.workloads().trackForeignPid(shell);
         assertEquals(Long.toString(server), tmuxOut(tmux, sock, dir, "display-message", "-p", "#{pid}").strip(),
                 "the restored server answers on its socket");
-        run(List.of(tmux, "-S", sock.toString(), "send-keys", "echo after-$((6*7))", "Enter"), dir);
+        tmuxOut(tmux, sock, dir, "send-keys", "echo after-$((6*7))", "Enter");
         String screen = awaitScreen(tmux, sock, dir, "after-42");
         assertTrue(screen.contains("before-42"), "the screen from before the dump is kept:\n" + screen);
         assertEquals(Long.toString(shell), tmuxOut(tmux, sock, dir, "display-message", "-p", "#{pane_pid}").strip());
@@ -74,44 +66,56 @@ class TmuxIT extends WithTestBed {
         String cat = program("cat");
         Path dir = bed.workloads().newDir("tmux-job");
         Path sock = dir.resolve("tmux.sock");
-        run(List.of(tmux, "-S", sock.toString(), "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30",
-                bash + " --norc --noprofile -i"), dir);
-        long server = Long.parseLong(tmuxOut(tmux, sock, dir, "display-message", "-p", "#{pid}").strip());
-        bed.workloads().trackForeignPid(server);
+        long server = startServer(tmux, bash, sock, dir);
         long shell = TestBed.descendantsOf(server).get(0);
         bed.workloads().trackForeignPid(shell);
-        run(List.of(tmux, "-S", sock.toString(), "send-keys", cat, "Enter"), dir);
+        tmuxOut(tmux, sock, dir, "send-keys", cat, "Enter");
         long job = awaitChild(shell);
         bed.workloads().trackForeignPid(job);
-        run(List.of(tmux, "-S", sock.toString(), "send-keys", "first-line", "Enter"), dir);
+        tmuxOut(tmux, sock, dir, "send-keys", "first-line", "Enter");
         awaitLines(tmux, sock, dir, "first-line", 2); // the terminal's echo, then cat's copy
         awaitIdle(server, shell, job);
         ProcStat jobBefore = ProcStat.read(job).orElseThrow();
 
-        Path image = bed.newImageDir();
-        bed.cryo().dump(server, image).assertOk();
-        for (long pid : List.of(job, shell, server)) {
-            assertTrue(ProcessControl.reap(pid, Workload.TIMEOUT) || ProcStat.read(pid).isEmpty(),
-                    "dumped pid " + pid + " is gone");
-        }
+        Path image = dumpAndAwaitGone(server, List.of(job, shell, server));
         bed.cryo().restore(image, "-d").assertOk();
         for (long pid : List.of(server, shell, job)) {
             bed.workloads().trackForeignPid(pid);
         }
         assertEquals(jobBefore.pgrp(), ProcStat.read(job).orElseThrow().pgrp());
-        run(List.of(tmux, "-S", sock.toString(), "send-keys", "second-line", "Enter"), dir);
+        tmuxOut(tmux, sock, dir, "send-keys", "second-line", "Enter");
         awaitLines(tmux, sock, dir, "second-line", 2);
-        run(List.of(tmux, "-S", sock.toString(), "send-keys", "C-c"), dir);
+        tmuxOut(tmux, sock, dir, "send-keys", "C-c");
         long deadline = System.nanoTime() + Workload.TIMEOUT.toNanos();
         while (ProcStat.read(job).filter(st -> !st.isZombie()).isPresent()) {
             assertTrue(System.nanoTime() < deadline, "Ctrl-C did not end the foreground job " + job);
             ProcessControl.sleep(20);
         }
-        run(List.of(tmux, "-S", sock.toString(), "send-keys", "echo after-$((6*7))", "Enter"), dir);
+        tmuxOut(tmux, sock, dir, "send-keys", "echo after-$((6*7))", "Enter");
         String screen = awaitScreen(tmux, sock, dir, "after-42");
         assertTrue(screen.contains("first-line"), "the screen from before the dump is kept:\n" + screen);
         ProcessControl.kill(shell, ProcessControl.SIGKILL);
         ProcessControl.kill(server, ProcessControl.SIGKILL);
+    }
+
+    /** Starts a detached tmux server on {@code sock}, one 100x30 pane running an interactive bash: its pid, tracked. */
+    private long startServer(String tmux, String bash, Path sock, Path dir) throws IOException {
+        tmuxOut(tmux, sock, dir, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30",
+                bash + " --norc --noprofile -i");
+        long server = Long.parseLong(tmuxOut(tmux, sock, dir, "display-message", "-p", "#{pid}").strip());
+        bed.workloads().trackForeignPid(server);
+        return server;
+    }
+
+    /** Dumps the tree of the tmux {@code server} (killed) and waits until each of {@code pids} is gone: the image. */
+    private Path dumpAndAwaitGone(long server, List<Long> pids) {
+        Path image = bed.newImageDir();
+        bed.cryo().dump(server, image).assertOk();
+        for (long pid : pids) {
+            assertTrue(ProcessControl.reap(pid, Workload.TIMEOUT) || ProcStat.read(pid).isEmpty(),
+                    "dumped pid " + pid + " is gone");
+        }
+        return image;
     }
 
     /** @return the only child of {@code pid} once it has one */

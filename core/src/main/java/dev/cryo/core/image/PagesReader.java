@@ -6,9 +6,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
@@ -39,16 +37,7 @@ public final class PagesReader implements AutoCloseable {
      *                 older cryo): a mismatch means pages swapped, duplicated or dropped together with their checksums
      */
     static PagesReader open(Path file, Integer tableCrc) throws CryoException {
-        FileChannel channel;
-        try {
-            channel = FileChannel.open(file, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw new CryoException(CryoException.Category.IMAGE, ImageErrors.INCOMPLETE,
-                    "image file " + file + " is missing", "the image is incomplete; dump the tree again", e);
-        } catch (IOException e) {
-            throw ImageErrors.io("open", file, e);
-        }
-        try {
+        return ImageFiles.open(file, channel -> {
             long fileSize = channel.size();
             ByteBuffer h = ByteBuffer.allocate(ImageFormat.PAGES_HEADER_CRC_OFFSET + 4)
                     .order(ByteOrder.LITTLE_ENDIAN);
@@ -123,13 +112,7 @@ public final class PagesReader implements AutoCloseable {
                 }
             }
             return new PagesReader(file, channel, dataSize, crcs);
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw ImageErrors.io("read", file, e);
-        } catch (CryoException | RuntimeException e) {
-            closeQuietly(channel);
-            throw e;
-        }
+        });
     }
 
     /** @return bytes of page data in the file (header excluded) */
@@ -274,14 +257,6 @@ public final class PagesReader implements AutoCloseable {
 
     @Override
     public void close() {
-        closeQuietly(channel);
-    }
-
-    private static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // read-only: nothing is lost
-        }
+        ImageFiles.closeQuietly(channel);
     }
 }

@@ -67,16 +67,7 @@ public final class RecordReader implements AutoCloseable {
      *                     end is then corruption, not truncation)
      */
     static RecordReader open(Path file, FileType expected, boolean sizeVerified) throws CryoException {
-        FileChannel channel;
-        try {
-            channel = FileChannel.open(file, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw new CryoException(CryoException.Category.IMAGE, ImageErrors.INCOMPLETE,
-                    "image file " + file + " is missing", "the image is incomplete; dump the tree again", e);
-        } catch (IOException e) {
-            throw ImageErrors.io("open", file, e);
-        }
-        try {
+        return ImageFiles.open(file, channel -> {
             long size = channel.size();
             ByteBuffer header = ByteBuffer.allocate(ImageFormat.RECORD_HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             while (header.hasRemaining()) {
@@ -91,13 +82,7 @@ public final class RecordReader implements AutoCloseable {
                         + " file; read it with ImageDir.pagesReader");
             }
             return new RecordReader(file, type, channel, size, sizeVerified);
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw ImageErrors.io("read", file, e);
-        } catch (CryoException | RuntimeException e) {
-            closeQuietly(channel);
-            throw e;
-        }
+        });
     }
 
     /**
@@ -118,8 +103,7 @@ public final class RecordReader implements AutoCloseable {
                 buf.clear();
             }
         } catch (NoSuchFileException e) {
-            throw new CryoException(CryoException.Category.IMAGE, ImageErrors.INCOMPLETE,
-                    "image file " + file + " is missing", "the image is incomplete; dump the tree again", e);
+            throw ImageFiles.missing(file, e);
         } catch (IOException e) {
             throw ImageErrors.io("read", file, e);
         }
@@ -254,7 +238,7 @@ public final class RecordReader implements AutoCloseable {
 
     @Override
     public void close() {
-        closeQuietly(channel);
+        ImageFiles.closeQuietly(channel);
     }
 
     private String where(long frameOffset) {
@@ -286,13 +270,5 @@ public final class RecordReader implements AutoCloseable {
         }
         offset += total;
         return total;
-    }
-
-    private static void closeQuietly(FileChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // read-only: nothing is lost
-        }
     }
 }

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -49,35 +50,44 @@ class ActionScriptListenerTest {
         return new LifecycleEvent(dir.resolve("img"), Pid.of(4242), c, dry);
     }
 
-    @Test
-    void aDumpThatKillsTheTreeRunsPreDumpNetworkLockPostDumpAndKeepsTheLock() throws Exception {
-        Path s = logger();
-        LifecycleEvent e = event(Config.of(Map.of("action-script", List.of(s.toString()))), false);
-        ActionScriptListener l = new ActionScriptListener();
+    /** An event whose only action script is {@link #logger()}, with the options {@code flags} (without values). */
+    private LifecycleEvent loggerEvent(boolean dry, String... flags) throws IOException {
+        Map<String, List<String>> options = new LinkedHashMap<>();
+        options.put("action-script", List.of(logger().toString()));
+        for (String flag : flags) {
+            options.put(flag, List.of());
+        }
+        return event(Config.of(options), dry);
+    }
+
+    /** The listener's calls of a dump that kills the tree: before it, once the tree is frozen, after it. */
+    private static void dump(ActionScriptListener l, LifecycleEvent e) throws CryoException {
         l.preDump(e);
         l.postFreeze(e);
         l.postDump(e);
+    }
+
+    @Test
+    void aDumpThatKillsTheTreeRunsPreDumpNetworkLockPostDumpAndKeepsTheLock() throws Exception {
+        LifecycleEvent e = loggerEvent(false);
+        ActionScriptListener l = new ActionScriptListener();
+        dump(l, e);
         String d = " pid=4242 dir=" + dir.resolve("img");
         assertEquals(List.of("pre-dump" + d, "network-lock" + d, "post-dump" + d), log());
     }
 
     @Test
     void aDumpWithLeaveRunningUnlocksAfterPostDump() throws Exception {
-        Path s = logger();
-        LifecycleEvent e = event(Config.of(Map.of("action-script", List.of(s.toString()), "leave-running", List.of())),
-                false);
+        LifecycleEvent e = loggerEvent(false, "leave-running");
         ActionScriptListener l = new ActionScriptListener();
-        l.preDump(e);
-        l.postFreeze(e);
-        l.postDump(e);
+        dump(l, e);
         assertEquals(List.of("pre-dump", "network-lock", "post-dump", "network-unlock"),
                 log().stream().map(x -> x.split(" ")[0]).toList());
     }
 
     @Test
     void aRestoreGivesNoPidToPreRestoreAndUnlocksAfterPostRestore() throws Exception {
-        Path s = logger();
-        LifecycleEvent e = event(Config.of(Map.of("action-script", List.of(s.toString()))), false);
+        LifecycleEvent e = loggerEvent(false);
         ActionScriptListener l = new ActionScriptListener();
         l.preRestore(e);
         l.postRestore(e);
@@ -105,15 +115,12 @@ class ActionScriptListenerTest {
 
     @Test
     void aDryRunRunsNothingButRefusesAScriptThatCannotRun() throws Exception {
-        Path s = logger();
-        LifecycleEvent e = event(Config.of(Map.of("action-script", List.of(s.toString()))), true);
+        LifecycleEvent e = loggerEvent(true);
         ActionScriptListener l = new ActionScriptListener();
-        l.preDump(e);
-        l.postFreeze(e);
-        l.postDump(e);
+        dump(l, e);
         assertEquals(List.of(), log());
 
-        Files.setPosixFilePermissions(s, Set.of(java.nio.file.attribute.PosixFilePermission.OWNER_READ));
+        Files.setPosixFilePermissions(dir.resolve("log.sh"), Set.of(java.nio.file.attribute.PosixFilePermission.OWNER_READ));
         CryoException x = assertThrows(CryoException.class, () -> new ActionScriptListener().preDump(e));
         assertEquals("action-script/NOT_EXECUTABLE", x.code());
         assertEquals(CryoException.Category.USAGE, x.category());
@@ -123,9 +130,7 @@ class ActionScriptListenerTest {
     void withoutTheOptionNothingRuns() throws Exception {
         LifecycleEvent e = event(Config.of(Map.of()), false);
         ActionScriptListener l = new ActionScriptListener();
-        l.preDump(e);
-        l.postFreeze(e);
-        l.postDump(e);
+        dump(l, e);
         l.onFailure(e, new CryoException(CryoException.Category.INTERNAL, "x/Y", "m"));
         assertEquals(List.of(), l.scripts());
     }
