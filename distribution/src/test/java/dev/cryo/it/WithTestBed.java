@@ -29,11 +29,15 @@ abstract class WithTestBed {
     }
 
     /**
-     * Makes the directories from the test's temporary root down to {@code dir} 0755: a server that runs as another
-     * user (nobody, postgres, mysql, www-data) must get in.
+     * Makes the directories from the test's temporary directory down to {@code dir} 0755: a server that runs as
+     * another user (nobody, postgres, mysql, www-data) must get in. Never above it: the directory that holds it is
+     * the host's {@code /tmp}, sticky and world-writable (1777), which a test must not change.
      */
     protected void openToOthers(Path dir) throws IOException {
-        for (Path p = dir; p != null && p.startsWith(tmp.getParent()); p = p.getParent()) {
+        if (!dir.startsWith(tmp)) {
+            throw new IllegalArgumentException(dir + " is not under the test's directory " + tmp);
+        }
+        for (Path p = dir; p != null && p.startsWith(tmp); p = p.getParent()) {
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
     }
