@@ -11,21 +11,33 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * What every integration test class shares: a fresh {@link TestBed} per test in its own temporary directory, closed
- * (every process it started killed and reaped) after the test.
+ * (every process it started killed and reaped) after the test; and a check that the test left the directory holding
+ * that one (the host's {@code /tmp}) with the mode it had (a test made it 0755 once: apt-get failed after the run).
  */
 abstract class WithTestBed {
     @TempDir
     Path tmp;
     TestBed bed;
+    private int hostTmpMode;
 
     @BeforeEach
-    void openBed() {
+    void openBed() throws IOException {
+        hostTmpMode = modeOf(tmp.getParent());
         bed = new TestBed(tmp);
     }
 
     @AfterEach
-    void closeBed() {
+    void closeBed() throws IOException {
         bed.close();
+        int now = modeOf(tmp.getParent());
+        if (now != hostTmpMode) {
+            throw new AssertionError("the test changed the mode of " + tmp.getParent() + " from 0"
+                    + Integer.toOctalString(hostTmpMode) + " to 0" + Integer.toOctalString(now));
+        }
+    }
+
+    private static int modeOf(Path dir) throws IOException {
+        return ((Number) Files.getAttribute(dir, "unix:mode")).intValue() & 07777;
     }
 
     /**
