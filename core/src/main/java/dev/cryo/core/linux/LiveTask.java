@@ -99,19 +99,19 @@ public final class LiveTask implements RemoteTask {
         return tracee.inject(SyscallTable.number(call), args);
     }
 
-    /** In batches of as many calls as the scratch area holds tables of ({@link Tracee#injectBatch}). */
+    /**
+     * In batches of as many calls as the scratch area holds tables of ({@link Tracee#injectBatch}, which injects a
+     * batch of one call on its own); without a scratch area, one by one.
+     */
     @Override
     public long[] syscallBatchRaw(java.util.List<Call> calls) throws CryoException {
+        if (scratch == 0) {
+            return RemoteTask.super.syscallBatchRaw(calls);
+        }
         long[] results = new long[calls.size()];
-        int per = scratch == 0 ? 1 : Math.max(1, scratchSize / Tracee.BATCH_ENTRY_SIZE);
+        int per = Math.max(1, scratchSize / Tracee.BATCH_ENTRY_SIZE);
         for (int from = 0; from < results.length; from += per) {
             int n = Math.min(per, results.length - from);
-            if (n == 1 || scratch == 0) {
-                for (int i = from; i < from + n; i++) {
-                    results[i] = syscallRaw(calls.get(i).call(), calls.get(i).args());
-                }
-                continue;
-            }
             long[][] table = new long[n][];
             for (int i = 0; i < n; i++) {
                 Call c = calls.get(from + i);
@@ -152,34 +152,35 @@ public final class LiveTask implements RemoteTask {
     @Override
     public LocalFd pullFd(TargetFd fd) throws CryoException {
         if (pidfd < 0) {
-            long r = C.syscall(Sys.PIDFD_OPEN, tgid, 0, 0, 0, 0, 0);
-            if (r < 0) {
-                throw Errors.failure("pidfd_open(" + tgid + ")", LibC.errno());
-            }
-            pidfd = (int) r; // kept until close(): a dump pulls every fd of the process (issue 13)
+            pidfd = pidfdOf(tgid); // kept until close(): a dump pulls every fd of the process (issue 13)
         }
-        long local = C.syscall(Sys.PIDFD_GETFD, pidfd, fd.value(), 0, 0, 0, 0);
-        if (local < 0) {
-            throw Errors.failure("pidfd_getfd(fd " + fd.value() + " of pid " + tgid + ")", LibC.errno());
-        }
-        return new NativeFd((int) local);
+        return getFd(pidfd, tgid, fd.value());
     }
 
     /** Duplicates fd {@code fd} of process {@code pid} into cryo (pidfd_getfd): the same open file description. */
     public static LocalFd pullFd(int pid, int fd) throws CryoException {
+        int pidfd = pidfdOf(pid);
+        try {
+            return getFd(pidfd, pid, fd);
+        } finally {
+            C.close(pidfd);
+        }
+    }
+
+    private static int pidfdOf(int pid) throws CryoException {
         long pidfd = C.syscall(Sys.PIDFD_OPEN, pid, 0, 0, 0, 0, 0);
         if (pidfd < 0) {
             throw Errors.failure("pidfd_open(" + pid + ")", LibC.errno());
         }
-        try {
-            long local = C.syscall(Sys.PIDFD_GETFD, pidfd, fd, 0, 0, 0, 0);
-            if (local < 0) {
-                throw Errors.failure("pidfd_getfd(fd " + fd + " of pid " + pid + ")", LibC.errno());
-            }
-            return new NativeFd((int) local);
-        } finally {
-            C.close((int) pidfd);
+        return (int) pidfd;
+    }
+
+    private static LocalFd getFd(int pidfd, int pid, int fd) throws CryoException {
+        long local = C.syscall(Sys.PIDFD_GETFD, pidfd, fd, 0, 0, 0, 0);
+        if (local < 0) {
+            throw Errors.failure("pidfd_getfd(fd " + fd + " of pid " + pid + ")", LibC.errno());
         }
+        return new NativeFd((int) local);
     }
 
     @Override
