@@ -43,6 +43,7 @@ import dev.cryo.core.image.proto.InventoryEntry;
 import dev.cryo.core.image.proto.PluginRef;
 import dev.cryo.core.image.proto.PstreeEntry;
 import dev.cryo.core.image.proto.StatsEntry;
+import dev.cryo.core.linux.FileLocks;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.Netlink;
 import dev.cryo.core.linux.LiveTask;
@@ -63,6 +64,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Future;
 import java.util.TreeSet;
 
 /**
@@ -284,7 +286,9 @@ public final class Dumper {
             long t0 = System.nanoTime();
             stats.begin("freeze");
             stats.frozen();
+            FileLockDump.readHostLocks(pagesWriterThread); // starts the kernel's wait before the freeze (see there)
             tree = FrozenTree.freeze(rootPid, comm);
+            Future<List<FileLocks.Lock>> hostLocks = FileLockDump.readHostLocks(pagesWriterThread);
             int tasks = tree.processes.stream().mapToInt(p -> p.threads.size()).sum();
             if (progress != Progress.NONE) {
                 progress.total(tree.processes.stream().mapToLong(p -> ProcFs.anonymousBytes(p.pid)).sum());
@@ -302,7 +306,7 @@ public final class Dumper {
             attempt(() -> CloneSharing.check(frozen));
             stats.end();
             stats.counts().setProcesses(tree.processes.size()).setThreads(tasks);
-            attempt(() -> FileLockDump.collect(frozen, config));
+            attempt(() -> FileLockDump.collect(frozen, config, hostLocks));
 
             Set<String> usedPlugins = new TreeSet<>();
             Collected fds = new Collected();

@@ -19,6 +19,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 
 /**
  * File locks held by the frozen tree (flock, POSIX fcntl and OFD locks), found through the {@code lock:} lines of
@@ -40,12 +43,26 @@ final class FileLockDump {
     private FileLockDump() {
     }
 
+    /**
+     * Starts reading {@code /proc/locks} on {@code thread}; call it twice: just before the tree is frozen (the answer
+     * is dropped) and just after (the answer {@link #collect} uses).
+     *
+     * <p>Why: the kernel takes a per-cpu rw-semaphore for writing to list the host's locks, which waits for an RCU
+     * grace period — 10–45 ms for the first read after a quiet spell on this machine type, 0.1 ms for a read soon
+     * after another (measured with a Python loop, issue 13). The read before the freeze starts that wait while the
+     * tree is still running; the one after it, which must follow the freeze (a lock taken in between would be
+     * missed), then waits at most for what is left of it, on this thread while the tracer goes on with the tree.
+     */
+    static Future<List<Lock>> readHostLocks(ExecutorService thread) {
+        return thread.submit(FileLocks::all);
+    }
+
     /** Reads the locks of every live process of the frozen tree into {@link FrozenProcess#fileLocks}, or refuses. */
-    static void collect(FrozenTree tree, Config config) throws CryoException {
+    static void collect(FrozenTree tree, Config config, Future<List<Lock>> hostLocks) throws CryoException {
         boolean enabled = config.isSet(OPTION);
         // the tree is frozen: it takes no lock from here on. Only an fd on a file /proc/locks lists can hold one, so
         // only those fds' fdinfo is read (reading every fd's cost a 10,000-fd dump a quarter of a second, issue 13)
-        List<Lock> host = FileLocks.all();
+        List<Lock> host = await(hostLocks);
         if (host.isEmpty()) {
             return;
         }
@@ -90,6 +107,25 @@ final class FileLockDump {
             seen.put(p.pid, ofProcess);
         }
         crossCheck(host, tree, seen, enabled);
+    }
+
+    /** @return what {@link #readHostLocks} read, or its failure as thrown on this thread */
+    private static List<Lock> await(Future<List<Lock>> hostLocks) throws CryoException {
+        try {
+            return hostLocks.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CryoException(Category.INTERNAL, "core/INTERRUPTED", "interrupted while reading /proc/locks",
+                    null, e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof CryoException c) {
+                throw c;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("reading /proc/locks failed", e.getCause());
+        }
     }
 
     /** Refuses when /proc/locks shows a lock taken by a process of the tree that none of its fds shows. */

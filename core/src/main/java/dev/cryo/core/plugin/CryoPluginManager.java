@@ -9,7 +9,6 @@ import org.pf4j.ExtensionFactory;
 import org.pf4j.ExtensionFinder;
 import org.pf4j.JarPluginLoader;
 import org.pf4j.LegacyExtensionFinder;
-import org.pf4j.ManifestPluginDescriptorFinder;
 import org.pf4j.Plugin;
 import org.pf4j.PluginClassLoader;
 import org.pf4j.PluginDescriptor;
@@ -30,12 +29,14 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * PF4J set up the way cryo needs it: plugin jars only ({@link JarPluginLoader} +
- * {@link ManifestPluginDescriptorFinder}), never development mode or class-path plugins, extensions from
+ * PF4J set up the way cryo needs it: plugin jars only ({@link JarPluginLoader} + manifest descriptors, read once
+ * through {@link PluginJars}), never development mode or class-path plugins, extensions from
  * {@code META-INF/extensions.idx} only, plugin class loaders that see an allowlist of packages
  * ({@link IsolatingPluginClassLoader}), the system version {@link Spi#VERSION}, and a read-only status provider
  * over cryo's configuration (PF4J never writes {@code enabled.txt}/{@code disabled.txt}).
@@ -45,6 +46,9 @@ import java.util.Set;
  */
 final class CryoPluginManager extends AbstractPluginManager {
     private static final Logger LOG = LoggerFactory.getLogger(CryoPluginManager.class);
+
+    /** {@link #requiresMatches} by normalised constraint. */
+    private final Map<String, Boolean> requiresChecked = new HashMap<>();
 
     /** Enabled plugin ids; set right after construction (PF4J calls the factories from its constructor). */
     private volatile Set<String> enabled = Set.of();
@@ -137,7 +141,8 @@ final class CryoPluginManager extends AbstractPluginManager {
         if (!isExactVersionAllowed() && r.matches("^\\d+\\.\\d+\\.\\d+$")) {
             r = ">=" + r;
         }
-        return getVersionManager().checkVersionConstraint(Spi.VERSION, r);
+        // every bundled plugin requires the same range: parsed once, not once per plugin
+        return requiresChecked.computeIfAbsent(r, c -> getVersionManager().checkVersionConstraint(Spi.VERSION, c));
     }
 
     @Override
@@ -173,7 +178,7 @@ final class CryoPluginManager extends AbstractPluginManager {
 
     @Override
     protected PluginDescriptorFinder createPluginDescriptorFinder() {
-        return new ManifestPluginDescriptorFinder();
+        return new PluginJars.Descriptors(); // the manifest PluginHost read already
     }
 
     @Override

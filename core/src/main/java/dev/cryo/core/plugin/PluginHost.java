@@ -14,20 +14,15 @@ import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.config.CryoConfig;
 import dev.cryo.core.config.FileTrust;
 import org.pf4j.Extension;
-import org.pf4j.LegacyExtensionFinder;
-import org.pf4j.ManifestPluginDescriptorFinder;
 import org.pf4j.PluginDescriptor;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.lang.reflect.InvocationTargetException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,7 +69,7 @@ import java.util.zip.ZipFile;
  */
 public final class PluginHost implements AutoCloseable, HandlerRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(PluginHost.class);
-    private static final String INDEX = LegacyExtensionFinder.EXTENSIONS_RESOURCE;
+    private static final String INDEX = PluginJars.INDEX;
     private static final List<Class<?>> POINTS = List.of(FdHandler.class, MemoryHandler.class,
             ExternalPeerHandler.class, LifecycleListener.class);
 
@@ -219,12 +214,8 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         return in == null ? List.of() : indexedClasses(in);
     }
 
-    /** @return the class names of an extension index, each once, in order; closes {@code index} */
     private static List<String> indexedClasses(InputStream index) throws IOException {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(index, StandardCharsets.UTF_8))) {
-            // a class implementing several extension points is listed once per point
-            return r.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).distinct().toList();
-        }
+        return PluginJars.indexedClasses(index);
     }
 
     /** An option of a disabled plugin set anywhere in the chain is an error naming both. */
@@ -367,17 +358,19 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
             throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGINS_DIR_MISSING",
                     "cannot list plugin directory " + dir + ": " + e, "make it readable by the user running cryo", e);
         }
-        ManifestPluginDescriptorFinder finder = new ManifestPluginDescriptorFinder();
         Map<String, Found> found = new TreeMap<>();
         for (Path jar : jars) {
             trust.check(jar, "plugin jar");
             PluginDescriptor d;
             try {
-                d = finder.find(jar);
-            } catch (RuntimeException e) {
+                d = PluginJars.read(jar).descriptor();
+            } catch (IOException | RuntimeException e) {
                 throw unreadable(jar, dir, describe(e), e);
             }
-            if (d == null || d.getPluginId() == null || d.getPluginId().isBlank()) {
+            if (d == null) {
+                throw unreadable(jar, dir, "it has no manifest", null);
+            }
+            if (d.getPluginId() == null || d.getPluginId().isBlank()) {
                 throw unreadable(jar, dir, "its manifest has no Plugin-Id", null);
             }
             if (d.getVersion() == null || d.getVersion().isBlank()) {
@@ -418,7 +411,12 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
     /** Creates each extension a started plugin lists; returns the extension points it provides. */
     private static List<String> instantiate(CryoPluginManager manager, PluginWrapper w, Found f, Path dir,
                                             Extensions ext) throws CryoException {
-        List<String> names = new ArrayList<>(manager.getExtensionClassNames(f.id()));
+        List<String> names;
+        try {
+            names = PluginJars.read(f.jar()).indexed(); // what PF4J's getExtensionClassNames reads, read once
+        } catch (IOException e) {
+            throw loadError(f, dir, "has an unreadable " + INDEX, e);
+        }
         if (names.isEmpty()) {
             throw new CryoException(Category.PLUGIN_CONFIG, "core/PLUGIN_EMPTY",
                     "plugin '" + f.id() + "' (" + f.jar() + ") contributes no extension: its " + INDEX
