@@ -180,9 +180,17 @@ public final class Workloads implements AutoCloseable {
      * to be killed at the end: a child the workload forked, which the test did not start.
      */
     public long trackChild(Workload w) {
-        long child = Long.parseLong(w.ready("child"));
-        trackForeignPid(child);
-        return child;
+        return trackReadyPid(w, "child");
+    }
+
+    /**
+     * The pid {@code w} printed as {@code key=<pid>} in its READY line (a child or a helper it forked, which the test
+     * did not start), registered (as {@link #trackForeignPid}) to be killed at the end.
+     */
+    public long trackReadyPid(Workload w, String key) {
+        long pid = Long.parseLong(w.ready(key));
+        trackForeignPid(pid);
+        return pid;
     }
 
     /** Registers a pid the test did not start (e.g. a helper a workload double-forked) to be killed at the end. */
