@@ -1,5 +1,6 @@
 package dev.cryo.it;
 
+import dev.cryo.testkit.CryoTestKit;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -206,32 +207,12 @@ public final class Workloads implements AutoCloseable {
     /** @return the real python3 executable: {@code sys.executable} of the python3 on PATH (pyenv shims are scripts) */
     public static synchronized String python3() {
         if (python3 == null) {
-            python3 = resolvePython();
+            python3 = CryoTestKit.realPython3("python3", "/root/.pyenv/shims/python3", "/usr/bin/python3");
         }
         return python3;
     }
 
     private static String python3;
-
-    private static String resolvePython() {
-        for (String candidate : List.of("python3", "/root/.pyenv/shims/python3", "/usr/bin/python3")) {
-            try {
-                Process p = ProcessControl.registerJdkChild(new ProcessBuilder(candidate, "-c",
-                        "import sys; print(sys.executable)").redirectErrorStream(true)
-                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start());
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-                if (p.waitFor() == 0 && !out.isEmpty() && Files.isExecutable(Path.of(out))) {
-                    return Path.of(out).toRealPath().toString();
-                }
-            } catch (IOException e) {
-                // try the next candidate
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
-        }
-        throw new IllegalStateException("no python3 found (tried PATH, /root/.pyenv/shims/python3, /usr/bin/python3)");
-    }
 
     /** @return the absolute path of a program on PATH (/usr/bin, /bin as fallback) */
     public static String which(String program) {
