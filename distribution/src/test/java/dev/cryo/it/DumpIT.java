@@ -87,10 +87,8 @@ class DumpIT extends WithTestBed {
     void leaveRunningKeepsTheWorkloadRunning() {
         Workload w = bed.workloads().start("st_workload");
         w.assertVerifyPass();
-        Path dir = bed.newImageDir();
-        bed.cryo().dump(w.pid(), dir, "-R").assertOk();
+        Path dir = bed.dumpLeavingRunning(w);
         assertTrue(Files.exists(dir.resolve("inventory.img")), "no inventory.img after dump -R");
-        assertTrue(w.isAlive(), w + " was killed by dump -R");
         w.awaitNewTicks(3);
         w.assertVerifyPass();
     }
@@ -98,13 +96,12 @@ class DumpIT extends WithTestBed {
     @Test
     void refusesPipeToProcessOutsideTheTree() {
         Workload w = bed.workloads().start("with_pipe", "external");
-        long helper = Long.parseLong(w.ready("helper"));
-        bed.workloads().trackForeignPid(helper);
+        long helper = bed.workloads().trackReadyPid(w, "helper");
         int fd = Integer.parseInt(w.ready("rfd"));
         CryoResult r = bed.cryo().dump(w.pid(), bed.newImageDir());
         r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid()).assertStderrMentions(w.comm(), "pipe")
                 .assertStderrMatches("\\bfd\\W{0,3}" + fd + "\\b", "fd " + fd);
-        assertStillRunningAndPasses(w);
+        w.assertLeftRunning();
     }
 
     /** An io_uring ring cannot be checkpointed: refused with its own code and a fix, the process unharmed. */
@@ -116,9 +113,7 @@ class DumpIT extends WithTestBed {
         r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
                 .assertStderrMentions(w.comm(), "anon_inode:[io_uring]", "io_uring instance", "core/IO_URING",
                         "--innodb-use-native-aio=0", "kernel.io_uring_disabled");
-        assertTrue(w.isAlive(), w + " was not left running after the refused dump");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        w.assertLeftRunning();
         w.kill();
     }
 
@@ -188,7 +183,7 @@ class DumpIT extends WithTestBed {
         assertTrue(r.exit() == CryoResult.UNSUPPORTED || r.exit() == CryoResult.PLUGIN, "exit 3 or 5: " + r.describe());
         r.assertStderrMatches("plugins\\.(enabled|disabled)", "the config key plugins.enabled/plugins.disabled")
                 .assertStderrMentions("regular-file");
-        assertStillRunningAndPasses(w);
+        w.assertLeftRunning();
     }
 
     @Test
@@ -212,11 +207,5 @@ class DumpIT extends WithTestBed {
         assertFalse(r.stdout().toLowerCase().contains("disabled") && PLUGINS.stream().anyMatch(id -> Pattern
                 .compile("(?m)^.*(?<![\\w-])" + Pattern.quote(id) + "(?![\\w-]).*\\bdisabled\\b.*$").matcher(r.stdout())
                 .find()), "a default plugin is listed disabled:\n" + r.stdout());
-    }
-
-    private static void assertStillRunningAndPasses(Workload w) {
-        assertTrue(w.isAlive(), w + " was not left running after a refused dump");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
     }
 }

@@ -2,7 +2,6 @@ package dev.cryo.it;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,15 +14,9 @@ class FdOwnerIT extends WithTestBed {
 
     @Test
     void ownerSignalAndAsyncAreKeptPerOpenFileDescription() {
-        Workload w = bed.workloads().start("fd_owner");
-        bed.workloads().trackChild(w);
-        w.assertVerifyPass();
-        Path image = bed.dumpAndAwaitGone(w);
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        String verdict = r.assertVerifyPass();
+        Workload w = bed.startCheckedWithChild("fd_owner");
+        String verdict = bed.dumpRestoreAndVerify(w);
         assertTrue(verdict.contains("rt=2 io=2 child_io=2"), "one signal per source before and after: " + verdict);
-        TestBed.killRestored(r, rc);
     }
 
     @Test
@@ -35,8 +28,6 @@ class FdOwnerIT extends WithTestBed {
         r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
                 .assertStderrNamesPid(ProcessControl.selfPid())
                 .assertStderrMentions(w.comm(), "fd " + fd, "F_SETOWN", "[core/FD_OWNER_OUTSIDE]");
-        assertTrue(w.isAlive(), w + " was not left running after the refused dump");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        w.assertLeftRunning();
     }
 }

@@ -23,10 +23,7 @@ class FdTableIT extends WithTestBed {
 
     @Test
     void aChildSharingItsParentsFdTableSharesItAfterRestore() {
-        Workload w = bed.workloads().start("fd_table");
-        bed.workloads().trackChild(w);
-        w.assertVerifyPass();
-        bed.dumpAndRestoreTwice(w, 2);
+        bed.dumpAndRestoreTwice(bed.startCheckedWithChild("fd_table"), 2);
     }
 
     @Test
@@ -49,10 +46,8 @@ class FdTableIT extends WithTestBed {
     @Test
     void siblingsSharingATableTheirParentLeftAreRefusedAndLeftRunning() {
         Workload w = bed.workloads().start("fd_table", "siblings");
-        long child = Long.parseLong(w.ready("child"));
-        long child2 = Long.parseLong(w.ready("child2"));
-        bed.workloads().trackForeignPid(child);
-        bed.workloads().trackForeignPid(child2);
+        long child = bed.workloads().trackReadyPid(w, "child");
+        long child2 = bed.workloads().trackReadyPid(w, "child2");
         w.assertVerifyPass();
         Path image = bed.newImageDir();
         CryoResult r = bed.cryo().dump(w.pid(), image);
@@ -79,9 +74,7 @@ class FdTableIT extends WithTestBed {
         CryoResult r = bed.cryo().dump(w.pid(), bed.newImageDir());
         r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid()).assertStderrNamesPid(child)
                 .assertStderrMentions("shares its " + what, flag, "[core/" + code + "]");
-        assertTrue(w.isAlive(), w + " did not survive the refused dump");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        w.assertLeftRunning();
     }
 
     @Test
@@ -92,8 +85,6 @@ class FdTableIT extends WithTestBed {
         CryoResult r = bed.cryo().dump(w.pid(), bed.newImageDir());
         r.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
                 .assertStderrMentions("thread " + tid, "its own fd table", "[core/THREAD_OWN_FILES]");
-        assertTrue(w.isAlive(), w + " did not survive the refused dump");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        w.assertLeftRunning();
     }
 }

@@ -18,16 +18,13 @@ class FileLocksIT extends WithTestBed {
 
     @Test
     void everyKindOfLockIsRefusedWithoutTheOptionAndRetakenWithIt() throws IOException {
-        Workload w = bed.workloads().start("file_locks");
-        w.assertVerifyPass();
+        Workload w = bed.startChecked("file_locks");
         String before = locksOf(w.pid());
 
         CryoResult refused = bed.cryo().dump(w.pid(), bed.newImageDir());
         refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
                 .assertStderrMentions(w.comm(), "flock_ex", "fd 3", "flock", "LOCK_EX", "--file-locks");
-        assertTrue(w.isAlive(), w + " was not left running after the refused dump");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        w.assertLeftRunning();
         assertEquals(before, locksOf(w.pid()), "locks after the refused dump");
 
         Path image = bed.dumpAndAwaitGone(w, "--file-locks");
@@ -49,8 +46,7 @@ class FileLocksIT extends WithTestBed {
 
     @Test
     void aLockTakenMeanwhileFailsTheRestoreNamingItsHolder() {
-        Workload w = bed.workloads().start("file_locks");
-        w.assertVerifyPass();
+        Workload w = bed.startChecked("file_locks");
         Path image = bed.dumpAndAwaitGone(w, "--file-locks");
 
         Path locked = w.workdir().resolve("flock_ex");

@@ -46,10 +46,7 @@ class HugetlbIT extends WithTestBed {
 
     @Test
     void privateAndSharedHugetlbMemoryIsKept() {
-        Workload w = bed.workloads().start("hugetlb_memory");
-        bed.workloads().trackChild(w);
-        w.assertVerifyPass();
-        bed.dumpAndRestoreTwice(w, 2);
+        bed.dumpAndRestoreTwice(bed.startCheckedWithChild("hugetlb_memory"), 2);
     }
 
     @Test

@@ -32,11 +32,8 @@ class InterruptedCallsIT extends WithTestBed {
 
     @Test
     void blockedCallsCarryOnWithoutEintrAndEndOnTime() throws IOException {
-        Workload w = bed.workloads().start("blocked_calls", Integer.toString(SECONDS));
+        Workload w = startWithEveryCallBlocked();
         int calls = Integer.parseInt(w.ready("calls"));
-        w.log().awaitLine(0, l -> w.log().linesFrom(0).stream().filter(x -> x.startsWith("START ")).count() == calls,
-                "every START line", Workload.TIMEOUT);
-        awaitAllSleeping(w.pid(), calls + 1);
 
         long dumpStart = System.nanoTime();
         Path image = bed.dumpAndAwaitGone(w);
@@ -94,11 +91,8 @@ class InterruptedCallsIT extends WithTestBed {
      */
     @Test
     void callsDumpedASecondTimeAfterARestoreStillCarryOn() throws IOException {
-        Workload w = bed.workloads().start("blocked_calls", Integer.toString(SECONDS));
+        Workload w = startWithEveryCallBlocked();
         int calls = Integer.parseInt(w.ready("calls"));
-        w.log().awaitLine(0, l -> w.log().linesFrom(0).stream().filter(x -> x.startsWith("START ")).count() == calls,
-                "every START line", Workload.TIMEOUT);
-        awaitAllSleeping(w.pid(), calls + 1);
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         Workload r = bed.awaitRestoredRoot(rc, w);
@@ -114,6 +108,19 @@ class InterruptedCallsIT extends WithTestBed {
         String verdict = r2.log().awaitPrefix(mark, "VERDICT", Duration.ofSeconds(SECONDS + 30));
         assertTrue(verdict.startsWith("VERDICT PASS"), verdict + "\n" + r2.log().tail(calls + 2));
         Cryo.await(rc2).assertExit(0);
+    }
+
+    /**
+     * Starts {@code blocked_calls} and waits until it has started every call (a START line each) and all its threads
+     * sleep in them.
+     */
+    private Workload startWithEveryCallBlocked() {
+        Workload w = bed.workloads().start("blocked_calls", Integer.toString(SECONDS));
+        int calls = Integer.parseInt(w.ready("calls"));
+        w.log().awaitLine(0, l -> w.log().linesFrom(0).stream().filter(x -> x.startsWith("START ")).count() == calls,
+                "every START line", Workload.TIMEOUT);
+        awaitAllSleeping(w.pid(), calls + 1);
+        return w;
     }
 
     /** Waits until {@code count} threads of {@code pid} sleep (state S). */

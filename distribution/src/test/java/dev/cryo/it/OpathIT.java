@@ -13,10 +13,6 @@ class OpathIT extends WithTestBed {
     void anOpathFdOnASymlinkStaysOnTheLink() {
         Workload w = bed.workloads().start("opath_fds");
         w.assertVerifyPass();
-        java.nio.file.Path image = bed.dumpAndAwaitGone(w);
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        r.assertVerifyPass();
-        TestBed.killRestored(r, rc);
+        bed.dumpRestoreAndVerify(w);
     }
 }

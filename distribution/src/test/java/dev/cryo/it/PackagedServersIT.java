@@ -38,8 +38,7 @@ class PackagedServersIT extends WithTestBed {
     @Test
     void mariadbKeepsItsRowsAndItsSession() throws Exception {
         int port = InetSocketIT.freePort();
-        Path dir = bed.workloads().newDir("mariadb");
-        openToOthers(dir);
+        Path dir = newDirOpenToOthers("mariadb");
         Path data = dir.resolve("data");
         Path scratch = Files.createDirectories(dir.resolve("run")); // socket, logs, and InnoDB's O_TMPFILE files
         Files.setOwner(scratch, scratch.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("mysql"));
@@ -169,8 +168,7 @@ class PackagedServersIT extends WithTestBed {
     @Test
     void apacheServesTheSamePageOnTheSameConnection() throws Exception {
         int port = InetSocketIT.freePort();
-        Path dir = bed.workloads().newDir("apache");
-        openToOthers(dir);
+        Path dir = newDirOpenToOthers("apache");
         Files.createDirectories(dir.resolve("html"));
         Files.createDirectories(dir.resolve("logs"));
         Files.writeString(dir.resolve("html/index.html"), "<h1>cryo apache</h1>\n");
@@ -192,8 +190,7 @@ class PackagedServersIT extends WithTestBed {
     void varnishServesThroughTheSameConnection() throws Exception {
         int backend = InetSocketIT.freePort();
         int port = InetSocketIT.freePort();
-        Path dir = bed.workloads().newDir("varnish");
-        openToOthers(dir);
+        Path dir = newDirOpenToOthers("varnish");
         startLighttpd(dir, backend, "<h1>cryo varnish</h1>\n");
         Files.writeString(dir.resolve("default.vcl"), "vcl 4.1;\nbackend default { .host = \"127.0.0.1\"; .port = \""
                 + backend + "\"; }\n");
@@ -234,8 +231,7 @@ class PackagedServersIT extends WithTestBed {
     @Test
     void phpFpmRunsAScriptAfterRestore() throws Exception {
         int port = InetSocketIT.freePort();
-        Path dir = bed.workloads().newDir("php-fpm");
-        openToOthers(dir);
+        Path dir = newDirOpenToOthers("php-fpm");
         Path script = dir.resolve("index.php");
         Files.writeString(script, "<?php echo \"cryo php \", 6 * 7, \"\\n\";\n");
         Files.writeString(dir.resolve("php-fpm.conf"), String.join("\n", "[global]",
@@ -377,8 +373,7 @@ class PackagedServersIT extends WithTestBed {
     void squidProxiesOnTheSameConnection() throws Exception {
         int backend = InetSocketIT.freePort();
         int port = InetSocketIT.freePort();
-        Path dir = bed.workloads().newDir("squid");
-        openToOthers(dir);
+        Path dir = newDirOpenToOthers("squid");
         Path run = Files.createDirectories(dir.resolve("run"));
         Files.setOwner(run, run.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("proxy"));
         startLighttpd(dir, backend, "<h1>cryo squid</h1>\n");

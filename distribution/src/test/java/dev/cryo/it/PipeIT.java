@@ -48,22 +48,14 @@ class PipeIT extends WithTestBed {
     void statusFlagsArePerOpenFileDescription() {
         // pipe_flags.c: O_NONBLOCK (and O_DIRECT) set on some OFDs of a pipe end and not on others, dup'ed, inherited
         // and reopened ones, in a parent and a child; closed other ends; a FIFO opened twice
-        Workload w = bed.workloads().start("pipe_flags");
-        bed.workloads().trackChild(w);
-        w.assertVerifyPass();
-        Path image = bed.dumpAndAwaitGone(w);
-        RunningCryo rc = bed.cryo().restoreInBackground(image);
-        Workload r = bed.awaitRestoredRoot(rc, w);
-        r.assertVerifyPass();
-        TestBed.killRestored(r, rc);
+        Workload w = bed.startCheckedWithChild("pipe_flags");
+        bed.dumpRestoreAndVerify(w);
     }
 
     @Test
     void leaveRunningLosesNoByteAndTheImageRestores() {
         Workload w = startHolder("pipe");
-        Path image = bed.newImageDir();
-        bed.cryo().dump(w.pid(), image, "-R").assertOk();
-        assertTrue(w.isAlive(), w + " was killed by dump -R");
+        Path image = bed.dumpLeavingRunning(w);
         String verdict = w.assertVerifyPass(); // reads all 100000 bytes: tee took none of them
         assertTrue(verdict.contains("consumed=200000"), verdict);
 
@@ -100,8 +92,7 @@ class PipeIT extends WithTestBed {
     @Test
     void externalPipeIsRefusedNamingBothEndsAndTheFixes() {
         Workload w = bed.workloads().start("with_pipe", "external");
-        long helper = Long.parseLong(w.ready("helper"));
-        bed.workloads().trackForeignPid(helper);
+        long helper = bed.workloads().trackReadyPid(w, "helper");
         int fd = Integer.parseInt(w.ready("rfd"));
         long ino = pipeInode(w.pid(), fd);
 
@@ -110,16 +101,13 @@ class PipeIT extends WithTestBed {
                 "--external pipe:[" + ino + "]", "--inherit-fd fd[N]:pipe:[" + ino + "]", "[pipe/EXTERNAL_PIPE]")
                 .assertStderrNamesPid(w.pid()).assertStderrNamesPid(helper)
                 .assertStderrMatches("\\bfd\\W{0,3}" + fd + "\\b", "fd " + fd);
-        assertTrue(w.isAlive(), w + " was harmed by the refused dump");
-        w.awaitNewTicks(2);
-        w.assertVerifyPass();
+        w.assertLeftRunning();
     }
 
     @Test
     void externalPipeAcceptedThenInheritedOnRestore() throws Exception {
         Workload w = bed.workloads().start("with_pipe", "external");
-        long helper = Long.parseLong(w.ready("helper"));
-        bed.workloads().trackForeignPid(helper);
+        long helper = bed.workloads().trackReadyPid(w, "helper");
         int fd = Integer.parseInt(w.ready("rfd"));
         long ino = pipeInode(w.pid(), fd);
         String res = "pipe:[" + ino + "]";

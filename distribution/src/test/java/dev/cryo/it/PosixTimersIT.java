@@ -17,16 +17,14 @@ class PosixTimersIT extends WithTestBed {
 
     @Test
     void timersKeepIdsSettingsAndFireAfterRestore() throws IOException {
-        Workload w = bed.workloads().start("posix_timers");
-        w.assertVerifyPass();
+        Workload w = bed.startChecked("posix_timers");
         String before = timers(w.pid());
 
         bed.cryo().dump(w.pid(), bed.newImageDir(), "-R").assertOk();
         w.awaitNewTicks(2);
         w.assertVerifyPass();
 
-        Path image = bed.dumpAndAwaitGone(w);
-        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        TestBed.Restored restored = bed.dumpRestoreAndAwait(w, 2);
         Workload r = restored.workload();
         RunningCryo rc = restored.cryo();
         assertEquals(before, timers(w.pid()), "/proc/PID/timers after restore");

@@ -1,5 +1,6 @@
 package dev.cryo.it;
 
+import dev.cryo.testkit.Reaper;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -7,14 +8,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Runtime;
-import jnr.ffi.annotations.Out;
 
 /**
- * The few raw process calls the integration tests need (jnr-ffi over libc): making the test JVM a child subreaper,
- * signalling and reaping processes the JDK does not manage.
+ * The few raw process calls the integration tests need (the test kit's {@link Reaper}, jnr-ffi over libc): making the
+ * test JVM a child subreaper, signalling and reaping processes the JDK does not manage.
  *
  * <p>Why: a tree restored with {@code -d}, or a helper that double-forked, is reparented to the nearest subreaper;
  * if nobody reaps it, its zombie keeps the pid and the next restore of that image fails. The JDK reaps only the
@@ -32,39 +29,14 @@ public final class ProcessControl {
     public static final int SIGCONT = 18;
     public static final int SIGSTOP = 19;
 
-    private static final int PR_SET_CHILD_SUBREAPER = 36;
-    private static final int WNOHANG = 1;
-    private static final int ECHILD = 10;
-    private static final int ESRCH = 3;
-
-    /** libc, as much of it as the tests call. */
-    public interface LibC {
-        int prctl(int option, long arg2, long arg3, long arg4, long arg5);
-
-        int kill(int pid, int sig);
-
-        int waitpid(int pid, @Out int[] status, int options);
-
-        int getpid();
-    }
-
-    private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
-    private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
     private static final Set<Long> JDK_CHILDREN = ConcurrentHashMap.newKeySet();
-    private static volatile boolean subreaper;
 
     private ProcessControl() {
     }
 
     /** Makes this JVM a child subreaper (once); fails the test run if the kernel refuses. */
-    public static synchronized void ensureSubreaper() {
-        if (subreaper) {
-            return;
-        }
-        if (LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
-            throw new IllegalStateException("prctl(PR_SET_CHILD_SUBREAPER) failed: errno " + LastError.getLastError(RUNTIME));
-        }
-        subreaper = true;
+    public static void ensureSubreaper() {
+        Reaper.becomeSubreaper();
     }
 
     /** @return this JVM's pid */
@@ -86,14 +58,7 @@ public final class ProcessControl {
      * @return true if delivered, false if no such process
      */
     public static boolean kill(long pid, int sig) {
-        if (LIBC.kill((int) pid, sig) == 0) {
-            return true;
-        }
-        int errno = LastError.getLastError(RUNTIME);
-        if (errno == ESRCH) {
-            return false;
-        }
-        throw new IllegalStateException("kill(" + pid + ", " + sig + ") failed: errno " + errno);
+        return Reaper.kill(pid, sig);
     }
 
     /**
@@ -105,12 +70,7 @@ public final class ProcessControl {
         if (JDK_CHILDREN.contains(pid)) {
             return false;
         }
-        int[] status = new int[1];
-        int r = LIBC.waitpid((int) pid, status, WNOHANG);
-        if (r == pid) {
-            return true;
-        }
-        return r < 0 && LastError.getLastError(RUNTIME) == ECHILD;
+        return Reaper.reapIfExited(pid);
     }
 
     /** Waits (polling) until {@link #reapIfExited(long)} succeeds or the timeout passes. */
@@ -181,11 +141,6 @@ public final class ProcessControl {
     }
 
     static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
+        Reaper.sleep(ms);
     }
 }

@@ -29,8 +29,7 @@ class ProcessEdgesIT extends WithTestBed {
         ProcStat zombieBefore = ProcStat.read(zombie).orElseThrow();
         assertEquals('Z', zombieBefore.state());
 
-        Path image = bed.dumpAndAwaitGone(w);
-        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        TestBed.Restored restored = bed.dumpRestoreAndAwait(w, 2);
         Workload r = restored.workload();
         RunningCryo rc = restored.cryo();
         bed.workloads().trackForeignPid(live);

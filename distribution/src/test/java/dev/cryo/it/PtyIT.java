@@ -25,8 +25,7 @@ class PtyIT extends WithTestBed {
 
     @Test
     void aPairInsideTheTreeComesBackWithItsIndexSettingsAndControllingTerminal() {
-        Workload w = bed.workloads().start("pty_pair");
-        w.awaitNewTicks(2);
+        Workload w = startTicking("pty_pair");
         String before = w.assertVerifyPass();
         int index = Integer.parseInt(w.ready("index"));
         long child = Long.parseLong(w.ready("child"));
@@ -76,8 +75,7 @@ class PtyIT extends WithTestBed {
         assertEquals(cttyOfChild, ttyNr(child), "the child has its controlling terminal again");
         assertEquals(0, ttyNr(grandchild), "the grandchild (forked before the child took it) still has none");
         r.assertVerifyPass(); // and again: the data kept flowing both ways
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /**
@@ -86,8 +84,7 @@ class PtyIT extends WithTestBed {
      */
     @Test
     void dataQueuedInThePtyIsRefusedNotLost() {
-        Workload w = bed.workloads().start("pty_pair", "queued");
-        w.awaitNewTicks(2);
+        Workload w = startTicking("pty_pair", "queued");
         CryoResult refused = bed.cryo().dump(w.pid(), bed.newImageDir());
         refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrNamesPid(w.pid())
                 .assertStderrMentions("fd 9", "/dev/pts/" + w.ready("index"), "7 bytes", "tty/QUEUED_DATA");
@@ -107,8 +104,7 @@ class PtyIT extends WithTestBed {
      */
     @Test
     void dataQueuedBothWaysAndAPartialLineAreKeptAndPutBack() {
-        Workload kept = bed.workloads().start("pty_canon");
-        kept.awaitNewTicks(2);
+        Workload kept = startTicking("pty_canon");
         // the dry run takes the queues too, and puts them back: the dump after it finds them whole
         bed.cryo().run("check", "-t", Long.toString(kept.pid())).assertOk();
         Path leftRunning = bed.newImageDir();
@@ -124,8 +120,7 @@ class PtyIT extends WithTestBed {
         kept.assertVerifyPass();
         kept.kill();
 
-        Workload w = bed.workloads().start("pty_canon");
-        w.awaitNewTicks(2);
+        Workload w = startTicking("pty_canon");
         Path image = bed.dumpAndAwaitGone(w);
         RunningCryo rc = bed.cryo().restoreInBackground(image);
         Workload r = bed.awaitRestoredRoot(rc, w);
@@ -133,8 +128,7 @@ class PtyIT extends WithTestBed {
         verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("round=1"), "the restored program read its lines and the partial one: " + verdict);
         r.assertVerifyPass();
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /**
@@ -143,8 +137,7 @@ class PtyIT extends WithTestBed {
      */
     @Test
     void aJobOfTheSessionInheritsItsControllingTerminalAgain() {
-        Workload w = bed.workloads().start("pty_pair", "job");
-        w.awaitNewTicks(2);
+        Workload w = startTicking("pty_pair", "job");
         long child = Long.parseLong(w.ready("child"));
         long grandchild = Long.parseLong(w.ready("grandchild"));
         long job = Long.parseLong(w.ready("job"));
@@ -158,8 +151,7 @@ class PtyIT extends WithTestBed {
         assertEquals(ctty, ttyNr(child));
         assertEquals(ctty, ttyNr(job), "the restored job has its controlling terminal again");
         assertEquals(0, ttyNr(grandchild));
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /**
@@ -168,8 +160,7 @@ class PtyIT extends WithTestBed {
      */
     @Test
     void aProcessThatGaveItsTerminalUpUnderAParentWithOneIsRefused() {
-        Workload w = bed.workloads().start("pty_pair", "notty");
-        w.awaitNewTicks(2);
+        Workload w = startTicking("pty_pair", "notty");
         long job = Long.parseLong(w.ready("job"));
         CryoResult refused = bed.cryo().dump(w.pid(), bed.newImageDir());
         refused.assertFailedWithFix(CryoResult.UNSUPPORTED).assertStderrMentions("no controlling terminal",
@@ -180,8 +171,7 @@ class PtyIT extends WithTestBed {
     /** A master whose slave a process outside the tree holds is refused naming that process; the tree runs on. */
     @Test
     void aMasterWhoseSlaveIsHeldOutsideTheTreeIsRefused() {
-        Workload w = bed.workloads().start("pty_pair");
-        w.awaitNewTicks(2);
+        Workload w = startTicking("pty_pair");
         String slave = "/dev/pts/" + w.ready("index");
         Path dir = bed.workloads().newDir("outside");
         Workload outside = bed.workloads().startCommand("outside", List.of(Workloads.which("sh"), "-c",
@@ -191,6 +181,13 @@ class PtyIT extends WithTestBed {
                 .assertStderrMentions("pseudo-terminal master of " + slave, "fd 9",
                         "pid " + outside.pid() + " \"sleep\" fd 0", "tty/EXTERNAL_SLAVE");
         w.assertVerifyPass();
+    }
+
+    /** Starts workload {@code name} and waits until it has ticked twice (its terminals are set up by then). */
+    private Workload startTicking(String name, String... extraArgs) {
+        Workload w = bed.workloads().start(name, extraArgs);
+        w.awaitNewTicks(2);
+        return w;
     }
 
     /** Holds /dev/pts/INDEX (from the workdir's file "index"): opens /dev/ptmx until it gets that index. */
@@ -221,8 +218,7 @@ class PtyIT extends WithTestBed {
      */
     @Test
     void anIndexInUseAtRestoreIsRefusedBeforeAnyProcessExists() throws java.io.IOException {
-        Workload w = bed.workloads().start("pty_pair");
-        w.awaitNewTicks(2);
+        Workload w = startTicking("pty_pair");
         String index = w.ready("index");
         Path image = bed.dumpAndAwaitGone(w);
 
@@ -246,8 +242,7 @@ class PtyIT extends WithTestBed {
         r.awaitNewTicks(2);
         String verdict = r.assertVerifyPass();
         assertTrue(verdict.contains("index=" + index), verdict);
-        r.kill();
-        Cryo.await(rc).assertExit(KILLED);
+        TestBed.killRestored(r, rc);
     }
 
     /** @return tty_nr of /proc/PID/stat: the controlling terminal's device number, 0 for none */

@@ -28,8 +28,7 @@ class RealServersIT extends WithTestBed {
 
     void nginxWithAnOpenClientServesTheSamePageAfterRestore() throws Exception {
         int port = InetSocketIT.freePort();
-        Path dir = bed.workloads().newDir("nginx");
-        openToOthers(dir); // workers run as nobody
+        Path dir = newDirOpenToOthers("nginx"); // workers run as nobody
         Files.createDirectories(dir.resolve("html"));
         Files.createDirectories(dir.resolve("tmp"));
         Files.writeString(dir.resolve("html/index.html"), "<h1>cryo nginx</h1>\n");
@@ -129,8 +128,7 @@ class RealServersIT extends WithTestBed {
     void postgresKeepsItsRowsAndItsSession() throws Exception {
         String bin = postgresBin();
         int port = InetSocketIT.freePort();
-        Path dir = bed.workloads().newDir("postgres");
-        openToOthers(dir);
+        Path dir = newDirOpenToOthers("postgres");
         var postgres = dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
         Files.setOwner(dir, postgres);
         Path data = dir.resolve("data");

@@ -196,9 +196,7 @@ class RestoreIT extends WithTestBed {
     @Test
     void pidInUseIsAConflict() {
         Workload w = startAndCheck("st_workload");
-        Path image = bed.newImageDir();
-        bed.cryo().dump(w.pid(), image, "-R").assertOk();
-        assertTrue(w.isAlive(), w + " was killed by dump -R");
+        Path image = bed.dumpLeavingRunning(w);
         // the running original keeps appending to its files: skip the size check so the pid is the conflict
         CryoResult r = restoreExpectingFailure(image, "--skip-file-size-check").assertExit(CryoResult.CONFLICT)
                 .assertStderrNamesPid(w.pid()).assertStderrMentions(w.comm());

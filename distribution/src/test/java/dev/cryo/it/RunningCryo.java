@@ -11,19 +11,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * A {@code cryo} command running in the background (typically {@code cryo restore} without {@code -d}, which stays
  * the parent and waiter of the restored root). Its output goes to files, never to JVM pipes.
+ *
+ * @param command the command line
+ * @param process the running {@code cryo}
+ * @param out the file its stdout goes to
+ * @param err the file its stderr goes to
  */
-public final class RunningCryo {
-    private final List<String> command;
-    private final Process process;
-    private final Path out;
-    private final Path err;
-
-    RunningCryo(List<String> command, Process process, Path out, Path err) {
-        this.command = command;
-        this.process = process;
-        this.out = out;
-        this.err = err;
-    }
+public record RunningCryo(List<String> command, Process process, Path out, Path err) {
 
     public long pid() {
         return process.pid();
@@ -31,10 +25,6 @@ public final class RunningCryo {
 
     public boolean isAlive() {
         return process.isAlive();
-    }
-
-    public Process process() {
-        return process;
     }
 
     /** @return what it printed so far */

@@ -20,11 +20,10 @@ class SeccompIT extends WithTestBed {
     @Test
     void seccompStateSurvivesDumpAndIsRestored() throws IOException {
         Workload w = bed.workloads().start("seccomp_tree");
-        long strict = Long.parseLong(w.ready("strict"));
-        long mixed = Long.parseLong(w.ready("mixed"));
-        long shared = Long.parseLong(w.ready("shared"));
+        long strict = bed.workloads().trackReadyPid(w, "strict");
+        long mixed = bed.workloads().trackReadyPid(w, "mixed");
+        long shared = bed.workloads().trackReadyPid(w, "shared");
         List<Long> children = List.of(strict, mixed, shared);
-        children.forEach(bed.workloads()::trackForeignPid);
         w.assertVerifyPass();
 
         bed.cryo().dump(w.pid(), bed.newImageDir(), "-R").assertOk();
@@ -34,8 +33,7 @@ class SeccompIT extends WithTestBed {
         w.awaitNewTicks(2);
         w.assertVerifyPass();
 
-        Path image = bed.dumpAndAwaitGone(w);
-        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        TestBed.Restored restored = bed.dumpRestoreAndAwait(w, 2);
         Workload r = restored.workload();
         RunningCryo rc = restored.cryo();
         children.forEach(bed.workloads()::trackForeignPid);

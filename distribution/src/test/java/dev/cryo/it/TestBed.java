@@ -56,6 +56,29 @@ public final class TestBed implements AutoCloseable {
     }
 
     /**
+     * Starts workload {@code name} (see {@link Workloads#start}) and has it check itself once right away
+     * ({@code VERDICT PASS} on SIGUSR2), without waiting for ticks: for workloads that hold what they check from their
+     * READY line on.
+     */
+    public Workload startChecked(String name, String... extraArgs) {
+        Workload w = workloads.start(name, extraArgs);
+        w.assertVerifyPass();
+        return w;
+    }
+
+    /**
+     * As {@link #startChecked} for a workload that forked a child and named it {@code child=<pid>} in its READY line:
+     * the child is tracked ({@link Workloads#trackChild}) before the check, so the bed kills it even if the check
+     * fails.
+     */
+    public Workload startCheckedWithChild(String name, String... extraArgs) {
+        Workload w = workloads.start(name, extraArgs);
+        workloads.trackChild(w);
+        w.assertVerifyPass();
+        return w;
+    }
+
+    /**
      * Dumps {@code w} (default: kill after dump), asserts success, and waits until the original is gone.
      *
      * @return the image directory
@@ -89,6 +112,41 @@ public final class TestBed implements AutoCloseable {
         });
         assertTrue(Files.exists(dir.resolve("inventory.img")), "dump wrote no inventory.img in " + dir);
         return dir;
+    }
+
+    /**
+     * Dumps {@code w} with {@code -R} (leave running), asserts success and that {@code w} still runs.
+     *
+     * @return the image directory
+     */
+    public Path dumpLeavingRunning(Workload w) {
+        Path image = newImageDir();
+        cryo.dump(w.pid(), image, "-R").assertOk();
+        assertTrue(w.isAlive(), w + " was killed by dump -R");
+        return image;
+    }
+
+    /**
+     * Dumps {@code w} (killed, {@link #dumpAndAwaitGone(Workload, String...)}) and restores the image in the
+     * background, without -d; waits until the original's pid runs the restored root ({@link #awaitRestoredRoot}).
+     */
+    public Restored dumpAndRestore(Workload w) {
+        Path image = dumpAndAwaitGone(w);
+        RunningCryo rc = cryo.restoreInBackground(image);
+        return new Restored(awaitRestoredRoot(rc, w), rc);
+    }
+
+    /**
+     * {@link #dumpAndRestore}, then has the restored root check itself ({@code VERDICT PASS} asserted) and kills it
+     * ({@link #killRestored}).
+     *
+     * @return the restored root's verdict line
+     */
+    public String dumpRestoreAndVerify(Workload w) {
+        Restored restored = dumpAndRestore(w);
+        String verdict = restored.workload().assertVerifyPass();
+        killRestored(restored.workload(), restored.cryo());
+        return verdict;
     }
 
     /**
@@ -179,6 +237,14 @@ public final class TestBed implements AutoCloseable {
         }
         current.kill();
         Cryo.await(rc).assertExit(128 + ProcessControl.SIGKILL);
+    }
+
+    /**
+     * Dumps {@code w} (killed) and restores the image as {@link #restoreAndAwaitWithCryo} does: @return the restored
+     * root, once it has logged {@code ticks} new lines, and the running {@code cryo restore}
+     */
+    public Restored dumpRestoreAndAwait(Workload w, int ticks) {
+        return restoreAndAwaitWithCryo(w, dumpAndAwaitGone(w), ticks);
     }
 
     /** An image dumped by {@link #timedDump} and the wall time the dump took. */

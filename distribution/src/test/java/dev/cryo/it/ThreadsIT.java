@@ -30,8 +30,7 @@ class ThreadsIT extends WithTestBed {
         Map<Long, String> before = threads(w.pid());
         assertEquals(tids, List.copyOf(before.keySet()), "/proc task list vs READY");
 
-        Path image = bed.dumpAndAwaitGone(w);
-        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        TestBed.Restored restored = bed.dumpRestoreAndAwait(w, 2);
         Workload r = restored.workload();
         RunningCryo rc = restored.cryo();
 

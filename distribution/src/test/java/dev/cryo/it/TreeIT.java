@@ -150,10 +150,8 @@ class TreeIT extends WithTestBed {
     @Test
     void treeThatForksDuringTheFreezeDumpsAndRestores() {
         Workload w = bed.workloads().start("tree_forker", "forker");
-        long forker = Long.parseLong(w.ready("forker"));
-        long steady = Long.parseLong(w.ready("steady"));
-        bed.workloads().trackForeignPid(forker);
-        bed.workloads().trackForeignPid(steady);
+        long forker = bed.workloads().trackReadyPid(w, "forker");
+        long steady = bed.workloads().trackReadyPid(w, "steady");
         w.assertVerifyPass();
         Workload current = w;
         RunningCryo rc = null;

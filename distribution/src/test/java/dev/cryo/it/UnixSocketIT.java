@@ -27,9 +27,7 @@ class UnixSocketIT extends WithTestBed {
     void socketsOfOneProcessSurviveRestore() {
         Workload w = bed.workloads().start("unix_sockets");
         w.awaitNewTicks(2);
-        Path image = bed.dumpAndAwaitGone(w);
-
-        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        TestBed.Restored restored = bed.dumpRestoreAndAwait(w, 2);
         Workload r = restored.workload();
         RunningCryo rc = restored.cryo();
         String first = r.assertVerifyPass();       // queues, boundaries, senders, names, options, pending, new client
@@ -82,8 +80,7 @@ class UnixSocketIT extends WithTestBed {
     @Test
     void peerOutsideTheTreeIsRefusedAndClientKeepsTalking() {
         Workload w = bed.workloads().start("unix_sockets", "external");
-        long helper = Long.parseLong(w.ready("helper"));
-        bed.workloads().trackForeignPid(helper);
+        long helper = bed.workloads().trackReadyPid(w, "helper");
         int fd = Integer.parseInt(w.ready("fd"));
         w.awaitNewTicks(2);
         Path image = bed.newImageDir();
@@ -106,8 +103,7 @@ class UnixSocketIT extends WithTestBed {
         Workload w = bed.workloads().start("unix_sockets", "tree");
         long child = Long.parseLong(w.ready("child"));
         w.awaitNewTicks(2);
-        Path image = bed.dumpAndAwaitGone(w);
-        TestBed.Restored restored = bed.restoreAndAwaitWithCryo(w, image, 2);
+        TestBed.Restored restored = bed.dumpRestoreAndAwait(w, 2);
         Workload r = restored.workload();
         RunningCryo rc = restored.cryo();
         assertTrue(ProcStat.read(child).isPresent(), "restored child " + child);

@@ -53,4 +53,11 @@ abstract class WithTestBed {
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
     }
+
+    /** @return a new directory of the test ({@link Workloads#newDir}), {@link #openToOthers opened to others} */
+    protected Path newDirOpenToOthers(String prefix) throws IOException {
+        Path dir = bed.workloads().newDir(prefix);
+        openToOthers(dir);
+        return dir;
+    }
 }

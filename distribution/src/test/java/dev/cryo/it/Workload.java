@@ -120,6 +120,18 @@ public final class Workload {
         return v;
     }
 
+    /**
+     * Asserts that this process was left running by a refused dump: it is alive, ticks twice more and passes its own
+     * check.
+     *
+     * @return its verdict line
+     */
+    public String assertLeftRunning() {
+        assertTrue(isAlive(), this + " was not left running after the refused dump");
+        awaitNewTicks(2);
+        return assertVerifyPass();
+    }
+
     /** Waits until {@code n} new tick lines appear after the current end of the log. */
     public long awaitNewTicks(int n) {
         return log.awaitTicks(log.size(), n, TIMEOUT);

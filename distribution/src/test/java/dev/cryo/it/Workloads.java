@@ -1,5 +1,6 @@
 package dev.cryo.it;
 
+import dev.cryo.testkit.CryoTestKit;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -180,9 +181,17 @@ public final class Workloads implements AutoCloseable {
      * to be killed at the end: a child the workload forked, which the test did not start.
      */
     public long trackChild(Workload w) {
-        long child = Long.parseLong(w.ready("child"));
-        trackForeignPid(child);
-        return child;
+        return trackReadyPid(w, "child");
+    }
+
+    /**
+     * The pid {@code w} printed as {@code key=<pid>} in its READY line (a child or a helper it forked, which the test
+     * did not start), registered (as {@link #trackForeignPid}) to be killed at the end.
+     */
+    public long trackReadyPid(Workload w, String key) {
+        long pid = Long.parseLong(w.ready(key));
+        trackForeignPid(pid);
+        return pid;
     }
 
     /** Registers a pid the test did not start (e.g. a helper a workload double-forked) to be killed at the end. */
@@ -198,32 +207,12 @@ public final class Workloads implements AutoCloseable {
     /** @return the real python3 executable: {@code sys.executable} of the python3 on PATH (pyenv shims are scripts) */
     public static synchronized String python3() {
         if (python3 == null) {
-            python3 = resolvePython();
+            python3 = CryoTestKit.realPython3("python3", "/root/.pyenv/shims/python3", "/usr/bin/python3");
         }
         return python3;
     }
 
     private static String python3;
-
-    private static String resolvePython() {
-        for (String candidate : List.of("python3", "/root/.pyenv/shims/python3", "/usr/bin/python3")) {
-            try {
-                Process p = ProcessControl.registerJdkChild(new ProcessBuilder(candidate, "-c",
-                        "import sys; print(sys.executable)").redirectErrorStream(true)
-                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start());
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-                if (p.waitFor() == 0 && !out.isEmpty() && Files.isExecutable(Path.of(out))) {
-                    return Path.of(out).toRealPath().toString();
-                }
-            } catch (IOException e) {
-                // try the next candidate
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            }
-        }
-        throw new IllegalStateException("no python3 found (tried PATH, /root/.pyenv/shims/python3, /usr/bin/python3)");
-    }
 
     /** @return the absolute path of a program on PATH (/usr/bin, /bin as fallback) */
     public static String which(String program) {

@@ -191,7 +191,7 @@ public final class CryoTestKit implements BeforeAllCallback, AfterEachCallback {
                 restored = true;
                 break;
             }
-            if (!rc.process.isAlive()) {
+            if (!rc.process().isAlive()) {
                 restored = Files.exists(pidfile);
                 break;
             }
@@ -291,15 +291,23 @@ public final class CryoTestKit implements BeforeAllCallback, AfterEachCallback {
     /** @return the real python3 executable: {@code sys.executable} of the python3 on PATH */
     public static synchronized String python3() {
         if (python3 == null) {
-            python3 = resolvePython();
+            python3 = realPython3("python3", "/usr/bin/python3");
         }
         return python3;
     }
 
     private static String python3;
 
-    private static String resolvePython() {
-        for (String candidate : List.of("python3", "/usr/bin/python3")) {
+    /**
+     * The real python3 interpreter: the first of {@code candidates} that runs, asked for its {@code sys.executable}.
+     *
+     * @param candidates python3 commands (looked up on PATH) or paths, tried in this order
+     * @return the real executable of the first candidate that runs: its {@code sys.executable}, links resolved (a
+     *         pyenv shim is a script that picks an interpreter)
+     * @throws IllegalStateException if none runs
+     */
+    public static String realPython3(String... candidates) {
+        for (String candidate : candidates) {
             try {
                 Process p = new ProcessBuilder(candidate, "-c", "import sys; print(sys.executable)")
                         .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -315,7 +323,7 @@ public final class CryoTestKit implements BeforeAllCallback, AfterEachCallback {
                 throw new IllegalStateException("interrupted", e);
             }
         }
-        throw new IllegalStateException("no python3 found (tried PATH and /usr/bin/python3)");
+        throw new IllegalStateException("no python3 found (tried " + String.join(", ", candidates) + ")");
     }
 
     // ------------------------------------------------------------------------------------------------ internals
@@ -447,21 +455,7 @@ public final class CryoTestKit implements BeforeAllCallback, AfterEachCallback {
         return start(args, image).await(CRYO_TIMEOUT);
     }
 
-    private static final class RunningCryo {
-        final List<String> command;
-        final Process process;
-        final Path out;
-        final Path err;
-        final Optional<Path> image;
-
-        RunningCryo(List<String> command, Process process, Path out, Path err, Optional<Path> image) {
-            this.command = command;
-            this.process = process;
-            this.out = out;
-            this.err = err;
-            this.image = image;
-        }
-
+    private record RunningCryo(List<String> command, Process process, Path out, Path err, Optional<Path> image) {
         CryoResult await(Duration timeout) {
             try {
                 if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -8,14 +8,16 @@ import jnr.ffi.annotations.Out;
 import java.time.Duration;
 
 /**
- * The three libc calls the kit needs (jnr-ffi): making the test JVM a child subreaper, signalling and reaping.
+ * The three libc calls the kit needs (jnr-ffi): making the test JVM a child subreaper, signalling and reaping. Public
+ * so that other tests of process trees (cryo's own integration tests) share them; a plugin's tests need not call it,
+ * the kit does.
  *
  * <p>Why: a dump kills the tree; the root is the JVM's own child (the JDK reaps it), but its descendants are
  * reparented to the nearest subreaper — without one, to init, which in a container may never reap them, and a
  * zombie keeps the pid the restore needs. The JDK reaps only the processes it started, so this class waits only
  * for pids it is given, never {@code waitpid(-1)}.
  */
-final class Reaper {
+public final class Reaper {
     static final int SIGKILL = 9;
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     private static final int WNOHANG = 1;
@@ -47,7 +49,7 @@ final class Reaper {
     }
 
     /** Makes this JVM a child subreaper, once. */
-    static synchronized void becomeSubreaper() {
+    public static synchronized void becomeSubreaper() {
         if (subreaper) {
             return;
         }
@@ -58,8 +60,12 @@ final class Reaper {
         subreaper = true;
     }
 
-    /** @return true if delivered, false if there is no such process */
-    static boolean kill(long pid, int sig) {
+    /**
+     * Sends signal {@code sig} to {@code pid}.
+     *
+     * @return true if delivered, false if there is no such process
+     */
+    public static boolean kill(long pid, int sig) {
         if (libc().kill((int) pid, sig) == 0) {
             return true;
         }
@@ -75,7 +81,7 @@ final class Reaper {
      *
      * @return false when it still runs after {@code timeout}
      */
-    static boolean reap(long pid, Duration timeout) {
+    public static boolean reap(long pid, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         int[] status = new int[1];
         while (true) {
@@ -90,7 +96,22 @@ final class Reaper {
         }
     }
 
-    static void sleep(long millis) {
+    /**
+     * Reaps {@code pid} (a child of this JVM the JDK did not start) if it has exited, without waiting.
+     *
+     * @return true if reaped now, or if it is no child of ours (any more)
+     */
+    public static boolean reapIfExited(long pid) {
+        int[] status = new int[1];
+        int r = libc().waitpid((int) pid, status, WNOHANG);
+        return r == pid || (r < 0 && LastError.getLastError(runtime) == ECHILD);
+    }
+
+    /**
+     * The pause of a polling loop: sleeps {@code millis}; an interrupt keeps the thread's flag set and fails with
+     * {@link IllegalStateException}.
+     */
+    public static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
