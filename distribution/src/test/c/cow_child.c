@@ -88,20 +88,15 @@ static void child_loop(unsigned char *a, unsigned char *b, volatile struct mailb
     for (size_t page = 0; page < B_PAGES; page++) fill(b, page, parent_byte);
     __atomic_store_n(&mb->answered, 0, __ATOMIC_RELEASE);
     for (;;) {
-        if (getppid() != parent) _exit(0);
-        uint64_t req = __atomic_load_n(&mb->request, __ATOMIC_ACQUIRE);
-        if (req != 0 && req != mb->answered) {
-            const char *which = "";
-            long bad = check_contents(a, b, 1, &which);
-            if (bad >= 0) {
-                snprintf((char *) mb->child_failure, sizeof mb->child_failure, "child sees page %ld of %s wrong",
-                         bad, which);
-            }
-            mb->child_ok = bad < 0;
-            __atomic_store_n(&mb->answered, req, __ATOMIC_RELEASE);
+        uint64_t req = await_request(&mb->request, &mb->answered, parent);
+        const char *which = "";
+        long bad = check_contents(a, b, 1, &which);
+        if (bad >= 0) {
+            snprintf((char *) mb->child_failure, sizeof mb->child_failure, "child sees page %ld of %s wrong",
+                     bad, which);
         }
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        mb->child_ok = bad < 0;
+        __atomic_store_n(&mb->answered, req, __ATOMIC_RELEASE);
     }
 }
 
@@ -150,13 +145,11 @@ int main(int argc, char **argv) {
     mb->answered = ~0ull; /* the child sets 0 once it has written its pages */
 
     pid_t parent = real_getpid();
-    pid_t child = fork();
-    if (child < 0) die("fork");
+    pid_t child = fork_or_die("fork");
     if (child == 0) child_loop(a, b, mb, parent);
 
     install(SIGUSR2, on_verify_signal);
-    uint64_t deadline = monotonic_ns() + 10000000000ull;
-    while (__atomic_load_n(&mb->answered, __ATOMIC_ACQUIRE) != 0 && monotonic_ns() < deadline) sleep_ms(5);
+    wait_child_set_up(&mb->answered, 10000000000ull);
     say("READY pid=%d child=%d a=%p b=%p", (int) parent, (int) child, a, b);
 
     static uint64_t mine_a[A_PAGES], theirs_a[A_PAGES], mine_b[B_PAGES], theirs_b[B_PAGES];
@@ -212,14 +205,11 @@ int main(int argc, char **argv) {
         if (bad >= 0) fail(&v, "parent sees page %ld of %s wrong", bad, which);
 
         request++;
-        __atomic_store_n(&mb->request, request, __ATOMIC_RELEASE);
-        uint64_t until = monotonic_ns() + 10000000000ull;
-        while (__atomic_load_n(&mb->answered, __ATOMIC_ACQUIRE) != request && monotonic_ns() < until) {
-            struct timespec ts = {0, 5 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+        if (!ask_child_within(&mb->request, &mb->answered, request, 10000000000ull)) {
+            fail(&v, "child did not answer request %llu", (unsigned long long) request);
+        } else if (!mb->child_ok) {
+            fail(&v, "%s", (const char *) mb->child_failure);
         }
-        if (mb->answered != request) fail(&v, "child did not answer request %llu", (unsigned long long) request);
-        else if (!mb->child_ok) fail(&v, "%s", (const char *) mb->child_failure);
 
         long rss_p, pss_p, rss_c, pss_c;
         rollup(parent, &rss_p, &pss_p);

@@ -48,18 +48,13 @@ static uint64_t answer_for(uint64_t req) { return req * 7919ull + 5; }
 
 static void child_loop(volatile struct mailbox *mb, int fd, pid_t parent) {
     for (;;) {
-        if (getppid() != parent) _exit(0);
-        uint64_t req = __atomic_load_n(&mb->request, __ATOMIC_ACQUIRE);
-        if (req != 0 && req != mb->answered) {
-            struct stat st;
-            uint64_t ok = fstat(fd, &st) == 0 && st.st_nlink == 0 && st.st_size == (off_t) SMALL_SIZE;
-            uint64_t vals[3] = {req, answer_for(req), ok};
-            /* answered last, so the parent never sees a request answered without its answer */
-            if (pwrite(fd, &vals[1], 16, MB_OFF + offsetof(struct mailbox, answer)) != 16) _exit(3);
-            if (pwrite(fd, &vals[0], 8, MB_OFF + offsetof(struct mailbox, answered)) != 8) _exit(3);
-        }
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        uint64_t req = await_request(&mb->request, &mb->answered, parent);
+        struct stat st;
+        uint64_t ok = fstat(fd, &st) == 0 && st.st_nlink == 0 && st.st_size == (off_t) SMALL_SIZE;
+        uint64_t vals[3] = {req, answer_for(req), ok};
+        /* answered last, so the parent never sees a request answered without its answer */
+        if (pwrite(fd, &vals[1], 16, MB_OFF + offsetof(struct mailbox, answer)) != 16) _exit(3);
+        if (pwrite(fd, &vals[0], 8, MB_OFF + offsetof(struct mailbox, answered)) != 8) _exit(3);
     }
 }
 
@@ -142,8 +137,7 @@ int main(int argc, char **argv) {
     volatile struct mailbox *mb = (volatile struct mailbox *) (map + MB_OFF);
 
     pid_t parent = real_getpid();
-    pid_t child = fork();
-    if (child < 0) die("fork");
+    pid_t child = fork_or_die("fork");
     if (child == 0) child_loop(mb, fd_rw, parent);
     say("READY pid=%d child=%d map=%p fd_rw=%d fd_ro=%d", (int) parent, (int) child, map, fd_rw, fd_ro);
 

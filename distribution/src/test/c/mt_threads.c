@@ -95,16 +95,13 @@ static void *reader(void *arg) {
     char buf[64];
     size_t have = 0;
     for (;;) {
-        ssize_t n = read(sv[0], buf + have, sizeof buf - 1 - have);
+        ssize_t n = read_append(sv[0], buf, sizeof buf, &have);
         if (n <= 0) {
-            if (n < 0 && errno == EINTR) continue;
             snprintf(th[T_READ].failure, sizeof th[T_READ].failure, "mt-read: read returned %zd: %s", n,
                      n < 0 ? strerror(errno) : "end of stream");
             th[T_READ].broken = 1;
             return NULL;
         }
-        have += (size_t) n;
-        buf[have] = 0;
         char *nl;
         while ((nl = strchr(buf, '\n')) != NULL) {
             unsigned long ping;

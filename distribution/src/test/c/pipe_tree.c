@@ -103,6 +103,13 @@ static void verifier_loop(int in, int writers) {
     }
 }
 
+/* fork(): 0 in the child, which is killed when its parent dies; the child's pid in the parent. */
+static pid_t fork_stage(void) {
+    pid_t c = fork_or_die("fork");
+    if (c == 0) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    return c;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s <workdir> pair|chain N|three|fifo\n", argv[0]);
@@ -121,10 +128,8 @@ int main(int argc, char **argv) {
     install(SIGUSR2, forward_verify);
     if (strcmp(argv[2], "fifo") == 0) {
         if (mkfifo("p.fifo", 0600) != 0) die("mkfifo");
-        pid_t v = fork();
-        if (v < 0) die("fork");
+        pid_t v = fork_stage();
         if (v == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
             int in = open("p.fifo", O_RDONLY);
             if (in < 0) die("open(p.fifo, O_RDONLY)");
             verifier_loop(in, 1);
@@ -138,17 +143,13 @@ int main(int argc, char **argv) {
     if (three) {
         int p[2];
         if (pipe(p) != 0) die("pipe");
-        pid_t w1 = fork();
-        if (w1 < 0) die("fork");
+        pid_t w1 = fork_stage();
         if (w1 == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
             close(p[0]);
             writer_loop(p[1], 1);
         }
-        pid_t v = fork();
-        if (v < 0) die("fork");
+        pid_t v = fork_stage();
         if (v == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
             close(p[1]);
             verifier_loop(p[0], writers);
         }
@@ -163,10 +164,8 @@ int main(int argc, char **argv) {
     for (int stage = 1; stage < n; stage++) {
         int p[2];
         if (pipe(p) != 0) die("pipe");
-        pid_t c = fork();
-        if (c < 0) die("fork");
+        pid_t c = fork_stage();
         if (c == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
             close(p[1]);
             if (in >= 0) close(in);
             in = p[0];

@@ -81,8 +81,7 @@ int main(int argc, char **argv) {
     if (ioctl(master, TIOCGPTN, &idx) != 0) die("TIOCGPTN");
     int p[2], go[2];
     if (pipe(p) != 0 || pipe(go) != 0) die("pipe");
-    pid_t child = fork();
-    if (child < 0) die("fork");
+    pid_t child = fork_or_die("fork");
     if (child == 0) {
         close(p[0]);
         close(go[1]);

@@ -66,13 +66,11 @@ static void grandchild_main(const char *path, int to_child) {
     char buf[256];
     size_t have = 0;
     for (;;) {
-        ssize_t r = read(slave, buf + have, sizeof buf - 1 - have);
+        ssize_t r = read_append(slave, buf, sizeof buf, &have);
         if (r <= 0) {
-            if (r < 0 && errno == EINTR) continue;
             say("GRANDCHILD read(slave) ended: %s", r == 0 ? "EOF" : strerror(errno));
             _exit(1);
         }
-        have += (size_t) r;
         char *nl;
         while ((nl = memchr(buf, '\n', have)) != NULL) {
             size_t len = (size_t) (nl + 1 - buf);
@@ -95,8 +93,7 @@ static void child_main(int master, int index, int ready_pipe, const char *mode) 
     snprintf(path, sizeof path, "/dev/pts/%d", index);
     int q[2];
     if (pipe(q) != 0) die("pipe");
-    pid_t gc = fork();
-    if (gc < 0) die("fork grandchild");
+    pid_t gc = fork_or_die("fork grandchild");
     if (gc == 0) {
         close(q[0]);
         close(ready_pipe);
@@ -125,15 +122,13 @@ static void child_main(int master, int index, int ready_pipe, const char *mode) 
         /* a job of the session forked after the leader took its terminal: it inherits it as its ctty */
         int sync[2];
         if (pipe(sync) != 0) die("pipe sync");
-        job = fork();
-        if (job < 0) die("fork job");
+        job = fork_or_die("fork job");
         if (job == 0) {
             close(ready_pipe);
             close(sync[0]);
             if (strcmp(mode, "notty") == 0) {
                 /* notty: the job forks a process that gives the terminal up (TIOCNOTTY) */
-                pid_t sub = fork();
-                if (sub < 0) die("fork subjob");
+                pid_t sub = fork_or_die("fork subjob");
                 if (sub == 0) {
                     if (ioctl(slave, TIOCNOTTY) != 0) die("TIOCNOTTY");
                     close(sync[1]);
@@ -161,14 +156,11 @@ static void child_main(int master, int index, int ready_pipe, const char *mode) 
     char buf[256];
     size_t have = 0;
     for (;;) {
-        ssize_t r = read(q[0], buf + have, sizeof buf - 1 - have);
+        ssize_t r = read_append(q[0], buf, sizeof buf, &have);
         if (r <= 0) {
-            if (r < 0 && errno == EINTR) continue;
             say("CHILD read(pipe) ended: %s", r == 0 ? "EOF" : strerror(errno));
             _exit(1);
         }
-        have += (size_t) r;
-        buf[have] = 0;
         char *nl = memchr(buf, '\n', have);
         if (!nl) continue;
         *nl = 0;
@@ -206,8 +198,7 @@ int main(int argc, char **argv) {
     if (ioctl(master, TIOCPKT, &one) != 0) die("TIOCPKT");
     int p[2];
     if (pipe(p) != 0) die("pipe");
-    pid_t child = fork();
-    if (child < 0) die("fork");
+    pid_t child = fork_or_die("fork");
     if (child == 0) {
         close(p[0]);
         child_main(master, index, p[1], mode);

@@ -142,36 +142,37 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
-static void run_mixed(void) {
+/*
+ * A child with no_new_privs and a second thread, each answering its own checks (`thread` on the second thread, `main`
+ * on the main thread): once the children's second threads number `threads_up`, filter 1 goes on both threads (TSYNC)
+ * and filter 2 with `filter2_flags` (`filter2_what` names it if it fails).
+ */
+static void run_filtered(struct server *thread, int threads_up, unsigned filter2_flags, const char *filter2_what,
+                         struct server *main_thread) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
-    static struct server t = {0}, m = {0};
-    t.c = &sh->mixed_thread;
-    t.check = check_mixed_thread;
     pthread_t th;
-    if (pthread_create(&th, NULL, thread_main, &t) != 0) die("pthread_create");
-    while (sh->threads_up < 1) usleep(1000);
+    if (pthread_create(&th, NULL, thread_main, thread) != 0) die("pthread_create");
+    while (sh->threads_up < threads_up) usleep(1000);
     if (install_filter(SYS_uname, EXDEV, SECCOMP_FILTER_FLAG_TSYNC) != 0) die("filter 1 (TSYNC)");
-    if (install_filter(SYS_getppid, ECHRNG, SECCOMP_FILTER_FLAG_LOG) != 0) die("filter 2");
-    m.c = &sh->mixed_main;
-    m.check = check_mixed_main;
-    serve(&m);
+    if (install_filter(SYS_getppid, ECHRNG, filter2_flags) != 0) die(filter2_what);
+    serve(main_thread);
 }
 
+/* filter 2 on the main thread only */
+static void run_mixed(void) {
+    static struct server t, m;
+    t = (struct server) {.c = &sh->mixed_thread, .check = check_mixed_thread};
+    m = (struct server) {.c = &sh->mixed_main, .check = check_mixed_main};
+    run_filtered(&t, 1, SECCOMP_FILTER_FLAG_LOG, "filter 2", &m);
+}
+
+/* filter 2 on both threads; the main thread also runs the probe */
 static void run_shared(void) {
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
-    static struct server t = {0}, m = {0};
-    t.c = &sh->shared_thread;
-    t.check = check_shared_thread;
-    pthread_t th;
-    if (pthread_create(&th, NULL, thread_main, &t) != 0) die("pthread_create");
-    while (sh->threads_up < 2) usleep(1000);
-    if (install_filter(SYS_uname, EXDEV, SECCOMP_FILTER_FLAG_TSYNC) != 0) die("filter 1 (TSYNC)");
-    if (install_filter(SYS_getppid, ECHRNG, SECCOMP_FILTER_FLAG_TSYNC) != 0) die("filter 2 (TSYNC)");
-    m.c = &sh->shared_main;
-    m.check = check_shared_main;
-    m.c2 = &sh->shared_probe;
-    m.check2 = probe_shared;
-    serve(&m);
+    static struct server t, m;
+    t = (struct server) {.c = &sh->shared_thread, .check = check_shared_thread};
+    m = (struct server) {.c = &sh->shared_main, .check = check_shared_main, .c2 = &sh->shared_probe,
+                         .check2 = probe_shared};
+    run_filtered(&t, 2, SECCOMP_FILTER_FLAG_TSYNC, "filter 2 (TSYNC)", &m);
 }
 
 static void run_strict(int req, int resp) {
@@ -203,15 +204,12 @@ int main(int argc, char **argv) {
     if (sh == MAP_FAILED) die("mmap");
     if (pipe(req_pipe) != 0 || pipe(resp_pipe) != 0) die("pipe");
     pid_t pid = real_getpid();
-    pid_t strict = fork();
-    if (strict < 0) die("fork");
+    pid_t strict = fork_or_die("fork");
     if (strict == 0) run_strict(req_pipe[0], resp_pipe[1]);
-    pid_t mixed = fork();
-    if (mixed < 0) die("fork");
+    pid_t mixed = fork_or_die("fork");
     if (mixed == 0) run_mixed();
     while (sh->threads_up < 1) usleep(1000);
-    pid_t shared = fork();
-    if (shared < 0) die("fork");
+    pid_t shared = fork_or_die("fork");
     if (shared == 0) run_shared();
     while (sh->threads_up < 2) usleep(1000);
     install(SIGUSR2, on_verify_signal);

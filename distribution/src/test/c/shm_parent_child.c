@@ -44,23 +44,18 @@ static void child_loop(unsigned char *shm, pid_t parent) {
     for (size_t i = 0; i < PAGE; i++) shm[2 * PAGE + i] = child_byte(i);
     __atomic_store_n(&mb->answered, 0, __ATOMIC_RELEASE);
     for (;;) {
-        if (getppid() != parent) _exit(0);
-        uint64_t req = __atomic_load_n(&mb->request, __ATOMIC_ACQUIRE);
-        if (req != 0 && req != mb->answered) {
-            long bad1 = check_page(shm, 1, parent_byte);
-            long bad2 = check_page(shm, 2, child_byte);
-            uint64_t ok = bad1 < 0 && bad2 < 0 && mb->value == value_for(req);
-            if (!ok) {
-                snprintf((char *) mb->child_failure, sizeof mb->child_failure,
-                         "child saw page1 bad at %ld, page2 bad at %ld, value %llu for request %llu", bad1, bad2,
-                         (unsigned long long) mb->value, (unsigned long long) req);
-            }
-            mb->child_ok = ok;
-            mb->answer = answer_for(req);
-            __atomic_store_n(&mb->answered, req, __ATOMIC_RELEASE);
+        uint64_t req = await_request(&mb->request, &mb->answered, parent);
+        long bad1 = check_page(shm, 1, parent_byte);
+        long bad2 = check_page(shm, 2, child_byte);
+        uint64_t ok = bad1 < 0 && bad2 < 0 && mb->value == value_for(req);
+        if (!ok) {
+            snprintf((char *) mb->child_failure, sizeof mb->child_failure,
+                     "child saw page1 bad at %ld, page2 bad at %ld, value %llu for request %llu", bad1, bad2,
+                     (unsigned long long) mb->value, (unsigned long long) req);
         }
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        mb->child_ok = ok;
+        mb->answer = answer_for(req);
+        __atomic_store_n(&mb->answered, req, __ATOMIC_RELEASE);
     }
 }
 
@@ -73,13 +68,11 @@ int main(int argc, char **argv) {
     mb->answered = ~0ull; /* the child sets 0 once its page 2 is written */
 
     pid_t parent = real_getpid();
-    pid_t child = fork();
-    if (child < 0) die("fork");
+    pid_t child = fork_or_die("fork");
     if (child == 0) child_loop(shm, parent);
 
     install(SIGUSR2, on_verify_signal);
-    uint64_t deadline = monotonic_ns() + 5000000000ull;
-    while (__atomic_load_n(&mb->answered, __ATOMIC_ACQUIRE) != 0 && monotonic_ns() < deadline) sleep_ms(5);
+    wait_child_set_up(&mb->answered, 5000000000ull);
     say("READY pid=%d child=%d shm=%p", (int) parent, (int) child, shm);
 
     unsigned long counter = 0;

@@ -85,22 +85,17 @@ static void child_loop(unsigned char *a, const unsigned char *b, pid_t parent) {
     for (size_t i = 0; i < A_SIZE - 2 * PAGE; i++) a[2 * PAGE + i] = c_byte(i);
     __atomic_store_n(&mb->answered, 0, __ATOMIC_RELEASE);
     for (;;) {
-        if (getppid() != parent) _exit(0);
-        uint64_t req = __atomic_load_n(&mb->request, __ATOMIC_ACQUIRE);
-        if (req != 0 && req != mb->answered) {
-            struct verdict v = {0};
-            long bad = differs(a + PAGE, PAGE, a_byte);
-            if (bad >= 0) fail(&v, "child sees A's page 1 changed at %ld", bad);
-            bad = differs(b, B_SIZE, b_byte);
-            if (bad >= 0) fail(&v, "child sees B changed at %ld", bad);
-            check_perms(&v, "child's A", a, "rw-s");
-            check_perms(&v, "child's read-only B", b, "r--s");
-            snprintf((char *) mb->child_failure, sizeof mb->child_failure, "%.399s", v.failures);
-            mb->child_ok = v.len == 0;
-            __atomic_store_n(&mb->answered, req, __ATOMIC_RELEASE);
-        }
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        uint64_t req = await_request(&mb->request, &mb->answered, parent);
+        struct verdict v = {0};
+        long bad = differs(a + PAGE, PAGE, a_byte);
+        if (bad >= 0) fail(&v, "child sees A's page 1 changed at %ld", bad);
+        bad = differs(b, B_SIZE, b_byte);
+        if (bad >= 0) fail(&v, "child sees B changed at %ld", bad);
+        check_perms(&v, "child's A", a, "rw-s");
+        check_perms(&v, "child's read-only B", b, "r--s");
+        snprintf((char *) mb->child_failure, sizeof mb->child_failure, "%.399s", v.failures);
+        mb->child_ok = v.len == 0;
+        __atomic_store_n(&mb->answered, req, __ATOMIC_RELEASE);
     }
 }
 
@@ -122,8 +117,7 @@ int main(int argc, char **argv) {
     mb->answered = ~0ull;
 
     pid_t parent = real_getpid();
-    pid_t child = fork();
-    if (child < 0) die("fork");
+    pid_t child = fork_or_die("fork");
     if (child == 0) {
         /* the child keeps A (inherited) and sees B read-only only */
         if (shmdt(b) != 0 || shmdt(b_none) != 0) die("shmdt in child");
@@ -132,8 +126,7 @@ int main(int argc, char **argv) {
         child_loop(a, rb, parent);
     }
     install(SIGUSR2, on_verify_signal);
-    uint64_t deadline = monotonic_ns() + 5000000000ull;
-    while (__atomic_load_n(&mb->answered, __ATOMIC_ACQUIRE) != 0 && monotonic_ns() < deadline) sleep_ms(5);
+    wait_child_set_up(&mb->answered, 5000000000ull);
     if (shmctl(ida, IPC_RMID, NULL) != 0) die("shmctl(A, IPC_RMID)");
     say("READY pid=%d child=%d a=%d b=%d key=%x", (int) parent, (int) child, ida, idb, (unsigned) key);
 
@@ -158,14 +151,11 @@ int main(int argc, char **argv) {
         check_perms(&v, "PROT_NONE view of B", b_none, "---s");
 
         request++;
-        __atomic_store_n(&mb->request, request, __ATOMIC_RELEASE);
-        uint64_t until = monotonic_ns() + 5000000000ull;
-        while (__atomic_load_n(&mb->answered, __ATOMIC_ACQUIRE) != request && monotonic_ns() < until) {
-            struct timespec ts = {0, 5 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+        if (!ask_child(&mb->request, &mb->answered, request)) {
+            fail(&v, "child did not answer request %llu", (unsigned long long) request);
+        } else if (!mb->child_ok) {
+            fail(&v, "%s", (const char *) mb->child_failure);
         }
-        if (mb->answered != request) fail(&v, "child did not answer request %llu", (unsigned long long) request);
-        else if (!mb->child_ok) fail(&v, "%s", (const char *) mb->child_failure);
         /* a write the child must see through the same segment next time: B changes and changes back */
         b[0] ^= 0xff;
         b[0] ^= 0xff;

@@ -116,6 +116,27 @@ static void check_child_alive(struct verdict *v, pid_t child) {
     if (w != 0) fail(v, "child %d is gone (waitpid=%d)", (int) child, (int) w);
 }
 
+/* fork(2), dying with `SETUP FAIL <what>: <error>` when it fails. */
+static pid_t fork_or_die(const char *what) {
+    pid_t pid = fork();
+    if (pid < 0) die(what);
+    return pid;
+}
+
+/*
+ * Appends what one read(2) of `fd` gives (retried on EINTR) to the `*have` bytes already in `buf` (`size` bytes in
+ * all), keeping them NUL-terminated; returns what the read returned (0 at end of file, -1 with errno on an error).
+ */
+static ssize_t read_append(int fd, char *buf, size_t size, size_t *have) {
+    ssize_t r;
+    do {
+        r = read(fd, buf + *have, size - 1 - *have);
+    } while (r < 0 && errno == EINTR);
+    if (r > 0) *have += (size_t) r;
+    buf[*have] = 0;
+    return r;
+}
+
 static void on_verify_signal(int sig) {
     (void) sig;
     wl_verify_requested = 1;
@@ -146,20 +167,6 @@ static uint64_t monotonic_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
-}
-
-/*
- * Asks a child through shared memory: stores `request` into `*request_cell` (release) and waits up to 5 s until the
- * child has stored the same value into `*answered_cell`. Returns 1 when it did.
- */
-static int ask_child(volatile uint64_t *request_cell, volatile uint64_t *answered_cell, uint64_t request) {
-    __atomic_store_n(request_cell, request, __ATOMIC_RELEASE);
-    uint64_t until = monotonic_ns() + 5000000000ull;
-    while (__atomic_load_n(answered_cell, __ATOMIC_ACQUIRE) != request && monotonic_ns() < until) {
-        struct timespec ts = {0, 5 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    return *answered_cell == request;
 }
 
 /* A hash of `n` 64-bit words (FNV-1a-like): what a heap held, to compare after a restore. */
@@ -200,6 +207,53 @@ static int tick(unsigned long *counter) {
     if (!wl_verify_requested) return 0;
     wl_verify_requested = 0;
     return 1;
+}
+
+/*
+ * A parent asking its child through two cells of shared memory: the parent stores a new request number (1, 2, ...)
+ * into the request cell, the child answers (its answer elsewhere in the shared memory) and then stores the same number
+ * into the answered cell. The parent sets the answered cell to ~0 before the fork; the child stores 0 into it once it
+ * is set up.
+ */
+
+/*
+ * Asks a child through shared memory: stores `request` into `*request_cell` (release) and waits up to `timeout_ns`
+ * until the child has stored the same value into `*answered_cell`. Returns 1 when it did.
+ */
+static int ask_child_within(volatile uint64_t *request_cell, volatile uint64_t *answered_cell, uint64_t request,
+                            uint64_t timeout_ns) {
+    __atomic_store_n(request_cell, request, __ATOMIC_RELEASE);
+    uint64_t until = monotonic_ns() + timeout_ns;
+    while (__atomic_load_n(answered_cell, __ATOMIC_ACQUIRE) != request && monotonic_ns() < until) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return *answered_cell == request;
+}
+
+/* ask_child_within with 5 s. */
+static int ask_child(volatile uint64_t *request_cell, volatile uint64_t *answered_cell, uint64_t request) {
+    return ask_child_within(request_cell, answered_cell, request, 5000000000ull);
+}
+
+/* The parent's side: waits up to `timeout_ns` until the child has stored 0 into `*answered_cell` (it is set up). */
+static void wait_child_set_up(volatile uint64_t *answered_cell, uint64_t timeout_ns) {
+    uint64_t deadline = monotonic_ns() + timeout_ns;
+    while (__atomic_load_n(answered_cell, __ATOMIC_ACQUIRE) != 0 && monotonic_ns() < deadline) sleep_ms(5);
+}
+
+/*
+ * The child's side: waits (looking every 10 ms) for a request it has not answered yet and returns its number; exits
+ * the child when `parent` is no longer its parent.
+ */
+static uint64_t await_request(volatile uint64_t *request_cell, volatile uint64_t *answered_cell, pid_t parent) {
+    for (;;) {
+        if (getppid() != parent) _exit(0);
+        uint64_t req = __atomic_load_n(request_cell, __ATOMIC_ACQUIRE);
+        if (req != 0 && req != *answered_cell) return req;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 static pid_t real_getpid(void) {

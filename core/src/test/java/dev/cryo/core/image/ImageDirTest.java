@@ -423,20 +423,23 @@ class ImageDirTest {
 
     @Test
     void missingInventoryIsIncomplete() throws Exception {
-        Path dir = writeImage(tmp.resolve("img"));
-        Files.delete(dir.resolve("inventory.img"));
-        CryoException e = expectImageError("core/IMAGE_INCOMPLETE", () -> ImageDir.open(dir));
+        CryoException e = openedWithout("inventory.img");
         assertTrue(e.getMessage().contains("incomplete image"), e.getMessage());
         assertTrue(e.getMessage().contains("inventory.img missing — the dump did not finish"), e.getMessage());
-        assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains(tmp.resolve("img").toString()), e.getMessage());
     }
 
     @Test
     void missingListedFileIsIncomplete() throws Exception {
-        Path dir = writeImage(tmp.resolve("img"));
-        Files.delete(dir.resolve("core-100.img"));
-        CryoException e = expectImageError("core/IMAGE_INCOMPLETE", () -> ImageDir.open(dir));
+        CryoException e = openedWithout("core-100.img");
         assertTrue(e.getMessage().contains("core-100.img"), e.getMessage());
+    }
+
+    /** Writes the test image into {@code tmp/img}, deletes its {@code file} and opens it: the IMAGE_INCOMPLETE error. */
+    private CryoException openedWithout(String file) throws Exception {
+        Path dir = writeImage(tmp.resolve("img"));
+        Files.delete(dir.resolve(file));
+        return expectImageError("core/IMAGE_INCOMPLETE", () -> ImageDir.open(dir));
     }
 
     @Test

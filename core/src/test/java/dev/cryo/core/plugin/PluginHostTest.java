@@ -215,6 +215,20 @@ class PluginHostTest {
         return assertThrows(CryoException.class, () -> PluginHost.start(dir, config).close());
     }
 
+    /** Fails unless the message of {@code e} contains each of {@code parts}. */
+    private static void assertMessageContains(CryoException e, String... parts) {
+        for (String part : parts) {
+            assertTrue(e.getMessage().contains(part), e.getMessage());
+        }
+    }
+
+    /** Starting the host with the default configuration fails with {@code code}: the failure. */
+    private CryoException startFails(String code) {
+        CryoException e = startFails(CryoConfig.defaults());
+        assertEquals(code, e.code());
+        return e;
+    }
+
     @Test
     void findsTheExtensionsOfEnabledPlugins() throws Exception {
         Path alphaJar = install(alpha());
@@ -323,18 +337,16 @@ class PluginHostTest {
     void corruptJarIsAnErrorNamingIt() throws Exception {
         install(alpha());
         Path garbage = TestPluginJars.garbage(dir, "garbage.jar");
-        CryoException e = startFails(CryoConfig.defaults());
-        assertEquals("core/PLUGIN_LOAD", e.code());
+        CryoException e = startFails("core/PLUGIN_LOAD");
         assertEquals(CryoException.Category.PLUGIN_CONFIG, e.category());
-        assertTrue(e.getMessage().contains(garbage.toString()), e.getMessage());
+        assertMessageContains(e, garbage.toString());
         assertTrue(e.fix().contains("garbage.jar in " + dir), e.fix());
     }
 
     @Test
     void corruptClassIsAnErrorNamingPluginAndFile() throws Exception {
         Path jar = install(new TestPluginJars.Spec("ghost").index("test.ghost.Missing"));
-        CryoException e = startFails(CryoConfig.defaults());
-        assertEquals("core/PLUGIN_LOAD", e.code());
+        CryoException e = startFails("core/PLUGIN_LOAD");
         assertTrue(e.getMessage().startsWith("plugin 'ghost' (" + jar + ") lists extension test.ghost.Missing"),
                 e.getMessage());
         assertEquals("remove ghost-plugin.jar from " + dir + " or add 'ghost' to plugins.disabled in conf/cryo.conf",
@@ -344,9 +356,8 @@ class PluginHostTest {
     @Test
     void manifestWithoutIdIsAnError() throws Exception {
         Path jar = install(new TestPluginJars.Spec("anon").manifest("Plugin-Id", null));
-        CryoException e = startFails(CryoConfig.defaults());
-        assertEquals("core/PLUGIN_LOAD", e.code());
-        assertTrue(e.getMessage().contains(jar.toString()), e.getMessage());
+        CryoException e = startFails("core/PLUGIN_LOAD");
+        assertMessageContains(e, jar.toString());
     }
 
     @Test
@@ -355,8 +366,7 @@ class PluginHostTest {
                 .manifest("Plugin-Requires", ">=2.0.0")
                 .source("test.future.Handler", FD_HANDLER.formatted("future", "future"))
                 .index("test.future.Handler"));
-        CryoException e = startFails(CryoConfig.defaults());
-        assertEquals("core/PLUGIN_REQUIRES", e.code());
+        CryoException e = startFails("core/PLUGIN_REQUIRES");
         assertEquals("plugin 'future' 1.2.3 (" + jar + ") requires SPI '>=2.0.0', but this cryo implements SPI "
                 + dev.cryo.api.Spi.VERSION, e.getMessage());
         assertTrue(e.fix().contains("plugins.disabled"), e.fix());
@@ -366,10 +376,8 @@ class PluginHostTest {
     void pluginWithoutExtensionsIsAnError() throws Exception {
         install(new TestPluginJars.Spec("empty")
                 .source("test.empty.Handler", FD_HANDLER.formatted("empty", "empty")));
-        CryoException e = startFails(CryoConfig.defaults());
-        assertEquals("core/PLUGIN_EMPTY", e.code());
-        assertTrue(e.getMessage().contains("META-INF/extensions.idx"), e.getMessage());
-        assertTrue(e.getMessage().contains("'empty'"), e.getMessage());
+        CryoException e = startFails("core/PLUGIN_EMPTY");
+        assertMessageContains(e, "META-INF/extensions.idx", "'empty'");
     }
 
     @Test
@@ -380,10 +388,8 @@ class PluginHostTest {
                         "throw new IllegalStateException(\"no license\");"))
                 .source("test.boom.Handler", FD_HANDLER.formatted("boom", "boom"))
                 .index("test.boom.Handler"));
-        CryoException e = startFails(CryoConfig.defaults());
-        assertEquals("core/PLUGIN_LOAD", e.code());
-        assertTrue(e.getMessage().contains("plugin 'boom'"), e.getMessage());
-        assertTrue(e.getMessage().contains("no license"), e.getMessage());
+        CryoException e = startFails("core/PLUGIN_LOAD");
+        assertMessageContains(e, "plugin 'boom'", "no license");
     }
 
     @Test
@@ -392,10 +398,8 @@ class PluginHostTest {
                 .source("test.ctor.Handler", FD_HANDLER.formatted("ctor", "ctor")
                         .replace("public boolean probe", "public Handler() { throw new IllegalStateException(\"no device\"); }\n    public boolean probe"))
                 .index("test.ctor.Handler"));
-        CryoException e = startFails(CryoConfig.defaults());
-        assertEquals("core/PLUGIN_LOAD", e.code());
-        assertTrue(e.getMessage().contains("failed to create extension test.ctor.Handler"), e.getMessage());
-        assertTrue(e.getMessage().contains("no device"), e.getMessage());
+        CryoException e = startFails("core/PLUGIN_LOAD");
+        assertMessageContains(e, "failed to create extension test.ctor.Handler", "no device");
     }
 
     @Test
@@ -415,8 +419,7 @@ class PluginHostTest {
         install(new TestPluginJars.Spec("copycat")
                 .source("test.copycat.Handler", FD_HANDLER.formatted("copycat", "alpha"))
                 .index("test.copycat.Handler"));
-        CryoException e = startFails(CryoConfig.defaults());
-        assertEquals("core/DUPLICATE_KIND", e.code());
+        CryoException e = startFails("core/DUPLICATE_KIND");
         assertEquals("plugins 'alpha' and 'copycat' both provide a FdHandler of kind 'alpha'", e.getMessage());
     }
 
@@ -425,8 +428,7 @@ class PluginHostTest {
         install(alpha());
         Path copy = dir.resolve("alpha-copy.jar");
         Files.copy(dir.resolve("alpha-plugin.jar"), copy);
-        CryoException e = startFails(CryoConfig.defaults());
-        assertEquals("core/PLUGIN_DUPLICATE", e.code());
+        startFails("core/PLUGIN_DUPLICATE");
     }
 
     @Test
@@ -434,9 +436,8 @@ class PluginHostTest {
         install(new TestPluginJars.Spec("odd")
                 .source("test.odd.Thing", "package test.odd; public class Thing { }")
                 .index("test.odd.Thing"));
-        CryoException e = startFails(CryoConfig.defaults());
-        assertEquals("core/PLUGIN_LOAD", e.code());
-        assertTrue(e.getMessage().contains("implements no cryo extension point"), e.getMessage());
+        CryoException e = startFails("core/PLUGIN_LOAD");
+        assertMessageContains(e, "implements no cryo extension point");
     }
 
     @Test

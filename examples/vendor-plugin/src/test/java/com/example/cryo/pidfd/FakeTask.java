@@ -14,32 +14,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToLongFunction;
 
-/** A {@link RemoteTask} that records the system calls injected into it and answers them from a function. */
-final class FakeTask implements RemoteTask {
-    final List<String> calls = new ArrayList<>();
-    private final Pid pid;
-    private final Path procDir;
-    private final ToLongFunction<Syscall> answers;
-
+/**
+ * A {@link RemoteTask} that records the system calls injected into it ({@code calls}) and answers them from a
+ * function; its {@code pid} and {@code procDir} are what {@link RemoteTask} asks for.
+ */
+record FakeTask(Pid pid, Path procDir, ToLongFunction<Syscall> answers, List<String> calls) implements RemoteTask {
     FakeTask(int pid, Path procDir, ToLongFunction<Syscall> answers) {
-        this.pid = Pid.of(pid);
-        this.procDir = procDir;
-        this.answers = answers;
-    }
-
-    @Override
-    public Pid pid() {
-        return pid;
+        this(Pid.of(pid), procDir, answers, new ArrayList<>());
     }
 
     @Override
     public String comm() {
         return "holder";
-    }
-
-    @Override
-    public Path procDir() {
-        return procDir;
     }
 
     @Override

@@ -147,7 +147,7 @@ class PidfdHandlerTest {
         FakeTask task = new FakeTask(HOLDER, dir.resolve("812"), call -> call == Syscall.PIDFD_OPEN ? 4 : 0);
         PidfdEntry e = PidfdEntry.newBuilder().setTargetPid(CHILD).setOpenFlags(PidfdHandler.O_NONBLOCK).build();
         assertEquals(RestoreOutcome.DONE, handler.restore(restoreContext(task, 4, true, e)));
-        assertEquals(List.of("pidfd_open[813, 2048]"), task.calls);
+        assertEquals(List.of("pidfd_open[813, 2048]"), task.calls());
     }
 
     @Test
@@ -155,14 +155,14 @@ class PidfdHandlerTest {
         FakeTask task = new FakeTask(HOLDER, dir.resolve("812"), call -> call == Syscall.PIDFD_OPEN ? 3 : 0);
         PidfdEntry e = PidfdEntry.newBuilder().setTargetPid(CHILD).build();
         handler.restore(restoreContext(task, 7, true, e));
-        assertEquals(List.of("pidfd_open[813, 0]", "dup3[3, 7, 524288]", "close[3]"), task.calls);
+        assertEquals(List.of("pidfd_open[813, 0]", "dup3[3, 7, 524288]", "close[3]"), task.calls());
     }
 
     @Test
     void restoreClearsCloseOnExecWhenTheDumpedFdHadNone() throws CryoException {
         FakeTask task = new FakeTask(HOLDER, dir.resolve("812"), call -> call == Syscall.PIDFD_OPEN ? 4 : 0);
         handler.restore(restoreContext(task, 4, false, PidfdEntry.newBuilder().setTargetPid(CHILD).build()));
-        assertEquals(List.of("pidfd_open[813, 0]", "fcntl[4, 2, 0]"), task.calls);
+        assertEquals(List.of("pidfd_open[813, 0]", "fcntl[4, 2, 0]"), task.calls());
     }
 
     @Test

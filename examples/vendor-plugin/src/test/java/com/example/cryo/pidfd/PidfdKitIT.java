@@ -38,8 +38,7 @@ class PidfdKitIT {
     @Test
     void aPidfdOnAProcessOutsideTheTreeIsRefusedByDefault() {
         Workload outsider = kit.start(sleeper());
-        Workload holder = kit.start(WorkloadSpec.python3Resource("workloads/pidfd_target.py",
-                Long.toString(outsider.pid())));
+        Workload holder = holderOf(outsider);
 
         String fd = holder.readyLine().replaceAll(".* fd=(\\d+).*", "$1");
 
@@ -53,24 +52,18 @@ class PidfdKitIT {
 
     @Test
     void withTheOptionItIsReopenedOnTheSameProcess() {
-        Workload outsider = kit.start(sleeper());
-        Workload holder = kit.start(WorkloadSpec.python3Resource("workloads/pidfd_target.py",
-                Long.toString(outsider.pid())));
-        CryoResult dump = kit.dump(holder, "--pidfd-outside-tree").assertOk();
+        DumpedWithTheOption d = dumpWithTheOption();
 
-        Outcome out = kit.restoreAndRun(holder, dump).assertSucceeded();
-        assertEquals(List.of("OK pidfd on " + outsider.pid() + ", signal 0 delivered"), out.lines());
+        Outcome out = kit.restoreAndRun(d.holder(), d.dump()).assertSucceeded();
+        assertEquals(List.of("OK pidfd on " + d.outsider().pid() + ", signal 0 delivered"), out.lines());
     }
 
     @Test
     void theRestoreIsRefusedBeforeAnythingRunsWhenTheOutsideProcessIsGone() {
-        Workload outsider = kit.start(sleeper());
-        Workload holder = kit.start(WorkloadSpec.python3Resource("workloads/pidfd_target.py",
-                Long.toString(outsider.pid())));
-        CryoResult dump = kit.dump(holder, "--pidfd-outside-tree").assertOk();
-        outsider.kill();
+        DumpedWithTheOption d = dumpWithTheOption();
+        d.outsider().kill();
 
-        Outcome out = kit.restoreAndRun(holder, dump).assertRefused("example-pidfd/TARGET_GONE");
+        Outcome out = kit.restoreAndRun(d.holder(), d.dump()).assertRefused("example-pidfd/TARGET_GONE");
         assertEquals(7, out.restore().exitCode(), "CONFLICT");
         assertFalse(out.restore().stderr().contains("Exception"), out.restore().stderr());
         assertTrue(out.lines().isEmpty(), "nothing ran: " + out.lines());
@@ -84,6 +77,21 @@ class PidfdKitIT {
         assertEquals("core/UNSUPPORTED_FD", dump.errorCode().orElse(""), dump.describe());
         dump.assertStderrContains("is a pidfd (anon_inode:[pidfd]) and no enabled plugin handles it")
                 .assertStderrContains("'example-pidfd'");
+    }
+
+    /** A process (pidfd_target.py) that holds a pidfd on {@code outsider}, which is outside its tree. */
+    private static Workload holderOf(Workload outsider) {
+        return kit.start(WorkloadSpec.python3Resource("workloads/pidfd_target.py", Long.toString(outsider.pid())));
+    }
+
+    /** An outsider, the holder of a pidfd on it, and the holder's dump taken with {@code --pidfd-outside-tree}. */
+    private record DumpedWithTheOption(Workload outsider, Workload holder, CryoResult dump) {
+    }
+
+    private static DumpedWithTheOption dumpWithTheOption() {
+        Workload outsider = kit.start(sleeper());
+        Workload holder = holderOf(outsider);
+        return new DumpedWithTheOption(outsider, holder, kit.dump(holder, "--pidfd-outside-tree").assertOk());
     }
 
     /** A process outside the holder's tree for its pidfd to refer to. */

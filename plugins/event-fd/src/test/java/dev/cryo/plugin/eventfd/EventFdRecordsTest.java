@@ -74,20 +74,26 @@ class EventFdRecordsTest {
 
     @Test
     void eventfdCounterAndSemaphore() throws Exception {
-        EventfdEntry e = EventFdHandler.record(FdinfoFields.parse(EVENTFD, "fdinfo/3"), 04002);
-        assertEquals(5, e.getCount());
-        assertTrue(e.getSemaphore());
-        assertTrue(e.getSemaphoreKnown());
-        assertEquals(04002, e.getFlags());
-        assertEquals(e, EventfdEntry.parseFrom(e.toByteArray()));
+        assertEventfdRecord(EVENTFD, "fdinfo/3", 04002, 5, true, true);
     }
 
     @Test
     void eventfdCountIsHexAndAnOldKernelLeavesTheSemaphoreUnknown() throws Exception {
-        EventfdEntry e = EventFdHandler.record(FdinfoFields.parse(EVENTFD_OLD_KERNEL, "/proc/9/fdinfo/3"), 02);
-        assertEquals(42, e.getCount());
-        assertFalse(e.getSemaphoreKnown());
-        assertFalse(e.getSemaphore());
+        assertEventfdRecord(EVENTFD_OLD_KERNEL, "/proc/9/fdinfo/3", 02, 42, false, false);
+    }
+
+    /**
+     * Builds the record of the eventfd whose fdinfo is {@code fdinfo} (read from {@code path}, opened with
+     * {@code flags}), checks what it holds and that it survives the wire format unchanged.
+     */
+    private static void assertEventfdRecord(String fdinfo, String path, int flags, long count, boolean semaphoreKnown,
+                                            boolean semaphore) throws Exception {
+        EventfdEntry e = EventFdHandler.record(FdinfoFields.parse(fdinfo, path), flags);
+        assertEquals(count, e.getCount());
+        assertEquals(semaphoreKnown, e.getSemaphoreKnown(), "semaphore known");
+        assertEquals(semaphore, e.getSemaphore(), "semaphore");
+        assertEquals(flags, e.getFlags());
+        assertEquals(e, EventfdEntry.parseFrom(e.toByteArray()));
     }
 
     @Test

@@ -4,12 +4,21 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.Mapping;
 import dev.cryo.api.Pid;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 class MappingKindTest {
+    /** Runs a dump check that must refuse with {@code code} as UNSUPPORTED; returns the refusal. */
+    private static CryoException unsupported(String code, Executable check) {
+        CryoException e = assertThrows(CryoException.class, check);
+        assertEquals(code, e.code());
+        assertEquals(CryoException.Category.UNSUPPORTED, e.category());
+        return e;
+    }
+
     static Mapping map(String perms, long inode, String name) {
         int prot = (perms.charAt(0) == 'r' ? 1 : 0) | (perms.charAt(1) == 'w' ? 2 : 0) | (perms.charAt(2) == 'x' ? 4 : 0);
         return new Mapping(0x7f0000000000L, 0x7f0000004000L, prot, perms.charAt(3) == 's', 0,
@@ -54,18 +63,15 @@ class MappingKindTest {
     @Test
     void deletedFileMappingsAreRefusedNamingProcessRangeAndPath() {
         Mapping deleted = map("rw-s", 77, "/tmp/app.db (deleted)");
-        CryoException e = assertThrows(CryoException.class,
+        CryoException e = unsupported("memory/DELETED_FILE",
                 () -> MemoryPluginHandler.checkNotDeleted(Pid.of(812), "weston", deleted));
-        assertEquals("memory/DELETED_FILE", e.code());
-        assertEquals(CryoException.Category.UNSUPPORTED, e.category());
         assertTrue(e.getMessage().contains("pid 812 \"weston\""), e.getMessage());
         assertTrue(e.getMessage().contains("7f0000000000-7f0000004000"), e.getMessage());
         assertTrue(e.getMessage().contains(" /tmp/app.db,"), e.getMessage());
 
         Mapping privateMemfd = map("rw-p", 77, "/memfd:jit (deleted)");
-        CryoException p = assertThrows(CryoException.class,
+        CryoException p = unsupported("memory/PRIVATE_MEMFD",
                 () -> MemoryPluginHandler.checkNotDeleted(Pid.of(812), "weston", privateMemfd));
-        assertEquals("memory/PRIVATE_MEMFD", p.code());
         assertTrue(p.getMessage().contains("memfd /memfd:jit privately"), p.getMessage());
         assertTrue(p.fix().contains("MAP_SHARED"), p.fix());
 
@@ -77,10 +83,8 @@ class MappingKindTest {
     @Test
     void sysVSharedMemoryIsRefusedNamingTheSegment() {
         Mapping sysv = map("rw-s", 32769, "/SYSV0000abcd (deleted)");
-        CryoException e = assertThrows(CryoException.class,
+        CryoException e = unsupported("memory/SYSV_SHM",
                 () -> MemoryPluginHandler.checkNotSysV(Pid.of(812), "postgres", sysv));
-        assertEquals("memory/SYSV_SHM", e.code());
-        assertEquals(CryoException.Category.UNSUPPORTED, e.category());
         assertTrue(e.getMessage().contains("pid 812 \"postgres\" has SysV shared memory segment /SYSV0000abcd"),
                 e.getMessage());
         assertTrue(e.fix().contains("sysv-shm"), e.fix());

@@ -12,13 +12,13 @@ import org.junit.jupiter.api.Test;
 class NetlinkDiagTest {
     @Test
     void theRequestAsksForEveryProtocolWithMemoryGroupsAndFlags() {
-        ByteBuffer b = ByteBuffer.wrap(NetlinkDiag.request()).order(ByteOrder.LITTLE_ENDIAN);
-        assertEquals(40, b.getInt(0));
-        assertEquals(20, b.getShort(4));           // SOCK_DIAG_BY_FAMILY
-        assertEquals(0x301, b.getShort(6));        // NLM_F_REQUEST | NLM_F_DUMP
-        assertEquals(16, b.get(16));               // AF_NETLINK
-        assertEquals((byte) 0xff, b.get(17));      // NDIAG_PROTO_ALL
-        assertEquals(1 | 2 | 8, b.getInt(24));     // NDIAG_SHOW_MEMINFO | GROUPS | FLAGS
+        ByteBuffer want = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
+        // nlmsghdr: length, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, sequence, port id
+        want.putInt(40).putShort((short) 20).putShort((short) 0x301).putInt(0).putInt(0);
+        // netlink_diag_req: AF_NETLINK, NDIAG_PROTO_ALL, padding, any inode,
+        // NDIAG_SHOW_MEMINFO | GROUPS | FLAGS, no cookie
+        want.put((byte) 16).put((byte) 0xff).putShort((short) 0).putInt(0).putInt(1 | 2 | 8).putInt(-1).putInt(-1);
+        assertArrayEquals(want.array(), NetlinkDiag.request());
     }
 
     @Test

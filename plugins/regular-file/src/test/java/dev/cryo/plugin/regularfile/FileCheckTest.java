@@ -24,11 +24,7 @@ class FileCheckTest {
         assertDoesNotThrow(() -> FileCheck.check(WHO, e, FileCheck.FileState.of(f), false));
 
         Files.write(f, new byte[23], StandardOpenOption.APPEND);
-        CryoException ex = assertThrows(CryoException.class,
-                () -> FileCheck.check(WHO, e, FileCheck.FileState.of(f), false));
-        assertEquals("regular-file/SIZE_CHANGED", ex.code());
-        assertEquals(CryoException.Category.CONFLICT, ex.category());
-        assertTrue(ex.getMessage().contains(WHO) && ex.getMessage().contains(f.toString()), ex.getMessage());
+        CryoException ex = refused("regular-file/SIZE_CHANGED", e, f, false);
         assertTrue(ex.getMessage().contains("100 bytes expected, 123 found"), ex.getMessage());
         assertEquals("pass --skip-file-size-check (or add skip-file-size-check to the config) to accept a file "
                 + "that changed", ex.fix());
@@ -41,11 +37,7 @@ class FileCheckTest {
         Path f = Files.write(dir.resolve("gone"), new byte[1]);
         RegularFileEntry e = entry(f);
         Files.delete(f);
-        CryoException ex = assertThrows(CryoException.class,
-                () -> FileCheck.check(WHO, e, FileCheck.FileState.of(f), true));
-        assertEquals("regular-file/FILE_MISSING", ex.code());
-        assertEquals(CryoException.Category.CONFLICT, ex.category());
-        assertTrue(ex.getMessage().contains(WHO) && ex.getMessage().contains(f.toString()), ex.getMessage());
+        refused("regular-file/FILE_MISSING", e, f, true);
     }
 
     @Test
@@ -54,9 +46,7 @@ class FileCheckTest {
         RegularFileEntry e = entry(f);
         Files.delete(f);
         Files.createDirectory(f);
-        CryoException ex = assertThrows(CryoException.class,
-                () -> FileCheck.check(WHO, e, FileCheck.FileState.of(f), true));
-        assertEquals("regular-file/TYPE_CHANGED", ex.code());
+        CryoException ex = refused("regular-file/TYPE_CHANGED", e, f, true);
         assertTrue(ex.getMessage().contains("a regular file at dump and a directory now"), ex.getMessage());
     }
 
@@ -67,6 +57,19 @@ class FileCheckTest {
         Path devNull = Path.of("/dev/null");
         RegularFileEntry n = entry(devNull).toBuilder().setSize(42).setCharDevice(true).build();
         assertDoesNotThrow(() -> FileCheck.check(WHO, n, FileCheck.FileState.of(devNull), false));
+    }
+
+    /**
+     * Checks the file {@code f} against its record {@code e}, which must be refused as a CONFLICT with {@code code}
+     * and a message naming the fd and the file; returns the refusal.
+     */
+    private static CryoException refused(String code, RegularFileEntry e, Path f, boolean skipSizeCheck) {
+        CryoException ex = assertThrows(CryoException.class,
+                () -> FileCheck.check(WHO, e, FileCheck.FileState.of(f), skipSizeCheck));
+        assertEquals(code, ex.code());
+        assertEquals(CryoException.Category.CONFLICT, ex.category());
+        assertTrue(ex.getMessage().contains(WHO) && ex.getMessage().contains(f.toString()), ex.getMessage());
+        return ex;
     }
 
     private static RegularFileEntry entry(Path p) throws Exception {

@@ -17,12 +17,8 @@ class SysvSegmentsTest {
     void parsesEveryColumnCryoUses() throws CryoException {
         SysvSegments t = SysvSegments.parse(TABLE);
         SysvSegments.Segment pg = t.byId(4).orElseThrow();
-        assertEquals(0x0020c113, pg.key());
-        assertEquals(56, pg.size());
-        assertEquals(0600, pg.mode());
-        assertEquals(6, pg.nattch());
-        assertEquals(101, pg.uid());
-        assertEquals(104, pg.gid());
+        // key, shmid, mode, size, nattch, uid, gid
+        assertEquals(new SysvSegments.Segment(0x0020c113, 4, 0600, 56, 6, 101, 104), pg);
         assertFalse(pg.removed());
         assertFalse(pg.locked());
     }
