@@ -1,7 +1,8 @@
 package dev.cryo.core.linux;
 
-import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.CryoException;
+import dev.cryo.api.Errno;
 
 import java.nio.ByteBuffer;
 
@@ -99,7 +100,7 @@ public final class Tracee {
         long r = C.ptrace(req, tid, addr, data);
         if (r == -1) {
             int errno = LibC.errno();
-            if (errno == Errors.ESRCH && !java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + tid))) {
+            if (errno == Errno.ESRCH.number() && !java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + tid))) {
                 throw new CryoException(Category.CONFLICT, "core/TASK_VANISHED", who() + " vanished while cryo held"
                         + " it stopped (" + what + " failed: ESRCH): something killed it",
                         "do not signal the processes of a tree while cryo dumps or restores it");
@@ -133,7 +134,7 @@ public final class Tracee {
         long n = C.ptrace(PTRACE_SECCOMP_GET_FILTER, tid, index, 0);
         if (n == -1) {
             int e = LibC.errno();
-            if (e == Errors.ENOENT) {
+            if (e == Errno.ENOENT.number()) {
                 return null;
             }
             throw Errors.failure("PTRACE_SECCOMP_GET_FILTER(" + index + ") of " + who(), e);
@@ -159,8 +160,8 @@ public final class Tracee {
             int e = LibC.errno();
             throw new CryoException(Category.KERNEL, "core/SEIZE_FAILED",
                     "cannot freeze " + who() + ": PTRACE_SEIZE failed: " + Errors.describe(e),
-                    e == Errors.EPERM ? "run cryo as root; make sure no debugger or other cryo traces the process"
-                            : null);
+                    e == Errno.EPERM.number()
+                            ? "run cryo as root; make sure no debugger or other cryo traces the process" : null);
         }
         seccompSuspended = (options & PTRACE_O_SUSPEND_SECCOMP) != 0;
     }
@@ -217,7 +218,7 @@ public final class Tracee {
                 return status[0];
             }
             int e = LibC.errno();
-            if (e != Errors.EINTR) {
+            if (e != Errno.EINTR.number()) {
                 throw Errors.failure("waitpid(" + tid + ")", e);
             }
         }
@@ -286,7 +287,7 @@ public final class Tracee {
                 }
                 return status[0];
             }
-            if (r == -1 && LibC.errno() != Errors.EINTR) {
+            if (r == -1 && LibC.errno() != Errno.EINTR.number()) {
                 throw Errors.failure("waitpid(" + tid + ")", LibC.errno());
             }
             if (System.nanoTime() > deadline) {
