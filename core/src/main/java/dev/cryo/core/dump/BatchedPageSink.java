@@ -1,7 +1,7 @@
 package dev.cryo.core.dump;
 
-import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Errno;
 import dev.cryo.api.PageSink;
 import dev.cryo.core.image.PageBuffers;

@@ -1,7 +1,7 @@
 package dev.cryo.core.linux;
 
-import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Errno;
 import dev.cryo.api.HostKernel;
 

@@ -1,7 +1,7 @@
 package dev.cryo.core.restore;
 
-import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.CryoException;
+import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Errno;
 import dev.cryo.api.Mapping;
 import dev.cryo.core.image.proto.CoreEntry;
