@@ -15,13 +15,12 @@ cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 [ $# -ge 2 ] || { echo "usage: $0 A_BIN B_BIN [ROUNDS]" >&2; exit 2; }
 a=$(readlink -f "$1")
 b=$(readlink -f "$2")
-rounds=${3:-11}
-[[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -gt 0 ] || { echo "usage: $0 A_BIN B_BIN [ROUNDS>0]" >&2; exit 2; }
+source bench/lib.sh
+rounds=$(bench_count "${3:-11}" "A_BIN B_BIN [ROUNDS>0]")
 for bin in "$a" "$b"; do
     [ -x "$bin" ] || { echo "$0: $bin is not an executable cryo" >&2; exit 2; }
 done
 export CRYO=$a   # bench_enter looks for a distribution otherwise
-source bench/lib.sh
 bench_enter bench-ab "$@"
 
 work=$BENCH_WORK

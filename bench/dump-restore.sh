@@ -12,17 +12,12 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-mib=${1:-512}
-[[ "$mib" =~ ^[0-9]+$ ]] && [ "$mib" -gt 0 ] || { echo "usage: $0 [MIB>0]" >&2; exit 2; }
+source bench/lib.sh
+mib=$(bench_count "${1:-512}" "[MIB>0]")
 [ "$(id -u)" = 0 ] || { echo "$0: cryo needs root" >&2; exit 4; }
 
-dists=(distribution/target/cryo-[0-9]*/bin/cryo)
-if [ -z "${CRYO:-}" ] && [ ! -x "${dists[0]}" ]; then
-    echo "building the distribution (./mvnw -B -q -DskipTests package)"
-    ./mvnw -B -q -DskipTests package
-    dists=(distribution/target/cryo-[0-9]*/bin/cryo)
-fi
-cryo=${CRYO:-$PWD/${dists[0]}}   # CRYO=/path/to/bin/cryo benchmarks another installation
+bench_cryo
+cryo=$CRYO   # CRYO=/path/to/bin/cryo benchmarks another installation
 
 work=$(mktemp -d /tmp/cryo-bench.XXXXXX)
 workload_pid=
@@ -37,7 +32,6 @@ trap cleanup EXIT
 gcc -O2 -Wall -o "$work/bigmem" distribution/src/bench/bigmem.c
 gcc -O2 -Wall -static -o "$work/tiny-static" distribution/src/bench/bigmem.c
 
-now_ns() { date +%s%N; }
 secs() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
 rate() { awk -v mib="$1" -v ns="$2" 'BEGIN { printf "%.0f", (mib * 1.048576) / (ns / 1e9) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }

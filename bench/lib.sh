@@ -1,16 +1,17 @@
 # Shared by the bench/*.sh commands; sourced, not run. Needs `set -euo pipefail` and the repository root as the
 # working directory (each script cds there first).
 
-# bench_enter NAME ARG...: the first time a script runs, finds (or builds) the distribution, exports CRYO, makes a
-# 0700 work directory /tmp/cryo-NAME.XXXXXX (removed on exit) and re-runs the script with ARG... under a tiny child
-# subreaper, so the processes a dump kills and a detached restore leaves are reparented to the script's shell and
-# reaped there, not by pid 1 (which reaps late and keeps pids the next restore needs); then exits with its status.
-# In the re-run (BENCH_WORK set) it returns at once. CRYO=/path/to/bin/cryo measures another installation.
-bench_enter() {
-    local name=$1 dists rc=0
-    shift
-    [ -z "${BENCH_WORK:-}" ] || return 0
-    [ "$(id -u)" = 0 ] || { echo "$0: cryo needs root" >&2; exit 4; }
+# bench_count VALUE USAGE: prints VALUE when it is a whole number above 0; otherwise prints "usage: $0 USAGE" on
+# stderr and exits 2 (in `n=$(bench_count ...)`, set -e then ends the script with that status).
+bench_count() {
+    [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ] || { echo "usage: $0 $2" >&2; exit 2; }
+    echo "$1"
+}
+
+# bench_cryo: exports CRYO, the bin/cryo to measure: the one already in CRYO (another installation), else the built
+# distribution, which it builds first when there is none.
+bench_cryo() {
+    local dists
     dists=(distribution/target/cryo-[0-9]*/bin/cryo)
     if [ -z "${CRYO:-}" ] && [ ! -x "${dists[0]}" ]; then
         echo "building the distribution (./mvnw -B -q -DskipTests package)"
@@ -18,6 +19,19 @@ bench_enter() {
         dists=(distribution/target/cryo-[0-9]*/bin/cryo)
     fi
     export CRYO=${CRYO:-$PWD/${dists[0]}}
+}
+
+# bench_enter NAME ARG...: the first time a script runs, finds (or builds) the distribution, exports CRYO, makes a
+# 0700 work directory /tmp/cryo-NAME.XXXXXX (removed on exit) and re-runs the script with ARG... under a tiny child
+# subreaper, so the processes a dump kills and a detached restore leaves are reparented to the script's shell and
+# reaped there, not by pid 1 (which reaps late and keeps pids the next restore needs); then exits with its status.
+# In the re-run (BENCH_WORK set) it returns at once. CRYO=/path/to/bin/cryo measures another installation.
+bench_enter() {
+    local name=$1 rc=0
+    shift
+    [ -z "${BENCH_WORK:-}" ] || return 0
+    [ "$(id -u)" = 0 ] || { echo "$0: cryo needs root" >&2; exit 4; }
+    bench_cryo
     BENCH_WORK=$(mktemp -d "/tmp/cryo-$name.XXXXXX")
     chmod 700 "$BENCH_WORK"
     trap 'rm -rf "$BENCH_WORK"' EXIT

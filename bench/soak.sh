@@ -11,10 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-rounds=${1:-100}
-[[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -gt 0 ] || { echo "usage: $0 [ROUNDS>0]" >&2; exit 2; }
-
 source bench/lib.sh
+rounds=$(bench_count "${1:-100}" "[ROUNDS>0]")
 bench_enter soak "$rounds"
 
 work=$BENCH_WORK

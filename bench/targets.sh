@@ -20,10 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-runs=${1:-5}
-[[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -gt 0 ] || { echo "usage: $0 [RUNS>0]" >&2; exit 2; }
-
 source bench/lib.sh
+runs=$(bench_count "${1:-5}" "[RUNS>0]")
 bench_enter bench-targets "$runs"
 
 work=$BENCH_WORK

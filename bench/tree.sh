@@ -19,10 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
-runs=${1:-3}
-[[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -gt 0 ] || { echo "usage: $0 [RUNS>0]" >&2; exit 2; }
-
 source bench/lib.sh
+runs=$(bench_count "${1:-3}" "[RUNS>0]")
 bench_enter bench-tree "$runs"
 
 work=$BENCH_WORK

@@ -68,20 +68,25 @@ JNIEXPORT jint JNICALL FN(waitpid)(JNIEnv *env, jobject self, jint pid, jintArra
     return r;
 }
 
-JNIEXPORT jlong JNICALL FN(process_1vm_1readv)(JNIEnv *env, jobject self, jint pid, jlong local, jlong liovcnt,
-                                               jlong remote, jlong riovcnt, jlong flags) {
-    long r = process_vm_readv(pid, (const struct iovec *) local, liovcnt, (const struct iovec *) remote, riovcnt,
-                              flags);
+/* process_vm_readv and process_vm_writev take the same arguments: one wrapper body serves both. */
+typedef ssize_t (*process_vm_call)(pid_t, const struct iovec *, unsigned long, const struct iovec *, unsigned long,
+                                   unsigned long);
+
+static jlong process_vm(process_vm_call call, jint pid, jlong local, jlong liovcnt, jlong remote, jlong riovcnt,
+                        jlong flags) {
+    long r = call(pid, (const struct iovec *) local, liovcnt, (const struct iovec *) remote, riovcnt, flags);
     KEEP_ERRNO(r);
     return r;
 }
 
+JNIEXPORT jlong JNICALL FN(process_1vm_1readv)(JNIEnv *env, jobject self, jint pid, jlong local, jlong liovcnt,
+                                               jlong remote, jlong riovcnt, jlong flags) {
+    return process_vm(process_vm_readv, pid, local, liovcnt, remote, riovcnt, flags);
+}
+
 JNIEXPORT jlong JNICALL FN(process_1vm_1writev)(JNIEnv *env, jobject self, jint pid, jlong local, jlong liovcnt,
                                                 jlong remote, jlong riovcnt, jlong flags) {
-    long r = process_vm_writev(pid, (const struct iovec *) local, liovcnt, (const struct iovec *) remote, riovcnt,
-                               flags);
-    KEEP_ERRNO(r);
-    return r;
+    return process_vm(process_vm_writev, pid, local, liovcnt, remote, riovcnt, flags);
 }
 
 JNIEXPORT jint JNICALL FN(kill)(JNIEnv *env, jobject self, jint pid, jint sig) {

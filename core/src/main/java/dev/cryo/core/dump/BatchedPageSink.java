@@ -2,6 +2,7 @@ package dev.cryo.core.dump;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Errno;
 import dev.cryo.api.PageSink;
 import dev.cryo.core.image.PageBuffers;
 import dev.cryo.core.image.PagesWriter;
@@ -135,7 +136,7 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         long n = keepCopyOnWrite ? 0
                 : LibC.INSTANCE.process_vm_readv(tracee.tid(), localIov.address(), 1, remoteIov.address(), iovCount, 0);
         if (n != filled) {
-            if (n < 0 && LibC.errno() != Errors.EFAULT) {
+            if (n < 0 && LibC.errno() != Errno.EFAULT.number()) {
                 throw new CryoException(Category.KERNEL, "core/MEMORY_READ", "process_vm_readv of " + iovCount
                         + " page ranges from 0x" + Long.toHexString(remoteIov.getLong(0)) + " of " + tracee.who()
                         + " failed: " + Errors.describe(LibC.errno()));

@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.Mapping;
 import dev.cryo.core.image.proto.CoreEntry;
-import dev.cryo.core.image.proto.CredsEntry;
 import dev.cryo.core.image.proto.ItimerEntry;
 import dev.cryo.core.image.proto.MmEntry;
 import dev.cryo.core.image.proto.PosixTimerEntry;
@@ -70,7 +69,7 @@ final class CoreCollector {
         collectSigactions(answers, core);
         collectItimers(answers, core);
         collectPosixTimers(task, core, scratch);
-        core.setCreds(creds(status));
+        core.setCreds(TaskAttributes.creds(status));
         for (RlimitEntry r : Rlimits.read(task)) {
             core.addRlimits(r);
         }
@@ -217,23 +216,6 @@ final class CoreCollector {
                     .setIntervalSec(b.getLong(0)).setIntervalNsec(b.getLong(8))
                     .setValueSec(b.getLong(16)).setValueNsec(b.getLong(24)).setOverrun((int) overrun));
         }
-    }
-
-    private static CredsEntry creds(Map<String, String> status) {
-        String[] uid = status.get("Uid").split("\\s+");
-        String[] gid = status.get("Gid").split("\\s+");
-        CredsEntry.Builder c = CredsEntry.newBuilder()
-                .setUid(Integer.parseInt(uid[0])).setEuid(Integer.parseInt(uid[1]))
-                .setSuid(Integer.parseInt(uid[2])).setFsuid(Integer.parseInt(uid[3]))
-                .setGid(Integer.parseInt(gid[0])).setEgid(Integer.parseInt(gid[1]))
-                .setSgid(Integer.parseInt(gid[2])).setFsgid(Integer.parseInt(gid[3]));
-        String groups = status.getOrDefault("Groups", "").trim();
-        if (!groups.isEmpty()) {
-            for (String g : groups.split("\\s+")) {
-                c.addGroups(Integer.parseInt(g));
-            }
-        }
-        return c.build();
     }
 
     private static MmEntry mm(LiveTask task, ProcFs.Stat stat, List<Mapping> maps, long brk) throws CryoException {

@@ -484,13 +484,7 @@ public final class Dumper {
             if (m.kernelSpecial()) {
                 continue;
             }
-            MemoryHandler owner = null;
-            for (MemoryHandler h : plugins.memoryHandlers()) {
-                if (h.probe(m)) {
-                    owner = h;
-                    break;
-                }
-            }
+            MemoryHandler owner = firstClaiming(plugins.memoryHandlers(), h -> h.probe(m));
             if (owner == null) {
                 attempt(() -> {
                     throw unsupportedMapping(task, m);
@@ -627,13 +621,7 @@ public final class Dumper {
             w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());
             return;
         }
-        FdHandler owner = null;
-        for (FdHandler h : plugins.fdHandlers()) {
-            if (h.probe(fd)) {
-                owner = h;
-                break;
-            }
-        }
+        FdHandler owner = firstClaiming(plugins.fdHandlers(), h -> h.probe(fd));
         if (owner == null) {
             throw unsupportedFd(task, fd);
         }
@@ -717,19 +705,22 @@ public final class Dumper {
                 if (fd.link().equals("anon_inode:[io_uring]")) {
                     continue; // its ring's mapping is refused by the pipeline with its own code and fix
                 }
-                boolean claimed = false;
-                for (FdHandler h : plugins.fdHandlers()) {
-                    if (h.probe(fd)) {
-                        claimed = true;
-                        break;
-                    }
-                }
-                if (!claimed) {
+                if (firstClaiming(plugins.fdHandlers(), h -> h.probe(fd)) == null) {
                     throw unsupportedFd(who, fd);
                 }
                 claimedShapes.add(shape);
             }
         }
+    }
+
+    /** @return the first of {@code handlers} (in dispatch order) whose probe claims the resource, null when none */
+    private static <H> H firstClaiming(List<H> handlers, java.util.function.Predicate<H> probe) {
+        for (H h : handlers) {
+            if (probe.test(h)) {
+                return h;
+            }
+        }
+        return null;
     }
 
     private CryoException unsupportedFd(LiveTask task, FdInfo fd) {

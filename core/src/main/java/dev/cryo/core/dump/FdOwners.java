@@ -16,6 +16,13 @@ import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 
+import static dev.cryo.core.linux.Sys.F_GETOWN_EX;
+import static dev.cryo.core.linux.Sys.F_GETSIG;
+import static dev.cryo.core.linux.Sys.F_OWNER_PGRP;
+import static dev.cryo.core.linux.Sys.F_OWNER_TID;
+import static dev.cryo.core.linux.Sys.O_ASYNC;
+import static dev.cryo.core.linux.Sys.O_PATH;
+
 /**
  * Signal-driven I/O of each open file description the dump collects: the owner that gets SIGIO/SIGURG
  * ({@code fcntl F_GETOWN_EX}: a thread, a process or a process group), the signal ({@code F_GETSIG}) and O_ASYNC
@@ -24,14 +31,6 @@ import java.util.Set;
  * refused: after a restore its pid would name nobody, or somebody else.
  */
 final class FdOwners {
-    static final int F_GETSIG = 11;
-    static final int F_GETOWN_EX = 16;
-    static final int O_PATH = 010000000;
-    static final int O_ASYNC = 020000;
-    static final int F_OWNER_TID = 0;
-    static final int F_OWNER_PID = 1;
-    static final int F_OWNER_PGRP = 2;
-
     private final Set<Integer> tids = new HashSet<>();
     private final Set<Integer> pgids = new HashSet<>();
     private final NativeMemory ownerEx = NativeMemory.allocate(8);

@@ -38,31 +38,22 @@ final class SharedFiles {
      * use, some 30 generated classes and tens of milliseconds while the tree is frozen.
      */
     private static final class Key {
-        private final long dev;
-        private final long inode;
-        private final String link;
-        private final long pos;
-        private final int flags;
-        private final int mntId;
+        /** One fd of the file; its device, inode, link, offset, status flags and mount are the key. */
+        private final FdInfo fd;
 
-        Key(long dev, long inode, String link, long pos, int flags, int mntId) {
-            this.dev = dev;
-            this.inode = inode;
-            this.link = link;
-            this.pos = pos;
-            this.flags = flags;
-            this.mntId = mntId;
+        Key(FdInfo fd) {
+            this.fd = fd;
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key k && k.dev == dev && k.inode == inode && k.pos == pos && k.flags == flags
-                    && k.mntId == mntId && k.link.equals(link);
+            return o instanceof Key k && k.fd.dev() == fd.dev() && k.fd.inode() == fd.inode() && k.fd.pos() == fd.pos()
+                    && k.fd.flags() == fd.flags() && k.fd.mntId() == fd.mntId() && k.fd.link().equals(fd.link());
         }
 
         @Override
         public int hashCode() {
-            return (int) (inode * 31 + dev) * 31 + link.hashCode();
+            return (int) (fd.inode() * 31 + fd.dev()) * 31 + fd.link().hashCode();
         }
     }
 
@@ -81,7 +72,7 @@ final class SharedFiles {
 
     /** @return the earlier fd with the same open file description, or empty (and remembers this one) */
     Optional<FdRef> findOrAdd(int pid, FdInfo fd) throws CryoException {
-        Key key = new Key(fd.dev(), fd.inode(), fd.link(), fd.pos(), fd.flags(), fd.mntId());
+        Key key = new Key(fd);
         TreeMap<Holder, Holder> holders = byFile.computeIfAbsent(key, k -> new TreeMap<>(this::kcmp));
         Holder me = new Holder(pid, fd.fd().value());
         Holder first;

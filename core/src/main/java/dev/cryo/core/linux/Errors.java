@@ -6,21 +6,10 @@ import dev.cryo.api.Errno;
 
 /**
  * Turns errno values into messages: {@code call(args) failed: ENOENT (No such file or directory)}, with the names
- * and texts of {@link Errno} (the one errno table).
+ * and texts of {@link Errno} (the one errno table; compare with {@code Errno.EPERM.number()}, not with constants of
+ * one's own).
  */
 public final class Errors {
-    public static final int EPERM = 1;
-    public static final int ENOENT = 2;
-    public static final int ESRCH = 3;
-    public static final int EINTR = 4;
-    public static final int EAGAIN = 11;
-    public static final int EACCES = 13;
-    public static final int EFAULT = 14;
-    public static final int EBUSY = 16;
-    public static final int EEXIST = 17;
-    public static final int EINVAL = 22;
-    public static final int ECHILD = 10;
-
     private Errors() {
     }
 

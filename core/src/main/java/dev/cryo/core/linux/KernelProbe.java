@@ -1,5 +1,6 @@
 package dev.cryo.core.linux;
 
+import dev.cryo.api.Errno;
 import dev.cryo.core.KernelCheck;
 
 import java.nio.file.Files;
@@ -84,7 +85,7 @@ public final class KernelProbe {
             args.putLong(32, Sys.SIGCHLD);
             long c = libc.syscall(Sys.CLONE3, args.address(), 88, 0, 0, 0, 0);
             int e = LibC.errno();
-            boolean setTid = c == -1 && e == Errors.EEXIST;
+            boolean setTid = c == -1 && e == Errno.EEXIST.number();
             if (c == 0) {
                 libc.syscall(Sys.EXIT_GROUP, 0, 0, 0, 0, 0, 0); // never reached in practice: the pid is taken
             }

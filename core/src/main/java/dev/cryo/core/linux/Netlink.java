@@ -2,6 +2,7 @@ package dev.cryo.core.linux;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Errno;
 import dev.cryo.api.HostKernel;
 
 import java.nio.ByteBuffer;
@@ -42,7 +43,7 @@ public final class Netlink implements HostKernel {
                 long n = c.syscall(RECVFROM, fd, buf.address(), BUF, 0, 0, 0);
                 if (n < 0) {
                     int e = LibC.errno();
-                    if (e == Errors.EINTR) {
+                    if (e == Errno.EINTR.number()) {
                         continue;
                     }
                     throw Errors.failure("recv(netlink " + protocol + ")", e);

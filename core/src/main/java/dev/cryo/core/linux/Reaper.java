@@ -1,5 +1,6 @@
 package dev.cryo.core.linux;
 
+import dev.cryo.api.Errno;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,7 +37,7 @@ public final class Reaper {
         while (!left.isEmpty() && System.nanoTime() < deadline) {
             left.removeIf(tid -> {
                 int r = c.waitpid(tid, st, Sys.WALL | Sys.WNOHANG);
-                return (r == tid && !Sys.stopped(st[0])) || (r == -1 && LibC.errno() == Errors.ECHILD);
+                return (r == tid && !Sys.stopped(st[0])) || (r == -1 && LibC.errno() == Errno.ECHILD.number());
             });
             while (c.waitpid(-1, st, Sys.WALL | Sys.WNOHANG) > 0) {
                 // a restored process reparented to cryo after its parent died

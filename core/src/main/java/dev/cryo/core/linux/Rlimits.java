@@ -2,6 +2,7 @@ package dev.cryo.core.linux;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Errno;
 import dev.cryo.core.image.proto.RlimitEntry;
 
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ public final class Rlimits {
             if (LibC.INSTANCE.prlimit(pid, r, 0, old.address()) == 0) {
                 cur = old.getLong(0);
                 max = old.getLong(8);
-            } else if (LibC.errno() == Errors.EPERM) {
+            } else if (LibC.errno() == Errno.EPERM.number()) {
                 task.syscall("prlimit64(0, " + NAMES[r] + ", NULL, &old)", Sys.PRLIMIT64, 0, r, 0,
                         task.scratchAddress());
                 injected.clear();

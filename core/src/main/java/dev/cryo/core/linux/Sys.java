@@ -12,6 +12,9 @@ public final class Sys {
             CLONE3 = 435, CLOSE_RANGE = 436, PIDFD_GETFD = 438, MREMAP = 25, SIGALTSTACK = 131, FLOCK = 73,
             RESTART_SYSCALL = 219, TGKILL = 234;
     public static final int F_SETLK = 6, F_OFD_SETLK = 37, F_RDLCK = 0, F_WRLCK = 1, SEEK_SET = 0;
+    /** fcntl of signal-driven I/O: owner ({@code struct f_owner_ex}: type and pid), signal, O_ASYNC in the flags. */
+    public static final int F_GETFL = 3, F_SETFL = 4, F_SETSIG = 10, F_GETSIG = 11, F_SETOWN_EX = 15, F_GETOWN_EX = 16,
+            F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2, O_ASYNC = 020000, O_PATH = 010000000;
     public static final int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4;
 
     public static final int PTRACE_CONT = 7, PTRACE_KILL = 8, PTRACE_SINGLESTEP = 9, PTRACE_DETACH = 17, PTRACE_SYSCALL = 24,

@@ -2,6 +2,7 @@ package dev.cryo.core.linux;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Errno;
 
 import java.nio.ByteBuffer;
 
@@ -99,7 +100,7 @@ public final class Tracee {
         long r = C.ptrace(req, tid, addr, data);
         if (r == -1) {
             int errno = LibC.errno();
-            if (errno == Errors.ESRCH && !java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + tid))) {
+            if (errno == Errno.ESRCH.number() && !java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + tid))) {
                 throw new CryoException(Category.CONFLICT, "core/TASK_VANISHED", who() + " vanished while cryo held"
                         + " it stopped (" + what + " failed: ESRCH): something killed it",
                         "do not signal the processes of a tree while cryo dumps or restores it");
@@ -133,7 +134,7 @@ public final class Tracee {
         long n = C.ptrace(PTRACE_SECCOMP_GET_FILTER, tid, index, 0);
         if (n == -1) {
             int e = LibC.errno();
-            if (e == Errors.ENOENT) {
+            if (e == Errno.ENOENT.number()) {
                 return null;
             }
             throw Errors.failure("PTRACE_SECCOMP_GET_FILTER(" + index + ") of " + who(), e);
@@ -159,8 +160,8 @@ public final class Tracee {
             int e = LibC.errno();
             throw new CryoException(Category.KERNEL, "core/SEIZE_FAILED",
                     "cannot freeze " + who() + ": PTRACE_SEIZE failed: " + Errors.describe(e),
-                    e == Errors.EPERM ? "run cryo as root; make sure no debugger or other cryo traces the process"
-                            : null);
+                    e == Errno.EPERM.number()
+                            ? "run cryo as root; make sure no debugger or other cryo traces the process" : null);
         }
         seccompSuspended = (options & PTRACE_O_SUSPEND_SECCOMP) != 0;
     }
@@ -217,7 +218,7 @@ public final class Tracee {
                 return status[0];
             }
             int e = LibC.errno();
-            if (e != Errors.EINTR) {
+            if (e != Errno.EINTR.number()) {
                 throw Errors.failure("waitpid(" + tid + ")", e);
             }
         }
@@ -286,7 +287,7 @@ public final class Tracee {
                 }
                 return status[0];
             }
-            if (r == -1 && LibC.errno() != Errors.EINTR) {
+            if (r == -1 && LibC.errno() != Errno.EINTR.number()) {
                 throw Errors.failure("waitpid(" + tid + ")", LibC.errno());
             }
             if (System.nanoTime() > deadline) {
@@ -400,22 +401,26 @@ public final class Tracee {
 
     /** process_vm_readv of {@code len} bytes at {@code remote} into native memory at {@code local}. */
     public long readMemory(long remote, long local, long len) throws CryoException {
-        flushPendingWrites();
-        iovs.putLong(0, local);
-        iovs.putLong(8, len);
-        iovs.putLong(16, remote);
-        iovs.putLong(24, len);
+        prepareIovs(remote, local, len);
         return C.process_vm_readv(tid, iovs.address(), 1, iovs.address(16), 1, 0);
     }
 
     /** process_vm_writev of {@code len} bytes from native memory at {@code local} to {@code remote}. */
     public long writeMemory(long remote, long local, long len) throws CryoException {
+        prepareIovs(remote, local, len);
+        return C.process_vm_writev(tid, iovs.address(), 1, iovs.address(16), 1, 0);
+    }
+
+    /**
+     * Before a process_vm_readv/writev: flushes the pending writes (the call must see them), then sets {@link #iovs}
+     * to the local iovec at 0 and the remote one at 16, {@code len} bytes each.
+     */
+    private void prepareIovs(long remote, long local, long len) throws CryoException {
         flushPendingWrites();
         iovs.putLong(0, local);
         iovs.putLong(8, len);
         iovs.putLong(16, remote);
         iovs.putLong(24, len);
-        return C.process_vm_writev(tid, iovs.address(), 1, iovs.address(16), 1, 0);
     }
 
     public static long address(ByteBuffer direct) {
@@ -595,19 +600,27 @@ public final class Tracee {
         if (pendingWrites != null) {
             pendingWrites.beforeSyscall(nr, a);
         }
+        writeRegs(callRegs(syscallInsn, nr, a));
+        regsDirty = true;
+        injected++;
+    }
+
+    /**
+     * @return the saved registers set for one injected call: {@code rip}, the call number {@code nr} and its
+     *         arguments {@code a} (up to six, missing ones 0), no syscall to restart
+     */
+    private long[] callRegs(long rip, long nr, long[] a) {
         long[] r = savedRegs.clone();
         r[Regs.RAX] = nr;
         r[Regs.ORIG_RAX] = -1;
-        r[Regs.RIP] = syscallInsn;
+        r[Regs.RIP] = rip;
         r[Regs.RDI] = a.length > 0 ? a[0] : 0;
         r[Regs.RSI] = a.length > 1 ? a[1] : 0;
         r[Regs.RDX] = a.length > 2 ? a[2] : 0;
         r[Regs.R10] = a.length > 3 ? a[3] : 0;
         r[Regs.R8] = a.length > 4 ? a[4] : 0;
         r[Regs.R9] = a.length > 5 ? a[5] : 0;
-        writeRegs(r);
-        regsDirty = true;
-        injected++;
+        return r;
     }
 
     private long finishInjection() throws CryoException {
@@ -688,17 +701,7 @@ public final class Tracee {
      * result in {@code rax}. Job-control stops before the call are noted and passed over as in {@link #singleStep}.
      */
     private long injectParked(long nr, long[] a) throws CryoException {
-        long[] r = savedRegs.clone();
-        r[Regs.RAX] = nr;
-        r[Regs.ORIG_RAX] = -1;
-        r[Regs.RIP] = parkedAt + HealingTrampoline.T;
-        r[Regs.RDI] = a.length > 0 ? a[0] : 0;
-        r[Regs.RSI] = a.length > 1 ? a[1] : 0;
-        r[Regs.RDX] = a.length > 2 ? a[2] : 0;
-        r[Regs.R10] = a.length > 3 ? a[3] : 0;
-        r[Regs.R8] = a.length > 4 ? a[4] : 0;
-        r[Regs.R9] = a.length > 5 ? a[5] : 0;
-        writeRegs(r);
+        writeRegs(callRegs(parkedAt + HealingTrampoline.T, nr, a));
         injected++;
         boolean entered = false;
         int deliver = 0;
@@ -711,23 +714,9 @@ public final class Tracee {
                     entered = true;
                     continue;
                 }
-                long[] now = readRegs();
-                if (now[Regs.RIP] != parkedAt + HealingTrampoline.R) {
-                    throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "injected syscall " + nr
-                            + " in " + who() + " returned at rip 0x" + Long.toHexString(now[Regs.RIP])
-                            + " instead of the trampoline's 0x" + Long.toHexString(parkedAt + HealingTrampoline.R));
-                }
-                return now[Regs.RAX];
+                return backOnTrampoline("injected syscall " + nr)[Regs.RAX];
             }
-            if (!entered && event(s) == PTRACE_EVENT_STOP) {
-                noteTrap(s);
-                continue;
-            }
-            if (!entered && event(s) == 0 && stopSig(s) == SIGSTOP) {
-                deliver = SIGSTOP;   // queued before the seize: it stops the group as it would have
-                continue;
-            }
-            throw injectionStop(nr, s);
+            deliver = passParkedStop(s, !entered, () -> injectionStop(nr, s));
         }
         throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "injected syscall " + nr + " in " + who()
                 + " did not complete through 16 stops");
@@ -778,9 +767,14 @@ public final class Tracee {
      * bytes) for {@link #injectBatch}.
      */
     public void installBatchCode(long address) throws CryoException {
-        ByteBuffer b = ByteBuffer.allocateDirect(BATCH_CODE.length).put(BATCH_CODE).flip();
-        writeFully(address, b, "batch code");
+        writeCode(address, BATCH_CODE);
         batchCode = address;
+    }
+
+    /** Writes the machine code {@code code} at {@code address} of the task (through /proc/TID/mem). */
+    private void writeCode(long address, byte[] code) throws CryoException {
+        ByteBuffer b = ByteBuffer.allocateDirect(code.length).put(code).flip();
+        writeFully(address, b, "batch code");
     }
 
     /** Uses the batch executor already at {@code address} (a task cloned from one that has it); 0: none. */
@@ -832,8 +826,7 @@ public final class Tracee {
         ptrace(PTRACE_CONT, 0, 0, "PTRACE_CONT");
         int st = waitStop();
         if (stopSig(st) != SIGTRAP || event(st) != 0) {
-            throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + calls.length
-                    + " injected calls in " + who() + " ended in an unexpected stop: " + describeStatus(st));
+            throw batchStop(calls.length, st);
         }
         return batchResults(table, t, calls.length);
     }
@@ -862,8 +855,7 @@ public final class Tracee {
      * one go. The other threads of the process use it with {@link #useParkedBatchCode}.
      */
     public void installParkedBatchCode(long address) throws CryoException {
-        ByteBuffer b = ByteBuffer.allocateDirect(PARKED_BATCH_CODE.length).put(PARKED_BATCH_CODE).flip();
-        writeFully(address, b, "batch code");
+        writeCode(address, PARKED_BATCH_CODE);
         parkedBatchCode = address;
     }
 
@@ -931,15 +923,7 @@ public final class Tracee {
         }
         int n = calls.length;
         ByteBuffer t = batchTable(calls);
-        writeFully(table, t, "batch of " + n + " calls");
-        long[] r = savedRegs.clone();
-        r[Regs.RIP] = parkedBatchCode;
-        r[Regs.RDI] = table;
-        r[Regs.RSI] = n;
-        r[Regs.RDX] = parkedAt + HealingTrampoline.T;
-        r[Regs.ORIG_RAX] = -1;
-        writeRegs(r);
-        injected += n;
+        startParkedBatch(table, t, n, n);
         int want = 2 * (n + 1);
         int seen = 0;
         int deliver = 0;
@@ -951,25 +935,10 @@ public final class Tracee {
                 if (++seen < want) {
                     continue;
                 }
-                long[] now = readRegs();
-                if (now[Regs.RIP] != parkedAt + HealingTrampoline.R) {
-                    throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n
-                            + " injected calls in " + who() + " returned at rip 0x" + Long.toHexString(now[Regs.RIP])
-                            + " instead of the trampoline's 0x" + Long.toHexString(parkedAt + HealingTrampoline.R));
-                }
+                backOnTrampoline("batch of " + n + " injected calls");
                 return batchResults(table, t, n);
             }
-            boolean between = seen % 2 == 0;   // not inside a call
-            if (between && event(s) == PTRACE_EVENT_STOP) {
-                noteTrap(s);
-                continue;
-            }
-            if (between && event(s) == 0 && stopSig(s) == SIGSTOP) {
-                deliver = SIGSTOP;   // queued before the seize: it stops the group as it would have
-                continue;
-            }
-            throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
-                    + who() + " ended in an unexpected stop: " + describeStatus(s));
+            deliver = passParkedStop(s, seen % 2 == 0, () -> batchStop(n, s));   // even: not inside a call
         }
         throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
                 + who() + " did not complete through " + (want + 16) + " stops");
@@ -986,15 +955,7 @@ public final class Tracee {
         all[n] = new long[]{RT_SIGPROCMASK, SIG_SETMASK, batchMask, 0, 8};
         all[n + 1] = new long[]{TGKILL, batchTgid, tid, batchSignal};
         ByteBuffer t = batchTable(all);
-        writeFully(table, t, "batch of " + n + " calls");
-        long[] r = savedRegs.clone();
-        r[Regs.RIP] = parkedBatchCode;
-        r[Regs.RDI] = table;
-        r[Regs.RSI] = m;
-        r[Regs.RDX] = parkedAt + HealingTrampoline.T;
-        r[Regs.ORIG_RAX] = -1;
-        writeRegs(r);
-        injected += n;
+        startParkedBatch(table, t, m, n);
         int deliver = 0;
         for (int stops = 0; stops < 16; stops++) {
             ptrace(PTRACE_CONT, 0, deliver, "PTRACE_CONT");
@@ -1020,19 +981,66 @@ public final class Tracee {
                 }
                 return results;
             }
-            if (event(s) == PTRACE_EVENT_STOP) {
-                noteTrap(s);
-                continue;
-            }
-            if (event(s) == 0 && stopSig(s) == SIGSTOP) {
-                deliver = SIGSTOP;   // queued before the seize: it stops the group as it would have
-                continue;
-            }
-            throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
-                    + who() + " ended in an unexpected stop: " + describeStatus(s));
+            deliver = passParkedStop(s, true, () -> batchStop(n, s));
         }
         throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
                 + who() + " did not complete through 16 stops");
+    }
+
+    /**
+     * Writes the table {@code t} of a parked batch ({@code entries} calls, {@code n} of them the caller's) at
+     * {@code table} and sets the task's registers to run it on the parked batch executor, which ends on the
+     * {@code syscall} of the task's trampoline.
+     */
+    private void startParkedBatch(long table, ByteBuffer t, int entries, int n) throws CryoException {
+        writeFully(table, t, "batch of " + n + " calls");
+        long[] r = savedRegs.clone();
+        r[Regs.RIP] = parkedBatchCode;
+        r[Regs.RDI] = table;
+        r[Regs.RSI] = entries;
+        r[Regs.RDX] = parkedAt + HealingTrampoline.T;
+        r[Regs.ORIG_RAX] = -1;
+        writeRegs(r);
+        injected += n;
+    }
+
+    /**
+     * At the syscall-exit stop that ends injected calls of a parked task: checks that the task is back on its
+     * trampoline's restore path, naming the calls {@code what} if not.
+     *
+     * @return the task's registers there
+     */
+    private long[] backOnTrampoline(String what) throws CryoException {
+        long[] now = readRegs();
+        if (now[Regs.RIP] != parkedAt + HealingTrampoline.R) {
+            throw new CryoException(Category.INTERNAL, "core/INJECTION_STOP", what + " in " + who()
+                    + " returned at rip 0x" + Long.toHexString(now[Regs.RIP]) + " instead of the trampoline's 0x"
+                    + Long.toHexString(parkedAt + HealingTrampoline.R));
+        }
+        return now;
+    }
+
+    /**
+     * A stop {@code s} of a parked task running injected calls that is not their end: {@code between} calls (not
+     * inside one), a group-stop trap is noted and a SIGSTOP is passed on; any other stop throws {@code unexpected}.
+     *
+     * @return the signal to deliver with the next resume
+     */
+    private int passParkedStop(int s, boolean between, java.util.function.Supplier<CryoException> unexpected)
+            throws CryoException {
+        if (between && event(s) == PTRACE_EVENT_STOP) {
+            noteTrap(s);
+            return 0;
+        }
+        if (between && event(s) == 0 && stopSig(s) == SIGSTOP) {
+            return SIGSTOP;   // queued before the seize: it stops the group as it would have
+        }
+        throw unexpected.get();
+    }
+
+    private CryoException batchStop(int n, int s) {
+        return new CryoException(Category.INTERNAL, "core/INJECTION_STOP", "batch of " + n + " injected calls in "
+                + who() + " ended in an unexpected stop: " + describeStatus(s));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.cryo.core.restore;
 
 import dev.cryo.api.CryoException;
+import dev.cryo.api.Errno;
 import dev.cryo.api.Pid;
 import dev.cryo.core.RestoredTree;
 import dev.cryo.core.linux.Errors;
@@ -44,7 +45,7 @@ final class ChildTree implements RestoredTree {
                 continue;
             }
             int e = LibC.errno();
-            if (e != Errors.EINTR) {
+            if (e != Errno.EINTR.number()) {
                 throw Errors.failure("waitpid(" + root + ")", e);
             }
         }

@@ -47,22 +47,13 @@ final class ControllingTerminal {
     static boolean cryoHoldsMaster(Path self, int index) {
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(self.resolve("fd"))) {
             for (Path fd : fds) {
-                String link;
-                try {
-                    link = Files.readSymbolicLink(fd).toString();
-                } catch (IOException e) {
+                Optional<String> link = readOfOpenFd(() -> Files.readSymbolicLink(fd).toString());
+                if (link.isEmpty() || !link.get().equals("/dev/ptmx") && !link.get().equals("/dev/pts/ptmx")) {
                     continue;
                 }
-                if (!link.equals("/dev/ptmx") && !link.equals("/dev/pts/ptmx")) {
-                    continue;
-                }
-                String info;
-                try {
-                    info = Files.readString(self.resolve("fdinfo").resolve(fd.getFileName()), StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    continue;
-                }
-                Matcher m = TTY_INDEX.matcher(info);
+                Optional<String> info = readOfOpenFd(() -> Files.readString(self.resolve("fdinfo")
+                        .resolve(fd.getFileName()), StandardCharsets.UTF_8));
+                Matcher m = TTY_INDEX.matcher(info.orElse(""));
                 if (m.find() && Integer.parseInt(m.group(1)) == index) {
                     return true;
                 }
@@ -71,5 +62,19 @@ final class ControllingTerminal {
             return false;
         }
         return false;
+    }
+
+    /** A read of {@code /proc/self/fd/N} or its fdinfo, which fails when the fd was closed meanwhile. */
+    private interface FdRead {
+        String read() throws IOException;
+    }
+
+    /** @return what {@code read} reads; empty when it failed (the fd was closed meanwhile: not a master cryo holds) */
+    private static Optional<String> readOfOpenFd(FdRead read) {
+        try {
+            return Optional.of(read.read());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 }

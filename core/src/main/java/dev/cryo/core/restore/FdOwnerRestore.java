@@ -11,6 +11,12 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.cryo.core.linux.Sys.F_GETFL;
+import static dev.cryo.core.linux.Sys.F_SETFL;
+import static dev.cryo.core.linux.Sys.F_SETOWN_EX;
+import static dev.cryo.core.linux.Sys.F_SETSIG;
+import static dev.cryo.core.linux.Sys.O_ASYNC;
+
 /**
  * Puts back the signal-driven I/O of every open file description that had it ({@code FdinfoEntry.owner}): the owner
  * ({@code fcntl F_SETOWN_EX}), the signal ({@code F_SETSIG}) and O_ASYNC ({@code F_SETFL}), by calls injected into the
@@ -20,12 +26,6 @@ import java.util.List;
  * before the registers.
  */
 final class FdOwnerRestore {
-    static final int F_GETFL = 3;
-    static final int F_SETFL = 4;
-    static final int F_SETSIG = 10;
-    static final int F_SETOWN_EX = 15;
-    static final int O_ASYNC = 020000;
-
     private record Pending(LiveTask task, int fd, FdOwnerEntry owner) {
     }
 

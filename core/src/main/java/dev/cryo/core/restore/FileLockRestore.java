@@ -2,6 +2,7 @@ package dev.cryo.core.restore;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Errno;
 import dev.cryo.api.Mapping;
 import dev.cryo.core.image.proto.CoreEntry;
 import dev.cryo.core.image.proto.FileLockEntry;
@@ -106,7 +107,7 @@ final class FileLockRestore {
             int errno = (int) -r;
             String what = "cannot restore the " + describe(l) + " of " + task.who() + " on " + l.getPath()
                     + (l.getMappedCount() > 0 ? " (kept by a mapping)" : " (fd " + l.getFd() + ")");
-            if (errno == Errors.EAGAIN || errno == Errors.EACCES) {
+            if (errno == Errno.EAGAIN.number() || errno == Errno.EACCES.number()) {
                 throw new CryoException(Category.CONFLICT, "core/FILE_LOCK_TAKEN", what + ": the file is locked now"
                         + holders(l), "release that lock (or stop its holder), then restore again");
             }

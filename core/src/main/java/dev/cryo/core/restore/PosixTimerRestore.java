@@ -2,6 +2,7 @@ package dev.cryo.core.restore;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Errno;
 import dev.cryo.core.image.proto.CoreEntry;
 import dev.cryo.core.image.proto.PosixTimerEntry;
 import dev.cryo.core.linux.Errors;
@@ -47,7 +48,7 @@ final class PosixTimerRestore {
             } finally {
                 task.syscallRaw(Sys.PRCTL, Sys.PR_TIMER_CREATE_RESTORE_IDS, RESTORE_IDS_OFF, 0, 0, 0);
             }
-        } else if (on == -Errors.EINVAL) {
+        } else if (Errno.EINVAL.is(on)) {
             createInSequence(task, timers, data);
         } else {
             throw Errors.failure("prctl(PR_TIMER_CREATE_RESTORE_IDS) in " + task.who(), (int) -on);

@@ -2,6 +2,7 @@ package dev.cryo.core.restore;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Errno;
 import dev.cryo.api.Mapping;
 import dev.cryo.core.linux.SyscallSite;
 import dev.cryo.core.image.proto.MmEntry;
@@ -162,7 +163,7 @@ final class ProcessCreator implements AutoCloseable {
         long r = parent.injectFork(Sys.CLONE3, dataArea(), CLONE_ARGS_SIZE);
         if (r < 0) {
             int errno = (int) -r;
-            if (errno == Errors.EEXIST) {
+            if (errno == Errno.EEXIST.number()) {
                 String holder = ProcFs.exists(tid) ? "is in use by \"" + ProcFs.comm(tid) + "\""
                         : "is still in use as the id of a session or process group (its leader exited, members"
                         + " of the group or session still run)";
@@ -173,7 +174,7 @@ final class ProcessCreator implements AutoCloseable {
                                 + " restore again");
             }
             throw new CryoException(Category.KERNEL, "core/CLONE3", "clone3(set_tid=" + tid + ") in "
-                    + parent.who() + " failed: " + Errors.describe(errno), errno == Errors.EPERM
+                    + parent.who() + " failed: " + Errors.describe(errno), errno == Errno.EPERM.number()
                     ? "creating a process with a chosen pid needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE" : null);
         }
         Tracee child = new Tracee(tid, comm);

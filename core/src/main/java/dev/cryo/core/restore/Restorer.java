@@ -475,35 +475,17 @@ public final class Restorer {
 
     private RestoreCheckContext checkContext(ImageDir image, ImageSource objects,
                                              List<RestoreCheckContext.FdRecord> records, ImageSource externals) {
-        return new RestoreCheckContext() {
-            public Path imageDir() {
-                return image.path();
-            }
+        return new CheckContext(image.path(), config, kernel, objects, records, externals, inherited);
+    }
 
-            public Config config() {
-                return config;
-            }
-
-            public HostKernel kernel() {
-                return kernel;
-            }
-
-            public ImageSource objects() {
-                return objects;
-            }
-
-            public List<FdRecord> fdRecords() {
-                return records;
-            }
-
-            public ImageSource externals() {
-                return externals;
-            }
-
-            public Optional<LocalFd> inheritedFd(String resource) {
-                return inherited.find(resource);
-            }
-        };
+    /** What a handler's {@code checkRestore} sees: the image, the config, the kernel, its records, the inherited fds. */
+    private record CheckContext(Path imageDir, Config config, HostKernel kernel, ImageSource objects,
+                                List<RestoreCheckContext.FdRecord> fdRecords, ImageSource externals,
+                                InheritedFds inherited) implements RestoreCheckContext {
+        @Override
+        public Optional<LocalFd> inheritedFd(String resource) {
+            return inherited.find(resource);
+        }
     }
 
     /**

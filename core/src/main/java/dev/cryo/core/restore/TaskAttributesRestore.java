@@ -2,6 +2,7 @@ package dev.cryo.core.restore;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.Errno;
 import dev.cryo.core.image.proto.ProcessAttrsEntry;
 import dev.cryo.core.image.proto.SchedEntry;
 import dev.cryo.core.image.proto.ThreadAttrsEntry;
@@ -108,7 +109,7 @@ final class TaskAttributesRestore {
             throw new CryoException(Category.KERNEL, "core/SCHED", "cannot restore the scheduling of thread " + tid
                     + " of " + who + " (policy " + s.getPolicy() + ", priority " + s.getPriority() + ", nice "
                     + s.getNice() + "): sched_setattr failed: " + Errors.describe(errno),
-                    errno == Errors.EPERM ? "real-time and raised priorities need CAP_SYS_NICE (and real-time"
+                    errno == Errno.EPERM.number() ? "real-time and raised priorities need CAP_SYS_NICE (and real-time"
                             + " runtime in cryo's cgroup)" : null);
         }
     }
