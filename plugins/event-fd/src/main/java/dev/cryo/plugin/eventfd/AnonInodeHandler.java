@@ -1,34 +1,39 @@
 package dev.cryo.plugin.eventfd;
 
 import dev.cryo.api.CryoException;
-import dev.cryo.api.FdHandler;
-import dev.cryo.api.FdInfo;
+import dev.cryo.api.FixedLinkFdHandler;
 import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.RemoteTask;
 import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.Syscall;
+import dev.cryo.api.TargetFd;
+
+import static dev.cryo.api.SyscallFlags.O_CLOEXEC;
+import static dev.cryo.api.SyscallFlags.O_NONBLOCK;
 
 /**
  * What the three handlers share: each claims the fds whose link is its anon-inode name
  * ({@code anon_inode:[eventfd]}, …), and on restore makes the fd in the task, sets it up and moves it to the dumped
  * number.
  */
-abstract class AnonInodeHandler implements FdHandler {
-    private final String kind;
-    private final String link;
+abstract class AnonInodeHandler extends FixedLinkFdHandler {
 
     AnonInodeHandler(String kind, String link) {
-        this.kind = kind;
-        this.link = link;
+        super(kind, link);
     }
 
-    @Override
-    public final String kind() {
-        return kind;
+    /** How messages name the task's fd: {@code pid 812 "nginx" fd 5 (eventfd)}. */
+    final String who(RemoteTask task, TargetFd fd) {
+        return task.describeFd(fd) + " (" + kind() + ")";
     }
 
-    @Override
-    public final boolean probe(FdInfo fd) {
-        return fd.link().equals(link);
+    /**
+     * The flags of the call that makes the fd ({@code eventfd2}, {@code signalfd4}, {@code timerfd_create}: their
+     * CLOEXEC and NONBLOCK flags are O_CLOEXEC and O_NONBLOCK): close-on-exec until it is placed, non-blocking as
+     * the dumped open flags {@code dumpedFlags} say.
+     */
+    static long createFlags(int dumpedFlags) {
+        return O_CLOEXEC | (dumpedFlags & O_NONBLOCK);
     }
 
     /** A set-up step on an fd just made in the task. */

@@ -14,9 +14,6 @@ import org.pf4j.Extension;
 
 import java.util.List;
 
-import static dev.cryo.plugin.eventfd.TaskFds.O_CLOEXEC;
-import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
-
 /**
  * The {@code eventfd} handler: {@code anon_inode:[eventfd]} with its counter and flags.
  *
@@ -57,8 +54,8 @@ public final class EventFdHandler extends AnonInodeHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         EventfdEntry e = ctx.record(EventfdEntry.class);
         RemoteTask task = ctx.task();
-        String who = task.describeFd(ctx.fd()) + " (eventfd)";
-        long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK) | (e.getSemaphore() ? EFD_SEMAPHORE : 0);
+        String who = who(task, ctx.fd());
+        long flags = createFlags(e.getFlags()) | (e.getSemaphore() ? EFD_SEMAPHORE : 0);
         long fd = task.syscall("eventfd2(0, 0" + Long.toOctalString(flags) + ") for " + who, Syscall.EVENTFD2, 0,
                 flags);
         return setUpAndPlace(ctx, fd, who, () -> {

@@ -14,9 +14,6 @@ import org.pf4j.Extension;
 
 import java.util.List;
 
-import static dev.cryo.plugin.eventfd.TaskFds.O_CLOEXEC;
-import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
-
 /**
  * The {@code signalfd} handler: {@code anon_inode:[signalfd]} with the mask of signals it reads.
  *
@@ -49,8 +46,8 @@ public final class SignalFdHandler extends AnonInodeHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         SignalfdEntry e = ctx.record(SignalfdEntry.class);
         RemoteTask task = ctx.task();
-        String who = task.describeFd(ctx.fd()) + " (signalfd)";
-        long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK);
+        String who = who(task, ctx.fd());
+        long flags = createFlags(e.getFlags());
         long mask = TaskFds.putLongs(task, e.getSigmask());
         long fd = task.syscall("signalfd4(-1, 0x" + Long.toHexString(e.getSigmask()) + ") for " + who,
                 Syscall.SIGNALFD4, -1, mask, 8, flags);

@@ -15,9 +15,6 @@ import org.pf4j.Extension;
 
 import java.util.List;
 
-import static dev.cryo.plugin.eventfd.TaskFds.O_CLOEXEC;
-import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
-
 /**
  * The {@code timerfd} handler: {@code anon_inode:[timerfd]} with its clock, the time left, the interval, the
  * expirations not read yet, and whether it was set with an absolute deadline.
@@ -53,7 +50,7 @@ public final class TimerFdHandler extends AnonInodeHandler {
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
         RemoteTask task = ctx.task();
         FdinfoFields f = FdinfoFields.read(task, fd.fd());
-        String who = task.describeFd(fd.fd()) + " (timerfd)";
+        String who = who(task, fd.fd());
         int clockid = (int) f.decimal("clockid");
         boolean absolute = (f.octal("settime flags") & TFD_TIMER_ABSTIME) != 0;
         long before = absolute ? now(task, clockid, who) : 0;
@@ -102,8 +99,8 @@ public final class TimerFdHandler extends AnonInodeHandler {
     public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
         TimerfdEntry e = ctx.record(TimerfdEntry.class);
         RemoteTask task = ctx.task();
-        String who = task.describeFd(ctx.fd()) + " (timerfd)";
-        long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK);
+        String who = who(task, ctx.fd());
+        long flags = createFlags(e.getFlags());
         long fd = task.syscall("timerfd_create(" + e.getClockid() + ", 0" + Long.toOctalString(flags) + ") for " + who,
                 Syscall.TIMERFD_CREATE, e.getClockid(), flags);
         return setUpAndPlace(ctx, fd, who, () -> {
