@@ -1,5 +1,7 @@
 package dev.cryo.plugin.unixsocket;
 
+import dev.cryo.api.UnixSocketInfo;
+
 /**
  * The socket constants this plugin passes to the system calls it injects (calls are named with
  * {@link dev.cryo.api.Syscall}); the open flags, fcntl commands and protections every plugin uses are
@@ -8,9 +10,9 @@ package dev.cryo.plugin.unixsocket;
 final class SocketCalls {
 
     static final int AF_UNIX = 1;
-    static final int SOCK_STREAM = 1;
-    static final int SOCK_DGRAM = 2;
-    static final int SOCK_SEQPACKET = 5;
+    static final int SOCK_STREAM = UnixSocketInfo.SOCK_STREAM;
+    static final int SOCK_DGRAM = UnixSocketInfo.SOCK_DGRAM;
+    static final int SOCK_SEQPACKET = UnixSocketInfo.SOCK_SEQPACKET;
     static final int SOCK_CLOEXEC = 0x80000;
     static final int SOCK_NONBLOCK = 04000;
 
@@ -47,15 +49,6 @@ final class SocketCalls {
     static final int POLLERR = 0x8;
 
     private SocketCalls() {
-    }
-
-    static String typeName(int type) {
-        return switch (type) {
-            case SOCK_STREAM -> "stream";
-            case SOCK_DGRAM -> "dgram";
-            case SOCK_SEQPACKET -> "seqpacket";
-            default -> "type " + type;
-        };
     }
 
     static String stateName(int state) {

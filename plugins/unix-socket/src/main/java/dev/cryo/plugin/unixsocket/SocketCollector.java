@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 import static dev.cryo.api.SyscallFlags.*;
+import static dev.cryo.api.UnixSocketInfo.typeName;
 import static dev.cryo.plugin.unixsocket.SocketCalls.*;
 
 /**

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 
 import static dev.cryo.api.SyscallFlags.*;
+import static dev.cryo.api.UnixSocketInfo.typeName;
 import static dev.cryo.plugin.unixsocket.SocketCalls.*;
 
 /**
