@@ -23,7 +23,10 @@ public final class SyscallFlags {
     public static final int O_RDONLY = 0;
     public static final int O_WRONLY = 01;
     public static final int O_RDWR = 02;
+    public static final int O_CREAT = 0100;
+    public static final int O_EXCL = 0200;
     public static final int O_NOCTTY = 0400;
+    public static final int O_TRUNC = 01000;
     public static final int O_APPEND = 02000;
     public static final int O_NONBLOCK = 04000;
     public static final int O_NOATIME = 01000000;
