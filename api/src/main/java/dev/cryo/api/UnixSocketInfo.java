@@ -60,6 +60,17 @@ public record UnixSocketInfo(long ino, int type, int state, boolean listening, b
 
     /** @return {@code stream}, {@code dgram}, {@code seqpacket} or {@code type N} */
     public String typeName() {
+        return typeName(type);
+    }
+
+    /**
+     * The name of a unix socket type for messages, as {@link #typeName()} gives it for a socket of the table.
+     *
+     * @param type {@code SOCK_STREAM} 1, {@code SOCK_DGRAM} 2, {@code SOCK_SEQPACKET} 5
+     * @return {@code stream}, {@code dgram}, {@code seqpacket} or {@code type N}
+     * @since 1.4.0
+     */
+    public static String typeName(int type) {
         return switch (type) {
             case SOCK_STREAM -> "stream";
             case SOCK_DGRAM -> "dgram";

@@ -7,9 +7,9 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Errno;
 import dev.cryo.api.FdDumpContext;
-import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.FixedLinkFdHandler;
 import dev.cryo.api.Pid;
 import dev.cryo.api.PluginOption;
 import dev.cryo.api.RemoteTask;
@@ -51,7 +51,7 @@ import java.util.Optional;
 @PluginOption(name = PidfdHandler.OUTSIDE_TREE_OPTION, commands = PluginOption.Command.DUMP,
         help = "Dump a pidfd that refers to a process outside the dumped tree; the restore reopens it on the same "
                 + "pid, and is refused if that process has exited or was replaced.")
-public final class PidfdHandler implements FdHandler {
+public final class PidfdHandler extends FixedLinkFdHandler {
     /** The kind written into images, namespaced by vendor. */
     public static final String KIND = "example/pidfd";
     /** The plugin id (pom.xml {@code plugin.id}); error codes start with it. */
@@ -73,18 +73,9 @@ public final class PidfdHandler implements FdHandler {
     }
 
     PidfdHandler(Path procRoot, long cryoPid) {
+        super(KIND, LINK);
         this.procRoot = procRoot;
         this.tree = new TreeMembership(procRoot, cryoPid);
-    }
-
-    @Override
-    public String kind() {
-        return KIND;
-    }
-
-    @Override
-    public boolean probe(FdInfo fd) {
-        return fd.link().equals(LINK);
     }
 
     @Override

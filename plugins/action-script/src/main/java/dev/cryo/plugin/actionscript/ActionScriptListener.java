@@ -58,12 +58,17 @@ public final class ActionScriptListener implements LifecycleListener {
     private boolean networkLocked;
     private boolean restoring;
 
-    @Override
-    public void preDump(LifecycleEvent event) throws CryoException {
-        restoring = false;
+    /** Resets the state for a new command and reads its scripts, each of which must be executable. */
+    private void start(LifecycleEvent event, boolean restore) throws CryoException {
+        restoring = restore;
         networkLocked = false;
         scripts = ActionScripts.of(event.config().values(ActionScripts.OPTION));
         scripts.checkRunnable();
+    }
+
+    @Override
+    public void preDump(LifecycleEvent event) throws CryoException {
+        start(event, false);
         if (!event.dryRun()) {
             scripts.run(ActionScripts.Action.PRE_DUMP, event, true);
         }
@@ -92,10 +97,7 @@ public final class ActionScriptListener implements LifecycleListener {
 
     @Override
     public void preRestore(LifecycleEvent event) throws CryoException {
-        restoring = true;
-        networkLocked = false;
-        scripts = ActionScripts.of(event.config().values(ActionScripts.OPTION));
-        scripts.checkRunnable();
+        start(event, true);
         scripts.run(ActionScripts.Action.PRE_RESTORE, event, false); // as CRIU: no process, no CRTOOLS_INIT_PID yet
     }
 

@@ -1,7 +1,7 @@
 package dev.cryo.plugin.epoll;
 
 import dev.cryo.api.CryoException;
-import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.FdinfoLines;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,16 +34,7 @@ final class EpollFdinfo {
     static List<Target> parse(String text, String source) throws CryoException {
         List<Target> out = new ArrayList<>();
         Map<Integer, Integer> seen = new HashMap<>();
-        for (String line : text.split("\n")) {
-            if (!line.startsWith("tfd:")) {
-                continue;
-            }
-            Matcher m = TFD.matcher(line.strip());
-            if (!m.matches()) {
-                throw new CryoException(Category.KERNEL, "epoll/FDINFO", source + ": cannot read the line '"
-                        + line.strip() + "'; this kernel's fdinfo format is not one cryo knows",
-                        "report this with the content of " + source);
-            }
+        for (Matcher m : FdinfoLines.matching(text, "tfd:", TFD, source, "epoll/FDINFO")) {
             int tfd = Integer.parseInt(m.group(1));
             int toff = seen.merge(tfd, 1, Integer::sum) - 1;
             out.add(new Target(tfd, (int) Long.parseLong(m.group(2), 16), Long.parseUnsignedLong(m.group(3), 16),

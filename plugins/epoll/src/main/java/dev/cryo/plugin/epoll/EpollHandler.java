@@ -6,9 +6,9 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Errno;
 import dev.cryo.api.FdDumpContext;
-import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.FixedLinkFdHandler;
 import dev.cryo.api.RemoteTask;
 import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.Syscall;
@@ -24,6 +24,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+
+import static dev.cryo.api.SyscallFlags.*;
 
 /**
  * The {@code epoll} handler: {@code anon_inode:[eventpoll]} with every registration — events mask (EPOLLET,
@@ -53,29 +55,15 @@ import java.util.stream.Stream;
  * for EPOLLERR and EPOLLHUP only, which the kernel adds to every registration.
  */
 @Extension
-public final class EpollHandler implements FdHandler {
+public final class EpollHandler extends FixedLinkFdHandler {
     public static final String KIND = "epoll";
     static final String LINK = "anon_inode:[eventpoll]";
     static final int KCMP_EPOLL_TFD = 7;
     static final int EPOLL_CTL_ADD = 1;
     static final int EPOLL_CLOEXEC = 02000000;
-    static final int O_CLOEXEC = 02000000;
-    static final int O_NONBLOCK = 04000;
-    static final int F_DUPFD_CLOEXEC = 1030;
-    static final int F_GETFD = 1;
-    static final int F_SETFD = 2;
-    static final int F_GETFL = 3;
-    static final int F_SETFL = 4;
-    static final int FD_CLOEXEC = 1;
 
-    @Override
-    public String kind() {
-        return KIND;
-    }
-
-    @Override
-    public boolean probe(FdInfo fd) {
-        return fd.link().equals(LINK);
+    public EpollHandler() {
+        super(KIND, LINK);
     }
 
     // ================================================================ dump

@@ -5,17 +5,12 @@ import com.google.protobuf.Message;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdInfo;
-import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.RemoteTask;
-import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.Syscall;
 import dev.cryo.plugin.eventfd.proto.EventfdEntry;
 import org.pf4j.Extension;
 
 import java.util.List;
-
-import static dev.cryo.plugin.eventfd.TaskFds.O_CLOEXEC;
-import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
 
 /**
  * The {@code eventfd} handler: {@code anon_inode:[eventfd]} with its counter and flags.
@@ -30,13 +25,13 @@ import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
  * description: core restores the others as duplicates of the first.
  */
 @Extension
-public final class EventFdHandler extends AnonInodeHandler {
+public final class EventFdHandler extends AnonInodeHandler<EventfdEntry> {
     public static final String KIND = "eventfd";
     static final String LINK = "anon_inode:[eventfd]";
     static final int EFD_SEMAPHORE = 1;
 
     public EventFdHandler() {
-        super(KIND, LINK);
+        super(KIND, LINK, EventfdEntry.class);
     }
 
     @Override
@@ -54,20 +49,19 @@ public final class EventFdHandler extends AnonInodeHandler {
     }
 
     @Override
-    public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
-        EventfdEntry e = ctx.record(EventfdEntry.class);
-        RemoteTask task = ctx.task();
-        String who = task.describeFd(ctx.fd()) + " (eventfd)";
-        long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK) | (e.getSemaphore() ? EFD_SEMAPHORE : 0);
-        long fd = task.syscall("eventfd2(0, 0" + Long.toOctalString(flags) + ") for " + who, Syscall.EVENTFD2, 0,
-                flags);
-        return setUpAndPlace(ctx, fd, who, () -> {
-            if (e.getCount() != 0) {
-                long buf = TaskFds.putLongs(task, e.getCount());
-                task.syscall("write(eventfd, " + Long.toUnsignedString(e.getCount()) + ") for " + who, Syscall.WRITE,
-                        fd, buf, 8);
-            }
-        });
+    long create(RemoteTask task, EventfdEntry e, String who) throws CryoException {
+        long flags = createFlags(e.getFlags()) | (e.getSemaphore() ? EFD_SEMAPHORE : 0);
+        return task.syscall("eventfd2(0, 0" + Long.toOctalString(flags) + ") for " + who, Syscall.EVENTFD2, 0, flags);
+    }
+
+    /** The counter, with one 8-byte write: eventfd2 takes only a 32-bit initial value. */
+    @Override
+    void setUp(RemoteTask task, EventfdEntry e, long fd, String who) throws CryoException {
+        if (e.getCount() != 0) {
+            long buf = TaskFds.putLongs(task, e.getCount());
+            task.syscall("write(eventfd, " + Long.toUnsignedString(e.getCount()) + ") for " + who, Syscall.WRITE, fd,
+                    buf, 8);
+        }
     }
 
     @Override

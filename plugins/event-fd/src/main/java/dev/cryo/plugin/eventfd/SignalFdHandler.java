@@ -5,17 +5,12 @@ import com.google.protobuf.Message;
 import dev.cryo.api.CryoException;
 import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdInfo;
-import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.RemoteTask;
-import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.Syscall;
 import dev.cryo.plugin.eventfd.proto.SignalfdEntry;
 import org.pf4j.Extension;
 
 import java.util.List;
-
-import static dev.cryo.plugin.eventfd.TaskFds.O_CLOEXEC;
-import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
 
 /**
  * The {@code signalfd} handler: {@code anon_inode:[signalfd]} with the mask of signals it reads.
@@ -28,12 +23,12 @@ import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
  * {@code dup3} to the dumped number with its FD_CLOEXEC.
  */
 @Extension
-public final class SignalFdHandler extends AnonInodeHandler {
+public final class SignalFdHandler extends AnonInodeHandler<SignalfdEntry> {
     public static final String KIND = "signalfd";
     static final String LINK = "anon_inode:[signalfd]";
 
     public SignalFdHandler() {
-        super(KIND, LINK);
+        super(KIND, LINK, SignalfdEntry.class);
     }
 
     @Override
@@ -46,16 +41,10 @@ public final class SignalFdHandler extends AnonInodeHandler {
     }
 
     @Override
-    public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
-        SignalfdEntry e = ctx.record(SignalfdEntry.class);
-        RemoteTask task = ctx.task();
-        String who = task.describeFd(ctx.fd()) + " (signalfd)";
-        long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK);
+    long create(RemoteTask task, SignalfdEntry e, String who) throws CryoException {
         long mask = TaskFds.putLongs(task, e.getSigmask());
-        long fd = task.syscall("signalfd4(-1, 0x" + Long.toHexString(e.getSigmask()) + ") for " + who,
-                Syscall.SIGNALFD4, -1, mask, 8, flags);
-        task.placeFd(fd, ctx.fd(), ctx.cloexec(), who);
-        return RestoreOutcome.DONE;
+        return task.syscall("signalfd4(-1, 0x" + Long.toHexString(e.getSigmask()) + ") for " + who,
+                Syscall.SIGNALFD4, -1, mask, 8, createFlags(e.getFlags()));
     }
 
     @Override

@@ -6,11 +6,8 @@ import dev.cryo.api.RemoteTask;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-/** Flag values and the scratch-area helpers the three handlers share. */
+/** The scratch-area helpers the three handlers share. */
 final class TaskFds {
-    static final int O_NONBLOCK = 04000;
-    static final int O_CLOEXEC = 02000000;
-
     private TaskFds() {
     }
 

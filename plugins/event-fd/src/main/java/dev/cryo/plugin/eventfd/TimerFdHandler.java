@@ -6,17 +6,12 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.FdDumpContext;
 import dev.cryo.api.FdInfo;
-import dev.cryo.api.FdRestoreContext;
 import dev.cryo.api.RemoteTask;
-import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.Syscall;
 import dev.cryo.plugin.eventfd.proto.TimerfdEntry;
 import org.pf4j.Extension;
 
 import java.util.List;
-
-import static dev.cryo.plugin.eventfd.TaskFds.O_CLOEXEC;
-import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
 
 /**
  * The {@code timerfd} handler: {@code anon_inode:[timerfd]} with its clock, the time left, the interval, the
@@ -37,7 +32,7 @@ import static dev.cryo.plugin.eventfd.TaskFds.O_NONBLOCK;
  * with {@code event-fd/SET_TICKS}). Then {@code dup3} to the dumped number with its FD_CLOEXEC.
  */
 @Extension
-public final class TimerFdHandler extends AnonInodeHandler {
+public final class TimerFdHandler extends AnonInodeHandler<TimerfdEntry> {
     public static final String KIND = "timerfd";
     static final String LINK = "anon_inode:[timerfd]";
     static final int TFD_TIMER_ABSTIME = 1;
@@ -46,14 +41,14 @@ public final class TimerFdHandler extends AnonInodeHandler {
     private static final long NS = 1_000_000_000L;
 
     public TimerFdHandler() {
-        super(KIND, LINK);
+        super(KIND, LINK, TimerfdEntry.class);
     }
 
     @Override
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
         RemoteTask task = ctx.task();
         FdinfoFields f = FdinfoFields.read(task, fd.fd());
-        String who = task.describeFd(fd.fd()) + " (timerfd)";
+        String who = who(task, fd.fd());
         int clockid = (int) f.decimal("clockid");
         boolean absolute = (f.octal("settime flags") & TFD_TIMER_ABSTIME) != 0;
         long before = absolute ? now(task, clockid, who) : 0;
@@ -99,34 +94,34 @@ public final class TimerFdHandler extends AnonInodeHandler {
     }
 
     @Override
-    public RestoreOutcome restore(FdRestoreContext ctx) throws CryoException {
-        TimerfdEntry e = ctx.record(TimerfdEntry.class);
-        RemoteTask task = ctx.task();
-        String who = task.describeFd(ctx.fd()) + " (timerfd)";
-        long flags = O_CLOEXEC | (e.getFlags() & O_NONBLOCK);
-        long fd = task.syscall("timerfd_create(" + e.getClockid() + ", 0" + Long.toOctalString(flags) + ") for " + who,
+    long create(RemoteTask task, TimerfdEntry e, String who) throws CryoException {
+        long flags = createFlags(e.getFlags());
+        return task.syscall("timerfd_create(" + e.getClockid() + ", 0" + Long.toOctalString(flags) + ") for " + who,
                 Syscall.TIMERFD_CREATE, e.getClockid(), flags);
-        return setUpAndPlace(ctx, fd, who, () -> {
-            long value = restoreValue(e);
-            if (value != 0 || e.getIntervalNs() != 0 || e.getSettimeFlags() != 0) {
-                long its = TaskFds.putLongs(task, e.getIntervalNs() / NS, e.getIntervalNs() % NS, value / NS,
-                        value % NS);
-                task.syscall("timerfd_settime(" + who + ", flags " + e.getSettimeFlags() + ", value " + value
-                        + " ns, interval " + e.getIntervalNs() + " ns)", Syscall.TIMERFD_SETTIME, fd,
-                        e.getSettimeFlags(), its, 0);
+    }
+
+    /** The time left and the interval ({@code timerfd_settime}), then the expirations not read yet. */
+    @Override
+    void setUp(RemoteTask task, TimerfdEntry e, long fd, String who) throws CryoException {
+        long value = restoreValue(e);
+        if (value != 0 || e.getIntervalNs() != 0 || e.getSettimeFlags() != 0) {
+            long its = TaskFds.putLongs(task, e.getIntervalNs() / NS, e.getIntervalNs() % NS, value / NS,
+                    value % NS);
+            task.syscall("timerfd_settime(" + who + ", flags " + e.getSettimeFlags() + ", value " + value
+                    + " ns, interval " + e.getIntervalNs() + " ns)", Syscall.TIMERFD_SETTIME, fd,
+                    e.getSettimeFlags(), its, 0);
+        }
+        if (e.getTicks() != 0) {
+            long ticks = TaskFds.putLongs(task, e.getTicks());
+            long r = task.syscallRaw(Syscall.IOCTL, fd, TFD_IOC_SET_TICKS, ticks);
+            if (r < 0) {
+                throw new CryoException(Category.KERNEL, "event-fd/SET_TICKS", "restore failed: " + who + " had "
+                        + e.getTicks() + " expirations not read yet, and ioctl(TFD_IOC_SET_TICKS) failed: "
+                        + dev.cryo.api.Errno.describe((int) -r), "restore on a kernel built with"
+                        + " CONFIG_CHECKPOINT_RESTORE, or dump again once the program has read its timer", (int) -r,
+                        null);
             }
-            if (e.getTicks() != 0) {
-                long ticks = TaskFds.putLongs(task, e.getTicks());
-                long r = task.syscallRaw(Syscall.IOCTL, fd, TFD_IOC_SET_TICKS, ticks);
-                if (r < 0) {
-                    throw new CryoException(Category.KERNEL, "event-fd/SET_TICKS", "restore failed: " + who + " had "
-                            + e.getTicks() + " expirations not read yet, and ioctl(TFD_IOC_SET_TICKS) failed: "
-                            + dev.cryo.api.Errno.describe((int) -r), "restore on a kernel built with"
-                            + " CONFIG_CHECKPOINT_RESTORE, or dump again once the program has read its timer", (int) -r,
-                            null);
-                }
-            }
-        });
+        }
     }
 
     @Override

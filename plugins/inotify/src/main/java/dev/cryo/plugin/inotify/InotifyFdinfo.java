@@ -1,7 +1,7 @@
 package dev.cryo.plugin.inotify;
 
 import dev.cryo.api.CryoException;
-import dev.cryo.api.CryoException.Category;
+import dev.cryo.api.FdinfoLines;
 
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -36,16 +36,7 @@ final class InotifyFdinfo {
     /** @return the watches in ascending wd order */
     static List<Watch> parse(String text, String source) throws CryoException {
         List<Watch> out = new ArrayList<>();
-        for (String line : text.split("\n")) {
-            if (!line.startsWith("inotify ")) {
-                continue;
-            }
-            Matcher m = WATCH.matcher(line.strip());
-            if (!m.matches()) {
-                throw new CryoException(Category.KERNEL, "inotify/FDINFO", source + ": cannot read the line '"
-                        + line.strip() + "'; this kernel's fdinfo format is not one cryo knows",
-                        "report this with the content of " + source);
-            }
+        for (Matcher m : FdinfoLines.matching(text, "inotify ", WATCH, source, "inotify/FDINFO")) {
             byte[] handle = m.group(8) == null ? new byte[0] : HexFormat.of().parseHex(m.group(8));
             out.add(new Watch((int) hex(m.group(1)), hex(m.group(2)), (int) hex(m.group(3)), (int) hex(m.group(4)),
                     (int) hex(m.group(5)), m.group(7) == null ? 0 : (int) hex(m.group(7)), handle));

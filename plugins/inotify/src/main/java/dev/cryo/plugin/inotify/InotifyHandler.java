@@ -7,9 +7,9 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.CryoException.Category;
 import dev.cryo.api.Errno;
 import dev.cryo.api.FdDumpContext;
-import dev.cryo.api.FdHandler;
 import dev.cryo.api.FdInfo;
 import dev.cryo.api.FdRestoreContext;
+import dev.cryo.api.FixedLinkFdHandler;
 import dev.cryo.api.RemoteTask;
 import dev.cryo.api.RestoreOutcome;
 import dev.cryo.api.Syscall;
@@ -24,6 +24,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+
+import static dev.cryo.api.SyscallFlags.*;
 
 /**
  * The {@code inotify} handler: {@code anon_inode:inotify} with every watch, its mask and <b>the same watch
@@ -55,31 +57,16 @@ import java.util.Optional;
  * the highest restored one, not necessarily those the original would have given — never one in use).
  */
 @Extension
-public final class InotifyHandler implements FdHandler {
+public final class InotifyHandler extends FixedLinkFdHandler {
     public static final String KIND = "inotify";
     static final String LINK = "anon_inode:inotify";
     static final int MAX_WD_GAP = 65536;
-    static final long AT_FDCWD = -100;
-    static final int O_NONBLOCK = 04000;
-    static final int O_CLOEXEC = 02000000;
     static final int O_DIRECTORY = 0200000;
-    static final int O_PATH = 010000000;
-    static final int FIONREAD = 0x541B;
-    static final int F_GETFL = 3;
-    static final int F_SETFL = 4;
-    static final int F_SETFD = 2;
     static final int IN_ACCESS = 1;
-    static final int MFD_CLOEXEC = 1;
     private static final int HANDLE_OFFSET = 2048;
 
-    @Override
-    public String kind() {
-        return KIND;
-    }
-
-    @Override
-    public boolean probe(FdInfo fd) {
-        return fd.link().equals(LINK);
+    public InotifyHandler() {
+        super(KIND, LINK);
     }
 
     // ================================================================ dump

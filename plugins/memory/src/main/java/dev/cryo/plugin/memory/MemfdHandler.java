@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.cryo.api.SyscallFlags.*;
 import static dev.cryo.plugin.memory.MemorySyscalls.*;
 
 /**
@@ -174,7 +175,7 @@ public final class MemfdHandler implements FdHandler {
         task.pushFd(memfd, TargetFd.of(tmp), true);
         long opened;
         try {
-            int flags = e.getFlags() | (ctx.cloexec() ? (int) O_CLOEXEC : 0);
+            int flags = e.getFlags() | (ctx.cloexec() ? O_CLOEXEC : 0);
             long path = task.putScratchString(0, "/proc/self/fd/" + tmp);
             opened = task.syscall("openat(/proc/self/fd/" + tmp + ", 0" + Integer.toOctalString(flags) + ") of "
                     + what, Syscall.OPENAT, AT_FDCWD, path, flags, 0);

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
+import static dev.cryo.api.SyscallFlags.*;
 import static dev.cryo.plugin.memory.MemorySyscalls.*;
 
 /**

@@ -2,15 +2,12 @@ package dev.cryo.plugin.memory;
 
 /**
  * The flag values this plugin passes to the system calls it injects (calls are named with
- * {@link dev.cryo.api.Syscall}; core maps them to the architecture's numbers).
+ * {@link dev.cryo.api.Syscall}; core maps them to the architecture's numbers), besides the open flags and
+ * protections every plugin uses ({@link dev.cryo.api.SyscallFlags}).
  */
 final class MemorySyscalls {
 
     static final long PAGE_SIZE = 4096;
-
-    static final int PROT_READ = 1;
-    static final int PROT_WRITE = 2;
-    static final int PROT_EXEC = 4;
 
     static final long MAP_SHARED = 0x01;
     static final long MAP_PRIVATE = 0x02;
@@ -20,11 +17,6 @@ final class MemorySyscalls {
     static final long MAP_GROWSDOWN = 0x0100;
     static final long MAP_NORESERVE = 0x4000;
     static final long MAP_FIXED_NOREPLACE = 0x100000;
-
-    static final long AT_FDCWD = -100;
-    static final long O_RDONLY = 0;
-    static final long O_RDWR = 2;
-    static final long O_CLOEXEC = 02000000;
 
     static final int MADV_RANDOM = 1;
     static final int MADV_DONTNEED = 4;

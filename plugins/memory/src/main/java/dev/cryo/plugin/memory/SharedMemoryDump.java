@@ -4,6 +4,7 @@ import dev.cryo.api.CryoException;
 import dev.cryo.api.Mapping;
 import dev.cryo.api.PageSink;
 import dev.cryo.api.RemoteTask;
+import dev.cryo.api.SyscallFlags;
 import dev.cryo.plugin.memory.proto.PageRun;
 import dev.cryo.plugin.memory.proto.VmaEntry;
 
@@ -81,7 +82,7 @@ final class SharedMemoryDump {
         if (todo.isEmpty()) {
             return;
         }
-        boolean readable = (m.prot() & MemorySyscalls.PROT_READ) != 0;
+        boolean readable = (m.prot() & SyscallFlags.PROT_READ) != 0;
         if (buffer == null) {
             buffer = ByteBuffer.allocateDirect(ShmemContent.CHUNK);
         }

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
+import static dev.cryo.api.SyscallFlags.*;
 import static dev.cryo.plugin.memory.MemorySyscalls.*;
 
 /**
@@ -40,7 +41,6 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  * {@link #close()} closes cryo's memfds and forgets everything (after every process is rebuilt). Tracer thread only.
  */
 final class SharedMemoryRestore implements AutoCloseable {
-    static final long MFD_CLOEXEC = 1;
     static final long MFD_ALLOW_SEALING = 2;
     static final int F_ADD_SEALS = 1033;
     static final int F_GET_SEALS = 1034;

@@ -1,6 +1,7 @@
 package dev.cryo.plugin.pipe;
 
 import dev.cryo.api.ObjectId;
+import dev.cryo.api.SyscallFlags;
 import dev.cryo.plugin.pipe.proto.PipeAccess;
 
 import java.util.Optional;
@@ -44,14 +45,14 @@ enum PipeEnd {
 
     /** @return whether open flags (access mode {@code flags & O_ACCMODE}) give this end */
     boolean givenBy(int flags) {
-        int acc = flags & PipeSyscalls.O_ACCMODE;
-        return acc == PipeSyscalls.O_RDWR || acc == (this == READ ? PipeSyscalls.O_RDONLY : PipeSyscalls.O_WRONLY);
+        int acc = flags & SyscallFlags.O_ACCMODE;
+        return acc == SyscallFlags.O_RDWR || acc == (this == READ ? SyscallFlags.O_RDONLY : SyscallFlags.O_WRONLY);
     }
 
     static PipeAccess access(int flags) {
-        return switch (flags & PipeSyscalls.O_ACCMODE) {
-            case PipeSyscalls.O_RDONLY -> PipeAccess.PIPE_ACCESS_READ;
-            case PipeSyscalls.O_WRONLY -> PipeAccess.PIPE_ACCESS_WRITE;
+        return switch (flags & SyscallFlags.O_ACCMODE) {
+            case SyscallFlags.O_RDONLY -> PipeAccess.PIPE_ACCESS_READ;
+            case SyscallFlags.O_WRONLY -> PipeAccess.PIPE_ACCESS_WRITE;
             default -> PipeAccess.PIPE_ACCESS_READ_WRITE;
         };
     }
@@ -59,9 +60,9 @@ enum PipeEnd {
     /** @return the open(2) access mode that gives {@code a} */
     static int accessMode(PipeAccess a) {
         return switch (a) {
-            case PIPE_ACCESS_READ -> PipeSyscalls.O_RDONLY;
-            case PIPE_ACCESS_WRITE -> PipeSyscalls.O_WRONLY;
-            default -> PipeSyscalls.O_RDWR;
+            case PIPE_ACCESS_READ -> SyscallFlags.O_RDONLY;
+            case PIPE_ACCESS_WRITE -> SyscallFlags.O_WRONLY;
+            default -> SyscallFlags.O_RDWR;
         };
     }
 

@@ -40,6 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import static dev.cryo.api.SyscallFlags.*;
 import static dev.cryo.plugin.pipe.PipeSyscalls.*;
 
 /**

@@ -8,33 +8,22 @@ import dev.cryo.api.RemoteTask;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
+import static dev.cryo.api.SyscallFlags.*;
+
 /**
- * The flag values this plugin passes to the system calls it injects (named with {@link Syscall}), and
- * the few injected sequences both pipelines share: reading an {@code int} back from the scratch area, moving bytes
- * between cryo and a task's pipe through the scratch area.
+ * The flag values this plugin passes to the system calls it injects (named with {@link Syscall}) besides the common
+ * ones of {@link dev.cryo.api.SyscallFlags}, and the few injected sequences both pipelines share: reading an
+ * {@code int} back from the scratch area, moving bytes between cryo and a task's pipe through the scratch area.
  */
 final class PipeSyscalls {
 
-    static final long AT_FDCWD = -100;
-    static final int O_ACCMODE = 3;
-    static final int O_RDONLY = 0;
-    static final int O_WRONLY = 1;
-    static final int O_RDWR = 2;
-    static final int O_NONBLOCK = 04000;
-    static final int O_APPEND = 02000;
     static final int O_DIRECT = 040000;
     static final int O_LARGEFILE = 0100000;
-    static final int O_NOATIME = 01000000;
     /** The status flags F_SETFL changes and the pipe plugin restores (O_ASYNC is core's, with the fd's owner). */
     static final int SETFL_FLAGS = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME;
-    static final int O_CLOEXEC = 02000000;
 
-    static final int F_SETFD = 2;
-    static final int F_GETFL = 3;
-    static final int F_SETFL = 4;
     static final int F_SETPIPE_SZ = 1031;
     static final int F_GETPIPE_SZ = 1032;
-    static final int FIONREAD = 0x541B;
     static final int SPLICE_F_NONBLOCK = 2;
 
     private PipeSyscalls() {
@@ -125,7 +114,7 @@ final class PipeSyscalls {
     private static void writeAllBatched(RemoteTask task, int fd, byte[] data, java.util.List<int[]> writes,
             String what) throws CryoException {
         long size = Math.max(4096, (data.length + 4095L) & ~4095L);
-        long area = task.syscall("mmap(" + size + ") for " + what, Syscall.MMAP, 0, size, 3 /* PROT_READ|WRITE */,
+        long area = task.syscall("mmap(" + size + ") for " + what, Syscall.MMAP, 0, size, PROT_READ | PROT_WRITE,
                 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
         try {
             task.writeMemory(area, ByteBuffer.allocateDirect(data.length).put(data).flip());

@@ -1,27 +1,30 @@
 package dev.cryo.plugin.regularfile;
 
+import dev.cryo.api.SyscallFlags;
+
 /**
  * Open flags (octal values of x86_64 Linux, as {@code /proc/PID/fdinfo/N} prints them) and the decisions made
- * on them.
+ * on them. The flags Linux numbers alike on every architecture are {@link SyscallFlags}' values, named here again
+ * so that this class lists every flag the decisions use; the others are x86_64's.
  */
 public final class OpenFlags {
-    public static final int O_ACCMODE = 03;
-    public static final int O_RDONLY = 0;
-    public static final int O_WRONLY = 01;
-    public static final int O_RDWR = 02;
-    public static final int O_CREAT = 0100;
-    public static final int O_EXCL = 0200;
-    public static final int O_NOCTTY = 0400;
-    public static final int O_TRUNC = 01000;
-    public static final int O_APPEND = 02000;
-    public static final int O_NONBLOCK = 04000;
+    public static final int O_ACCMODE = SyscallFlags.O_ACCMODE;
+    public static final int O_RDONLY = SyscallFlags.O_RDONLY;
+    public static final int O_WRONLY = SyscallFlags.O_WRONLY;
+    public static final int O_RDWR = SyscallFlags.O_RDWR;
+    public static final int O_CREAT = SyscallFlags.O_CREAT;
+    public static final int O_EXCL = SyscallFlags.O_EXCL;
+    public static final int O_NOCTTY = SyscallFlags.O_NOCTTY;
+    public static final int O_TRUNC = SyscallFlags.O_TRUNC;
+    public static final int O_APPEND = SyscallFlags.O_APPEND;
+    public static final int O_NONBLOCK = SyscallFlags.O_NONBLOCK;
     public static final int O_DIRECT = 040000;
     public static final int O_LARGEFILE = 0100000;
     public static final int O_DIRECTORY = 0200000;
     public static final int O_NOFOLLOW = 0400000;
-    public static final int O_NOATIME = 01000000;
-    public static final int O_CLOEXEC = 02000000;
-    public static final int O_PATH = 010000000;
+    public static final int O_NOATIME = SyscallFlags.O_NOATIME;
+    public static final int O_CLOEXEC = SyscallFlags.O_CLOEXEC;
+    public static final int O_PATH = SyscallFlags.O_PATH;
     /** {@code O_TMPFILE} as fdinfo shows a file opened with it: {@code __O_TMPFILE | O_DIRECTORY}. */
     public static final int O_TMPFILE = 020000000 | O_DIRECTORY;
     /** File type of a symbolic link (st_mode); an fd on one is always O_PATH|O_NOFOLLOW. */

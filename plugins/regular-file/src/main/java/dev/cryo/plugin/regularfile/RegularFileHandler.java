@@ -125,19 +125,27 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
     }
 
     static RegularFileEntry ghostEntryOf(FdInfo fd, GhostFileDump.Owner owner) {
+        return fileEntry(GhostFiles.originalPath(fd.link()), fd)
+                .setGhost(true)
+                .setUid(owner.uid())
+                .setGid(owner.gid())
+                .build();
+    }
+
+    /**
+     * What the record of every claimed fd holds, ghost file or not: the path, the open flags worth recording, the
+     * position, and the size, mtime, device, inode and mode the restore checks the file against.
+     */
+    private static RegularFileEntry.Builder fileEntry(String path, FdInfo fd) {
         return RegularFileEntry.newBuilder()
-                .setPath(GhostFiles.originalPath(fd.link()))
+                .setPath(path)
                 .setFlags(OpenFlags.recorded(fd.flags()))
                 .setPos(fd.pos())
                 .setSize(fd.size())
                 .setMtimeNs(fd.mtimeNs())
                 .setDev(fd.dev())
                 .setInode(fd.inode())
-                .setMode(fd.mode())
-                .setGhost(true)
-                .setUid(owner.uid())
-                .setGid(owner.gid())
-                .build();
+                .setMode(fd.mode());
     }
 
     /** Writes the content of the ghost files the fds held. */
@@ -211,17 +219,9 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
                             + ", a " + fd.typeName() + " that was deleted; only unlinked regular files are saved",
                     "keep " + path + " linked until after the dump, then dump again");
         }
-        return RegularFileEntry.newBuilder()
-                .setPath(fd.link())
-                .setFlags(OpenFlags.recorded(fd.flags()))
-                .setPos(fd.pos())
+        return fileEntry(fd.link(), fd)
                 .setCharDevice(fd.isCharDevice())
                 .setRdev(fd.rdev())
-                .setSize(fd.size())
-                .setMtimeNs(fd.mtimeNs())
-                .setDev(fd.dev())
-                .setInode(fd.inode())
-                .setMode(fd.mode())
                 .build();
     }
 

@@ -27,6 +27,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import static dev.cryo.api.SyscallFlags.*;
+
 /**
  * The {@code sysv-shm} handler: attachments of SysV shared memory segments ({@code shmat}; maps name
  * {@code /SYSV<key> (deleted)}, inode = shmid), as PostgreSQL's interlock segment or X11's MIT-SHM use them.
@@ -66,9 +68,6 @@ public final class SysvShmHandler implements MemoryHandler, LifecycleListener {
     static final int SHM_LOCK = 11;
     static final int SHM_RDONLY = 010000;
     static final int SHM_EXEC = 0100000;
-    static final int PROT_READ = 1;
-    static final int PROT_WRITE = 2;
-    static final int PROT_EXEC = 4;
 
     /** The smaps VmFlags an attachment may show: anything else is state this plugin would lose. */
     static final Set<String> KEPT_FLAGS = Set.of("rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "sd", "nr");

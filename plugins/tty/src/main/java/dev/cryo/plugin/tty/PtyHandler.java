@@ -37,6 +37,7 @@ import java.util.HashSet;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 
+import static dev.cryo.api.SyscallFlags.*;
 import static dev.cryo.plugin.tty.TtyIoctls.*;
 
 /**

@@ -93,12 +93,11 @@ final class TreePtys {
             t.procs.put(pid, p.get());
             try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve(pid + "/fd"))) {
                 for (Path fd : fds) {
-                    String link;
-                    try {
-                        link = Files.readSymbolicLink(fd).toString();
-                    } catch (IOException e) {
-                        continue;
+                    Optional<String> target = readLink(fd);
+                    if (target.isEmpty()) {
+                        continue; // closed meanwhile
                     }
+                    String link = target.get();
                     int n = Integer.parseInt(fd.getFileName().toString());
                     Holder h = new Holder(pid, p.get().comm(), n);
                     if (isMasterLink(link)) {
@@ -157,6 +156,15 @@ final class TreePtys {
     int firstSlaveFd(int pid, int index) {
         return slaves.getOrDefault(index, List.of()).stream().filter(h -> h.pid() == pid).mapToInt(Holder::fd)
                 .min().orElse(-1);
+    }
+
+    /** @return the target of the symbolic link {@code p}, empty when it cannot be read (the fd was closed) */
+    private static Optional<String> readLink(Path p) {
+        try {
+            return Optional.of(Files.readSymbolicLink(p).toString());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     private static String read(Path p) {

@@ -8,10 +8,13 @@ import dev.cryo.api.Syscall;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
+import static dev.cryo.api.SyscallFlags.*;
+
 /**
  * The terminal ioctls the plugin makes, on fds of cryo's own process ({@code HostKernel.self()}): at dump on a
  * {@code pidfd_getfd} duplicate of the tree's fd (queries only), at restore on the pair it creates before installing
- * it. Request numbers are the generic Linux ones ({@code asm-generic/ioctls.h}, x86-64 and arm64 alike).
+ * it. Request numbers are the generic Linux ones ({@code asm-generic/ioctls.h}, x86-64 and arm64 alike); FIONREAD
+ * and the open flags come from {@link dev.cryo.api.SyscallFlags}.
  */
 final class TtyIoctls {
     static final long TCGETS2 = 0x802C542AL;
@@ -22,7 +25,6 @@ final class TtyIoctls {
     static final long TIOCSPGRP = 0x5410;
     static final long TIOCGWINSZ = 0x5413;
     static final long TIOCSWINSZ = 0x5414;
-    static final long FIONREAD = 0x541B;
     static final long TIOCPKT = 0x5420;
     static final long TIOCGPTN = 0x80045430L;
     static final long TIOCSPTLCK = 0x40045431L;
@@ -31,14 +33,8 @@ final class TtyIoctls {
     static final long TIOCGEXCL = 0x80045440L;
     static final int TERMIOS2_SIZE = 44;
 
-    static final int O_RDWR = 02;
-    static final int O_NOCTTY = 0400;
-    static final int O_NONBLOCK = 04000;
-    static final int O_APPEND = 02000;
-    static final int O_CLOEXEC = 02000000;
-    static final int AT_FDCWD = -100;
     /** The open flags a pty fd is opened again with (access mode, O_NONBLOCK, O_APPEND). */
-    static final int KEPT_FLAGS = 03 | O_NONBLOCK | O_APPEND;
+    static final int KEPT_FLAGS = O_ACCMODE | O_NONBLOCK | O_APPEND;
 
     private final RemoteTask self;
 

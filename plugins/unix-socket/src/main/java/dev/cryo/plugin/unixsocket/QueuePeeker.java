@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.cryo.api.SyscallFlags.*;
 import static dev.cryo.plugin.unixsocket.SocketCalls.*;
 
 /**

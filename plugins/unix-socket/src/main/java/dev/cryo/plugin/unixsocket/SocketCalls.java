@@ -1,15 +1,18 @@
 package dev.cryo.plugin.unixsocket;
 
+import dev.cryo.api.UnixSocketInfo;
+
 /**
  * The socket constants this plugin passes to the system calls it injects (calls are named with
- * {@link dev.cryo.api.Syscall}).
+ * {@link dev.cryo.api.Syscall}); the open flags, fcntl commands and protections every plugin uses are
+ * {@link dev.cryo.api.SyscallFlags}.
  */
 final class SocketCalls {
 
     static final int AF_UNIX = 1;
-    static final int SOCK_STREAM = 1;
-    static final int SOCK_DGRAM = 2;
-    static final int SOCK_SEQPACKET = 5;
+    static final int SOCK_STREAM = UnixSocketInfo.SOCK_STREAM;
+    static final int SOCK_DGRAM = UnixSocketInfo.SOCK_DGRAM;
+    static final int SOCK_SEQPACKET = UnixSocketInfo.SOCK_SEQPACKET;
     static final int SOCK_CLOEXEC = 0x80000;
     static final int SOCK_NONBLOCK = 04000;
 
@@ -31,19 +34,12 @@ final class SocketCalls {
     static final int MSG_DONTWAIT = 0x40;
     static final int MSG_NOSIGNAL = 0x4000;
 
-    static final int F_GETFL = 3;
-    static final int F_SETFL = 4;
-    static final int O_NONBLOCK = 04000;
-
     static final int RCV_SHUTDOWN = 1;
     static final int SEND_SHUTDOWN = 2;
 
-    static final int PROT_READ = 1;
-    static final int PROT_WRITE = 2;
     static final int MAP_PRIVATE = 0x02;
     static final int MAP_ANONYMOUS = 0x20;
 
-    static final long AT_FDCWD = -100;
     static final int AT_SYMLINK_NOFOLLOW = 0x100;
 
     static final int EAGAIN = 11;
@@ -53,15 +49,6 @@ final class SocketCalls {
     static final int POLLERR = 0x8;
 
     private SocketCalls() {
-    }
-
-    static String typeName(int type) {
-        return switch (type) {
-            case SOCK_STREAM -> "stream";
-            case SOCK_DGRAM -> "dgram";
-            case SOCK_SEQPACKET -> "seqpacket";
-            default -> "type " + type;
-        };
     }
 
     static String stateName(int state) {

@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static dev.cryo.api.SyscallFlags.*;
+import static dev.cryo.api.UnixSocketInfo.typeName;
 import static dev.cryo.plugin.unixsocket.SocketCalls.*;
 
 /**

@@ -26,6 +26,7 @@ import org.pf4j.Extension;
 import java.util.List;
 import java.util.Optional;
 
+import static dev.cryo.api.SyscallFlags.*;
 import static dev.cryo.plugin.unixsocket.SocketCalls.*;
 
 /**
