@@ -73,7 +73,7 @@ final class ClassListTraining {
     private static int run(String... args) {
         int rc;
         try {
-            rc = CryoCli.commandLine().execute(args);
+            rc = CryoCli.run(args); // main's path, start-up thread and plugins' options included
         } catch (RuntimeException e) {
             rc = ExitCodes.INTERNAL;
         }

@@ -59,6 +59,15 @@ public final class CryoCli implements Runnable {
             System.out.println(VersionProvider.line());
             return;
         }
+        System.exit(run(args));
+    }
+
+    /**
+     * Runs one command as {@link #main} does, and returns its exit code instead of exiting: the build's training run
+     * for the class data sharing archive ({@link ClassListTraining}) goes through here, so that the archive holds
+     * the classes of this path (the start-up thread, the plugins' options), not only those of the commands.
+     */
+    static int run(String[] args) {
         StartupPrefetch prefetch = null;
         if (PluginOptions.needed(args)) {
             // reading the plugins' options creates loggers: set logging up first from a scan of -v/-o
@@ -72,10 +81,10 @@ public final class CryoCli implements Runnable {
                 PluginOptions.install(cl, CryoSubcommand.home(), prefetch.declaredOptions());
             } catch (dev.cryo.api.CryoException e) {
                 ErrorOutput.print(cl, e, false);
-                System.exit(e.category().exitCode());
+                return e.category().exitCode();
             }
         }
-        System.exit(cl.execute(args));
+        return cl.execute(args);
     }
 
     /** @return the first word of {@code args} naming a subcommand (before a {@code --}), or null */
@@ -133,7 +142,7 @@ public final class CryoCli implements Runnable {
         SUBCOMMANDS.put("plugins", PluginsCommand::new);
         SUBCOMMANDS.put("show", ShowCommand::new);
         SUBCOMMANDS.put("graph", GraphCommand::new);
-        SUBCOMMANDS.put("help", CommandLine.HelpCommand::new);
+        SUBCOMMANDS.put("help", NewHelpCommand.INSTANCE);
     }
 
     /** @return the configured command line with every subcommand */
@@ -169,7 +178,7 @@ public final class CryoCli implements Runnable {
         applyToAll(cl);
         cl.setExecutionExceptionHandler(new ExitCodes());
         cl.setParameterExceptionHandler(new UsageErrors());
-        cl.setExecutionStrategy(CryoCli::execute);
+        cl.setExecutionStrategy(new Execution());
         return cl;
     }
 
@@ -179,6 +188,31 @@ public final class CryoCli implements Runnable {
         cl.getCommandSpec().usageMessage().exitCodeListHeading(ExitCodes.HEADING)
                 .exitCodeList(ExitCodes.forCommand(name));
         cl.getSubcommands().values().forEach(CryoCli::applyToAll);
+    }
+
+    /*
+     * The two classes below are not lambdas on purpose: picocli's classes are of class-file version 49, and the JDK 17
+     * archive (bin/cryo) leaves out such a class once making the archive linked it — which resolving a lambda that
+     * implements or creates one does. As lambdas they kept HelpCommand, IExecutionStrategy, RunLast and three more
+     * out of the archive (-Xlog:cds at -Xshare:dump: "Old class has been linked"), loaded from the jar at every start.
+     */
+
+    /** Creates picocli's {@code help} subcommand. */
+    private enum NewHelpCommand implements Supplier<Object> {
+        INSTANCE;
+
+        @Override
+        public Object get() {
+            return new CommandLine.HelpCommand();
+        }
+    }
+
+    /** Runs a parsed command line through {@link #execute}. */
+    private static final class Execution implements CommandLine.IExecutionStrategy {
+        @Override
+        public int execute(ParseResult parsed) {
+            return CryoCli.execute(parsed);
+        }
     }
 
     /** Sets up logging from {@code -v}/{@code -o} before anything logs, then runs the last subcommand. */

@@ -68,7 +68,7 @@ final class ExitCodes implements IExecutionExceptionHandler {
             } else if (command.equals("check") && code == 4) {
                 meaning = "a kernel feature cryo needs is missing, or a kernel call was not permitted";
             }
-            table.put(String.format("%2d", code), meaning);
+            table.put(code < 10 ? " " + code : Integer.toString(code), meaning); // as %2d: no Formatter at start-up
         }
         return table;
     }

@@ -42,10 +42,15 @@ final class PluginJars {
     record Read(PluginDescriptor descriptor, List<String> indexed) {
     }
 
-    private record Key(Object fileKey, long size, FileTime modified) {
-    }
-
-    private record Entry(Key key, Read read) {
+    /**
+     * What a jar was read at. Compared field by field: a record's {@code equals} is bound at its first call through
+     * {@code ObjectMethods}' method handles, which cost this command's main thread ~20 ms of start-up.
+     */
+    private record Entry(Object fileKey, long size, FileTime modified, Read read) {
+        boolean readAt(BasicFileAttributes a) {
+            return size == a.size() && modified.compareTo(a.lastModifiedTime()) == 0
+                    && java.util.Objects.equals(fileKey, a.fileKey());
+        }
     }
 
     private static final Map<Path, Entry> READ = new ConcurrentHashMap<>();
@@ -58,9 +63,8 @@ final class PluginJars {
     /** @return the descriptor and index of {@code jar}, read now or when it last had this size and time */
     static Read read(Path jar) throws IOException {
         BasicFileAttributes a = Files.readAttributes(jar, BasicFileAttributes.class);
-        Key key = new Key(a.fileKey(), a.size(), a.lastModifiedTime());
         Entry known = READ.get(jar);
-        if (known != null && known.key().equals(key)) {
+        if (known != null && known.readAt(a)) {
             return known.read();
         }
         Read read;
@@ -70,7 +74,7 @@ final class PluginJars {
             read = new Read(m == null ? null : DESCRIPTORS.of(m),
                     index == null ? List.of() : indexedClasses(j.getInputStream(index)));
         }
-        READ.put(jar, new Entry(key, read));
+        READ.put(jar, new Entry(a.fileKey(), a.size(), a.lastModifiedTime(), read));
         return read;
     }
 
