@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,6 +49,19 @@ class SysvShmIT extends WithTestBed {
 
         restoreAndVerify(s, image);
         assertEquals("-1", Files.readAllLines(Path.of("/proc/sys/kernel/shm_next_id")).get(0).strip());
+    }
+
+    /** Segment id 0 is the first a freshly booted host hands out (it was refused as "plugin not enabled"). */
+    @Test
+    void aSegmentWithIdZeroIsKept() throws IOException {
+        Assumptions.assumeFalse(segmentExists(0), "segment 0 is in use on this host: the test needs it free");
+        Files.writeString(Path.of("/proc/sys/kernel/shm_next_id"), "0");
+        Started s = start();
+        assertEquals(0, s.a, "the workload's first segment was to get id 0 (shm_next_id)");
+        Path image = bed.dumpAndAwaitGone(s.w);
+        assertFalse(segmentExists(s.a), "A was marked for removal: it must die with the tree");
+
+        restoreAndVerify(s, image);
     }
 
     @Test

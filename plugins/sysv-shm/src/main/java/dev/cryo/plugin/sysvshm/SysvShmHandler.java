@@ -104,9 +104,10 @@ public final class SysvShmHandler implements MemoryHandler, LifecycleListener {
         return -10;
     }
 
+    /** The inode maps shows for a SysV mapping is its shmid, and 0 is one: the first a freshly booted host gives. */
     @Override
     public boolean probe(Mapping m) {
-        return m.shared() && m.inode() != 0 && m.name().startsWith("/SYSV");
+        return m.shared() && m.name().startsWith("/SYSV");
     }
 
     @Override
