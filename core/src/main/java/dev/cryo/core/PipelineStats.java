@@ -185,7 +185,9 @@ public final class PipelineStats {
      * image complete, the tree released): a file that cannot be written is a warning, not a failure.
      */
     public static void keep(ImageDir image, String fileName, StatsEntry stats, org.slf4j.Logger log) {
-        log.info("{}", describe(stats));
+        if (log.isInfoEnabled()) {
+            log.info("{}", describe(stats));
+        }
         try {
             image.writeStats(fileName, stats);
         } catch (CryoException e) {
@@ -204,7 +206,14 @@ public final class PipelineStats {
     }
 
     private static String ms(long us) {
-        return us < 10_000 ? String.format("%.1f ms", us / 1000.0) : (us / 1000) + " ms";
+        if (us >= 10_000) {
+            return (us / 1000) + " ms";
+        }
+        if (us < 0) { // never measured so; kept readable all the same
+            return String.format(Locale.ROOT, "%.1f ms", us / 1000.0);
+        }
+        long tenths = (us + 50) / 100; // as %.1f rounds, without a Formatter on the path of every command
+        return tenths / 10 + "." + tenths % 10 + " ms";
     }
 
     private static String mib(long bytes) {

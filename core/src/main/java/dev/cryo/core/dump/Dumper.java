@@ -350,7 +350,9 @@ public final class Dumper {
                 stats.released();
                 tree = null;
                 lastStats = stats.finish();
-                LOG.info("{}", PipelineStats.describe(lastStats));
+                if (LOG.isInfoEnabled()) {
+                    LOG.info("{}", PipelineStats.describe(lastStats));
+                }
                 if (keepScratch) {
                     writeTree(frozen, rootPid, usedPlugins, image); // for cryo graph -t
                 } else {

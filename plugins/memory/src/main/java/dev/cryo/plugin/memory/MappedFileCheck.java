@@ -54,15 +54,15 @@ public final class MappedFileCheck {
      */
     public static void check(Pid pid, VmaEntry vma, Optional<FileState> now, boolean skipSizeCheck)
             throws CryoException {
-        String where = String.format("file %s mapped at %x-%x in pid %s", vma.getPath(), vma.getStart(),
-                vma.getEnd(), pid);
         if (now.isEmpty()) {
+            String where = where(pid, vma);
             throw new CryoException(CryoException.Category.CONFLICT, "memory/FILE_MISSING",
                     "restore refused: " + where + " does not exist",
                     "restore where " + vma.getPath() + " exists as it was at dump");
         }
         FileState f = now.get();
         if (f.size() != vma.getFileSize() && !skipSizeCheck) {
+            String where = where(pid, vma);
             String identity = f.inode() == vma.getInode() && f.devString().equals(vma.getDev())
                     ? "same inode " + f.inode()
                     : "inode " + vma.getDev() + "/" + vma.getInode() + " at dump, " + f.devString() + "/"
@@ -73,5 +73,10 @@ public final class MappedFileCheck {
                     "restore with the file as it was at dump, or pass --skip-file-size-check (or add "
                             + "skip-file-size-check to the config) to map the changed file anyway");
         }
+    }
+
+    /** Built only for a refusal: the check runs for every file mapping of a restore. */
+    private static String where(Pid pid, VmaEntry vma) {
+        return String.format("file %s mapped at %x-%x in pid %s", vma.getPath(), vma.getStart(), vma.getEnd(), pid);
     }
 }
