@@ -50,6 +50,11 @@ public final class SyscallFlags {
     public static final int PROT_WRITE = 2;
     public static final int PROT_EXEC = 4;
 
+    // ---- mmap(2) mapping type and flags
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+
     /** {@code memfd_create(2)}: the fd is close-on-exec. */
     public static final int MFD_CLOEXEC = 1;
 }

@@ -1,5 +1,7 @@
 package dev.cryo.plugin.eventfd;
 
+import static dev.cryo.api.SyscallFlags.MAP_ANONYMOUS;
+import static dev.cryo.api.SyscallFlags.MAP_PRIVATE;
 import static dev.cryo.api.SyscallFlags.PROT_READ;
 import static dev.cryo.api.SyscallFlags.PROT_WRITE;
 
@@ -46,8 +48,6 @@ public final class TimerFdHandler extends AnonInodeHandler<TimerfdEntry> {
     /** {@code _IOW('T', 0, __u64)} */
     static final long TFD_IOC_SET_TICKS = 0x40085400L;
     private static final long NS = 1_000_000_000L;
-    private static final int MAP_PRIVATE = 0x02;
-    private static final int MAP_ANONYMOUS = 0x20;
 
     public TimerFdHandler() {
         super(KIND, LINK, TimerfdEntry.class);

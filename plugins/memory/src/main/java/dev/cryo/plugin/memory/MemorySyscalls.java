@@ -9,11 +9,9 @@ final class MemorySyscalls {
 
     static final long PAGE_SIZE = 4096;
 
-    static final long MAP_SHARED = 0x01;
-    static final long MAP_PRIVATE = 0x02;
+    // MAP_SHARED, MAP_PRIVATE and MAP_ANONYMOUS: SyscallFlags
     /** A mapping type of its own (kernel 6.11+): private anonymous memory the kernel may drop under pressure. */
     static final long MAP_DROPPABLE = 0x08;
-    static final long MAP_ANONYMOUS = 0x20;
     static final long MAP_GROWSDOWN = 0x0100;
     static final long MAP_NORESERVE = 0x4000;
     static final long MAP_FIXED_NOREPLACE = 0x100000;

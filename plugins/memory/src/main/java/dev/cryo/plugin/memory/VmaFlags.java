@@ -1,5 +1,6 @@
 package dev.cryo.plugin.memory;
 
+import dev.cryo.api.SyscallFlags;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -38,8 +39,8 @@ final class VmaFlags {
 
     /** @return the mmap flags besides MAP_FIXED_NOREPLACE and MAP_ANONYMOUS: the type and the flags of {@code f} */
     static long mapFlags(Collection<String> f, boolean shared) {
-        long flags = shared ? MemorySyscalls.MAP_SHARED
-                : f.contains(DROPPABLE) ? MemorySyscalls.MAP_DROPPABLE : MemorySyscalls.MAP_PRIVATE;
+        long flags = shared ? SyscallFlags.MAP_SHARED
+                : f.contains(DROPPABLE) ? MemorySyscalls.MAP_DROPPABLE : SyscallFlags.MAP_PRIVATE;
         if (f.contains("gd")) {
             flags |= MemorySyscalls.MAP_GROWSDOWN;
         }

@@ -2,6 +2,7 @@ package dev.cryo.plugin.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.cryo.api.SyscallFlags;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -16,7 +17,7 @@ class VmaFlagsTest {
     void plainMemoryGetsNothing() {
         Set<String> f = Set.of("rd", "wr", "mr", "mw", "me", "ac", "sd");
         assertEquals(List.of(), advised(f, MappingKind.ANON_PRIVATE));
-        assertEquals(MemorySyscalls.MAP_PRIVATE, VmaFlags.mapFlags(f, false));
+        assertEquals(SyscallFlags.MAP_PRIVATE, VmaFlags.mapFlags(f, false));
         assertEquals(-1, VmaFlags.mlockFlags(f));
     }
 
@@ -38,8 +39,8 @@ class VmaFlagsTest {
 
     @Test
     void mapFlags() {
-        assertEquals(MemorySyscalls.MAP_SHARED | MemorySyscalls.MAP_NORESERVE, VmaFlags.mapFlags(Set.of("nr"), true));
-        assertEquals(MemorySyscalls.MAP_PRIVATE | MemorySyscalls.MAP_GROWSDOWN, VmaFlags.mapFlags(Set.of("gd"), false));
+        assertEquals(SyscallFlags.MAP_SHARED | MemorySyscalls.MAP_NORESERVE, VmaFlags.mapFlags(Set.of("nr"), true));
+        assertEquals(SyscallFlags.MAP_PRIVATE | MemorySyscalls.MAP_GROWSDOWN, VmaFlags.mapFlags(Set.of("gd"), false));
     }
 
     @Test

@@ -37,9 +37,6 @@ final class SocketCalls {
     static final int RCV_SHUTDOWN = 1;
     static final int SEND_SHUTDOWN = 2;
 
-    static final int MAP_PRIVATE = 0x02;
-    static final int MAP_ANONYMOUS = 0x20;
-
     static final int AT_SYMLINK_NOFOLLOW = 0x100;
 
     static final int EAGAIN = 11;
