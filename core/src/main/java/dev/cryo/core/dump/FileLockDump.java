@@ -9,6 +9,7 @@ import dev.cryo.core.linux.FileLocks;
 import dev.cryo.core.linux.FileLocks.Lock;
 import dev.cryo.core.linux.LibC;
 import dev.cryo.core.linux.ProcFs;
+import dev.cryo.core.linux.TracerThread;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,7 +20,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
@@ -62,7 +62,7 @@ final class FileLockDump {
         boolean enabled = config.isSet(OPTION);
         // the tree is frozen: it takes no lock from here on. Only an fd on a file /proc/locks lists can hold one, so
         // only those fds' fdinfo is read (reading every fd's cost a 10,000-fd dump a quarter of a second, issue 13)
-        List<Lock> host = await(hostLocks);
+        List<Lock> host = TracerThread.await(hostLocks, "/proc/locks");
         if (host.isEmpty()) {
             return;
         }
@@ -107,25 +107,6 @@ final class FileLockDump {
             seen.put(p.pid, ofProcess);
         }
         crossCheck(host, tree, seen, enabled);
-    }
-
-    /** @return what {@link #readHostLocks} read, or its failure as thrown on this thread */
-    private static List<Lock> await(Future<List<Lock>> hostLocks) throws CryoException {
-        try {
-            return hostLocks.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CryoException(Category.INTERNAL, "core/INTERRUPTED", "interrupted while reading /proc/locks",
-                    null, e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof CryoException c) {
-                throw c;
-            }
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException("reading /proc/locks failed", e.getCause());
-        }
     }
 
     /** Refuses when /proc/locks shows a lock taken by a process of the tree that none of its fds shows. */

@@ -35,12 +35,22 @@ public final class TracerThread implements AutoCloseable {
     /** Runs {@code work} on the tracer thread and waits for it. */
     public <T> T call(Work<T> work) throws CryoException {
         Callable<T> c = work::run;
-        Future<T> f = executor.submit(c);
+        return await(executor.submit(c), "the tracer");
+    }
+
+    /**
+     * Waits for {@code f}, and throws what its work threw as the work would have on this thread: a
+     * {@link CryoException}, runtime exception or error as it is, anything else as an INTERNAL one.
+     *
+     * @param waitingFor for the message when this thread is interrupted: "interrupted while waiting for ..."
+     */
+    public static <T> T await(Future<T> f, String waitingFor) throws CryoException {
         try {
             return f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new CryoException(Category.INTERNAL, "core/INTERRUPTED", "interrupted while waiting for the tracer");
+            throw new CryoException(Category.INTERNAL, "core/INTERRUPTED", "interrupted while waiting for "
+                    + waitingFor);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof CryoException ce) {
