@@ -591,10 +591,13 @@ public final class Dumper {
         int pid = task.pid().value();
         List<Integer> numbers = ProcFs.fds(pid);
         FdInfos infos = new FdInfos(kernel);
-        try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO)) {
-            for (int n : numbers) {
+        try (RecordWriter w = image.writer(ImageFileNames.fdinfo(task.pid()), FileType.FDINFO);
+             FdReadAhead ahead = FdReadAhead.start(pid, numbers, kernel, pagesWriterThread)) {
+            for (int i = 0; i < numbers.size(); i++) {
+                int n = numbers.get(i);
+                int at = i;
                 int before = dryRun() ? problems.size() : 0;
-                if (!attempt(() -> collectFd(task, n, infos, w, usedPlugins, c, shared, owners))) {
+                if (!attempt(() -> collectFd(task, ahead.get(at, infos), w, usedPlugins, c, shared, owners))) {
                     refused.add(new Refused(pid, n, ProcFs.fdLink(pid, n).orElse("?"), Optional.empty(),
                             problems.get(before)));
                 }
@@ -614,11 +617,11 @@ public final class Dumper {
         return 0;
     }
 
-    private void collectFd(LiveTask task, int n, FdInfos infos, RecordWriter w, Set<String> usedPlugins, Collected c,
+    private void collectFd(LiveTask task, FdInfo fd, RecordWriter w, Set<String> usedPlugins, Collected c,
                            SharedFiles shared, FdOwners owners) throws CryoException {
         int pid = task.pid().value();
+        int n = fd.fd().value();
         boolean dry = dryRun();
-        FdInfo fd = infos.read(pid, n);
         ProcessChecks.checkFd(task.who(), n, fd.link());
         Optional<FdRef> same = shared.findOrAdd(pid, fd);
         if (same.isPresent()) {

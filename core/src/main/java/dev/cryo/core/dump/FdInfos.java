@@ -33,6 +33,15 @@ final class FdInfos {
 
     /** @return what cryo knows of fd {@code fd} of process {@code pid} */
     FdInfo read(int pid, int fd) throws CryoException {
+        return withSocketFamily(pid, readUnresolved(pid, fd));
+    }
+
+    /**
+     * @return {@link #read}'s answer without the socket family (empty): the three system calls only, which any thread
+     *     may make with its own instance (the host's socket tables, which {@link #withSocketFamily} reads, are this
+     *     instance's caller's)
+     */
+    FdInfo readUnresolved(int pid, int fd) throws CryoException {
         LibC c = LibC.INSTANCE;
         String p = "/proc/" + pid + "/fd/" + fd;
         byte[] target = c.readlink(p);
@@ -54,8 +63,17 @@ final class FdInfos {
         int flags = (int) field(fdinfo, n, "flags:", 8);
         return new FdInfo(TargetFd.of(fd), link, (int) stat[0], stat[1], stat[2], stat[3], stat[4], stat[5],
                 flags & ~O_CLOEXEC, (flags & O_CLOEXEC) != 0, field(fdinfo, n, "pos:", 10),
-                (int) field(fdinfo, n, "mnt_id:", 10),
-                ((int) stat[0] & FdInfo.S_IFMT) == FdInfo.S_IFSOCK ? host.socketFamily(stat[2], java.nio.file.Path.of(p)) : "");
+                (int) field(fdinfo, n, "mnt_id:", 10), "");
+    }
+
+    /** @return {@code fd} (of process {@code pid}, from {@link #readUnresolved}), with its family if a socket */
+    FdInfo withSocketFamily(int pid, FdInfo fd) {
+        if (!fd.isSocket()) {
+            return fd;
+        }
+        String family = host.socketFamily(fd.inode(), java.nio.file.Path.of("/proc/" + pid + "/fd/" + fd.fd().value()));
+        return new FdInfo(fd.fd(), fd.link(), fd.mode(), fd.dev(), fd.inode(), fd.rdev(), fd.size(), fd.mtimeNs(),
+                fd.flags(), fd.cloexec(), fd.pos(), fd.mntId(), family);
     }
 
     /**
