@@ -28,6 +28,20 @@ public interface FdDumpContext {
     void references(ObjectId from, ObjectId to, String description);
 
     /**
+     * As {@link #references(ObjectId, ObjectId, String)}, with the description made only if a message needs it: core
+     * asks for it only for a reference to an object the tree does not hold (before offering it to the
+     * {@link ExternalPeerHandler}s), so a handler may name the peer's holder there — a scan of the host's processes
+     * ({@link HostKernel#holders}) — without every dump paying for that scan. The supplier runs at most once, on the
+     * tracer thread, after every process's fds are collected; an exception it throws is a bug in the handler (the
+     * dump fails as {@code INTERNAL}).
+     *
+     * @since 1.5.0
+     */
+    default void references(ObjectId from, ObjectId to, java.util.function.Supplier<String> description) {
+        references(from, to, description.get());
+    }
+
+    /**
      * @return kernel queries run from cryo's own process (sock_diag...)
      * @since 1.0.0
      */

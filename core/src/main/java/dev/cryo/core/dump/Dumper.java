@@ -582,7 +582,53 @@ public final class Dumper {
         final List<Ref> references = new ArrayList<>();
     }
 
-    private record Ref(ObjectId from, ObjectId to, String description, Pid holder, String comm, TargetFd fd) {
+    /** A reference an fd's handler declared; its description is made once, when a message needs it. */
+    private static final class Ref {
+        private final ObjectId from;
+        private final ObjectId to;
+        private java.util.function.Supplier<String> describe;
+        private String description;
+        private final Pid holder;
+        private final String comm;
+        private final TargetFd fd;
+
+        Ref(ObjectId from, ObjectId to, java.util.function.Supplier<String> describe, Pid holder, String comm,
+            TargetFd fd) {
+            this.from = from;
+            this.to = to;
+            this.describe = describe;
+            this.holder = holder;
+            this.comm = comm;
+            this.fd = fd;
+        }
+
+        ObjectId from() {
+            return from;
+        }
+
+        ObjectId to() {
+            return to;
+        }
+
+        String description() {
+            if (describe != null) {
+                description = describe.get();
+                describe = null;
+            }
+            return description;
+        }
+
+        Pid holder() {
+            return holder;
+        }
+
+        String comm() {
+            return comm;
+        }
+
+        TargetFd fd() {
+            return fd;
+        }
     }
 
     /** @return how many fds the process holds */
@@ -647,6 +693,11 @@ public final class Dumper {
             }
 
             public void references(ObjectId from, ObjectId to, String description) {
+                references(from, to, () -> description);
+            }
+
+            @Override
+            public void references(ObjectId from, ObjectId to, java.util.function.Supplier<String> description) {
                 c.references.add(new Ref(from, to, description, task.pid(), task.comm(), fd.fd()));
             }
 

@@ -96,14 +96,14 @@ public final class HostView implements HostKernel {
     }
 
     /**
-     * @return the family of the socket with inode {@code ino} as {@link #socketFamily(long)} finds it, or else as the
-     *         socket itself names its protocol ({@code getxattr(link, "system.sockprotoname")}: {@code TCP},
-     *         {@code UDPv6}...): sockets that no {@code /proc/net} table lists, such as unbound or bound but not
-     *         listening TCP sockets and unbound UDP sockets
+     * @return the family of the socket with inode {@code ino}, as the socket itself names its protocol
+     *         ({@code getxattr(link, "system.sockprotoname")}: {@code UNIX-STREAM}, {@code TCP}, {@code UDPv6}...: one
+     *         call per socket, whatever the host holds — issue 13), or else as {@link #socketFamily(long)} finds it in
+     *         the {@code /proc/net} tables (read once per view: a protocol cryo does not know the name of)
      */
     public String socketFamily(long ino, Path link) {
-        String f = socketFamily(ino);
-        return f.isEmpty() ? familyOfProtocol(sockProtoName(link)) : f;
+        String f = familyOfProtocol(sockProtoName(link));
+        return f.isEmpty() ? socketFamily(ino) : f;
     }
 
     /** {@code TCP}, {@code UDP}... to {@code inet}; {@code TCPv6}... to {@code inet6}; empty when unknown. */
@@ -112,7 +112,7 @@ public final class HostView implements HostKernel {
             return "";
         }
         return switch (proto) {
-            case "UNIX" -> "unix";
+            case "UNIX", "UNIX-STREAM" -> "unix"; // datagram and seqpacket sockets are "UNIX" (6.x kernels)
             case "NETLINK" -> "netlink";
             case "PACKET" -> "packet";
             default -> proto.endsWith("v6") ? "inet6" : proto.matches("TCP|UDP|UDP-Lite|UDPLITE|RAW|PING|MPTCP|SCTP|DCCP"

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Sockets that no {@code /proc/net} table lists (an unbound TCP socket) get their family from the protocol the socket
- * names; the protocol names map to families.
+ * A socket's family comes from the protocol it names (no host table is read for a socket whose protocol cryo knows),
+ * also for sockets that no {@code /proc/net} table lists (an unbound TCP socket); the protocol names map to families.
  */
 class SocketFamilyTest {
     @Test
@@ -20,8 +20,36 @@ class SocketFamilyTest {
         assertEquals("inet6", HostView.familyOfProtocol("TCPv6"));
         assertEquals("inet6", HostView.familyOfProtocol("UDPv6"));
         assertEquals("unix", HostView.familyOfProtocol("UNIX"));
+        assertEquals("unix", HostView.familyOfProtocol("UNIX-STREAM"));
         assertEquals("", HostView.familyOfProtocol(""));
         assertEquals("", HostView.familyOfProtocol("ALG"));
+    }
+
+    @Test
+    void aUnixStreamSocketAndAUnixDatagramSocketAreUnix() throws Exception {
+        try (SocketChannel stream = SocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+             java.nio.channels.ServerSocketChannel listener =
+                     java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            int seen = 0;
+            for (Path fd : Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+                String link;
+                try {
+                    link = Files.readSymbolicLink(fd).toString();
+                } catch (java.io.IOException e) {
+                    continue;
+                }
+                if (!link.startsWith("socket:")) {
+                    continue;
+                }
+                long ino = (Long) Files.getAttribute(fd, "unix:ino");
+                String proto = HostView.sockProtoName(fd);
+                if (proto.startsWith("UNIX")) {
+                    assertEquals("unix", new HostView().socketFamily(ino, fd), fd + " -> " + link + " " + proto);
+                    seen++;
+                }
+            }
+            assertEquals(true, seen >= 2, "the two unix sockets among cryo's own fds: " + seen);
+        }
     }
 
     @Test

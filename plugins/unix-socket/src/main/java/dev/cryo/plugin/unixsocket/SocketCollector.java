@@ -205,8 +205,10 @@ final class SocketCollector {
         boolean nameless = peer == null || !peerName.isBound()
                 || (peer.type() != SOCK_DGRAM && peer.state() != TCP_LISTEN && !isAcceptedOfLiveListener(peer));
         relations.put(List.of(ours.id(), peerIno), new Relation(self, verb, peerName, nameless));
+        // the peer's holder (a scan of every process's fds) only for a message: a peer outside the tree
+        HostKernel kernel = ctx.kernel();
         ctx.references(ours, new ObjectId(UnixSocketHandler.KIND, peerIno),
-                describe(peerName, owner(ctx.kernel(), peerIno)));
+                () -> describe(peerName, owner(kernel, peerIno)));
     }
 
     /** An accepted stream socket carries its listener's name; a new connection to that name reaches the server. */
