@@ -223,10 +223,12 @@ public final class Dumper {
      * records are not warmed: most dumps use few of them, and warming all of them cost more than the whole dump of a
      * small process (measured with bench/targets.sh, issue 13).
      */
-    private void warmUp() throws CryoException {
+    private void warmUp(Set<FdHandler> fdHandlers) throws CryoException {
         FileType.values();
         WarmUp.dump();
-        for (MemoryHandler h : plugins.memoryHandlers()) {
+        List<dev.cryo.api.ResourceHandler> handlers = new ArrayList<>(plugins.memoryHandlers());
+        handlers.addAll(fdHandlers); // those that claimed an fd of the tree before the freeze: the others may cost
+        for (dev.cryo.api.ResourceHandler h : handlers) { // more than a small dump
             WarmUp.messagesOf(h.recordTypes().stream().map(d -> d.getFile()).distinct().toList(),
                     h.getClass().getClassLoader());
         }
@@ -268,10 +270,11 @@ public final class Dumper {
             told.add(l);
             l.preDump(event);
         }
+        Set<FdHandler> claiming = new LinkedHashSet<>();
         if (!dryRun()) {
-            refuseUnhandledFdsEarly(rootPid);
+            refuseUnhandledFdsEarly(rootPid, claiming);
         }
-        warmUp();
+        warmUp(claiming);
         boolean fsync = config.isSet(ConfigKeys.FSYNC);
         ImageDir image = ImageDir.create(request.imageDir(), dryRun() || config.isSet("overwrite-images"),
                 fsync && !dryRun());
@@ -712,7 +715,7 @@ public final class Dumper {
         c.handlers.add(handler);
         usedPlugins.add(plugins.pluginIdOf(handler));
         FdinfoEntry.Builder e = FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec())
-                .setKind(handler.kind()).setRecord(com.google.protobuf.Any.pack(record));
+                .setKind(handler.kind()).setRecord(dev.cryo.core.image.Envelopes.pack(record));
         owners.read(task, fd).ifPresent(e::setOwner);
         w.write(e.build());
     }
@@ -725,7 +728,8 @@ public final class Dumper {
      * reports every refusal in pipeline order. An io_uring fd is left to the pipeline, whose refusal of its ring
      * (core/IO_URING) says how to run the program without it.
      */
-    private void refuseUnhandledFdsEarly(int rootPid) throws CryoException {
+    /** @param claiming gets the handlers that claimed an fd of the tree (their records are warmed up before the freeze) */
+    private void refuseUnhandledFdsEarly(int rootPid, Set<FdHandler> claiming) throws CryoException {
         // its own view of the host: the pipeline's (cached /proc/net tables) must be read once the tree is frozen
         FdInfos infos = new FdInfos(new dev.cryo.core.linux.HostView());
         java.util.ArrayDeque<Integer> queue = new java.util.ArrayDeque<>(List.of(rootPid));
@@ -763,9 +767,11 @@ public final class Dumper {
                 if (fd.link().equals("anon_inode:[io_uring]")) {
                     continue; // its ring's mapping is refused by the pipeline with its own code and fix
                 }
-                if (firstClaiming(plugins.fdHandlers(), h -> h.probe(fd)) == null) {
+                FdHandler claimer = firstClaiming(plugins.fdHandlers(), h -> h.probe(fd));
+                if (claimer == null) {
                     throw unsupportedFd(who, fd);
                 }
+                claiming.add(claimer);
                 claimedShapes.add(shape);
             }
         }

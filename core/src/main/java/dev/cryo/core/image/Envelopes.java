@@ -1,6 +1,7 @@
 package dev.cryo.core.image;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Internal;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
@@ -9,15 +10,54 @@ import dev.cryo.core.image.proto.Envelope;
 
 /**
  * Packs plugin-owned records into {@link Envelope}s ({@code kind} + {@code google.protobuf.Any}) and unpacks
- * them, so core stores records whose schema it does not know. Stateless; any thread.
+ * them, so core stores records whose schema it does not know. Stateless but for a per-class cache; any thread.
+ *
+ * <p>What {@link Any#pack} and {@link Any#unpack} do, without their {@code getDescriptorForType()}: in protobuf-java
+ * 4 that builds the message type's field accessor table by reflection (a lookup of every accessor of every field),
+ * about a millisecond per record type on the first record of a command, inside the window the tree is frozen
+ * (issue 13). The type URL here comes from the generated class's static {@code getDescriptor()}, once per class.
  */
 public final class Envelopes {
+    private static final String TYPE_URL_PREFIX = "type.googleapis.com/";
+
+    /** A generated message class to its {@code Any} type URL; null when it has no static getDescriptor(). */
+    private static final ClassValue<String> TYPE_URLS = new ClassValue<>() {
+        @Override
+        protected String computeValue(Class<?> type) {
+            try {
+                Object d = type.getMethod("getDescriptor").invoke(null);
+                return d instanceof Descriptor descriptor ? TYPE_URL_PREFIX + descriptor.getFullName() : null;
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+    };
+
     private Envelopes() {
     }
 
     /** @return {@code record} packed for the handler {@code kind} (e.g. {@code acme/gpu-fd}) */
     public static Envelope wrap(String kind, Message record) {
-        return Envelope.newBuilder().setKind(kind).setRecord(Any.pack(record)).build();
+        return Envelope.newBuilder().setKind(kind).setRecord(pack(record)).build();
+    }
+
+    /** @return {@code record} in an {@code Any}, as {@link Any#pack(Message)} makes it */
+    public static Any pack(Message record) {
+        String url = TYPE_URLS.get(record.getClass());
+        return url == null ? Any.pack(record)
+                : Any.newBuilder().setTypeUrl(url).setValue(record.toByteString()).build();
+    }
+
+    /** @return whether {@code any} holds a {@code type}, as {@link Any#is(Class)} tells */
+    static boolean holds(Any any, Class<? extends Message> type) {
+        String url = TYPE_URLS.get(type);
+        if (url == null) {
+            return any.is(type);
+        }
+        // as Any.is: the part after the last '/' (any prefix; none without a '/')
+        String have = any.getTypeUrl();
+        int slash = have.lastIndexOf('/');
+        return slash >= 0 && have.substring(slash + 1).equals(url.substring(TYPE_URL_PREFIX.length()));
     }
 
     /**
@@ -39,7 +79,7 @@ public final class Envelopes {
      *                       {@code core/IMAGE_CORRUPT} when its bytes do not parse
      */
     public static <T extends Message> T unpack(Any any, Class<T> type, String where) throws CryoException {
-        if (!any.is(type)) {
+        if (!holds(any, type)) {
             String want = Internal.getDefaultInstance(type).getDescriptorForType().getFullName();
             String got = any.getTypeUrl().isEmpty() ? "nothing (empty Any)" : any.getTypeUrl();
             throw new CryoException(CryoException.Category.IMAGE, "core/IMAGE_RECORD_TYPE",
@@ -48,7 +88,9 @@ public final class Envelopes {
                             + "the plugin versions the image's inventory lists");
         }
         try {
-            return any.unpack(type);
+            @SuppressWarnings("unchecked")
+            T record = (T) Internal.getDefaultInstance(type).getParserForType().parseFrom(any.getValue());
+            return record;
         } catch (InvalidProtocolBufferException e) {
             throw new CryoException(CryoException.Category.IMAGE, ImageErrors.CORRUPT,
                     "corrupt image record: " + where + " does not parse as " + any.getTypeUrl() + ": "

@@ -29,7 +29,7 @@ import java.util.zip.CRC32C;
 public final class RecordWriter implements AutoCloseable {
     private final Path file;
     private final FileType type;
-    private final String recordTypeName;
+    private final Class<?> recordClass;
     private final FileChannel channel;
     private final OutputStream out;
     private final Consumer<RecordWriter> onClose;
@@ -47,7 +47,9 @@ public final class RecordWriter implements AutoCloseable {
             throws CryoException {
         this.file = file;
         this.type = type;
-        this.recordTypeName = type.recordType().orElseThrow().getDescriptorForType().getFullName();
+        // the record type by class: getDescriptorForType() builds the type's field accessor table by reflection
+        // (see Envelopes), a cost the frozen tree would wait for
+        this.recordClass = type.recordType().orElseThrow().getClass();
         this.channel = channel;
         this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
         this.onClose = onClose;
@@ -74,15 +76,15 @@ public final class RecordWriter implements AutoCloseable {
         if (closed) {
             throw ImageErrors.internal("core/IMAGE_WRITER_CLOSED", "write to " + file + " after close");
         }
-        String name = record.getDescriptorForType().getFullName();
-        if (!name.equals(recordTypeName)) {
+        if (record.getClass() != recordClass) {
             throw ImageErrors.internal("core/IMAGE_RECORD_TYPE", "record " + records + " for " + file + " is a "
-                    + name + ", but " + type + " files hold " + recordTypeName);
+                    + record.getDescriptorForType().getFullName() + ", but " + type + " files hold "
+                    + type.recordType().orElseThrow().getDescriptorForType().getFullName());
         }
         byte[] payload = record.toByteArray();
         if (payload.length > ImageFormat.MAX_RECORD_BYTES) {
             throw ImageErrors.internal("core/IMAGE_RECORD_TOO_LARGE", "record " + records + " for " + file + " ("
-                    + name + ") is " + payload.length + " bytes, more than the limit of "
+                    + record.getDescriptorForType().getFullName() + ") is " + payload.length + " bytes, more than the limit of "
                     + ImageFormat.MAX_RECORD_BYTES);
         }
         crc.reset();
