@@ -291,6 +291,9 @@ public final class Dumper {
             stats.frozen();
             FileLockDump.readHostLocks(pagesWriterThread); // starts the kernel's wait before the freeze (see there)
             tree = FrozenTree.freeze(rootPid, comm);
+            if (!dryRun()) {
+                image.prepare(processFiles(tree)); // created on another thread while the tracer works (issue 13)
+            }
             Future<List<FileLocks.Lock>> hostLocks = FileLockDump.readHostLocks(pagesWriterThread);
             int tasks = tree.processes.stream().mapToInt(p -> p.threads.size()).sum();
             if (progress != Progress.NONE) {
@@ -632,6 +635,19 @@ public final class Dumper {
         TargetFd fd() {
             return fd;
         }
+    }
+
+    /** The files the pipeline creates for each process of {@code tree}, in the order it creates them. */
+    private static List<String> processFiles(FrozenTree tree) {
+        List<String> names = new ArrayList<>();
+        for (FrozenProcess p : tree.processes) {
+            if (!p.isZombie()) {
+                Pid pid = Pid.of(p.pid);
+                names.addAll(List.of(ImageFileNames.core(pid), ImageFileNames.pages(pid), ImageFileNames.mm(pid),
+                        ImageFileNames.fdinfo(pid)));
+            }
+        }
+        return names;
     }
 
     /** @return how many fds the process holds */

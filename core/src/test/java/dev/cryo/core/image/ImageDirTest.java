@@ -634,4 +634,60 @@ class ImageDirTest {
         assertEquals(FileType.PAGES.code(), ByteBuffer.wrap(pages).order(ByteOrder.LITTLE_ENDIAN).getInt(8));
         assertEquals(3 * 4096, ByteBuffer.wrap(pages).order(ByteOrder.LITTLE_ENDIAN).getLong(24));
     }
+
+    @Test
+    void preparedFilesAreTheWritersFilesAndTheUnusedOnesAreGoneBeforeTheInventory() throws Exception {
+        Path dir = tmp.resolve("img");
+        ImageDir image = ImageDir.create(dir, false);
+        image.prepare(List.of("core-100.img", "pages-100.img", "mm-100.img", "fdinfo-100.img", "core-102.img",
+                "inventory.img", "../escape.img"));
+        try (RecordWriter w = image.writer("core-100.img", FileType.CORE)) {
+            w.write(core(100));
+        }
+        try (PagesWriter p = image.pagesWriter("pages-100.img")) {
+            p.append(pattern(1, 0));
+        }
+        try (RecordWriter w = image.writer("pstree.img", FileType.PSTREE)) { // never prepared
+            w.write(PSTREE.get(0));
+        }
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                dir.resolve("core-100.img"))));
+        image.writeInventory(inventory());
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of("core-100.img", "inventory.img", "pages-100.img", "pstree.img"),
+                    files.map(f -> f.getFileName().toString()).sorted().toList(),
+                    "mm-100, fdinfo-100 and core-102 were prepared, never written: removed");
+        }
+        assertFalse(Files.exists(tmp.resolve("escape.img")));
+        ImageDir opened = ImageDir.open(dir);
+        assertEquals(List.of(core(100)), opened.readAll("core-100.img", FileType.CORE, CoreEntry.parser()));
+    }
+
+    @Test
+    void discardRemovesPreparedFilesAndTheDirectory() throws Exception {
+        Path root = tmp.resolve("a");
+        ImageDir image = ImageDir.create(root.resolve("img"), false);
+        List<String> names = new ArrayList<>();
+        for (int pid = 1; pid <= 200; pid++) {
+            names.add("core-" + pid + ".img");
+        }
+        image.prepare(names); // most still being created when discard starts
+        image.writer("core-1.img", FileType.CORE).write(core(1));
+        image.discard();
+        assertFalse(Files.exists(root), "discard left " + root);
+        image.prepare(List.of("core-300.img")); // after discard: nothing
+        assertFalse(Files.exists(root));
+    }
+
+    @Test
+    void aPreparedFileThatCouldNotBeCreatedFailsItsWriterAndStays() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("img"));
+        ImageDir image = ImageDir.create(dir, false);
+        Files.writeString(dir.resolve("core-100.img"), "someone else's"); // made after create, before prepare
+        image.prepare(List.of("core-100.img"));
+        CryoException e = assertThrows(CryoException.class, () -> image.writer("core-100.img", FileType.CORE));
+        assertEquals(Category.IMAGE, e.category());
+        image.discard();
+        assertEquals("someone else's", Files.readString(dir.resolve("core-100.img")));
+    }
 }
