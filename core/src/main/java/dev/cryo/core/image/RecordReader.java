@@ -216,11 +216,12 @@ public final class RecordReader implements AutoCloseable {
                     + " does not parse: " + e.getMessage(), e);
         }
         if (!typeChecked) {
-            String want = type.recordType().orElseThrow().getDescriptorForType().getFullName();
-            String got = record.getDescriptorForType().getFullName();
-            if (!want.equals(got)) {
+            // by class: getDescriptorForType() builds the type's field accessor table by reflection (see Envelopes)
+            Message want = type.recordType().orElseThrow();
+            if (record.getClass() != want.getClass()) {
                 throw ImageErrors.internal("core/IMAGE_RECORD_TYPE", "reading " + file + " (" + type
-                        + ") with a parser of " + got + "; the file holds " + want);
+                        + ") with a parser of " + record.getDescriptorForType().getFullName() + "; the file holds "
+                        + want.getDescriptorForType().getFullName());
             }
             typeChecked = true;
         }
