@@ -588,53 +588,27 @@ public final class Dumper {
         final List<Ref> references = new ArrayList<>();
     }
 
-    /** A reference an fd's handler declared; its description is made once, when a message needs it. */
-    private static final class Ref {
-        private final ObjectId from;
-        private final ObjectId to;
-        private java.util.function.Supplier<String> describe;
-        private String description;
-        private final Pid holder;
-        private final String comm;
-        private final TargetFd fd;
-
-        Ref(ObjectId from, ObjectId to, java.util.function.Supplier<String> describe, Pid holder, String comm,
-            TargetFd fd) {
-            this.from = from;
-            this.to = to;
-            this.describe = describe;
-            this.holder = holder;
-            this.comm = comm;
-            this.fd = fd;
-        }
-
-        ObjectId from() {
-            return from;
-        }
-
-        ObjectId to() {
-            return to;
-        }
-
+    /** A reference an fd's handler declared; {@code describe} makes its description once, if a message needs it. */
+    private record Ref(ObjectId from, ObjectId to, java.util.function.Supplier<String> describe, Pid holder,
+                       String comm, TargetFd fd) {
         String description() {
-            if (describe != null) {
-                description = describe.get();
-                describe = null;
+            return describe.get();
+        }
+    }
+
+    /** @return a supplier that asks {@code make} once, at its first get(), and then answers what it made */
+    private static java.util.function.Supplier<String> once(java.util.function.Supplier<String> make) {
+        return new java.util.function.Supplier<>() {
+            private String made;
+
+            @Override
+            public String get() {
+                if (made == null) {
+                    made = make.get();
+                }
+                return made;
             }
-            return description;
-        }
-
-        Pid holder() {
-            return holder;
-        }
-
-        String comm() {
-            return comm;
-        }
-
-        TargetFd fd() {
-            return fd;
-        }
+        };
     }
 
     /** The files the pipeline creates for each process of {@code tree}, in the order it creates them. */
@@ -717,7 +691,7 @@ public final class Dumper {
 
             @Override
             public void references(ObjectId from, ObjectId to, java.util.function.Supplier<String> description) {
-                c.references.add(new Ref(from, to, description, task.pid(), task.comm(), fd.fd()));
+                c.references.add(new Ref(from, to, once(description), task.pid(), task.comm(), fd.fd()));
             }
 
             public HostKernel kernel() {

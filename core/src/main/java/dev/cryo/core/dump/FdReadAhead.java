@@ -31,7 +31,8 @@ final class FdReadAhead implements AutoCloseable {
     private final int[] fds;
     private final AtomicIntegerArray state;
     private final FdInfo[] read;
-    private final CryoException[] failed;
+    /** What reading an fd threw on the helper (a CryoException or a RuntimeException), thrown again to the tracer. */
+    private final Exception[] failed;
     private volatile boolean closed;
 
     private FdReadAhead(int pid, List<Integer> fds) {
@@ -39,7 +40,7 @@ final class FdReadAhead implements AutoCloseable {
         this.fds = fds.stream().mapToInt(Integer::intValue).toArray();
         this.state = new AtomicIntegerArray(this.fds.length);
         this.read = new FdInfo[this.fds.length];
-        this.failed = new CryoException[this.fds.length];
+        this.failed = new Exception[this.fds.length];
     }
 
     /**
@@ -62,11 +63,8 @@ final class FdReadAhead implements AutoCloseable {
             }
             try {
                 read[i] = infos.readUnresolved(pid, fds[i]);
-            } catch (CryoException e) {
+            } catch (CryoException | RuntimeException e) {
                 failed[i] = e;
-            } catch (RuntimeException e) {
-                failed[i] = new CryoException(CryoException.Category.INTERNAL, "core/INTERNAL",
-                        "reading fd " + fds[i] + " of pid " + pid + " failed: " + e, null, e);
             }
             state.set(i, HELPER_DONE); // publishes read[i] / failed[i]
         }
@@ -89,8 +87,11 @@ final class FdReadAhead implements AutoCloseable {
                 Thread.yield();
             }
         }
-        if (failed[i] != null) {
-            throw failed[i];
+        if (failed[i] instanceof CryoException e) {
+            throw e;
+        }
+        if (failed[i] instanceof RuntimeException e) {
+            throw e;
         }
         return infos.withSocketFamily(pid, read[i]);
     }

@@ -391,9 +391,13 @@ public final class ImageDir {
                 });
             }
             Path file = dir.resolve(name);
-            prepared.put(name, preparer.submit(() -> FileChannel.open(file,
-                    EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), FILE_MODE)));
+            prepared.put(name, preparer.submit(() -> createFile(file)));
         }
+    }
+
+    /** Creates {@code file} (0600; it must not exist) for writing. */
+    private static FileChannel createFile(Path file) throws IOException {
+        return FileChannel.open(file, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), FILE_MODE);
     }
 
     /** @return the channel a prepared file's creation made, waiting for it; its failure as thrown there */
@@ -523,8 +527,7 @@ public final class ImageDir {
         Path tmp = dir.resolve(fileName + ".tmp");
         try {
             Files.deleteIfExists(tmp);
-            FileChannel channel = FileChannel.open(tmp, EnumSet.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE), FILE_MODE);
+            FileChannel channel = createFile(tmp);
             RecordWriter w = new RecordWriter(tmp, FileType.STATS, channel, ignored -> { }, false);
             w.write(stats);
             w.close();
@@ -663,8 +666,7 @@ public final class ImageDir {
         Path file = dir.resolve(fileName);
         Future<FileChannel> ready = prepared.remove(fileName);
         try {
-            FileChannel channel = ready != null ? take(ready) : FileChannel.open(file,
-                    EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), FILE_MODE);
+            FileChannel channel = ready != null ? take(ready) : createFile(file);
             createdTypes.put(fileName, type);
             return channel;
         } catch (IOException e) {
