@@ -191,10 +191,12 @@ public final class CryoCli implements Runnable {
     }
 
     /*
-     * The two classes below are not lambdas on purpose: picocli's classes are of class-file version 49, and the JDK 17
+     * The two classes below are not lambdas on purpose: picocli's jar has class files of version 49, and the JDK 17
      * archive (bin/cryo) leaves out such a class once making the archive linked it — which resolving a lambda that
      * implements or creates one does. As lambdas they kept HelpCommand, IExecutionStrategy, RunLast and three more
      * out of the archive (-Xlog:cds at -Xshare:dump: "Old class has been linked"), loaded from the jar at every start.
+     * The distribution's build now rewrites those class files as version 52 (src/build/ModernClassFiles.java); the
+     * classes stay, so that a class path with the published jar (tests, ShellFiles) behaves the same.
      */
 
     /** Creates picocli's {@code help} subcommand. */

@@ -1,0 +1,66 @@
+package dev.cryo.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the start-up of a command relies on in the distribution as built (issue 13): every class file of {@code lib/}
+ * is one the class data archive can hold verified (Java 6 or later: picocli's Java 5 class files are rewritten by
+ * the build, {@code distribution/src/build/ModernClassFiles.java}), and a command parsing its command line verifies
+ * none of picocli's classes at run time (the JVM's own {@code -Xlog:verification} of a real {@code cryo dump
+ * --help}).
+ */
+class StartupIT extends WithTestBed {
+    @Test
+    void everyClassFileOfLibCanBeArchivedVerified() throws IOException {
+        List<String> old = new ArrayList<>();
+        int classes = 0;
+        try (DirectoryStream<Path> jars = Files.newDirectoryStream(Cryo.distribution().resolve("lib"), "*.jar")) {
+            for (Path jar : jars) {
+                try (ZipFile zip = new ZipFile(jar.toFile())) {
+                    for (ZipEntry e : Collections.list(zip.entries())) {
+                        if (!e.getName().endsWith(".class") || e.getName().startsWith("META-INF/")) {
+                            continue;
+                        }
+                        classes++;
+                        try (InputStream in = zip.getInputStream(e)) {
+                            byte[] head = in.readNBytes(8);
+                            int major = ((head[6] & 0xff) << 8) | (head[7] & 0xff);
+                            if (major < 50) {
+                                old.add(jar.getFileName() + "!" + e.getName() + " (version " + major + ")");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(classes > 1000, "lib/ holds only " + classes + " classes");
+        assertEquals(List.of(), old, "class files the JVM verifies at every start (the old verifier)");
+    }
+
+    @Test
+    void parsingACommandLineVerifiesNoPicocliClass() throws IOException {
+        Path log = tmp.resolve("verification.log");
+        CryoResult r = Cryo.fromSystemProperty(tmp.resolve("out"), bed.workloads())
+                .environment("CRYO_JAVA_OPTS", "-Xlog:verification=info:file=" + log)
+                .run("dump", "--help").assertOk();
+        assertTrue(r.stdout().contains("--tree"), r.describe());
+        List<String> verified = Files.readAllLines(log).stream()
+                .filter(l -> l.contains("Verifying class ")).toList();
+        // the CLI's own classes that implement a picocli interface may be verified; picocli's must not be
+        List<String> picocli = verified.stream().filter(l -> l.contains("Verifying class picocli.")).toList();
+        assertEquals(List.of(), picocli, "picocli classes verified at run time (is lib/cryo.jsa in use?)");
+    }
+}
