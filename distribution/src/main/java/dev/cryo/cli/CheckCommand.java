@@ -10,9 +10,8 @@ import dev.cryo.core.dump.Dumper;
 import dev.cryo.core.image.ImageVerifier;
 import dev.cryo.core.image.proto.StatsEntry;
 import dev.cryo.core.linux.KernelProbe;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
 
 import java.io.IOException;
@@ -24,13 +23,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static dev.cryo.cli.CommandModel.flag;
+import static dev.cryo.cli.CommandModel.value;
+
 /**
  * {@code cryo check}: without {@code -t}, probe the kernel features cryo needs (exit 4 when one is missing); with
  * {@code -t PID}, a dry run of the dump on the live tree that lists every reason a dump would be refused (exit 3) or
  * says that it would succeed and with which options (exit 0).
  */
-@Command(name = "check", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = VersionProvider.class,
-        description = {"Without -t: check that this kernel and these privileges support cryo, one line per "
+final class CheckCommand extends CryoSubcommand {
+    @Override
+    String name() {
+        return "check";
+    }
+
+    @Override
+    String[] description() {
+        return new String[] {"Without -t: check that this kernel and these privileges support cryo, one line per "
                 + "feature, OK or MISSING with what was tried. Exits 0 when everything is OK, else 4.",
             "",
             "With -t PID: a dry run of `cryo dump` on the live tree. It stops the tree as briefly as a dump's freeze "
@@ -41,33 +50,30 @@ import java.util.Map;
                     + "(--external, --file-locks, plugin options...): they are checked too.",
             "",
             "With --images -D DIR: check every file of the image in DIR (inventory, record checksums, the checksum of "
-                    + "every page) without restoring it; exits 0 when intact, else 6."})
-final class CheckCommand extends CryoSubcommand {
-    @picocli.CommandLine.Mixin
-    OutputOption output;
+                    + "every page) without restoring it; exits 0 when intact, else 6."};
+    }
 
-    @Option(names = {"-t", "--tree"}, paramLabel = "PID",
-            description = "Dry-run a dump of the tree rooted at PID instead of checking the kernel.")
-    Integer tree;
-
-    @picocli.CommandLine.Mixin
-    DryRunOptions dryRun;
-
-    @Option(names = "--images", description = "Check the image given with -D instead of the kernel: every file "
-            + "(inventory, record checksums, the checksum of every page) without restoring it; exits 0 when intact, "
-            + "else 6.")
-    boolean images;
-
-    @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR", description = "Image directory (with --images).")
-    Path dir;
+    @Override
+    void addOptions(CommandSpec spec) {
+        spec.addMixin(OutputOption.MIXIN, OutputOption.mixin());
+        spec.addOption(value("PID", Integer.class, "Dry-run a dump of the tree rooted at PID instead of checking the "
+                + "kernel.", "-t", "--tree"));
+        spec.addMixin(DryRunOptions.MIXIN, DryRunOptions.mixin());
+        spec.addOption(flag("Check the image given with -D instead of the kernel: every file (inventory, record "
+                + "checksums, the checksum of every page) without restoring it; exits 0 when intact, else 6.",
+                "--images"));
+        spec.addOption(value("DIR", Path.class, "Image directory (with --images).", "-D", "--images-dir"));
+    }
 
     @Override
     public Integer call() throws CryoException {
+        Path dir = option("--images-dir", null);
+        boolean images = option("--images", false);
         if (dir != null && !images) {
             throw usage("cli/MISSING_OPTION", "-D " + dir + " given without --images", "cryo check --images -D " + dir);
         }
         if (images) {
-            return checkImages();
+            return checkImages(dir);
         }
         CryoConfig config = loadConfig();
         if (config.value("tree").isEmpty()) {
@@ -202,7 +208,7 @@ final class CheckCommand extends CryoSubcommand {
         }
     }
 
-    private Integer checkImages() throws CryoException {
+    private Integer checkImages(Path dir) throws CryoException {
         if (dir == null) {
             throw usage("cli/MISSING_OPTION", "--images needs the image directory", "cryo check --images -D DIR");
         }

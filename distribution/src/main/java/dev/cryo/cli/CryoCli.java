@@ -1,12 +1,9 @@
 package dev.cryo.cli;
 
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -21,29 +18,30 @@ import java.util.function.Supplier;
 /**
  * The {@code cryo} root command and the program's entry point. Modelled on picocli's git example: subcommands,
  * {@code --help}/{@code --version}, a repeatable {@code -v}, exit codes declared in {@code --help} and mapped from
- * failures in one place ({@link ExitCodes}). Runs once per process, on the main thread.
+ * failures in one place ({@link ExitCodes}). The command model is built with picocli's programmatic API, not its
+ * annotations ({@link CommandModel}). Runs once per process, on the main thread.
  */
-@Command(name = "cryo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        description = {"Checkpoint a running Linux process tree into an image directory and restore it later: "
-                + "same pids, memory, registers and open files.", "",
-            "Every long option can also be set in a config file under the same name, without `--`: "
-                    + "<cryo home>/conf/cryo.conf, /etc/cryo/cryo.conf, $CRYO_CONFIG, --config FILE "
-                    + "(later wins; the command line wins over all)."},
-        footer = {"", "Examples:",
-            "  cryo dump -t 1234 -D /var/lib/cryo/img        checkpoint, then kill the tree",
-            "  cryo restore -D /var/lib/cryo/img -d          restore it, return once it runs",
-            "  cryo show -D /var/lib/cryo/img                the tree, mappings and fds of an image",
-            "  cryo check -t 1234                            could it be dumped? every reason it could not",
-            "  cryo check                                    can this kernel do it?"})
 public final class CryoCli implements Runnable {
-    /** The field name is {@link Invocation#MIXIN}. */
-    @Mixin
-    GlobalOptions global;
-
-    @Spec
-    CommandSpec spec;
+    private CommandSpec spec;
 
     static final String MISSING_SUBCOMMAND = "Missing required subcommand";
+
+    /** @return the root command's model: the global options, help and version, sorted by name in {@code --help} */
+    private CommandSpec model() {
+        spec = CommandModel.command(this, "cryo", true, "Checkpoint a running Linux process tree into an image "
+                        + "directory and restore it later: same pids, memory, registers and open files.", "",
+                "Every long option can also be set in a config file under the same name, without `--`: "
+                        + "<cryo home>/conf/cryo.conf, /etc/cryo/cryo.conf, $CRYO_CONFIG, --config FILE "
+                        + "(later wins; the command line wins over all).");
+        spec.usageMessage().footer("", "Examples:",
+                "  cryo dump -t 1234 -D /var/lib/cryo/img        checkpoint, then kill the tree",
+                "  cryo restore -D /var/lib/cryo/img -d          restore it, return once it runs",
+                "  cryo show -D /var/lib/cryo/img                the tree, mappings and fds of an image",
+                "  cryo check -t 1234                            could it be dumped? every reason it could not",
+                "  cryo check                                    can this kernel do it?");
+        spec.addMixin(GlobalOptions.MIXIN, GlobalOptions.mixin());
+        return CommandModel.helpOptions(spec);
+    }
 
     /** {@code cryo} without a subcommand is a usage error. */
     @Override
@@ -130,18 +128,17 @@ public final class CryoCli implements Runnable {
     }
 
     /**
-     * The subcommands, in help order. Built on demand: picocli reads a command's annotations reflectively, and building
-     * every subcommand's model costs a run of one command about as much as its work on a small tree (issue 13).
+     * The subcommands' models, in help order. Built on demand: a run of one command builds only its model.
      */
     private static final Map<String, Supplier<Object>> SUBCOMMANDS = new LinkedHashMap<>();
 
     static {
-        SUBCOMMANDS.put("dump", DumpCommand::new);
-        SUBCOMMANDS.put("restore", RestoreCommand::new);
-        SUBCOMMANDS.put("check", CheckCommand::new);
-        SUBCOMMANDS.put("plugins", PluginsCommand::new);
-        SUBCOMMANDS.put("show", ShowCommand::new);
-        SUBCOMMANDS.put("graph", GraphCommand::new);
+        SUBCOMMANDS.put("dump", () -> new DumpCommand().model());
+        SUBCOMMANDS.put("restore", () -> new RestoreCommand().model());
+        SUBCOMMANDS.put("check", () -> new CheckCommand().model());
+        SUBCOMMANDS.put("plugins", () -> new PluginsCommand().model());
+        SUBCOMMANDS.put("show", () -> new ShowCommand().model());
+        SUBCOMMANDS.put("graph", () -> new GraphCommand().model());
         SUBCOMMANDS.put("help", NewHelpCommand.INSTANCE);
     }
 
@@ -169,7 +166,7 @@ public final class CryoCli implements Runnable {
                 only = a;
             }
         }
-        CommandLine cl = new CommandLine(new CryoCli());
+        CommandLine cl = new CommandLine(new CryoCli().model());
         for (Map.Entry<String, Supplier<Object>> e : SUBCOMMANDS.entrySet()) {
             if (only == null || only.equals(e.getKey())) {
                 cl.addSubcommand(e.getKey(), e.getValue().get());

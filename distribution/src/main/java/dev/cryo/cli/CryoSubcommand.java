@@ -7,10 +7,8 @@ import dev.cryo.core.Cryo;
 import dev.cryo.core.CryoHome;
 import dev.cryo.core.config.ConfigLoader;
 import dev.cryo.core.config.CryoConfig;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
-import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.Optional;
@@ -22,12 +20,48 @@ import java.util.concurrent.Callable;
  * the command line). One instance per invocation, used on the main thread.
  */
 abstract class CryoSubcommand implements Callable<Integer> {
-    /** The field name is {@link Invocation#MIXIN}. */
-    @Mixin
-    GlobalOptions global;
-
-    @Spec
+    /** This command's model, set by {@link #model()}. */
     CommandSpec spec;
+
+    /**
+     * @return this command's model ({@link CommandModel}): the command, the global options first, then those of
+     *     {@link #addOptions}, then help and version
+     */
+    final CommandSpec model() {
+        spec = CommandModel.command(this, name(), sortOptions(), description());
+        spec.usageMessage().footer(footer());
+        spec.addMixin(GlobalOptions.MIXIN, GlobalOptions.mixin());
+        addOptions(spec);
+        CommandModel.helpOptions(spec);
+        return spec;
+    }
+
+    /** @return the subcommand's name */
+    abstract String name();
+
+    /** @return the paragraphs of the command's description in {@code --help} */
+    abstract String[] description();
+
+    /** @return the lines {@code --help} ends with (examples), none by default */
+    String[] footer() {
+        return new String[0];
+    }
+
+    /** @return whether {@code --help} lists the options sorted by name (else in the order they are added) */
+    boolean sortOptions() {
+        return false;
+    }
+
+    /** Adds the command's own options (and mixins) to {@code spec}, in the order {@code --help} lists them. */
+    abstract void addOptions(CommandSpec spec);
+
+    /**
+     * @return the value of this command's option {@code name} (any of its names) as parsed, or {@code absent} when
+     *     the command line does not give it
+     */
+    final <T> T option(String name, T absent) {
+        return spec.commandLine().getParseResult().matchedOptionValue(name, absent);
+    }
 
     /** The distribution this cryo runs from ({@code -Dcryo.home}, set by {@code bin/cryo}). */
     static CryoHome home() {

@@ -1,22 +1,28 @@
 package dev.cryo.cli;
 
-import java.util.List;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+
+import static dev.cryo.cli.CommandModel.flag;
+import static dev.cryo.cli.CommandModel.repeatable;
 
 /**
  * The dump options a dry run on a live tree ({@code cryo check -t}, {@code cryo graph -t}) takes so that it judges the
- * tree as the dump would: {@code --external}, {@code --file-locks}, {@code -j}. Like every option, their values reach
- * the engine through {@link CommandLineLayer} (the parse result), not through these fields.
+ * tree as the dump would: {@code --external}, {@code --file-locks}, {@code -j}; a mixin ({@link CommandModel}). Like
+ * every setting, their values reach the engine through {@link CommandLineLayer} (the parse result).
  */
 final class DryRunOptions {
-    @Option(names = "--external", paramLabel = "RES",
-            description = "With -t, as on dump: a resource outside the tree the tree may reference (repeatable).")
-    List<String> external;
+    /** The name of this mixin in the commands that take it. */
+    static final String MIXIN = "dryRun";
 
-    @Option(names = "--file-locks", description = "With -t, as on dump: the file locks the tree holds are accepted.")
-    boolean fileLocks;
+    private DryRunOptions() {
+    }
 
-    @Option(names = {"-j", "--shell-job"},
-            description = "With -t, as on dump: fds on the tree's terminal are accepted.")
-    boolean shellJob;
+    /** @return a new copy of the options, to mix into one command */
+    static CommandSpec mixin() {
+        return CommandModel.mixin(
+                repeatable("RES", String.class, "With -t, as on dump: a resource outside the tree the tree may "
+                        + "reference (repeatable).", "--external"),
+                flag("With -t, as on dump: the file locks the tree holds are accepted.", "--file-locks"),
+                flag("With -t, as on dump: fds on the tree's terminal are accepted.", "-j", "--shell-job"));
+    }
 }

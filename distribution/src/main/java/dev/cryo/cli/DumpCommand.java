@@ -8,72 +8,62 @@ import dev.cryo.core.DumpRequest;
 import dev.cryo.core.config.CryoConfig;
 import dev.cryo.core.image.proto.StatsEntry;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
+import static dev.cryo.cli.CommandModel.flag;
+import static dev.cryo.cli.CommandModel.repeatable;
+import static dev.cryo.cli.CommandModel.value;
+
 /**
- * {@code cryo dump}: checkpoint a process tree into an image directory. Options keep CRIU's spelling; the picocli
- * fields only declare them: values are read back from the effective config, where a config file may set them too.
+ * {@code cryo dump}: checkpoint a process tree into an image directory. Options keep CRIU's spelling; the model only
+ * declares them ({@link CommandModel}): values are read back from the effective config, where a config file may set
+ * them too.
  */
-@Command(name = "dump", mixinStandardHelpOptions = true, sortOptions = false,
-        versionProvider = VersionProvider.class,
-        description = {
+final class DumpCommand extends CryoSubcommand {
+    @Override
+    String name() {
+        return "dump";
+    }
+
+    @Override
+    String[] description() {
+        return new String[] {
             "Checkpoint the process tree rooted at PID into DIR.",
             "",
             "By default the tree is killed once the image is complete (like CRIU). Any failure leaves the tree "
                     + "running as before and removes the partial image.",
             "With -R/--leave-running the tree goes on running; it can be restored later only after the original "
                     + "is gone, because the restored processes get the same pids.",
-        })
-final class DumpCommand extends CryoSubcommand {
-    @picocli.CommandLine.Mixin
-    OutputOption output;
+        };
+    }
 
-    @Option(names = {"-t", "--tree"}, paramLabel = "PID", description = "Root of the tree to dump (required).")
-    Integer tree;
-
-    @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR",
-            description = "Image directory to write (required); created 0700, files 0600.")
-    Path imagesDir;
-
-    @Option(names = {"-R", "--leave-running"},
-            description = "Leave the tree running after the dump. Restore only after the original is gone: "
-                    + "same pids.")
-    boolean leaveRunning;
-
-    @Option(names = {"-s", "--leave-stopped"},
-            description = "Leave the tree stopped (SIGSTOP) after the dump instead of killing it.")
-    boolean leaveStopped;
-
-    @Option(names = "--external", paramLabel = "RES",
-            description = "Declare a resource outside the tree that the tree may reference (repeatable).")
-    List<String> external;
-
-    @Option(names = {"-j", "--shell-job"},
-            description = "Accept fds on the terminal the tree runs on (a job started from a shell); restore it with -j too, and it gets the terminal cryo restore runs on.")
-    boolean shellJob;
-
-    @Option(names = "--file-locks",
-            description = "Record the file locks (flock, POSIX fcntl, OFD) the tree holds, to be re-taken on restore; without it a tree holding a lock is refused. Pass it on restore too.")
-    boolean fileLocks;
-
-    @Option(names = "--overwrite-images",
-            description = "Replace an existing image in DIR instead of refusing to.")
-    boolean overwriteImages;
-
-    @Option(names = "--fsync",
-            description = "fsync every image file and DIR before the dump completes, so that the image survives a "
-                    + "power loss right after it. Off by default (as CRIU): the page cache writes it back later.")
-    boolean fsync;
-
-    @Option(names = "--stats",
-            description = "Print the dump's statistics when it is done: time per phase, frozen time, pages scanned "
-                    + "and written, image bytes (kept in stats-dump.img either way; -v logs them on one line).")
-    boolean stats;
+    @Override
+    void addOptions(CommandSpec spec) {
+        spec.addMixin(OutputOption.MIXIN, OutputOption.mixin());
+        spec.addOption(value("PID", Integer.class, "Root of the tree to dump (required).", "-t", "--tree"));
+        spec.addOption(value("DIR", Path.class, "Image directory to write (required); created 0700, files 0600.",
+                "-D", "--images-dir"));
+        spec.addOption(flag("Leave the tree running after the dump. Restore only after the original is gone: "
+                + "same pids.", "-R", "--leave-running"));
+        spec.addOption(flag("Leave the tree stopped (SIGSTOP) after the dump instead of killing it.",
+                "-s", "--leave-stopped"));
+        spec.addOption(repeatable("RES", String.class, "Declare a resource outside the tree that the tree may "
+                + "reference (repeatable).", "--external"));
+        spec.addOption(flag("Accept fds on the terminal the tree runs on (a job started from a shell); restore it "
+                + "with -j too, and it gets the terminal cryo restore runs on.", "-j", "--shell-job"));
+        spec.addOption(flag("Record the file locks (flock, POSIX fcntl, OFD) the tree holds, to be re-taken on "
+                + "restore; without it a tree holding a lock is refused. Pass it on restore too.", "--file-locks"));
+        spec.addOption(flag("Replace an existing image in DIR instead of refusing to.", "--overwrite-images"));
+        spec.addOption(flag("fsync every image file and DIR before the dump completes, so that the image survives a "
+                + "power loss right after it. Off by default (as CRIU): the page cache writes it back later.",
+                "--fsync"));
+        spec.addOption(flag("Print the dump's statistics when it is done: time per phase, frozen time, pages scanned "
+                + "and written, image bytes (kept in stats-dump.img either way; -v logs them on one line).",
+                "--stats"));
+    }
 
     @Override
     public Integer call() throws CryoException {

@@ -6,8 +6,7 @@ import dev.cryo.api.Pid;
 import dev.cryo.core.Cryo;
 import dev.cryo.core.config.CryoConfig;
 import dev.cryo.core.dump.Dumper;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,45 +19,57 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import static dev.cryo.cli.CommandModel.value;
+
 /**
  * {@code cryo graph}: the processes, threads, fds, pipes, sockets and outside peers of an image ({@code -D}) or of a
  * live tree ({@code -t}, through the dry run of {@code cryo check -t}) as a Graphviz graph: DOT, or SVG rendered by
  * Graphviz's {@code dot} when it is installed.
  */
-@Command(name = "graph", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = VersionProvider.class,
-        description = {"Draw the process tree of an image (-D DIR) or of a live tree (-t PID) as a Graphviz graph: "
-                + "processes (pid, name) with their children and threads, every fd as an edge to the pipe, socket "
-                + "or file it is on (processes sharing a pipe meet at it), socket peers, and peers outside the tree "
-                + "(dashed, orange). With -t, a dry run as `cryo check -t`: the tree is stopped as briefly as a "
-                + "dump's freeze and left running as before; what a dump would refuse is drawn dashed in red.",
-            "",
-            "DOT on stdout by default; --format svg renders it with Graphviz's `dot` (installed separately, e.g. "
-                    + "apt-get install graphviz); --out FILE writes FILE instead of stdout (FILE.svg: SVG)."},
-        footer = {"", "Examples:",
-            "  cryo graph -D /var/lib/cryo/img | dot -Tpng > tree.png",
-            "  cryo graph -t 1234 --out tree.svg           the live tree, as SVG"})
 final class GraphCommand extends CryoSubcommand {
     enum Format { dot, svg }
 
-    @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR", description = "Image directory written by `cryo dump`.")
-    Path imagesDir;
+    @Override
+    String name() {
+        return "graph";
+    }
 
-    @Option(names = {"-t", "--tree"}, paramLabel = "PID",
-            description = "Draw the live tree rooted at PID instead (a dry run: nothing is written, the tree runs on).")
-    Integer tree;
+    @Override
+    String[] description() {
+        return new String[] {"Draw the process tree of an image (-D DIR) or of a live tree (-t PID) as a Graphviz "
+                + "graph: processes (pid, name) with their children and threads, every fd as an edge to the pipe, "
+                + "socket or file it is on (processes sharing a pipe meet at it), socket peers, and peers outside the "
+                + "tree (dashed, orange). With -t, a dry run as `cryo check -t`: the tree is stopped as briefly as a "
+                + "dump's freeze and left running as before; what a dump would refuse is drawn dashed in red.",
+            "",
+            "DOT on stdout by default; --format svg renders it with Graphviz's `dot` (installed separately, e.g. "
+                    + "apt-get install graphviz); --out FILE writes FILE instead of stdout (FILE.svg: SVG)."};
+    }
 
-    @Option(names = "--out", paramLabel = "FILE", description = "Write the graph to FILE instead of stdout.")
-    Path out;
+    @Override
+    String[] footer() {
+        return new String[] {"", "Examples:",
+            "  cryo graph -D /var/lib/cryo/img | dot -Tpng > tree.png",
+            "  cryo graph -t 1234 --out tree.svg           the live tree, as SVG"};
+    }
 
-    @Option(names = "--format", paramLabel = "FORMAT",
-            description = "dot (default, or FILE's extension) or svg (needs Graphviz's `dot` on the PATH).")
-    Format format;
-
-    @picocli.CommandLine.Mixin
-    DryRunOptions dryRun;
+    @Override
+    void addOptions(CommandSpec spec) {
+        spec.addOption(value("DIR", Path.class, "Image directory written by `cryo dump`.", "-D", "--images-dir"));
+        spec.addOption(value("PID", Integer.class, "Draw the live tree rooted at PID instead (a dry run: nothing is "
+                + "written, the tree runs on).", "-t", "--tree"));
+        spec.addOption(value("FILE", Path.class, "Write the graph to FILE instead of stdout.", "--out"));
+        spec.addOption(value("FORMAT", Format.class, "dot (default, or FILE's extension) or svg (needs Graphviz's "
+                + "`dot` on the PATH).", "--format"));
+        spec.addMixin(DryRunOptions.MIXIN, DryRunOptions.mixin());
+    }
 
     @Override
     public Integer call() throws CryoException {
+        Path imagesDir = option("--images-dir", null);
+        Integer tree = option("--tree", null);
+        Path out = option("--out", null);
+        Format format = option("--format", null);
         if ((imagesDir == null) == (tree == null)) {
             throw usage(imagesDir == null ? "cli/MISSING_OPTION" : "cli/CONFLICTING_OPTIONS",
                     imagesDir == null ? "missing -D/--images-dir DIR or -t/--tree PID"
@@ -87,11 +98,12 @@ final class GraphCommand extends CryoSubcommand {
             }
         }
         byte[] bytes = f == Format.svg ? svg(dot) : dot.getBytes(StandardCharsets.UTF_8);
-        write(bytes);
+        write(bytes, out);
         return ExitCodes.OK;
     }
 
-    private void write(byte[] bytes) throws CryoException {
+    /** Writes {@code bytes} to {@code out}, or to stdout when it is null. */
+    private static void write(byte[] bytes, Path out) throws CryoException {
         if (out == null) {
             try {
                 System.out.write(bytes);

@@ -1,6 +1,5 @@
 package dev.cryo.cli;
 
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
 
 import java.nio.file.Path;
@@ -15,24 +14,17 @@ import java.util.Optional;
  * @param quiet      {@code -q/--quiet} given before or after the subcommand
  */
 record Invocation(int verbosity, Optional<Path> logFile, Optional<Path> configFile, boolean quiet) {
-    /** Name of the {@link GlobalOptions} mixin field in every command. */
-    static final String MIXIN = "global";
-
     static Invocation of(ParseResult parseResult) {
         int verbosity = 0;
         Path logFile = null;
         Path config = null;
         boolean quiet = false;
         for (ParseResult p = parseResult; p != null; p = p.subcommand()) {
-            CommandSpec mixin = p.commandSpec().mixins().get(MIXIN);
-            if (mixin == null) {
-                continue;
-            }
-            GlobalOptions g = (GlobalOptions) mixin.userObject();
-            verbosity += g.verbosity();
-            logFile = g.logFile().orElse(logFile);
-            config = g.config().orElse(config);
-            quiet |= g.quiet;
+            // a level without the global options (picocli's help command) matches none of them
+            verbosity += p.matchedOptionValue("--verbose", new boolean[0]).length;
+            logFile = p.matchedOptionValue("--log-file", logFile);
+            config = p.matchedOptionValue("--config", config);
+            quiet |= p.matchedOptionValue("--quiet", false);
         }
         return new Invocation(verbosity, Optional.ofNullable(logFile), Optional.ofNullable(config), quiet);
     }

@@ -6,27 +6,40 @@ import dev.cryo.core.plugin.PluginInfo;
 import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.config.OptionSet;
 import dev.cryo.core.image.ImageSummary;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
 /** {@code cryo plugins}: the plugins found in {@code plugins/}, whether the config enables them, what they provide. */
-@Command(name = "plugins", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        description = {"List the plugins in the distribution's plugins/ directory: id, version, state, the "
-                + "extension points each provides, and its file.",
-                "Enable or disable them with `plugins.enabled` / `plugins.disabled` in conf/cryo.conf or "
-                        + "/etc/cryo/cryo.conf.",
-                "With --options: the options the plugins declare, with the commands that take them (each is also a "
-                        + "config key)."})
 final class PluginsCommand extends CryoSubcommand {
-    @picocli.CommandLine.Mixin
-    OutputOption output;
+    @Override
+    String name() {
+        return "plugins";
+    }
 
-    @Option(names = "--options", description = "List the options each plugin declares instead of the plugins.")
-    boolean options;
+    @Override
+    String[] description() {
+        return new String[] {"List the plugins in the distribution's plugins/ directory: id, version, state, the "
+                + "extension points each provides, and its file.",
+            "Enable or disable them with `plugins.enabled` / `plugins.disabled` in conf/cryo.conf or "
+                    + "/etc/cryo/cryo.conf.",
+            "With --options: the options the plugins declare, with the commands that take them (each is also a "
+                    + "config key)."};
+    }
+
+    @Override
+    boolean sortOptions() {
+        return true;
+    }
+
+    @Override
+    void addOptions(CommandSpec spec) {
+        spec.addMixin(OutputOption.MIXIN, OutputOption.mixin());
+        spec.addOption(CommandModel.flag("List the options each plugin declares instead of the plugins.",
+                "--options"));
+    }
 
     @Override
     public Integer call() throws CryoException {
@@ -35,7 +48,8 @@ final class PluginsCommand extends CryoSubcommand {
             if (OutputFormat.json()) {
                 out.println(Json.write(json(PluginOptions.current(), cryo.plugins())));
             } else {
-                out.print(options ? optionTable(PluginOptions.current(), cryo.plugins()) : table(cryo.plugins()));
+                out.print(option("--options", false) ? optionTable(PluginOptions.current(), cryo.plugins())
+                        : table(cryo.plugins()));
             }
             out.flush();
         }

@@ -10,68 +10,59 @@ import dev.cryo.core.RestoredTree;
 import dev.cryo.core.config.CryoConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.List;
 import java.util.Optional;
+
+import static dev.cryo.cli.CommandModel.flag;
+import static dev.cryo.cli.CommandModel.repeatable;
+import static dev.cryo.cli.CommandModel.value;
 
 /**
  * {@code cryo restore}: recreate the dumped tree with the same pids. Without {@code -d} cryo stays the restored
  * root's parent and exits with its status; with {@code -d} it exits 0 as soon as the tree runs.
  */
-@Command(name = "restore", mixinStandardHelpOptions = true, sortOptions = false,
-        versionProvider = VersionProvider.class,
-        description = {
+final class RestoreCommand extends CryoSubcommand {
+    @Override
+    String name() {
+        return "restore";
+    }
+
+    @Override
+    String[] description() {
+        return new String[] {
             "Restore the tree dumped into DIR, with the same pids, memory, registers and open files.",
             "",
             "Without -d, cryo waits for the restored root and exits with its exit status (128+N when signal N "
                     + "killed it), so `cryo restore` stands in for the original process.",
             "The dumped pids must be free: after `cryo dump -R` (leave running), restore only after the original "
                     + "is gone: same pids.",
-        })
-final class RestoreCommand extends CryoSubcommand {
-    @picocli.CommandLine.Mixin
-    OutputOption output;
+        };
+    }
 
-
-    @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR", description = "Image directory to read (required).")
-    Path imagesDir;
-
-    @Option(names = {"-d", "--restore-detached"},
-            description = "Exit 0 as soon as the restored tree runs, instead of waiting for the root to exit; "
-                    + "the tree goes on without cryo.")
-    boolean restoreDetached;
-
-    @Option(names = {"-s", "--leave-stopped"},
-            description = "Leave the restored tree stopped (SIGSTOP); resume it with `kill -CONT PID`. "
-                    + "Without -d cryo still waits for the root to exit.")
-    boolean leaveStopped;
-
-    @Option(names = "--pidfile", paramLabel = "FILE", description = "Write the restored root's pid to FILE.")
-    Path pidfile;
-
-    @Option(names = "--inherit-fd", paramLabel = "fd[N]:RES",
-            description = "Give the restored tree cryo's fd N in place of the dumped resource RES (repeatable).")
-    List<String> inheritFd;
-
-    @Option(names = {"-j", "--shell-job"},
-            description = "Give the restored tree the terminal cryo runs on (its stdin, stdout or stderr) in place of the terminal it had at dump (dumped with -j).")
-    boolean shellJob;
-
-    @Option(names = "--file-locks",
-            description = "Re-take the file locks recorded by `dump --file-locks` in the restored processes; an image holding locks is refused without it.")
-    boolean fileLocks;
-
-    @Option(names = "--stats",
-            description = "Print the restore's statistics once the tree runs: time per phase, pages loaded, image "
-                    + "bytes read (kept in stats-restore.img either way; -v logs them on one line).")
-    boolean stats;
+    @Override
+    void addOptions(CommandSpec spec) {
+        spec.addMixin(OutputOption.MIXIN, OutputOption.mixin());
+        spec.addOption(value("DIR", Path.class, "Image directory to read (required).", "-D", "--images-dir"));
+        spec.addOption(flag("Exit 0 as soon as the restored tree runs, instead of waiting for the root to exit; "
+                + "the tree goes on without cryo.", "-d", "--restore-detached"));
+        spec.addOption(flag("Leave the restored tree stopped (SIGSTOP); resume it with `kill -CONT PID`. "
+                + "Without -d cryo still waits for the root to exit.", "-s", "--leave-stopped"));
+        spec.addOption(value("FILE", Path.class, "Write the restored root's pid to FILE.", "--pidfile"));
+        spec.addOption(repeatable("fd[N]:RES", String.class, "Give the restored tree cryo's fd N in place of the "
+                + "dumped resource RES (repeatable).", "--inherit-fd"));
+        spec.addOption(flag("Give the restored tree the terminal cryo runs on (its stdin, stdout or stderr) in place "
+                + "of the terminal it had at dump (dumped with -j).", "-j", "--shell-job"));
+        spec.addOption(flag("Re-take the file locks recorded by `dump --file-locks` in the restored processes; an "
+                + "image holding locks is refused without it.", "--file-locks"));
+        spec.addOption(flag("Print the restore's statistics once the tree runs: time per phase, pages loaded, image "
+                + "bytes read (kept in stats-restore.img either way; -v logs them on one line).", "--stats"));
+    }
 
     @Override
     public Integer call() throws CryoException {

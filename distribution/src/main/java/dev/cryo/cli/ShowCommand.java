@@ -2,9 +2,8 @@ package dev.cryo.cli;
 
 import dev.cryo.api.CryoException;
 import dev.cryo.core.Cryo;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -13,41 +12,57 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
 
+import static dev.cryo.cli.CommandModel.flag;
+import static dev.cryo.cli.CommandModel.repeatable;
+import static dev.cryo.cli.CommandModel.value;
+
 /**
  * {@code cryo show -D DIR}: a readable summary of an image (the tree, per process a maps-like table and its fds);
  * {@code --json} for every record as JSON, {@code --pid} and {@code --file} to narrow it.
  */
-@Command(name = "show", mixinStandardHelpOptions = true, sortOptions = false, versionProvider = VersionProvider.class,
-        description = {"Show the image in DIR. By default a summary: the image (when, by which cryo, which plugins),"
-                + " the dump's statistics, the process tree (pid, ppid, pgid, sid, threads, state, name), and per "
-                + "process a table of its mappings like /proc/PID/maps (hex addresses, permissions, size, pages "
+final class ShowCommand extends CryoSubcommand {
+    @Override
+    String name() {
+        return "show";
+    }
+
+    @Override
+    String[] description() {
+        return new String[] {"Show the image in DIR. By default a summary: the image (when, by which cryo, which "
+                + "plugins), the dump's statistics, the process tree (pid, ppid, pgid, sid, threads, state, name), and "
+                + "per process a table of its mappings like /proc/PID/maps (hex addresses, permissions, size, pages "
                 + "saved, name) and of its fds (number, kind, target).",
             "With --json: every record of every file (or of the files --file and --pid select) as JSON, one "
-                    + "header line `# FILE (TYPE, N records)` per file; page contents are summarised."},
-        footer = {"", "Examples:",
+                    + "header line `# FILE (TYPE, N records)` per file; page contents are summarised."};
+    }
+
+    @Override
+    String[] footer() {
+        return new String[] {"", "Examples:",
             "  cryo show -D /var/lib/cryo/img                    the summary",
             "  cryo show -D /var/lib/cryo/img --pid 812          one process's mappings and fds",
             "  cryo show -D /var/lib/cryo/img --json --pid 812   its records, in full",
-            "  cryo show -D /var/lib/cryo/img --file pstree.img  one file's records"})
-final class ShowCommand extends CryoSubcommand {
-    @Option(names = {"-D", "--images-dir"}, paramLabel = "DIR", description = "Image directory written by `cryo dump`.")
-    Path imagesDir;
+            "  cryo show -D /var/lib/cryo/img --file pstree.img  one file's records"};
+    }
 
-    @Parameters(paramLabel = "DIR", arity = "0..1", description = "The same as -D DIR (kept for compatibility).")
-    Path positionalDir;
-
-    @Option(names = "--json", description = "Every record as JSON instead of the summary.")
-    boolean json;
-
-    @Option(names = "--pid", paramLabel = "PID", description = "Only this process (repeatable).")
-    List<Integer> pids;
-
-    @Option(names = "--file", paramLabel = "NAME",
-            description = "Only this image file, e.g. pstree.img or fdinfo-812.img (repeatable; implies --json).")
-    List<String> files;
+    @Override
+    void addOptions(CommandSpec spec) {
+        spec.addOption(value("DIR", Path.class, "Image directory written by `cryo dump`.", "-D", "--images-dir"));
+        spec.addPositional(PositionalParamSpec.builder().index("0").arity("0..1").type(Path.class).paramLabel("DIR")
+                .description("The same as -D DIR (kept for compatibility).").build());
+        spec.addOption(flag("Every record as JSON instead of the summary.", "--json"));
+        spec.addOption(repeatable("PID", Integer.class, "Only this process (repeatable).", "--pid"));
+        spec.addOption(repeatable("NAME", String.class, "Only this image file, e.g. pstree.img or fdinfo-812.img "
+                + "(repeatable; implies --json).", "--file"));
+    }
 
     @Override
     public Integer call() throws CryoException {
+        Path imagesDir = option("--images-dir", null);
+        Path positionalDir = spec.commandLine().getParseResult().matchedPositionalValue(0, null);
+        boolean json = option("--json", false);
+        List<Integer> pids = option("--pid", null);
+        List<String> files = option("--file", null);
         Path dir = imagesDir != null ? imagesDir : positionalDir;
         if (dir == null) {
             throw usage("cli/MISSING_OPTION", "missing -D/--images-dir DIR", "give the image directory: cryo show -D DIR");

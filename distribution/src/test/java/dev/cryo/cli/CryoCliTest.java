@@ -13,7 +13,6 @@ import dev.cryo.core.plugin.PluginInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -32,9 +31,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The CLI without the engine: parsing, help, the command-line config layer, requests, exit-code mapping. */
 class CryoCliTest {
     /** A command that fails the way the test says, to exercise {@link ExitCodes}. */
-    @Command(name = "boom")
     static final class Boom extends CryoSubcommand {
         static Exception toThrow;
+
+        @Override
+        String name() {
+            return "boom";
+        }
+
+        @Override
+        String[] description() {
+            return new String[0];
+        }
+
+        @Override
+        void addOptions(picocli.CommandLine.Model.CommandSpec spec) {
+        }
 
         @Override
         public Integer call() throws Exception {
@@ -392,7 +404,7 @@ class CryoCliTest {
 
     private static CommandLine withBoom() {
         CommandLine cl = CryoCli.commandLine();
-        cl.addSubcommand("boom", new Boom());
+        cl.addSubcommand("boom", new Boom().model());
         return cl;
     }
 

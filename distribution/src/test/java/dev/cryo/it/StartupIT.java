@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * is one the class data archive can hold verified (Java 6 or later: picocli's Java 5 class files are rewritten by
  * the build, {@code distribution/src/build/ModernClassFiles.java}), and a command parsing its command line verifies
  * none of picocli's classes at run time (the JVM's own {@code -Xlog:verification} of a real {@code cryo dump
- * --help}).
+ * --help}); and no command makes an annotation proxy class (the command model is built without annotations, the
+ * plugins' annotations are read from their class files: the JDK's first annotation read costs tens of milliseconds).
  */
 class StartupIT extends WithTestBed {
     @Test
@@ -62,5 +63,16 @@ class StartupIT extends WithTestBed {
         // the CLI's own classes that implement a picocli interface may be verified; picocli's must not be
         List<String> picocli = verified.stream().filter(l -> l.contains("Verifying class picocli.")).toList();
         assertEquals(List.of(), picocli, "picocli classes verified at run time (is lib/cryo.jsa in use?)");
+    }
+
+    @Test
+    void noAnnotationIsReadReflectivelyToParseACommandLineOrLoadThePlugins() {
+        // `cryo plugins` builds its model, reads every plugin's options and loads every plugin and extension
+        CryoResult r = Cryo.fromSystemProperty(tmp.resolve("out"), bed.workloads())
+                .environment("CRYO_JAVA_OPTS", "-Djdk.proxy.debug=debug")
+                .run("plugins").assertOk();
+        assertTrue(r.stdout().contains("memory"), r.describe());
+        List<String> proxies = (r.stdout() + r.stderr()).lines().filter(l -> l.startsWith("PROXY:")).toList();
+        assertEquals(List.of(), proxies, "proxy classes made at run time (an annotation read by reflection?)");
     }
 }

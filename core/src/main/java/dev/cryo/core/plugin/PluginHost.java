@@ -13,7 +13,6 @@ import dev.cryo.core.config.ConfigEntry;
 import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.config.CryoConfig;
 import dev.cryo.core.config.FileTrust;
-import org.pf4j.Extension;
 import org.pf4j.PluginDescriptor;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
@@ -27,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -172,7 +172,7 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
     /**
      * The options every plugin jar of {@code pluginsDir} declares, enabled or not, by plugin id. Reads the
      * {@link PluginOption} annotations of the classes in each jar's extension index from their class files
-     * ({@link DeclaredOptions}): no plugin class is loaded and none of the plugins' code runs. Called once per command, before the config chain is read.
+     * ({@link ClassFileAnnotations}): no plugin class is loaded and none of the plugins' code runs. Called once per command, before the config chain is read.
      *
      * @throws CryoException (PLUGIN_CONFIG) for an unreadable plugin file, like {@link #start}
      */
@@ -191,7 +191,7 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
                         continue;
                     }
                     try (InputStream in = jar.getInputStream(entry)) {
-                        options.addAll(DeclaredOptions.read(in.readAllBytes()));
+                        options.addAll(ClassFileAnnotations.pluginOptions(in.readAllBytes()));
                     } catch (IOException | RuntimeException e) {
                         LOG.debug("plugin '{}': cannot read the options of {}: {}", f.id(), name, e.toString());
                     }
@@ -432,7 +432,11 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
                 throw loadError(f, dir, "lists extension " + name + " in " + INDEX + ", which cannot be loaded", e);
             }
         }
-        classes.sort(Comparator.comparingInt(PluginHost::ordinal).thenComparing(Class::getName));
+        Map<Class<?>, Integer> ordinals = new HashMap<>();
+        for (Class<?> c : classes) {
+            ordinals.put(c, ordinal(f, dir, c));
+        }
+        classes.sort(Comparator.comparing((Class<?> c) -> ordinals.get(c)).thenComparing(Class::getName));
 
         List<String> points = new ArrayList<>();
         for (Class<?> c : classes) {
@@ -491,9 +495,17 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         return k;
     }
 
-    private static int ordinal(Class<?> c) {
-        Extension e = c.getAnnotation(Extension.class);
-        return e == null ? 0 : e.ordinal();
+    /** @return the {@code @Extension} ordinal of {@code c}, read from its class file ({@link ClassFileAnnotations}) */
+    private static int ordinal(Found f, Path dir, Class<?> c) throws CryoException {
+        String file = c.getName().replace('.', '/') + ".class";
+        try (InputStream in = c.getClassLoader().getResourceAsStream(file)) {
+            if (in == null) {
+                throw new IOException(file + " not found by the plugin's class loader");
+            }
+            return ClassFileAnnotations.extensionOrdinal(in.readAllBytes());
+        } catch (IOException e) {
+            throw loadError(f, dir, "has an unreadable class file of extension " + c.getName(), e);
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.cryo.core.plugin;
 
 import dev.cryo.api.PluginOption;
+import org.pf4j.Extension;
 
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
@@ -10,16 +11,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads the {@link PluginOption}s of a plugin class straight from its class file: the class-level
- * {@code RuntimeVisibleAnnotations} attribute, nothing else. No class is defined, verified or initialised and no
- * annotation proxy is made, which is what made reading every plugin's options through reflection cost a command tens
- * of milliseconds of start-up (issue 13). Stateless; safe from any thread.
+ * Reads the class-level annotations cryo needs of a plugin class — its {@link PluginOption}s and its PF4J
+ * {@link Extension#ordinal()} — straight from its class file: the {@code RuntimeVisibleAnnotations} attribute, nothing
+ * else. No class is defined, verified or initialised and no annotation proxy is made: the JDK's first annotation read
+ * of a process builds its annotation parser and a proxy class per annotation type, which cost a command tens of
+ * milliseconds of start-up (issue 13). Stateless; safe from any thread.
  */
-final class DeclaredOptions {
+final class ClassFileAnnotations {
     private static final String OPTION = "L" + PluginOption.class.getName().replace('.', '/') + ";";
     private static final String LIST = "L" + PluginOption.List.class.getName().replace('.', '/') + ";";
+    private static final String EXTENSION = "L" + Extension.class.getName().replace('.', '/') + ";";
 
-    private DeclaredOptions() {
+    private ClassFileAnnotations() {
+    }
+
+    /** Handles one class-level annotation, its type's index read; {@code false}: not consumed, the caller skips it. */
+    private interface Visitor {
+        boolean visit(String type, DataInputStream in, Object[] pool) throws IOException;
     }
 
     /**
@@ -28,7 +36,67 @@ final class DeclaredOptions {
      *     annotation's defaults for the elements it leaves out
      * @throws IOException when the bytes are not a class file this reader understands
      */
-    static List<PluginOption> read(byte[] classFile) throws IOException {
+    static List<PluginOption> pluginOptions(byte[] classFile) throws IOException {
+        List<PluginOption> out = new ArrayList<>();
+        visit(classFile, (type, in, pool) -> {
+            if (type.equals(OPTION)) {
+                out.add(option(in, pool));
+                return true;
+            }
+            if (!type.equals(LIST)) {
+                return false;
+            }
+            for (int pairs = in.readUnsignedShort(); pairs > 0; pairs--) {
+                String element = utf8(pool, in.readUnsignedShort());
+                if (element.equals("value") && in.readUnsignedByte() == '[') {
+                    for (int k = in.readUnsignedShort(); k > 0; k--) {
+                        if (in.readUnsignedByte() != '@' || !utf8(pool, in.readUnsignedShort()).equals(OPTION)) {
+                            throw new IOException("PluginOption.List holds something else than PluginOptions");
+                        }
+                        out.add(option(in, pool));
+                    }
+                } else {
+                    throw new IOException("malformed PluginOption.List");
+                }
+            }
+            return true;
+        });
+        return out;
+    }
+
+    /**
+     * @param classFile the bytes of one {@code .class} file
+     * @return the {@code ordinal} of its {@code @Extension} (0, the annotation's default, when it gives none or has
+     *     no {@code @Extension})
+     * @throws IOException when the bytes are not a class file this reader understands
+     */
+    static int extensionOrdinal(byte[] classFile) throws IOException {
+        int[] ordinal = {0};
+        visit(classFile, (type, in, pool) -> {
+            if (!type.equals(EXTENSION)) {
+                return false;
+            }
+            for (int pairs = in.readUnsignedShort(); pairs > 0; pairs--) {
+                String element = utf8(pool, in.readUnsignedShort());
+                int tag = in.readUnsignedByte();
+                if (element.equals("ordinal")) {
+                    expect(tag, 'I');
+                    int index = in.readUnsignedShort();
+                    if (index <= 0 || index >= pool.length || !(pool[index] instanceof Integer i)) {
+                        throw new IOException("constant pool entry " + index + " is not an Integer");
+                    }
+                    ordinal[0] = i;
+                } else {
+                    skipValue(in, tag);
+                }
+            }
+            return true;
+        });
+        return ordinal[0];
+    }
+
+    /** Walks the class-level {@code RuntimeVisibleAnnotations} of {@code classFile} through {@code visitor}. */
+    private static void visit(byte[] classFile, Visitor visitor) throws IOException {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(classFile));
         if (in.readInt() != 0xCAFEBABE) {
             throw new IOException("not a class file (bad magic)");
@@ -42,7 +110,6 @@ final class DeclaredOptions {
         skip(in, 2 * in.readUnsignedShort());   // interfaces
         skipMembers(in);   // fields
         skipMembers(in);   // methods
-        List<PluginOption> out = new ArrayList<>();
         for (int n = in.readUnsignedShort(); n > 0; n--) {
             String name = utf8(pool, in.readUnsignedShort());
             int length = in.readInt();
@@ -51,29 +118,11 @@ final class DeclaredOptions {
                 continue;
             }
             for (int a = in.readUnsignedShort(); a > 0; a--) {
-                String type = utf8(pool, in.readUnsignedShort());
-                if (type.equals(OPTION)) {
-                    out.add(option(in, pool));
-                } else if (type.equals(LIST)) {
-                    for (int pairs = in.readUnsignedShort(); pairs > 0; pairs--) {
-                        String element = utf8(pool, in.readUnsignedShort());
-                        if (element.equals("value") && in.readUnsignedByte() == '[') {
-                            for (int k = in.readUnsignedShort(); k > 0; k--) {
-                                if (in.readUnsignedByte() != '@' || !utf8(pool, in.readUnsignedShort()).equals(OPTION)) {
-                                    throw new IOException("PluginOption.List holds something else than PluginOptions");
-                                }
-                                out.add(option(in, pool));
-                            }
-                        } else {
-                            throw new IOException("malformed PluginOption.List");
-                        }
-                    }
-                } else {
+                if (!visitor.visit(utf8(pool, in.readUnsignedShort()), in, pool)) {
                     skipPairs(in);
                 }
             }
         }
-        return out;
     }
 
     /** Reads the element-value pairs of one {@code @PluginOption} (its type index already read). */
