@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * is one the class data archive can hold verified (Java 6 or later: picocli's Java 5 class files are rewritten by
  * the build, {@code distribution/src/build/ModernClassFiles.java}), and a command parsing its command line verifies
  * none of picocli's classes at run time (the JVM's own {@code -Xlog:verification} of a real {@code cryo dump
- * --help}); and no command makes an annotation proxy class (the command model is built without annotations, the
+ * --help}); the plugins' classes come from the archive too; and no command makes an annotation proxy class (the command model is built without annotations, the
  * plugins' annotations are read from their class files: the JDK's first annotation read costs tens of milliseconds).
  */
 class StartupIT extends WithTestBed {
@@ -74,5 +74,18 @@ class StartupIT extends WithTestBed {
         assertTrue(r.stdout().contains("memory"), r.describe());
         List<String> proxies = (r.stdout() + r.stderr()).lines().filter(l -> l.startsWith("PROXY:")).toList();
         assertEquals(List.of(), proxies, "proxy classes made at run time (an annotation read by reflection?)");
+    }
+
+    @Test
+    void thePluginClassesComeFromTheClassDataArchive() {
+        // the build adds the plugin jars' classes to lib/cryo.classlist (src/build/PluginClassList.java)
+        CryoResult r = Cryo.fromSystemProperty(tmp.resolve("out"), bed.workloads())
+                .environment("CRYO_JAVA_OPTS", "-Xlog:class+load=info")
+                .run("plugins").assertOk();
+        List<String> plugin = r.stdout().lines().filter(l -> l.contains("[class,load] dev.cryo.plugin.")
+                && !l.contains("$$Lambda")).toList();
+        assertTrue(plugin.size() >= 13, "plugin classes loaded by `cryo plugins`: " + plugin);
+        List<String> parsed = plugin.stream().filter(l -> !l.endsWith("source: shared objects file")).toList();
+        assertEquals(List.of(), parsed, "plugin classes parsed from their jars, not taken from lib/cryo.jsa");
     }
 }
