@@ -15,13 +15,36 @@ import java.util.Set;
  * @param name    the path column of maps: a file path, {@code [heap]}, {@code [stack]}, {@code [vdso]}, a
  *                {@code " (deleted)"} suffix, or empty for anonymous memory
  * @param vmFlags the two-letter {@code VmFlags} of smaps, e.g. {@code gd} (grows down), {@code dd}
+ * @param usageKiB what the mapping holds in memory or swap, in KiB, as smaps counted it when the process was frozen:
+ *                {@code Rss + Swap} plus its hugetlb pages ({@code Private_Hugetlb + Shared_Hugetlb}, which Rss
+ *                leaves out); {@code 0} means no page at all (a reservation, guard pages), so a handler need not scan
+ *                the mapping's pagemap; {@link #UNKNOWN} when smaps was not read (since 1.6.0)
+ * @param kernelPageSize smaps {@code KernelPageSize} in bytes: the huge page size of hugetlb memory, 4096 otherwise
+ *                on x86-64; {@code 0} when smaps was not read (since 1.6.0)
  * @since 1.0.0
  */
 public record Mapping(long start, long end, int prot, boolean shared, long offset, String dev, long inode,
-                      String name, Set<String> vmFlags) {
+                      String name, Set<String> vmFlags, long usageKiB, long kernelPageSize) {
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
     public static final int PROT_EXEC = 4;
+    /** {@link #usageKiB()} when smaps was not read. @since 1.6.0 */
+    public static final long UNKNOWN = -1;
+
+    /** A mapping without smaps's figures ({@link #UNKNOWN} usage, page size 0): the constructor of SPI 1.0 to 1.5. */
+    public Mapping(long start, long end, int prot, boolean shared, long offset, String dev, long inode, String name,
+                   Set<String> vmFlags) {
+        this(start, end, prot, shared, offset, dev, inode, name, vmFlags, UNKNOWN, 0);
+    }
+
+    /**
+     * @return {@code false} only when smaps counted no page of the mapping in memory or swap ({@link #usageKiB()}
+     *     0); {@code true} when it did or when unknown
+     * @since 1.6.0
+     */
+    public boolean mayHavePages() {
+        return usageKiB != 0;
+    }
 
     public long length() {
         return end - start;

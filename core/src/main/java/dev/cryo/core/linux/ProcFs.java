@@ -168,16 +168,14 @@ public final class ProcFs {
         return out;
     }
 
-    /** Parses {@code /proc/PID/maps} plus the VmFlags of {@code smaps}. */
+    /**
+     * Parses {@code /proc/PID/smaps}: each mapping as {@code maps} shows it (smaps's header lines are maps's lines)
+     * with its {@code VmFlags}, the KiB it holds in memory or swap and its kernel page size ({@link Mapping}). One
+     * read: the kernel walks the page tables once, and {@code maps} is not read at all (issue 13: the memory plugin
+     * read smaps again for the usage, 45-60 ms of kernel time for 10,000 mappings each time).
+     */
     public static List<Mapping> maps(int pid) throws CryoException {
-        List<Mapping> out = parseMaps(read(dir(pid).resolve("maps")));
-        Map<Long, Set<String>> flags = parseSmapsFlags(read(dir(pid).resolve("smaps")));
-        List<Mapping> withFlags = new ArrayList<>(out.size());
-        for (Mapping m : out) {
-            withFlags.add(new Mapping(m.start(), m.end(), m.prot(), m.shared(), m.offset(), m.dev(), m.inode(),
-                    m.name(), flags.getOrDefault(m.start(), Set.of())));
-        }
-        return withFlags;
+        return parseSmaps(read(dir(pid).resolve("smaps")));
     }
 
     /** Maps only, without smaps flags (cheap). */
@@ -197,31 +195,98 @@ public final class ProcFs {
             if (end < 0) {
                 end = n;
             }
-            int i = skipSpaces(text, line, end);
-            if (i < end) {
-                int dash = text.indexOf('-', i);
-                int sp = text.indexOf(' ', dash);
-                long start = Long.parseUnsignedLong(text, i, dash, 16);
-                long stop = Long.parseUnsignedLong(text, dash + 1, sp, 16);
-                int p = skipSpaces(text, sp, end);
-                char r = text.charAt(p), w = text.charAt(p + 1), x = text.charAt(p + 2), shared = text.charAt(p + 3);
-                int prot = (r == 'r' ? 1 : 0) | (w == 'w' ? 2 : 0) | (x == 'x' ? 4 : 0);
-                int o = skipSpaces(text, p + 4, end);
-                int oe = nextSpace(text, o, end);
-                long offset = Long.parseUnsignedLong(text, o, oe, 16);
-                int d = skipSpaces(text, oe, end);
-                int de = nextSpace(text, d, end);
-                String dev = text.substring(d, de);
-                int in = skipSpaces(text, de, end);
-                int ie = nextSpace(text, in, end);
-                long inode = Long.parseLong(text, in, ie, 10);
-                int nm = skipSpaces(text, ie, end);
-                String name = nm < end ? text.substring(nm, end) : "";
-                out.add(new Mapping(start, stop, prot, shared == 's', offset, dev, inode, name, Set.of()));
+            if (skipSpaces(text, line, end) < end) {
+                out.add(parseMapsLine(text, line, end));
             }
             line = end + 1;
         }
         return out;
+    }
+
+    /**
+     * Parses {@code /proc/PID/smaps} (see {@link #maps}): a header line (a maps line) starts each mapping; of the
+     * lines after it, {@code Rss}, {@code Swap}, {@code Private_Hugetlb}, {@code Shared_Hugetlb} (hugetlb pages are not
+     * in Rss), {@code KernelPageSize} and {@code VmFlags} are kept.
+     */
+    static List<Mapping> parseSmaps(String text) {
+        List<Mapping> out = new ArrayList<>();
+        Map<String, Set<String>> flagSets = new HashMap<>(); // most mappings have one of a few flag sets
+        Mapping header = null;
+        long usageKiB = 0;
+        long pageSize = 0;
+        Set<String> flags = Set.of();
+        int n = text.length();
+        for (int line = 0; line < n; ) {
+            int end = text.indexOf('\n', line);
+            if (end < 0) {
+                end = n;
+            }
+            if (end > line) {
+                char c = text.charAt(line);
+                if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) {
+                    if (header != null) {
+                        out.add(withFigures(header, flags, usageKiB, pageSize));
+                    }
+                    header = parseMapsLine(text, line, end);
+                    usageKiB = 0;
+                    pageSize = 0;
+                    flags = Set.of();
+                } else if (header != null) {
+                    if (text.startsWith("Rss:", line) || text.startsWith("Swap:", line)
+                            || text.startsWith("Private_Hugetlb:", line) || text.startsWith("Shared_Hugetlb:", line)) {
+                        usageKiB += kiloBytes(text, line, end);
+                    } else if (text.startsWith("KernelPageSize:", line)) {
+                        pageSize = kiloBytes(text, line, end) << 10;
+                    } else if (text.startsWith("VmFlags:", line)) {
+                        flags = flagSets.computeIfAbsent(text.substring(line + 8, end).trim(), ProcFs::flagSet);
+                    }
+                }
+            }
+            line = end + 1;
+        }
+        if (header != null) {
+            out.add(withFigures(header, flags, usageKiB, pageSize));
+        }
+        return out;
+    }
+
+    private static Mapping withFigures(Mapping m, Set<String> flags, long usageKiB, long pageSize) {
+        return new Mapping(m.start(), m.end(), m.prot(), m.shared(), m.offset(), m.dev(), m.inode(), m.name(), flags,
+                usageKiB, pageSize);
+    }
+
+    /** @return the number of a {@code Name:   1234 kB} line between {@code from} and {@code end} */
+    private static long kiloBytes(String text, int from, int end) {
+        int i = skipSpaces(text, text.indexOf(':', from) + 1, end);
+        int e = i;
+        while (e < end && text.charAt(e) >= '0' && text.charAt(e) <= '9') {
+            e++;
+        }
+        return e > i ? Long.parseLong(text, i, e, 10) : 0;
+    }
+
+    /** Parses one line of maps (or a header line of smaps): {@code start-end perms offset dev inode [name]}. */
+    private static Mapping parseMapsLine(String text, int line, int end) {
+        int i = skipSpaces(text, line, end);
+        int dash = text.indexOf('-', i);
+        int sp = text.indexOf(' ', dash);
+        long start = Long.parseUnsignedLong(text, i, dash, 16);
+        long stop = Long.parseUnsignedLong(text, dash + 1, sp, 16);
+        int p = skipSpaces(text, sp, end);
+        char r = text.charAt(p), w = text.charAt(p + 1), x = text.charAt(p + 2), shared = text.charAt(p + 3);
+        int prot = (r == 'r' ? 1 : 0) | (w == 'w' ? 2 : 0) | (x == 'x' ? 4 : 0);
+        int o = skipSpaces(text, p + 4, end);
+        int oe = nextSpace(text, o, end);
+        long offset = Long.parseUnsignedLong(text, o, oe, 16);
+        int d = skipSpaces(text, oe, end);
+        int de = nextSpace(text, d, end);
+        String dev = text.substring(d, de);
+        int in = skipSpaces(text, de, end);
+        int ie = nextSpace(text, in, end);
+        long inode = Long.parseLong(text, in, ie, 10);
+        int nm = skipSpaces(text, ie, end);
+        String name = nm < end ? text.substring(nm, end) : "";
+        return new Mapping(start, stop, prot, shared == 's', offset, dev, inode, name, Set.of());
     }
 
     private static int skipSpaces(String s, int i, int end) {
@@ -236,33 +301,6 @@ public final class ProcFs {
             i++;
         }
         return i;
-    }
-
-    /** The VmFlags line of each mapping of {@code /proc/PID/smaps}, by the mapping's start address. */
-    static Map<Long, Set<String>> parseSmapsFlags(String text) {
-        Map<Long, Set<String>> out = new HashMap<>();
-        Map<String, Set<String>> shared = new HashMap<>(); // most mappings have one of a few flag sets
-        long current = -1;
-        int n = text.length();
-        for (int line = 0; line < n; ) {
-            int end = text.indexOf('\n', line);
-            if (end < 0) {
-                end = n;
-            }
-            if (end > line) {
-                char c = text.charAt(line);
-                boolean header = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-                int dash = header ? text.indexOf('-', line) : -1;
-                if (header && dash > 0 && dash - line < 17) {
-                    current = Long.parseUnsignedLong(text, line, dash, 16);
-                } else if (text.startsWith("VmFlags:", line)) {
-                    String flags = text.substring(line + 8, end).trim();
-                    out.put(current, shared.computeIfAbsent(flags, ProcFs::flagSet));
-                }
-            }
-            line = end + 1;
-        }
-        return out;
     }
 
     private static Set<String> flagSet(String flags) {

@@ -65,14 +65,14 @@ class ProcFsParseTest {
 
     @Test
     void smapsVmFlagsByStart() {
-        Map<Long, Set<String>> f = ProcFs.parseSmapsFlags("""
+        Map<Long, Set<String>> f = flags(ProcFs.parseSmaps("""
                 55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1234567                    /usr/bin/sleep
                 Size:                  8 kB
                 VmFlags: rd mr mw me dw sd
                 7ffd8a1e0000-7ffd8a201000 rw-p 00000000 00:00 0                          [stack]
                 Rss:                   12 kB
                 VmFlags: rd wr mr mw me gd ac
-                """);
+                """));
         assertEquals(Set.of("rd", "mr", "mw", "me", "dw", "sd"), f.get(0x55d0c0a00000L));
         assertTrue(f.get(0x7ffd8a1e0000L).contains("gd"));
     }
@@ -80,7 +80,7 @@ class ProcFsParseTest {
     /** Lines as kernel 6.18 prints them: droppable (dp), guard regions (gu), sealed (sl), locked on fault, KSM. */
     @Test
     void smapsVmFlagsOfKernel618() {
-        Map<Long, Set<String>> f = ProcFs.parseSmapsFlags("""
+        Map<Long, Set<String>> f = flags(ProcFs.parseSmaps("""
                 7fbdcf86d000-7fbdcf871000 rw-p 00000000 00:00 0
                 Locked:               16 kB
                 VmFlags: rd wr mr mw me lo lf ac
@@ -92,11 +92,49 @@ class ProcFsParseTest {
                 VmFlags: rd wr mr mw me ac mg
                 ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
                 VmFlags: ex
-                """);
+                """));
         assertEquals(Set.of("rd", "wr", "mr", "mw", "me", "lo", "lf", "ac"), f.get(0x7fbdcf86d000L));
         assertEquals(Set.of("rd", "wr", "mr", "mw", "me", "gu", "ac", "sl"), f.get(0x7fbdcf871000L));
         assertEquals(Set.of("rd", "wr", "mr", "mw", "me", "nr", "wf", "dd", "dp"), f.get(0x7fbdcf879000L));
         assertTrue(f.get(0x7fbdcf885000L).contains("mg"));
         assertEquals(Set.of("ex"), f.get(0xffffffffff600000L));
+    }
+
+    /** @return the VmFlags of each mapping, by its start */
+    private static Map<Long, Set<String>> flags(List<Mapping> maps) {
+        Map<Long, Set<String>> out = new java.util.HashMap<>();
+        maps.forEach(m -> out.put(m.start(), m.vmFlags()));
+        return out;
+    }
+
+    @Test
+    void smapsUsageCountsHugetlbPagesAndTheKernelPageSize() {
+        List<Mapping> maps = ProcFs.parseSmaps("""
+                7f0000000000-7f0000400000 rw-p 00000000 00:00 0
+                Size:               4096 kB
+                KernelPageSize:     2048 kB
+                Rss:                   0 kB
+                Swap:                  0 kB
+                Private_Hugetlb:    2048 kB
+                Shared_Hugetlb:        0 kB
+                VmFlags: rd wr mr mw me de ht
+                7f0000400000-7f0040400000 ---p 00000000 00:00 0
+                KernelPageSize:        4 kB
+                Rss:                   0 kB
+                Swap:                  0 kB
+                VmFlags: mr mw me nr
+                7f0040400000-7f0040410000 rw-p 00000000 00:00 0
+                KernelPageSize:        4 kB
+                Rss:                  12 kB
+                Swap:                  8 kB
+                VmFlags: rd wr mr mw me ac
+                """);
+        assertEquals(3, maps.size());
+        assertEquals(2048, maps.get(0).usageKiB());
+        assertEquals(2L << 20, maps.get(0).kernelPageSize());
+        assertFalse(maps.get(1).mayHavePages(), "a reservation without pages");
+        assertEquals(20, maps.get(2).usageKiB());
+        assertEquals(Set.of("rd", "wr", "mr", "mw", "me", "ac"), maps.get(2).vmFlags());
+        assertTrue(new Mapping(1, 2, 0, false, 0, "00:00", 0, "", Set.of()).mayHavePages(), "unknown usage");
     }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,20 +41,39 @@ class ProcFsTest {
     }
 
     @Test
-    void smapsFlagsParseLikeSplit() throws IOException {
+    void smapsParseLikeSplit() throws IOException {
         String text = ProcFs.readText(Path.of("/proc/self/smaps"));
-        Map<Long, Set<String>> parsed = ProcFs.parseSmapsFlags(text);
-        int headers = 0;
+        List<Mapping> parsed = ProcFs.parseSmaps(text);
+        List<String> headers = new ArrayList<>();
+        Map<Long, Set<String>> flags = new HashMap<>();
+        Map<Long, Long> usage = new HashMap<>();
+        Map<Long, Long> pageSize = new HashMap<>();
         long current = -1;
         for (String line : text.split("\n")) {
             if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
                 current = Long.parseUnsignedLong(line.substring(0, line.indexOf('-')), 16);
-                headers++;
+                headers.add(line);
+                usage.put(current, 0L);
             } else if (line.startsWith("VmFlags:")) {
-                assertEquals(new HashSet<>(Arrays.asList(line.substring(8).trim().split("\\s+"))), parsed.get(current),
-                        line);
+                flags.put(current, new HashSet<>(Arrays.asList(line.substring(8).trim().split("\\s+"))));
+            } else if (line.matches("^(Rss|Swap|Private_Hugetlb|Shared_Hugetlb):.*")) {
+                usage.merge(current, Long.parseLong(line.split("\\s+")[1]), Long::sum);
+            } else if (line.startsWith("KernelPageSize:")) {
+                pageSize.put(current, Long.parseLong(line.split("\\s+")[1]) << 10);
             }
         }
-        assertEquals(headers, parsed.size());
+        // the header lines are maps lines: the same mappings as the maps parser finds in them
+        List<Mapping> plain = ProcFs.parseMaps(String.join("\n", headers));
+        assertEquals(plain.size(), parsed.size());
+        for (int i = 0; i < parsed.size(); i++) {
+            Mapping m = parsed.get(i);
+            Mapping p = plain.get(i);
+            assertEquals(p, new Mapping(m.start(), m.end(), m.prot(), m.shared(), m.offset(), m.dev(), m.inode(),
+                    m.name(), Set.of()), m.toString());
+            assertEquals(flags.get(m.start()), m.vmFlags(), m.toString());
+            assertEquals(usage.get(m.start()), m.usageKiB(), m.toString());
+            assertEquals(pageSize.get(m.start()), m.kernelPageSize(), m.toString());
+        }
+        assertTrue(parsed.stream().anyMatch(m -> m.usageKiB() > 0 && m.kernelPageSize() == 4096));
     }
 }

@@ -47,7 +47,7 @@ final class HugetlbMemory {
      * @return the huge page size of the hugetlb mapping {@code m} in bytes
      * @throws CryoException UNSUPPORTED for a mapping of a hugetlbfs file; KERNEL when smaps gave no page size
      */
-    static long pageSize(Pid pid, String comm, Mapping m, SmapsUsage usage) throws CryoException {
+    static long pageSize(Pid pid, String comm, Mapping m) throws CryoException {
         if (!isAnonymous(m)) {
             throw new CryoException(CryoException.Category.UNSUPPORTED, "memory/HUGETLB",
                     String.format("dump refused: pid %s \"%s\" maps %x-%x of %s, a file on a hugetlbfs mount; mappings"
@@ -56,7 +56,7 @@ final class HugetlbMemory {
                     "map the huge pages with MAP_ANONYMOUS|MAP_HUGETLB or a memfd (MFD_HUGETLB) instead, or unmap the"
                             + " file before dumping");
         }
-        long size = usage.kernelPageSize(m.start());
+        long size = m.kernelPageSize();
         if (size <= MemorySyscalls.PAGE_SIZE) {
             throw new CryoException(CryoException.Category.KERNEL, "memory/HUGETLB_PAGE_SIZE",
                     String.format("dump failed: smaps of pid %s \"%s\" gives no huge page size (KernelPageSize) for"

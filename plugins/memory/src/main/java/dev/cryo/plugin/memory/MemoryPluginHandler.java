@@ -34,7 +34,8 @@ import static dev.cryo.plugin.memory.MemorySyscalls.*;
  * One {@link VmaEntry} per mapping, in address order, with the pages worth keeping (see {@link MappingKind#keeps}):
  * present or swapped pages of private anonymous memory, only the written pages of private file mappings, nothing
  * of shared file mappings. Adjacent pages are saved as one run ({@link PageRuns}). Private mappings that
- * {@code smaps} reports without any resident or swapped page are not scanned at all.
+ * {@code smaps} reports without any resident or swapped page ({@link Mapping#mayHavePages()}, from the smaps core
+ * read at the freeze) are not scanned at all.
  *
  * <p>Shared memory (MAP_SHARED|MAP_ANONYMOUS, {@code [anon_shmem:...]}, MAP_SHARED of a memfd) is one shmem object
  * that several mappings and processes may show: {@link SharedMemoryDump} saves each part of an object once, reading
@@ -105,7 +106,6 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     @Override
     public void dump(MemoryDumpContext ctx, List<Mapping> mappings) throws CryoException {
         RemoteTask task = ctx.task();
-        SmapsUsage usage = SmapsUsage.read(task.procDir().resolve("smaps"));
         int ppid = ctx.dryRun() ? -1 : cow.parentOf(task);
         boolean parent = !ctx.dryRun() && CowSharing.hasChildren(task);
         List<VmaEntry> written = new java.util.ArrayList<>();
@@ -116,7 +116,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
                     .setGrowsDown(m.vmFlags().contains("gd")).setName(m.name()).setKind(kind.proto())
                     .addAllVmFlags(m.vmFlags().stream().sorted().toList());
             if (HugetlbMemory.is(m)) {
-                b.setHugetlbPageSize(HugetlbMemory.pageSize(task.pid(), task.comm(), m, usage));
+                b.setHugetlbPageSize(HugetlbMemory.pageSize(task.pid(), task.comm(), m));
             }
             boolean guarded = m.vmFlags().contains(VmaFlags.GUARDED);
             if (kind == MappingKind.ANON_SHARED) {
@@ -144,7 +144,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
                 // smaps counts no guard page as resident: scan even when it reports nothing
                 addGuards(b, scan(task, m, PageRuns.guards()));
             }
-            if (kind.savesPages() && usage.mayHavePages(m.start())) {
+            if (kind.savesPages() && m.mayHavePages()) {
                 // pages without PROT_READ too: the sink reads what process_vm_readv cannot through /proc/PID/mem
                 // private anonymous memory: its PFNs are kept for the children (read now, before this process's
                 // pages are: reading pins them, which un-shares a copy-on-write page) and compared with the parent's
