@@ -122,12 +122,13 @@ final class FrozenProcess {
         stat = ProcFs.stat(pid);
         maps = ProcFs.maps(pid);
         Tracee leader = leader().tracee;
-        long insn = SyscallSite.find(leader, maps);
+        Optional<Mapping> vdso = maps.stream().filter(m -> m.name().equals("[vdso]")).findFirst();
+        SyscallSite.VdsoLayout layout = vdso.isPresent() ? SyscallSite.vdso(leader, vdso.get()) : null;
+        long insn = layout != null ? vdso.get().start() + layout.syscallOffset() : SyscallSite.find(leader, maps);
         for (FrozenThread t : threads) {
             t.tracee.setSyscallInsn(insn);
         }
-        Optional<Mapping> vdso = maps.stream().filter(m -> m.name().equals("[vdso]")).findFirst();
-        vdsoSlot = vdso.isPresent() ? SyscallSite.healingSlotInVdso(leader, vdso.get()) : 0;
+        vdsoSlot = layout == null || layout.slotOffset() == 0 ? 0 : vdso.get().start() + layout.slotOffset();
         long size = SCRATCH_SIZE + ((long) TRAMPOLINES + threads.size() * HealingTrampoline.SIZE + 4095 & ~4095L);
         long[] mmap = {0, size, Sys.PROT_READ | Sys.PROT_WRITE | Sys.PROT_EXEC, Sys.MAP_PRIVATE | Sys.MAP_ANONYMOUS,
                 -1, 0};

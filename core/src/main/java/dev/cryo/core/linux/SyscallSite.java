@@ -23,7 +23,7 @@ public final class SyscallSite {
     public static long find(Tracee tracee, List<Mapping> maps) throws CryoException {
         for (Mapping m : maps) {
             if (m.name().equals("[vdso]")) {
-                return m.start() + offsetInVdso(tracee, m);
+                return m.start() + vdso(tracee, m).syscallOffset();
             }
         }
         List<Mapping> exec = new java.util.ArrayList<>();
@@ -65,16 +65,65 @@ public final class SyscallSite {
     }
 
     /**
-     * Finds room for a {@link HealingTrampoline} in the task's {@code [vdso]}: the zero padding between the end of
-     * the vdso's ELF image (its last program segment and section header table) and the end of the mapping, which
-     * nothing reads or runs. cryo parks a thread there while its scratch mapping does not exist yet, or no longer.
-     * The slot may still hold a trampoline a cryo killed mid-dump left behind (harmless, never run again).
+     * What injection needs of a {@code [vdso]}, found in its bytes.
      *
-     * @return the slot's address, or 0 when the padding is too small
+     * @param syscallOffset the offset of its first {@code 0f 05}
+     * @param slotOffset    the offset of the room for a {@link HealingTrampoline} in its padding (see
+     *                      {@link #healingSlot}), 0 when there is none
      */
-    public static long healingSlotInVdso(Tracee tracee, Mapping vdso) throws CryoException {
-        ByteBuffer b = ByteBuffer.allocateDirect((int) vdso.length()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        tracee.readFully(vdso.start(), b, "[vdso]");
+    public record VdsoLayout(int syscallOffset, int slotOffset) {
+    }
+
+    /** The bytes of the last vdso looked at and what was found in them (the vdso of every process is the same). */
+    private static byte[] lastVdso;
+    private static VdsoLayout lastLayout;
+
+    /**
+     * Reads the task's {@code [vdso]} and finds its first syscall instruction and its healing slot. Every process of
+     * a host maps the same vdso (unless a debugger or a cryo killed mid-dump wrote into it): the layout found in
+     * bytes equal to the last ones read is reused instead of scanned again. Nothing is written.
+     *
+     * @throws CryoException KERNEL when the vdso cannot be read or holds no syscall instruction
+     */
+    public static synchronized VdsoLayout vdso(Tracee tracee, Mapping vdso) throws CryoException {
+        ByteBuffer direct = ByteBuffer.allocateDirect((int) vdso.length());
+        tracee.readFully(vdso.start(), direct, "[vdso]");
+        byte[] bytes = new byte[direct.capacity()];
+        direct.get(0, bytes);
+        if (lastVdso != null && java.util.Arrays.equals(bytes, lastVdso)) {
+            return lastLayout;
+        }
+        int syscall = indexOfSyscall(bytes);
+        if (syscall < 0) {
+            throw new CryoException(Category.KERNEL, "core/NO_SYSCALL_INSN", "no syscall instruction in the [vdso] of "
+                    + tracee.who());
+        }
+        VdsoLayout layout = new VdsoLayout(syscall,
+                healingSlot(ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN)));
+        lastVdso = bytes;
+        lastLayout = layout;
+        return layout;
+    }
+
+    private static int indexOfSyscall(byte[] b) {
+        for (int i = 0; i + 1 < b.length; i++) {
+            if (b[i] == 0x0f && b[i + 1] == 0x05) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Finds room for a {@link HealingTrampoline} in a {@code [vdso]} (its bytes, little endian): the zero padding
+     * between the end of the vdso's ELF image (its last program segment and section header table) and the end of
+     * the mapping, which nothing reads or runs. cryo parks a thread there while its scratch mapping does not exist
+     * yet, or no longer. The slot may still hold a trampoline a cryo killed mid-dump left behind (harmless, never run
+     * again).
+     *
+     * @return the slot's offset in the vdso, or 0 when the padding is too small
+     */
+    static int healingSlot(ByteBuffer b) {
         if (b.capacity() < 64 || b.getInt(0) != 0x464c457f) {
             return 0;
         }
@@ -103,19 +152,6 @@ public final class SyscallSite {
             }
         }
         boolean leftBehind = HealingTrampoline.isCodeAt(b, (int) slot);
-        return restZero && (slotZero || leftBehind) ? vdso.start() + slot : 0;
-    }
-
-    /** @return the offset of the first {@code 0f 05} inside the vdso mapping {@code vdso} */
-    public static long offsetInVdso(Tracee tracee, Mapping vdso) throws CryoException {
-        ByteBuffer b = ByteBuffer.allocateDirect((int) vdso.length());
-        tracee.readFully(vdso.start(), b, "[vdso]");
-        for (int i = 0; i + 1 < b.capacity(); i++) {
-            if (b.get(i) == 0x0f && b.get(i + 1) == 0x05) {
-                return i;
-            }
-        }
-        throw new CryoException(Category.KERNEL, "core/NO_SYSCALL_INSN", "no syscall instruction in the [vdso] of "
-                + tracee.who());
+        return restZero && (slotZero || leftBehind) ? (int) slot : 0;
     }
 }

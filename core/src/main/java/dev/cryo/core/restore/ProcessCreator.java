@@ -96,7 +96,7 @@ final class ProcessCreator implements AutoCloseable {
         List<Mapping> stubMaps = ProcFs.mapsOnly(stubPid);
         Mapping vdso = stubMaps.stream().filter(m -> m.name().equals("[vdso]")).findFirst()
                 .orElseThrow(() -> new CryoException(Category.KERNEL, "core/NO_VDSO", "the stub has no [vdso]"));
-        vdsoSyscallOffset = SyscallSite.offsetInVdso(st, vdso);
+        vdsoSyscallOffset = SyscallSite.vdso(st, vdso).syscallOffset();
         st.setSyscallInsn(vdso.start() + vdsoSyscallOffset);
 
         List<AddressSpace.Range> taken = new ArrayList<>();
