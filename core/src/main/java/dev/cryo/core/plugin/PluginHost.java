@@ -37,8 +37,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * The plugins of one cryo command, loaded with PF4J from the distribution's {@code plugins/} directory only.
@@ -183,18 +181,14 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         }
         for (Found f : discover(pluginsDir).values()) {
             List<PluginOption> options = new ArrayList<>();
-            try (ZipFile jar = new ZipFile(f.jar().toFile())) {
-                for (String name : indexedClasses(jar)) {
-                    ZipEntry entry = jar.getEntry(name.replace('.', '/') + ".class");
-                    if (entry == null) {
-                        LOG.debug("plugin '{}': its extension index names {}, which it does not hold", f.id(), name);
-                        continue;
+            try {
+                PluginJars.Read read = PluginJars.read(f.jar());
+                for (String name : read.indexed()) {
+                    PluginJars.IndexedClass c = read.classes().get(name);
+                    if (c.problem() != null) {
+                        LOG.debug("plugin '{}': {}", f.id(), c.problem());
                     }
-                    try (InputStream in = jar.getInputStream(entry)) {
-                        options.addAll(ClassFileAnnotations.pluginOptions(in.readAllBytes()));
-                    } catch (IOException | RuntimeException e) {
-                        LOG.debug("plugin '{}': cannot read the options of {}: {}", f.id(), name, e.toString());
-                    }
+                    options.addAll(c.options());
                 }
             } catch (IOException | RuntimeException e) {
                 LOG.debug("plugin '{}': cannot read its options: {}", f.id(), e.toString());
@@ -202,11 +196,6 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
             out.put(f.id(), options);
         }
         return out;
-    }
-
-    private static List<String> indexedClasses(ZipFile jar) throws IOException {
-        ZipEntry index = jar.getEntry(INDEX);
-        return index == null ? List.of() : indexedClasses(jar.getInputStream(index));
     }
 
     private static List<String> indexedClasses(ClassLoader loader) throws IOException {
@@ -411,9 +400,11 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
     /** Creates each extension a started plugin lists; returns the extension points it provides. */
     private static List<String> instantiate(CryoPluginManager manager, PluginWrapper w, Found f, Path dir,
                                             Extensions ext) throws CryoException {
+        PluginJars.Read read;
         List<String> names;
         try {
-            names = PluginJars.read(f.jar()).indexed(); // what PF4J's getExtensionClassNames reads, read once
+            read = PluginJars.read(f.jar()); // what PF4J's getExtensionClassNames reads, read once
+            names = read.indexed();
         } catch (IOException e) {
             throw loadError(f, dir, "has an unreadable " + INDEX, e);
         }
@@ -434,7 +425,11 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         }
         Map<Class<?>, Integer> ordinals = new HashMap<>();
         for (Class<?> c : classes) {
-            ordinals.put(c, ordinal(f, dir, c));
+            PluginJars.IndexedClass indexed = read.classes().get(c.getName());
+            if (indexed.problem() != null) {
+                throw loadError(f, dir, indexed.problem() + " (its @Extension ordinal)", null);
+            }
+            ordinals.put(c, indexed.ordinal());
         }
         classes.sort(Comparator.comparing((Class<?> c) -> ordinals.get(c)).thenComparing(Class::getName));
 
@@ -493,19 +488,6 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
                     "add one of them to plugins.disabled in conf/cryo.conf");
         }
         return k;
-    }
-
-    /** @return the {@code @Extension} ordinal of {@code c}, read from its class file ({@link ClassFileAnnotations}) */
-    private static int ordinal(Found f, Path dir, Class<?> c) throws CryoException {
-        String file = c.getName().replace('.', '/') + ".class";
-        try (InputStream in = c.getClassLoader().getResourceAsStream(file)) {
-            if (in == null) {
-                throw new IOException(file + " not found by the plugin's class loader");
-            }
-            return ClassFileAnnotations.extensionOrdinal(in.readAllBytes());
-        } catch (IOException e) {
-            throw loadError(f, dir, "has an unreadable class file of extension " + c.getName(), e);
-        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.cryo.core.plugin;
 
+import dev.cryo.api.PluginOption;
 import org.pf4j.LegacyExtensionFinder;
 import org.pf4j.ManifestPluginDescriptorFinder;
 import org.pf4j.PluginDescriptor;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,8 +24,10 @@ import java.util.jar.Manifest;
 import java.util.zip.ZipEntry;
 
 /**
- * What cryo reads of a plugin jar before loading it — its PF4J descriptor (from the manifest) and its extension index
- * ({@code META-INF/extensions.idx}) — read in one opening of the jar, once per jar per JVM. A command reads them on
+ * What cryo reads of a plugin jar before loading it — its PF4J descriptor (from the manifest), its extension index
+ * ({@code META-INF/extensions.idx}) and the class-level annotations of the classes the index names (their
+ * {@code @PluginOption}s and {@code @Extension} ordinal, {@link ClassFileAnnotations}) — read in one opening of the
+ * jar, once per jar per JVM. A command reads them on
  * its start-up thread for the plugins' options, again when it loads the enabled plugins, and PF4J reads the
  * descriptor a third time and the index a fourth: 15 jars opened four times were ~15 ms of a small dump's start-up
  * (JFR, issue 13). An entry is used again only while the jar's file key, size and modification time are those it was
@@ -38,8 +42,19 @@ final class PluginJars {
      *
      * @param descriptor its PF4J descriptor; null when the jar has no manifest
      * @param indexed    the class names of its extension index, each once, in order; empty without an index
+     * @param classes    what was read of the class file of each class of {@code indexed}, by class name
      */
-    record Read(PluginDescriptor descriptor, List<String> indexed) {
+    record Read(PluginDescriptor descriptor, List<String> indexed, Map<String, IndexedClass> classes) {
+    }
+
+    /**
+     * The class-level annotations of an indexed class, read from its class file.
+     *
+     * @param options its {@code @PluginOption}s
+     * @param ordinal its {@code @Extension} ordinal (0 without one)
+     * @param problem why its class file could not be read (then no options, ordinal 0), or null
+     */
+    record IndexedClass(List<PluginOption> options, int ordinal, String problem) {
     }
 
     /**
@@ -71,11 +86,29 @@ final class PluginJars {
         try (JarFile j = new JarFile(jar.toFile())) {
             Manifest m = j.getManifest();
             ZipEntry index = j.getEntry(INDEX);
-            read = new Read(m == null ? null : DESCRIPTORS.of(m),
-                    index == null ? List.of() : indexedClasses(j.getInputStream(index)));
+            List<String> indexed = index == null ? List.of() : indexedClasses(j.getInputStream(index));
+            Map<String, IndexedClass> classes = new HashMap<>();
+            for (String name : indexed) {
+                classes.put(name, indexedClass(j, name));
+            }
+            read = new Read(m == null ? null : DESCRIPTORS.of(m), indexed, classes);
         }
         READ.put(jar, new Entry(a.fileKey(), a.size(), a.lastModifiedTime(), read));
         return read;
+    }
+
+    private static IndexedClass indexedClass(JarFile jar, String name) {
+        ZipEntry entry = jar.getEntry(name.replace('.', '/') + ".class");
+        if (entry == null) {
+            return new IndexedClass(List.of(), 0, "its extension index names " + name + ", which it does not hold");
+        }
+        try (InputStream in = jar.getInputStream(entry)) {
+            byte[] bytes = in.readAllBytes();
+            return new IndexedClass(ClassFileAnnotations.pluginOptions(bytes),
+                    ClassFileAnnotations.extensionOrdinal(bytes), null);
+        } catch (IOException | RuntimeException e) {
+            return new IndexedClass(List.of(), 0, "cannot read the class file of " + name + ": " + e);
+        }
     }
 
     /** @return the class names of an extension index, each once, in order; closes {@code index} */
