@@ -66,16 +66,19 @@ final class ClassFileAnnotations {
 
     /**
      * @param classFile the bytes of one {@code .class} file
-     * @return the {@code ordinal} of its {@code @Extension} (0, the annotation's default, when it gives none or has
-     *     no {@code @Extension})
+     * @return the {@code ordinal} of the {@code @Extension} the class itself carries (0, the annotation's default,
+     *     when it gives none); empty when the class carries none of its own ({@code @Extension} is
+     *     {@code @Inherited}: a superclass's then counts, which only reflection sees)
      * @throws IOException when the bytes are not a class file this reader understands
      */
-    static int extensionOrdinal(byte[] classFile) throws IOException {
+    static java.util.OptionalInt extensionOrdinal(byte[] classFile) throws IOException {
         int[] ordinal = {0};
+        boolean[] found = {false};
         visit(classFile, (type, in, pool) -> {
             if (!type.equals(EXTENSION)) {
                 return false;
             }
+            found[0] = true;
             for (int pairs = in.readUnsignedShort(); pairs > 0; pairs--) {
                 String element = utf8(pool, in.readUnsignedShort());
                 int tag = in.readUnsignedByte();
@@ -92,7 +95,7 @@ final class ClassFileAnnotations {
             }
             return true;
         });
-        return ordinal[0];
+        return found[0] ? java.util.OptionalInt.of(ordinal[0]) : java.util.OptionalInt.empty();
     }
 
     /** Walks the class-level {@code RuntimeVisibleAnnotations} of {@code classFile} through {@code visitor}. */

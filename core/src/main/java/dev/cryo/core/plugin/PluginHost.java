@@ -13,6 +13,7 @@ import dev.cryo.core.config.ConfigEntry;
 import dev.cryo.core.config.ConfigKeys;
 import dev.cryo.core.config.CryoConfig;
 import dev.cryo.core.config.FileTrust;
+import org.pf4j.Extension;
 import org.pf4j.PluginDescriptor;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
@@ -185,8 +186,8 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
                 PluginJars.Read read = PluginJars.read(f.jar());
                 for (String name : read.indexed()) {
                     PluginJars.IndexedClass c = read.classes().get(name);
-                    if (c.problem() != null) {
-                        LOG.debug("plugin '{}': {}", f.id(), c.problem());
+                    if (c.optionsProblem() != null) {
+                        LOG.debug("plugin '{}': {}", f.id(), c.optionsProblem());
                     }
                     options.addAll(c.options());
                 }
@@ -426,10 +427,13 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         Map<Class<?>, Integer> ordinals = new HashMap<>();
         for (Class<?> c : classes) {
             PluginJars.IndexedClass indexed = read.classes().get(c.getName());
-            if (indexed.problem() != null) {
-                throw loadError(f, dir, indexed.problem() + " (its @Extension ordinal)", null);
+            if (indexed != null && indexed.ordinal() != null) {
+                ordinals.put(c, indexed.ordinal());
+            } else {
+                // no @Extension of its own (an inherited one counts) or no class file in the jar: ask reflection
+                Extension e = c.getAnnotation(Extension.class);
+                ordinals.put(c, e == null ? 0 : e.ordinal());
             }
-            ordinals.put(c, indexed.ordinal());
         }
         classes.sort(Comparator.comparing((Class<?> c) -> ordinals.get(c)).thenComparing(Class::getName));
 

@@ -50,11 +50,12 @@ final class PluginJars {
     /**
      * The class-level annotations of an indexed class, read from its class file.
      *
-     * @param options its {@code @PluginOption}s
-     * @param ordinal its {@code @Extension} ordinal (0 without one)
-     * @param problem why its class file could not be read (then no options, ordinal 0), or null
+     * @param options        its {@code @PluginOption}s (none when they could not be read)
+     * @param ordinal        the ordinal of its own {@code @Extension}; null when it has none of its own or its class
+     *                       file could not be read (the caller then asks reflection, which also sees an inherited one)
+     * @param optionsProblem why its options could not be read, or null
      */
-    record IndexedClass(List<PluginOption> options, int ordinal, String problem) {
+    record IndexedClass(List<PluginOption> options, Integer ordinal, String optionsProblem) {
     }
 
     /**
@@ -100,15 +101,29 @@ final class PluginJars {
     private static IndexedClass indexedClass(JarFile jar, String name) {
         ZipEntry entry = jar.getEntry(name.replace('.', '/') + ".class");
         if (entry == null) {
-            return new IndexedClass(List.of(), 0, "its extension index names " + name + ", which it does not hold");
+            return new IndexedClass(List.of(), null, "its extension index names " + name + ", which it does not hold");
         }
+        byte[] bytes;
         try (InputStream in = jar.getInputStream(entry)) {
-            byte[] bytes = in.readAllBytes();
-            return new IndexedClass(ClassFileAnnotations.pluginOptions(bytes),
-                    ClassFileAnnotations.extensionOrdinal(bytes), null);
+            bytes = in.readAllBytes();
         } catch (IOException | RuntimeException e) {
-            return new IndexedClass(List.of(), 0, "cannot read the class file of " + name + ": " + e);
+            return new IndexedClass(List.of(), null, "cannot read the class file of " + name + ": " + e);
         }
+        List<PluginOption> options = List.of();
+        String problem = null;
+        try {
+            options = ClassFileAnnotations.pluginOptions(bytes);
+        } catch (IOException | RuntimeException e) {
+            problem = "cannot read the options of " + name + ": " + e;
+        }
+        Integer ordinal = null;
+        try {
+            java.util.OptionalInt own = ClassFileAnnotations.extensionOrdinal(bytes);
+            ordinal = own.isPresent() ? own.getAsInt() : null;
+        } catch (IOException | RuntimeException e) {
+            // left to reflection
+        }
+        return new IndexedClass(options, ordinal, problem);
     }
 
     /** @return the class names of an extension index, each once, in order; closes {@code index} */

@@ -92,14 +92,14 @@ class ClassFileAnnotationsTest {
             for (String name : List.of("Ordered", "Unordered", "Late")) {
                 Class<?> c = loader.loadClass("acme.Ext$" + name);
                 byte[] bytes = Files.readAllBytes(dir.resolve("acme/Ext$" + name + ".class"));
-                assertEquals(c.getAnnotation(Extension.class).ordinal(), ClassFileAnnotations.extensionOrdinal(bytes),
-                        name);
+                assertEquals(c.getAnnotation(Extension.class).ordinal(),
+                        ClassFileAnnotations.extensionOrdinal(bytes).getAsInt(), name);
             }
             byte[] ordered = Files.readAllBytes(dir.resolve("acme/Ext$Ordered.class"));
-            assertEquals(-7, ClassFileAnnotations.extensionOrdinal(ordered));
+            assertEquals(-7, ClassFileAnnotations.extensionOrdinal(ordered).getAsInt());
             assertEquals(1, ClassFileAnnotations.pluginOptions(ordered).size());
         }
-        assertEquals(0, ClassFileAnnotations.extensionOrdinal(bytes(Defaults.class)), "no @Extension");
+        assertTrue(ClassFileAnnotations.extensionOrdinal(bytes(Defaults.class)).isEmpty(), "no @Extension");
     }
 
     @Test
