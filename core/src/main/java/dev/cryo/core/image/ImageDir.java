@@ -276,9 +276,31 @@ public final class ImageDir {
     public synchronized RecordReader reader(String fileName, FileType expected) throws CryoException {
         checkReadable(fileName);
         boolean sizeVerified = checkSize(fileName);
+        Integer crc = knownCrcs.get(fileName);
+        if (sizeVerified && crc != null && !crcChecked.contains(fileName)
+                && knownSizes.get(fileName) <= WHOLE_READ_BYTES) {
+            // a small file (a process's core, mm or fdinfo records): read once, checked and parsed from memory
+            Path file = dir.resolve(fileName);
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(file);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw ImageFiles.missing(file, e);
+            } catch (IOException e) {
+                throw ImageErrors.io("read", file, e);
+            }
+            if (bytes.length == knownSizes.get(fileName) && RecordReader.crc32c(bytes) == crc) {
+                crcChecked.add(fileName);
+                return RecordReader.fromBytes(file, expected, true, bytes);
+            }
+            // changed since the size check, or damaged: the streaming check below says how
+        }
         checkWholeFile(fileName, expected, sizeVerified);
         return RecordReader.open(dir.resolve(fileName), expected, sizeVerified);
     }
+
+    /** Record files up to this size are read whole, once (see {@link #reader}); larger ones are streamed. */
+    private static final long WHOLE_READ_BYTES = 256 << 10;
 
     /** Reads every record of a file: {@link #reader} + {@link RecordReader#readAll} + close. */
     public <T extends Message> List<T> readAll(String fileName, FileType expected, Parser<T> parser)

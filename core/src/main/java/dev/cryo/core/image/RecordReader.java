@@ -39,6 +39,7 @@ public final class RecordReader implements AutoCloseable {
 
     private final Path file;
     private final FileType type;
+    /** The open file, or null for a file read whole into memory ({@link #fromBytes}). */
     private final FileChannel channel;
     private final InputStream in;
     private final long fileSize;
@@ -50,10 +51,16 @@ public final class RecordReader implements AutoCloseable {
     private boolean typeChecked;
 
     private RecordReader(Path file, FileType type, FileChannel channel, long fileSize, boolean sizeVerified) {
+        this(file, type, channel, new BufferedInputStream(Channels.newInputStream(channel), 64 * 1024), fileSize,
+                sizeVerified);
+    }
+
+    private RecordReader(Path file, FileType type, FileChannel channel, InputStream in, long fileSize,
+                         boolean sizeVerified) {
         this.file = file;
         this.type = type;
         this.channel = channel;
-        this.in = new BufferedInputStream(Channels.newInputStream(channel), 64 * 1024);
+        this.in = in;
         this.fileSize = fileSize;
         this.sizeVerified = sizeVerified;
         this.offset = ImageFormat.RECORD_HEADER_BYTES;
@@ -83,6 +90,34 @@ public final class RecordReader implements AutoCloseable {
             }
             return new RecordReader(file, type, channel, size, sizeVerified);
         });
+    }
+
+    /**
+     * A reader over the bytes of {@code file} read whole (a small record file whose checksum was checked on these
+     * bytes: one open and one read instead of two of each), checking its header as {@link #open} does.
+     */
+    static RecordReader fromBytes(Path file, FileType expected, boolean sizeVerified, byte[] bytes)
+            throws CryoException {
+        if (bytes.length < ImageFormat.RECORD_HEADER_BYTES) {
+            throw ImageErrors.truncated(file, "the file is " + bytes.length + " bytes, shorter than the "
+                    + ImageFormat.RECORD_HEADER_BYTES + "-byte header");
+        }
+        FileType type = ImageFormat.checkHeader(file, ByteBuffer.wrap(bytes, 0, ImageFormat.RECORD_HEADER_BYTES)
+                .slice(), expected);
+        if (!type.hasRecords()) {
+            throw ImageErrors.internal("core/IMAGE_FILE_TYPE", file + " is a " + type
+                    + " file; read it with ImageDir.pagesReader");
+        }
+        return new RecordReader(file, type, null, new java.io.ByteArrayInputStream(bytes,
+                ImageFormat.RECORD_HEADER_BYTES, bytes.length - ImageFormat.RECORD_HEADER_BYTES), bytes.length,
+                sizeVerified);
+    }
+
+    /** @return the crc32c of {@code bytes}, as {@link #checkWholeFile} computes a file's */
+    static int crc32c(byte[] bytes) {
+        CRC32C whole = new CRC32C();
+        whole.update(bytes, 0, bytes.length);
+        return (int) whole.getValue();
     }
 
     /**
@@ -239,7 +274,9 @@ public final class RecordReader implements AutoCloseable {
 
     @Override
     public void close() {
-        ImageFiles.closeQuietly(channel);
+        if (channel != null) {
+            ImageFiles.closeQuietly(channel);
+        }
     }
 
     private String where(long frameOffset) {
