@@ -32,25 +32,20 @@ import static dev.cryo.cli.CommandModel.value;
  * says that it would succeed and with which options (exit 0).
  */
 final class CheckCommand extends CryoSubcommand {
-    @Override
-    String name() {
-        return "check";
-    }
-
-    @Override
-    String[] description() {
-        return new String[] {"Without -t: check that this kernel and these privileges support cryo, one line per "
-                + "feature, OK or MISSING with what was tried. Exits 0 when everything is OK, else 4.",
-            "",
-            "With -t PID: a dry run of `cryo dump` on the live tree. It stops the tree as briefly as a dump's freeze "
-                    + "(no memory is copied), looks at every process, mapping, fd and peer as a dump would, and "
-                    + "lets the tree run on exactly as before. It lists EVERY reason a dump would be refused, each "
-                    + "with the pid, the fd or object and the fix, and exits 3; or says that a dump would succeed, "
-                    + "with the command line to use, and exits 0. Give the options you mean to dump with "
-                    + "(--external, --file-locks, plugin options...): they are checked too.",
-            "",
-            "With --images -D DIR: check every file of the image in DIR (inventory, record checksums, the checksum of "
-                    + "every page) without restoring it; exits 0 when intact, else 6."};
+    CheckCommand() {
+        super("check",
+                "Without -t: check that this kernel and these privileges support cryo, one line per feature, OK or "
+                        + "MISSING with what was tried. Exits 0 when everything is OK, else 4.",
+                "",
+                "With -t PID: a dry run of `cryo dump` on the live tree. It stops the tree as briefly as a dump's "
+                        + "freeze (no memory is copied), looks at every process, mapping, fd and peer as a dump "
+                        + "would, and lets the tree run on exactly as before. It lists EVERY reason a dump would be "
+                        + "refused, each with the pid, the fd or object and the fix, and exits 3; or says that a "
+                        + "dump would succeed, with the command line to use, and exits 0. Give the options you mean "
+                        + "to dump with (--external, --file-locks, plugin options...): they are checked too.",
+                "",
+                "With --images -D DIR: check every file of the image in DIR (inventory, record checksums, the "
+                        + "checksum of every page) without restoring it; exits 0 when intact, else 6.");
     }
 
     @Override

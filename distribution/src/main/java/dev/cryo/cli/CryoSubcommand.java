@@ -23,24 +23,30 @@ abstract class CryoSubcommand implements Callable<Integer> {
     /** This command's model, set by {@link #model()}. */
     CommandSpec spec;
 
+    private final String name;
+    private final String[] description;
+
+    /**
+     * @param name        the subcommand's name
+     * @param description the paragraphs of its description in {@code --help}
+     */
+    CryoSubcommand(String name, String... description) {
+        this.name = name;
+        this.description = description;
+    }
+
     /**
      * @return this command's model ({@link CommandModel}): the command, the global options first, then those of
      *     {@link #addOptions}, then help and version
      */
     final CommandSpec model() {
-        spec = CommandModel.command(this, name(), sortOptions(), description());
+        spec = CommandModel.command(this, name, sortOptions(), description);
         spec.usageMessage().footer(footer());
         spec.addMixin(GlobalOptions.MIXIN, GlobalOptions.mixin());
         addOptions(spec);
         CommandModel.helpOptions(spec);
         return spec;
     }
-
-    /** @return the subcommand's name */
-    abstract String name();
-
-    /** @return the paragraphs of the command's description in {@code --help} */
-    abstract String[] description();
 
     /** @return the lines {@code --help} ends with (examples), none by default */
     String[] footer() {

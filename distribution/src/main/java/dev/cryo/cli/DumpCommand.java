@@ -23,21 +23,14 @@ import static dev.cryo.cli.CommandModel.value;
  * them too.
  */
 final class DumpCommand extends CryoSubcommand {
-    @Override
-    String name() {
-        return "dump";
-    }
-
-    @Override
-    String[] description() {
-        return new String[] {
-            "Checkpoint the process tree rooted at PID into DIR.",
-            "",
-            "By default the tree is killed once the image is complete (like CRIU). Any failure leaves the tree "
-                    + "running as before and removes the partial image.",
-            "With -R/--leave-running the tree goes on running; it can be restored later only after the original "
-                    + "is gone, because the restored processes get the same pids.",
-        };
+    DumpCommand() {
+        super("dump",
+                "Checkpoint the process tree rooted at PID into DIR.",
+                "",
+                "By default the tree is killed once the image is complete (like CRIU). Any failure leaves the tree "
+                        + "running as before and removes the partial image.",
+                "With -R/--leave-running the tree goes on running; it can be restored later only after the original "
+                        + "is gone, because the restored processes get the same pids.");
     }
 
     @Override

@@ -29,21 +29,17 @@ import static dev.cryo.cli.CommandModel.value;
 final class GraphCommand extends CryoSubcommand {
     enum Format { dot, svg }
 
-    @Override
-    String name() {
-        return "graph";
-    }
-
-    @Override
-    String[] description() {
-        return new String[] {"Draw the process tree of an image (-D DIR) or of a live tree (-t PID) as a Graphviz "
-                + "graph: processes (pid, name) with their children and threads, every fd as an edge to the pipe, "
-                + "socket or file it is on (processes sharing a pipe meet at it), socket peers, and peers outside the "
-                + "tree (dashed, orange). With -t, a dry run as `cryo check -t`: the tree is stopped as briefly as a "
-                + "dump's freeze and left running as before; what a dump would refuse is drawn dashed in red.",
-            "",
-            "DOT on stdout by default; --format svg renders it with Graphviz's `dot` (installed separately, e.g. "
-                    + "apt-get install graphviz); --out FILE writes FILE instead of stdout (FILE.svg: SVG)."};
+    GraphCommand() {
+        super("graph",
+                "Draw the process tree of an image (-D DIR) or of a live tree (-t PID) as a Graphviz graph: "
+                        + "processes (pid, name) with their children and threads, every fd as an edge to the pipe, "
+                        + "socket or file it is on (processes sharing a pipe meet at it), socket peers, and peers "
+                        + "outside the tree (dashed, orange). With -t, a dry run as `cryo check -t`: the tree is "
+                        + "stopped as briefly as a dump's freeze and left running as before; what a dump would "
+                        + "refuse is drawn dashed in red.",
+                "",
+                "DOT on stdout by default; --format svg renders it with Graphviz's `dot` (installed separately, e.g. "
+                        + "apt-get install graphviz); --out FILE writes FILE instead of stdout (FILE.svg: SVG).");
     }
 
     @Override

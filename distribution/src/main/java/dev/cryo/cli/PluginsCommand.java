@@ -14,19 +14,14 @@ import java.util.List;
 
 /** {@code cryo plugins}: the plugins found in {@code plugins/}, whether the config enables them, what they provide. */
 final class PluginsCommand extends CryoSubcommand {
-    @Override
-    String name() {
-        return "plugins";
-    }
-
-    @Override
-    String[] description() {
-        return new String[] {"List the plugins in the distribution's plugins/ directory: id, version, state, the "
-                + "extension points each provides, and its file.",
-            "Enable or disable them with `plugins.enabled` / `plugins.disabled` in conf/cryo.conf or "
-                    + "/etc/cryo/cryo.conf.",
-            "With --options: the options the plugins declare, with the commands that take them (each is also a "
-                    + "config key)."};
+    PluginsCommand() {
+        super("plugins",
+                "List the plugins in the distribution's plugins/ directory: id, version, state, the extension points "
+                        + "each provides, and its file.",
+                "Enable or disable them with `plugins.enabled` / `plugins.disabled` in conf/cryo.conf or "
+                        + "/etc/cryo/cryo.conf.",
+                "With --options: the options the plugins declare, with the commands that take them (each is also a "
+                        + "config key).");
     }
 
     @Override

@@ -28,21 +28,14 @@ import static dev.cryo.cli.CommandModel.value;
  * root's parent and exits with its status; with {@code -d} it exits 0 as soon as the tree runs.
  */
 final class RestoreCommand extends CryoSubcommand {
-    @Override
-    String name() {
-        return "restore";
-    }
-
-    @Override
-    String[] description() {
-        return new String[] {
-            "Restore the tree dumped into DIR, with the same pids, memory, registers and open files.",
-            "",
-            "Without -d, cryo waits for the restored root and exits with its exit status (128+N when signal N "
-                    + "killed it), so `cryo restore` stands in for the original process.",
-            "The dumped pids must be free: after `cryo dump -R` (leave running), restore only after the original "
-                    + "is gone: same pids.",
-        };
+    RestoreCommand() {
+        super("restore",
+                "Restore the tree dumped into DIR, with the same pids, memory, registers and open files.",
+                "",
+                "Without -d, cryo waits for the restored root and exits with its exit status (128+N when signal N "
+                        + "killed it), so `cryo restore` stands in for the original process.",
+                "The dumped pids must be free: after `cryo dump -R` (leave running), restore only after the original "
+                        + "is gone: same pids.");
     }
 
     @Override

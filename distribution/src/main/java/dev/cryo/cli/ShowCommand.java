@@ -21,19 +21,14 @@ import static dev.cryo.cli.CommandModel.value;
  * {@code --json} for every record as JSON, {@code --pid} and {@code --file} to narrow it.
  */
 final class ShowCommand extends CryoSubcommand {
-    @Override
-    String name() {
-        return "show";
-    }
-
-    @Override
-    String[] description() {
-        return new String[] {"Show the image in DIR. By default a summary: the image (when, by which cryo, which "
-                + "plugins), the dump's statistics, the process tree (pid, ppid, pgid, sid, threads, state, name), and "
-                + "per process a table of its mappings like /proc/PID/maps (hex addresses, permissions, size, pages "
-                + "saved, name) and of its fds (number, kind, target).",
-            "With --json: every record of every file (or of the files --file and --pid select) as JSON, one "
-                    + "header line `# FILE (TYPE, N records)` per file; page contents are summarised."};
+    ShowCommand() {
+        super("show",
+                "Show the image in DIR. By default a summary: the image (when, by which cryo, which plugins), the "
+                        + "dump's statistics, the process tree (pid, ppid, pgid, sid, threads, state, name), and per "
+                        + "process a table of its mappings like /proc/PID/maps (hex addresses, permissions, size, "
+                        + "pages saved, name) and of its fds (number, kind, target).",
+                "With --json: every record of every file (or of the files --file and --pid select) as JSON, one "
+                        + "header line `# FILE (TYPE, N records)` per file; page contents are summarised.");
     }
 
     @Override

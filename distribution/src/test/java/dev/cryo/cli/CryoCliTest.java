@@ -34,14 +34,8 @@ class CryoCliTest {
     static final class Boom extends CryoSubcommand {
         static Exception toThrow;
 
-        @Override
-        String name() {
-            return "boom";
-        }
-
-        @Override
-        String[] description() {
-            return new String[0];
+        Boom() {
+            super("boom");
         }
 
         @Override
