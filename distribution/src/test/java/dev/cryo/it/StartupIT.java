@@ -54,9 +54,7 @@ class StartupIT extends WithTestBed {
     @Test
     void parsingACommandLineVerifiesNoPicocliClass() throws IOException {
         Path log = tmp.resolve("verification.log");
-        CryoResult r = Cryo.fromSystemProperty(tmp.resolve("out"), bed.workloads())
-                .environment("CRYO_JAVA_OPTS", "-Xlog:verification=info:file=" + log)
-                .run("dump", "--help").assertOk();
+        CryoResult r = runWithJvmOptions("-Xlog:verification=info:file=" + log, "dump", "--help");
         assertTrue(r.stdout().contains("--tree"), r.describe());
         List<String> verified = Files.readAllLines(log).stream()
                 .filter(l -> l.contains("Verifying class ")).toList();
@@ -68,9 +66,7 @@ class StartupIT extends WithTestBed {
     @Test
     void noAnnotationIsReadReflectivelyToParseACommandLineOrLoadThePlugins() {
         // `cryo plugins` builds its model, reads every plugin's options and loads every plugin and extension
-        CryoResult r = Cryo.fromSystemProperty(tmp.resolve("out"), bed.workloads())
-                .environment("CRYO_JAVA_OPTS", "-Djdk.proxy.debug=debug")
-                .run("plugins").assertOk();
+        CryoResult r = runWithJvmOptions("-Djdk.proxy.debug=debug", "plugins");
         assertTrue(r.stdout().contains("memory"), r.describe());
         List<String> proxies = (r.stdout() + r.stderr()).lines().filter(l -> l.startsWith("PROXY:")).toList();
         assertEquals(List.of(), proxies, "proxy classes made at run time (an annotation read by reflection?)");
@@ -79,13 +75,17 @@ class StartupIT extends WithTestBed {
     @Test
     void thePluginClassesComeFromTheClassDataArchive() {
         // the build adds the plugin jars' classes to lib/cryo.classlist (src/build/PluginClassList.java)
-        CryoResult r = Cryo.fromSystemProperty(tmp.resolve("out"), bed.workloads())
-                .environment("CRYO_JAVA_OPTS", "-Xlog:class+load=info")
-                .run("plugins").assertOk();
+        CryoResult r = runWithJvmOptions("-Xlog:class+load=info", "plugins");
         List<String> plugin = r.stdout().lines().filter(l -> l.contains("[class,load] dev.cryo.plugin.")
                 && !l.contains("$$Lambda")).toList();
         assertTrue(plugin.size() >= 13, "plugin classes loaded by `cryo plugins`: " + plugin);
         List<String> parsed = plugin.stream().filter(l -> !l.endsWith("source: shared objects file")).toList();
         assertEquals(List.of(), parsed, "plugin classes parsed from their jars, not taken from lib/cryo.jsa");
+    }
+
+    /** Runs {@code cryo args} with {@code CRYO_JAVA_OPTS=options}; it must succeed. */
+    private CryoResult runWithJvmOptions(String options, String... args) {
+        return Cryo.fromSystemProperty(tmp.resolve("out"), bed.workloads()).environment("CRYO_JAVA_OPTS", options)
+                .run(args).assertOk();
     }
 }
