@@ -11,6 +11,8 @@
  *   pipe G      read end: only F_SETSIG SIGUSR1 (no owner, no O_ASYNC)
  *   pipe R      reverse: nothing set, and nothing may appear
  * With `outside`, pipe R's read end sends its SIGIO to the workload's parent, outside its tree (a dump must refuse).
+ * With `many`, 100 fds on /dev/null are opened first: the owned fds then come after them, where the dump's read-ahead
+ * thread (from 64 fds on) asks their owners ahead of the tracer.
  * Prints `READY pid=<pid> child=<pid> worker=<tid> rfd=<n>`, `tick N`, `VERDICT PASS|FAIL`.
  */
 #include "workload.h"
@@ -97,7 +99,12 @@ static void drain(int fd) {
 }
 
 int main(int argc, char **argv) {
-    start_in_workdir(argc, argv, 1, 2, "[outside]");
+    start_in_workdir(argc, argv, 1, 2, "[outside|many]");
+    if (argc == 3 && strcmp(argv[2], "many") == 0) {
+        for (int i = 0; i < 100; i++) {
+            if (open("/dev/null", O_RDONLY) < 0) die("open /dev/null");
+        }
+    }
     sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh == MAP_FAILED) die("mmap");
     pid_t parent = real_getpid();

@@ -19,6 +19,14 @@ class FdOwnerIT extends WithTestBed {
         assertTrue(verdict.contains("rt=2 io=2 child_io=2"), "one signal per source before and after: " + verdict);
     }
 
+    /** Behind 100 other fds, where the dump's read-ahead thread asks the owners ahead of the tracer. */
+    @Test
+    void ownersReadAheadOfTheTracerAreKept() {
+        Workload w = bed.startCheckedWithChild("fd_owner", "many");
+        String verdict = bed.dumpRestoreAndVerify(w);
+        assertTrue(verdict.contains("rt=2 io=2 child_io=2"), "one signal per source before and after: " + verdict);
+    }
+
     @Test
     void anOwnerOutsideTheTreeIsRefused() {
         Workload w = bed.workloads().start("fd_owner", "outside");

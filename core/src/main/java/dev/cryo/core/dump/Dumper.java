@@ -636,7 +636,8 @@ public final class Dumper {
                 int n = numbers.get(i);
                 int at = i;
                 int before = dryRun() ? problems.size() : 0;
-                if (!attempt(() -> collectFd(task, ahead.get(at, infos), w, usedPlugins, c, shared, owners))) {
+                if (!attempt(() -> collectFd(task, ahead.get(at, infos), ahead.owner(at), w, usedPlugins, c, shared,
+                        owners))) {
                     refused.add(new Refused(pid, n, ProcFs.fdLink(pid, n).orElse("?"), Optional.empty(),
                             problems.get(before)));
                 }
@@ -656,8 +657,9 @@ public final class Dumper {
         return 0;
     }
 
-    private void collectFd(LiveTask task, FdInfo fd, RecordWriter w, Set<String> usedPlugins, Collected c,
-                           SharedFiles shared, FdOwners owners) throws CryoException {
+    /** @param owner the fd's owner as {@link FdReadAhead} read it, or null (asked here) */
+    private void collectFd(LiveTask task, FdInfo fd, FdOwners.Raw owner, RecordWriter w, Set<String> usedPlugins,
+                           Collected c, SharedFiles shared, FdOwners owners) throws CryoException {
         int pid = task.pid().value();
         int n = fd.fd().value();
         boolean dry = dryRun();
@@ -667,11 +669,10 @@ public final class Dumper {
             w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());
             return;
         }
-        FdHandler owner = firstClaiming(plugins.fdHandlers(), h -> h.probe(fd));
-        if (owner == null) {
+        FdHandler handler = firstClaiming(plugins.fdHandlers(), h -> h.probe(fd));
+        if (handler == null) {
             throw unsupportedFd(task, fd);
         }
-        FdHandler handler = owner;
         Message record = handler.collect(new FdDumpContext() {
             public RemoteTask task() {
                 return task;
@@ -706,7 +707,7 @@ public final class Dumper {
         usedPlugins.add(plugins.pluginIdOf(handler));
         FdinfoEntry.Builder e = FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec())
                 .setKind(handler.kind()).setRecord(dev.cryo.core.image.Envelopes.pack(record));
-        owners.read(task, fd).ifPresent(e::setOwner);
+        owners.read(task, fd, owner).ifPresent(e::setOwner);
         w.write(e.build());
     }
 

@@ -44,26 +44,66 @@ final class FdOwners {
     }
 
     /** @return the owner record of fd {@code fd} of {@code task}, empty when no owner, signal or O_ASYNC is set */
-    Optional<FdOwnerEntry> read(LiveTask task, FdInfo fd) throws CryoException {
-        if ((fd.flags() & O_PATH) != 0) {
+    /**
+     * What {@code fcntl} says of an fd: its owner's type and id ({@code F_GETOWN_EX}) and its signal
+     * ({@code F_GETSIG}).
+     */
+    record Raw(int type, int owner, int signal) {
+    }
+
+    /**
+     * Asks the kernel for the owner of fd {@code fd} of {@code pid} through a duplicate ({@code pidfd_getfd} of
+     * {@code pidfd}, a pidfd of {@code pid}). Any thread: {@link FdReadAhead}'s helper asks ahead of the tracer.
+     *
+     * @param ownerEx 8 bytes of the calling thread's for {@code struct f_owner_ex}
+     */
+    static Raw readRaw(int pidfd, int pid, int fd, NativeMemory ownerEx) throws CryoException {
+        long local = LibC.INSTANCE.syscall(Sys.PIDFD_GETFD, pidfd, fd, 0, 0, 0, 0);
+        if (local < 0) {
+            throw Errors.failure("pidfd_getfd(fd " + fd + " of pid " + pid + ")", LibC.errno());
+        }
+        try {
+            return raw((int) local, ownerEx, fd, "pid " + pid);
+        } finally {
+            LibC.INSTANCE.close((int) local);
+        }
+    }
+
+    private static Raw raw(int local, NativeMemory ownerEx, int fd, String who) throws CryoException {
+        ownerEx.putLong(0, 0);
+        long r = LibC.INSTANCE.syscall(Sys.FCNTL, local, F_GETOWN_EX, ownerEx.address(), 0, 0, 0);
+        if (r < 0) {
+            throw Errors.failure("fcntl(F_GETOWN_EX) of fd " + fd + " of " + who, LibC.errno());
+        }
+        int signal = (int) LibC.INSTANCE.syscall(Sys.FCNTL, local, F_GETSIG, 0, 0, 0, 0);
+        if (signal < 0) {
+            throw Errors.failure("fcntl(F_GETSIG) of fd " + fd + " of " + who, LibC.errno());
+        }
+        return new Raw(ownerEx.getInt(0), ownerEx.getInt(4), signal);
+    }
+
+    /** @return whether {@link #read} asks the kernel about {@code fd} (not for an O_PATH fd) */
+    static boolean hasOwner(FdInfo fd) {
+        return (fd.flags() & O_PATH) == 0;
+    }
+
+    /**
+     * @param known what {@link #readRaw} read of the fd ahead (on the read-ahead thread), or null: asked now
+     * @return the fd's owner record, empty when it has no owner, signal or O_ASYNC
+     */
+    Optional<FdOwnerEntry> read(LiveTask task, FdInfo fd, Raw known) throws CryoException {
+        if (!hasOwner(fd)) {
             return Optional.empty(); // an O_PATH fd takes no fcntl owner, signal or O_ASYNC (EBADF)
         }
-        int type;
-        int owner;
-        int signal;
-        try (LocalFd local = task.pullFd(fd.fd())) {
-            ownerEx.putLong(0, 0);
-            long r = LibC.INSTANCE.syscall(Sys.FCNTL, local.value(), F_GETOWN_EX, ownerEx.address(), 0, 0, 0);
-            if (r < 0) {
-                throw Errors.failure("fcntl(F_GETOWN_EX) of fd " + fd.fd().value() + " of " + task.who(), LibC.errno());
-            }
-            type = ownerEx.getInt(0);
-            owner = ownerEx.getInt(4);
-            signal = (int) LibC.INSTANCE.syscall(Sys.FCNTL, local.value(), F_GETSIG, 0, 0, 0, 0);
-            if (signal < 0) {
-                throw Errors.failure("fcntl(F_GETSIG) of fd " + fd.fd().value() + " of " + task.who(), LibC.errno());
+        Raw raw = known;
+        if (raw == null) {
+            try (LocalFd local = task.pullFd(fd.fd())) {
+                raw = raw(local.value(), ownerEx, fd.fd().value(), task.who());
             }
         }
+        int type = raw.type();
+        int owner = raw.owner();
+        int signal = raw.signal();
         boolean async = (fd.flags() & O_ASYNC) != 0;
         if (owner == 0 && signal == 0 && !async) {
             return Optional.empty();
