@@ -43,7 +43,6 @@ final class FdOwners {
         }
     }
 
-    /** @return the owner record of fd {@code fd} of {@code task}, empty when no owner, signal or O_ASYNC is set */
     /**
      * What {@code fcntl} says of an fd: its owner's type and id ({@code F_GETOWN_EX}) and its signal
      * ({@code F_GETSIG}).
@@ -89,7 +88,7 @@ final class FdOwners {
 
     /**
      * @param known what {@link #readRaw} read of the fd ahead (on the read-ahead thread), or null: asked now
-     * @return the fd's owner record, empty when it has no owner, signal or O_ASYNC
+     * @return the owner record of fd {@code fd} of {@code task}, empty when no owner, signal or O_ASYNC is set
      */
     Optional<FdOwnerEntry> read(LiveTask task, FdInfo fd, Raw known) throws CryoException {
         if (!hasOwner(fd)) {

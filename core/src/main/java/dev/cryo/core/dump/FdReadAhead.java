@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * (issue 13): the three system calls of an fd ({@link FdInfos#readUnresolved}) are about half of what an fd costs
  * while the tree is frozen, and the other processor is idle then. The helper also asks each fd's owner
  * ({@link FdOwners#readRaw}: {@code pidfd_getfd} and two {@code fcntl}, ~40% of the tracer's time per fd before);
- * an owner it could not read is left to the tracer, which asks again and reports the failure itself. The tree is frozen, so an fd read on either thread
- * is the same; the tracer never waits for an fd the helper has not started: it reads that one itself.
+ * an owner it could not read is left to the tracer, which asks again and reports the failure itself. The tree is
+ * frozen, so an fd read on either thread is the same; the tracer never waits for an fd the helper has not started: it
+ * reads that one itself.
  *
  * <p>Each fd is read once, by whichever thread claims it first ({@code FREE} to {@code HELPER} or {@code TRACER}).
  * A failure on the helper is kept and thrown to the tracer when it comes to that fd, as if it had read it itself.

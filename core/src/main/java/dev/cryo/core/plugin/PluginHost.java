@@ -171,7 +171,9 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
     /**
      * The options every plugin jar of {@code pluginsDir} declares, enabled or not, by plugin id. Reads the
      * {@link PluginOption} annotations of the classes in each jar's extension index from their class files
-     * ({@link ClassFileAnnotations}): no plugin class is loaded and none of the plugins' code runs. Called once per command, before the config chain is read.
+     * ({@link ClassFileAnnotations}, kept per jar by {@link PluginJars} with their {@code @Extension} ordinals): no
+     * plugin class is loaded and none of the plugins' code runs. Called once per command, before the config chain is
+     * read.
      *
      * @throws CryoException (PLUGIN_CONFIG) for an unreadable plugin file, like {@link #start}
      */
