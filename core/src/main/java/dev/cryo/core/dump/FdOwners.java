@@ -57,14 +57,8 @@ final class FdOwners {
      * @param ownerEx 8 bytes of the calling thread's for {@code struct f_owner_ex}
      */
     static Raw readRaw(int pidfd, int pid, int fd, NativeMemory ownerEx) throws CryoException {
-        long local = LibC.INSTANCE.syscall(Sys.PIDFD_GETFD, pidfd, fd, 0, 0, 0, 0);
-        if (local < 0) {
-            throw Errors.failure("pidfd_getfd(fd " + fd + " of pid " + pid + ")", LibC.errno());
-        }
-        try {
-            return raw((int) local, ownerEx, fd, "pid " + pid);
-        } finally {
-            LibC.INSTANCE.close((int) local);
+        try (LocalFd local = LiveTask.pullFd(pidfd, pid, fd)) {
+            return raw(local.value(), ownerEx, fd, "pid " + pid);
         }
     }
 

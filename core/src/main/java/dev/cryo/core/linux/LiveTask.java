@@ -154,14 +154,14 @@ public final class LiveTask implements RemoteTask {
         if (pidfd < 0) {
             pidfd = pidfdOf(tgid); // kept until close(): a dump pulls every fd of the process (issue 13)
         }
-        return getFd(pidfd, tgid, fd.value());
+        return pullFd(pidfd, tgid, fd.value());
     }
 
     /** Duplicates fd {@code fd} of process {@code pid} into cryo (pidfd_getfd): the same open file description. */
     public static LocalFd pullFd(int pid, int fd) throws CryoException {
         int pidfd = pidfdOf(pid);
         try {
-            return getFd(pidfd, pid, fd);
+            return pullFd(pidfd, pid, fd);
         } finally {
             C.close(pidfd);
         }
@@ -175,7 +175,11 @@ public final class LiveTask implements RemoteTask {
         return (int) pidfd;
     }
 
-    private static LocalFd getFd(int pidfd, int pid, int fd) throws CryoException {
+    /**
+     * Duplicates fd {@code fd} of process {@code pid} into cryo through {@code pidfd}, a pidfd of {@code pid} the
+     * caller keeps (pidfd_getfd): the same open file description. Any thread.
+     */
+    public static LocalFd pullFd(int pidfd, int pid, int fd) throws CryoException {
         long local = C.syscall(Sys.PIDFD_GETFD, pidfd, fd, 0, 0, 0, 0);
         if (local < 0) {
             throw Errors.failure("pidfd_getfd(fd " + fd + " of pid " + pid + ")", LibC.errno());

@@ -93,25 +93,16 @@ public final class SyscallSite {
         if (lastVdso != null && java.util.Arrays.equals(bytes, lastVdso)) {
             return lastLayout;
         }
-        int syscall = indexOfSyscall(bytes);
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int syscall = indexOfSyscall(b, bytes.length);
         if (syscall < 0) {
             throw new CryoException(Category.KERNEL, "core/NO_SYSCALL_INSN", "no syscall instruction in the [vdso] of "
                     + tracee.who());
         }
-        VdsoLayout layout = new VdsoLayout(syscall,
-                healingSlot(ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN)));
+        VdsoLayout layout = new VdsoLayout(syscall, healingSlot(b));
         lastVdso = bytes;
         lastLayout = layout;
         return layout;
-    }
-
-    private static int indexOfSyscall(byte[] b) {
-        for (int i = 0; i + 1 < b.length; i++) {
-            if (b[i] == 0x0f && b[i + 1] == 0x05) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     /**
