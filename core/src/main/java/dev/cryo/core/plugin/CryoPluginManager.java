@@ -138,11 +138,88 @@ final class CryoPluginManager extends AbstractPluginManager {
         if (r.isEmpty() || r.equals("*")) {
             return true;
         }
-        if (!isExactVersionAllowed() && r.matches("^\\d+\\.\\d+\\.\\d+$")) {
+        if (!isExactVersionAllowed() && plainVersion(r, false) != null) {
             r = ">=" + r;
         }
         // every bundled plugin requires the same range: parsed once, not once per plugin
         return requiresChecked.computeIfAbsent(r, c -> getVersionManager().checkVersionConstraint(Spi.VERSION, c));
+    }
+
+    /**
+     * PF4J's version manager, answering the common form of constraint without its expression parser (jsemver), which
+     * PF4J runs for every plugin it loads and cryo for every plugin it checks: ~10 ms of a small command's start-up
+     * (JFR, issue 13).
+     */
+    static final class FastVersionManager extends DefaultVersionManager {
+        @Override
+        public boolean checkVersionConstraint(String version, String constraint) {
+            Boolean simple = constraint == null ? null : simpleConstraint(constraint, plainVersion(version, true));
+            return simple != null ? simple : super.checkVersionConstraint(version, constraint);
+        }
+    }
+
+    /**
+     * Checks the common form of a constraint without PF4J's expression parser: comparisons joined by {@code &}, each
+     * an operator ({@code >=}, {@code >}, {@code <=}, {@code <}, {@code =}) and a plain {@code X.Y.Z}, compared by
+     * number as semantic versioning does.
+     *
+     * @return whether {@code version} meets {@code constraint}; null when the constraint has any other form (or
+     *     {@code version} is null), for PF4J's parser to decide
+     */
+    static Boolean simpleConstraint(String constraint, int[] version) {
+        if (version == null) {
+            return null;
+        }
+        boolean all = true;
+        for (String term : constraint.split("&", -1)) {
+            String t = term.strip();
+            int op = 0; // the operator's length
+            while (op < t.length() && "<>=".indexOf(t.charAt(op)) >= 0) {
+                op++;
+            }
+            int[] bound = plainVersion(t.substring(op).strip(), true);
+            if (bound == null) {
+                return null;
+            }
+            int c = java.util.Arrays.compare(version, bound);
+            switch (t.substring(0, op)) {
+                case ">=" -> all &= c >= 0;
+                case ">" -> all &= c > 0;
+                case "<=" -> all &= c <= 0;
+                case "<" -> all &= c < 0;
+                case "=" -> all &= c == 0;
+                default -> {
+                    return null;
+                }
+            }
+        }
+        return all;
+    }
+
+    /**
+     * @param strict whether a number with a leading zero or more than 9 digits is refused (the first is semantic
+     *               versioning's rule), or taken: any three dot-separated runs of digits, as PF4J normalises
+     * @return the three numbers of a plain {@code X.Y.Z} (ASCII digits only, no sign, pre-release or build), or null
+     */
+    static int[] plainVersion(String v, boolean strict) {
+        String[] parts = v.split("\\.", -1);
+        if (parts.length != 3) {
+            return null;
+        }
+        int[] n = new int[3];
+        for (int i = 0; i < 3; i++) {
+            String p = parts[i];
+            if (p.isEmpty() || (strict && (p.length() > 9 || (p.length() > 1 && p.charAt(0) == '0')))) {
+                return null;
+            }
+            for (int k = 0; k < p.length(); k++) {
+                if (p.charAt(k) < '0' || p.charAt(k) > '9') {
+                    return null;
+                }
+            }
+            n[i] = strict ? Integer.parseInt(p) : 0;
+        }
+        return n;
     }
 
     @Override
@@ -214,20 +291,20 @@ final class CryoPluginManager extends AbstractPluginManager {
         return new JarPluginLoader(this) {
             @Override
             protected PluginClassLoader createPluginClassLoader(Path pluginPath, PluginDescriptor descriptor) {
-                return new IsolatingPluginClassLoader(pluginManager, descriptor, shared);
+                return new IsolatingPluginClassLoader(pluginManager, descriptor, shared, pluginPath);
             }
         };
     }
 
     @Override
     protected VersionManager createVersionManager() {
-        return new DefaultVersionManager();
+        return new FastVersionManager();
     }
 
     /** A throw-away class loader for looking at a plugin that is not loaded (no class is initialised). */
     IsolatingPluginClassLoader inspectionLoader(Path jar, PluginDescriptor descriptor) {
         IsolatingPluginClassLoader loader = new IsolatingPluginClassLoader(this, descriptor,
-                CryoPluginManager.class.getClassLoader());
+                CryoPluginManager.class.getClassLoader(), jar);
         loader.addFile(jar.toFile());
         return loader;
     }
