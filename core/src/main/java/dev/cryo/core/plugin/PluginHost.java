@@ -153,18 +153,20 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
 
         /** Dispatch order: priority, then plugin id (collection order), then class name. */
         void sort() {
-            sortBy(fd, h -> h.priority());
-            sortBy(memory, h -> h.priority());
-            sortBy(external, h -> h.priority());
-            sortBy(lifecycle, h -> h.priority());
+            sortByPriority(fd);
+            sortByPriority(memory);
+            sortByPriority(external);
+            sortByPriority(lifecycle);
         }
 
-        private <T> void sortBy(List<T> list, java.util.function.ToIntFunction<T> priority) {
-            Map<T, Integer> order = new IdentityHashMap<>();
-            for (int i = 0; i < list.size(); i++) {
-                order.put(list.get(i), i);
-            }
-            list.sort(Comparator.comparingInt(priority).thenComparingInt(order::get));
+        /** Stable: equal priorities keep their order (a comparator class, not lambdas: see ByOrdinalThenName). */
+        private static <T extends dev.cryo.api.Ordered> void sortByPriority(List<T> list) {
+            list.sort(new Comparator<T>() {
+                @Override
+                public int compare(T a, T b) {
+                    return Integer.compare(a.priority(), b.priority());
+                }
+            });
         }
     }
 
@@ -437,11 +439,11 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
                 ordinals.put(c, e == null ? 0 : e.ordinal());
             }
         }
-        classes.sort(Comparator.comparing((Class<?> c) -> ordinals.get(c)).thenComparing(Class::getName));
+        classes.sort(new ByOrdinalThenName(ordinals));
 
         List<String> points = new ArrayList<>();
         for (Class<?> c : classes) {
-            if (POINTS.stream().noneMatch(p -> p.isAssignableFrom(c))) {
+            if (!implementsAPoint(c)) {
                 throw loadError(f, dir, "lists extension " + c.getName() + " in " + INDEX + ", which implements"
                         + " no cryo extension point (FdHandler, MemoryHandler, ExternalPeerHandler,"
                         + " LifecycleListener; is dev.cryo.api bundled into the plugin jar?)", null);
@@ -457,15 +459,15 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
             }
             ext.owners.put(instance, f.id());
             if (instance instanceof FdHandler h) {
-                points.add("FdHandler[" + kind(f, dir, c, "FdHandler", h::kind, ext) + "]");
+                points.add("FdHandler[" + kind(f, dir, c, "FdHandler", h, ext) + "]");
                 ext.fd.add(h);
             }
             if (instance instanceof MemoryHandler h) {
-                points.add("MemoryHandler[" + kind(f, dir, c, "MemoryHandler", h::kind, ext) + "]");
+                points.add("MemoryHandler[" + kind(f, dir, c, "MemoryHandler", h, ext) + "]");
                 ext.memory.add(h);
             }
             if (instance instanceof ExternalPeerHandler h) {
-                points.add("ExternalPeerHandler[" + kind(f, dir, c, "ExternalPeerHandler", h::kind, ext) + "]");
+                points.add("ExternalPeerHandler[" + kind(f, dir, c, "ExternalPeerHandler", h, ext) + "]");
                 ext.external.add(h);
             }
             if (instance instanceof LifecycleListener l) {
@@ -476,11 +478,11 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
         return points;
     }
 
-    private static String kind(Found f, Path dir, Class<?> c, String point, java.util.function.Supplier<String> kind,
+    private static String kind(Found f, Path dir, Class<?> c, String point, dev.cryo.api.ResourceHandler handler,
                                Extensions ext) throws CryoException {
         String k;
         try {
-            k = kind.get();
+            k = handler.kind();
         } catch (RuntimeException | LinkageError e) {
             throw loadError(f, dir, "extension " + c.getName() + " fails in kind()", e);
         }
@@ -494,6 +496,33 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
                     "add one of them to plugins.disabled in conf/cryo.conf");
         }
         return k;
+    }
+
+    private static boolean implementsAPoint(Class<?> c) {
+        for (Class<?> p : POINTS) {
+            if (p.isAssignableFrom(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Extension classes by ordinal, then name. A class, not {@code Comparator.comparing(...)} of lambdas: linking
+     * those call sites was ~5% of loading the plugins on a small command's start-up (JFR, issue 13).
+     */
+    private static final class ByOrdinalThenName implements Comparator<Class<?>> {
+        private final Map<Class<?>, Integer> ordinals;
+
+        ByOrdinalThenName(Map<Class<?>, Integer> ordinals) {
+            this.ordinals = ordinals;
+        }
+
+        @Override
+        public int compare(Class<?> a, Class<?> b) {
+            int c = Integer.compare(ordinals.get(a), ordinals.get(b));
+            return c != 0 ? c : a.getName().compareTo(b.getName());
+        }
     }
 
     /**
