@@ -58,7 +58,7 @@ public interface RestoreCheckContext {
          */
         public <T extends Message> T unpack(Class<T> type) throws CryoException {
             try {
-                return record.unpack(type);
+                return AnyRecords.unpack(record, type);
             } catch (com.google.protobuf.InvalidProtocolBufferException e) {
                 throw new CryoException(CryoException.Category.IMAGE, "core/BAD_RECORD", "fdinfo-" + pid
                         + ".img fd " + fd + ": the record is not a " + type.getSimpleName() + ": " + e.getMessage(),

@@ -35,7 +35,12 @@ final class ClassListTraining {
         try {
             Path image = dir.resolve("img");
             if (LibC.isAvailable() && isRoot()) {
-                dumpAndRestore(image);
+                String sleep = Files.isExecutable(Path.of("/usr/bin/sleep")) ? "/usr/bin/sleep" : "/bin/sleep";
+                dumpAndRestore(image, sleep, List.of("sleep", "60"), 0);
+                // a tree of three joined by a pipe: the pipe plugin's, a tree's and a shell's classes
+                if (Files.isExecutable(Path.of("/bin/sh"))) {
+                    dumpAndRestore(dir.resolve("img-pipe"), "/bin/sh", List.of("sh", "-c", "sleep 60 | sleep 60"), 2);
+                }
             }
             if (Files.exists(image)) {
                 run("show", image.toString());
@@ -46,27 +51,73 @@ final class ClassListTraining {
         }
     }
 
-    private static void dumpAndRestore(Path image) {
-        String sleep = Files.isExecutable(Path.of("/usr/bin/sleep")) ? "/usr/bin/sleep" : "/bin/sleep";
+    /**
+     * Dumps the tree of a program started here and restores it, then kills and reaps everything; this JVM is a child
+     * subreaper meanwhile, so that the tree's processes, orphaned when the dump kills it, are reaped here and their
+     * pids are free for the restore.
+     *
+     * @param children how many children the program has once it is ready (waited for, up to 2 s)
+     */
+    private static void dumpAndRestore(Path image, String path, List<String> argv, int children) {
+        LibC c = LibC.INSTANCE;
+        c.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         int pid;
         try {
-            pid = Spawner.spawnDetachedStdio(sleep, List.of("sleep", "60"));
+            pid = Spawner.spawnDetachedStdio(path, argv);
         } catch (Exception e) {
-            System.err.println("[cds training] cannot start " + sleep + ": " + e.getMessage());
+            System.err.println("[cds training] cannot start " + path + ": " + e.getMessage());
             return;
         }
-        LibC c = LibC.INSTANCE;
-        int[] status = new int[1];
+        List<Integer> tree = new java.util.ArrayList<>(List.of(pid));
         try {
+            tree.addAll(awaitChildren(pid, children));
             if (run("dump", "-t", Integer.toString(pid), "-D", image.toString()) == 0) {
-                c.waitpid(pid, status, Sys.WALL);   // killed by the dump: free its pid for the restore
-                if (run("restore", "-D", image.toString(), "-d") == 0) {
-                    c.kill(pid, Sys.SIGKILL);
-                }
+                reapAll(); // killed by the dump: free its pids for the restore
+                run("restore", "-D", image.toString(), "-d");
             }
         } finally {
-            c.kill(pid, Sys.SIGKILL);
-            c.waitpid(pid, status, Sys.WALL);
+            for (int p : tree) {
+                c.kill(p, Sys.SIGKILL);
+            }
+            reapAll();
+            c.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+        }
+    }
+
+    private static final int PR_SET_CHILD_SUBREAPER = 36;
+
+    private static List<Integer> awaitChildren(int pid, int count) {
+        Path children = Path.of("/proc/" + pid + "/task/" + pid + "/children");
+        List<Integer> found = List.of();
+        for (int i = 0; i < 200 && found.size() < count; i++) {
+            try {
+                String text = Files.readString(children).strip();
+                found = text.isEmpty() ? List.of() : Stream.of(text.split(" ")).map(Integer::valueOf).toList();
+                if (found.size() < count) {
+                    Thread.sleep(10);
+                }
+            } catch (IOException | InterruptedException e) {
+                break;
+            }
+        }
+        return found;
+    }
+
+    /** Reaps every exited child (this JVM's own and adopted orphans), waiting up to 2 s for each to exit. */
+    private static void reapAll() {
+        int[] status = new int[1];
+        for (int i = 0; i < 200; i++) {
+            int r = LibC.INSTANCE.waitpid(-1, status, Sys.WALL | Sys.WNOHANG);
+            if (r < 0) {
+                return; // ECHILD: none left
+            }
+            if (r == 0) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
         }
     }
 

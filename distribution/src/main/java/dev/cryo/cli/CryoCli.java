@@ -51,7 +51,11 @@ public final class CryoCli implements Runnable {
 
     public static void main(String[] args) {
         // loud on every command, whatever it is: the opt-out must not be forgotten on a production host
-        dev.cryo.core.config.FileTrust.insecureWarning(System.getenv()).ifPresent(System.err::println);
+        // no method reference: main's lambdas are not in the class data archive (its training runs run(), not main)
+        java.util.Optional<String> insecure = dev.cryo.core.config.FileTrust.insecureWarning(System.getenv());
+        if (insecure.isPresent()) {
+            System.err.println(insecure.get());
+        }
         if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
             // the same line picocli prints, without building the command model (most of --version's start-up)
             System.out.println(VersionProvider.line());

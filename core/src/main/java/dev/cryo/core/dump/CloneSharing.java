@@ -123,7 +123,14 @@ final class CloneSharing {
 
     private static void addGroup(List<List<FrozenProcess>> groups, List<FrozenProcess> run) {
         if (run.size() > 1) {
-            run.sort(Comparator.comparingInt(p -> p.pid));
+            // a comparator class, not Comparator.comparing: the JDK's lambda inside it is not in the class data
+            // archive
+            run.sort(new Comparator<FrozenProcess>() {
+                @Override
+                public int compare(FrozenProcess a, FrozenProcess b) {
+                    return Integer.compare(a.pid, b.pid);
+                }
+            });
             groups.add(run);
         }
     }

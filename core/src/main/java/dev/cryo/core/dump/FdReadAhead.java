@@ -60,7 +60,12 @@ final class FdReadAhead implements AutoCloseable {
     static FdReadAhead start(int pid, List<Integer> fds, HostView host, Executor helper) {
         FdReadAhead r = new FdReadAhead(pid, fds);
         if (r.fds.length >= MIN_FDS && Runtime.getRuntime().availableProcessors() > 1) {
-            helper.execute(() -> r.readAhead(new FdInfos(host)));
+            helper.execute(new Runnable() { // not a lambda: it would be made at run time (not in the archive)
+                @Override
+                public void run() {
+                    r.readAhead(new FdInfos(host));
+                }
+            });
         }
         return r;
     }

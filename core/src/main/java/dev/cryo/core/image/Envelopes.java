@@ -33,6 +33,18 @@ public final class Envelopes {
         }
     };
 
+    /**
+     * A generated message class to its default instance. {@link Internal#getDefaultInstance} looks the method up and
+     * calls it by reflection on every call: once per record, and from the 16th call of a type the JDK generates an
+     * accessor class (~ms each, three per small restore; issue 13).
+     */
+    private static final ClassValue<Message> DEFAULTS = new ClassValue<>() {
+        @Override
+        protected Message computeValue(Class<?> type) {
+            return (Message) Internal.getDefaultInstance(type.asSubclass(Message.class));
+        }
+    };
+
     private Envelopes() {
     }
 
@@ -80,7 +92,7 @@ public final class Envelopes {
      */
     public static <T extends Message> T unpack(Any any, Class<T> type, String where) throws CryoException {
         if (!holds(any, type)) {
-            String want = Internal.getDefaultInstance(type).getDescriptorForType().getFullName();
+            String want = DEFAULTS.get(type).getDescriptorForType().getFullName();
             String got = any.getTypeUrl().isEmpty() ? "nothing (empty Any)" : any.getTypeUrl();
             throw new CryoException(CryoException.Category.IMAGE, "core/IMAGE_RECORD_TYPE",
                     where + " holds " + got + ", expected " + want,
@@ -89,7 +101,7 @@ public final class Envelopes {
         }
         try {
             @SuppressWarnings("unchecked")
-            T record = (T) Internal.getDefaultInstance(type).getParserForType().parseFrom(any.getValue());
+            T record = (T) DEFAULTS.get(type).getParserForType().parseFrom(any.getValue());
             return record;
         } catch (InvalidProtocolBufferException e) {
             throw new CryoException(CryoException.Category.IMAGE, ImageErrors.CORRUPT,

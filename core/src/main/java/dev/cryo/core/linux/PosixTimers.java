@@ -84,7 +84,14 @@ public final class PosixTimers {
                 }
             }
         }
-        out.sort(Comparator.comparingInt(Timer::id));
+        // a comparator class, not Comparator.comparing: the JDK's lambda inside it is not in the class data
+        // archive
+        out.sort(new Comparator<Timer>() {
+            @Override
+            public int compare(Timer a, Timer b) {
+                return Integer.compare(a.id(), b.id());
+            }
+        });
         return out;
     }
 }

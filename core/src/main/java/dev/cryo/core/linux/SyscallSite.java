@@ -33,7 +33,14 @@ public final class SyscallSite {
                 exec.add(m);
             }
         }
-        exec.sort(java.util.Comparator.comparing(m -> !m.fileBacked()));
+        // file-backed first; a comparator class, not Comparator.comparing: the JDK's lambda inside it is not
+        // in the class data archive
+        exec.sort(new java.util.Comparator<Mapping>() {
+            @Override
+            public int compare(Mapping a, Mapping b) {
+                return Boolean.compare(!a.fileBacked(), !b.fileBacked());
+            }
+        });
         ByteBuffer b = ByteBuffer.allocateDirect(CHUNK);
         for (Mapping m : exec) {
             // chunks overlap by one byte so that an instruction across a chunk boundary is found

@@ -329,7 +329,12 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
             infos.add(info);
             disabledFinal.put(e.getKey(), new DisabledPlugin(info, e.getValue().reason(), e.getValue().fix()));
         }
-        infos.sort(Comparator.comparing(PluginInfo::id));
+        infos.sort(new Comparator<PluginInfo>() { // not Comparator.comparing: see ByOrdinalThenName
+            @Override
+            public int compare(PluginInfo a, PluginInfo b) {
+                return a.id().compareTo(b.id());
+            }
+        });
         ext.sort();
         LOG.debug("plugins enabled: {}; disabled: {}", enabled.keySet(), disabledFinal.keySet());
         return new PluginHost(dir, manager, infos, disabledFinal, ext);

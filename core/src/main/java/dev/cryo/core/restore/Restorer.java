@@ -407,7 +407,14 @@ public final class Restorer {
             if (all.isEmpty()) {
                 continue;
             }
-            all.sort(java.util.Comparator.comparingLong(MemoryHandler.Range::start));
+            // a comparator class, not Comparator.comparing: the JDK's lambda inside it is not in the class data
+            // archive
+            all.sort(new java.util.Comparator<MemoryHandler.Range>() {
+                @Override
+                public int compare(MemoryHandler.Range a, MemoryHandler.Range b) {
+                    return Long.compare(a.start(), b.start());
+                }
+            });
             List<MemoryHandler.Range> merged = new ArrayList<>();
             for (MemoryHandler.Range r : all) {
                 MemoryHandler.Range last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
@@ -735,6 +742,16 @@ public final class Restorer {
 
     // ---------------------------------------------------------------- fds
 
+    /** A loop, not a stream's lambda: every restore with a dup'ed fd (stdout and stderr) comes here. */
+    private static boolean holdsFd(List<FdinfoEntry> entries, int fd) {
+        for (FdinfoEntry e : entries) {
+            if (e.getFd() == fd) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void restoreFds(LiveTask task, ImageDir image, List<FdinfoEntry> fds) throws CryoException {
         Map<String, ImageSource> objectTables = new LinkedHashMap<>();
         List<FdinfoEntry> pending = new ArrayList<>(fds);
@@ -744,7 +761,7 @@ public final class Restorer {
                 if (e.hasSameAs()) {
                     // the same open file description as an fd restored before (parents first, fds ascending)
                     FdRef from = e.getSameAs();
-                    if (from.getPid() == task.pid().value() && retry.stream().anyMatch(r -> r.getFd() == from.getFd())) {
+                    if (from.getPid() == task.pid().value() && holdsFd(retry, from.getFd())) {
                         // its original (a lower fd, so handled earlier in this round) was deferred by its handler
                         retry.add(e);
                         continue;

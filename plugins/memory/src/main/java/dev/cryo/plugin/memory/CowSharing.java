@@ -95,7 +95,18 @@ final class CowSharing {
     private static boolean eligible(VmaEntry v) {
         return v.getKind() == MappingKind.ANON_PRIVATE.proto() && !v.getShared() && v.getShmemKey().isEmpty()
                 && v.getHugetlbPageSize() == 0 && v.getGuardsCount() == 0
-                && v.getVmFlagsList().stream().noneMatch(NOT_INHERITED::contains);
+                && noneNotInherited(v.getVmFlagsList());
+    }
+
+    /* loops, not streams of lambdas: a plugin's lambdas are not in the class data archive (issue 13) */
+
+    private static boolean noneNotInherited(List<String> flags) {
+        for (String f : flags) {
+            if (NOT_INHERITED.contains(f)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** @return whether a thread of the process has a child (/proc/PID/task/TID/children), or may have */
@@ -218,7 +229,12 @@ final class CowSharing {
 
     /** @return whether anything of {@code maps} overlaps {@code [start, end)} */
     static boolean overlaps(List<MapsLine> maps, long start, long end) {
-        return maps.stream().anyMatch(m -> m.start() < end && m.end() > start);
+        for (MapsLine m : maps) {
+            if (m.start() < end && m.end() > start) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

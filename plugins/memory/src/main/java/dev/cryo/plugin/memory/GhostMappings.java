@@ -118,7 +118,9 @@ final class GhostMappings {
 
     /** Unlinks the recreated files; the processes keep their mappings. Never throws. */
     void unlinkAll() {
-        created.forEach(GhostFiles::unlink);
+        for (Path g : created) { // a loop: a plugin's lambdas are not in the class data archive
+            GhostFiles.unlink(g);
+        }
         created.clear();
     }
 }

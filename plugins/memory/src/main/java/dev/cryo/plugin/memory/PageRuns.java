@@ -16,22 +16,30 @@ public final class PageRuns {
         }
     }
 
-    private final java.util.function.LongPredicate keep;
+    /**
+     * The kind whose pages are kept; null for guard runs. Not a LongPredicate: a plugin's lambdas cannot be in the
+     * class data archive, and making one costs the frozen window about a millisecond (issue 13).
+     */
+    private final MappingKind kind;
     private final List<Run> runs = new ArrayList<>();
     private long runStart = -1;
     private long runEnd = -1;
 
     public PageRuns(MappingKind kind) {
-        this.keep = kind::keeps;
+        this.kind = java.util.Objects.requireNonNull(kind);
     }
 
-    private PageRuns(java.util.function.LongPredicate keep) {
-        this.keep = keep;
+    private PageRuns() {
+        this.kind = null;
+    }
+
+    private boolean keeps(long entry) {
+        return kind != null ? kind.keeps(entry) : (entry & MemorySyscalls.PM_GUARD) != 0;
     }
 
     /** @return runs of the guard-region pages (pagemap bit 58): no data, reinstalled with MADV_GUARD_INSTALL */
     public static PageRuns guards() {
-        return new PageRuns(e -> (e & MemorySyscalls.PM_GUARD) != 0);
+        return new PageRuns();
     }
 
     /** The runs of one mapping whose pagemap was read in one piece starting at address {@code start}. */
@@ -48,7 +56,7 @@ public final class PageRuns {
     public void add(long[] entries, long chunkStart) {
         long page = MemorySyscalls.PAGE_SIZE;
         for (int i = 0; i < entries.length; i++) {
-            if (keep.test(entries[i])) {
+            if (keeps(entries[i])) {
                 addPage(chunkStart + i * page);
             }
         }

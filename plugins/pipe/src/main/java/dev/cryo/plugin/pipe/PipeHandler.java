@@ -165,7 +165,11 @@ public final class PipeHandler implements FdHandler {
                     + " holds the FIFO " + fd.link() + ", whose path was removed; it cannot be reopened on restore",
                     "recreate the FIFO or close fd " + n + " before dumping");
         }
-        DumpedPipe p = dumped.computeIfAbsent(ino, i -> new DumpedPipe(i, fifo, fd.link()));
+        DumpedPipe p = dumped.get(ino); // not computeIfAbsent: a plugin's lambdas are not in the class data archive
+        if (p == null) {
+            p = new DumpedPipe(ino, fifo, fd.link());
+            dumped.put(ino, p);
+        }
         treePids.add(task.pid().value());
         for (PipeEnd end : PipeEnd.values()) {
             if (end.givenBy(fd.flags())) {

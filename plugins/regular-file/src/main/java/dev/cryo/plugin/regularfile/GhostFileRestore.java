@@ -188,7 +188,9 @@ final class GhostFileRestore {
         }
         prepared.clear();
         tmpfiles.clear();
-        nameless.forEach(GhostFiles::forgetNameless);
+        for (Path p : nameless) { // a loop: a plugin's lambdas are not in the class data archive (issue 13)
+            GhostFiles.forgetNameless(p);
+        }
         nameless.clear();
         table = null;
     }

@@ -497,9 +497,14 @@ public final class PtyHandler implements FdHandler, LifecycleListener {
 
     @Override
     public void finishRestore() {
-        peers.forEach(LocalFd::close);
+        // loops: a plugin's lambdas are not in the class data archive, and this runs at the end of every restore
+        for (LocalFd fd : peers) {
+            fd.close();
+        }
         peers.clear();
-        pairs.values().forEach(LocalFd::close);
+        for (LocalFd fd : pairs.values()) {
+            fd.close();
+        }
         pairs.clear();
         self = null;
         kernel = null;

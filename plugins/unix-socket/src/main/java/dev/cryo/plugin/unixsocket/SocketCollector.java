@@ -207,8 +207,13 @@ final class SocketCollector {
         relations.put(List.of(ours.id(), peerIno), new Relation(self, verb, peerName, nameless));
         // the peer's holder (a scan of every process's fds) only for a message: a peer outside the tree
         HostKernel kernel = ctx.kernel();
-        ctx.references(ours, new ObjectId(UnixSocketHandler.KIND, peerIno),
-                () -> describe(peerName, owner(kernel, peerIno)));
+        // a class, not a lambda: a plugin's lambdas are not in the class data archive (issue 13)
+        ctx.references(ours, new ObjectId(UnixSocketHandler.KIND, peerIno), new java.util.function.Supplier<String>() {
+            @Override
+            public String get() {
+                return describe(peerName, owner(kernel, peerIno));
+            }
+        });
     }
 
     /** An accepted stream socket carries its listener's name; a new connection to that name reaches the server. */
