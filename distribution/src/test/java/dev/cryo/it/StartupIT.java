@@ -20,8 +20,10 @@ import org.junit.jupiter.api.Test;
  * is one the class data archive can hold verified (Java 6 or later: picocli's Java 5 class files are rewritten by
  * the build, {@code distribution/src/build/ModernClassFiles.java}), and a command parsing its command line verifies
  * none of picocli's classes at run time (the JVM's own {@code -Xlog:verification} of a real {@code cryo dump
- * --help}); the plugins' classes come from the archive too; and no command makes an annotation proxy class (the command model is built without annotations, the
- * plugins' annotations are read from their class files: the JDK's first annotation read costs tens of milliseconds).
+ * --help}); the plugins' classes come from the archive too; no command makes an annotation proxy class (the command
+ * model is built without annotations, the plugins' annotations are read from their class files: the JDK's first
+ * annotation read costs tens of milliseconds); and a dump and a restore of a pipe tree make no lambda or reflection
+ * accessor class at run time.
  */
 class StartupIT extends WithTestBed {
     @Test
@@ -81,6 +83,37 @@ class StartupIT extends WithTestBed {
         assertTrue(plugin.size() >= 13, "plugin classes loaded by `cryo plugins`: " + plugin);
         List<String> parsed = plugin.stream().filter(l -> !l.endsWith("source: shared objects file")).toList();
         assertEquals(List.of(), parsed, "plugin classes parsed from their jars, not taken from lib/cryo.jsa");
+    }
+
+    @Test
+    void aDumpAndARestoreOfAPipeTreeMakeNoClassAtRunTime() throws IOException {
+        // a lambda of a plugin (never in the archive), or of core not met by the archive's training run, is made by
+        // the JVM at its first use (~1 ms each, inside the frozen window for a dump's); a method called by reflection
+        // 16 times gets a generated accessor class
+        Workload w = bed.workloads().start("pipe_tree", "chain", "4");
+        w.awaitNewTicks(5);
+        w.assertVerifyPass();
+        Path dumpLog = tmp.resolve("dump-classes.log");
+        Path restoreLog = tmp.resolve("restore-classes.log");
+        Cryo cryo = bed.cryo();
+        try {
+            cryo.environment("CRYO_JAVA_OPTS", "-Xlog:class+load=info:file=" + dumpLog);
+            Path image = bed.dumpAndAwaitGone(w);
+            cryo.environment("CRYO_JAVA_OPTS", "-Xlog:class+load=info:file=" + restoreLog);
+            RunningCryo rc = cryo.restoreInBackground(image);
+            Workload r = bed.awaitRestoreDone(rc, w);
+            r.assertVerifyPass();
+            TestBed.killRestored(r, rc);
+        } finally {
+            cryo.environment("CRYO_JAVA_OPTS", null);
+        }
+        for (Path log : List.of(dumpLog, restoreLog)) {
+            List<String> made = Files.readAllLines(log).stream()
+                    .filter(l -> l.contains("$$Lambda$") || l.contains("GeneratedMethodAccessor")
+                            || l.contains("GeneratedConstructorAccessor"))
+                    .filter(l -> !l.endsWith("source: shared objects file")).toList();
+            assertEquals(List.of(), made, "classes made at run time by " + log.getFileName());
+        }
     }
 
     /** Runs {@code cryo args} with {@code CRYO_JAVA_OPTS=options}; it must succeed. */
