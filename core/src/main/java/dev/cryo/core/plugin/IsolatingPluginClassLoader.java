@@ -36,8 +36,9 @@ import java.util.zip.ZipFile;
  * <p>The plugin's own classes are read from its jar, opened once by this loader, and defined with one code source
  * (the jar): {@link java.net.URLClassLoader}'s way (its class path looked up, the manifest and a code source per
  * class) was a third of loading the plugins on a small dump's start-up (JFR, issue 13). A jar whose manifest has
- * per-entry sections (a signed jar's digests) is left to {@link java.net.URLClassLoader}, which checks signatures. Classes defined from the same bytes are still taken
- * from the class data archive (the JVM matches an archived class of a custom loader by name, size and checksum).
+ * per-entry sections (a signed jar's digests) is left to {@link java.net.URLClassLoader}, which checks signatures.
+ * Classes defined from the same bytes are still taken from the class data archive (the JVM matches an archived class
+ * of a custom loader by name, size and checksum).
  *
  * <p>Thread-safe (per-class-name locking as in {@link ClassLoader}).
  */

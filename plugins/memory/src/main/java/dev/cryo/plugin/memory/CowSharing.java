@@ -129,20 +129,20 @@ final class CowSharing {
 
     /** @return the parent's pid when it was dumped before in this dump and may share memory with {@code task} */
     int parentOf(RemoteTask task) throws CryoException {
-        Path status = task.procDir().resolve("status");
+        // stat, not status: the kernel makes status's ~55 lines (memory counters among them) for one number
+        Path stat = task.procDir().resolve("stat");
         try {
-            for (String line : Files.readAllLines(status)) {
-                if (line.startsWith("PPid:")) {
-                    int ppid = Integer.parseInt(line.substring(5).trim());
-                    Parent p = dumped.get(ppid);
-                    return p != null && !p.sealed() ? ppid : -1;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
+            // Latin-1: a name may hold any bytes, not UTF-8
+            String text = new String(Files.readAllBytes(stat), java.nio.charset.StandardCharsets.ISO_8859_1);
+            // pid (comm) state ppid ...: comm may hold spaces and parentheses, the last ')' ends it
+            String[] after = text.substring(text.lastIndexOf(')') + 2).split(" ", 3);
+            int ppid = Integer.parseInt(after[1]);
+            Parent p = dumped.get(ppid);
+            return p != null && !p.sealed() ? ppid : -1;
+        } catch (IOException | RuntimeException e) {
             throw new CryoException(CryoException.Category.KERNEL, "memory/PROC_READ", "dump failed: reading "
-                    + status + " of pid " + task.pid() + " \"" + task.comm() + "\" failed: " + e, null, e);
+                    + stat + " of pid " + task.pid() + " \"" + task.comm() + "\" failed: " + e, null, e);
         }
-        return -1;
     }
 
     /**
