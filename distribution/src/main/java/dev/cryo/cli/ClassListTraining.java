@@ -61,23 +61,22 @@ final class ClassListTraining {
     private static void dumpAndRestore(Path image, String path, List<String> argv, int children) {
         LibC c = LibC.INSTANCE;
         c.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        int pid;
+        List<Integer> tree = new java.util.ArrayList<>();
+        boolean ours = true; // the pids of tree are this run's processes (not after a failed restore: then free)
         try {
-            pid = Spawner.spawnDetachedStdio(path, argv);
+            tree.add(Spawner.spawnDetachedStdio(path, argv));
+            tree.addAll(awaitChildren(tree.get(0), children));
+            if (run("dump", "-t", Integer.toString(tree.get(0)), "-D", image.toString()) == 0) {
+                reapAll(); // killed by the dump: free its pids for the restore
+                ours = run("restore", "-D", image.toString(), "-d") == 0;
+            }
         } catch (Exception e) {
             System.err.println("[cds training] cannot start " + path + ": " + e.getMessage());
-            return;
-        }
-        List<Integer> tree = new java.util.ArrayList<>(List.of(pid));
-        try {
-            tree.addAll(awaitChildren(pid, children));
-            if (run("dump", "-t", Integer.toString(pid), "-D", image.toString()) == 0) {
-                reapAll(); // killed by the dump: free its pids for the restore
-                run("restore", "-D", image.toString(), "-d");
-            }
         } finally {
-            for (int p : tree) {
-                c.kill(p, Sys.SIGKILL);
+            if (ours) {
+                for (int p : tree) {
+                    c.kill(p, Sys.SIGKILL);
+                }
             }
             reapAll();
             c.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
@@ -103,7 +102,7 @@ final class ClassListTraining {
         return found;
     }
 
-    /** Reaps every exited child (this JVM's own and adopted orphans), waiting up to 2 s for each to exit. */
+    /** Reaps every exited child (this JVM's own and adopted orphans) until none is left, for up to 2 s in all. */
     private static void reapAll() {
         int[] status = new int[1];
         for (int i = 0; i < 200; i++) {

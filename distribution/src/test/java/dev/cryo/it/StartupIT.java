@@ -109,8 +109,8 @@ class StartupIT extends WithTestBed {
         }
         for (Path log : List.of(dumpLog, restoreLog)) {
             List<String> made = Files.readAllLines(log).stream()
-                    .filter(l -> l.contains("$$Lambda$") || l.contains("GeneratedMethodAccessor")
-                            || l.contains("GeneratedConstructorAccessor"))
+                    // $$Lambda$N (JDK 17) or $$Lambda/0x... (21+); jdk.internal.reflect.Generated*Accessor
+                    .filter(l -> l.contains("$$Lambda") || l.contains("jdk.internal.reflect.Generated"))
                     .filter(l -> !l.endsWith("source: shared objects file")).toList();
             assertEquals(List.of(), made, "classes made at run time by " + log.getFileName());
         }

@@ -172,12 +172,12 @@ final class CryoPluginManager extends AbstractPluginManager {
         }
         boolean all = true;
         for (String term : constraint.split("&", -1)) {
-            String t = term.strip();
+            String t = trimAscii(term);
             int op = 0; // the operator's length
             while (op < t.length() && "<>=".indexOf(t.charAt(op)) >= 0) {
                 op++;
             }
-            int[] bound = plainVersion(t.substring(op).strip(), true);
+            int[] bound = plainVersion(trimAscii(t.substring(op)), true);
             if (bound == null) {
                 return null;
             }
@@ -196,12 +196,28 @@ final class CryoPluginManager extends AbstractPluginManager {
         return all;
     }
 
+    /** @return {@code s} without the ASCII white space jsemver's lexer skips (not String.strip's Unicode spaces) */
+    private static String trimAscii(String s) {
+        int from = 0;
+        int to = s.length();
+        while (from < to && " \t\n\u000b\f\r".indexOf(s.charAt(from)) >= 0) {
+            from++;
+        }
+        while (to > from && " \t\n\u000b\f\r".indexOf(s.charAt(to - 1)) >= 0) {
+            to--;
+        }
+        return s.substring(from, to);
+    }
+
     /**
      * @param strict whether a number with a leading zero or more than 9 digits is refused (the first is semantic
      *               versioning's rule), or taken: any three dot-separated runs of digits, as PF4J normalises
      * @return the three numbers of a plain {@code X.Y.Z} (ASCII digits only, no sign, pre-release or build), or null
      */
     static int[] plainVersion(String v, boolean strict) {
+        if (v == null) {
+            return null;
+        }
         String[] parts = v.split("\\.", -1);
         if (parts.length != 3) {
             return null;

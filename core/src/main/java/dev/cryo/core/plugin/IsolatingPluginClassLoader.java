@@ -40,7 +40,7 @@ import java.util.zip.ZipFile;
  * Classes defined from the same bytes are still taken from the class data archive (the JVM matches an archived class
  * of a custom loader by name, size and checksum).
  *
- * <p>Thread-safe (per-class-name locking as in {@link ClassLoader}).
+ * <p>Thread-safe: PF4J's loader is not registered as parallel-capable, so every load holds this loader's lock.
  */
 final class IsolatingPluginClassLoader extends PluginClassLoader {
     /** Packages (with trailing dot) a plugin sees from cryo's class loader. */
@@ -64,6 +64,8 @@ final class IsolatingPluginClassLoader extends PluginClassLoader {
     private final Path jarPath;
     /** The plugin's jar, opened at the first class; guarded by {@code this}. */
     private Own own;
+    /** Set by {@link #close}: no jar is opened again (as URLClassLoader finds no class once closed). */
+    private boolean closed;
 
     /**
      * @param jar the plugin's jar (the caller adds it with {@link #addFile}, as PF4J's loader does, for its
@@ -81,6 +83,9 @@ final class IsolatingPluginClassLoader extends PluginClassLoader {
     }
 
     private synchronized Own own() throws IOException {
+        if (closed) {
+            throw new IOException("the class loader of plugin '" + pluginId + "' is closed");
+        }
         if (own == null) {
             JarFile jar = new JarFile(jarPath.toFile(), false, ZipFile.OPEN_READ, JarFile.runtimeVersion());
             try {
@@ -91,7 +96,8 @@ final class IsolatingPluginClassLoader extends PluginClassLoader {
                     jar.close();
                     own = new Own(null, null, null, null);
                 } else {
-                    URL url = jarPath.toUri().toURL();
+                    // the canonical path, as PF4J's addFile gives URLClassLoader (code source, package seal)
+                    URL url = jarPath.toFile().getCanonicalFile().toURI().toURL();
                     own = new Own(jar, manifest, url, new CodeSource(url, (CodeSigner[]) null));
                 }
             } catch (IOException | RuntimeException e) {
@@ -134,7 +140,7 @@ final class IsolatingPluginClassLoader extends PluginClassLoader {
                         definePackage(pkg, null, null, null, null, null, null, null);
                     }
                 } catch (IllegalArgumentException e) {
-                    // defined meanwhile by another thread (as URLClassLoader allows)
+                    // already defined (URLClassLoader tolerates it the same way)
                 }
             }
         }
@@ -147,6 +153,7 @@ final class IsolatingPluginClassLoader extends PluginClassLoader {
             super.close();
         } finally {
             synchronized (this) {
+                closed = true;
                 if (own != null && own.jar() != null) {
                     own.jar().close();
                 }

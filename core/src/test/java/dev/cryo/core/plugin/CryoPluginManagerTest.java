@@ -32,7 +32,7 @@ class CryoPluginManagerTest {
         DefaultVersionManager pf4j = new DefaultVersionManager();
         for (String c : List.of(">=1.6.0-rc.1", "~1.6.0", "^1.6.0", ">=1.6.0 | <2.0.0", "!=1.6.0",
                 "(>=1.6.0)", ">=1.6.0 & (<2.0.0 | >3.0.0)", "1.6.x", "", "*", "=>1.6.0", ">=1.6",
-                ">=1.6.0 && <2.0.0", ">=01.6.0", ">=1.6.0 & ")) {
+                ">=1.6.0 && <2.0.0", ">=01.6.0", ">=1.6.0 & ", ">=1.6.0\u3000", "\u2028>=1.6.0", ">=1.6.0\u001f")) {
             assertNull(CryoPluginManager.simpleConstraint(c, v), c);
             boolean expected;
             try {
@@ -53,6 +53,9 @@ class CryoPluginManagerTest {
         assertNull(CryoPluginManager.plainVersion("01.6.0", true));
         assertEquals(3, CryoPluginManager.plainVersion("01.6.0", false).length); // normalised like \d+.\d+.\d+
         assertNull(CryoPluginManager.plainVersion("1.6.0 ", false));
+        assertNull(CryoPluginManager.plainVersion(null, true));
+        assertNull(CryoPluginManager.simpleConstraint(">=1.0.0", null));
+        assertEquals(true, CryoPluginManager.simpleConstraint(" \t>=1.0.0\r\n", new int[] {1, 6, 0}));
     }
 
     private static List<Integer> toList(int[] a) {

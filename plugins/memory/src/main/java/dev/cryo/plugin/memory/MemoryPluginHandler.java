@@ -93,9 +93,10 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     /** Private memory of the processes dumped so far, for their children's copy-on-write sharing. */
     private final CowSharing cow = new CowSharing();
     /**
-     * The size of each mapped file of this dump, by device and inode: the processes of a tree map the same files
-     * (libc, the loader, the program), and a stat through {@code /proc/PID/map_files} costs ~80 µs here — a quarter of
-     * the memory phase of a 257-process ring (JFR, issue 13). A file changing size during the dump gets one size.
+     * The size of each mapped file of this dump, by device, inode and path: the processes of a tree map the same
+     * files (libc, the loader, the program), each stat'ed through {@code /proc/PID/map_files} (a 64-process ring's
+     * dump: 960 stats, 3 distinct files; issue 13). The path too because the device maps shows is the superblock's:
+     * btrfs subvolumes share one and number their inodes apart. A file changing size during the dump gets one size.
      */
     private final java.util.Map<String, Long> fileSizes = new java.util.HashMap<>();
 
@@ -240,7 +241,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
     }
 
     private long cachedFileSize(RemoteTask task, Mapping m) throws CryoException {
-        String key = m.dev() + " " + m.inode();
+        String key = m.dev() + " " + m.inode() + " " + m.name();
         Long size = fileSizes.get(key);
         if (size == null) {
             size = fileSize(task, m);
