@@ -21,7 +21,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -201,15 +200,6 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
             out.put(f.id(), options);
         }
         return out;
-    }
-
-    private static List<String> indexedClasses(ClassLoader loader) throws IOException {
-        InputStream in = loader.getResourceAsStream(INDEX);
-        return in == null ? List.of() : indexedClasses(in);
-    }
-
-    private static List<String> indexedClasses(InputStream index) throws IOException {
-        return PluginJars.indexedClasses(index);
     }
 
     /** An option of a disabled plugin set anywhere in the chain is an error naming both. */
@@ -538,7 +528,7 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
     private static List<String> inspect(CryoPluginManager manager, Found f) {
         List<String> points = new ArrayList<>();
         try (IsolatingPluginClassLoader loader = manager.inspectionLoader(f.jar(), f.descriptor())) {
-            for (String name : indexedClasses(loader)) {
+            for (String name : PluginJars.read(f.jar()).indexed()) { // read for the options already
                 try {
                     Class<?> c = Class.forName(name, false, loader);
                     for (Class<?> p : POINTS) {
