@@ -25,7 +25,9 @@ import java.nio.ByteBuffer;
  * <p>Each page's crc32c ({@link PagesWriter#checksum}) is computed by whichever thread has time: the tracer thread
  * right after its read when the writer is still busy with an earlier batch (the writer is the slower side: the
  * checksum then costs the tracer, not the page phase), else the writer thread before its write. Both threads keep
- * their times ({@link #describeTimes}, logged with {@code -vv}).
+ * their times ({@link #describeTimes}, logged with {@code -vv}). The last batch, read at {@link #close}, is written by
+ * the tracer thread itself after the earlier ones: most processes have a single small batch, and its round trip
+ * through the writer thread cost a few milliseconds of a small dump's frozen time (issue 13).
  *
  * <p>Reading straight into a shared mapping of the pages file (no buffer, one copy fewer) was measured and rejected:
  * on ext4 the page faults and page_mkwrite of the file mapping cost three times the CPU of the copy they save (512
@@ -123,6 +125,15 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
 
     /** Reads the queued ranges into the current buffer and hands it to the writer thread. */
     void flush() throws CryoException {
+        flush(false);
+    }
+
+    /**
+     * @param last the sink's last batch: written by this thread once the earlier ones are in the file, in their order
+     *             — the tracer has nothing else to do meanwhile, and a small process's only batch then costs no hand
+     *             over to the writer thread and back inside the frozen window (issue 13)
+     */
+    private void flush(boolean last) throws CryoException {
         if (iovCount == 0) {
             return;
         }
@@ -148,6 +159,22 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
         long t2 = System.nanoTime();
         int slot = current;
         int[] pageCrcs = crcs[slot];
+        if (last) {
+            for (int i = 0; i < BUFFERS; i++) {
+                awaitWrite(i);
+            }
+            long w0 = System.nanoTime();
+            waitNs += t1 - t0 + w0 - t2;
+            readNs += t2 - t1;
+            PagesWriter.checksum(batch, pageCrcs);
+            long w1 = System.nanoTime();
+            writer.append(batch, pageCrcs);
+            tracerCrcNs += w1 - w0;
+            writeNs += System.nanoTime() - w1;
+            iovCount = 0;
+            filled = 0;
+            return;
+        }
         checksummed[slot] = writerBusy();
         if (checksummed[slot]) {
             PagesWriter.checksum(batch, pageCrcs);
@@ -269,7 +296,7 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
     @Override
     public void close() throws CryoException {
         try {
-            flush();
+            flush(true);
             for (int i = 0; i < BUFFERS; i++) {
                 awaitWrite(i);
             }

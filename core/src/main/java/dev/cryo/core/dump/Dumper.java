@@ -271,8 +271,9 @@ public final class Dumper {
             l.preDump(event);
         }
         Set<FdHandler> claiming = new LinkedHashSet<>();
+        List<Integer> livePids = List.of();
         if (!dryRun()) {
-            refuseUnhandledFdsEarly(rootPid, claiming);
+            livePids = refuseUnhandledFdsEarly(rootPid, claiming);
         }
         warmUp(claiming);
         boolean fsync = config.isSet(ConfigKeys.FSYNC);
@@ -284,6 +285,9 @@ public final class Dumper {
         SpaceCheck space = null;
         try {
             if (!dryRun()) {
+                // the files of the processes the tree has now, created before the freeze on another thread: after it
+                // only a process born meanwhile has its own made (one no process took goes with the inventory)
+                image.prepare(processFiles(livePids));
                 space = SpaceCheck.before(rootPid, image.path()); // before the tree stops
             }
             long t0 = System.nanoTime();
@@ -292,10 +296,13 @@ public final class Dumper {
             FileLockDump.readHostLocks(pagesWriterThread); // starts the kernel's wait before the freeze (see there)
             tree = FrozenTree.freeze(rootPid, comm);
             if (!dryRun()) {
-                image.prepare(processFiles(tree)); // created on another thread while the tracer works (issue 13)
+                image.prepare(processFiles(tree.livePids())); // those not prepared yet, on another thread
             }
             Future<List<FileLocks.Lock>> hostLocks = FileLockDump.readHostLocks(pagesWriterThread);
-            int tasks = tree.processes.stream().mapToInt(p -> p.threads.size()).sum();
+            int tasks = 0;
+            for (FrozenProcess p : tree.processes) {
+                tasks += p.threads.size();
+            }
             if (progress != Progress.NONE) {
                 progress.total(tree.processes.stream().mapToLong(p -> ProcFs.anonymousBytes(p.pid)).sum());
             }
@@ -611,15 +618,15 @@ public final class Dumper {
         };
     }
 
-    /** The files the pipeline creates for each process of {@code tree}, in the order it creates them. */
-    private static List<String> processFiles(FrozenTree tree) {
+    /** @return the files the pipeline creates for each live process {@code pids}, in the order it creates them */
+    private static List<String> processFiles(List<Integer> pids) {
         List<String> names = new ArrayList<>();
-        for (FrozenProcess p : tree.processes) {
-            if (!p.isZombie()) {
-                Pid pid = Pid.of(p.pid);
-                names.addAll(List.of(ImageFileNames.core(pid), ImageFileNames.pages(pid), ImageFileNames.mm(pid),
-                        ImageFileNames.fdinfo(pid)));
-            }
+        for (int p : pids) {
+            Pid pid = Pid.of(p);
+            names.add(ImageFileNames.core(pid));
+            names.add(ImageFileNames.pages(pid));
+            names.add(ImageFileNames.mm(pid));
+            names.add(ImageFileNames.fdinfo(pid));
         }
         return names;
     }
@@ -718,9 +725,11 @@ public final class Dumper {
      * opened meanwhile is refused there); a process or fd gone meanwhile is skipped here. Not in a dry run, which
      * reports every refusal in pipeline order. An io_uring fd is left to the pipeline, whose refusal of its ring
      * (core/IO_URING) says how to run the program without it.
+     *
+     * @param claiming gets the handlers that claimed an fd of the tree (their records are warmed up before the freeze)
+     * @return the pids of the processes found alive (their image files are created before the freeze)
      */
-    /** @param claiming gets the handlers that claimed an fd of the tree (their records are warmed up before the freeze) */
-    private void refuseUnhandledFdsEarly(int rootPid, Set<FdHandler> claiming) throws CryoException {
+    private List<Integer> refuseUnhandledFdsEarly(int rootPid, Set<FdHandler> claiming) throws CryoException {
         // its own view of the host: the pipeline's (cached /proc/net tables) must be read once the tree is frozen
         FdInfos infos = new FdInfos(new dev.cryo.core.linux.HostView());
         java.util.ArrayDeque<Integer> queue = new java.util.ArrayDeque<>(List.of(rootPid));
@@ -729,6 +738,7 @@ public final class Dumper {
         // fdinfo (a process holding 10,000 fds of /dev/null: readlink + stat each, one fdinfo): a guess that can
         // only let an fd through, never refuse one — the frozen pipeline reads every fd in full and refuses it then
         Set<String> claimedShapes = new java.util.HashSet<>();
+        List<Integer> live = new ArrayList<>();
         while (!queue.isEmpty()) {
             int pid = queue.poll();
             if (!seen.add(pid)) {
@@ -765,7 +775,9 @@ public final class Dumper {
                 claiming.add(claimer);
                 claimedShapes.add(shape);
             }
+            live.add(pid);
         }
+        return live;
     }
 
     /** @return the first of {@code handlers} (in dispatch order) whose probe claims the resource, null when none */

@@ -172,6 +172,17 @@ final class FrozenTree {
         }
     }
 
+    /** @return the pids of the processes that are not zombies, parents first */
+    List<Integer> livePids() {
+        List<Integer> pids = new ArrayList<>();
+        for (FrozenProcess p : processes) {
+            if (!p.isZombie()) {
+                pids.add(p.pid);
+            }
+        }
+        return pids;
+    }
+
     /** Lets every task go exactly as it was (running, or stopped if it was). Never throws. */
     void release() {
         for (int i = processes.size() - 1; i >= 0; i--) {

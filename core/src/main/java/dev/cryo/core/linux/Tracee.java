@@ -275,9 +275,12 @@ public final class Tracee {
     }
 
     private static final long FREEZE_TIMEOUT_NS = 10_000_000_000L;
+    /** How long {@link #waitStopUntil} polls without sleeping before it sleeps a millisecond between polls. */
+    private static final long SPIN_NS = 2_000_000L;
 
     /** Like {@link #waitStop()}, but gives up at {@code deadline} (a task stuck in D state never stops). */
     private int waitStopUntil(long deadline) throws CryoException {
+        long spinUntil = System.nanoTime() + SPIN_NS;
         for (;;) {
             int r = C.waitpid(tid, status, WALL | WNOHANG);
             if (r == tid) {
@@ -301,6 +304,10 @@ public final class Tracee {
                         + ": it did not stop within " + FREEZE_TIMEOUT_NS / 1_000_000_000L + " s (state " + state
                         + "); the tree was released", "retry when the process is not blocked in the kernel"
                         + " (D state: hung NFS or device)");
+            }
+            if (System.nanoTime() < spinUntil) {
+                Thread.yield(); // a running or sleeping task stops within microseconds: a 1 ms sleep would cost more
+                continue;
             }
             try {
                 Thread.sleep(1);
