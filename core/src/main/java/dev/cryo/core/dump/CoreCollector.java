@@ -57,7 +57,7 @@ final class CoreCollector {
                 .setRoot(root);
         long scratch = task.scratchAddress();
         for (FrozenProcess.FrozenThread ft : p.threads) {
-            core.addThreads(thread(p, ft, scratch));
+            core.addThreads(thread(p, ft, scratch, status));
         }
         for (byte[] si : p.leader().tracee.peekPendingSignals(true)) {
             core.addSharedPending(ByteString.copyFrom(si));
@@ -80,8 +80,9 @@ final class CoreCollector {
         return core.build();
     }
 
-    private static ThreadCoreEntry thread(FrozenProcess p, FrozenProcess.FrozenThread ft, long scratch)
-            throws CryoException {
+    /** @param status the process's {@code /proc/PID/status}: the leader's own (its other threads have theirs) */
+    private static ThreadCoreEntry thread(FrozenProcess p, FrozenProcess.FrozenThread ft, long scratch,
+                                          Map<String, String> status) throws CryoException {
         Tracee t = ft.tracee;
         ThreadCoreEntry.Builder thread = ThreadCoreEntry.newBuilder().setTid(t.tid())
                 .setComm(threadComm(p.pid, t.tid()));
@@ -116,7 +117,7 @@ final class CoreCollector {
         thread.setRobustList(robust[0]).setRobustListLen(robust[1]);
         thread.setAltstackSp(b.getLong(8)).setAltstackFlags(b.getInt(16) & ~1 /* SS_ONSTACK */)
                 .setAltstackSize(b.getLong(24));
-        thread.setAttrs(TaskAttributes.thread(p, t, r[2], b.getInt(32), r[4]));
+        thread.setAttrs(TaskAttributes.thread(p, t, t.tid() == p.pid ? status : null, r[2], b.getInt(32), r[4]));
         return thread.build();
     }
 

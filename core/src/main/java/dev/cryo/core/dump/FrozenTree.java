@@ -10,6 +10,7 @@ import dev.cryo.core.linux.Tracee;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,8 +145,13 @@ final class FrozenTree {
             }
             queue.addAll(ProcFs.children(pid));
         }
-        // keep the process list parents first, in discovery order
-        processes.sort((a, b) -> Integer.compare(order.indexOf(a.pid), order.indexOf(b.pid)));
+        // keep the process list parents first, in discovery order (positions looked up once: a List.indexOf per
+        // comparison made sorting a 257-process tree quadratic)
+        Map<Integer, Integer> position = new HashMap<>();
+        for (int i = 0; i < order.size(); i++) {
+            position.putIfAbsent(order.get(i), i);
+        }
+        processes.sort((a, b) -> Integer.compare(position.getOrDefault(a.pid, -1), position.getOrDefault(b.pid, -1)));
         for (FrozenProcess p : processes) {
             // the leader must be the first thread (injection goes through it)
             p.threads.sort((a, b) -> a.tracee.tid() == p.pid ? -1 : b.tracee.tid() == p.pid ? 1

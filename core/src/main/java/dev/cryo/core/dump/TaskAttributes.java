@@ -64,13 +64,15 @@ final class TaskAttributes {
     }
 
     /**
-     * @param secbits what {@code prctl(PR_GET_SECUREBITS)} answered in the thread, {@code pdeath}
-     *                {@code PR_GET_PDEATHSIG}, {@code slack} {@code PR_GET_TIMERSLACK}
+     * @param taskStatus the thread's {@code /proc/PID/task/TID/status} when the caller has it already (the leader's is
+     *                   {@code /proc/PID/status}), else null: read here
+     * @param secbits    what {@code prctl(PR_GET_SECUREBITS)} answered in the thread, {@code pdeath}
+     *                   {@code PR_GET_PDEATHSIG}, {@code slack} {@code PR_GET_TIMERSLACK}
      */
-    static ThreadAttrsEntry thread(FrozenProcess p, Tracee t, long secbits, int pdeath, long slack)
-            throws CryoException {
+    static ThreadAttrsEntry thread(FrozenProcess p, Tracee t, Map<String, String> taskStatus, long secbits, int pdeath,
+                                   long slack) throws CryoException {
         int tid = t.tid();
-        Map<String, String> status = ProcFs.taskStatus(p.pid, tid);
+        Map<String, String> status = taskStatus != null ? taskStatus : ProcFs.taskStatus(p.pid, tid);
         if (pdeath != 0 && p.root) {
             throw new CryoException(Category.UNSUPPORTED, "core/ROOT_PDEATHSIG", "dump refused: " + (tid == p.pid
                     ? p.who() : "thread " + tid + " of " + p.who()) + ", the root of the tree, has a parent-death"
