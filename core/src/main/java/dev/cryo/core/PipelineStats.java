@@ -65,7 +65,9 @@ public final class PipelineStats {
 
     /** Adds {@code nanos} to phase {@code name}. */
     public void add(String name, long nanos) {
-        phasesNs.merge(name, nanos, Long::sum);
+        // no method reference: phases begin and end while a tree is frozen, where linking one costs (issue 13)
+        Long before = phasesNs.get(name);
+        phasesNs.put(name, before == null ? nanos : before + nanos);
     }
 
     /** The tree is stopped from now on (dump). */
@@ -92,7 +94,9 @@ public final class PipelineStats {
                 .setPagesWritten(counts.getPagesBytes() / ImageFormat.PAGE_SIZE)
                 .setTotalUs((System.nanoTime() - startNs) / 1000).setStartupUs(startupUs)
                 .setFrozenUs(frozenNs / 1000).clearPhases();
-        phasesNs.forEach((name, ns) -> b.addPhases(PhaseTime.newBuilder().setName(name).setUs(ns / 1000)));
+        for (Map.Entry<String, Long> phase : phasesNs.entrySet()) {
+            b.addPhases(PhaseTime.newBuilder().setName(phase.getKey()).setUs(phase.getValue() / 1000));
+        }
         return b.build();
     }
 

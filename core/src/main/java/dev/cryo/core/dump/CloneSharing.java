@@ -104,7 +104,7 @@ final class CloneSharing {
     private static List<List<FrozenProcess>> sharing(List<FrozenProcess> live, int type) throws CryoException {
         List<FrozenProcess> sorted = new ArrayList<>(live);
         try {
-            sorted.sort((a, b) -> kcmp(a.pid, b.pid, type));
+            sorted.sort(new ByKcmp(type)); // a class, not a lambda: the tree is frozen (issue 13)
         } catch (KcmpFailure e) {
             throw e.failure;
         }
@@ -162,6 +162,14 @@ final class CloneSharing {
             if (p != holder) {
                 p.fdTableOf = holder.pid;
             }
+        }
+    }
+
+    /** Orders processes by the kernel object of kcmp {@code type} they hold. */
+    private record ByKcmp(int type) implements java.util.Comparator<FrozenProcess> {
+        @Override
+        public int compare(FrozenProcess a, FrozenProcess b) {
+            return kcmp(a.pid, b.pid, type);
         }
     }
 

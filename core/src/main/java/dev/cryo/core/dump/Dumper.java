@@ -102,6 +102,14 @@ public final class Dumper {
         void run() throws CryoException;
     }
 
+    /** Tells the progress display of the page bytes read (a class, not {@code progress::advance}: see keep). */
+    private final java.util.function.LongConsumer pagesRead = new java.util.function.LongConsumer() {
+        @Override
+        public void accept(long bytes) {
+            progress.advance(bytes);
+        }
+    };
+
     public Dumper(HandlerRegistry plugins, Config config, String cryoVersion) {
         this.plugins = plugins;
         this.config = config;
@@ -184,12 +192,23 @@ public final class Dumper {
             step.run();
             return true;
         } catch (CryoException e) {
-            if (!dryRun() || !refusal(e)) {
-                throw e;
-            }
-            problems.add(e);
-            return false;
+            return keep(e);
         }
+    }
+
+    /*
+     * The steps of the frozen window call keep in their own catch instead of going through attempt with a lambda:
+     * the first run of each lambda call site links it (a bootstrap method call, ~0.3 ms on the development machine,
+     * issue 13), and a small dump's window ran about thirty of them.
+     */
+
+    /** What {@link #attempt} does with a step's failure: a dry run keeps a refusal and goes on (false); else throws. */
+    private boolean keep(CryoException e) throws CryoException {
+        if (!dryRun() || !refusal(e)) {
+            throw e;
+        }
+        problems.add(e);
+        return false;
     }
 
     /** @return the statistics of the last dump or dry run, as written to {@code stats-dump.img}, when it got so far */
@@ -290,10 +309,10 @@ public final class Dumper {
                 image.prepare(processFiles(livePids));
                 space = SpaceCheck.before(rootPid, image.path()); // before the tree stops
             }
+            FileLockDump.readHostLocks(pagesWriterThread); // starts the kernel's wait before the freeze (see there)
             long t0 = System.nanoTime();
             stats.begin("freeze");
             stats.frozen();
-            FileLockDump.readHostLocks(pagesWriterThread); // starts the kernel's wait before the freeze (see there)
             tree = FrozenTree.freeze(rootPid, comm);
             if (!dryRun()) {
                 image.prepare(processFiles(tree.livePids())); // those not prepared yet, on another thread
@@ -315,11 +334,23 @@ public final class Dumper {
                 p.prepareInjection();
             }
             FrozenTree frozen = tree;
-            attempt(() -> TreeLayout.check(frozen));
-            attempt(() -> CloneSharing.check(frozen));
+            try {
+                TreeLayout.check(frozen);
+            } catch (CryoException e) {
+                keep(e);
+            }
+            try {
+                CloneSharing.check(frozen);
+            } catch (CryoException e) {
+                keep(e);
+            }
             stats.end();
             stats.counts().setProcesses(tree.processes.size()).setThreads(tasks);
-            attempt(() -> FileLockDump.collect(frozen, config, hostLocks));
+            try {
+                FileLockDump.collect(frozen, config, hostLocks);
+            } catch (CryoException e) {
+                keep(e);
+            }
 
             Set<String> usedPlugins = new TreeSet<>();
             Collected fds = new Collected();
@@ -335,10 +366,11 @@ public final class Dumper {
                 collectCore(p, image);
                 stats.begin("memory");
                 long tm = System.nanoTime();
-                long[] saved = {0};
-                boolean forked = forkRelated(tree, p);
-                attempt(() -> saved[0] = dumpMemory(p.task, p.maps, image, usedPlugins, forked));
-                savedBytes += saved[0];
+                try {
+                    savedBytes += dumpMemory(p.task, p.maps, image, usedPlugins, forkRelated(tree, p));
+                } catch (CryoException e) {
+                    keep(e);
+                }
                 stats.begin("fds");
                 long tf = System.nanoTime();
                 int fdCount = p.fdTableOf != 0 ? emptyFdTable(p.task, image)
@@ -423,7 +455,9 @@ public final class Dumper {
                     e.setZombie(true).setExitStatus(p.zombieStatus);
                 }
                 e.setFdTableOf(p.fdTableOf);
-                p.threads.forEach(t -> e.addThreads(t.tracee.tid()));
+                for (FrozenProcess.FrozenThread t : p.threads) {
+                    e.addThreads(t.tracee.tid());
+                }
                 w.write(e.build());
             }
         }
@@ -435,20 +469,23 @@ public final class Dumper {
                 .setKernel(kernelRelease())
                 .setCreatedUnixMs(System.currentTimeMillis());
         for (String id : usedPlugins) {
+            Optional<dev.cryo.core.plugin.PluginInfo> plugin = plugins.plugin(id);
             inv.addPlugins(PluginRef.newBuilder().setId(id)
-                    .setVersion(plugins.plugin(id).map(p -> p.version()).orElse("?")));
+                    .setVersion(plugin.isPresent() ? plugin.get().version() : "?"));
         }
         image.writeInventory(inv.build());
     }
 
     /** The core state of {@code p} (registers, signals, credentials...) into {@code core-PID.img}. */
     private void collectCore(FrozenProcess p, ImageDir image) throws CryoException {
-        attempt(() -> {
+        try {
             CoreEntry core = CoreCollector.collect(p);
             try (RecordWriter w = image.writer(ImageFileNames.core(p.task.pid()), FileType.CORE)) {
                 w.write(core);
             }
-        });
+        } catch (CryoException e) {
+            keep(e);
+        }
     }
 
     /**
@@ -499,14 +536,23 @@ public final class Dumper {
             if (m.kernelSpecial()) {
                 continue;
             }
-            MemoryHandler owner = firstClaiming(plugins.memoryHandlers(), h -> h.probe(m));
+            MemoryHandler owner = null;
+            for (MemoryHandler h : plugins.memoryHandlers()) { // dispatch order; a loop, no lambda: see keep
+                if (h.probe(m)) {
+                    owner = h;
+                    break;
+                }
+            }
             if (owner == null) {
-                attempt(() -> {
-                    throw unsupportedMapping(task, m);
-                });
+                keep(unsupportedMapping(task, m));
                 continue;
             }
-            claimed.computeIfAbsent(owner, k -> new ArrayList<>()).add(m);
+            List<Mapping> mine = claimed.get(owner);
+            if (mine == null) {
+                mine = new ArrayList<>();
+                claimed.put(owner, mine);
+            }
+            mine.add(m);
             pagesScanned += m.length() / dev.cryo.core.image.ImageFormat.PAGE_SIZE;
         }
         String pagesName = ImageFileNames.pages(task.pid());
@@ -517,7 +563,7 @@ public final class Dumper {
         try (var pagesWriter = image.pagesWriter(pagesName);
              RecordWriter mm = image.writer(ImageFileNames.mm(task.pid()), FileType.MM);
              BatchedPageSink sink = new BatchedPageSink(task.tracee(), pagesWriter, pagesName, pageBuffers,
-                     pagesWriterThread, progress::advance).keepCopyOnWrite(forkRelated)) {
+                     pagesWriterThread, pagesRead).keepCopyOnWrite(forkRelated)) {
             for (Map.Entry<MemoryHandler, List<Mapping>> e : claimed.entrySet()) {
                 MemoryHandler h = e.getKey();
                 usedPlugins.add(plugins.pluginIdOf(h));
@@ -641,10 +687,15 @@ public final class Dumper {
              FdReadAhead ahead = FdReadAhead.start(pid, numbers, kernel, pagesWriterThread)) {
             for (int i = 0; i < numbers.size(); i++) {
                 int n = numbers.get(i);
-                int at = i;
                 int before = dryRun() ? problems.size() : 0;
-                if (!attempt(() -> collectFd(task, ahead.get(at, infos), ahead.owner(at), w, usedPlugins, c, shared,
-                        owners))) {
+                boolean collected;
+                try {
+                    collectFd(task, ahead.get(i, infos), ahead.owner(i), w, usedPlugins, c, shared, owners);
+                    collected = true;
+                } catch (CryoException e) {
+                    collected = keep(e);
+                }
+                if (!collected) {
                     refused.add(new Refused(pid, n, ProcFs.fdLink(pid, n).orElse("?"), Optional.empty(),
                             problems.get(before)));
                 }
@@ -676,7 +727,13 @@ public final class Dumper {
             w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());
             return;
         }
-        FdHandler handler = firstClaiming(plugins.fdHandlers(), h -> h.probe(fd));
+        FdHandler handler = null;
+        for (FdHandler h : plugins.fdHandlers()) { // dispatch order; a loop, no lambda: see keep
+            if (h.probe(fd)) {
+                handler = h;
+                break;
+            }
+        }
         if (handler == null) {
             throw unsupportedFd(task, fd);
         }
@@ -714,7 +771,10 @@ public final class Dumper {
         usedPlugins.add(plugins.pluginIdOf(handler));
         FdinfoEntry.Builder e = FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec())
                 .setKind(handler.kind()).setRecord(dev.cryo.core.image.Envelopes.pack(record));
-        owners.read(task, fd, owner).ifPresent(e::setOwner);
+        Optional<dev.cryo.core.image.proto.FdOwnerEntry> fdOwner = owners.read(task, fd, owner);
+        if (fdOwner.isPresent()) {
+            e.setOwner(fdOwner.get());
+        }
         w.write(e.build());
     }
 
@@ -888,7 +948,7 @@ public final class Dumper {
         for (FdHandler h : handlers) {
             LazyObjectSink sink = new LazyObjectSink(image, h.kind());
             try {
-                attempt(() -> h.dumpObjects(new ObjectDumpContext() {
+                h.dumpObjects(new ObjectDumpContext() {
                     public ImageSink objects() {
                         return sink;
                     }
@@ -904,7 +964,9 @@ public final class Dumper {
                     public boolean dryRun() {
                         return dry;
                     }
-                }));
+                });
+            } catch (CryoException e) {
+                keep(e);
             } finally {
                 sink.close();
             }

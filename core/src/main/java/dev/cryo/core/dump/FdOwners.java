@@ -39,7 +39,9 @@ final class FdOwners {
         for (FrozenProcess p : tree.processes) {
             pgids.add(p.stat.pgrp());
             tids.add(p.pid);
-            p.threads.forEach(t -> tids.add(t.tracee.tid()));
+            for (FrozenProcess.FrozenThread t : p.threads) { // no lambda: the tree is frozen (issue 13)
+                tids.add(t.tracee.tid());
+            }
         }
     }
 

@@ -45,7 +45,10 @@ final class FdReadAhead implements AutoCloseable {
 
     private FdReadAhead(int pid, List<Integer> fds) {
         this.pid = pid;
-        this.fds = fds.stream().mapToInt(Integer::intValue).toArray();
+        this.fds = new int[fds.size()];
+        for (int i = 0; i < this.fds.length; i++) { // no stream of lambdas: the tree is frozen (issue 13)
+            this.fds[i] = fds.get(i);
+        }
         this.state = new AtomicIntegerArray(this.fds.length);
         this.read = new FdInfo[this.fds.length];
         this.owners = new FdOwners.Raw[this.fds.length];

@@ -67,7 +67,9 @@ final class FileLockDump {
             return;
         }
         Set<Long> lockedInodes = new HashSet<>();
-        host.forEach(l -> lockedInodes.add(l.inode()));
+        for (Lock l : host) {
+            lockedInodes.add(l.inode());
+        }
         long[] st = new long[6];
         Map<Integer, List<Lock>> seen = new HashMap<>();
         for (FrozenProcess p : tree.processes) {

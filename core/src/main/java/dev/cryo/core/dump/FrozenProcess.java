@@ -122,7 +122,13 @@ final class FrozenProcess {
         stat = ProcFs.stat(pid);
         maps = ProcFs.maps(pid);
         Tracee leader = leader().tracee;
-        Optional<Mapping> vdso = maps.stream().filter(m -> m.name().equals("[vdso]")).findFirst();
+        Optional<Mapping> vdso = Optional.empty();
+        for (Mapping m : maps) { // a loop, no stream of lambdas: the tree is frozen (issue 13)
+            if (m.name().equals("[vdso]")) {
+                vdso = Optional.of(m);
+                break;
+            }
+        }
         SyscallSite.VdsoLayout layout = vdso.isPresent() ? SyscallSite.vdso(leader, vdso.get()) : null;
         long insn = layout != null ? vdso.get().start() + layout.syscallOffset() : SyscallSite.find(leader, maps);
         for (FrozenThread t : threads) {

@@ -151,13 +151,33 @@ final class FrozenTree {
         for (int i = 0; i < order.size(); i++) {
             position.putIfAbsent(order.get(i), i);
         }
-        processes.sort((a, b) -> Integer.compare(position.getOrDefault(a.pid, -1), position.getOrDefault(b.pid, -1)));
+        processes.sort(new ByPosition(position));
         for (FrozenProcess p : processes) {
-            // the leader must be the first thread (injection goes through it)
-            p.threads.sort((a, b) -> a.tracee.tid() == p.pid ? -1 : b.tracee.tid() == p.pid ? 1
-                    : Integer.compare(a.tracee.tid(), b.tracee.tid()));
+            p.threads.sort(new LeaderFirst(p.pid));
         }
         return found;
+    }
+
+    /*
+     * Comparator classes, not lambdas: this runs while the tree is frozen, and the first run of a lambda call site
+     * links it (a bootstrap method call, ~0.3 ms each on the development machine; issue 13).
+     */
+
+    /** Processes in the order of their positions (one not there first). */
+    private record ByPosition(Map<Integer, Integer> position) implements java.util.Comparator<FrozenProcess> {
+        @Override
+        public int compare(FrozenProcess a, FrozenProcess b) {
+            return Integer.compare(position.getOrDefault(a.pid, -1), position.getOrDefault(b.pid, -1));
+        }
+    }
+
+    /** The leader first (injection goes through it), then the other threads by tid. */
+    private record LeaderFirst(int pid) implements java.util.Comparator<FrozenProcess.FrozenThread> {
+        @Override
+        public int compare(FrozenProcess.FrozenThread a, FrozenProcess.FrozenThread b) {
+            return a.tracee.tid() == pid ? -1 : b.tracee.tid() == pid ? 1
+                    : Integer.compare(a.tracee.tid(), b.tracee.tid());
+        }
     }
 
     /**

@@ -69,11 +69,21 @@ final class SharedFiles {
 
     private final Map<Key, TreeMap<Holder, Holder>> byFile = new HashMap<>();
     private long kcmpCalls;
+    private final java.util.Comparator<Holder> byKcmp = new java.util.Comparator<>() {
+        @Override
+        public int compare(Holder a, Holder b) {
+            return kcmp(a, b);
+        }
+    };
 
     /** @return the earlier fd with the same open file description, or empty (and remembers this one) */
     Optional<FdRef> findOrAdd(int pid, FdInfo fd) throws CryoException {
         Key key = new Key(fd);
-        TreeMap<Holder, Holder> holders = byFile.computeIfAbsent(key, k -> new TreeMap<>(this::kcmp));
+        TreeMap<Holder, Holder> holders = byFile.get(key);
+        if (holders == null) { // no lambda or method reference: this runs while the tree is frozen (issue 13)
+            holders = new TreeMap<>(byKcmp);
+            byFile.put(key, holders);
+        }
         Holder me = new Holder(pid, fd.fd().value());
         Holder first;
         try {

@@ -60,7 +60,13 @@ final class TaskAttributes {
     }
 
     static boolean parseMergeAny(String ksmStat) {
-        return ksmStat.lines().anyMatch(l -> l.replace(" ", "").equals("ksm_merge_any:yes"));
+        // lines, not a stream of lambdas: read while the tree is frozen (issue 13)
+        for (String l : ksmStat.split("\n")) {
+            if (l.replace(" ", "").equals("ksm_merge_any:yes")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

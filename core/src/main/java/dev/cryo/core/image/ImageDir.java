@@ -88,6 +88,28 @@ public final class ImageDir {
     private final Map<String, Future<FileChannel>> prepared = new LinkedHashMap<>();
     /** The thread that creates the prepared files; started by the first {@link #prepare}. */
     private ExecutorService preparer;
+    /*
+     * What a writer calls when closed, as classes rather than this::closed: writers are made while a tree is frozen,
+     * and the first run of a method reference's call site links it (a bootstrap method call; issue 13).
+     */
+    private static final java.util.function.Consumer<RecordWriter> NOT_TOLD = new java.util.function.Consumer<>() {
+        @Override
+        public void accept(RecordWriter w) {
+            // a statistics file is not listed in the inventory
+        }
+    };
+    private final java.util.function.Consumer<RecordWriter> recordClosed = new java.util.function.Consumer<>() {
+        @Override
+        public void accept(RecordWriter w) {
+            closed(w);
+        }
+    };
+    private final java.util.function.Consumer<PagesWriter> pagesClosed = new java.util.function.Consumer<>() {
+        @Override
+        public void accept(PagesWriter w) {
+            closed(w);
+        }
+    };
 
     private ImageDir(Path dir, boolean writable, List<Path> createdDirs, boolean sync) {
         this.dir = dir;
@@ -239,7 +261,7 @@ public final class ImageDir {
         }
         FileChannel channel = newFile(fileName, type);
         try {
-            RecordWriter writer = new RecordWriter(dir.resolve(fileName), type, channel, this::closed, sync);
+            RecordWriter writer = new RecordWriter(dir.resolve(fileName), type, channel, recordClosed, sync);
             created.put(fileName, writer);
             return writer;
         } catch (CryoException e) {
@@ -257,7 +279,7 @@ public final class ImageDir {
     public synchronized PagesWriter pagesWriter(String fileName) throws CryoException {
         FileChannel channel = newFile(fileName, FileType.PAGES);
         try {
-            PagesWriter writer = new PagesWriter(dir.resolve(fileName), channel, this::closed, sync);
+            PagesWriter writer = new PagesWriter(dir.resolve(fileName), channel, pagesClosed, sync);
             created.put(fileName, writer);
             return writer;
         } catch (CryoException e) {
@@ -520,7 +542,7 @@ public final class ImageDir {
         FileChannel channel = newFile(INVENTORY_FILE, FileType.INVENTORY);
         RecordWriter writer;
         try {
-            writer = new RecordWriter(dir.resolve(INVENTORY_FILE), FileType.INVENTORY, channel, this::closed, sync);
+            writer = new RecordWriter(dir.resolve(INVENTORY_FILE), FileType.INVENTORY, channel, recordClosed, sync);
         } catch (CryoException e) {
             abandonNewFile(INVENTORY_FILE, channel, e);
             throw e;
@@ -550,7 +572,7 @@ public final class ImageDir {
         try {
             Files.deleteIfExists(tmp);
             FileChannel channel = createFile(tmp);
-            RecordWriter w = new RecordWriter(tmp, FileType.STATS, channel, ignored -> { }, false);
+            RecordWriter w = new RecordWriter(tmp, FileType.STATS, channel, NOT_TOLD, false);
             w.write(stats);
             w.close();
             Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,

@@ -81,7 +81,7 @@ public final class FileLocks {
         List<Lock> out = new ArrayList<>();
         for (String line : fdinfo.split("\n")) {
             if (line.startsWith("lock:")) {
-                parseLine(line.substring(5)).ifPresent(out::add);
+                addParsed(line.substring(5), out);
             }
         }
         return out;
@@ -91,9 +91,17 @@ public final class FileLocks {
     public static List<Lock> parseProcLocks(String text) {
         List<Lock> out = new ArrayList<>();
         for (String line : text.split("\n")) {
-            parseLine(line).ifPresent(out::add);
+            addParsed(line, out);
         }
         return out;
+    }
+
+    /** Adds the lock of {@code line}, if it is one (no method reference: read while a tree is frozen, issue 13). */
+    private static void addParsed(String line, List<Lock> out) {
+        Optional<Lock> lock = parseLine(line);
+        if (lock.isPresent()) {
+            out.add(lock.get());
+        }
     }
 
     static Optional<Lock> parseLine(String raw) {

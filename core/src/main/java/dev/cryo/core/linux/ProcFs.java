@@ -136,9 +136,11 @@ public final class ProcFs {
     /** @return thread ids of the process, the leader first */
     public static List<Integer> threads(int pid) throws CryoException {
         List<Integer> out = new ArrayList<>();
-        try (var s = Files.list(dir(pid).resolve("task"))) {
-            s.forEach(p -> out.add(Integer.parseInt(p.getFileName().toString())));
-        } catch (IOException e) {
+        try (var s = Files.newDirectoryStream(dir(pid).resolve("task"))) {
+            for (Path p : s) { // a loop, no stream of lambdas: it runs while a tree is frozen (issue 13)
+                out.add(Integer.parseInt(p.getFileName().toString()));
+            }
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
             throw new CryoException(Category.NO_SUCH_PROCESS, "core/NO_SUCH_PROCESS", "cannot list threads of pid " + pid
                     + ": " + e.getMessage());
         }
@@ -258,7 +260,12 @@ public final class ProcFs {
                         }
                         case 'V' -> {
                             if (text.startsWith("VmFlags:", line)) {
-                                flags = flagSets.computeIfAbsent(text.substring(line + 8, end).trim(), ProcFs::flagSet);
+                                String set = text.substring(line + 8, end).trim();
+                                flags = flagSets.get(set);
+                                if (flags == null) {
+                                    flags = flagSet(set);
+                                    flagSets.put(set, flags);
+                                }
                             }
                         }
                         default -> {
@@ -351,9 +358,11 @@ public final class ProcFs {
     /** @return the open fd numbers of the process, ascending */
     public static List<Integer> fds(int pid) throws CryoException {
         List<Integer> out = new ArrayList<>();
-        try (var s = Files.list(dir(pid).resolve("fd"))) {
-            s.forEach(p -> out.add(Integer.parseInt(p.getFileName().toString())));
-        } catch (IOException e) {
+        try (var s = Files.newDirectoryStream(dir(pid).resolve("fd"))) {
+            for (Path p : s) {
+                out.add(Integer.parseInt(p.getFileName().toString()));
+            }
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
             throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot list fds of pid " + pid + ": " + e);
         }
         out.sort(null);

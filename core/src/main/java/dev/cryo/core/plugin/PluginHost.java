@@ -629,7 +629,12 @@ public final class PluginHost implements AutoCloseable, HandlerRegistry {
     }
 
     public Optional<PluginInfo> plugin(String id) {
-        return plugins.stream().filter(p -> p.id().equals(id)).findFirst();
+        for (PluginInfo p : plugins) { // a loop, no stream of lambdas: asked while a tree is frozen (issue 13)
+            if (p.id().equals(id)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
