@@ -166,9 +166,15 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
             long w0 = System.nanoTime();
             waitNs += t1 - t0 + w0 - t2;
             readNs += t2 - t1;
-            PagesWriter.checksum(batch, pageCrcs);
-            long w1 = System.nanoTime();
-            writer.append(batch, pageCrcs);
+            long w1;
+            try {
+                PagesWriter.checksum(batch, pageCrcs);
+                w1 = System.nanoTime();
+                writer.append(batch, pageCrcs);
+            } catch (RuntimeException | Error e) { // as a write on the writer thread fails (awaitWrite)
+                throw new CryoException(Category.INTERNAL, "core/PAGES_WRITE", "writing " + fileName + " failed: "
+                        + e, null, e);
+            }
             tracerCrcNs += w1 - w0;
             writeNs += System.nanoTime() - w1;
             iovCount = 0;
@@ -211,8 +217,9 @@ final class BatchedPageSink implements PageSink, AutoCloseable {
     /** @return where the page phase's time went, once closed: each thread's reads, checksums, writes and waits */
     String describeTimes() {
         return String.format("%d MiB: tracer read %d ms, checksummed %d ms, waited for the writer %d ms; writer "
-                        + "checksummed %d ms, wrote %d ms", savedBytes >> 20, readNs / 1_000_000,
-                tracerCrcNs / 1_000_000, waitNs / 1_000_000, writerCrcNs / 1_000_000, writeNs / 1_000_000);
+                        + "checksummed %d ms; written in %d ms (the last batch by the tracer)", savedBytes >> 20,
+                readNs / 1_000_000, tracerCrcNs / 1_000_000, waitNs / 1_000_000, writerCrcNs / 1_000_000,
+                writeNs / 1_000_000);
     }
 
     /**

@@ -252,6 +252,9 @@ public final class Dumper {
                     h.getClass().getClassLoader());
         }
         pagesWriterThread.submit(() -> { });
+        if (!dryRun()) {
+            pageBuffers.get(0, 1); // the first page buffer (1 MiB, zero-filled when allocated) before the freeze
+        }
     }
 
     /** The listeners whose preDump ran: they hear of a failure. */
@@ -806,8 +809,11 @@ public final class Dumper {
             }
             String who;
             List<Integer> numbers;
+            boolean zombie;
             try {
-                who = "pid " + pid + " \"" + ProcFs.stat(pid).comm() + "\"";
+                ProcFs.Stat stat = ProcFs.stat(pid);
+                who = "pid " + pid + " \"" + stat.comm() + "\"";
+                zombie = stat.state() == 'Z' || stat.state() == 'X';
                 numbers = ProcFs.fds(pid);
                 queue.addAll(ProcFs.children(pid));
             } catch (CryoException e) {
@@ -835,7 +841,9 @@ public final class Dumper {
                 claiming.add(claimer);
                 claimedShapes.add(shape);
             }
-            live.add(pid);
+            if (!zombie) {
+                live.add(pid); // a zombie has no image files
+            }
         }
         return live;
     }

@@ -305,7 +305,7 @@ public final class Tracee {
                         + "); the tree was released", "retry when the process is not blocked in the kernel"
                         + " (D state: hung NFS or device)");
             }
-            if (System.nanoTime() < spinUntil) {
+            if (System.nanoTime() < spinUntil && !Thread.currentThread().isInterrupted()) {
                 Thread.yield(); // a running or sleeping task stops within microseconds: a 1 ms sleep would cost more
                 continue;
             }

@@ -436,6 +436,7 @@ public final class MemoryPluginHandler implements MemoryHandler, LifecycleListen
         shared.reset();
         cow.reset();
         fileSizes.clear();
+        sortedFlagSets.clear();
     }
 
     @Override
