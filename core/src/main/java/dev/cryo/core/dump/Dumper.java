@@ -724,7 +724,7 @@ public final class Dumper {
         int pid = task.pid().value();
         int n = fd.fd().value();
         boolean dry = dryRun();
-        ProcessChecks.checkFd(task.who(), n, fd.link());
+        ProcessChecks.checkFd(task, n, fd.link());
         Optional<FdRef> same = shared.findOrAdd(pid, fd);
         if (same.isPresent()) {
             w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());

@@ -35,13 +35,25 @@ final class ProcessChecks {
      * namespaces, and a restore could not open it again by that name.
      */
     static void checkFd(String who, int fd, String link) throws CryoException {
-        if (NAMESPACE_LINK.matcher(link).matches()) {
+        if (isNamespace(link)) {
             String kind = link.substring(0, link.indexOf(':'));
             throw new CryoException(Category.UNSUPPORTED, "core/NAMESPACE_FD", "dump refused: fd " + fd + " of "
                     + who + " is a " + kind + " namespace (" + link + ", opened from /proc/PID/ns/" + kind
                     + "); cryo does not dump namespaces and could not open it again",
                     "dump the tree before it opens a namespace file, or let it close that fd");
         }
+    }
+
+    /** {@link #checkFd(String, int, String)} naming {@code task} only when it refuses (once per fd of a dump). */
+    static void checkFd(dev.cryo.core.linux.LiveTask task, int fd, String link) throws CryoException {
+        if (isNamespace(link)) {
+            checkFd(task.who(), fd, link);
+        }
+    }
+
+    /** A namespace's link ends with its inode in brackets: most links (a path) are told without the regex. */
+    private static boolean isNamespace(String link) {
+        return link.endsWith("]") && NAMESPACE_LINK.matcher(link).matches();
     }
 
     /** @return the process name */

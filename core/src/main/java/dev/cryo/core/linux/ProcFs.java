@@ -358,7 +358,16 @@ public final class ProcFs {
     /** @return the open fd numbers of the process, ascending */
     public static List<Integer> fds(int pid) throws CryoException {
         List<Integer> out = new ArrayList<>();
-        try (var s = Files.newDirectoryStream(dir(pid).resolve("fd"))) {
+        // names as strings, no Path per entry: a process may hold tens of thousands of fds (issue 13)
+        String[] names = dir(pid).resolve("fd").toFile().list();
+        if (names != null) {
+            for (String name : names) {
+                out.add(Integer.parseInt(name));
+            }
+            out.sort(null);
+            return out;
+        }
+        try (var s = Files.newDirectoryStream(dir(pid).resolve("fd"))) { // failed: again, for the error's cause
             for (Path p : s) {
                 out.add(Integer.parseInt(p.getFileName().toString()));
             }

@@ -98,6 +98,13 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
         return (fd.mode() & FdInfo.S_IFMT) == OpenFlags.S_IFLNK && (fd.flags() & OpenFlags.O_PATH) != 0;
     }
 
+    /** @return whether {@code path} names a terminal ({@code /dev/tty}, {@code /dev/ttyS0}, {@code /dev/pts/3}...) */
+    private static boolean isTerminal(String path) {
+        // the prefix first: /dev/null and the like skip the regex (asked of every character device fd of a dump)
+        return (path.startsWith("/dev/tty") || path.startsWith("/dev/pts/"))
+                && (path.equals("/dev/tty") || TTYS.matcher(path).matches());
+    }
+
     static boolean isKnownCharDevice(String path) {
         return CHAR_DEVICES.contains(path) || TTYS.matcher(path).matches();
     }
@@ -106,7 +113,7 @@ public final class RegularFileHandler implements FdHandler, LifecycleListener {
     public Message collect(FdDumpContext ctx, FdInfo fd) throws CryoException {
         RemoteTask task = ctx.task();
         String path = stripDeleted(fd.link());
-        if (fd.isCharDevice() && (TTYS.matcher(path).matches() || path.equals("/dev/tty"))) {
+        if (fd.isCharDevice() && isTerminal(path)) {
             if (ctx.config().isSet(SHELL_JOB)) {
                 return entryOf(task.pid(), task.comm(), fd).toBuilder().setTerminal(true).build();
             }

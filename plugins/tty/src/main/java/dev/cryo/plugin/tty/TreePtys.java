@@ -59,6 +59,9 @@ final class TreePtys {
 
     /** @return N of {@code /dev/pts/N}, or empty */
     static OptionalInt slaveIndex(String link) {
+        if (!link.startsWith("/dev/pts/")) {
+            return OptionalInt.empty(); // most fds: asked of every fd of a dump, the regex only for a pty's
+        }
         Matcher m = SLAVE.matcher(link);
         return m.matches() ? OptionalInt.of(Integer.parseInt(m.group(1))) : OptionalInt.empty();
     }
