@@ -539,13 +539,7 @@ public final class Dumper {
             if (m.kernelSpecial()) {
                 continue;
             }
-            MemoryHandler owner = null;
-            for (MemoryHandler h : plugins.memoryHandlers()) { // dispatch order; a loop, no lambda: see keep
-                if (h.probe(m)) {
-                    owner = h;
-                    break;
-                }
-            }
+            MemoryHandler owner = claimer(m);
             if (owner == null) {
                 keep(unsupportedMapping(task, m));
                 continue;
@@ -730,13 +724,7 @@ public final class Dumper {
             w.write(FdinfoEntry.newBuilder().setFd(n).setCloexec(fd.cloexec()).setSameAs(same.get()).build());
             return;
         }
-        FdHandler handler = null;
-        for (FdHandler h : plugins.fdHandlers()) { // dispatch order; a loop, no lambda: see keep
-            if (h.probe(fd)) {
-                handler = h;
-                break;
-            }
-        }
+        FdHandler handler = claimer(fd);
         if (handler == null) {
             throw unsupportedFd(task, fd);
         }
@@ -834,7 +822,7 @@ public final class Dumper {
                 if (fd.link().equals("anon_inode:[io_uring]")) {
                     continue; // its ring's mapping is refused by the pipeline with its own code and fix
                 }
-                FdHandler claimer = firstClaiming(plugins.fdHandlers(), h -> h.probe(fd));
+                FdHandler claimer = claimer(fd);
                 if (claimer == null) {
                     throw unsupportedFd(who, fd);
                 }
@@ -848,10 +836,23 @@ public final class Dumper {
         return live;
     }
 
-    /** @return the first of {@code handlers} (in dispatch order) whose probe claims the resource, null when none */
-    private static <H> H firstClaiming(List<H> handlers, java.util.function.Predicate<H> probe) {
-        for (H h : handlers) {
-            if (probe.test(h)) {
+    /*
+     * The first handler (in dispatch order) whose probe claims the resource, null when none. Loops, not one helper
+     * taking the probe as a lambda: they run while the tree is frozen (see keep).
+     */
+
+    private FdHandler claimer(FdInfo fd) {
+        for (FdHandler h : plugins.fdHandlers()) {
+            if (h.probe(fd)) {
+                return h;
+            }
+        }
+        return null;
+    }
+
+    private MemoryHandler claimer(Mapping m) {
+        for (MemoryHandler h : plugins.memoryHandlers()) {
+            if (h.probe(m)) {
                 return h;
             }
         }

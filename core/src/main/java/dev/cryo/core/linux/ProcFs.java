@@ -135,16 +135,13 @@ public final class ProcFs {
 
     /** @return thread ids of the process, the leader first */
     public static List<Integer> threads(int pid) throws CryoException {
-        List<Integer> out = new ArrayList<>();
-        try (var s = Files.newDirectoryStream(dir(pid).resolve("task"))) {
-            for (Path p : s) { // a loop, no stream of lambdas: it runs while a tree is frozen (issue 13)
-                out.add(Integer.parseInt(p.getFileName().toString()));
-            }
-        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+        List<Integer> out;
+        try {
+            out = numberedEntries(dir(pid).resolve("task"));
+        } catch (IOException e) {
             throw new CryoException(Category.NO_SUCH_PROCESS, "core/NO_SUCH_PROCESS", "cannot list threads of pid " + pid
                     + ": " + e.getMessage());
         }
-        out.sort(null);
         out.remove(Integer.valueOf(pid));
         out.add(0, pid);
         return out;
@@ -357,22 +354,33 @@ public final class ProcFs {
 
     /** @return the open fd numbers of the process, ascending */
     public static List<Integer> fds(int pid) throws CryoException {
+        try {
+            return numberedEntries(dir(pid).resolve("fd"));
+        } catch (IOException e) {
+            throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot list fds of pid " + pid + ": " + e);
+        }
+    }
+
+    /**
+     * @return the entries of a {@code /proc} directory of numbers ({@code fd}, {@code task}), ascending. Read as names,
+     *     no Path per entry and no stream of lambdas: a process may hold tens of thousands of fds, and both are listed
+     *     while a tree is frozen (issue 13)
+     */
+    private static List<Integer> numberedEntries(Path dir) throws IOException {
         List<Integer> out = new ArrayList<>();
-        // names as strings, no Path per entry: a process may hold tens of thousands of fds (issue 13)
-        String[] names = dir(pid).resolve("fd").toFile().list();
+        String[] names = dir.toFile().list();
         if (names != null) {
             for (String name : names) {
                 out.add(Integer.parseInt(name));
             }
-            out.sort(null);
-            return out;
-        }
-        try (var s = Files.newDirectoryStream(dir(pid).resolve("fd"))) { // failed: again, for the error's cause
-            for (Path p : s) {
-                out.add(Integer.parseInt(p.getFileName().toString()));
+        } else {
+            try (var s = Files.newDirectoryStream(dir)) { // File.list failed: again, for the error's cause
+                for (Path p : s) {
+                    out.add(Integer.parseInt(p.getFileName().toString()));
+                }
+            } catch (java.nio.file.DirectoryIteratorException e) {
+                throw e.getCause();
             }
-        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
-            throw new CryoException(Category.KERNEL, "core/PROC_READ", "cannot list fds of pid " + pid + ": " + e);
         }
         out.sort(null);
         return out;
